@@ -1,0 +1,120 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** FlagSpec describes one flag, Thanos-style (`--objstore.config-file`). */
+export interface FlagSpec {
+  readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
+  readonly default?: string | boolean | string[];
+  readonly help: string;
+  readonly short?: string;
+}
+
+/**
+ * Command is one CLI (sub)command. A command either has subcommands or a run function; cmd/ only
+ * parses flags and wires packages together, it holds no business logic.
+ */
+export interface Command {
+  readonly name: string;
+  readonly help: string;
+  readonly flags?: Readonly<Record<string, FlagSpec>>;
+  /** usage of positional arguments, e.g. "<db-dir>". */
+  readonly args?: string;
+  readonly subcommands?: readonly Command[];
+  run?(ctx: RunContext): Promise<number | void>;
+}
+
+/** RunContext is what a command's run receives: parsed flags and positionals. */
+export interface RunContext {
+  readonly flags: Readonly<Record<string, string | boolean | string[] | undefined>>;
+  readonly positionals: readonly string[];
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: NodeJS.WritableStream;
+}
+
+/** UsageError is thrown for bad command lines; the CLI prints it with the usage and exits 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** runCommand dispatches argv (without node and script) to the matching (sub)command. */
+export async function runCommand(root: Command, argv: readonly string[], io: Pick<RunContext, 'stdout' | 'stderr'>): Promise<number> {
+  let cmd = root;
+  const path: string[] = [root.name];
+  let i = 0;
+  while (cmd.subcommands !== undefined && i < argv.length && !argv[i]!.startsWith('-')) {
+    const next = cmd.subcommands.find((c) => c.name === argv[i]);
+    if (next === undefined) {
+      io.stderr.write(`${path.join(' ')}: unknown command "${argv[i]}"\n\n${usage(cmd, path)}`);
+      return 2;
+    }
+    cmd = next;
+    path.push(next.name);
+    i++;
+  }
+  const rest = argv.slice(i);
+  if (rest.includes('--help') || rest.includes('-h') || cmd.run === undefined) {
+    const out = cmd.run === undefined && !rest.includes('--help') && !rest.includes('-h') && rest.length > 0 ? io.stderr : io.stdout;
+    out.write(usage(cmd, path));
+    return cmd.run === undefined && rest.length > 0 && out === io.stderr ? 2 : 0;
+  }
+  const options: NonNullable<ParseArgsConfig['options']> = {};
+  for (const [name, spec] of Object.entries(cmd.flags ?? {})) {
+    options[name] = {
+      type: spec.type,
+      ...(spec.multiple === true ? { multiple: true } : {}),
+      ...(spec.short !== undefined ? { short: spec.short } : {}),
+      ...(spec.default !== undefined ? { default: spec.default as string } : {}),
+    } as NonNullable<ParseArgsConfig['options']>[string];
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true });
+  } catch (err) {
+    io.stderr.write(`${path.join(' ')}: ${(err as Error).message}\n\n${usage(cmd, path)}`);
+    return 2;
+  }
+  try {
+    const code = await cmd.run({ flags: parsed.values as RunContext['flags'], positionals: parsed.positionals, ...io });
+    return code ?? 0;
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr.write(`${path.join(' ')}: ${err.message}\n\n${usage(cmd, path)}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+/** usage renders the help text of a command. */
+export function usage(cmd: Command, path: readonly string[]): string {
+  let s = `usage: ${path.join(' ')}${cmd.subcommands ? ' <command>' : ''}${cmd.flags ? ' [flags]' : ''}${cmd.args ? ' ' + cmd.args : ''}\n\n${cmd.help}\n`;
+  if (cmd.subcommands) {
+    s += '\nCommands:\n';
+    for (const c of cmd.subcommands) s += `  ${c.name.padEnd(28)} ${c.help.split('\n')[0]}\n`;
+  }
+  if (cmd.flags) {
+    s += '\nFlags:\n';
+    for (const [name, f] of Object.entries(cmd.flags)) {
+      const def = f.default !== undefined && f.default !== '' && f.default !== false ? ` (default: ${JSON.stringify(f.default)})` : '';
+      s += `  --${name}${f.type === 'string' ? '=VALUE' : ''}${f.multiple ? ' (repeatable)' : ''}\n      ${f.help}${def}\n`;
+    }
+  }
+  return s;
+}
+
+/** flagString returns a string flag's value (or its default), '' when unset. */
+export function flagString(ctx: RunContext, name: string): string {
+  const v = ctx.flags[name];
+  return typeof v === 'string' ? v : '';
+}
+
+/** flagBool returns a boolean flag's value. */
+export function flagBool(ctx: RunContext, name: string): boolean {
+  return ctx.flags[name] === true;
+}
+
+/** flagList returns a repeatable flag's values. */
+export function flagList(ctx: RunContext, name: string): string[] {
+  const v = ctx.flags[name];
+  return Array.isArray(v) ? v : typeof v === 'string' ? [v] : [];
+}

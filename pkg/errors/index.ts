@@ -1,0 +1,1 @@
+export { TesseraError, isTesseraError } from './tessera-error.js';

@@ -1,0 +1,18 @@
+export type {
+  SelectHints,
+  LabelHints,
+  Warnings,
+  LabelResult,
+  CallOptions,
+  LabelQuerier,
+  Querier,
+  Queryable,
+  ChunkQuerier,
+  ChunkQueryable,
+  SeriesSet,
+  Series,
+  ChunkSeriesSet,
+  ChunkSeries,
+} from './interface.js';
+export { emptySeriesSet, emptyChunkSeriesSet, errSeriesSet, errChunkSeriesSet, ArraySeriesSet } from './series-sets.js';
+export { ListSeries, ListSeriesIterator } from './list-series.js';

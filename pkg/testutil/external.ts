@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { createServer } from 'node:net';
+import { homedir } from 'node:os';
+import { delimiter, join } from 'node:path';
+
+/** inCI reports whether we run under CI (CI=true), where missing external binaries are failures. */
+export function inCI(): boolean {
+  return process.env['CI'] === 'true';
+}
+
+/** findBinary looks name up on PATH and in ~/go/bin (where `go install` puts MinIO). */
+export function findBinary(name: string): string | undefined {
+  const dirs = [...(process.env['PATH'] ?? '').split(delimiter), join(homedir(), 'go', 'bin'), '/usr/bin', '/usr/local/bin'];
+  for (const d of dirs) {
+    if (d === '') continue;
+    const p = join(d, name);
+    try {
+      accessSync(p, constants.X_OK);
+      return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+/**
+ * requireBinary returns the path of an external binary a test needs. In CI a missing binary throws
+ * (the test fails); elsewhere it returns undefined after a loud warning, and the caller skips.
+ * Use with vitest: `const bin = requireBinary('promtool'); test.skipIf(!bin)(...)` — in CI the throw
+ * happens at collection time and fails the file.
+ */
+export function requireBinary(name: string): string | undefined {
+  const p = findBinary(name);
+  if (p !== undefined) return p;
+  const msg = `external binary "${name}" not found on PATH or in ~/go/bin; .ci/run installs it`;
+  if (inCI()) throw new Error(`${msg} (CI=true: failing instead of skipping)`);
+  console.warn(`\n*** SKIPPING: ${msg} ***\n`);
+  return undefined;
+}
+
+/** freePort asks the OS for a free TCP port on 127.0.0.1. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** waitFor polls check until it returns true (or a value), or throws after timeoutMs. */
+export async function waitFor<T>(what: string, check: () => Promise<T | false | undefined>, timeoutMs = 30_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastErr: unknown;
+  for (;;) {
+    try {
+      const r = await check();
+      if (r !== false && r !== undefined) return r;
+    } catch (err) {
+      lastErr = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastErr ? `: ${String(lastErr)}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** waitForHttp waits until GET url answers with a 2xx status. */
+export async function waitForHttp(url: string, timeoutMs = 30_000): Promise<void> {
+  await waitFor(`${url} to answer 2xx`, async () => {
+    const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+    await res.arrayBuffer();
+    return res.ok;
+  }, timeoutMs);
+}
+
+/** ManagedProcess is a child process started by a test, with its output kept for diagnostics. */
+export interface ManagedProcess {
+  readonly proc: ChildProcess;
+  output(): string;
+  /** stop sends SIGTERM, then SIGKILL after graceMs, and resolves when the process has exited. */
+  stop(graceMs?: number): Promise<void>;
+  /** kill sends SIGKILL and resolves on exit. */
+  kill(): Promise<void>;
+}
+
+/** startProcess spawns a binary with its output captured (last 64 KiB). */
+export function startProcess(bin: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ManagedProcess {
+  const proc = spawn(bin, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const keep = (b: Buffer) => {
+    out += b.toString('utf8');
+    if (out.length > 65536) out = out.slice(-65536);
+  };
+  proc.stdout?.on('data', keep);
+  proc.stderr?.on('data', keep);
+  const exited = new Promise<void>((resolve) => {
+    if (proc.exitCode !== null || proc.signalCode !== null) resolve();
+    proc.once('exit', () => resolve());
+    proc.once('error', () => resolve());
+  });
+  return {
+    proc,
+    output: () => out,
+    async stop(graceMs = 5000) {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
+      await exited;
+      clearTimeout(t);
+    },
+    async kill() {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
