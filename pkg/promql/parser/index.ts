@@ -1,0 +1,33 @@
+export { exprType } from './ast.js';
+export type {
+  AggregateExpr,
+  AggregateOp,
+  ArithmeticOp,
+  BinaryExpr,
+  BinaryOp,
+  Call,
+  ComparisonOp,
+  DurationExpr,
+  DurationOp,
+  Expr,
+  ExprKind,
+  FillValues,
+  FunctionDef,
+  MatrixSelector,
+  NumberLiteral,
+  ParenExpr,
+  PositionRange,
+  SetOp,
+  StartOrEnd,
+  StepInvariantExpr,
+  StringLiteral,
+  SubqueryExpr,
+  UnaryExpr,
+  UnaryOp,
+  ValueType,
+  VectorMatchCardinality,
+  VectorMatching,
+  VectorSelector,
+} from './ast.js';
+export { FUNCTIONS, getFunction } from './functions.js';
+export { children, inspect } from './walk.js';
