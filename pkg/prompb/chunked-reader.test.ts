@@ -46,7 +46,7 @@ describe('readChunkedReadResponses', () => {
   test('corrupted CRC names the frame and its offset', async () => {
     const bad = body.slice();
     const off = frames[0]!.length + frames[1]!.length; // frame 2
-    bad[off + 20] ^= 0x01; // inside frame 2's message
+    bad[off + 20] = bad[off + 20]! ^ 0x01; // inside frame 2's message
     const err = await collect(readChunkedReadResponses(pieces(bad, 13))).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(PrompbError);
     expect((err as PrompbError).code).toBe('TESSERA_PROMPB_FRAME');
