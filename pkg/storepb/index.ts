@@ -1,0 +1,39 @@
+export { ProtoWriter, WireType, varintSize32, int64Size, utf8Size, fieldSize } from './proto-writer.js';
+export { ProtoReader, ProtoDecodeError } from './proto-reader.js';
+export { ChunkType, Aggr, PartialResponseStrategy, StoreType } from './messages.js';
+export type {
+  StoreChunk,
+  AggrChunk,
+  StoreSeries,
+  LabelMatcher,
+  Any,
+  QueryHints,
+  ShardInfo,
+  SeriesRequest,
+  SeriesResponse,
+  LabelNamesRequest,
+  LabelNamesResponse,
+  LabelValuesRequest,
+  LabelValuesResponse,
+  TSDBInfo,
+  StoreInfo,
+  InfoResponse,
+  LegacyInfoResponse,
+} from './messages.js';
+export { encodeSeriesResponse, decodeSeriesResponse, seriesResponseSize, seriesBodySize, writeSeries, readSeries, writeAny, readAny } from './series-codec.js';
+export {
+  encodeSeriesRequest,
+  decodeSeriesRequest,
+  encodeLabelNamesRequest,
+  decodeLabelNamesRequest,
+  encodeLabelValuesRequest,
+  decodeLabelValuesRequest,
+  encodeLabelNamesResponse,
+  decodeLabelNamesResponse,
+  encodeLabelValuesResponse,
+  decodeLabelValuesResponse,
+  readMatcher,
+  writeMatchersField,
+} from './request-codec.js';
+export { encodeInfoResponse, decodeInfoResponse, encodeLegacyInfoResponse, decodeLegacyInfoResponse } from './info-codec.js';
+export { SnappyFramedCodec, SnappyFrameError, snappyFrameEncode, snappyFrameDecode } from './snappy-framed.js';
