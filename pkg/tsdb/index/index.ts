@@ -1,0 +1,23 @@
+export type { ByteSource } from './byte-source.js';
+export { BufferByteSource, FileByteSource } from './byte-source.js';
+export type { ByteSink } from './byte-sink.js';
+export { MemoryByteSink, FileByteSink } from './byte-sink.js';
+export type { Toc, IndexChunkMeta } from './format.js';
+export { MagicIndex, IndexFormatV2, HeaderLen, TocLen, MaxIndexSize } from './format.js';
+export { IndexCorruptError, IndexCorruptErrorCode } from './index-corrupt-error.js';
+export { IndexWriter, IndexWriteErrorCode } from './index-writer.js';
+export { IndexReader } from './index-reader.js';
+export type { Postings } from './postings.js';
+export {
+  ListPostings,
+  BigEndianPostings,
+  ErrPostings,
+  emptyPostings,
+  isEmptyPostings,
+  intersect,
+  merge,
+  without,
+  expandPostings,
+} from './postings.js';
+export type { PostingsSource } from './postings-for-matchers.js';
+export { postingsForMatchers } from './postings-for-matchers.js';
