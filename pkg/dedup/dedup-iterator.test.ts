@@ -1,0 +1,293 @@
+import fc from 'fast-check';
+import { describe, expect, test } from 'vitest';
+import { ValueType, type SampleIterator } from '../chunkenc/index.js';
+import { FloatHistogram } from '../histogram/index.js';
+import { Labels } from '../labels/index.js';
+import { ListSeries } from '../storage/index.js';
+import { BoundedIterator } from './bounded-iterator.js';
+import { referenceDedup, type ReferenceReplica, type ReferenceSample } from './brute-force-reference.js';
+import { DedupIterator } from './dedup-iterator.js';
+
+const L = Labels.fromStrings('__name__', 'x_total');
+
+function iterOf(r: ReferenceReplica): SampleIterator {
+  return new ListSeries(L, r.ts, r.vs).iterator();
+}
+
+function drain(it: DedupIterator): ReferenceSample[] {
+  const out: ReferenceSample[] = [];
+  while (it.next() !== ValueType.None) out.push({ t: it.atT(), v: it.atF(), src: it.current() });
+  expect(it.err()).toBeNull();
+  return out;
+}
+
+function dedup(replicas: readonly ReferenceReplica[], counter: boolean): ReferenceSample[] {
+  return drain(new DedupIterator(replicas.map(iterOf), { counter }));
+}
+
+/** A generated scenario: replicas of one series scraped every `interval` ms with jitter and gaps. */
+interface Scenario {
+  readonly interval: number;
+  readonly jitter: number;
+  readonly replicas: ReferenceReplica[];
+}
+
+/**
+ * scenario generates 1–3 replicas of one target: each starts at its own phase, has ±jitter on
+ * its timestamps, some removed index ranges (never within its first 3 samples, see the δ
+ * limitation in DedupIterator) and counter values: a shared true counter (rate per ms) plus a
+ * per-replica base, optionally reset at a per-replica time (replica restarts).
+ */
+function scenario(opts: { counterResets: boolean; maxReplicas: number }): fc.Arbitrary<Scenario> {
+  const replica = fc.record({
+    phase: fc.double({ min: 0, max: 0.999, noNaN: true }),
+    startSlot: fc.integer({ min: 0, max: 8 }),
+    n: fc.integer({ min: 5, max: 60 }),
+    jitters: fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 60, maxLength: 60 }),
+    gaps: fc.array(fc.record({ at: fc.integer({ min: 3, max: 59 }), len: fc.integer({ min: 1, max: 12 }) }), { maxLength: 3 }),
+    base: fc.integer({ min: 0, max: 5000 }),
+    reset: opts.counterResets ? fc.option(fc.integer({ min: 1, max: 59 }), { nil: undefined }) : fc.constant(undefined),
+  });
+  return fc
+    .record({
+      interval: fc.constantFrom(10_000, 15_000, 30_000, 60_000),
+      rate: fc.double({ min: 0, max: 0.01, noNaN: true }),
+      reps: fc.array(replica, { minLength: 1, maxLength: opts.maxReplicas }),
+    })
+    .map(({ interval, rate, reps }) => {
+      const jitter = Math.floor(interval / 25);
+      const replicas = reps.map((r) => {
+        const removed = new Set<number>();
+        for (const g of r.gaps) for (let i = g.at; i < g.at + g.len; i++) removed.add(i);
+        const ts: number[] = [];
+        const vs: number[] = [];
+        let resetAt = NaN;
+        for (let i = 0; i < r.n; i++) {
+          const t = Math.round((r.startSlot + r.phase + i) * interval + r.jitters[i]! * jitter) + 1_700_000_000_000;
+          if (r.reset !== undefined && i === r.reset) resetAt = t;
+          if (removed.has(i)) continue;
+          const truth = rate * (t - 1_700_000_000_000);
+          const v = Number.isNaN(resetAt) ? r.base + truth : truth - rate * (resetAt - 1_700_000_000_000);
+          ts.push(t);
+          vs.push(v);
+        }
+        return { ts, vs };
+      });
+      return { interval, jitter, replicas };
+    });
+}
+
+const runs = { numRuns: Number(process.env['DEDUP_PROPERTY_RUNS'] ?? 300) };
+
+describe('DedupIterator against the brute-force reference', () => {
+  test.each([false, true])('same samples as the reference (counter=%s)', (counter) => {
+    fc.assert(
+      fc.property(scenario({ counterResets: true, maxReplicas: 3 }), (s) => {
+        expect(dedup(s.replicas, counter)).toEqual(referenceDedup(s.replicas, counter));
+      }),
+      runs,
+    );
+  });
+});
+
+describe('DedupIterator properties', () => {
+  test('a single replica, or identical replicas, come out unchanged', () => {
+    fc.assert(
+      fc.property(scenario({ counterResets: true, maxReplicas: 1 }), fc.integer({ min: 1, max: 3 }), fc.boolean(), (s, copies, counter) => {
+        const r = s.replicas[0]!;
+        const out = dedup(Array.from({ length: copies }, () => r), counter);
+        expect(out.map((x) => x.t)).toEqual(r.ts);
+        expect(out.map((x) => x.v)).toEqual(r.vs);
+      }),
+      runs,
+    );
+  });
+
+  test('emits strictly increasing timestamps, each a real sample of its replica', () => {
+    fc.assert(
+      fc.property(scenario({ counterResets: true, maxReplicas: 3 }), (s) => {
+        const out = dedup(s.replicas, false);
+        for (let i = 0; i < out.length; i++) {
+          const o = out[i]!;
+          if (i > 0) expect(o.t).toBeGreaterThan(out[i - 1]!.t);
+          const rep = s.replicas[o.src]!;
+          const k = rep.ts.indexOf(o.t);
+          expect(k).toBeGreaterThanOrEqual(0);
+          expect(o.v).toBe(rep.vs[k]);
+        }
+      }),
+      runs,
+    );
+  });
+
+  test('never leaves a gap that another replica covers (every input sample is within one interval of an output sample)', () => {
+    fc.assert(
+      fc.property(scenario({ counterResets: false, maxReplicas: 3 }), (s) => {
+        const out = dedup(s.replicas, false).map((o) => o.t);
+        for (const rep of s.replicas) {
+          for (const t of rep.ts) {
+            let nearest = Infinity;
+            for (const o of out) nearest = Math.min(nearest, Math.abs(o - t));
+            expect(nearest, `sample at ${t} is ${nearest} ms from the output`).toBeLessThanOrEqual(s.interval);
+          }
+        }
+      }),
+      runs,
+    );
+  });
+
+  test('never raises the sample rate: consecutive outputs are at least half an interval apart', () => {
+    fc.assert(
+      fc.property(scenario({ counterResets: false, maxReplicas: 3 }), (s) => {
+        const out = dedup(s.replicas, false);
+        // The first switch can happen before any interval is known (a 1-sample start); skip it.
+        for (let i = 2; i < out.length; i++) {
+          expect(out[i]!.t - out[i - 1]!.t).toBeGreaterThanOrEqual((s.interval - 2 * s.jitter) / 2);
+        }
+      }),
+      runs,
+    );
+  });
+
+  test('follows one replica while it has no gap', () => {
+    fc.assert(
+      fc.property(scenario({ counterResets: false, maxReplicas: 3 }), (s) => {
+        const replicas = s.replicas.slice();
+        // Replica 0 without gaps: keep its samples up to its first irregular delta.
+        const r0ts: number[] = [];
+        for (const t of s.replicas[0]!.ts) {
+          if (r0ts.length === 0 || t - r0ts[r0ts.length - 1]! < 1.4 * s.interval) r0ts.push(t);
+          else break;
+        }
+        replicas[0] = { ts: r0ts, vs: r0ts.map(() => 0) };
+        const first = Math.min(...replicas.map((r) => r.ts[0] ?? Infinity));
+        if (replicas[0]!.ts[0] !== first) return; // only when replica 0 starts first
+        const out = dedup(replicas, false);
+        expect(out.slice(0, r0ts.length).map((o) => o.t)).toEqual(r0ts);
+        expect(out.slice(0, r0ts.length).every((o) => o.src === 0)).toBe(true);
+      }),
+      runs,
+    );
+  });
+
+  test('counter mode: monotonic replicas with different bases merge into a monotonic counter', () => {
+    fc.assert(
+      fc.property(scenario({ counterResets: false, maxReplicas: 3 }), (s) => {
+        const out = dedup(s.replicas, true);
+        for (let i = 1; i < out.length; i++) expect(out[i]!.v).toBeGreaterThanOrEqual(out[i - 1]!.v);
+      }),
+      runs,
+    );
+  });
+
+  test('counter mode: a decrease only comes from a reset inside one replica, and a switch adds no more than the new replica’s own increase', () => {
+    fc.assert(
+      fc.property(scenario({ counterResets: true, maxReplicas: 3 }), (s) => {
+        const out = dedup(s.replicas, true);
+        for (let i = 1; i < out.length; i++) {
+          const a = out[i - 1]!;
+          const b = out[i]!;
+          const rep = s.replicas[b.src]!;
+          const k = rep.ts.indexOf(b.t);
+          if (a.src === b.src) {
+            expect(rep.ts[k - 1]).toBe(a.t); // consecutive samples of the same replica
+            continue;
+          }
+          expect(b.v).toBeGreaterThanOrEqual(a.v);
+          if (k > 0 && rep.vs[k]! >= rep.vs[k - 1]!) expect(b.v - a.v).toBeLessThanOrEqual(rep.vs[k]! - rep.vs[k - 1]! + 1e-9);
+        }
+      }),
+      runs,
+    );
+  });
+});
+
+describe('DedupIterator examples', () => {
+  const step = 10_000;
+  const range = (from: number, to: number, off = 0): number[] => {
+    const out: number[] = [];
+    for (let t = from; t <= to; t += step) out.push(t + off);
+    return out;
+  };
+
+  test('fills a long gap of the followed replica from the other one (Thanos skips 2 intervals)', () => {
+    const a = range(0, 100_000).concat(range(300_000, 400_000));
+    const b = range(0, 400_000, 5000);
+    const out = dedup([{ ts: a, vs: a.map(() => 1) }, { ts: b, vs: b.map(() => 2) }], false);
+    const ts = out.map((o) => o.t);
+    // a until 100 s, then b from 105 s (the first b sample ≥ lastT + δ/2), b until its end.
+    expect(ts.slice(0, 11)).toEqual(range(0, 100_000));
+    expect(ts.slice(11)).toEqual(range(100_000, 400_000, 5000));
+  });
+
+  test('a switch to a replica with a higher counter base does not add a false increase', () => {
+    // a restarted earlier (low values); b continues from a high base. Same true rate (1 per 10 s).
+    const a = range(0, 100_000);
+    const b = range(0, 200_000, 5000);
+    const av = a.map((t) => t / step);
+    const bv = b.map((t) => 1000 + t / step);
+    const out = dedup([{ ts: a, vs: av }, { ts: b, vs: bv }], true);
+    const last = out[out.length - 1]!;
+    expect(last.t).toBe(205_000);
+    // True increase over 0..205 s is 20.5; the switch must not add b's base of 1000. It counts
+    // b's own last increase (95 s → 105 s = 1) for the 100 s → 105 s step: 0.5 above the truth.
+    expect(last.v - out[0]!.v).toBeCloseTo(21, 6);
+    for (let i = 1; i < out.length; i++) expect(out[i]!.v).toBeGreaterThan(out[i - 1]!.v);
+  });
+
+  test('a switch to a replica with a lower counter base does not go down', () => {
+    const a = range(0, 100_000);
+    const b = range(0, 200_000, 5000);
+    const out = dedup([{ ts: a, vs: a.map((t) => 500 + t / step) }, { ts: b, vs: b.map((t) => t / step) }], true);
+    for (let i = 1; i < out.length; i++) expect(out[i]!.v).toBeGreaterThanOrEqual(out[i - 1]!.v);
+    // The switch (100 s → 105 s) counts no increase (Thanos's lower bound): 0.5 below the truth.
+    expect(out[out.length - 1]!.v).toBeCloseTo(500 + 20, 6);
+  });
+
+  test('without counter mode values pass unchanged', () => {
+    const a = range(0, 50_000);
+    const b = range(0, 100_000, 5000);
+    const out = dedup([{ ts: a, vs: a.map(() => 100) }, { ts: b, vs: b.map(() => 1) }], false);
+    expect(out.filter((o) => o.src === 1).every((o) => o.v === 1)).toBe(true);
+  });
+
+  test('seek walks through the merged samples and never goes back', () => {
+    const a = range(0, 100_000).concat(range(300_000, 400_000));
+    const b = range(0, 400_000, 5000);
+    const mk = (): DedupIterator => new DedupIterator([iterOf({ ts: a, vs: a.map(() => 1) }), iterOf({ ts: b, vs: b.map(() => 2) })]);
+    const all = drain(mk());
+    const it = mk();
+    expect(it.seek(150_000)).toBe(ValueType.Float);
+    expect(it.atT()).toBe(all.find((o) => o.t >= 150_000)!.t);
+    expect(it.seek(10)).toBe(ValueType.Float);
+    expect(it.atT()).toBe(155_000);
+    expect(it.seek(1e9)).toBe(ValueType.None);
+    expect(it.next()).toBe(ValueType.None);
+  });
+
+  test('histogram samples pass through without adjustment', () => {
+    const h1 = new FloatHistogram();
+    h1.count = 5;
+    h1.sum = 10;
+    const h2 = h1.copy();
+    h2.count = 1;
+    const ts1 = [0, 10_000, 20_000];
+    const ts2 = [5000, 15_000, 25_000, 35_000, 45_000];
+    const s1 = new ListSeries(L, ts1, ts1.map(() => 0), ts1.map(() => h1));
+    const s2 = new ListSeries(L, ts2, ts2.map(() => 0), ts2.map(() => h2));
+    const it = new DedupIterator([s1.iterator(), s2.iterator()], { counter: true });
+    const got: [number, number][] = [];
+    for (let ty = it.next(); ty !== ValueType.None; ty = it.next()) {
+      expect(ty).toBe(ValueType.FloatHistogram);
+      got.push([it.atT(), it.atFloatHistogram().count]);
+    }
+    expect(got).toEqual([[0, 5], [10_000, 5], [20_000, 5], [25_000, 1], [35_000, 1], [45_000, 1]]);
+  });
+
+  test('BoundedIterator children restrict the merge to the query range', () => {
+    const a = range(0, 100_000);
+    const b = range(0, 100_000, 5000);
+    const it = new DedupIterator([new BoundedIterator(iterOf({ ts: a, vs: a }), 30_000, 60_000), new BoundedIterator(iterOf({ ts: b, vs: b }), 30_000, 80_000)]);
+    expect(drain(it).map((o) => o.t)).toEqual([30_000, 40_000, 50_000, 60_000, 65_000, 75_000]);
+  });
+});

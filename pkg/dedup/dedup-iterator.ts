@@ -1,0 +1,202 @@
+import { ValueType, type SampleIterator } from '../chunkenc/index.js';
+import type { FloatHistogram } from '../histogram/index.js';
+import { switchOffset } from './switch-offset.js';
+
+/** DedupIteratorOptions configure a DedupIterator. */
+export interface DedupIteratorOptions {
+  /**
+   * counter adjusts float values across replica switches so that the merged series never goes
+   * down because of a switch (set it when the series is a counter: see isCounterHint).
+   */
+  readonly counter?: boolean;
+}
+
+const None = ValueType.None;
+const Float = ValueType.Float;
+
+/**
+ * DedupIterator merges the sample iterators of several replicas of one series into one series
+ * (penalty-style replica deduplication, improved over Thanos's `dedupSeriesIterator`).
+ *
+ * Rules (the brute-force reference in brute-force-reference.ts implements the same rules naively):
+ * 1. Start with the replica whose first sample is earliest (ties: the lowest index).
+ * 2. Follow the current replica `c` as long as it has no gap. The interval estimate δ is the
+ *    smaller of `c`'s own last two sample deltas (its own scrape interval; one inflated delta, e.g.
+ *    an outage, does not change it), falling back to the δ of the previous step when `c` has fewer
+ *    than two earlier samples. The step from `c`'s current sample at lastT to its next sample tn
+ *    is a gap when `c` is exhausted or `tn − lastT > 1.5·δ`. Without any δ yet (the very first
+ *    step) the first delta of the starting replica is trusted (known limitation).
+ * 3. On a gap, the candidate is the earliest sample of another replica at or after
+ *    `lastT + δ/2` (so a switch never doubles the sample rate) — not Thanos's
+ *    `lastT + 2·δ`, which leaves gaps that the other replica covers. If the candidate is before
+ *    tn, switch to that replica; otherwise stay (the gap is in every replica).
+ * 4. Counter mode: each replica has a value offset (initially 0) added to its floats. On a switch
+ *    from last emitted value L to the new replica's value Y' (offset included), Y' is clamped to
+ *    `[L, L + (Y − P)]`, where P is the new replica's own previous raw sample value (the upper
+ *    bound only applies when P is known and Y ≥ P). The lower bound means a switch never makes the
+ *    counter go down (Thanos's counterErrAdjustSeriesIterator); the upper bound means a switch to
+ *    a replica with a higher counter base (restarted at a different time) does not add a false
+ *    increase larger than that replica's own last increase. The offset keeps the change for later
+ *    samples of that replica. Histogram samples are never adjusted; NaN values (stale markers)
+ *    disable the adjustment for that switch.
+ *
+ * Child iterators are only advanced with next() (never seek), so each replica knows its own
+ * previous timestamps; seek() on this iterator walks next() until the target for the same reason
+ * (Thanos does the same). Bound the children to the query range before (see BoundedIterator).
+ * No allocation per sample.
+ */
+export class DedupIterator implements SampleIterator {
+  readonly #its: readonly SampleIterator[];
+  readonly #counter: boolean;
+  readonly #type: Uint8Array;
+  /** Current timestamp per replica; Infinity when exhausted, NaN before the first sample. */
+  readonly #t: Float64Array;
+  readonly #p1: Float64Array;
+  readonly #p2: Float64Array;
+  /** Current and previous raw float value per replica (NaN for non-float samples). */
+  readonly #v: Float64Array;
+  readonly #pv: Float64Array;
+  readonly #off: Float64Array;
+  #cur = -1;
+  #state: 0 | 1 | 2 = 0; // 0 = not started, 1 = running, 2 = done
+  #lastDelta = NaN;
+  #err: Error | null = null;
+
+  constructor(its: readonly SampleIterator[], opts: DedupIteratorOptions = {}) {
+    if (its.length === 0) throw new RangeError('DedupIterator needs at least one replica iterator');
+    const n = its.length;
+    this.#its = its;
+    this.#counter = opts.counter ?? false;
+    this.#type = new Uint8Array(n);
+    this.#t = new Float64Array(n).fill(NaN);
+    this.#p1 = new Float64Array(n).fill(NaN);
+    this.#p2 = new Float64Array(n).fill(NaN);
+    this.#v = new Float64Array(n).fill(NaN);
+    this.#pv = new Float64Array(n).fill(NaN);
+    this.#off = new Float64Array(n);
+  }
+
+  #advance(i: number): void {
+    if (this.#t[i] === Infinity) return;
+    this.#p2[i] = this.#p1[i]!;
+    this.#p1[i] = this.#t[i]!;
+    this.#pv[i] = this.#v[i]!;
+    const it = this.#its[i]!;
+    const ty = it.next();
+    this.#type[i] = ty;
+    if (ty === None) {
+      this.#t[i] = Infinity;
+      this.#v[i] = NaN;
+      const e = it.err();
+      if (e !== null && this.#err === null) this.#err = e;
+      return;
+    }
+    this.#t[i] = it.atT();
+    this.#v[i] = ty === Float ? it.atF() : NaN;
+  }
+
+  next(): ValueType {
+    if (this.#state === 2) return None;
+    const n = this.#its.length;
+    if (this.#state === 0) {
+      this.#state = 1;
+      let best = -1;
+      let bestT = Infinity;
+      for (let i = 0; i < n; i++) {
+        this.#advance(i);
+        if (this.#t[i]! < bestT) {
+          bestT = this.#t[i]!;
+          best = i;
+        }
+      }
+      if (this.#err !== null || best < 0) return this.#finish();
+      this.#cur = best;
+      return this.#type[best]! as ValueType;
+    }
+
+    const c = this.#cur;
+    const lastT = this.#t[c]!;
+    const lastF = this.#type[c] === Float ? this.#v[c]! + this.#off[c]! : NaN;
+    let d = ownDelta(lastT, this.#p1[c]!, this.#p2[c]!);
+    if (Number.isNaN(d)) d = this.#lastDelta;
+    else this.#lastDelta = d;
+
+    this.#advance(c);
+    if (this.#err !== null) return this.#finish();
+    const tn = this.#t[c]!;
+    const gap = tn === Infinity || (!Number.isNaN(d) && 2 * (tn - lastT) > 3 * d);
+    if (!gap) return this.#type[c]! as ValueType;
+
+    let best = -1;
+    let bestT = Infinity;
+    for (let j = 0; j < n; j++) {
+      if (j === c) continue;
+      // Skip samples at or before lastT, and those closer than δ/2 to it.
+      while (this.#t[j]! <= lastT || (!Number.isNaN(d) && 2 * (this.#t[j]! - lastT) < d)) {
+        this.#advance(j);
+        if (this.#t[j] === Infinity) break;
+      }
+      if (this.#t[j]! < bestT) {
+        bestT = this.#t[j]!;
+        best = j;
+      }
+    }
+    if (this.#err !== null) return this.#finish();
+    if (best >= 0 && bestT < tn) {
+      this.#cur = best;
+      if (this.#counter && this.#type[best] === Float) this.#adjust(best, lastF);
+      return this.#type[best]! as ValueType;
+    }
+    if (tn === Infinity) return this.#finish();
+    return this.#type[c]! as ValueType;
+  }
+
+  #adjust(r: number, lastF: number): void {
+    this.#off[r] = switchOffset(this.#v[r]!, this.#pv[r]!, this.#off[r]!, lastF);
+  }
+
+  #finish(): ValueType {
+    this.#state = 2;
+    return None;
+  }
+
+  seek(t: number): ValueType {
+    if (this.#state === 2) return None;
+    if (this.#state === 1 && this.#t[this.#cur]! >= t) return this.#type[this.#cur]! as ValueType;
+    for (;;) {
+      const ty = this.next();
+      if (ty === None) return None;
+      if (this.#t[this.#cur]! >= t) return ty;
+    }
+  }
+
+  atT(): number {
+    return this.#t[this.#cur]!;
+  }
+
+  atF(): number {
+    return this.#v[this.#cur]! + this.#off[this.#cur]!;
+  }
+
+  atFloatHistogram(into?: FloatHistogram): FloatHistogram {
+    return this.#its[this.#cur]!.atFloatHistogram(into);
+  }
+
+  err(): Error | null {
+    return this.#err;
+  }
+
+  /** current returns the index of the replica the current sample comes from (for tests, debugging). */
+  current(): number {
+    return this.#cur;
+  }
+}
+
+/** ownDelta is min(t − p1, p1 − p2), ignoring unknown (NaN) terms; NaN when none is known. */
+function ownDelta(t: number, p1: number, p2: number): number {
+  const d1 = t - p1;
+  const d2 = p1 - p2;
+  if (Number.isNaN(d1)) return NaN;
+  if (Number.isNaN(d2)) return d1;
+  return d1 < d2 ? d1 : d2;
+}

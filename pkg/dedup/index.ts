@@ -1,0 +1,6 @@
+export { DedupIterator } from './dedup-iterator.js';
+export type { DedupIteratorOptions } from './dedup-iterator.js';
+export { DedupSeriesSet, DedupSeries, compareForDedup } from './dedup-series-set.js';
+export type { DedupSeriesSetOptions } from './dedup-series-set.js';
+export { BoundedIterator } from './bounded-iterator.js';
+export { isCounterHint } from './counter-hint.js';
