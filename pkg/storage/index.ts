@@ -16,3 +16,4 @@ export type {
 } from './interface.js';
 export { emptySeriesSet, emptyChunkSeriesSet, errSeriesSet, errChunkSeriesSet, ArraySeriesSet } from './series-sets.js';
 export { ListSeries, ListSeriesIterator } from './list-series.js';
+export { mergeSeriesSets, mergeChunkSeriesSets, ChainSampleIterator } from './merge-series-set.js';
