@@ -1,0 +1,62 @@
+import { TesseraError } from '../errors/index.js';
+import type { FloatHistogram } from '../histogram/index.js';
+import type { Chunk, Encoding } from './chunk.js';
+import type { SampleIterator } from './sample-iterator.js';
+import { ValueType } from './value-type.js';
+
+/**
+ * OpaqueChunk carries a chunk this package cannot decode yet (native histogram encodings 2 and 3)
+ * so it can be passed through unchanged. numSamples() reads the BE16 header; its iterator yields
+ * nothing and reports an error.
+ */
+export class OpaqueChunk implements Chunk {
+  readonly #enc: Encoding;
+  readonly #data: Uint8Array;
+
+  constructor(encoding: Encoding, data: Uint8Array) {
+    this.#enc = encoding;
+    this.#data = data;
+  }
+
+  encoding(): Encoding {
+    return this.#enc;
+  }
+
+  bytes(): Uint8Array {
+    return this.#data;
+  }
+
+  numSamples(): number {
+    const b = this.#data;
+    return b.length < 2 ? 0 : (b[0]! << 8) | b[1]!;
+  }
+
+  iterator(_reuse?: SampleIterator): SampleIterator {
+    return new UndecodableIterator(this.#enc);
+  }
+}
+
+class UndecodableIterator implements SampleIterator {
+  readonly #err: TesseraError;
+  constructor(enc: number) {
+    this.#err = new TesseraError('TESSERA_CHUNK_UNSUPPORTED', `decode chunk: encoding ${enc} is carried opaquely and cannot be iterated yet`);
+  }
+  next(): ValueType {
+    return ValueType.None;
+  }
+  seek(_t: number): ValueType {
+    return ValueType.None;
+  }
+  atT(): number {
+    return 0;
+  }
+  atF(): number {
+    return 0;
+  }
+  atFloatHistogram(_into?: FloatHistogram): FloatHistogram {
+    throw new TypeError('no current sample');
+  }
+  err(): Error | null {
+    return this.#err;
+  }
+}
