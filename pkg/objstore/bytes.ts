@@ -17,10 +17,10 @@ export async function readAllBytes(data: Uint8Array | AsyncIterable<Uint8Array>,
   let total = 0;
   for await (const c of data) {
     signal?.throwIfAborted();
-    chunks.push(c);
+    chunks.push(c.slice()); // the producer may reuse its buffer
     total += c.length;
   }
-  return concatBytes(chunks, total);
+  return concatBytes(chunks, total, false);
 }
 
 /** sliceRange returns the view `[off, off+length)` of data clipped to its end; length -1 = to the end. */

@@ -24,27 +24,27 @@ export class PrefixedBucket implements Bucket {
     }
   }
 
-  get(name: string, opts?: ReadOptions): Promise<Uint8Array> {
+  async get(name: string, opts?: ReadOptions): Promise<Uint8Array> {
     return this.#inner.get(this.#full(name, 'get'), opts);
   }
 
-  getRange(name: string, off: number, length: number, opts?: ReadOptions): Promise<Uint8Array> {
+  async getRange(name: string, off: number, length: number, opts?: ReadOptions): Promise<Uint8Array> {
     return this.#inner.getRange(this.#full(name, 'get'), off, length, opts);
   }
 
-  exists(name: string, opts?: ReadOptions): Promise<boolean> {
+  async exists(name: string, opts?: ReadOptions): Promise<boolean> {
     return this.#inner.exists(this.#full(name, 'check existence of'), opts);
   }
 
-  attributes(name: string, opts?: ReadOptions): Promise<ObjectAttributes> {
+  async attributes(name: string, opts?: ReadOptions): Promise<ObjectAttributes> {
     return this.#inner.attributes(this.#full(name, 'read attributes of'), opts);
   }
 
-  upload(name: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts?: UploadOptions): Promise<void> {
+  async upload(name: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts?: UploadOptions): Promise<void> {
     return this.#inner.upload(this.#full(name, 'upload'), data, opts);
   }
 
-  delete(name: string, opts?: ReadOptions): Promise<void> {
+  async delete(name: string, opts?: ReadOptions): Promise<void> {
     return this.#inner.delete(this.#full(name, 'delete', true), opts);
   }
 

@@ -1,2 +1,4 @@
 export { inCI, findBinary, requireBinary, freePort, waitFor, waitForHttp, startProcess } from './external.js';
 export type { ManagedProcess } from './external.js';
+export { startMinio } from './minio.js';
+export type { MinioServer } from './minio.js';

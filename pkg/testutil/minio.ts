@@ -1,0 +1,72 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
+import { freePort, startProcess, waitForHttp, type ManagedProcess } from './external.js';
+
+/** MinioServer is a MinIO process started for a test on a loopback port with a temp data dir. */
+export interface MinioServer {
+  /** endpoint is `127.0.0.1:<port>` (no scheme), as objstore S3 configs want it. */
+  readonly endpoint: string;
+  /** url is `http://127.0.0.1:<port>`. */
+  readonly url: string;
+  readonly accessKey: string;
+  readonly secretKey: string;
+  readonly dataDir: string;
+  readonly process: ManagedProcess;
+  /** createBucket creates a bucket (name: 3–63 lower-case letters, digits, `-`). */
+  createBucket(name: string): Promise<void>;
+  /** s3Config returns the Thanos S3 objstore `config` map for bucket. */
+  s3Config(bucket: string): Record<string, unknown>;
+  /** stop terminates MinIO and removes its data dir. */
+  stop(): Promise<void>;
+}
+
+/**
+ * startMinio starts `minio server <tmpdir>` on free 127.0.0.1 ports (API and console) and waits
+ * until `/minio/health/live` answers. Get bin from `requireBinary('minio')`.
+ */
+export async function startMinio(bin: string, opts: { accessKey?: string; secretKey?: string; timeoutMs?: number } = {}): Promise<MinioServer> {
+  const accessKey = opts.accessKey ?? 'tessera-test';
+  const secretKey = opts.secretKey ?? 'tessera-test-secret';
+  const dataDir = await mkdtemp(join(tmpdir(), 'tessera-minio-'));
+  const port = await freePort();
+  let consolePort = await freePort();
+  while (consolePort === port) consolePort = await freePort();
+  const endpoint = `127.0.0.1:${port}`;
+  const url = `http://${endpoint}`;
+  const proc = startProcess(bin, ['server', dataDir, '--quiet', '--address', endpoint, '--console-address', `127.0.0.1:${consolePort}`], {
+    env: { MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off', HOME: dataDir },
+  });
+  const exitedEarly = new Promise<never>((_, reject) => {
+    proc.proc.once('exit', (code) => reject(new Error(`minio exited early with code ${code}`)));
+  });
+  exitedEarly.catch(() => undefined); // the later, normal exit must not become an unhandled rejection
+  try {
+    await Promise.race([waitForHttp(`${url}/minio/health/live`, opts.timeoutMs ?? 30_000), exitedEarly]);
+  } catch (err) {
+    await proc.kill();
+    await rm(dataDir, { recursive: true, force: true });
+    throw new Error(`start minio at ${url}: ${(err as Error).message}\n${proc.output()}`, { cause: err });
+  }
+  const client = new S3Client({ endpoint: url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });
+  return {
+    endpoint,
+    url,
+    accessKey,
+    secretKey,
+    dataDir,
+    process: proc,
+    async createBucket(name: string) {
+      await client.send(new CreateBucketCommand({ Bucket: name }));
+    },
+    s3Config(bucket: string) {
+      return { bucket, endpoint, access_key: accessKey, secret_key: secretKey, insecure: true };
+    },
+    async stop() {
+      client.destroy();
+      await proc.stop();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
