@@ -128,7 +128,7 @@ export interface DurationExpr {
 
 /**
  * VectorSelector selects an instant vector. `matchers` include the `__name__` matcher when a name
- * is given (first, as Prometheus puts it). Times are milliseconds.
+ * is given (appended last, as Prometheus does). Times are milliseconds.
  */
 export interface VectorSelector {
   readonly kind: 'VectorSelector';
