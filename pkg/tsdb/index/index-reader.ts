@@ -86,7 +86,7 @@ export class IndexReader {
   static #open(src: ByteSource): IndexReader {
     const size = src.size;
     if (size < HeaderLen + TocLen) {
-      throw new IndexCorruptError(src.name, 0, `file of ${size} bytes is too small for an index (header and TOC need ${HeaderLen + TocLen})`);
+      throw new IndexCorruptError(src.name, 0, `file of ${size} bytes is too small for an index at offset 0 (header and TOC need ${HeaderLen + TocLen})`);
     }
     const head = new Decbuf(src.read(0, HeaderLen));
     const magic = head.be32();
