@@ -30,8 +30,12 @@ export type AggregateOp =
   | 'limitk'
   | 'limit_ratio';
 
-/** ArithmeticOp is a binary arithmetic operator; `atan2` is a keyword operator with `*` precedence. */
-export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '^' | 'atan2';
+/**
+ * ArithmeticOp is a binary arithmetic operator; `atan2` is a keyword operator with `*` precedence.
+ * `</` and `>/` are the experimental native-histogram trim operators (trim buckets below/above a
+ * scalar bound), parsed with `*` precedence.
+ */
+export type ArithmeticOp = '+' | '-' | '*' | '/' | '%' | '^' | 'atan2' | '</' | '>/';
 /** ComparisonOp is a binary comparison operator; it filters unless the `bool` modifier is given. */
 export type ComparisonOp = '==' | '!=' | '>' | '<' | '>=' | '<=';
 /** SetOp is a binary set operator, only allowed between instant vectors. */

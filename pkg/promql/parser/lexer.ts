@@ -37,6 +37,8 @@ export type TokenType =
   | '<='
   | '>'
   | '>='
+  | '</'
+  | '>/'
   | '@'
   | KeywordType;
 
@@ -107,7 +109,7 @@ export const AGGREGATORS: ReadonlySet<string> = new Set([
 ]);
 /** OPERATOR_TOKENS are the tokens Prometheus describes as `<op:...>`. */
 const OPERATOR_TOKENS: ReadonlySet<string> = new Set([
-  '+', '-', '*', '/', '%', '^', '==', '!=', '<', '<=', '>', '>=', '=~', '!~', '@', 'and', 'or', 'unless', 'atan2',
+  '+', '-', '*', '/', '%', '^', '==', '!=', '<', '<=', '>', '>=', '</', '>/', '=~', '!~', '@', 'and', 'or', 'unless', 'atan2',
 ]);
 /** KEYWORD_TOKENS are the tokens Prometheus describes as `<...>`. */
 const KEYWORD_TOKENS: ReadonlySet<string> = new Set([
@@ -330,12 +332,17 @@ class Lexer {
         return;
       }
       case '<':
-      case '>':
-        if (this.#peek() === '=') {
+      case '>': {
+        const t = this.#peek();
+        if (t === '=') {
           this.#next();
           this.#emit(r === '<' ? '<=' : '>=');
+        } else if (t === '/') {
+          this.#next();
+          this.#emit(r === '<' ? '</' : '>/');
         } else this.#emit(r);
         return;
+      }
       case '"':
       case "'":
         this.#string(r);

@@ -71,6 +71,8 @@ const BIN_PREC: Readonly<Record<string, number>> = {
   '/': 5,
   '%': 5,
   atan2: 5,
+  '</': 5,
+  '>/': 5,
   '^': 6,
 };
 const COMPARISON = new Set(['==', '!=', '<', '<=', '>', '>=']);
