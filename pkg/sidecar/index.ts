@@ -1,0 +1,10 @@
+export { SidecarError, SidecarErrorCode } from './errors.js';
+export { LogLevel, nopLogger, newLogfmtLogger } from './logger.js';
+export type { Logger } from './logger.js';
+export { parsePromDuration, formatPromDuration } from './prom-duration.js';
+export { PrometheusClient, formatPromTime } from './prometheus-client.js';
+export type { PrometheusClientOptions, BuildInfo, TimeRange } from './prometheus-client.js';
+export { readShipperState, writeShipperState } from './shipper-state.js';
+export type { ShipperState } from './shipper-state.js';
+export { Shipper, isULID } from './shipper.js';
+export type { ShipperOptions, SyncResult } from './shipper.js';
