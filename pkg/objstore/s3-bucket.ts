@@ -295,14 +295,18 @@ export class S3Bucket implements Bucket {
 
   /** checkBucket verifies that the bucket exists and the credentials are accepted (HeadBucket). */
   async checkBucket(signal?: AbortSignal): Promise<void> {
+    await this.#checkBucket('check bucket', '', signal);
+  }
+
+  async #checkBucket(action: string, name: string, signal: AbortSignal | undefined): Promise<void> {
     try {
       await this.#client.send(new HeadBucketCommand({ Bucket: this.#cfg.bucket }), sendOpts(signal));
       this.#bucketChecked = true;
     } catch (err) {
       if (statusOf(err) === 404) {
-        throw new BucketNotFoundError(`check bucket ${JSON.stringify(this.#cfg.bucket)} at endpoint ${this.#url}: bucket does not exist`, { cause: err });
+        throw new BucketNotFoundError(`${this.#where(action, name)}: bucket does not exist`, { cause: err });
       }
-      throw this.#wrap('check bucket', '', err, signal);
+      throw this.#wrap(action, name, err, signal);
     }
   }
 
@@ -315,7 +319,7 @@ export class S3Bucket implements Bucket {
     } catch (err) {
       // HEAD responses have no body, so a missing bucket also looks like a bare 404; tell them
       // apart once per bucket.
-      if (statusOf(err) === 404 && !this.#bucketChecked) await this.checkBucket(opts.signal);
+      if (statusOf(err) === 404 && !this.#bucketChecked) await this.#checkBucket(action, name, opts.signal);
       throw this.#wrap(action, name, err, opts.signal);
     }
   }
@@ -359,19 +363,25 @@ export class S3Bucket implements Bucket {
     }
   }
 
+  #where(action: string, name: string): string {
+    return `${action}${name !== '' ? ` ${JSON.stringify(name)}` : ''} in bucket ${JSON.stringify(this.#cfg.bucket)} at endpoint ${this.#url}`;
+  }
+
   #wrap(action: string, name: string, err: unknown, signal: AbortSignal | undefined): Error {
     if (err instanceof ObjstoreError) return err;
     if (signal?.aborted === true) return signal.reason instanceof Error ? signal.reason : (err as Error);
-    const where = `${action}${name !== '' ? ` ${JSON.stringify(name)}` : ''} in bucket ${JSON.stringify(this.#cfg.bucket)} at endpoint ${this.#url}`;
+    const where = this.#where(action, name);
     const code = errName(err);
     const status = statusOf(err);
-    const msg = (err as Error | undefined)?.message ?? String(err);
+    // Bodiless responses (HEAD) come back as "Unknown"/"UnknownError": say only the status then.
+    const rawMsg = (err as Error | undefined)?.message ?? String(err);
+    const msg = rawMsg === 'UnknownError' ? `no error details (HTTP ${status ?? '?'})` : rawMsg;
     if (code === 'NoSuchKey' || (status === 404 && (code === 'NotFound' || code === 'Unknown'))) {
       return new ObjNotFoundError(name, `${where}: object not found`, { cause: err });
     }
     if (code === 'NoSuchBucket') return new BucketNotFoundError(`${where}: bucket does not exist`, { cause: err });
     if (status === 403 || status === 401 || code === 'AccessDenied' || code === 'InvalidAccessKeyId' || code === 'SignatureDoesNotMatch') {
-      return new ObjAccessDeniedError(`${where}: access denied (${code}${status !== undefined ? `, HTTP ${status}` : ''}); check access_key/secret_key and the bucket policy: ${msg}`, { cause: err });
+      return new ObjAccessDeniedError(`${where}: access denied (${code !== 'Unknown' ? `${code}, ` : ''}HTTP ${status ?? '?'}); check access_key/secret_key and the bucket policy: ${msg}`, { cause: err });
     }
     if (status === undefined) {
       const sys = (err as NodeJS.ErrnoException | undefined)?.code;
