@@ -116,6 +116,8 @@ class Parser {
   readonly #opts: ParseOptions;
   readonly #toks: Token[];
   #i = 0;
+  /** Innermost grammar context with an error rule (Prometheus's yacc recovery), for messages. */
+  readonly #ctx: string[] = [];
 
   constructor(input: string, opts: ParseOptions) {
     this.#input = input;
@@ -186,6 +188,7 @@ class Parser {
 
   /** Reports the current token as unexpected, like Prometheus's parser.unexpected(). */
   #unexpected(context: string, expected: string): never {
+    if (context === '') context = this.#ctx.at(-1) ?? '';
     const t = this.#tok();
     let msg = `unexpected ${describeToken(t, goQuote)}`;
     if (context !== '') msg += ` in ${context}`;
@@ -314,7 +317,7 @@ class Parser {
         this.#nextTok();
         const inner = this.#expr(0);
         const close = this.#tok();
-        if (close.type !== ')') this.#unexpected('paren expression', '")"');
+        if (close.type !== ')') this.#unexpected('', '');
         this.#nextTok();
         return { kind: 'ParenExpr', expr: inner, posRange: { start: t.pos, end: close.end } };
       }
@@ -369,7 +372,7 @@ class Parser {
           continue;
         }
         if (t.type === ')') break;
-        this.#unexpected('function call', '"," or ")"');
+        this.#unexpected('', '');
       }
     }
     const close = this.#nextTok();
@@ -383,6 +386,15 @@ class Parser {
   }
 
   #aggregate(): Expr {
+    this.#ctx.push('aggregation');
+    try {
+      return this.#aggregateBody();
+    } finally {
+      this.#ctx.pop();
+    }
+  }
+
+  #aggregateBody(): Expr {
     const opTok = this.#nextTok();
     const op = opTok.type as AggregateOp;
     let grouping: string[] | null = null;
@@ -406,7 +418,7 @@ class Parser {
           continue;
         }
         if (t.type === ')') break;
-        this.#unexpected('aggregation', '"," or ")"');
+        this.#unexpected('aggregation', '');
       }
     }
     let close = this.#nextTok();
@@ -539,7 +551,7 @@ class Parser {
     try {
       return new Matcher(type, name, value);
     } catch (err) {
-      this.#fail((err as Error).message, range);
+      this.#fail((err as Error).message.replace(/^(error parsing regexp: )+/, 'error parsing regexp: '), range);
     }
   }
 
