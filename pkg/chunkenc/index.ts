@@ -9,3 +9,5 @@ export type { XorChunkOptions, XorEncoderState } from './xor-chunk.js';
 export { XorIterator } from './xor-iterator.js';
 export { OpaqueChunk } from './opaque-chunk.js';
 export { chunkFromData } from './chunk-from-data.js';
+export { ChunkCutter } from './chunk-cutter.js';
+export type { ChunkCutterOptions } from './chunk-cutter.js';

@@ -1,0 +1,163 @@
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Decbuf, Encbuf, verifyCRC32C } from '../../encoding/index.js';
+import { TesseraError } from '../../errors/index.js';
+
+/** TOMBSTONES_MAGIC is the BE32 magic of a tombstones file (blocks.md §6). */
+export const TOMBSTONES_MAGIC = 0x0130ba30;
+/** TOMBSTONES_VERSION is the tombstones format version. */
+export const TOMBSTONES_VERSION = 1;
+/** TOMBSTONES_FILENAME is the file name inside a block directory. */
+export const TOMBSTONES_FILENAME = 'tombstones';
+
+/** Interval is a closed time range [minTime, maxTime] in ms. */
+export interface Interval {
+  readonly minTime: number;
+  readonly maxTime: number;
+}
+
+/** TombstonesError reports an unreadable or corrupt tombstones file; `offset` is -1 if unknown. */
+export class TombstonesError extends TesseraError {
+  readonly file: string;
+  readonly offset: number;
+  constructor(file: string, offset: number, message: string, options?: { cause?: unknown }) {
+    super('TESSERA_TOMBSTONES_CORRUPT', message, options);
+    this.file = file;
+    this.offset = offset;
+  }
+}
+
+/**
+ * Tombstones maps series references to deleted intervals (closed, sorted, non-overlapping,
+ * adjacent intervals merged, as Prometheus's Intervals.Add does). Empty means no deletions.
+ */
+export class Tombstones {
+  readonly #m = new Map<number, Interval[]>();
+
+  /** add records deletion of [minTime, maxTime] for series ref, merging with existing intervals. */
+  add(ref: number, iv: Interval): void {
+    if (iv.minTime > iv.maxTime) throw new RangeError(`tombstone interval [${iv.minTime}, ${iv.maxTime}] is empty`);
+    const list = this.#m.get(ref) ?? [];
+    const out: Interval[] = [];
+    let cur = { minTime: iv.minTime, maxTime: iv.maxTime };
+    let placed = false;
+    for (const x of list) {
+      if (x.maxTime < cur.minTime - 1) out.push(x);
+      else if (x.minTime > cur.maxTime + 1) {
+        if (!placed) {
+          out.push(cur);
+          placed = true;
+        }
+        out.push(x);
+      } else {
+        cur = { minTime: Math.min(x.minTime, cur.minTime), maxTime: Math.max(x.maxTime, cur.maxTime) };
+      }
+    }
+    if (!placed) out.push(cur);
+    this.#m.set(ref, out);
+  }
+
+  /** get returns the deleted intervals of series ref (sorted), or an empty array. */
+  get(ref: number): readonly Interval[] {
+    return this.#m.get(ref) ?? [];
+  }
+
+  /** isDeleted reports whether the sample at time t of series ref is deleted. */
+  isDeleted(ref: number, t: number): boolean {
+    const list = this.#m.get(ref);
+    if (list === undefined) return false;
+    for (const iv of list) {
+      if (t < iv.minTime) return false;
+      if (t <= iv.maxTime) return true;
+    }
+    return false;
+  }
+
+  /** size is the number of series with tombstones. */
+  get size(): number {
+    return this.#m.size;
+  }
+
+  /** total is the number of intervals over all series (meta.json's numTombstones). */
+  get total(): number {
+    let n = 0;
+    for (const l of this.#m.values()) n += l.length;
+    return n;
+  }
+
+  /** refs returns the series references with tombstones, ascending. */
+  refs(): number[] {
+    return [...this.#m.keys()].sort((a, b) => a - b);
+  }
+}
+
+/**
+ * encodeTombstones serialises tombstones: magic, version, stones (uvarint ref, varint mint,
+ * varint maxt) in ascending ref order, CRC32C over the stones.
+ */
+export function encodeTombstones(ts: Tombstones): Uint8Array {
+  const e = new Encbuf(64);
+  e.putBE32(TOMBSTONES_MAGIC);
+  e.putByte(TOMBSTONES_VERSION);
+  const start = e.len;
+  for (const ref of ts.refs()) {
+    for (const iv of ts.get(ref)) {
+      e.putUvarint(ref);
+      e.putVarint(iv.minTime);
+      e.putVarint(iv.maxTime);
+    }
+  }
+  e.putCRC32C(start);
+  return e.get().slice();
+}
+
+/** decodeTombstones parses a tombstones file's bytes; `file` names it in errors. */
+export function decodeTombstones(data: Uint8Array, file = TOMBSTONES_FILENAME): Tombstones {
+  if (data.length < 9) throw new TombstonesError(file, 0, `read tombstones ${file} at offset 0: ${data.length} bytes, need at least 9`);
+  const d = new Decbuf(data);
+  const magic = d.be32();
+  if (magic !== TOMBSTONES_MAGIC) {
+    throw new TombstonesError(file, 0, `read tombstones ${file} at offset 0: invalid magic number ${magic.toString(16).padStart(8, '0')}, want 0130ba30`);
+  }
+  const version = d.byte();
+  if (version !== TOMBSTONES_VERSION) throw new TombstonesError(file, 4, `read tombstones ${file} at offset 4: unsupported version ${version}`);
+  const end = data.length - 4;
+  const crcErr = verifyCRC32C(data, 5, end, 'tombstones');
+  if (crcErr !== null) throw new TombstonesError(file, crcErr.offset, `read tombstones ${file}: ${crcErr.message}`, { cause: crcErr });
+  const body = new Decbuf(data.subarray(5, end), 5);
+  const ts = new Tombstones();
+  while (body.remaining > 0 && body.err() === null) {
+    const at = 5 + body.offset;
+    const ref = body.uvarint();
+    const mint = body.varint();
+    const maxt = body.varint();
+    if (body.err() !== null) break;
+    if (mint > maxt) throw new TombstonesError(file, at, `read tombstones ${file} at offset ${at}: interval [${mint}, ${maxt}] of series ${ref} is empty`);
+    ts.add(ref, { minTime: mint, maxTime: maxt });
+  }
+  const err = body.err();
+  if (err !== null) throw new TombstonesError(file, err.offset, `read tombstones ${file}: ${err.message}`, { cause: err });
+  return ts;
+}
+
+/** readTombstones reads `<blockDir>/tombstones`; an absent file means no tombstones. */
+export async function readTombstones(blockDir: string): Promise<Tombstones> {
+  const file = join(blockDir, TOMBSTONES_FILENAME);
+  let buf: Buffer;
+  try {
+    buf = await readFile(file);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Tombstones();
+    throw new TombstonesError(file, -1, `read tombstones ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  return decodeTombstones(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), file);
+}
+
+/** writeTombstones writes `<blockDir>/tombstones` atomically (temporary file, then rename). */
+export async function writeTombstones(blockDir: string, ts: Tombstones): Promise<number> {
+  const file = join(blockDir, TOMBSTONES_FILENAME);
+  const data = encodeTombstones(ts);
+  await writeFile(file + '.tmp', data);
+  await rename(file + '.tmp', file);
+  return data.length;
+}
