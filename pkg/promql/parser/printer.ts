@@ -34,7 +34,7 @@ export function format(e: Expr): string {
     }
     case 'SubqueryExpr': {
       const range = e.rangeExpr !== null ? durationString(e.rangeExpr) : formatDuration(e.range);
-      const step = e.step !== 0 ? formatDuration(e.step) : e.stepExpr !== null ? durationString(e.stepExpr) : '';
+      const step = e.stepExpr !== null ? durationString(e.stepExpr) : e.step !== 0 ? formatDuration(e.step) : '';
       return `${format(e.expr)}[${range}:${step}]${atString(e.timestamp, e.startOrEnd)}${offsetString(e.offset, e.offsetExpr)}`;
     }
     case 'NumberLiteral':
