@@ -1,0 +1,25 @@
+export { ApiError, ErrorType, httpStatus, invalidParam, toApiError } from './api-error.js';
+export { formatFloat, formatPlainFloat, formatTimestamp, formatScalarTimestamp } from './float-format.js';
+export { Form, readForm } from './form.js';
+export { createHealthRouter } from './health.js';
+export type { HealthRouterOptions } from './health.js';
+export { histogramJson } from './histogram-json.js';
+export { jsonString } from './json-string.js';
+export { MIN_TIME, MAX_TIME, parseTime, parseDuration, parseLimit, parseBool } from './params.js';
+export type {
+  QueryOptions,
+  QueryEngine,
+  QueryResult,
+  QueryValue,
+  VectorElement,
+  MatrixSeries,
+  SeriesSource,
+  SeriesSourceOptions,
+  SeriesResult,
+  LabelsResult,
+  MetadataSource,
+  MetricMetadata,
+} from './query-engine.js';
+export { labelsJson, resultJson } from './result-json.js';
+export { createApiRouter } from './router.js';
+export type { ApiRouterOptions, BuildInfo } from './router.js';
