@@ -8,3 +8,7 @@ export { readShipperState, writeShipperState } from './shipper-state.js';
 export type { ShipperState } from './shipper-state.js';
 export { Shipper, isULID } from './shipper.js';
 export type { ShipperOptions, SyncResult } from './shipper.js';
+export { PrometheusStore } from './prometheus-store.js';
+export type { PrometheusStoreOptions } from './prometheus-store.js';
+export { PrometheusWatcher } from './prometheus-watcher.js';
+export type { PrometheusWatcherOptions, BlockFlags } from './prometheus-watcher.js';
