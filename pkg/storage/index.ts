@@ -17,3 +17,4 @@ export type {
 export { emptySeriesSet, emptyChunkSeriesSet, errSeriesSet, errChunkSeriesSet, ArraySeriesSet } from './series-sets.js';
 export { ListSeries, ListSeriesIterator } from './list-series.js';
 export { mergeSeriesSets, mergeChunkSeriesSets, ChainSampleIterator } from './merge-series-set.js';
+export { ChunkListIterator } from './chunk-list-iterator.js';
