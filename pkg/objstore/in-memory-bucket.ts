@@ -86,7 +86,8 @@ export class InMemoryBucket implements Bucket {
   }
 
   async delete(name: string, opts: ReadOptions = {}): Promise<void> {
-    validateObjectName(name, 'delete', this.#name);
+    validateObjectName(name, 'delete', this.#name, true);
+    if (name === '') validateObjectName(name, 'delete', this.#name);
     opts.signal?.throwIfAborted();
     this.#objects.delete(name);
   }

@@ -1,0 +1,195 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCommand } from './command.js';
+import { goDuration, parseLabelFlags, toolsBucketCommand, uploadBlock } from './tools-bucket.js';
+import { FilesystemBucket, InMemoryBucket, type UploadOptions } from '../pkg/objstore/index.js';
+import { requireBinary } from '../pkg/testutil/index.js';
+
+const run = promisify(execFile);
+const promtool = requireBinary('promtool');
+
+async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCommand(toolsBucketCommand, argv, {
+    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
+    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
+  });
+  return { code, out, err };
+}
+
+describe.skipIf(promtool === undefined)('tessera tools bucket on promtool-made blocks', () => {
+  let base: string;
+  let blocksDir: string;
+  let bucketDir: string;
+  let ulids: string[];
+  let objstore: string;
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'tessera-tools-bucket-'));
+    blocksDir = join(base, 'blocks');
+    bucketDir = join(base, 'bucket');
+    // 5 hours of samples for 3 series: promtool cuts several 2h-aligned blocks.
+    let om = '# HELP req_total Requests.\n# TYPE req_total counter\n';
+    const t0 = 1_700_000_000;
+    for (const code of ['200', '404', '500']) {
+      for (let t = 0; t < 5 * 3600; t += 60) om += `req_total{code="${code}"} ${t / 60} ${t0 + t}\n`;
+    }
+    om += '# EOF\n';
+    await writeFile(join(base, 'input.om'), om);
+    await run(promtool!, ['tsdb', 'create-blocks-from', 'openmetrics', join(base, 'input.om'), blocksDir]);
+    ulids = (await readdir(blocksDir)).filter((n) => /^[0-9A-Z]{26}$/.test(n)).sort();
+    objstore = `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`;
+  });
+  afterAll(async () => {
+    if (base !== undefined) await rm(base, { recursive: true, force: true });
+  });
+
+  test('upload puts chunks, index and a Thanos meta.json for every block; local meta.json untouched', async () => {
+    expect(ulids.length).toBeGreaterThanOrEqual(2);
+    const localMetas = await Promise.all(ulids.map((u) => readFile(join(blocksDir, u, 'meta.json'), 'utf8')));
+    const r = await cli(['upload', '--objstore.config', objstore, '--label', 'cluster=eu1', '--label', 'replica="a"', blocksDir]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain(`uploaded ${ulids.length} of ${ulids.length} blocks`);
+    const bkt = new FilesystemBucket({ directory: bucketDir });
+    for (const [i, u] of ulids.entries()) {
+      expect(await readFile(join(blocksDir, u, 'meta.json'), 'utf8')).toBe(localMetas[i]);
+      const local = JSON.parse(localMetas[i]!) as { stats: Record<string, number>; minTime: number };
+      const meta = JSON.parse(new TextDecoder().decode(await bkt.get(`${u}/meta.json`))) as {
+        minTime: number;
+        stats: Record<string, number>;
+        thanos: { labels: Record<string, string>; source: string; downsample: { resolution: number }; files: { rel_path: string; size_bytes?: number }[]; upload_time: string; segment_files: string[] };
+      };
+      expect(meta.minTime).toBe(local.minTime);
+      expect(meta.stats).toEqual(local.stats);
+      expect(meta.thanos.labels).toEqual({ cluster: 'eu1', replica: 'a' });
+      expect(meta.thanos.source).toBe('bucket.upload');
+      expect(meta.thanos.downsample).toEqual({ resolution: 0 });
+      expect(Number.isNaN(Date.parse(meta.thanos.upload_time))).toBe(false);
+      const chunkFiles = (await readdir(join(blocksDir, u, 'chunks'))).sort();
+      expect(meta.thanos.segment_files).toEqual(chunkFiles);
+      const want = [...chunkFiles.map((c) => `chunks/${c}`), 'index', 'meta.json'].sort();
+      expect(meta.thanos.files.map((f) => f.rel_path)).toEqual(want);
+      for (const f of meta.thanos.files) {
+        if (f.rel_path === 'meta.json') {
+          expect(f.size_bytes).toBeUndefined();
+          continue;
+        }
+        expect(f.size_bytes).toBe((await stat(join(blocksDir, u, f.rel_path))).size);
+        expect((await bkt.attributes(`${u}/${f.rel_path}`)).size).toBe(f.size_bytes);
+      }
+    }
+    const listed: string[] = [];
+    for await (const n of bkt.iter('', { recursive: true })) listed.push(n);
+    expect(listed.some((n) => n.endsWith('tombstones'))).toBe(false);
+
+    const again = await cli(['upload', '--objstore.config', objstore, '--label', 'cluster=eu1', blocksDir]);
+    expect(again.code).toBe(0);
+    expect(again.out).toContain(`uploaded 0 of ${ulids.length} blocks`);
+    expect(again.out).toContain('already in bucket, skipped');
+  });
+
+  test('promtool reads the uploaded FILESYSTEM bucket as a TSDB with the same blocks', async () => {
+    const { stdout } = await run(promtool!, ['tsdb', 'list', bucketDir]);
+    for (const u of ulids) expect(stdout).toContain(u);
+    const { stdout: src } = await run(promtool!, ['tsdb', 'list', blocksDir]);
+    const rows = (s: string) =>
+      s
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((l) => l.split(/\s{2,}|\t+/).slice(0, 7).join(' '))
+        .sort();
+    expect(rows(stdout)).toEqual(rows(src));
+  });
+
+  test('ls lists block ULIDs; -o wide adds time range and labels', async () => {
+    const r = await cli(['ls', '--objstore.config', objstore]);
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split('\n')).toEqual(ulids);
+    const w = await cli(['ls', '-o', 'wide', '--objstore.config', objstore]);
+    const lines = w.out.trim().split('\n');
+    expect(lines).toHaveLength(ulids.length);
+    for (const [i, u] of ulids.entries()) {
+      const meta = JSON.parse(await readFile(join(blocksDir, u, 'meta.json'), 'utf8')) as { minTime: number; maxTime: number };
+      const from = new Date(meta.minTime).toISOString().slice(0, 16).replace('T', ' ');
+      expect(lines[i]).toContain(`${u} -- ${from} - `);
+      expect(lines[i]).toContain('Labels: {cluster=eu1,replica=a}');
+      expect(lines[i]).toContain('Source: bucket.upload');
+    }
+  });
+
+  test('inspect prints one table row per block with stats from meta.json', async () => {
+    const r = await cli(['inspect', '--objstore.config', objstore, '-l', 'cluster=eu1']);
+    expect(r.code).toBe(0);
+    const lines = r.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^\|\s+ULID\s+\|\s+FROM\s+\|/);
+    expect(lines[1]).toMatch(/^\|-+\|/);
+    expect(lines).toHaveLength(2 + ulids.length);
+    for (const [i, u] of ulids.entries()) {
+      const meta = JSON.parse(await readFile(join(blocksDir, u, 'meta.json'), 'utf8')) as { minTime: number; maxTime: number; stats: { numSamples: number; numSeries: number } };
+      const cells = lines[2 + i]!.split('|').map((c) => c.trim());
+      expect(cells[1]).toBe(u); // sorted by FROM = ULID order here
+      expect(cells[4]).toBe(goDuration(meta.maxTime - meta.minTime));
+      expect(cells[6]).toBe(meta.stats.numSeries.toLocaleString('en-US'));
+      expect(cells[7]).toBe(meta.stats.numSamples.toLocaleString('en-US'));
+      expect(cells[11]).toBe('cluster=eu1,replica=a');
+      expect(cells[12]).toBe('0s');
+      expect(cells[13]).toBe('bucket.upload');
+    }
+    const none = await cli(['inspect', '--objstore.config', objstore, '-l', 'cluster=us1']);
+    expect(none.out.trimEnd().split('\n')).toHaveLength(2);
+  });
+
+  test('uploadBlock writes chunks, then index, then meta.json last', async () => {
+    const order: string[] = [];
+    class Recording extends InMemoryBucket {
+      override async upload(name: string, data: Uint8Array | AsyncIterable<Uint8Array>, opts?: UploadOptions): Promise<void> {
+        await super.upload(name, data, opts);
+        order.push(name);
+      }
+    }
+    const bkt = new Recording();
+    const u = ulids[0]!;
+    expect(await uploadBlock(bkt, join(blocksDir, u), { labels: { a: 'b' }, now: () => new Date(1_700_000_000_123) })).toBe('uploaded');
+    expect(order[order.length - 1]).toBe(`${u}/meta.json`);
+    expect(order[order.length - 2]).toBe(`${u}/index`);
+    expect(order.slice(0, -2).every((n) => n.startsWith(`${u}/chunks/`))).toBe(true);
+    const meta = JSON.parse(new TextDecoder().decode(await bkt.get(`${u}/meta.json`))) as { thanos: { upload_time: string } };
+    expect(meta.thanos.upload_time).toBe('2023-11-14T22:13:20.123Z');
+  });
+
+  test('errors: no labels, bad config, both config flags', async () => {
+    const noLabels = await cli(['upload', '--objstore.config', objstore, blocksDir]);
+    expect(noLabels.code).toBe(2);
+    expect(noLabels.err).toMatch(/external labels/);
+    const badCfg = await cli(['ls', '--objstore.config', 'type: FILESYSTEM\nconfig: {}\n']);
+    expect(badCfg.code).toBe(1);
+    expect(badCfg.err).toMatch(/missing directory for filesystem bucket/);
+    const both = await cli(['ls', '--objstore.config', objstore, '--objstore.config-file', '/x.yml']);
+    expect(both.code).toBe(1);
+    expect(both.err).toMatch(/both/);
+  });
+});
+
+test.each([
+  [0, '0s'],
+  [500, '500ms'],
+  [1500, '1.5s'],
+  [7_200_000, '2h0m0s'],
+  [5_400_000, '1h30m0s'],
+  [-1_800_000, '-30m0s'],
+  [144_000_000, '40h0m0s'],
+])('goDuration(%i) = %s', (ms, want) => {
+  expect(goDuration(ms)).toBe(want);
+});
+
+test('parseLabelFlags accepts quoted and bare values and rejects bad names', () => {
+  expect(parseLabelFlags(['a=b', 'c="d e"', 'f="x\\"y"'])).toEqual({ a: 'b', c: 'd e', f: 'x"y' });
+  expect(() => parseLabelFlags(['1a=b'])).toThrow(/label name/);
+  expect(() => parseLabelFlags(['novalue'])).toThrow(/name=value/);
+});
