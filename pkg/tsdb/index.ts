@@ -1,0 +1,72 @@
+// Public surface of the tsdb package: blocks on disk (index v2, chunk segments, tombstones,
+// meta.json) and the block reader/writer. Sub-folders are implementation detail.
+export type { ByteSource, ByteSink, Toc, IndexChunkMeta, Postings, PostingsSource } from './index/index.js';
+export {
+  BufferByteSource,
+  FileByteSource,
+  MemoryByteSink,
+  FileByteSink,
+  MagicIndex,
+  IndexFormatV2,
+  MaxIndexSize,
+  IndexCorruptError,
+  IndexCorruptErrorCode,
+  IndexWriter,
+  IndexWriteErrorCode,
+  IndexReader,
+  ListPostings,
+  BigEndianPostings,
+  ErrPostings,
+  emptyPostings,
+  isEmptyPostings,
+  intersect,
+  merge,
+  without,
+  expandPostings,
+  postingsForMatchers,
+} from './index/index.js';
+export type { BlockWriterOptions, WrittenBlock } from './block/index.js';
+export { BlockWriter, BlockReader, BlockSeries, BlockSeriesIterator, BlockChunkSeries, BlockDB, openDB, BlockError, BlockErrorCode } from './block/index.js';
+export type { ChunkSegmentWriterOptions, ChunkSegment, ChunkRecord } from './chunks/index.js';
+export {
+  ChunkSegmentWriter,
+  ChunkSegmentReader,
+  ChunkSegmentError,
+  CHUNK_SEGMENT_CORRUPT,
+  SEGMENT_MAGIC,
+  SEGMENT_VERSION,
+  SEGMENT_HEADER_SIZE,
+  DEFAULT_SEGMENT_SIZE,
+  chunkRef,
+  chunkRefSegment,
+  chunkRefOffset,
+  segmentFileName,
+} from './chunks/index.js';
+export type { Interval } from './tombstones/index.js';
+export {
+  Tombstones,
+  TombstonesError,
+  encodeTombstones,
+  decodeTombstones,
+  readTombstones,
+  writeTombstones,
+  TOMBSTONES_MAGIC,
+  TOMBSTONES_VERSION,
+  TOMBSTONES_FILENAME,
+} from './tombstones/index.js';
+export type { BlockMeta, BlockStats, BlockDesc, BlockMetaCompaction, ThanosMeta, ThanosFile } from './meta/index.js';
+export {
+  parseBlockMeta,
+  formatBlockMeta,
+  readBlockMeta,
+  writeBlockMeta,
+  BlockMetaError,
+  META_FILENAME,
+  META_VERSION,
+  isUlid,
+  ulidTime,
+  ulidBytes,
+  ulidFromBytes,
+  UlidGenerator,
+  newUlid,
+} from './meta/index.js';
