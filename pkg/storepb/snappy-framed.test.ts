@@ -45,7 +45,7 @@ describe('snappy framing format', () => {
 
   test('rejects a bad checksum, a missing stream id and unskippable chunks; skips padding', () => {
     const bad = referenceHello();
-    bad[16] ^= 1;
+    bad[16] = bad[16]! ^ 1;
     expect(() => snappyFrameDecode(bad)).toThrow(/checksum mismatch/);
     expect(() => snappyFrameDecode(referenceHello().subarray(10))).toThrow(/missing stream identifier/);
     const withReserved = Uint8Array.from([...referenceHello(), 0x02, 0, 0, 0]);
