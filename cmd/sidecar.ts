@@ -1,0 +1,209 @@
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
+import { isTesseraError } from '../pkg/errors/index.js';
+import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
+import {
+  LogLevel,
+  PrometheusClient,
+  PrometheusStore,
+  PrometheusWatcher,
+  Shipper,
+  formatPromDuration,
+  newLogfmtLogger,
+  parsePromDuration,
+  type Logger,
+} from '../pkg/sidecar/index.js';
+import { StoreGrpcServer } from '../pkg/store/index.js';
+
+const TWO_HOURS = 7_200_000;
+
+/** sidecarCommand runs next to a Prometheus: StoreAPI over its data, and block shipping to a bucket. */
+export const sidecarCommand: Command = {
+  name: 'sidecar',
+  help: 'Sidecar for Prometheus: serves its data over the StoreAPI and uploads its blocks to object storage.',
+  flags: {
+    'prometheus.url': { type: 'string', default: 'http://localhost:9090', help: 'URL at which to reach Prometheus\'s API.' },
+    'tsdb.path': { type: 'string', default: './data', help: 'Data directory of the TSDB (Prometheus --storage.tsdb.path).' },
+    'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration. Without it (or --objstore.config) nothing is uploaded.' },
+    'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
+    'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen address for the gRPC StoreAPI/Info server.' },
+    'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP: /metrics, /-/healthy, /-/ready.' },
+    'shipper.upload-compacted': { type: 'boolean', default: false, help: 'Also upload compacted blocks (level > 1). Use once, when migrating an existing Prometheus.' },
+    'min-time': { type: 'string', default: '', help: 'Serve only data at or after this time: RFC3339, Unix ms, or a negative duration relative to now (e.g. -2h).' },
+    'prometheus.ready_timeout': { type: 'string', default: '10m', help: 'Maximum time to wait for Prometheus to be ready (and have external labels) at start-up.' },
+    'prometheus.get_config_interval': { type: 'string', default: '30s', help: 'How often to re-read external labels and the lowest timestamp from Prometheus.' },
+    'prometheus.get_config_timeout': { type: 'string', default: '5s', help: 'Timeout of each request to Prometheus\'s HTTP API.' },
+    'shipper.sync-interval': { type: 'string', default: '30s', help: 'How often to scan the TSDB directory for new blocks.' },
+    'log.level': { type: 'string', default: 'info', help: 'Log filtering level: debug, info, warn, error.' },
+  },
+  run: runSidecar,
+};
+
+function duration(ctx: RunContext, name: string): number {
+  const v = flagString(ctx, name);
+  const ms = parsePromDuration(v);
+  if (ms === undefined) throw new UsageError(`--${name}: invalid duration "${v}"`);
+  return ms;
+}
+
+/** parseMinTime parses --min-time: RFC3339, Unix ms, or a negative duration relative to now. */
+export function parseMinTime(v: string, now: number): number | undefined {
+  if (v === '') return undefined;
+  if (v.startsWith('-')) {
+    const d = parsePromDuration(v.slice(1));
+    if (d !== undefined) return now - d;
+  }
+  if (/^-?\d+$/.test(v)) return Number(v);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new UsageError(`--min-time: "${v}" is neither RFC3339, Unix ms nor a negative duration`);
+  return t;
+}
+
+function splitHostPort(addr: string, flag: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  const port = Number(addr.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port)) throw new UsageError(`--${flag}: "${addr}" is not host:port`);
+  return { host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
+}
+
+async function runSidecar(ctx: RunContext): Promise<number> {
+  const level = flagString(ctx, 'log.level');
+  if (!(level in LogLevel)) throw new UsageError(`--log.level: unknown level "${level}"`);
+  const logger = newLogfmtLogger(ctx.stderr, level as keyof typeof LogLevel, { component: 'sidecar' });
+  const readyTimeout = duration(ctx, 'prometheus.ready_timeout');
+  const configInterval = duration(ctx, 'prometheus.get_config_interval');
+  const configTimeout = duration(ctx, 'prometheus.get_config_timeout');
+  const syncInterval = duration(ctx, 'shipper.sync-interval');
+  const minTime = parseMinTime(flagString(ctx, 'min-time'), Date.now());
+  const grpcAddr = flagString(ctx, 'grpc-address');
+  const http = splitHostPort(flagString(ctx, 'http-address'), 'http-address');
+  splitHostPort(grpcAddr, 'grpc-address');
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const client = new PrometheusClient({ url: flagString(ctx, 'prometheus.url'), timeoutMs: configTimeout });
+  const watcher = new PrometheusWatcher({ client, registry, logger, ...(minTime !== undefined ? { minTime } : {}) });
+
+  let bucketYaml = '';
+  try {
+    bucketYaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'), false);
+  } catch (err) {
+    if (isTesseraError(err)) {
+      logger.error('read object storage configuration', { err });
+      return 1;
+    }
+    throw err;
+  }
+  const uploads = bucketYaml.trim() !== '';
+
+  const ac = new AbortController();
+  const onSignal = (sig: string) => () => {
+    logger.info('shutting down', { signal: sig });
+    ac.abort(new Error(`received ${sig}`));
+  };
+  const onTerm = onSignal('SIGTERM');
+  const onInt = onSignal('SIGINT');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
+
+  let shipperStarted = false;
+  const httpServer = await startHttp(http.host, http.port, registry, () => watcher.loaded() && watcher.isUp() && (!uploads || shipperStarted), logger);
+  const store = new PrometheusStore({ client, externalLabels: () => watcher.externalLabels(), minTime: () => watcher.minTime(), registry, logger });
+  const grpcServer = new StoreGrpcServer(store);
+  const tasks: Promise<unknown>[] = [];
+  try {
+    const port = await grpcServer.listen(grpcAddr);
+    logger.info('listening for StoreAPI gRPC', { address: grpcAddr, port });
+
+    try {
+      await watcher.waitReady(readyTimeout, ac.signal);
+    } catch (err) {
+      if (ac.signal.aborted) return 0;
+      logger.error('Prometheus is not usable; giving up', { err, waited: formatPromDuration(readyTimeout) });
+      return 1;
+    }
+    logger.info('Prometheus is ready', { externalLabels: watcher.externalLabels().toString(), minTime: watcher.minTime() });
+    tasks.push(watcher.run(configInterval, ac.signal));
+
+    if (uploads) {
+      const tsdbPath = flagString(ctx, 'tsdb.path');
+      const flags = await watcher.blockFlags(ac.signal).catch((err: unknown) => {
+        logger.warn('read Prometheus flags; skipping block-duration checks', { err });
+        return undefined;
+      });
+      if (flags !== undefined) {
+        if (flags.minBlockDuration !== flags.maxBlockDuration) {
+          logger.warn('Prometheus --storage.tsdb.min-block-duration and --storage.tsdb.max-block-duration differ: Prometheus compacts blocks locally and compacted blocks are not uploaded; set both to 2h', {
+            min: flags.minBlockDuration === undefined ? 'unknown' : formatPromDuration(flags.minBlockDuration),
+            max: flags.maxBlockDuration === undefined ? 'unknown' : formatPromDuration(flags.maxBlockDuration),
+          });
+        } else if (flags.minBlockDuration !== TWO_HOURS) {
+          logger.warn('Prometheus block duration is not the recommended 2h', { duration: formatPromDuration(flags.minBlockDuration ?? 0) });
+        }
+      }
+      const bucket = newBucketFromConfig(bucketYaml, { component: 'sidecar', registry });
+      const shipper = new Shipper({
+        bucket,
+        dir: tsdbPath,
+        externalLabels: () => watcher.externalLabels(),
+        uploadCompacted: flagBool(ctx, 'shipper.upload-compacted'),
+        registry,
+        logger,
+      });
+      tasks.push(shipper.run(syncInterval, ac.signal).finally(() => bucket.close()));
+      shipperStarted = true;
+      logger.info('shipping blocks', { dir: tsdbPath, bucket: bucket.name() });
+    } else {
+      logger.info('no object storage configured; blocks are not uploaded');
+    }
+
+    await new Promise<void>((resolve) => {
+      if (ac.signal.aborted) resolve();
+      else ac.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+    return 0;
+  } finally {
+    ac.abort();
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    await Promise.allSettled(tasks);
+    await grpcServer.stop();
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  }
+}
+
+function startHttp(host: string, port: number, registry: Registry, ready: () => boolean, logger: Logger): Promise<Server> {
+  const srv = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') {
+      registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { 'Content-Type': registry.contentType });
+          res.end(text);
+        },
+        (err: unknown) => {
+          res.writeHead(500);
+          res.end(String(err));
+        },
+      );
+    } else if (path === '/-/healthy') {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.end('OK\n');
+    } else if (path === '/-/ready') {
+      const ok = ready();
+      res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
+      res.end(ok ? 'OK\n' : 'Service Unavailable: waiting for Prometheus\n');
+    } else {
+      res.writeHead(404);
+      res.end('not found\n');
+    }
+  });
+  return new Promise((resolve, reject) => {
+    srv.once('error', reject);
+    srv.listen(port, host, () => {
+      logger.info('listening for HTTP', { address: `${host}:${port}` });
+      resolve(srv);
+    });
+  });
+}
