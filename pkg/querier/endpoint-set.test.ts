@@ -1,0 +1,72 @@
+import { describe, expect, test } from 'vitest';
+import { Labels } from '../labels/index.js';
+import type { InfoResponse } from '../storepb/index.js';
+import { EndpointSet, type EndpointClient } from './endpoint-set.js';
+
+function fakeClient(name: string, state: { up: boolean; closed: string[] }): EndpointClient {
+  const info: InfoResponse = {
+    labelSets: [Labels.fromRecord({ replica: name })],
+    componentType: 'store',
+    store: { minTime: 10, maxTime: 20, supportsWithoutReplicaLabels: true },
+  };
+  return {
+    name,
+    async info() {
+      if (!state.up) throw new Error(`connect ${name}: refused`);
+      return info;
+    },
+    series: () => (async function* () {})(),
+    labelNames: async () => ({ names: [], warnings: [] }),
+    labelValues: async () => ({ values: [], warnings: [] }),
+    close: () => state.closed.push(name),
+  };
+}
+
+describe('EndpointSet', () => {
+  test('tracks health, keeps failing endpoints as targets until the unhealthy timeout, follows discovery', async () => {
+    let now = 1_000;
+    let addrs = ['a:1', 'b:1'];
+    const state = { up: true, closed: [] as string[] };
+    const changes: string[] = [];
+    const set = new EndpointSet({
+      addresses: () => addrs,
+      newClient: (a) => fakeClient(a, state),
+      unhealthyTimeoutMs: 60_000,
+      now: () => now,
+      onChange: (a, h) => changes.push(`${a}:${h}`),
+    });
+    await set.update();
+    expect(set.ready()).toBe(true);
+    expect(set.targets().map((t) => [t.client.name, t.minTime, t.maxTime])).toEqual([
+      ['a:1', 10, 20],
+      ['b:1', 10, 20],
+    ]);
+
+    state.up = false;
+    await set.update();
+    expect(set.ready()).toBe(false);
+    expect(set.targets()).toHaveLength(2);
+    expect(set.status()[0]?.lastError).toMatch(/refused/);
+    now += 61_000;
+    await set.update();
+    expect(set.targets()).toHaveLength(0);
+
+    state.up = true;
+    addrs = ['b:1', 'c:1'];
+    await set.update();
+    expect(set.targets().map((t) => t.client.name)).toEqual(['b:1', 'c:1']);
+    expect(state.closed).toEqual(['a:1']);
+    expect(changes).toContain('a:1:false');
+    expect(changes).toContain('b:1:true');
+    set.stop();
+  });
+
+  test('an endpoint that never answered is still a target covering all time', async () => {
+    const set = new EndpointSet({ addresses: () => ['x:1'], newClient: (a) => fakeClient(a, { up: false, closed: [] }) });
+    await set.update();
+    expect(set.targets()).toEqual([
+      expect.objectContaining({ labelSets: [], minTime: -Infinity, maxTime: Infinity }),
+    ]);
+    set.stop();
+  });
+});

@@ -1,0 +1,168 @@
+import type { Labels } from '../labels/index.js';
+import type { ProxyTarget, StoreClient } from '../store/index.js';
+import type { InfoResponse } from '../storepb/index.js';
+
+/** EndpointClient is a StoreAPI client that can be closed (a gRPC channel). */
+export interface EndpointClient extends StoreClient {
+  close(): void;
+}
+
+/** EndpointStatus is what the querier knows about one endpoint (shown in /api/v1/stores-like views). */
+export interface EndpointStatus {
+  readonly address: string;
+  readonly healthy: boolean;
+  readonly componentType: string;
+  readonly labelSets: readonly Labels[];
+  readonly minTime: number;
+  readonly maxTime: number;
+  readonly lastCheckMs: number;
+  readonly lastError: string | undefined;
+}
+
+/** EndpointSetOptions configure an EndpointSet. */
+export interface EndpointSetOptions {
+  /** addresses returns the current endpoint addresses (from EndpointDiscovery). */
+  readonly addresses: () => readonly string[];
+  /** newClient opens a client for an address. */
+  readonly newClient: (address: string) => EndpointClient;
+  /** infoTimeoutMs bounds each Info call (Thanos --endpoint.info-timeout, 5s). */
+  readonly infoTimeoutMs?: number;
+  /**
+   * unhealthyTimeoutMs: an endpoint whose Info has failed for this long is dropped from the
+   * targets (Thanos --store.unhealthy-timeout, 5m). Before that it stays a target, so queries that
+   * need it get a partial-response warning instead of silently missing data.
+   */
+  readonly unhealthyTimeoutMs?: number;
+  readonly now?: () => number;
+  readonly onChange?: (address: string, healthy: boolean, err?: Error) => void;
+}
+
+interface Entry {
+  client: EndpointClient;
+  info: InfoResponse | undefined;
+  healthy: boolean;
+  lastCheck: number;
+  lastSuccess: number;
+  firstFailure: number | undefined;
+  lastError: string | undefined;
+}
+
+/**
+ * EndpointSet keeps one client per discovered endpoint, polls each with Info, and offers the
+ * current ProxyTargets. An endpoint that has never answered, or has failed for less than the
+ * unhealthy timeout, is still a target with what it last advertised (or everything when it never
+ * answered): the proxy then reports its failure per query, so results are never silently partial.
+ */
+export class EndpointSet {
+  readonly #opts: EndpointSetOptions;
+  readonly #entries = new Map<string, Entry>();
+  readonly #now: () => number;
+  #timer: NodeJS.Timeout | undefined;
+  #updating: Promise<void> | undefined;
+
+  constructor(opts: EndpointSetOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+  }
+
+  /** update reconciles the clients with the current addresses and polls every endpoint's Info once. */
+  update(): Promise<void> {
+    this.#updating ??= this.#update().finally(() => (this.#updating = undefined));
+    return this.#updating;
+  }
+
+  async #update(): Promise<void> {
+    const want = new Set(this.#opts.addresses());
+    for (const [addr, e] of this.#entries) {
+      if (!want.has(addr)) {
+        e.client.close();
+        this.#entries.delete(addr);
+      }
+    }
+    for (const addr of want) {
+      if (!this.#entries.has(addr)) {
+        this.#entries.set(addr, {
+          client: this.#opts.newClient(addr),
+          info: undefined,
+          healthy: false,
+          lastCheck: 0,
+          lastSuccess: 0,
+          firstFailure: undefined,
+          lastError: undefined,
+        });
+      }
+    }
+    await Promise.all([...this.#entries].map(([addr, e]) => this.#poll(addr, e)));
+  }
+
+  async #poll(addr: string, e: Entry): Promise<void> {
+    const now = this.#now();
+    e.lastCheck = now;
+    try {
+      e.info = await e.client.info({ timeoutMs: this.#opts.infoTimeoutMs ?? 5000 });
+      if (!e.healthy) this.#opts.onChange?.(addr, true);
+      e.healthy = true;
+      e.lastSuccess = now;
+      e.firstFailure = undefined;
+      e.lastError = undefined;
+    } catch (err) {
+      if (e.healthy || e.firstFailure === undefined) this.#opts.onChange?.(addr, false, err as Error);
+      e.healthy = false;
+      e.firstFailure ??= now;
+      e.lastError = (err as Error).message;
+    }
+  }
+
+  /** start polls now and then every intervalMs until stop(). */
+  async start(intervalMs = 5000): Promise<void> {
+    await this.update();
+    this.#timer = setInterval(() => void this.update(), intervalMs).unref();
+  }
+
+  /** stop ends polling and closes every client. */
+  stop(): void {
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    for (const e of this.#entries.values()) e.client.close();
+    this.#entries.clear();
+  }
+
+  /** targets returns the endpoints the proxy should consider for a query. */
+  targets(): ProxyTarget[] {
+    const out: ProxyTarget[] = [];
+    const now = this.#now();
+    const dropAfter = this.#opts.unhealthyTimeoutMs ?? 5 * 60_000;
+    for (const e of this.#entries.values()) {
+      if (!e.healthy && e.firstFailure !== undefined && e.lastSuccess > 0 && now - e.firstFailure > dropAfter) continue;
+      const store = e.info?.store;
+      if (e.info !== undefined && store === undefined) continue; // not a StoreAPI (e.g. rules only)
+      out.push({
+        client: e.client,
+        labelSets: e.info?.labelSets ?? [],
+        minTime: store?.minTime ?? -Infinity,
+        maxTime: store?.maxTime ?? Infinity,
+        supportsWithoutReplicaLabels: store?.supportsWithoutReplicaLabels ?? false,
+      });
+    }
+    return out;
+  }
+
+  /** status describes every endpoint. */
+  status(): EndpointStatus[] {
+    return [...this.#entries].map(([address, e]) => ({
+      address,
+      healthy: e.healthy,
+      componentType: e.info?.componentType ?? '',
+      labelSets: e.info?.labelSets ?? [],
+      minTime: e.info?.store?.minTime ?? 0,
+      maxTime: e.info?.store?.maxTime ?? 0,
+      lastCheckMs: e.lastCheck,
+      lastError: e.lastError,
+    }));
+  }
+
+  /** ready reports whether at least one endpoint has answered Info. */
+  ready(): boolean {
+    for (const e of this.#entries.values()) if (e.healthy) return true;
+    return false;
+  }
+}
