@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -171,6 +171,66 @@ describe.skipIf(!promtool)('blocks: promtool ⇄ tessera', () => {
       }
     });
   }
+
+  test('overlapping blocks are merged vertically like promtool dump does', async () => {
+    const odir = join(dir, 'overlap');
+    mkdirSync(odir);
+    const db = await openDB(dataDir);
+    const parts: [Labels, number[], number[]][][] = [[], []];
+    try {
+      const set = await (await db.querier(MIN, MAX)).select(true, undefined, all);
+      let k = 0;
+      while (set.next()) {
+        const it = set.at().iterator();
+        const a: [number[], number[]] = [[], []];
+        const b: [number[], number[]] = [[], []];
+        for (let i = 0; it.next() !== ValueType.None; i++) {
+          // Block A gets 2 of every 3 samples, block B 2 of 3 shifted: every sample is in at least one, many in both.
+          if (i % 3 !== 2) (a[0].push(it.atT()), a[1].push(it.atF()));
+          if (i % 3 !== (k % 3)) (b[0].push(it.atT()), b[1].push(it.atF()));
+        }
+        parts[0]!.push([set.at().labels(), ...a]);
+        if (k++ % 4 !== 0) parts[1]!.push([set.at().labels(), ...b]);
+      }
+    } finally {
+      db.close();
+    }
+    for (const p of parts) {
+      const w = await BlockWriter.create(odir);
+      for (const [l, ts, vs] of p) if (ts.length > 0) await w.addSeries(l, ts, vs);
+      await w.flush();
+    }
+    const expected = promtoolDump(promtool!, odir);
+    const odb = await openDB(odir);
+    try {
+      expect(odb.blocks.length).toBe(2);
+      expect(drain(await (await odb.querier(MIN, MAX)).select(true, undefined, all))).toEqual(expected);
+    } finally {
+      odb.close();
+    }
+  });
+
+  test('a corrupted chunk surfaces as an iterator error naming the segment file', async () => {
+    const cdir = join(dir, 'badchunk');
+    cpSync(join(dataDir, blocks[0]!), join(cdir, blocks[0]!), { recursive: true });
+    const seg = join(cdir, blocks[0]!, 'chunks', '000001');
+    const bytes = readFileSync(seg);
+    bytes[200] = bytes[200]! ^ 0x10;
+    writeFileSync(seg, bytes);
+    const b = await BlockReader.open(join(cdir, blocks[0]!));
+    try {
+      const set = await (await b.querier(MIN, MAX)).select(true, undefined, all);
+      let err: Error | null = null;
+      while (set.next() && err === null) {
+        const it = set.at().iterator();
+        while (it.next() !== ValueType.None);
+        err = it.err();
+      }
+      expect(err?.message).toContain(seg);
+    } finally {
+      b.close();
+    }
+  });
 
   test('opening broken blocks names the file', async () => {
     const bdir = join(dir, 'broken');
