@@ -24,11 +24,11 @@ export function createHealthRouter(opts: HealthRouterOptions = {}): Router {
     res.end(res.req.method === 'HEAD' ? undefined : body);
   };
   router.all('/-/healthy', (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Method Not Allowed');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Method Not Allowed\n');
     text(res, 200, `${name} is Healthy.\n`);
   });
   router.all('/-/ready', (req, res) => {
-    if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Method Not Allowed');
+    if (req.method !== 'GET' && req.method !== 'HEAD') return text(res, 405, 'Method Not Allowed\n');
     if (opts.ready !== undefined && !opts.ready()) return text(res, 503, 'Service Unavailable');
     text(res, 200, `${name} is Ready.\n`);
   });

@@ -159,7 +159,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     router.all(path, (req, res) => {
       const m = req.method === 'HEAD' ? 'GET' : req.method;
       if (!methods.includes(m)) {
-        res.status(405).type('text/plain; charset=utf-8').send('Method Not Allowed');
+        res.status(405).type('text/plain; charset=utf-8').send('Method Not Allowed\n');
         return;
       }
       void handler(req, res);
@@ -208,7 +208,10 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
       try {
         ms = parseSelector(s);
       } catch (err) {
-        throw param === undefined ? new ApiError('bad_data', (err as Error).message, { cause: err }) : invalidParam(param, (err as Error).message, err);
+        // Prometheus's ParseMetricSelector does not check for empty-matching selectors; the API
+        // does, with its own text. Our parser checks while parsing: report the API's text.
+        if ((err as { detail?: unknown }).detail === 'vector selector must contain at least one non-empty matcher') ms = [];
+        else throw param === undefined ? new ApiError('bad_data', (err as Error).message, { cause: err }) : invalidParam(param, (err as Error).message, err);
       }
       if (ms.every((m) => m.matches(''))) {
         const msg = 'match[] must contain at least one non-empty matcher';
@@ -279,7 +282,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   const runQuery = async (q: { opts: QueryOptions; timedOut: () => boolean }, limit: number, run: (o: QueryOptions) => Promise<QueryResult>): Promise<Answer> => {
     let res: QueryResult;
     try {
-      if (q.timedOut()) throw new ApiError('timeout', 'query timed out in query execution');
+      if (q.timedOut()) throw new ApiError('timeout', 'query timed out in query queue');
       res = await run(limit > 0 ? { ...q.opts, limit } : q.opts);
     } catch (err) {
       const e = toApiError(err, 'query');
@@ -429,7 +432,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   route('/status/flags', getOnly, async () => ({ data: JSON.stringify(opts.flags ?? {}) }));
 
   router.use((_req, res) => {
-    res.status(404).type('text/plain; charset=utf-8').send('404 page not found');
+    res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
   });
   return router;
 }
