@@ -311,12 +311,21 @@ export class IndexReader {
     return this.#postingsForEntries(idx);
   }
 
-  /** postingsForLabelMatching returns the union of the lists of the values of name accepted by match. */
-  postingsForLabelMatching(name: string, match: (value: string) => boolean): Postings {
+  /**
+   * postingsForLabelMatching returns the union of the lists of the values of name accepted by
+   * match. When every accepted value starts with `prefix`, only that (contiguous, sorted) range of
+   * values is tested.
+   */
+  postingsForLabelMatching(name: string, match: (value: string) => boolean, prefix = ''): Postings {
     const ne = this.#byName.get(name);
     if (ne === undefined) return emptyPostings();
     const idx: number[] = [];
-    for (let i = 0; i < ne.values.length; i++) if (match(ne.values[i]!)) idx.push(ne.first + i);
+    const vals = ne.values;
+    for (let i = prefix === '' ? 0 : searchSorted(vals, prefix); i < vals.length; i++) {
+      const v = vals[i]!;
+      if (prefix !== '' && !v.startsWith(prefix)) break;
+      if (match(v)) idx.push(ne.first + i);
+    }
     return this.#postingsForEntries(idx);
   }
 

@@ -8,7 +8,7 @@ import { MemoryByteSink } from './byte-sink.js';
 import type { IndexChunkMeta } from './format.js';
 import { IndexReader } from './index-reader.js';
 import { IndexWriter } from './index-writer.js';
-import { postingsForMatchers } from './postings-for-matchers.js';
+import { literalPrefix, postingsForMatchers } from './postings-for-matchers.js';
 import { expandPostings } from './postings.js';
 
 /** A deterministic set of series with varied label sets (some labels absent on some series). */
@@ -172,5 +172,25 @@ describe('postingsForMatchers semantics', () => {
     const got = expandPostings(postingsForMatchers(r, ms));
     expect(got).toEqual(want);
     if (_name !== 'contradiction' && !_name.startsWith('unknown label equal') && _name !== 'equal absent value') expect(got.length).toBeGreaterThan(0);
+  });
+});
+
+describe('literalPrefix', () => {
+  test.each([
+    ['host-1.*', 'host-1'],
+    ['host-00[0-4].*', 'host-00'],
+    ['abc?', 'ab'],
+    ['abc*', 'ab'],
+    ['abc+', 'abc'],
+    ['ab{0,2}', 'a'],
+    ['a|b', ''],
+    ['(?i)abc', ''],
+    ['.*', ''],
+    ['foo', 'foo'],
+  ])('%s → %s', (re, want) => {
+    expect(literalPrefix(re)).toBe(want);
+    // Soundness: every string the regexp matches starts with the prefix.
+    const m = new Matcher(MatchType.Regexp, 'x', re);
+    for (const s of ['', 'a', 'ab', 'abc', 'abcc', 'host-1', 'host-12', 'host-003', 'foo', 'b', 'ABC']) if (m.matches(s)) expect(s.startsWith(want)).toBe(true);
   });
 });

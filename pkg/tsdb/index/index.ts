@@ -20,4 +20,4 @@ export {
   expandPostings,
 } from './postings.js';
 export type { PostingsSource } from './postings-for-matchers.js';
-export { postingsForMatchers } from './postings-for-matchers.js';
+export { postingsForMatchers, literalPrefix } from './postings-for-matchers.js';

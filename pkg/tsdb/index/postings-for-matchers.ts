@@ -10,8 +10,11 @@ export interface PostingsSource {
   allPostings(): Postings;
   /** postings returns the union of the lists of name=v for each value (absent values ignored). */
   postings(name: string, ...values: string[]): Postings;
-  /** postingsForLabelMatching returns the union of the lists of the values of name accepted by match. */
-  postingsForLabelMatching(name: string, match: (value: string) => boolean): Postings;
+  /**
+   * postingsForLabelMatching returns the union of the lists of the values of name accepted by
+   * match; `prefix`, when given, is a string every accepted value starts with (a hint to skip).
+   */
+  postingsForLabelMatching(name: string, match: (value: string) => boolean, prefix?: string): Postings;
   /** postingsForAllLabelValues returns every series having the label name. */
   postingsForAllLabelValues(name: string): Postings;
 }
@@ -81,7 +84,7 @@ function positivePostings(ix: PostingsSource, m: Matcher, inverted: boolean): Po
     const set = m.setMatches();
     if (set !== undefined && set.length > 0) return ix.postings(m.name, ...set);
   }
-  return ix.postingsForLabelMatching(m.name, inverted ? (v) => !m.matches(v) : (v) => m.matches(v));
+  return ix.postingsForLabelMatching(m.name, inverted ? (v) => !m.matches(v) : (v) => m.matches(v), type === MatchType.Regexp ? literalPrefix(m.value) : '');
 }
 
 /** Series that have label m.name with a value m rejects. */
@@ -106,4 +109,23 @@ function invert(t: MatchType): MatchType {
     case MatchType.NotRegexp:
       return MatchType.Regexp;
   }
+}
+
+/**
+ * literalPrefix returns a string every value matched by the (fully anchored) regexp starts with:
+ * its leading literal characters. Conservative: '' when the pattern has a '|' anywhere, starts
+ * with a group/flag/class, or begins with something else than a plain character; a literal
+ * followed by a quantifier that allows zero repetitions is not part of the prefix.
+ */
+export function literalPrefix(re: string): string {
+  if (re.includes('|')) return '';
+  let i = 0;
+  while (i < re.length && !'\\.+*?()[]{}^$'.includes(re[i]!)) i++;
+  let prefix = re.slice(0, i);
+  const next = re[i];
+  if (next === '*' || next === '?' || next === '{') prefix = prefix.slice(0, -1);
+  // A surrogate pair must not be split.
+  const last = prefix.charCodeAt(prefix.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) prefix = prefix.slice(0, -1);
+  return prefix;
 }
