@@ -206,6 +206,26 @@ export function bucketAcceptanceSuite(name: string, factory: BucketFactory): voi
       ).rejects.toThrow();
     });
 
+    test('a failing or aborted upload leaves no object and rethrows the cause', async () => {
+      const boom = new Error('the source broke');
+      async function* failing(): AsyncIterable<Uint8Array> {
+        yield bytes('partial');
+        throw boom;
+      }
+      expect(await rejection(bkt.upload('f/failed', failing()))).toBe(boom);
+      expect(await bkt.exists('f/failed')).toBe(false);
+
+      const ac = new AbortController();
+      async function* aborting(): AsyncIterable<Uint8Array> {
+        yield bytes('partial');
+        ac.abort(new Error('caller gave up'));
+        yield bytes('more');
+      }
+      await expect(bkt.upload('f/aborted', aborting(), { signal: ac.signal })).rejects.toThrow();
+      expect(await bkt.exists('f/aborted')).toBe(false);
+      expect(await all('', true)).toEqual([]);
+    });
+
     test('concurrent uploads of different objects', async () => {
       const names = Array.from({ length: 20 }, (_, i) => `c/${String(i).padStart(2, '0')}`);
       await Promise.all(names.map((n) => bkt.upload(n, bytes(n.repeat(100)))));

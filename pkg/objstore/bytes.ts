@@ -29,3 +29,35 @@ export function sliceRange(data: Uint8Array, off: number, length: number): Uint8
   const end = length === -1 ? data.length : Math.min(data.length, off + length);
   return data.subarray(off, end);
 }
+
+/**
+ * SourceFailure wraps an error thrown by the caller's upload stream, so that a bucket can rethrow
+ * it unchanged instead of reporting it as a store failure.
+ */
+export class SourceFailure {
+  constructor(readonly error: unknown) {}
+}
+
+/** guardSource re-yields data, turning errors thrown by the stream itself into SourceFailure. */
+export async function* guardSource(data: AsyncIterable<Uint8Array>): AsyncIterable<Uint8Array> {
+  const it = data[Symbol.asyncIterator]();
+  let done = false;
+  try {
+    for (;;) {
+      let r: IteratorResult<Uint8Array>;
+      try {
+        r = await it.next();
+      } catch (err) {
+        done = true;
+        throw new SourceFailure(err);
+      }
+      if (r.done === true) {
+        done = true;
+        return;
+      }
+      yield r.value;
+    }
+  } finally {
+    if (!done) await it.return?.();
+  }
+}

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, realpath, rename, rm, rmdir, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import type { Bucket, IterOptions, ObjectAttributes, ReadOptions, UploadOptions } from './bucket.js';
+import { SourceFailure, guardSource } from './bytes.js';
 import { checkRange, dirPrefix, validateObjectName } from './object-name.js';
 import {
   InvalidObjectNameError,
@@ -206,7 +207,7 @@ export class FilesystemBucket implements Bucket {
       if (data instanceof Uint8Array) {
         await fh.writeFile(data);
       } else {
-        for await (const chunk of data) {
+        for await (const chunk of guardSource(data)) {
           opts.signal?.throwIfAborted();
           await fh.write(chunk);
         }
@@ -218,6 +219,7 @@ export class FilesystemBucket implements Bucket {
       await rename(tmp, join(realParent, basename(path)));
       ok = true;
     } catch (err) {
+      if (err instanceof SourceFailure) throw err.error;
       if (err instanceof ObjstoreError || isAbort(err, opts.signal)) throw err;
       throw this.#ioError('upload', name, err);
     } finally {

@@ -64,12 +64,16 @@ export class InstrumentedBucket implements Bucket {
 
   async *iter(dir: string, opts: IterOptions = {}): AsyncIterable<string> {
     const end = this.#start('iter');
+    let failed = false;
     try {
       yield* this.#inner.iter(dir, opts);
-      end();
     } catch (err) {
+      failed = true;
       this.#fail('iter', err, opts.signal);
       throw err;
+    } finally {
+      // Also observed when the consumer stops early.
+      if (!failed) end();
     }
   }
 

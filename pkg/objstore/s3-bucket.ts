@@ -18,7 +18,7 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import type { Bucket, IterOptions, ObjectAttributes, ReadOptions, UploadOptions } from './bucket.js';
-import { concatBytes } from './bytes.js';
+import { SourceFailure, concatBytes, guardSource } from './bytes.js';
 import { checkRange, dirPrefix, validateObjectName } from './object-name.js';
 import {
   BucketNotFoundError,
@@ -369,6 +369,7 @@ export class S3Bucket implements Bucket {
 
   #wrap(action: string, name: string, err: unknown, signal: AbortSignal | undefined): Error {
     if (err instanceof ObjstoreError) return err;
+    if (err instanceof SourceFailure) return err.error instanceof Error ? err.error : new Error(String(err.error));
     if (signal?.aborted === true) return signal.reason instanceof Error ? signal.reason : (err as Error);
     const where = this.#where(action, name);
     const code = errName(err);
@@ -400,7 +401,7 @@ async function* parts(data: Uint8Array | AsyncIterable<Uint8Array>, partSize: nu
   }
   let pending: Uint8Array[] = [];
   let size = 0;
-  for await (const chunk of data) {
+  for await (const chunk of guardSource(data)) {
     let c = chunk;
     while (size + c.length >= partSize) {
       const take = partSize - size;
