@@ -10,7 +10,7 @@ import type {
 } from '../storepb/index.js';
 import { infoService, storeService } from './grpc-services.js';
 import type { StoreCallOptions, StoreClient } from './store-api.js';
-import { GrpcCode, StoreError, abortReason } from './store-error.js';
+import { GrpcCode, StoreError, abortReason, toStoreError } from './store-error.js';
 
 /** Options of a GrpcStoreClient. */
 export interface GrpcStoreClientOptions {
@@ -74,12 +74,13 @@ export class GrpcStoreClient implements StoreClient {
     return new Promise<Res>((resolve, reject) => {
       const signal = opts?.signal;
       if (signal?.aborted) {
-        reject(toError(abortReason(signal), action));
+        reject(toStoreError(abortReason(signal), action));
         return;
       }
       const call = this.#client.makeUnaryRequest(def.path, def.requestSerialize, def.responseDeserialize, req, this.#metadata(opts), this.#callOptions(opts), (err, res) => {
         signal?.removeEventListener('abort', onAbort);
-        if (err !== null || res === undefined) reject(toError(err, action));
+        if (signal?.aborted) reject(toStoreError(abortReason(signal), action));
+        else if (err !== null || res === undefined) reject(toError(err, action));
         else resolve(res);
       });
       const onAbort = () => call.cancel();
@@ -105,7 +106,7 @@ export class GrpcStoreClient implements StoreClient {
       async *[Symbol.asyncIterator]() {
         const signal = opts?.signal;
         const action = `receive series from ${self.name}`;
-        if (signal?.aborted) throw toError(abortReason(signal), action);
+        if (signal?.aborted) throw toStoreError(abortReason(signal), action);
         const def = storeService.Series;
         const call = self.#client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, req, self.#metadata(opts), self.#callOptions(opts));
         let ended = false;
@@ -136,7 +137,7 @@ export class GrpcStoreClient implements StoreClient {
               continue;
             }
             if (failure !== undefined) {
-              if (signal?.aborted) throw toError(abortReason(signal), action);
+              if (signal?.aborted) throw toStoreError(abortReason(signal), action);
               throw toError(failure, action);
             }
             if (ended) return;
