@@ -1,0 +1,30 @@
+export { BlockErrorCode, ThanosBlockError } from './block-errors.js';
+export type { Logger } from './logger.js';
+export { nopLogger } from './logger.js';
+export {
+  DELETION_MARK_FILENAME,
+  NO_COMPACT_MARK_FILENAME,
+  NO_DOWNSAMPLE_MARK_FILENAME,
+  MARKER_VERSION,
+  parseDeletionMark,
+  parseNoCompactMark,
+  formatDeletionMark,
+  readDeletionMark,
+  markForDeletion,
+} from './markers.js';
+export type { DeletionMark, NoCompactMark } from './markers.js';
+export { parseRelabelConfigs, relabel } from './relabel.js';
+export type { RelabelConfig, RelabelAction } from './relabel.js';
+export { SyncState } from './meta-filter.js';
+export type { MetaFilter, FilterContext } from './meta-filter.js';
+export { TimePartitionMetaFilter } from './time-partition-filter.js';
+export { LabelShardedMetaFilter, BLOCK_ID_LABEL } from './label-sharded-filter.js';
+export { IgnoreDeletionMarkFilter } from './deletion-mark-filter.js';
+export type { IgnoreDeletionMarkFilterOptions } from './deletion-mark-filter.js';
+export { MetaFetcher } from './meta-fetcher.js';
+export type { MetaFetcherOptions, FetchResult } from './meta-fetcher.js';
+export { runLimited } from './run-limited.js';
+export { SparseByteSource } from './sparse-byte-source.js';
+export type { ByteRegion } from './sparse-byte-source.js';
+export { IndexHeader, INDEX_HEADER_FILENAME } from './index-header.js';
+export type { IndexHeaderOpenOptions } from './index-header.js';
