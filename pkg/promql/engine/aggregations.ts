@@ -1,0 +1,249 @@
+import type { FloatHistogram } from '../../histogram/index.js';
+import { Labels, MetricName } from '../../labels/index.js';
+import type { AggregateExpr } from '../parser/index.js';
+import { annos } from './annotations.js';
+import { ErrExecution } from './errors.js';
+import type { Evaluator } from './evaluator.js';
+import { isValidLabelName, stringArg } from './functions.js';
+import { combine, compactHistogram, scaleHistogram } from './histogram-ops.js';
+import { kahanSumInc } from './kahan.js';
+import { floatQuantile } from './range-functions.js';
+import type { Matrix, Sample, Vector } from './value.js';
+import { formatFloat } from './format-float.js';
+
+interface Group {
+  metric: Labels;
+  dropName: boolean;
+  samples: Sample[];
+}
+
+function groupLabels(metric: Labels, grouping: readonly string[], without: boolean): Labels {
+  if (without) return metric.without([...grouping, MetricName]);
+  return metric.keep(grouping);
+}
+
+function hashRatio(l: Labels): number {
+  // A stable pseudo-uniform position in [0, 1) derived from the label set.
+  const s = l.key();
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
+  }
+  return (h1 * 2 ** 21 + (h2 >>> 11)) / 2 ** 53;
+}
+
+function sortTop(samples: Sample[], top: boolean): Sample[] {
+  return samples.slice().sort((a, b) => {
+    const an = Number.isNaN(a.f);
+    const bn = Number.isNaN(b.f);
+    if (an || bn) return an === bn ? 0 : an ? 1 : -1;
+    return top ? b.f - a.f : a.f - b.f;
+  });
+}
+
+/** evalAggregation evaluates an aggregation expression at every step. */
+export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
+  const op = e.op;
+  const grouping = [...e.grouping].sort();
+  const exprs = e.param !== null && op !== 'count_values' ? [e.param, e.expr] : [e.expr];
+  const valueIdx = exprs.length - 1;
+  const cvLabel = op === 'count_values' ? stringArg(e.param ?? undefined) : '';
+  if (op === 'count_values' && !isValidLabelName(cvLabel)) throw new ErrExecution(`invalid label name ${JSON.stringify(cvLabel)}`);
+  const keyCache = new Map<string, { key: string; labels: Labels }>();
+  const pos = e.posRange;
+  return ev.rangeEval(exprs, (args, enh) => {
+    const vec = args[valueIdx]!;
+    let param = NaN;
+    if (valueIdx === 1) param = args[0]![0]?.f ?? NaN;
+    if (op === 'topk' || op === 'bottomk' || op === 'limitk') {
+      if (Number.isNaN(param)) throw new ErrExecution('Parameter value is NaN');
+    }
+    if (op === 'limit_ratio') {
+      if (Number.isNaN(param)) throw new ErrExecution('Ratio value is NaN');
+      if (param < -1 || param > 1) {
+        const to = param < -1 ? -1 : 1;
+        enh.annotate(annos.invalidRatio(param, to, e.param!.posRange));
+        param = to;
+      }
+    }
+    if (op === 'quantile' && (Number.isNaN(param) || param < 0 || param > 1)) enh.annotate(annos.invalidQuantile(param, e.param!.posRange));
+    const groups = new Map<string, Group>();
+    const order: Group[] = [];
+    for (const s of vec) {
+      const mk = s.metric.key();
+      let gk = keyCache.get(mk);
+      if (gk === undefined) {
+        const labels = groupLabels(s.metric, grouping, e.without);
+        gk = { key: labels.key(), labels };
+        keyCache.set(mk, gk);
+      }
+      let g = groups.get(gk.key);
+      if (g === undefined) {
+        g = { metric: gk.labels, dropName: false, samples: [] };
+        groups.set(gk.key, g);
+        order.push(g);
+      }
+      g.samples.push(s);
+      if (s.dropName) g.dropName = true;
+    }
+    const out: Vector = [];
+    const ts = enh.ts;
+    const push = (g: Group, f: number, h?: FloatHistogram): void => {
+      out.push({ metric: g.metric, t: ts, f, h, dropName: g.dropName && g.metric.has(MetricName) });
+    };
+    for (const g of order) {
+      const floats = g.samples.filter((s) => s.h === undefined);
+      const hists = g.samples.filter((s) => s.h !== undefined);
+      switch (op) {
+        case 'sum':
+        case 'avg': {
+          if (floats.length > 0 && hists.length > 0) {
+            enh.annotate(annos.mixedFloatsHistogramsAgg(pos));
+            continue;
+          }
+          if (hists.length > 0) {
+            let acc = hists[0]!.h!;
+            let bad = false;
+            for (let i = 1; i < hists.length; i++) {
+              const r = combine(acc, hists[i]!.h!, false);
+              if (r.h === undefined) {
+                enh.annotate(annos.mixedExponentialCustom(g.samples[0]!.metric.get(MetricName), e.expr.posRange));
+                bad = true;
+                break;
+              }
+              if (r.reconciled) enh.annotate(annos.mismatchedCustomBuckets('aggregation', pos));
+              acc = r.h;
+            }
+            if (bad) continue;
+            let h = compactHistogram(acc);
+            if (op === 'avg') h = scaleHistogram(h, 1 / hists.length);
+            push(g, 0, h);
+            continue;
+          }
+          if (op === 'sum') {
+            let sum = 0;
+            let c = 0;
+            for (const s of floats) [sum, c] = kahanSumInc(s.f, sum, c);
+            push(g, Number.isFinite(sum) ? sum + c : sum);
+          } else {
+            let sum = floats[0]!.f;
+            let c = 0;
+            let mean = 0;
+            let incremental = false;
+            for (let i = 1; i < floats.length; i++) {
+              const f = floats[i]!.f;
+              const count = i + 1;
+              if (!incremental) {
+                const [ns, nc] = kahanSumInc(f, sum, c);
+                if (Number.isFinite(ns) || Number.isNaN(ns)) {
+                  sum = ns;
+                  c = nc;
+                  continue;
+                }
+                incremental = true;
+                mean = sum / (count - 1);
+                c /= count - 1;
+              }
+              const q = (count - 1) / count;
+              [mean, c] = kahanSumInc(f / count, q * mean, q * c);
+            }
+            const n = floats.length;
+            push(g, incremental ? mean + c : sum / n + c / n);
+          }
+          break;
+        }
+        case 'count':
+          push(g, g.samples.length);
+          break;
+        case 'group':
+          push(g, 1);
+          break;
+        case 'min':
+        case 'max': {
+          if (hists.length > 0) enh.annotate(annos.histogramIgnoredInAggregation(op, pos));
+          if (floats.length === 0) continue;
+          let m = floats[0]!.f;
+          for (const s of floats) {
+            if (op === 'max' ? s.f > m || Number.isNaN(m) : s.f < m || Number.isNaN(m)) m = s.f;
+          }
+          push(g, m);
+          break;
+        }
+        case 'stddev':
+        case 'stdvar': {
+          if (hists.length > 0) enh.annotate(annos.histogramIgnoredInAggregation(op, pos));
+          if (floats.length === 0) continue;
+          let count = 0;
+          let mean = 0;
+          let cMean = 0;
+          let aux = 0;
+          let cAux = 0;
+          for (const s of floats) {
+            count++;
+            const delta = s.f - (mean + cMean);
+            [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
+            [aux, cAux] = kahanSumInc(delta * (s.f - (mean + cMean)), aux, cAux);
+          }
+          const variance = (aux + cAux) / count;
+          push(g, op === 'stddev' ? Math.sqrt(variance) : variance);
+          break;
+        }
+        case 'quantile': {
+          if (hists.length > 0) enh.annotate(annos.histogramIgnoredInAggregation(op, pos));
+          if (floats.length === 0) continue;
+          push(
+            g,
+            floatQuantile(
+              param,
+              floats.map((s) => s.f),
+            ),
+          );
+          break;
+        }
+        case 'topk':
+        case 'bottomk': {
+          if (hists.length > 0) enh.annotate(annos.histogramIgnoredInAggregation(op, pos));
+          const k = Math.min(param, Number.MAX_SAFE_INTEGER);
+          if (k < 1) continue;
+          for (const s of sortTop(floats, op === 'topk').slice(0, Math.floor(k))) out.push({ ...s, t: ts });
+          break;
+        }
+        case 'limitk': {
+          const k = Math.min(param, Number.MAX_SAFE_INTEGER);
+          if (k < 1) continue;
+          for (const s of g.samples.slice(0, Math.floor(k))) out.push({ ...s, t: ts });
+          break;
+        }
+        case 'limit_ratio': {
+          for (const s of g.samples) {
+            const r = hashRatio(s.metric);
+            if ((param >= 0 && r < param) || (param < 0 && r >= 1 + param)) out.push({ ...s, t: ts });
+          }
+          break;
+        }
+        case 'count_values': {
+          const counts = new Map<string, number>();
+          const cvOrder: string[] = [];
+          for (const s of g.samples) {
+            const v = s.h !== undefined ? histogramString(s.h) : formatFloat(s.f);
+            if (!counts.has(v)) cvOrder.push(v);
+            counts.set(v, (counts.get(v) ?? 0) + 1);
+          }
+          for (const v of cvOrder) {
+            const metric = g.metric.builder().set(cvLabel, v).labels();
+            out.push({ metric, t: ts, f: counts.get(v)!, h: undefined, dropName: false });
+          }
+          break;
+        }
+      }
+    }
+    return out;
+  });
+}
+
+function histogramString(h: FloatHistogram): string {
+  return `{count:${formatFloat(h.count)}, sum:${formatFloat(h.sum)}}`;
+}

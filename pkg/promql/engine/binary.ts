@@ -1,0 +1,256 @@
+import type { FloatHistogram } from '../../histogram/index.js';
+import { Labels, MetricName } from '../../labels/index.js';
+import { exprType, type BinaryExpr, type BinaryOp, type PositionRange, type VectorMatching } from '../parser/index.js';
+import { annos } from './annotations.js';
+import { ErrExecution } from './errors.js';
+import type { EvalHelper } from './eval-helper.js';
+import type { Evaluator } from './evaluator.js';
+import { combine, compactHistogram, histogramsEqual, scaleHistogram } from './histogram-ops.js';
+import type { Matrix, Sample, Vector } from './value.js';
+
+const arithmetic = new Set<BinaryOp>(['+', '-', '*', '/', '%', '^', 'atan2']);
+const comparison = new Set<BinaryOp>(['==', '!=', '>', '<', '>=', '<=']);
+
+/** goPow is Go's math.Pow (differs from JS for 1**NaN, (-1)**±Inf). */
+export function goPow(x: number, y: number): number {
+  if (y === 0 || x === 1) return 1;
+  if ((x === -1) && (y === Infinity || y === -Infinity)) return 1;
+  return Math.pow(x, y);
+}
+
+function floatOp(op: BinaryOp, l: number, r: number): [number, boolean] {
+  switch (op) {
+    case '+': return [l + r, true];
+    case '-': return [l - r, true];
+    case '*': return [l * r, true];
+    case '/': return [l / r, true];
+    case '^': return [goPow(l, r), true];
+    case '%': return [l % r, true];
+    case 'atan2': return [Math.atan2(l, r), true];
+    case '==': return [l, l === r];
+    case '!=': return [l, l !== r];
+    case '>': return [l, l > r];
+    case '<': return [l, l < r];
+    case '>=': return [l, l >= r];
+    case '<=': return [l, l <= r];
+    default: throw new ErrExecution(`operator ${op} not allowed for float operations`);
+  }
+}
+
+interface ElemResult {
+  f: number;
+  h: FloatHistogram | undefined;
+  keep: boolean;
+}
+
+/** vectorElemBinop applies op to one pair of values (float or histogram on each side). */
+function vectorElemBinop(op: BinaryOp, lf: number, rf: number, lh: FloatHistogram | undefined, rh: FloatHistogram | undefined, pos: PositionRange, enh: EvalHelper): ElemResult {
+  if (lh === undefined && rh === undefined) {
+    const [f, keep] = floatOp(op, lf, rf);
+    return { f, h: undefined, keep };
+  }
+  const incompatible = (l: string, r: string): ElemResult => {
+    enh.annotate(annos.incompatibleTypesInBinOp(l, op, r, pos));
+    return { f: 0, h: undefined, keep: false };
+  };
+  if (lh === undefined && rh !== undefined) {
+    if (op === '*') return { f: 0, h: compactHistogram(scaleHistogram(rh, lf)), keep: true };
+    return incompatible('float', 'histogram');
+  }
+  if (lh !== undefined && rh === undefined) {
+    if (op === '*') return { f: 0, h: compactHistogram(scaleHistogram(lh, rf)), keep: true };
+    if (op === '/') return { f: 0, h: compactHistogram(scaleHistogram(lh, 1 / rf)), keep: true };
+    return incompatible('histogram', 'float');
+  }
+  const a = lh!;
+  const b = rh!;
+  switch (op) {
+    case '+':
+    case '-': {
+      const r = combine(a, b, op === '-');
+      if (r.h === undefined) {
+        enh.annotate(annos.incompatibleBucketLayoutInBinOp(op, pos));
+        return { f: 0, h: undefined, keep: false };
+      }
+      if (r.reconciled) enh.annotate(annos.mismatchedCustomBuckets(op === '+' ? 'addition' : 'subtraction', pos));
+      return { f: 0, h: compactHistogram(r.h), keep: true };
+    }
+    case '==':
+      return { f: 0, h: a, keep: histogramsEqual(compactHistogram(a), compactHistogram(b)) };
+    case '!=':
+      return { f: 0, h: a, keep: !histogramsEqual(compactHistogram(a), compactHistogram(b)) };
+    default:
+      return incompatible('histogram', 'histogram');
+  }
+}
+
+function signatureFn(m: VectorMatching): (l: Labels) => string {
+  const names = m.matchingLabels;
+  if (m.on) return (l) => l.keep(names).key();
+  const drop = [...names, MetricName];
+  return (l) => l.without(drop).key();
+}
+
+function matchLabelsString(l: Labels, m: VectorMatching): string {
+  return (m.on ? l.keep(m.matchingLabels) : l.without([...m.matchingLabels, MetricName])).toString();
+}
+
+function resultMetric(lhs: Labels, rhs: Labels, m: VectorMatching): Labels {
+  const b = lhs.builder();
+  if (m.card === 'one-to-one') {
+    if (m.on) b.keep(...m.matchingLabels);
+    else b.del(...m.matchingLabels);
+  }
+  for (const ln of m.include) {
+    const v = rhs.get(ln);
+    if (v !== '') b.set(ln, v);
+    else b.del(ln);
+  }
+  return b.labels();
+}
+
+/** evalBinary evaluates a binary expression at every step. */
+export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
+  const lt = exprType(e.lhs);
+  const rt = exprType(e.rhs);
+  const op = e.op;
+  const drops = arithmetic.has(op) || e.returnBool;
+  const pos = e.posRange;
+  if (lt === 'scalar' && rt === 'scalar') {
+    return ev.rangeEval([e.lhs, e.rhs], (args, enh) => {
+      const l = args[0]![0]?.f ?? NaN;
+      const r = args[1]![0]?.f ?? NaN;
+      let [f, keep] = floatOp(op, l, r);
+      if (comparison.has(op)) f = keep ? 1 : 0;
+      return [{ metric: Labels.EMPTY, t: enh.ts, f, h: undefined, dropName: false }];
+    });
+  }
+  if (lt === 'scalar' || rt === 'scalar') {
+    const swap = lt === 'scalar';
+    return ev.rangeEval([e.lhs, e.rhs], (args, enh) => {
+      const vec = swap ? args[1]! : args[0]!;
+      const sv = (swap ? args[0]! : args[1]!)[0]?.f ?? NaN;
+      const out: Vector = [];
+      for (const s of vec) {
+        let lf = s.f;
+        let rf = sv;
+        let lh = s.h;
+        let rh: FloatHistogram | undefined;
+        if (swap) {
+          [lf, rf] = [rf, lf];
+          [lh, rh] = [rh, lh];
+        }
+        const r = vectorElemBinop(op, lf, rf, lh, rh, pos, enh);
+        let f = r.f;
+        let h = r.h;
+        let keep = r.keep;
+        if (comparison.has(op) && swap) {
+          f = rf;
+          h = rh;
+        }
+        if (e.returnBool) {
+          f = keep ? 1 : 0;
+          h = undefined;
+          keep = true;
+        }
+        if (keep) out.push({ metric: s.metric, t: enh.ts, f, h, dropName: s.dropName || drops });
+      }
+      return out;
+    });
+  }
+  const m = e.matching;
+  if (m === null) throw new ErrExecution('vector matching missing for binary operation between vectors');
+  const sig = signatureFn(m);
+  const sigCache = new Map<string, string>();
+  const sigOf = (l: Labels): string => {
+    const k = l.key();
+    let s = sigCache.get(k);
+    if (s === undefined) {
+      s = sig(l);
+      sigCache.set(k, s);
+    }
+    return s;
+  };
+  if (op === 'and' || op === 'or' || op === 'unless') {
+    return ev.rangeEval([e.lhs, e.rhs], (args, enh) => {
+      const lhs = args[0]!;
+      const rhs = args[1]!;
+      const out: Vector = [];
+      if (op === 'and') {
+        if (lhs.length === 0 || rhs.length === 0) return out;
+        const rs = new Set<string>();
+        for (const s of rhs) rs.add(sigOf(s.metric));
+        for (const s of lhs) if (rs.has(sigOf(s.metric))) out.push(s);
+      } else if (op === 'or') {
+        const ls = new Set<string>();
+        for (const s of lhs) {
+          ls.add(sigOf(s.metric));
+          out.push(s);
+        }
+        for (const s of rhs) if (!ls.has(sigOf(s.metric))) out.push(s);
+      } else {
+        const rs = new Set<string>();
+        for (const s of rhs) rs.add(sigOf(s.metric));
+        for (const s of lhs) if (!rs.has(sigOf(s.metric))) out.push(s);
+      }
+      void enh;
+      return out;
+    });
+  }
+  if (m.card === 'many-to-many') throw new ErrExecution('many-to-many only allowed for set operators');
+  return ev.rangeEval([e.lhs, e.rhs], (args, enh) => {
+    let lhs = args[0]!;
+    let rhs = args[1]!;
+    const out: Vector = [];
+    if (lhs.length === 0 || rhs.length === 0) return out;
+    const oneToMany = m.card === 'one-to-many';
+    if (oneToMany) [lhs, rhs] = [rhs, lhs];
+    const rightSigs = new Map<string, Sample>();
+    for (const rs of rhs) {
+      const s = sigOf(rs.metric);
+      const dup = rightSigs.get(s);
+      if (dup !== undefined) {
+        const side = oneToMany ? 'left' : 'right';
+        const [a, b] = Labels.compare(dup.metric, rs.metric) <= 0 ? [dup, rs] : [rs, dup];
+        throw new ErrExecution(
+          `found duplicate series for the match group ${matchLabelsString(rs.metric, m)} on the ${side} hand-side of the operation: [${a.metric.toString()}, ${b.metric.toString()}];many-to-many matching not allowed: matching labels must be unique on one side`,
+        );
+      }
+      rightSigs.set(s, rs);
+    }
+    const matched = new Map<string, Set<string> | null>();
+    for (const ls of lhs) {
+      const s = sigOf(ls.metric);
+      const rs = rightSigs.get(s);
+      if (rs === undefined) continue;
+      let lf = ls.f;
+      let rf = rs.f;
+      let lh = ls.h;
+      let rh = rs.h;
+      if (oneToMany) {
+        [lf, rf] = [rf, lf];
+        [lh, rh] = [rh, lh];
+      }
+      const r = vectorElemBinop(op, lf, rf, lh, rh, pos, enh);
+      let f = r.f;
+      let h = r.h;
+      if (e.returnBool) {
+        h = undefined;
+        f = r.keep ? 1 : 0;
+      } else if (!r.keep) continue;
+      const metric = resultMetric(ls.metric, rs.metric, m);
+      const seen = matched.get(s);
+      if (m.card === 'one-to-one') {
+        if (seen !== undefined) throw new ErrExecution('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+        matched.set(s, null);
+      } else {
+        const ik = metric.key();
+        if (seen === undefined || seen === null) matched.set(s, new Set([ik]));
+        else if (seen.has(ik)) throw new ErrExecution('multiple matches for labels: grouping labels must ensure unique matches');
+        else seen.add(ik);
+      }
+      out.push({ metric, t: enh.ts, f, h, dropName: ls.dropName || drops });
+    }
+    return out;
+  });
+}

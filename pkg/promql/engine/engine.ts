@@ -1,0 +1,312 @@
+import type { Querier, Queryable, SelectHints } from '../../storage/index.js';
+import { ALL_FEATURES, ParseError, exprType, format, parseExpr, type Expr, type ParseOptions, type SubqueryExpr, type VectorSelector } from '../parser/index.js';
+import { Annotations } from './annotations.js';
+import { evalDuration } from './durations.js';
+import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryTimeout, ErrStorage, QueryError } from './errors.js';
+import { Evaluator, type EvalContext } from './evaluator.js';
+import { loadSeriesSet, type SeriesData } from './series-data.js';
+import type { Matrix, QueryValue, Series, Vector } from './value.js';
+import { compareSeries, cleanupNames } from './cleanup.js';
+
+/** EngineOptions configure an Engine. Durations are milliseconds. */
+export interface EngineOptions {
+  /** timeoutMs bounds each query's evaluation (default 2 minutes). */
+  readonly timeoutMs?: number;
+  /** maxSamples bounds the samples held in memory at once (default 50 million). */
+  readonly maxSamples?: number;
+  /** lookbackDeltaMs is how far back an instant selector looks for a sample (default 5 minutes). */
+  readonly lookbackDeltaMs?: number;
+  /** enableAtModifier allows `@` (default true, as Prometheus 3). */
+  readonly enableAtModifier?: boolean;
+  /** enableNegativeOffset allows negative offsets (default true, as Prometheus 3). */
+  readonly enableNegativeOffset?: boolean;
+  /** noStepSubqueryIntervalMs is the step of subqueries written without one (default 1 minute). */
+  readonly noStepSubqueryIntervalMs?: number;
+  /** parseOptions enable experimental syntax when the query is given as a string. */
+  readonly parseOptions?: ParseOptions;
+}
+
+/** QueryOptions are per-query settings. */
+export interface QueryOptions {
+  readonly signal?: AbortSignal;
+  /** lookbackDeltaMs overrides the engine's lookback delta for this query. */
+  readonly lookbackDeltaMs?: number;
+}
+
+/** QueryResult is the outcome of a successful query: its value and rendered annotations. */
+export interface QueryResult {
+  readonly value: QueryValue;
+  readonly warnings: string[];
+  readonly infos: string[];
+}
+
+interface QuerySpec {
+  readonly queryable: Queryable;
+  readonly expr: string | Expr;
+  readonly start: number;
+  readonly end: number;
+  readonly step: number;
+  readonly isRange: boolean;
+  readonly opts: QueryOptions;
+}
+
+/**
+ * Engine evaluates PromQL over any storage.Queryable, with Prometheus 3.x semantics (left-open
+ * range windows, lookback delta with staleness, delayed name removal).
+ */
+export class Engine {
+  readonly #opts: Required<Omit<EngineOptions, 'parseOptions'>> & { parseOptions: ParseOptions };
+
+  constructor(opts: EngineOptions = {}) {
+    this.#opts = {
+      timeoutMs: opts.timeoutMs ?? 120_000,
+      maxSamples: opts.maxSamples ?? 50_000_000,
+      lookbackDeltaMs: opts.lookbackDeltaMs ?? 300_000,
+      enableAtModifier: opts.enableAtModifier ?? true,
+      enableNegativeOffset: opts.enableNegativeOffset ?? true,
+      noStepSubqueryIntervalMs: opts.noStepSubqueryIntervalMs ?? 60_000,
+      parseOptions: opts.parseOptions ?? ALL_FEATURES,
+    };
+  }
+
+  /** instantQuery prepares an instant query at timeMs. */
+  instantQuery(queryable: Queryable, expr: string | Expr, timeMs: number, opts: QueryOptions = {}): Query {
+    return new Query(this.#opts, { queryable, expr, start: timeMs, end: timeMs, step: 0, isRange: false, opts });
+  }
+
+  /** rangeQuery prepares a range query over [startMs, endMs] with stepMs resolution. */
+  rangeQuery(queryable: Queryable, expr: string | Expr, startMs: number, endMs: number, stepMs: number, opts: QueryOptions = {}): Query {
+    return new Query(this.#opts, { queryable, expr, start: startMs, end: endMs, step: stepMs, isRange: true, opts });
+  }
+}
+
+/** Query is a prepared query; exec runs it once. */
+export class Query {
+  readonly #opts: Required<Omit<EngineOptions, 'parseOptions'>> & { parseOptions: ParseOptions };
+  readonly #spec: QuerySpec;
+
+  constructor(opts: Required<Omit<EngineOptions, 'parseOptions'>> & { parseOptions: ParseOptions }, spec: QuerySpec) {
+    this.#opts = opts;
+    this.#spec = spec;
+  }
+
+  /** exec evaluates the query; it rejects with a QueryError subclass. */
+  async exec(): Promise<QueryResult> {
+    const spec = this.#spec;
+    let expr: Expr;
+    let text: string;
+    if (typeof spec.expr === 'string') {
+      text = spec.expr;
+      try {
+        expr = parseExpr(spec.expr, this.#opts.parseOptions);
+      } catch (err) {
+        if (err instanceof ParseError) throw new ErrBadData(err.message, { cause: err });
+        throw err;
+      }
+    } else {
+      expr = spec.expr;
+      text = format(expr);
+    }
+    const t = exprType(expr);
+    if (spec.isRange) {
+      if (t !== 'scalar' && t !== 'vector') {
+        throw new ErrBadData(`invalid expression type "${t === 'matrix' ? 'range vector' : t}" for range query, must be Scalar or instant Vector`);
+      }
+      if (spec.step <= 0) throw new ErrBadData('zero or negative query resolution step widths are not accepted. Try a positive integer');
+      if (spec.end < spec.start) throw new ErrBadData('end timestamp must not be before start time');
+    }
+    const deadline = performance.now() + this.#opts.timeoutMs;
+    const signal = spec.opts.signal;
+    let stage = 'query preparation';
+    const check = (): void => {
+      if (signal?.aborted === true) throw new ErrQueryCanceled(stage, signal.reason);
+      if (performance.now() > deadline) throw new ErrQueryTimeout(stage);
+    };
+    check();
+    const interval = spec.isRange ? spec.step : 1;
+    const lookback = spec.opts.lookbackDeltaMs ?? this.#opts.lookbackDeltaMs;
+    const selected = new Map<VectorSelector, SeriesData[]>();
+    const annotations = new Annotations();
+    const env = { start: spec.start, end: spec.end, interval };
+
+    // Select every selector's series once, with hints.
+    const sels = collectSelectors(expr, spec, lookback, env);
+    let querier: Querier | undefined;
+    try {
+      if (sels.length > 0) {
+        const mint = Math.min(...sels.map((s) => s.hints.start));
+        const maxt = Math.max(...sels.map((s) => s.hints.end));
+        querier = await spec.queryable.querier(mint, maxt);
+        const sets = await Promise.all(
+          sels.map((s) => querier!.select(false, s.hints, s.vs.matchers, signal === undefined ? {} : { signal })),
+        );
+        check();
+        for (let i = 0; i < sels.length; i++) {
+          const s = sels[i]!;
+          const set = sets[i]!;
+          const datas = loadSeriesSet(set, s.hints.start, s.hints.end, check);
+          for (const w of set.warnings()) annotations.add({ kind: 'warning', text: w, pos: undefined });
+          selected.set(s.vs, datas);
+        }
+      }
+      stage = 'expression evaluation';
+      const ctx: EvalContext = {
+        queryStart: spec.start,
+        queryEnd: spec.end,
+        isRangeQuery: spec.isRange,
+        lookbackDelta: lookback,
+        maxSamples: this.#opts.maxSamples,
+        noStepSubqueryInterval: this.#opts.noStepSubqueryIntervalMs,
+        selected,
+        annotations,
+        check,
+        currentSamples: 0,
+      };
+      const ev = new Evaluator(ctx, spec.start, spec.end, interval);
+      const res = ev.eval(expr);
+      const rendered = annotations.asStrings(text);
+      let value: QueryValue;
+      if (!Array.isArray(res)) {
+        value = { type: 'string', value: res };
+      } else if (t === 'scalar') {
+        const s = res[0];
+        if (spec.isRange) value = { type: 'matrix', value: s === undefined ? [] : [{ ...s, dropName: false }] };
+        else value = { type: 'scalar', value: { t: spec.start, v: s?.floats[0]?.f ?? NaN } };
+      } else if (t === 'matrix') {
+        value = { type: 'matrix', value: cleanupNames(res).sort(compareSeries) };
+      } else if (spec.isRange) {
+        value = { type: 'matrix', value: cleanupNames(res).sort(compareSeries) };
+      } else {
+        value = { type: 'vector', value: toVector(cleanupNames(res), spec.start) };
+      }
+      return { value, warnings: rendered.warnings, infos: rendered.infos };
+    } catch (err) {
+      if (err instanceof QueryError) throw err;
+      if (signal?.aborted === true) throw new ErrQueryCanceled(stage, err);
+      if (err instanceof RangeError || err instanceof TypeError) throw err;
+      if (stage === 'query preparation') throw new ErrStorage(err);
+      throw new ErrExecution(err instanceof Error ? err.message : String(err));
+    } finally {
+      await querier?.close();
+    }
+  }
+}
+
+function toVector(m: Matrix, ts: number): Vector {
+  const out: Vector = [];
+  for (const s of m) {
+    const f = s.floats[0];
+    if (f !== undefined) out.push({ metric: s.metric, t: ts, f: f.f, h: undefined, dropName: false });
+    else {
+      const h = s.histograms[0];
+      if (h !== undefined) out.push({ metric: s.metric, t: ts, f: 0, h: h.h, dropName: false });
+    }
+  }
+  return out;
+}
+
+interface Selection {
+  vs: VectorSelector;
+  hints: SelectHints;
+}
+
+/** collectSelectors computes the time range and hints of every selector (getTimeRangesForSelector). */
+function collectSelectors(root: Expr, spec: QuerySpec, lookback: number, env: { start: number; end: number; interval: number }): Selection[] {
+  const out: Selection[] = [];
+  const path: Expr[] = [];
+  const atOf = (n: VectorSelector | SubqueryExpr): number | null => (n.startOrEnd === 'start' ? spec.start : n.startOrEnd === 'end' ? spec.end : n.timestamp);
+  const visitSel = (vs: VectorSelector, evalRange: number): void => {
+    let start = spec.start;
+    let end = spec.end;
+    let subOffset = 0;
+    let subRange = 0;
+    let subTs: number | null = null;
+    for (const n of path) {
+      if (n.kind !== 'SubqueryExpr') continue;
+      const at = atOf(n);
+      if (at !== null) {
+        subTs = at;
+        subOffset = 0;
+        subRange = 0;
+      }
+      subOffset += n.offset;
+      subRange += n.rangeExpr !== null && n.range === 0 ? evalDuration(n.rangeExpr, env) : n.range;
+    }
+    if (subTs !== null) {
+      start = subTs;
+      end = subTs;
+    }
+    const at = atOf(vs);
+    if (at !== null) {
+      start = at;
+      end = at;
+    } else {
+      start = start - subOffset - subRange;
+      end -= subOffset;
+    }
+    start -= evalRange === 0 ? lookback : evalRange;
+    start -= vs.offset;
+    end -= vs.offset;
+    let func: string | undefined;
+    let grouping: readonly string[] | undefined;
+    let by: boolean | undefined;
+    for (let i = path.length - 1; i >= 0; i--) {
+      const n = path[i]!;
+      if (func === undefined && n.kind === 'Call') func = n.func.name;
+      if (n.kind === 'AggregateExpr') {
+        grouping = n.grouping;
+        by = !n.without;
+        break;
+      }
+    }
+    const hints: SelectHints = {
+      start,
+      end,
+      step: spec.isRange ? spec.step : 0,
+      range: evalRange,
+      ...(func !== undefined ? { func } : {}),
+      ...(grouping !== undefined ? { grouping, by: by ?? true } : {}),
+    };
+    out.push({ vs, hints });
+  };
+  const visit = (e: Expr): void => {
+    if (e.kind === 'VectorSelector') {
+      visitSel(e, 0);
+      return;
+    }
+    if (e.kind === 'MatrixSelector') {
+      const r = e.rangeExpr !== null && e.range === 0 ? evalDuration(e.rangeExpr, env) : e.range;
+      path.push(e);
+      visitSel(e.vectorSelector, r);
+      path.pop();
+      return;
+    }
+    path.push(e);
+    switch (e.kind) {
+      case 'AggregateExpr':
+        visit(e.expr);
+        if (e.param !== null) visit(e.param);
+        break;
+      case 'BinaryExpr':
+        visit(e.lhs);
+        visit(e.rhs);
+        break;
+      case 'Call':
+        for (const a of e.args) visit(a);
+        break;
+      case 'SubqueryExpr':
+      case 'ParenExpr':
+      case 'UnaryExpr':
+      case 'StepInvariantExpr':
+        visit(e.expr);
+        break;
+      default:
+        break;
+    }
+    path.pop();
+  };
+  visit(root);
+  return out;
+}
+
+export type { Series };

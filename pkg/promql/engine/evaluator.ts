@@ -1,0 +1,507 @@
+import type { FloatHistogram } from '../../histogram/index.js';
+import { Labels, MetricName } from '../../labels/index.js';
+import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/index.js';
+import { evalAggregation } from './aggregations.js';
+import { annos, type Annotation, type Annotations } from './annotations.js';
+import { evalBinary } from './binary.js';
+import { evalDuration } from './durations.js';
+import { ErrExecution, ErrTooManySamples } from './errors.js';
+import type { EvalHelper, RangeWindow } from './eval-helper.js';
+import { absentLabelsOf, instantFunctions } from './functions.js';
+import { negateHistogram } from './histogram-ops.js';
+import { rangeFunctions } from './range-functions.js';
+import { seriesDataFromSeries, upperBound, type SeriesData } from './series-data.js';
+import type { FPoint, HPoint, Matrix, Sample, Series, StringValue, Vector } from './value.js';
+
+/** EvalContext is shared by the evaluators of one query (top-level and subqueries). */
+export interface EvalContext {
+  readonly queryStart: number;
+  readonly queryEnd: number;
+  readonly isRangeQuery: boolean;
+  readonly lookbackDelta: number;
+  readonly maxSamples: number;
+  readonly noStepSubqueryInterval: number;
+  readonly selected: Map<VectorSelector, SeriesData[]>;
+  readonly annotations: Annotations;
+  /** check throws when the query timed out or was canceled. */
+  readonly check: () => void;
+  currentSamples: number;
+}
+
+/** EvalResult is what evaluating a node gives: a matrix over all steps, or a string. */
+export type EvalResult = Matrix | StringValue;
+
+/** unwrapParens strips ParenExpr and StepInvariantExpr wrappers. */
+export function unwrapParens(e: Expr): Expr {
+  while (e.kind === 'ParenExpr' || e.kind === 'StepInvariantExpr') e = e.expr;
+  return e;
+}
+
+/** atOf resolves the `@` modifier of a selector or subquery to ms, or null when absent. */
+export function atOf(n: VectorSelector | SubqueryExpr, ctx: EvalContext): number | null {
+  if (n.startOrEnd === 'start') return ctx.queryStart;
+  if (n.startOrEnd === 'end') return ctx.queryEnd;
+  return n.timestamp;
+}
+
+const namePreservingRangeFns = new Set(['last_over_time', 'first_over_time']);
+
+/**
+ * Evaluator evaluates an expression at every step of [start, end] (one step for instant queries),
+ * as Prometheus's evaluator: every vector expression yields a Matrix with one point per step and
+ * series, scalars a one-series Matrix without labels.
+ */
+export class Evaluator implements EvalHelper {
+  readonly start: number;
+  readonly end: number;
+  readonly interval: number;
+  readonly ctx: EvalContext;
+  ts = 0;
+
+  constructor(ctx: EvalContext, start: number, end: number, interval: number) {
+    this.ctx = ctx;
+    this.start = start;
+    this.end = end;
+    this.interval = interval;
+  }
+
+  get isRangeQuery(): boolean {
+    return this.ctx.isRangeQuery;
+  }
+
+  get numSteps(): number {
+    return Math.floor((this.end - this.start) / this.interval) + 1;
+  }
+
+  annotate(a: Annotation): void {
+    this.ctx.annotations.add(a);
+  }
+
+  /** eval evaluates e over all steps. */
+  eval(e: Expr): EvalResult {
+    this.ctx.check();
+    switch (e.kind) {
+      case 'NumberLiteral':
+        return this.constant(e.val);
+      case 'DurationExpr':
+        return this.constant(evalDuration(e, this) / 1000);
+      case 'StringLiteral':
+        return { t: this.start, v: e.val };
+      case 'ParenExpr':
+      case 'StepInvariantExpr':
+        return this.eval(e.expr);
+      case 'UnaryExpr': {
+        const m = this.evalMatrix(e.expr);
+        if (e.op === '-') {
+          for (const s of m) {
+            for (const p of s.floats) p.f = -p.f;
+            for (const p of s.histograms) p.h = negateHistogram(p.h);
+            if (s.metric.has(MetricName)) s.dropName = true;
+          }
+        }
+        return m;
+      }
+      case 'VectorSelector':
+        return this.evalVectorSelector(e);
+      case 'MatrixSelector':
+        return this.evalMatrixSelector(e);
+      case 'SubqueryExpr':
+        return this.evalSubqueryDirect(e);
+      case 'Call':
+        return this.evalCall(e);
+      case 'AggregateExpr':
+        return evalAggregation(this, e);
+      case 'BinaryExpr':
+        return evalBinary(this, e);
+    }
+  }
+
+  /** evalMatrix evaluates e, which must not be a string. */
+  evalMatrix(e: Expr): Matrix {
+    const r = this.eval(e);
+    if (!Array.isArray(r)) throw new ErrExecution('unexpected string value');
+    return r;
+  }
+
+  /** evalScalarSteps evaluates a scalar expression to one value per step. */
+  evalScalarSteps(e: Expr): Float64Array {
+    const m = this.evalMatrix(e);
+    const out = new Float64Array(this.numSteps).fill(NaN);
+    const s = m[0];
+    if (s !== undefined) for (const p of s.floats) out[this.stepIndex(p.t)] = p.f;
+    return out;
+  }
+
+  stepIndex(t: number): number {
+    return Math.round((t - this.start) / this.interval);
+  }
+
+  /** constant returns a scalar matrix with v at every step. */
+  constant(v: number): Matrix {
+    const n = this.numSteps;
+    const floats: FPoint[] = new Array<FPoint>(n);
+    for (let i = 0; i < n; i++) floats[i] = { t: this.start + i * this.interval, f: v };
+    return [{ metric: Labels.EMPTY, floats, histograms: [], dropName: false }];
+  }
+
+  /** countSamples adds n to the in-memory sample count and enforces maxSamples. */
+  countSamples(n: number): void {
+    this.ctx.currentSamples += n;
+    if (this.ctx.currentSamples > this.ctx.maxSamples) throw new ErrTooManySamples('query execution');
+  }
+
+  /**
+   * rangeEval evaluates exprs, then calls fn once per step with the instant vectors of each
+   * argument at that step (empty for string arguments), and collects the results into a Matrix.
+   */
+  rangeEval(exprs: readonly Expr[], fn: (args: Vector[], enh: EvalHelper) => Vector): Matrix {
+    const mats: Matrix[] = exprs.map((e) => {
+      const r = this.eval(e);
+      return Array.isArray(r) ? r : [];
+    });
+    const ptrs = mats.map((m) => ({ f: new Int32Array(m.length), h: new Int32Array(m.length) }));
+    const out = new MatrixBuilder();
+    const args: Vector[] = mats.map(() => []);
+    const n = this.numSteps;
+    for (let step = 0; step < n; step++) {
+      if ((step & 63) === 0) this.ctx.check();
+      const ts = this.start + step * this.interval;
+      this.ts = ts;
+      let inSamples = 0;
+      for (let i = 0; i < mats.length; i++) {
+        const m = mats[i]!;
+        const p = ptrs[i]!;
+        const vec: Vector = [];
+        for (let j = 0; j < m.length; j++) {
+          const s = m[j]!;
+          let fi = p.f[j]!;
+          while (fi < s.floats.length && s.floats[fi]!.t < ts) fi++;
+          p.f[j] = fi;
+          const fp = s.floats[fi];
+          if (fp !== undefined && fp.t === ts) {
+            vec.push({ metric: s.metric, t: ts, f: fp.f, h: undefined, dropName: s.dropName });
+            continue;
+          }
+          let hi = p.h[j]!;
+          while (hi < s.histograms.length && s.histograms[hi]!.t < ts) hi++;
+          p.h[j] = hi;
+          const hp = s.histograms[hi];
+          if (hp !== undefined && hp.t === ts) vec.push({ metric: s.metric, t: ts, f: 0, h: hp.h, dropName: s.dropName });
+        }
+        args[i] = vec;
+        inSamples += vec.length;
+      }
+      this.countSamples(inSamples);
+      const res = fn(args, this);
+      this.ctx.currentSamples -= inSamples;
+      out.addVector(res, ts);
+    }
+    const m = out.matrix();
+    this.countSamples(0);
+    return m;
+  }
+
+  // ---- selectors ----
+
+  #lookup(d: SeriesData, refT: number): { kind: 0 | 1 | 2; i: number } {
+    const fi = upperBound(d.fts, d.fn, refT) - 1;
+    const hi = upperBound(d.hts, d.hn, refT) - 1;
+    const ft = fi >= 0 ? d.fts[fi]! : -Infinity;
+    const ht = hi >= 0 ? d.hts[hi]! : -Infinity;
+    const t = Math.max(ft, ht);
+    if (t === -Infinity || t <= refT - this.ctx.lookbackDelta) return none;
+    if (d.sn > 0) {
+      const si = upperBound(d.sts, d.sn, refT) - 1;
+      if (si >= 0 && d.sts[si]! > t) return none;
+    }
+    return ft >= ht ? { kind: 1, i: fi } : { kind: 2, i: hi };
+  }
+
+  evalVectorSelector(vs: VectorSelector, sampleTimestamps = false): Matrix {
+    const datas = this.ctx.selected.get(vs) ?? [];
+    const at = atOf(vs, this.ctx);
+    const offset = vs.offset;
+    const out: Matrix = [];
+    const n = this.numSteps;
+    for (const d of datas) {
+      const floats: FPoint[] = [];
+      const histograms: HPoint[] = [];
+      for (let step = 0; step < n; step++) {
+        const ts = this.start + step * this.interval;
+        const refT = (at ?? ts) - offset;
+        const r = this.#lookup(d, refT);
+        if (r.kind === 1) floats.push({ t: ts, f: sampleTimestamps ? d.fts[r.i]! / 1000 : d.fvs[r.i]! });
+        else if (r.kind === 2) {
+          if (sampleTimestamps) floats.push({ t: ts, f: d.hts[r.i]! / 1000 });
+          else histograms.push({ t: ts, h: d.hvs[r.i]! });
+        }
+      }
+      if (floats.length > 0 || histograms.length > 0) {
+        out.push({ metric: d.metric, floats, histograms, dropName: sampleTimestamps });
+        this.countSamples(floats.length + histograms.length);
+      }
+    }
+    return out;
+  }
+
+  /** evalMatrixSelector evaluates a range vector at the (single) evaluation time. */
+  evalMatrixSelector(ms: MatrixSelector): Matrix {
+    const vs = ms.vectorSelector;
+    const datas = this.ctx.selected.get(vs) ?? [];
+    return this.#matrixFromData(datas, this.#rangeOf(ms), vs.offset, atOf(vs, this.ctx));
+  }
+
+  #matrixFromData(datas: readonly SeriesData[], range: number, offset: number, at: number | null): Matrix {
+    const refT = (at ?? this.start) - offset;
+    const out: Matrix = [];
+    for (const d of datas) {
+      const flo = upperBound(d.fts, d.fn, refT - range);
+      const fhi = upperBound(d.fts, d.fn, refT);
+      const hlo = upperBound(d.hts, d.hn, refT - range);
+      const hhi = upperBound(d.hts, d.hn, refT);
+      if (flo === fhi && hlo === hhi) continue;
+      const floats: FPoint[] = [];
+      for (let i = flo; i < fhi; i++) floats.push({ t: d.fts[i]!, f: d.fvs[i]! });
+      const histograms: HPoint[] = [];
+      for (let i = hlo; i < hhi; i++) histograms.push({ t: d.hts[i]!, h: d.hvs[i]! });
+      this.countSamples(floats.length + histograms.length);
+      out.push({ metric: d.metric, floats, histograms, dropName: d.dropName });
+    }
+    return out;
+  }
+
+  #rangeOf(ms: MatrixSelector): number {
+    if (ms.rangeExpr !== null && ms.range === 0) return evalDuration(ms.rangeExpr, this);
+    return ms.range;
+  }
+
+  /** subqueryTimes returns the evaluator for a subquery and the data of its result series. */
+  evalSubquery(sq: SubqueryExpr): { datas: SeriesData[]; range: number; offset: number; at: number | null } {
+    const range = sq.rangeExpr !== null && sq.range === 0 ? evalDuration(sq.rangeExpr, this) : sq.range;
+    let step = sq.stepExpr !== null && sq.step === 0 ? evalDuration(sq.stepExpr, this) : sq.step;
+    if (step === 0) step = this.ctx.noStepSubqueryInterval;
+    const offset = sq.offset;
+    const at = atOf(sq, this.ctx);
+    const from = (at ?? this.start) - offset - range;
+    const to = (at ?? this.end) - offset;
+    let start = step * Math.trunc(from / step);
+    if (start <= from) start += step;
+    const sub = new Evaluator(this.ctx, start, to, step);
+    if (start > to) return { datas: [], range, offset, at };
+    const m = sub.evalMatrix(sq.expr);
+    return { datas: m.map(seriesDataFromSeries), range, offset, at };
+  }
+
+  evalSubqueryDirect(sq: SubqueryExpr): Matrix {
+    const r = this.evalSubquery(sq);
+    return this.#matrixFromData(r.datas, r.range, r.offset, r.at);
+  }
+
+  // ---- calls ----
+
+  evalCall(call: Call): EvalResult {
+    const name = call.func.name;
+    if (name === 'timestamp') {
+      const a = unwrapParens(call.args[0]!);
+      if (a.kind === 'VectorSelector') return this.evalVectorSelector(a, true);
+    }
+    const matrixIdx = call.func.argTypes.indexOf('matrix');
+    if (matrixIdx >= 0 && call.args.length > matrixIdx) return this.evalRangeCall(call, matrixIdx);
+    const fn = instantFunctions.get(name);
+    if (fn === undefined) throw new ErrExecution(`function ${JSON.stringify(name)} is not implemented`);
+    if (name === 'absent') return this.evalAbsent(call, fn);
+    return this.rangeEval(call.args, (args, enh) => fn(args, call, enh));
+  }
+
+  evalAbsent(call: Call, fn: (args: Vector[], call: Call, enh: EvalHelper) => Vector): Matrix {
+    const m = this.rangeEval(call.args, (args, enh) => fn(args, call, enh));
+    return m;
+  }
+
+  evalRangeCall(call: Call, idx: number): Matrix {
+    const name = call.func.name;
+    const fn = rangeFunctions.get(name);
+    if (fn === undefined) throw new ErrExecution(`function ${JSON.stringify(name)} is not implemented`);
+    const arg = unwrapParens(call.args[idx]!);
+    let datas: readonly SeriesData[];
+    let range: number;
+    let offset: number;
+    let at: number | null;
+    let matchers: VectorSelector | null = null;
+    if (arg.kind === 'MatrixSelector') {
+      datas = this.ctx.selected.get(arg.vectorSelector) ?? [];
+      range = this.#rangeOf(arg);
+      offset = arg.vectorSelector.offset;
+      at = atOf(arg.vectorSelector, this.ctx);
+      matchers = arg.vectorSelector;
+    } else if (arg.kind === 'SubqueryExpr') {
+      const r = this.evalSubquery(arg);
+      datas = r.datas;
+      range = r.range;
+      offset = r.offset;
+      at = r.at;
+    } else {
+      throw new ErrExecution(`ranges only allowed for vector selectors`);
+    }
+    const scalarArgs: (Float64Array | null)[] = call.args.map((a, i) => (i === idx || call.func.argTypes[Math.min(i, call.func.argTypes.length - 1)] !== 'scalar' ? null : this.evalScalarSteps(a)));
+    const scalars: number[] = [];
+    const n = this.numSteps;
+    const dropName = !namePreservingRangeFns.has(name);
+    const w: RangeWindow = {
+      fts: new Float64Array(0),
+      fvs: new Float64Array(0),
+      flo: 0,
+      fhi: 0,
+      hts: new Float64Array(0),
+      hvs: [],
+      hlo: 0,
+      hhi: 0,
+      rangeStart: 0,
+      rangeEnd: 0,
+      range,
+      metricName: '',
+      pos: call.args[idx]!.posRange,
+    };
+    const isAbsent = name === 'absent_over_time';
+    const present = isAbsent ? new Uint8Array(n) : null;
+    const checkCounter = name === 'rate' || name === 'increase';
+    const out: Matrix = [];
+    let processed = 0;
+    for (const d of datas) {
+      if ((++processed & 63) === 0) this.ctx.check();
+      const floats: FPoint[] = [];
+      const histograms: HPoint[] = [];
+      w.fts = d.fts;
+      w.fvs = d.fvs;
+      w.hts = d.hts;
+      w.hvs = d.hvs;
+      w.metricName = d.metric.get(MetricName);
+      let fptr = 0;
+      let hptr = 0;
+      for (let step = 0; step < n; step++) {
+        const ts = this.start + step * this.interval;
+        this.ts = ts;
+        const refT = (at ?? ts) - offset;
+        const lo = refT - range;
+        // Windows only move forward without @, so scan instead of searching.
+        if (at === null) {
+          while (fptr < d.fn && d.fts[fptr]! <= lo) fptr++;
+          w.flo = fptr;
+          let e = Math.max(fptr, w.fhi);
+          while (e < d.fn && d.fts[e]! <= refT) e++;
+          w.fhi = e;
+          while (hptr < d.hn && d.hts[hptr]! <= lo) hptr++;
+          w.hlo = hptr;
+          let he = Math.max(hptr, w.hhi);
+          while (he < d.hn && d.hts[he]! <= refT) he++;
+          w.hhi = he;
+        } else {
+          w.flo = upperBound(d.fts, d.fn, lo);
+          w.fhi = upperBound(d.fts, d.fn, refT);
+          w.hlo = upperBound(d.hts, d.hn, lo);
+          w.hhi = upperBound(d.hts, d.hn, refT);
+        }
+        w.rangeStart = lo;
+        w.rangeEnd = refT;
+        const cnt = w.fhi - w.flo + (w.hhi - w.hlo);
+        if (cnt === 0) continue;
+        if (present !== null) {
+          present[step] = 1;
+          continue;
+        }
+        this.countSamples(cnt);
+        if (checkCounter && w.fhi > w.flo && w.metricName !== '' && !/(_total|_sum|_count|_bucket)$/.test(w.metricName)) {
+          this.annotate(annos.possibleNonCounter(w.metricName, w.pos));
+        }
+        scalars.length = 0;
+        for (const sa of scalarArgs) if (sa !== null) scalars.push(sa[step]!);
+        const r = fn(w, scalars, call, this);
+        this.ctx.currentSamples -= cnt;
+        if (r === undefined) continue;
+        if (typeof r === 'number') floats.push({ t: ts, f: r });
+        else histograms.push({ t: ts, h: r });
+      }
+      w.fhi = 0;
+      w.hhi = 0;
+      if (floats.length > 0 || histograms.length > 0) {
+        out.push({ metric: d.metric, floats, histograms, dropName: d.dropName || (dropName && d.metric.has(MetricName)) });
+        this.countSamples(floats.length + histograms.length);
+      }
+    }
+    if (present !== null) {
+      const floats: FPoint[] = [];
+      for (let step = 0; step < n; step++) if (present[step] === 0) floats.push({ t: this.start + step * this.interval, f: 1 });
+      if (floats.length === 0) return [];
+      const metric = matchers === null ? Labels.EMPTY : absentLabelsOf(matchers);
+      return [{ metric, floats, histograms: [], dropName: false }];
+    }
+    return out;
+  }
+}
+
+const none = { kind: 0 as const, i: -1 };
+
+/**
+ * MatrixBuilder collects per-step output vectors into series keyed by labels, raising
+ * Prometheus's duplicate-labelset error when two samples of a step share a label set.
+ */
+export class MatrixBuilder {
+  readonly #byKey = new Map<string, Series>();
+  readonly #order: Series[] = [];
+
+  addVector(v: Vector, ts: number): void {
+    for (const s of v) this.add(s, ts);
+  }
+
+  add(s: Sample, ts: number): void {
+    const key = s.metric.key();
+    let ser = this.#byKey.get(key);
+    if (ser === undefined) {
+      ser = { metric: s.metric, floats: [], histograms: [], dropName: s.dropName };
+      this.#byKey.set(key, ser);
+      this.#order.push(ser);
+    } else {
+      const lf = ser.floats[ser.floats.length - 1];
+      const lh = ser.histograms[ser.histograms.length - 1];
+      if ((lf !== undefined && lf.t === ts) || (lh !== undefined && lh.t === ts)) {
+        throw new ErrExecution('vector cannot contain metrics with the same labelset');
+      }
+      ser.dropName ||= s.dropName;
+    }
+    if (s.h !== undefined) ser.histograms.push({ t: ts, h: s.h });
+    else ser.floats.push({ t: ts, f: s.f });
+  }
+
+  matrix(): Matrix {
+    return this.#order;
+  }
+}
+
+/**
+ * checkDuplicateSeries raises the duplicate-labelset error if two series of m would have the
+ * same labels after name removal and overlap in time.
+ */
+export function checkDuplicateSeries(m: Matrix, afterNameDrop: boolean): void {
+  const seen = new Map<string, Series>();
+  for (const s of m) {
+    const lbls = afterNameDrop && s.dropName ? s.metric.withoutMetricName() : s.metric;
+    const k = lbls.key();
+    const prev = seen.get(k);
+    if (prev !== undefined && overlaps(prev, s)) throw new ErrExecution('vector cannot contain metrics with the same labelset');
+    seen.set(k, s);
+  }
+}
+
+function overlaps(a: Series, b: Series): boolean {
+  const ta = new Set<number>();
+  for (const p of a.floats) ta.add(p.t);
+  for (const p of a.histograms) ta.add(p.t);
+  for (const p of b.floats) if (ta.has(p.t)) return true;
+  for (const p of b.histograms) if (ta.has(p.t)) return true;
+  return false;
+}
+
+/** sampleOf makes a Sample (helper for functions). */
+export function sampleOf(metric: Labels, t: number, f: number, h: FloatHistogram | undefined, dropName: boolean): Sample {
+  return { metric, t, f, h, dropName };
+}

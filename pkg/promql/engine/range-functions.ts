@@ -1,0 +1,476 @@
+import { CounterResetHint, type FloatHistogram } from '../../histogram/index.js';
+import { annos } from './annotations.js';
+import { ErrExecution } from './errors.js';
+import type { RangeFn, RangeWindow } from './eval-helper.js';
+import { histogramRate, histogramsEqual, detectReset, histAvgOverTime, histSumOverTime, subHistograms, scaleHistogram } from './histogram-ops.js';
+import { kahanSumInc } from './kahan.js';
+
+/** linearRegression fits floats of w against time (seconds from interceptTime), as Prometheus. */
+export function linearRegression(ts: Float64Array, vs: Float64Array, lo: number, hi: number, interceptTime: number): [number, number] {
+  let n = 0;
+  let sumX = 0;
+  let cX = 0;
+  let sumY = 0;
+  let cY = 0;
+  let sumXY = 0;
+  let cXY = 0;
+  let sumX2 = 0;
+  let cX2 = 0;
+  const initY = vs[lo]!;
+  let constY = true;
+  for (let i = lo; i < hi; i++) {
+    const f = vs[i]!;
+    if (constY && i > lo && f !== initY) constY = false;
+    n += 1;
+    const x = (ts[i]! - interceptTime) / 1e3;
+    [sumX, cX] = kahanSumInc(x, sumX, cX);
+    [sumY, cY] = kahanSumInc(f, sumY, cY);
+    [sumXY, cXY] = kahanSumInc(x * f, sumXY, cXY);
+    [sumX2, cX2] = kahanSumInc(x * x, sumX2, cX2);
+  }
+  if (constY) {
+    if (!Number.isFinite(initY) && !Number.isNaN(initY)) return [NaN, NaN];
+    return [0, initY];
+  }
+  sumX += cX;
+  sumY += cY;
+  sumXY += cXY;
+  sumX2 += cX2;
+  const covXY = sumXY - (sumX * sumY) / n;
+  const varX = sumX2 - (sumX * sumX) / n;
+  const slope = covXY / varX;
+  const intercept = sumY / n - (slope * sumX) / n;
+  return [slope, intercept];
+}
+
+function mixedWarning(w: RangeWindow, enh: Parameters<RangeFn>[3]): boolean {
+  if (w.fhi > w.flo && w.hhi > w.hlo) {
+    enh.annotate(annos.mixedFloatsHistograms(w.metricName, w.pos));
+    return true;
+  }
+  return false;
+}
+
+function ignoredHistInfo(w: RangeWindow, enh: Parameters<RangeFn>[3]): void {
+  if (w.hhi > w.hlo) enh.annotate(annos.histogramIgnoredInMixedRange(w.metricName, w.pos));
+}
+
+function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
+  return (w, _s, _call, enh) => {
+    if (mixedWarning(w, enh)) return undefined;
+    const rangeStart = w.rangeStart;
+    const rangeEnd = w.rangeEnd;
+    let resultFloat = 0;
+    let resultHist: FloatHistogram | undefined;
+    let firstT: number;
+    let lastT: number;
+    let nMinus1: number;
+    const nh = w.hhi - w.hlo;
+    const nf = w.fhi - w.flo;
+    if (nh > 1) {
+      nMinus1 = nh - 1;
+      firstT = w.hts[w.hlo]!;
+      lastT = w.hts[w.hhi - 1]!;
+      resultHist = histogramRate(w, isCounter, enh);
+      if (resultHist === undefined) return undefined;
+    } else if (nf > 1) {
+      nMinus1 = nf - 1;
+      firstT = w.fts[w.flo]!;
+      lastT = w.fts[w.fhi - 1]!;
+      resultFloat = w.fvs[w.fhi - 1]! - w.fvs[w.flo]!;
+      if (isCounter) {
+        let prev = w.fvs[w.flo]!;
+        for (let i = w.flo + 1; i < w.fhi; i++) {
+          const cur = w.fvs[i]!;
+          if (cur < prev) resultFloat += prev;
+          prev = cur;
+        }
+      }
+    } else {
+      return undefined;
+    }
+    let durationToStart = (firstT - rangeStart) / 1000;
+    let durationToEnd = (rangeEnd - lastT) / 1000;
+    const sampledInterval = (lastT - firstT) / 1000;
+    const avg = sampledInterval / nMinus1;
+    const threshold = avg * 1.1;
+    let extrapolateToInterval = sampledInterval;
+    if (durationToStart >= threshold) durationToStart = avg / 2;
+    if (isCounter && resultFloat > 0 && nf > 0 && w.fvs[w.flo]! >= 0) {
+      const durationToZero = sampledInterval * (w.fvs[w.flo]! / resultFloat);
+      if (durationToZero < durationToStart) durationToStart = durationToZero;
+    }
+    extrapolateToInterval += durationToStart;
+    if (durationToEnd >= threshold) durationToEnd = avg / 2;
+    extrapolateToInterval += durationToEnd;
+    let factor = extrapolateToInterval / sampledInterval;
+    if (isRate) factor /= w.range / 1000;
+    if (resultHist === undefined) return resultFloat * factor;
+    return scaleHistogram(resultHist, factor);
+  };
+}
+
+function instantValue(isRate: boolean): RangeFn {
+  return (w, _s, _call, enh) => {
+    // Last two samples across floats and histograms.
+    type S = { t: number; f: number; h: FloatHistogram | undefined };
+    const ss: S[] = [];
+    for (let i = Math.max(w.flo, w.fhi - 2); i < w.fhi; i++) ss.push({ t: w.fts[i]!, f: w.fvs[i]!, h: undefined });
+    for (let i = Math.max(w.hlo, w.hhi - 2); i < w.hhi; i++) {
+      const s: S = { t: w.hts[i]!, f: 0, h: w.hvs[i]! };
+      if (ss.length === 0) ss.push(s);
+      else if (ss.length === 1) {
+        if (s.t < ss[0]!.t) ss.unshift(s);
+        else ss.push(s);
+      } else if (s.t < ss[0]!.t) {
+        // older than both: discard
+      } else if (s.t > ss[1]!.t) {
+        ss[0] = ss[1]!;
+        ss[1] = s;
+      } else ss[0] = s;
+    }
+    if (ss.length < 2) return undefined;
+    const last = ss[1]!;
+    const prev = ss[0]!;
+    let f = 0;
+    let h: FloatHistogram | undefined;
+    if (last.h === undefined && prev.h === undefined) {
+      f = isRate && last.f < prev.f ? last.f : last.f - prev.f;
+    } else if (last.h !== undefined && prev.h !== undefined) {
+      if (isRate && last.h.counterResetHint === CounterResetHint.Gauge) enh.annotate(annos.nativeHistogramNotCounter(w.metricName, w.pos));
+      if (!isRate && last.h.counterResetHint !== CounterResetHint.Gauge) enh.annotate(annos.nativeHistogramNotGauge(w.metricName, w.pos));
+      if (isRate && detectReset(prev.h, last.h)) h = last.h;
+      else {
+        const r = subHistograms(last.h, prev.h, w.metricName, w.pos, enh, 'subtraction');
+        if (r === undefined) return undefined;
+        h = r;
+      }
+      h = h.copy();
+      h.counterResetHint = CounterResetHint.Gauge;
+    } else {
+      enh.annotate(annos.mixedFloatsHistograms(w.metricName, w.pos));
+      return undefined;
+    }
+    const interval = last.t - prev.t;
+    if (interval === 0) return undefined;
+    if (isRate) {
+      if (h !== undefined) return scaleHistogram(h, 1000 / interval);
+      f /= interval / 1000;
+    }
+    return h ?? f;
+  };
+}
+
+function floatQuantile(q: number, vals: number[]): number {
+  if (vals.length === 0 || Number.isNaN(q)) return NaN;
+  if (q < 0) return -Infinity;
+  if (q > 1) return Infinity;
+  vals.sort((a, b) => (Number.isNaN(a) ? (Number.isNaN(b) ? 0 : -1) : Number.isNaN(b) ? 1 : a - b));
+  const n = vals.length;
+  const rank = q * (n - 1);
+  const lower = Math.max(0, Math.floor(rank));
+  const upper = Math.min(n - 1, lower + 1);
+  const weight = rank - Math.floor(rank);
+  return vals[lower]! * (1 - weight) + vals[upper]! * weight;
+}
+
+export { floatQuantile };
+
+function floatsOf(w: RangeWindow): number[] {
+  const out: number[] = [];
+  for (let i = w.flo; i < w.fhi; i++) out.push(w.fvs[i]!);
+  return out;
+}
+
+function varianceOverTime(w: RangeWindow): number {
+  let count = 0;
+  let mean = 0;
+  let cMean = 0;
+  let aux = 0;
+  let cAux = 0;
+  for (let i = w.flo; i < w.fhi; i++) {
+    const f = w.fvs[i]!;
+    count++;
+    const delta = f - (mean + cMean);
+    [mean, cMean] = kahanSumInc(delta / count, mean, cMean);
+    [aux, cAux] = kahanSumInc(delta * (f - (mean + cMean)), aux, cAux);
+  }
+  return (aux + cAux) / count;
+}
+
+function floatOnly(f: (w: RangeWindow, scalars: readonly number[]) => number | undefined): RangeFn {
+  return (w, s, _call, enh) => {
+    if (w.fhi === w.flo) return undefined;
+    ignoredHistInfo(w, enh);
+    return f(w, s);
+  };
+}
+
+function formatF(v: number): string {
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '+Inf' : '-Inf';
+  return v.toFixed(6);
+}
+
+/** rangeFunctions maps function names taking a range vector to their implementations. */
+export const rangeFunctions: ReadonlyMap<string, RangeFn> = new Map<string, RangeFn>([
+  ['rate', extrapolatedRate(true, true)],
+  ['increase', extrapolatedRate(true, false)],
+  ['delta', extrapolatedRate(false, false)],
+  ['irate', instantValue(true)],
+  ['idelta', instantValue(false)],
+  [
+    'deriv',
+    (w, _s, _call, enh) => {
+      if (w.fhi - w.flo < 2) {
+        if (w.fhi - w.flo === 1 && w.hhi > w.hlo) ignoredHistInfo(w, enh);
+        return undefined;
+      }
+      ignoredHistInfo(w, enh);
+      return linearRegression(w.fts, w.fvs, w.flo, w.fhi, w.fts[w.flo]!)[0];
+    },
+  ],
+  [
+    'predict_linear',
+    (w, s, _call, enh) => {
+      if (w.fhi - w.flo < 2) {
+        if (w.fhi - w.flo === 1 && w.hhi > w.hlo) ignoredHistInfo(w, enh);
+        return undefined;
+      }
+      ignoredHistInfo(w, enh);
+      const [slope, intercept] = linearRegression(w.fts, w.fvs, w.flo, w.fhi, enh.ts);
+      return slope * s[0]! + intercept;
+    },
+  ],
+  [
+    'double_exponential_smoothing',
+    (w, s, _call, enh) => {
+      const sf = s[0]!;
+      const tf = s[1]!;
+      if (!(sf > 0 && sf < 1)) throw new ErrExecution(`invalid smoothing factor. Expected: 0 < sf < 1, got: ${formatF(sf)}`);
+      if (!(tf > 0 && tf < 1)) throw new ErrExecution(`invalid trend factor. Expected: 0 < tf < 1, got: ${formatF(tf)}`);
+      const l = w.fhi - w.flo;
+      if (l < 2) {
+        if (l === 1 && w.hhi > w.hlo) ignoredHistInfo(w, enh);
+        return undefined;
+      }
+      ignoredHistInfo(w, enh);
+      let s0 = 0;
+      let s1 = w.fvs[w.flo]!;
+      let b = w.fvs[w.flo + 1]! - w.fvs[w.flo]!;
+      for (let i = 1; i < l; i++) {
+        const x = sf * w.fvs[w.flo + i]!;
+        if (i - 1 !== 0) b = tf * (s1 - s0) + (1 - tf) * b;
+        const y = (1 - sf) * (s1 + b);
+        s0 = s1;
+        s1 = x + y;
+      }
+      return s1;
+    },
+  ],
+  [
+    'sum_over_time',
+    (w, _s, _call, enh) => {
+      if (mixedWarning(w, enh)) return undefined;
+      if (w.fhi === w.flo) return histSumOverTime(w, enh);
+      let sum = 0;
+      let c = 0;
+      for (let i = w.flo; i < w.fhi; i++) [sum, c] = kahanSumInc(w.fvs[i]!, sum, c);
+      if (!Number.isFinite(sum)) return sum;
+      return sum + c;
+    },
+  ],
+  [
+    'avg_over_time',
+    (w, _s, _call, enh) => {
+      if (mixedWarning(w, enh)) return undefined;
+      if (w.fhi === w.flo) return histAvgOverTime(w, enh);
+      let sum = w.fvs[w.flo]!;
+      let count = 1;
+      let mean = 0;
+      let kahanC = 0;
+      let incremental = false;
+      for (let i = w.flo + 1; i < w.fhi; i++) {
+        const f = w.fvs[i]!;
+        count = i - w.flo + 1;
+        if (!incremental) {
+          const [ns, nc] = kahanSumInc(f, sum, kahanC);
+          if (Number.isFinite(ns) || Number.isNaN(ns)) {
+            sum = ns;
+            kahanC = nc;
+            continue;
+          }
+          incremental = true;
+          mean = sum / (count - 1);
+          kahanC /= count - 1;
+        }
+        const q = (count - 1) / count;
+        [mean, kahanC] = kahanSumInc(f / count, q * mean, q * kahanC);
+      }
+      if (incremental) return mean + kahanC;
+      return sum / count + kahanC / count;
+    },
+  ],
+  ['count_over_time', (w) => w.fhi - w.flo + (w.hhi - w.hlo)],
+  ['present_over_time', () => 1],
+  [
+    'last_over_time',
+    (w) => {
+      const ft = w.fhi > w.flo ? w.fts[w.fhi - 1]! : -Infinity;
+      const ht = w.hhi > w.hlo ? w.hts[w.hhi - 1]! : -Infinity;
+      return ht > ft ? w.hvs[w.hhi - 1]! : w.fvs[w.fhi - 1]!;
+    },
+  ],
+  [
+    'first_over_time',
+    (w) => {
+      const ft = w.fhi > w.flo ? w.fts[w.flo]! : Infinity;
+      const ht = w.hhi > w.hlo ? w.hts[w.hlo]! : Infinity;
+      return ht < ft ? w.hvs[w.hlo]! : w.fvs[w.flo]!;
+    },
+  ],
+  [
+    'ts_of_last_over_time',
+    (w) => {
+      const ft = w.fhi > w.flo ? w.fts[w.fhi - 1]! : -Infinity;
+      const ht = w.hhi > w.hlo ? w.hts[w.hhi - 1]! : -Infinity;
+      return Math.max(ft, ht) / 1000;
+    },
+  ],
+  [
+    'ts_of_first_over_time',
+    (w) => {
+      const ft = w.fhi > w.flo ? w.fts[w.flo]! : Infinity;
+      const ht = w.hhi > w.hlo ? w.hts[w.hlo]! : Infinity;
+      return Math.min(ft, ht) / 1000;
+    },
+  ],
+  [
+    'max_over_time',
+    floatOnly((w) => {
+      let m = w.fvs[w.flo]!;
+      for (let i = w.flo; i < w.fhi; i++) {
+        const f = w.fvs[i]!;
+        if (f > m || Number.isNaN(m)) m = f;
+      }
+      return m;
+    }),
+  ],
+  [
+    'min_over_time',
+    floatOnly((w) => {
+      let m = w.fvs[w.flo]!;
+      for (let i = w.flo; i < w.fhi; i++) {
+        const f = w.fvs[i]!;
+        if (f < m || Number.isNaN(m)) m = f;
+      }
+      return m;
+    }),
+  ],
+  [
+    'ts_of_max_over_time',
+    floatOnly((w) => {
+      let m = w.fvs[w.flo]!;
+      let t = w.fts[w.flo]!;
+      for (let i = w.flo; i < w.fhi; i++) {
+        const f = w.fvs[i]!;
+        if (f >= m || Number.isNaN(m)) {
+          m = f;
+          t = w.fts[i]!;
+        }
+      }
+      return t / 1000;
+    }),
+  ],
+  [
+    'ts_of_min_over_time',
+    floatOnly((w) => {
+      let m = w.fvs[w.flo]!;
+      let t = w.fts[w.flo]!;
+      for (let i = w.flo; i < w.fhi; i++) {
+        const f = w.fvs[i]!;
+        if (f <= m || Number.isNaN(m)) {
+          m = f;
+          t = w.fts[i]!;
+        }
+      }
+      return t / 1000;
+    }),
+  ],
+  ['stddev_over_time', floatOnly((w) => Math.sqrt(varianceOverTime(w)))],
+  ['stdvar_over_time', floatOnly((w) => varianceOverTime(w))],
+  [
+    'quantile_over_time',
+    (w, s, call, enh) => {
+      const q = s[0]!;
+      if (w.fhi === w.flo) return undefined;
+      if (Number.isNaN(q) || q < 0 || q > 1) enh.annotate(annos.invalidQuantile(q, call.args[0]!.posRange));
+      ignoredHistInfo(w, enh);
+      return floatQuantile(q, floatsOf(w));
+    },
+  ],
+  [
+    'mad_over_time',
+    floatOnly((w) => {
+      const vals = floatsOf(w);
+      const median = floatQuantile(0.5, vals.slice());
+      return floatQuantile(
+        0.5,
+        vals.map((v) => Math.abs(v - median)),
+      );
+    }),
+  ],
+  [
+    'changes',
+    (w) => {
+      let changes = 0;
+      let fi = w.flo;
+      let hi = w.hlo;
+      let prevF = 0;
+      let prevH: FloatHistogram | undefined;
+      let first = true;
+      while (fi < w.fhi || hi < w.hhi) {
+        const takeF = hi >= w.hhi || (fi < w.fhi && w.fts[fi]! < w.hts[hi]!);
+        if (takeF) {
+          const f = w.fvs[fi++]!;
+          if (!first && (prevH !== undefined || (f !== prevF && !(Number.isNaN(f) && Number.isNaN(prevF))))) changes++;
+          prevF = f;
+          prevH = undefined;
+        } else {
+          const h = w.hvs[hi++]!;
+          if (!first && (prevH === undefined || !histogramsEqual(prevH, h))) changes++;
+          prevH = h;
+        }
+        first = false;
+      }
+      return changes;
+    },
+  ],
+  [
+    'resets',
+    (w) => {
+      let resets = 0;
+      let fi = w.flo;
+      let hi = w.hlo;
+      let prevF = 0;
+      let prevH: FloatHistogram | undefined;
+      let first = true;
+      while (fi < w.fhi || hi < w.hhi) {
+        const takeF = hi >= w.hhi || (fi < w.fhi && w.fts[fi]! < w.hts[hi]!);
+        if (takeF) {
+          const f = w.fvs[fi++]!;
+          if (!first && (prevH !== undefined || f < prevF)) resets++;
+          prevF = f;
+          prevH = undefined;
+        } else {
+          const h = w.hvs[hi++]!;
+          if (!first && (prevH === undefined || detectReset(prevH, h))) resets++;
+          prevH = h;
+        }
+        first = false;
+      }
+      return resets;
+    },
+  ],
+  ['absent_over_time', () => 1],
+]);

@@ -1,0 +1,131 @@
+import { ValueType, type SampleIterator } from '../../chunkenc/index.js';
+import type { FloatHistogram } from '../../histogram/index.js';
+import type { Labels } from '../../labels/index.js';
+import type { SeriesSet } from '../../storage/index.js';
+import { isStaleNaN } from './stale.js';
+import type { Series } from './value.js';
+
+/**
+ * SeriesData is one series' samples pulled from storage once per query, held in typed arrays so
+ * each step of a range query reads it by binary search without touching storage again. Floats and
+ * histograms are kept apart (as Prometheus's Series.Floats/Histograms); staleness markers are kept
+ * as a separate list of timestamps.
+ */
+export interface SeriesData {
+  readonly metric: Labels;
+  fts: Float64Array;
+  fvs: Float64Array;
+  fn: number;
+  hts: Float64Array;
+  hvs: FloatHistogram[];
+  hn: number;
+  sts: Float64Array;
+  sn: number;
+  /** dropName carries delayed name removal from subquery results. */
+  dropName: boolean;
+}
+
+function grow(a: Float64Array, n: number): Float64Array {
+  if (n < a.length) return a;
+  const b = new Float64Array(Math.max(16, a.length * 2));
+  b.set(a);
+  return b;
+}
+
+const emptyF = new Float64Array(0);
+
+/** newSeriesData returns an empty SeriesData for metric. */
+export function newSeriesData(metric: Labels): SeriesData {
+  return { metric, fts: emptyF, fvs: emptyF, fn: 0, hts: emptyF, hvs: [], hn: 0, sts: emptyF, sn: 0, dropName: false };
+}
+
+/**
+ * readSeries pulls the samples of it with mint ≤ t ≤ maxt into a SeriesData. Histograms are
+ * copied (iterators may reuse their objects). Returns the number of samples read.
+ */
+export function readSeries(d: SeriesData, it: SampleIterator, mint: number, maxt: number): number {
+  let vt = it.seek(mint);
+  let n = 0;
+  while (vt !== ValueType.None) {
+    const t = it.atT();
+    if (t > maxt) break;
+    if (vt === ValueType.Float) {
+      const f = it.atF();
+      if (isStaleNaN(f)) {
+        d.sts = grow(d.sts, d.sn);
+        d.sts[d.sn++] = t;
+      } else {
+        d.fts = grow(d.fts, d.fn);
+        d.fvs = grow(d.fvs, d.fn);
+        d.fts[d.fn] = t;
+        d.fvs[d.fn++] = f;
+      }
+    } else {
+      const h = it.atFloatHistogram();
+      if (isStaleNaN(h.sum)) {
+        d.sts = grow(d.sts, d.sn);
+        d.sts[d.sn++] = t;
+      } else {
+        d.hts = grow(d.hts, d.hn);
+        d.hts[d.hn] = t;
+        d.hvs.push(h.copy());
+        d.hn++;
+      }
+    }
+    n++;
+    vt = it.next();
+  }
+  const err = it.err();
+  if (err !== null) throw err;
+  return n;
+}
+
+/** loadSeriesSet reads every series of set into SeriesData. */
+export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check: () => void): SeriesData[] {
+  const out: SeriesData[] = [];
+  let it: SampleIterator | undefined;
+  let count = 0;
+  while (set.next()) {
+    const s = set.at();
+    const d = newSeriesData(s.labels());
+    it = s.iterator(it);
+    readSeries(d, it, mint, maxt);
+    out.push(d);
+    if (++count % 256 === 0) check();
+  }
+  const err = set.err();
+  if (err !== null) throw err;
+  return out;
+}
+
+/** seriesDataFromSeries converts an evaluated Series (e.g. a subquery result) to SeriesData. */
+export function seriesDataFromSeries(s: Series): SeriesData {
+  const d = newSeriesData(s.metric);
+  d.dropName = s.dropName;
+  d.fn = s.floats.length;
+  d.fts = new Float64Array(d.fn);
+  d.fvs = new Float64Array(d.fn);
+  for (let i = 0; i < d.fn; i++) {
+    d.fts[i] = s.floats[i]!.t;
+    d.fvs[i] = s.floats[i]!.f;
+  }
+  d.hn = s.histograms.length;
+  d.hts = new Float64Array(d.hn);
+  for (let i = 0; i < d.hn; i++) {
+    d.hts[i] = s.histograms[i]!.t;
+    d.hvs.push(s.histograms[i]!.h);
+  }
+  return d;
+}
+
+/** upperBound returns the first index i in a[0..n) with a[i] > t. */
+export function upperBound(a: Float64Array, n: number, t: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! <= t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
