@@ -8,6 +8,8 @@ export {
   FileByteSink,
   MagicIndex,
   IndexFormatV2,
+  HeaderLen,
+  TocLen,
   MaxIndexSize,
   IndexCorruptError,
   IndexCorruptErrorCode,
@@ -24,6 +26,7 @@ export {
   without,
   expandPostings,
   postingsForMatchers,
+  literalPrefix,
 } from './index/index.js';
 export type { BlockWriterOptions, WrittenBlock } from './block/index.js';
 export { BlockWriter, BlockReader, BlockSeries, BlockSeriesIterator, BlockChunkSeries, BlockDB, openDB, BlockError, BlockErrorCode } from './block/index.js';
@@ -70,3 +73,5 @@ export {
   UlidGenerator,
   newUlid,
 } from './meta/index.js';
+export { OpenMetricsParser, OpenMetricsParseError, parseOpenMetrics, parseGoFloat, planBackfill, BackfillError } from './openmetrics/index.js';
+export type { OpenMetricsBatch, OpenMetricsParserOptions, MetricMetadata, BackfillOptions, BackfillBlock, BackfillSeries } from './openmetrics/index.js';
