@@ -117,7 +117,11 @@ export class PrometheusStore implements StoreServer {
     const drop = (req.withoutReplicaLabels ?? []).filter((n) => ext.has(n));
     const extOut = drop.length === 0 ? ext : ext.without(drop);
     try {
-      const out = req.skipChunks === true ? await this.#seriesLabelsOnly(matchers, minTime, req.maxTime, extOut, drop, signal) : await this.#seriesRemoteRead(req, matchers, minTime, extOut, drop, signal);
+      // /api/v1/series refuses selectors whose matchers all match the empty string; remote read
+      // takes them, so such label-only requests go through remote read and drop the chunks.
+      const labelsOnly = req.skipChunks === true && !matchers.every((m) => m.matchesEmpty());
+      let out = labelsOnly ? await this.#seriesLabelsOnly(matchers, minTime, req.maxTime, extOut, drop, signal) : await this.#seriesRemoteRead(req, matchers, minTime, extOut, drop, signal);
+      if (req.skipChunks === true && !labelsOnly) out = out.map((s) => ({ labels: s.labels, chunks: [] }));
       // External labels can change the order Prometheus sent (a prefix label set gets a label
       // appended), so sort by the final label sets. Stable: equal sets keep their order.
       out.sort((a, b) => Labels.compare(a.labels, b.labels));

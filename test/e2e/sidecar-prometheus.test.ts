@@ -159,6 +159,9 @@ describe.skipIf(!have)('sidecar against a real Prometheus', () => {
     const m = [{ type: 0 as const, name: '__name__', value: 'backfill_metric' }];
     const labelsOnly = await seriesOf({ matchers: m, skipChunks: true });
     expect(labelsOnly.map((s) => [s.labels.get('instance'), s.labels.get('cluster'), s.chunks.length])).toEqual([['a', 'test', 0], ['b', 'test', 0], ['c', 'test', 0]]);
+    // Only empty-matching matchers: Prometheus's /api/v1/series refuses them, remote read does not.
+    const emptyMatching = await seriesOf({ matchers: [{ type: 1, name: 'job', value: 'prometheus' }, { type: 2, name: 'instance', value: 'a|b|' }], skipChunks: true });
+    expect(emptyMatching.map((s) => [s.labels.get('instance'), s.chunks.length])).toEqual([['a', 0], ['b', 0]]);
     const noReplica = await seriesOf({ matchers: m, withoutReplicaLabels: ['replica'], limit: 2, responseBatchSize: 64 });
     expect(noReplica.map((s) => s.labels.has('replica'))).toEqual([false, false]);
   });
