@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runCommand, type Command } from './command.js';
 import { demoCommand } from './demo.js';
+import { queryCommand } from './query.js';
 import { sidecarCommand } from './sidecar.js';
 import { toolsCommand } from './tools.js';
 
@@ -8,7 +9,7 @@ import { toolsCommand } from './tools.js';
 const root: Command = {
   name: 'tessera',
   help: 'Tessera: long-term storage and global query layer for Prometheus, compatible with Thanos.',
-  subcommands: [sidecarCommand, toolsCommand, demoCommand],
+  subcommands: [sidecarCommand, queryCommand, toolsCommand, demoCommand],
 };
 
 const code = await runCommand(root, process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

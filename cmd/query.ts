@@ -1,0 +1,62 @@
+import { Querier } from '../pkg/querier/index.js';
+import { flagBool, flagList, flagString, type Command } from './command.js';
+import { durationFlag, intFlag, listFlag, logger, waitForShutdown } from './flag-values.js';
+
+/** queryCommand is `tessera query`: the global query layer (Thanos `query`). */
+export const queryCommand: Command = {
+  name: 'query',
+  help: 'Query node: fans out over StoreAPI endpoints, deduplicates replicas, serves PromQL through the Prometheus HTTP API, a web UI and StoreAPI.',
+  flags: {
+    'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen host:port for HTTP endpoints.' },
+    'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen host:port for the StoreAPI gRPC endpoint.' },
+    endpoint: { type: 'string', multiple: true, help: 'StoreAPI endpoint: host:port, dns+host:port, dnssrv+_grpc._tcp.name.' },
+    'endpoint.sd-files': { type: 'string', multiple: true, help: 'Paths to file SD files (YAML or JSON) listing endpoints.' },
+    'endpoint.sd-interval': { type: 'string', default: '5m', help: 'Refresh interval to re-read file SD files.' },
+    'store.sd-dns-interval': { type: 'string', default: '30s', help: 'Interval between DNS resolutions.' },
+    'endpoint.info-timeout': { type: 'string', default: '5s', help: 'Timeout of the Info call to each endpoint.' },
+    'store.unhealthy-timeout': { type: 'string', default: '5m', help: 'How long an endpoint that fails Info stays a query target.' },
+    'store.response-timeout': { type: 'string', default: '0ms', help: 'Timeout for each store to send its next frame; 0 disables.' },
+    'query.replica-label': { type: 'string', multiple: true, help: 'Labels treated as replica indicators for deduplication (repeatable or comma separated).' },
+    'query.timeout': { type: 'string', default: '2m', help: 'Maximum time to process a query.' },
+    'query.max-concurrent': { type: 'string', default: '20', help: 'Maximum number of queries processed concurrently.' },
+    'query.lookback-delta': { type: 'string', default: '5m', help: 'How far back an instant selector looks for samples.' },
+    'query.max-samples': { type: 'string', default: '50000000', help: 'Maximum number of samples a single query may load into memory.' },
+    'query.partial-response': { type: 'boolean', default: true, help: 'Enable partial response when the request does not say (default on).' },
+    'no-query.partial-response': { type: 'boolean', help: 'Disable partial response by default.' },
+    'query.auto-downsampling': { type: 'boolean', help: 'Use downsampled data when the request does not say (max_source_resolution = step/5).' },
+    'query.default-evaluation-interval': { type: 'string', default: '1m', help: 'Default evaluation interval of subqueries without a step.' },
+    'web.route-prefix': { type: 'string', default: '', help: 'Prefix for API and UI routes.' },
+    'web.external-prefix': { type: 'string', default: '', help: 'Prefix of the externally reachable URL (used by the UI).' },
+    'log.level': { type: 'string', default: 'info', help: 'Log filtering level.' },
+  },
+  async run(ctx) {
+    const log = logger('query');
+    const q = new Querier({
+      httpAddress: flagString(ctx, 'http-address'),
+      grpcAddress: flagString(ctx, 'grpc-address'),
+      endpoints: flagList(ctx, 'endpoint'),
+      sdFiles: flagList(ctx, 'endpoint.sd-files'),
+      sdFileIntervalMs: durationFlag(ctx, 'endpoint.sd-interval'),
+      dnsIntervalMs: durationFlag(ctx, 'store.sd-dns-interval'),
+      infoTimeoutMs: durationFlag(ctx, 'endpoint.info-timeout'),
+      unhealthyTimeoutMs: durationFlag(ctx, 'store.unhealthy-timeout'),
+      storeResponseTimeoutMs: durationFlag(ctx, 'store.response-timeout'),
+      replicaLabels: listFlag(ctx, 'query.replica-label'),
+      timeoutMs: durationFlag(ctx, 'query.timeout'),
+      maxConcurrent: intFlag(ctx, 'query.max-concurrent'),
+      lookbackDeltaMs: durationFlag(ctx, 'query.lookback-delta'),
+      maxSamples: intFlag(ctx, 'query.max-samples'),
+      partialResponse: flagBool(ctx, 'query.partial-response') && !flagBool(ctx, 'no-query.partial-response'),
+      autoDownsampling: flagBool(ctx, 'query.auto-downsampling'),
+      defaultEvaluationIntervalMs: durationFlag(ctx, 'query.default-evaluation-interval'),
+      routePrefix: flagString(ctx, 'web.route-prefix'),
+      externalPrefix: flagString(ctx, 'web.external-prefix'),
+      log,
+    });
+    await q.start();
+    log('listening', { http: q.httpPort, grpc: q.grpcPort });
+    const sig = await waitForShutdown();
+    log('shutting down', { signal: sig });
+    await q.stop();
+  },
+};

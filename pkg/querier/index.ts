@@ -1,0 +1,16 @@
+export { parseEndpointAddress, formatHostPort } from './endpoint-address.js';
+export type { EndpointAddress } from './endpoint-address.js';
+export { EndpointDiscovery, parseFileSD, systemResolver } from './endpoint-discovery.js';
+export type { EndpointDiscoveryOptions, Resolver } from './endpoint-discovery.js';
+export { EndpointSet } from './endpoint-set.js';
+export type { EndpointClient, EndpointSetOptions, EndpointStatus } from './endpoint-set.js';
+export { StoreQueryable, StoreQuerier, splitOverlapping } from './store-queryable.js';
+export type { StoreQueryOptions } from './store-queryable.js';
+export { aggrsForFunc, aggrChunkIterator, CounterResetsIterator, AverageIterator } from './aggr-iterator.js';
+export { QueryApiAdapter, toApiResult } from './query-api-adapter.js';
+export type { QueryApiAdapterOptions } from './query-api-adapter.js';
+export { Querier } from './querier-service.js';
+export type { QuerierOptions } from './querier-service.js';
+export { Semaphore } from './semaphore.js';
+export { listenHttp, closeHttp } from './http-server.js';
+export { queryUiHtml } from './query-ui.js';

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { Labels } from '../labels/index.js';
+import { LocalStore, MemChunkQueryable, StoreGrpcServer } from '../store/index.js';
+import { Querier } from './querier-service.js';
+
+interface Started {
+  server: StoreGrpcServer;
+  port: number;
+}
+
+async function startStore(replica: string, offsetMs: number, gap?: [number, number]): Promise<Started> {
+  const ext = Labels.fromRecord({ cluster: 'c1', replica });
+  const series = ['a', 'b'].map((job) => ({
+    labels: Labels.fromRecord({ __name__: 'http_requests_total', job }),
+    samples: Array.from({ length: 240 }, (_, i) => i * 15_000 + offsetMs)
+      .filter((t) => gap === undefined || t < gap[0] || t >= gap[1])
+      .map((t) => [t, Math.floor(t / 1000) * (job === 'a' ? 1 : 2)] as const),
+  }));
+  const q = new MemChunkQueryable(series);
+  const server = new StoreGrpcServer(new LocalStore({ queryable: q, externalLabels: ext, componentType: 'sidecar', timeRange: () => q.timeRange() }));
+  const port = await server.listen('127.0.0.1:0');
+  return { server, port };
+}
+
+describe('Querier over two replica stores', () => {
+  let a: Started;
+  let b: Started;
+  let querier: Querier;
+  let url: string;
+
+  beforeAll(async () => {
+    a = await startStore('a', 0, [1_200_000, 1_800_000]);
+    b = await startStore('b', 250);
+    querier = new Querier({
+      httpAddress: '127.0.0.1:0',
+      grpcAddress: '127.0.0.1:0',
+      endpoints: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`],
+      replicaLabels: ['replica'],
+      timeoutMs: 30_000,
+      maxConcurrent: 4,
+      lookbackDeltaMs: 300_000,
+      maxSamples: 1_000_000,
+      partialResponse: true,
+      autoDownsampling: false,
+      defaultEvaluationIntervalMs: 60_000,
+      infoTimeoutMs: 2000,
+    });
+    await querier.start();
+    url = `http://127.0.0.1:${querier.httpPort}`;
+  });
+
+  afterAll(async () => {
+    await querier?.stop();
+    await a?.server.stop(100);
+    await b?.server.stop(100);
+  });
+
+  const get = async (path: string, params: Record<string, string>) => {
+    const res = await fetch(`${url}${path}?${new URLSearchParams(params)}`);
+    return { status: res.status, body: (await res.json()) as any };
+  };
+
+  test('deduplicates replicas by default and fills the gap of one replica', async () => {
+    const { status, body } = await get('/api/v1/query', { query: 'count_over_time(http_requests_total{job="a"}[1h])', time: '3600' });
+    expect(status).toBe(200);
+    expect(body.status).toBe('success');
+    expect(body.data.result).toHaveLength(1);
+    expect(body.data.result[0].metric).toEqual({ cluster: 'c1', job: 'a' });
+    // 240 scrapes in the hour window (0, 3600s]: all of them, the gap of replica a filled from b.
+    expect(Number(body.data.result[0].value[1])).toBeGreaterThanOrEqual(239);
+  });
+
+  test('dedup=false returns both replicas', async () => {
+    const { body } = await get('/api/v1/query', { query: 'http_requests_total{job="b"}', time: '3000', dedup: 'false' });
+    expect(body.data.result.map((r: any) => r.metric.replica).sort()).toEqual(['a', 'b']);
+  });
+
+  test('rate over a replica switch matches the true rate', async () => {
+    const { body } = await get('/api/v1/query_range', { query: 'rate(http_requests_total[5m])', start: '900', end: '2400', step: '60' });
+    expect(body.status).toBe('success');
+    for (const s of body.data.result) {
+      const want = s.metric.job === 'a' ? 1 : 2;
+      for (const [, v] of s.values) expect(Number(v)).toBeCloseTo(want, 1);
+    }
+  });
+
+  test('labels, label values and series hide the replica label', async () => {
+    expect((await get('/api/v1/labels', {})).body.data).toEqual(['__name__', 'cluster', 'job']);
+    expect((await get('/api/v1/label/job/values', {})).body.data).toEqual(['a', 'b']);
+    const series = (await get('/api/v1/series', { 'match[]': 'http_requests_total' })).body.data;
+    expect(series).toEqual([
+      { __name__: 'http_requests_total', cluster: 'c1', job: 'a' },
+      { __name__: 'http_requests_total', cluster: 'c1', job: 'b' },
+    ]);
+  });
+
+  test('bad PromQL is a 400 bad_data with the position', async () => {
+    const { status, body } = await get('/api/v1/query', { query: 'sum(rate(x[5m])' });
+    expect(status).toBe(400);
+    expect(body.errorType).toBe('bad_data');
+    expect(body.error).toMatch(/1:\d+: parse error/);
+  });
+
+  test('a dead store gives a warning with partial response, and an error without', async () => {
+    await b.server.stop(100);
+    const warn = await get('/api/v1/query', { query: 'http_requests_total{job="a"}', time: '3000' });
+    expect(warn.status).toBe(200);
+    expect(warn.body.warnings?.length ?? 0).toBeGreaterThan(0);
+    const fail = await get('/api/v1/query', { query: 'http_requests_total{job="a"}', time: '3000', partial_response: 'false' });
+    expect(fail.status).toBeGreaterThanOrEqual(400);
+    expect(fail.body.status).toBe('error');
+    // The querier keeps serving.
+    expect((await get('/api/v1/query', { query: '1+1' })).body.data.result[1]).toBe('2');
+  });
+});

@@ -1,0 +1,179 @@
+import type { Server } from 'node:http';
+import express from 'express';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { createApiRouter, createHealthRouter } from '../api/index.js';
+import { Labels } from '../labels/index.js';
+import { Engine } from '../promql/index.js';
+import { GrpcStoreClient, ProxyStore, StoreGrpcServer, inProcessClient } from '../store/index.js';
+import { EndpointDiscovery } from './endpoint-discovery.js';
+import { EndpointSet } from './endpoint-set.js';
+import { closeHttp, listenHttp } from './http-server.js';
+import { QueryApiAdapter } from './query-api-adapter.js';
+import { queryUiHtml } from './query-ui.js';
+
+/** QuerierOptions configure the querier component (Thanos `query` flags). Durations in ms. */
+export interface QuerierOptions {
+  readonly httpAddress: string;
+  readonly grpcAddress: string;
+  readonly endpoints: readonly string[];
+  readonly sdFiles?: readonly string[];
+  readonly sdFileIntervalMs?: number;
+  readonly dnsIntervalMs?: number;
+  readonly replicaLabels: readonly string[];
+  readonly timeoutMs: number;
+  readonly maxConcurrent: number;
+  readonly lookbackDeltaMs: number;
+  readonly maxSamples: number;
+  readonly partialResponse: boolean;
+  readonly autoDownsampling: boolean;
+  readonly defaultEvaluationIntervalMs: number;
+  readonly storeResponseTimeoutMs?: number;
+  readonly unhealthyTimeoutMs?: number;
+  readonly infoTimeoutMs?: number;
+  readonly endpointPollIntervalMs?: number;
+  /** routePrefix is where the HTTP routes are served (--web.route-prefix, default ""). */
+  readonly routePrefix?: string;
+  /** externalPrefix is the path prefix links use (--web.external-prefix). */
+  readonly externalPrefix?: string;
+  /** selectorLabels are this querier's own external labels advertised in Info (--selector-label). */
+  readonly selectorLabels?: Labels;
+  readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/**
+ * Querier is the `tessera query` component: it discovers StoreAPI endpoints, fans queries out
+ * through a ProxyStore, deduplicates replicas, evaluates PromQL and serves the Prometheus HTTP
+ * API, a small web UI, and the StoreAPI itself (so queriers stack).
+ */
+export class Querier {
+  readonly #opts: QuerierOptions;
+  readonly registry = new Registry();
+  readonly #discovery: EndpointDiscovery;
+  readonly #endpoints: EndpointSet;
+  readonly #proxy: ProxyStore;
+  readonly #grpc: StoreGrpcServer;
+  #http: Server | undefined;
+  #httpPort = 0;
+  #grpcPort = 0;
+  #endpointTimer: NodeJS.Timeout | undefined;
+
+  constructor(opts: QuerierOptions) {
+    this.#opts = opts;
+    const log = opts.log ?? (() => {});
+    collectDefaultMetrics({ register: this.registry });
+    const endpointUp = new Gauge({ name: 'thanos_store_nodes_grpc_connections', help: 'Number of healthy StoreAPI endpoints.', registers: [this.registry] });
+    const endpointChanges = new Counter({ name: 'tessera_querier_endpoint_health_changes_total', help: 'Endpoint health transitions.', labelNames: ['healthy'], registers: [this.registry] });
+    this.#discovery = new EndpointDiscovery({
+      endpoints: opts.endpoints,
+      ...(opts.sdFiles !== undefined ? { sdFiles: opts.sdFiles } : {}),
+      ...(opts.sdFileIntervalMs !== undefined ? { sdFileIntervalMs: opts.sdFileIntervalMs } : {}),
+      ...(opts.dnsIntervalMs !== undefined ? { dnsIntervalMs: opts.dnsIntervalMs } : {}),
+      onError: (err) => log('endpoint discovery', { err: err.message }),
+    });
+    this.#endpoints = new EndpointSet({
+      addresses: () => this.#discovery.addresses(),
+      newClient: (addr) => new GrpcStoreClient(addr),
+      ...(opts.infoTimeoutMs !== undefined ? { infoTimeoutMs: opts.infoTimeoutMs } : {}),
+      ...(opts.unhealthyTimeoutMs !== undefined ? { unhealthyTimeoutMs: opts.unhealthyTimeoutMs } : {}),
+      onChange: (address, healthy, err) => {
+        endpointChanges.inc({ healthy: String(healthy) });
+        endpointUp.set(this.#endpoints.status().filter((s) => s.healthy).length);
+        log(healthy ? 'endpoint healthy' : 'endpoint unhealthy', { address, ...(err ? { err: err.message } : {}) });
+      },
+    });
+    this.#proxy = new ProxyStore({
+      targets: () => this.#endpoints.targets(),
+      componentType: 'query',
+      ...(opts.storeResponseTimeoutMs !== undefined ? { responseTimeoutMs: opts.storeResponseTimeoutMs } : {}),
+    });
+    this.#grpc = new StoreGrpcServer(this.#proxy);
+  }
+
+  get httpPort(): number {
+    return this.#httpPort;
+  }
+
+  get grpcPort(): number {
+    return this.#grpcPort;
+  }
+
+  /** endpoints describes the known StoreAPI endpoints. */
+  endpointStatus() {
+    return this.#endpoints.status();
+  }
+
+  /** start discovers endpoints, then serves gRPC and HTTP. */
+  async start(): Promise<void> {
+    const o = this.#opts;
+    await this.#discovery.start();
+    await this.#endpoints.update();
+    this.#endpointTimer = setInterval(() => void this.#endpoints.update(), o.endpointPollIntervalMs ?? 5000).unref();
+
+    const engine = new Engine({ timeoutMs: o.timeoutMs, maxSamples: o.maxSamples, lookbackDeltaMs: o.lookbackDeltaMs });
+    const adapter = new QueryApiAdapter({
+      engine,
+      client: inProcessClient(this.#proxy, 'proxy'),
+      replicaLabels: o.replicaLabels,
+      partialResponse: o.partialResponse,
+      autoDownsampling: o.autoDownsampling,
+      maxConcurrent: o.maxConcurrent,
+      ...(o.storeResponseTimeoutMs ? { storeTimeoutMs: o.storeResponseTimeoutMs } : {}),
+    });
+    const app = express();
+    app.disable('x-powered-by');
+    const prefix = (o.routePrefix ?? '').replace(/\/+$/, '');
+    const ready = () => true;
+    app.use(prefix || '/', createHealthRouter({ ready, registry: this.registry, name: 'Tessera Querier' }));
+    app.use(
+      `${prefix}/api/v1`,
+      createApiRouter({
+        engine: adapter,
+        source: adapter,
+        maxTimeout: o.timeoutMs,
+        canceledStatus: 503,
+        defaultStep: 1000,
+        buildInfo: { version: '0.1.0', revision: 'unknown', branch: 'main', buildUser: 'tessera', buildDate: '', goVersion: process.version },
+        flags: {
+          'query.replica-label': o.replicaLabels.join(','),
+          'query.timeout': `${o.timeoutMs / 1000}s`,
+          'query.max-concurrent': String(o.maxConcurrent),
+          'query.lookback-delta': `${o.lookbackDeltaMs / 1000}s`,
+          'query.partial-response': String(o.partialResponse),
+          'query.auto-downsampling': String(o.autoDownsampling),
+        },
+      }),
+    );
+    app.get(`${prefix}/api/v1/stores`, (_req, res) => {
+      res.json({
+        status: 'success',
+        data: this.#endpoints.status().map((s) => ({
+          name: s.address,
+          healthy: s.healthy,
+          componentType: s.componentType,
+          labelSets: s.labelSets.map((l) => l.toRecord()),
+          minTime: s.minTime,
+          maxTime: s.maxTime,
+          lastCheck: new Date(s.lastCheckMs).toISOString(),
+          lastError: s.lastError ?? null,
+        })),
+      });
+    });
+    const ui = queryUiHtml(o.externalPrefix ?? prefix);
+    app.get([`${prefix}/`, `${prefix}/graph`], (_req, res) => {
+      res.type('html').send(ui);
+    });
+
+    this.#grpcPort = await this.#grpc.listen(o.grpcAddress);
+    const { server, port } = await listenHttp(app, o.httpAddress);
+    this.#http = server;
+    this.#httpPort = port;
+  }
+
+  /** stop ends serving and closes every endpoint connection. */
+  async stop(): Promise<void> {
+    if (this.#endpointTimer !== undefined) clearInterval(this.#endpointTimer);
+    this.#discovery.stop();
+    await Promise.all([this.#http ? closeHttp(this.#http) : Promise.resolve(), this.#grpc.stop(2000)]);
+    this.#endpoints.stop();
+  }
+}

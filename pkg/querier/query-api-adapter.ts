@@ -1,0 +1,181 @@
+import type {
+  LabelsResult,
+  MatrixSeries,
+  QueryEngine,
+  QueryOptions,
+  QueryResult,
+  SeriesResult,
+  SeriesSource,
+  SeriesSourceOptions,
+  VectorElement,
+} from '../api/index.js';
+import type { FloatHistogram } from '../histogram/index.js';
+import { Labels, compareStrings, type Matcher } from '../labels/index.js';
+import type { Engine, QueryResult as EngineResult } from '../promql/index.js';
+import type { StoreClient } from '../store/index.js';
+import { Semaphore } from './semaphore.js';
+import { StoreQueryable } from './store-queryable.js';
+
+/** QueryApiAdapterOptions are the querier's defaults for per-request options. */
+export interface QueryApiAdapterOptions {
+  readonly engine: Engine;
+  /** client is the StoreAPI the queries read (the querier's in-process ProxyStore). */
+  readonly client: StoreClient;
+  readonly replicaLabels: readonly string[];
+  /** partialResponse is the default when the request has no partial_response (Thanos: true). */
+  readonly partialResponse: boolean;
+  /** autoDownsampling picks step/5 as max source resolution when the request names none. */
+  readonly autoDownsampling: boolean;
+  /** maxConcurrent bounds concurrent queries (--query.max-concurrent, 20). */
+  readonly maxConcurrent: number;
+  /** storeTimeoutMs bounds each store call (gRPC deadline); 0 = none. */
+  readonly storeTimeoutMs?: number;
+}
+
+/**
+ * QueryApiAdapter serves the HTTP API's QueryEngine and SeriesSource from the PromQL engine over a
+ * StoreAPI client, applying the Thanos request options (dedup, replicaLabels[], partial_response,
+ * max_source_resolution) per request.
+ */
+export class QueryApiAdapter implements QueryEngine, SeriesSource {
+  readonly #o: QueryApiAdapterOptions;
+  readonly #sem: Semaphore;
+
+  constructor(opts: QueryApiAdapterOptions) {
+    this.#o = opts;
+    this.#sem = new Semaphore(opts.maxConcurrent);
+  }
+
+  #queryable(opts: { dedup?: boolean; partialResponse?: boolean; replicaLabels?: readonly string[] }, maxRes: number): StoreQueryable {
+    return new StoreQueryable(this.#o.client, {
+      replicaLabels: opts.replicaLabels ?? this.#o.replicaLabels,
+      dedup: opts.dedup ?? true,
+      partialResponse: opts.partialResponse ?? this.#o.partialResponse,
+      maxSourceResolutionMs: maxRes,
+      ...(this.#o.storeTimeoutMs ? { timeoutMs: this.#o.storeTimeoutMs } : {}),
+    });
+  }
+
+  async #limited<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+    await this.#sem.acquire(signal);
+    try {
+      return await fn();
+    } finally {
+      this.#sem.release();
+    }
+  }
+
+  #maxRes(opts: QueryOptions, stepMs: number): number {
+    const m = opts.maxSourceResolution;
+    if (m === 'auto') return stepMs / 5;
+    if (typeof m === 'number') return m;
+    return this.#o.autoDownsampling ? stepMs / 5 : 0;
+  }
+
+  /** lookback grows with the resolution that may be read (dynamic lookback delta). */
+  #lookback(opts: QueryOptions, maxRes: number): number | undefined {
+    const lb = opts.lookbackDelta;
+    if (maxRes >= 3_600_000) return Math.max(lb ?? 300_000, 3_600_000);
+    if (maxRes >= 300_000) return Math.max(lb ?? 300_000, 300_000);
+    return lb;
+  }
+
+  instantQuery(expr: string, timeMs: number, opts: QueryOptions): Promise<QueryResult> {
+    return this.#limited(opts.signal, async () => {
+      const maxRes = this.#maxRes(opts, 0);
+      const lb = this.#lookback(opts, maxRes);
+      const q = this.#o.engine.instantQuery(this.#queryable(opts, maxRes), expr, timeMs, {
+        signal: opts.signal,
+        ...(lb !== undefined ? { lookbackDeltaMs: lb } : {}),
+      });
+      return toApiResult(await q.exec());
+    });
+  }
+
+  rangeQuery(expr: string, start: number, end: number, step: number, opts: QueryOptions): Promise<QueryResult> {
+    return this.#limited(opts.signal, async () => {
+      const maxRes = this.#maxRes(opts, step);
+      const lb = this.#lookback(opts, maxRes);
+      const q = this.#o.engine.rangeQuery(this.#queryable(opts, maxRes), expr, start, end, step, {
+        signal: opts.signal,
+        ...(lb !== undefined ? { lookbackDeltaMs: lb } : {}),
+      });
+      return toApiResult(await q.exec());
+    });
+  }
+
+  async series(matcherSets: readonly (readonly Matcher[])[], start: number, end: number, opts: SeriesSourceOptions): Promise<SeriesResult> {
+    const q = await this.#queryable(opts, 0).querier(start, end);
+    const seen = new Map<string, Labels>();
+    const warnings: string[] = [];
+    for (const ms of matcherSets) {
+      const set = await q.select(true, { start, end, func: 'series' }, ms, { signal: opts.signal });
+      while (set.next()) {
+        const l = set.at().labels();
+        seen.set(l.key(), l);
+        if (opts.limit > 0 && seen.size > opts.limit) break;
+      }
+      if (set.err() !== null) throw set.err();
+      warnings.push(...set.warnings());
+    }
+    const series = [...seen.values()].sort(Labels.compare);
+    return { series, warnings };
+  }
+
+  async labelNames(matcherSets: readonly (readonly Matcher[])[], start: number, end: number, opts: SeriesSourceOptions): Promise<LabelsResult> {
+    const q = await this.#queryable(opts, 0).querier(start, end);
+    return merged(await Promise.all((matcherSets.length === 0 ? [[]] : matcherSets).map((ms) => q.labelNames(ms, opts.limit > 0 ? { limit: opts.limit } : {}, { signal: opts.signal }))));
+  }
+
+  async labelValues(name: string, matcherSets: readonly (readonly Matcher[])[], start: number, end: number, opts: SeriesSourceOptions): Promise<LabelsResult> {
+    const q = await this.#queryable(opts, 0).querier(start, end);
+    return merged(
+      await Promise.all((matcherSets.length === 0 ? [[]] : matcherSets).map((ms) => q.labelValues(name, ms, opts.limit > 0 ? { limit: opts.limit } : {}, { signal: opts.signal }))),
+    );
+  }
+}
+
+function merged(results: readonly { values: readonly string[]; warnings: readonly string[] }[]): LabelsResult {
+  const set = new Set<string>();
+  const warnings: string[] = [];
+  for (const r of results) {
+    for (const v of r.values) set.add(v);
+    warnings.push(...r.warnings);
+  }
+  return { values: [...set].sort(compareStrings), warnings };
+}
+
+/** toApiResult converts the engine's value to the HTTP API's shape. */
+export function toApiResult(r: EngineResult): QueryResult {
+  const base = { warnings: r.warnings, infos: r.infos };
+  const v = r.value;
+  switch (v.type) {
+    case 'scalar':
+      return { resultType: 'scalar', result: { t: v.value.t, v: v.value.v }, ...base };
+    case 'string':
+      return { resultType: 'string', result: { t: v.value.t, v: v.value.v }, ...base };
+    case 'vector':
+      return {
+        resultType: 'vector',
+        result: v.value.map((s): VectorElement => (s.h !== undefined ? { metric: s.metric, t: s.t, f: s.f, h: s.h } : { metric: s.metric, t: s.t, f: s.f })),
+        ...base,
+      };
+    case 'matrix':
+      return {
+        resultType: 'matrix',
+        result: v.value.map((s): MatrixSeries => {
+          const ts = new Float64Array(s.floats.length);
+          const fs = new Float64Array(s.floats.length);
+          for (let i = 0; i < s.floats.length; i++) {
+            ts[i] = s.floats[i]!.t;
+            fs[i] = s.floats[i]!.f;
+          }
+          if (s.histograms.length === 0) return { metric: s.metric, ts, fs };
+          const hts = s.histograms.map((p) => p.t);
+          const hs: FloatHistogram[] = s.histograms.map((p) => p.h);
+          return { metric: s.metric, ts, fs, hts, hs };
+        }),
+        ...base,
+      };
+  }
+}
