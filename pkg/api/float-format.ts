@@ -48,16 +48,13 @@ export function formatPlainFloat(v: number): string {
  * millisecond part is non-zero (`1435781451.500`, `-1.500`). It is a JSON number.
  */
 export function formatTimestamp(ms: number): string {
-  let sign = '';
-  if (ms < 0) {
-    sign = '-';
-    ms = -ms;
-  }
+  if (ms < 0) return `-${formatTimestamp(-ms)}`;
   const frac = ms % 1000;
-  const sec = (ms - frac) / 1000;
-  if (frac === 0) return sign + String(sec);
-  return `${sign}${sec}.${frac < 10 ? '00' : frac < 100 ? '0' : ''}${frac}`;
+  return String((ms - frac) / 1000) + (fracSuffix[frac] ?? '');
 }
+
+/** fracSuffix[i] is "" for 0, else "." and i with three digits. */
+const fracSuffix: readonly string[] = Array.from({ length: 1000 }, (_, i) => (i === 0 ? '' : `.${String(i).padStart(3, '0')}`));
 
 /** formatScalarTimestamp writes the timestamp of a scalar or string result: ms / 1000, plain. */
 export function formatScalarTimestamp(ms: number): string {

@@ -4,3 +4,4 @@ export { DedupSeriesSet, DedupSeries, compareForDedup } from './dedup-series-set
 export type { DedupSeriesSetOptions } from './dedup-series-set.js';
 export { BoundedIterator } from './bounded-iterator.js';
 export { isCounterHint } from './counter-hint.js';
+export { splitOverlapping } from './split-overlapping.js';
