@@ -1,0 +1,519 @@
+import { IndexHeader } from '../../block/index.js';
+import { Decbuf, crc32c } from '../../encoding/index.js';
+import { Labels, type Matcher } from '../../labels/index.js';
+import type { BucketReader } from '../../objstore/index.js';
+import { chunkRefOffset, chunkRefSegment, segmentFileName } from '../../tsdb/chunks/index.js';
+import {
+  BigEndianPostings,
+  ListPostings,
+  emptyPostings,
+  expandPostings,
+  merge,
+  postingsForMatchers,
+  type IndexChunkMeta,
+  type Postings,
+  type PostingsSource,
+} from '../../tsdb/index/index.js';
+import type { BlockMeta } from '../../tsdb/meta/index.js';
+import type { IndexCache } from './index-cache.js';
+import { partitionRanges, type ByteRange } from './partitioner.js';
+import type { QueryBudget } from './query-budget.js';
+import { GrpcCode, StoreError } from '../store-error.js';
+
+/** Default read-ahead estimates when meta.json has no index_stats (Thanos's defaults). */
+const DEFAULT_SERIES_MAX_SIZE = 64 * 1024;
+const DEFAULT_CHUNK_MAX_SIZE = 16_000;
+/** Concurrent ranged reads per block and request. */
+const READ_CONCURRENCY = 8;
+
+/** SeriesEntry is one decoded series of a block: its labels (without external labels) and chunk metas. */
+export interface SeriesEntry {
+  readonly ref: number;
+  readonly labels: Labels;
+  readonly chunks: IndexChunkMeta[];
+}
+
+/** RawChunk is a chunk record read from a segment: TSDB encoding byte and payload. */
+export interface RawChunk {
+  readonly encoding: number;
+  readonly data: Uint8Array;
+}
+
+/** Options of a BucketBlock. */
+export interface BucketBlockOptions {
+  readonly meta: BlockMeta;
+  readonly bucket: BucketReader;
+  readonly cache: IndexCache;
+  /** dir holds index-header files (`<data-dir>`); undefined keeps headers in memory only. */
+  readonly dir?: string;
+  /** partitionGap: ranges closer than this are read together (default 512 KiB). */
+  readonly partitionGap?: number;
+}
+
+/** BlockCorruptError marks data of a block in the bucket that cannot be decoded. */
+export class BlockCorruptError extends StoreError {
+  readonly block: string;
+  constructor(block: string, message: string, options?: { cause?: unknown }) {
+    super(GrpcCode.Internal, message, options);
+    this.block = block;
+  }
+}
+
+/**
+ * BucketBlock is one block of the bucket as the store gateway serves it: meta.json in memory,
+ * the index-header loaded on first use (built from ranged reads of the index, or read from the
+ * local data dir) and dropped again by unload(), postings lists, series entries and chunks read
+ * by coalesced ranged reads, postings and series through the shared IndexCache.
+ *
+ * A block whose index cannot be read keeps the error in `failure`; callers report it and skip
+ * the block. Methods are safe to call from concurrent requests.
+ */
+export class BucketBlock {
+  readonly meta: BlockMeta;
+  readonly ulid: string;
+  /** extLabels are the block's external labels (meta.json thanos.labels). */
+  readonly extLabels: Labels;
+  /** resolution is thanos.downsample.resolution in ms (0 = raw). */
+  readonly resolution: number;
+  readonly #o: BucketBlockOptions;
+  readonly #gap: number;
+  #header: IndexHeader | undefined;
+  #loading: Promise<IndexHeader> | undefined;
+  /** failure is the error that made the block unusable, if any. */
+  failure: Error | undefined;
+  /** lastUsed is the Date.now() of the last header use. */
+  lastUsed = 0;
+
+  constructor(o: BucketBlockOptions) {
+    this.#o = o;
+    this.meta = o.meta;
+    this.ulid = o.meta.ulid;
+    this.extLabels = Labels.fromRecord(o.meta.thanos?.labels ?? {});
+    this.resolution = o.meta.thanos?.downsample.resolution ?? 0;
+    this.#gap = o.partitionGap ?? 512 * 1024;
+  }
+
+  /** loaded reports whether the index-header is in memory. */
+  get loaded(): boolean {
+    return this.#header !== undefined;
+  }
+
+  /** headerBytes is the memory held by the loaded index-header (0 when not loaded). */
+  get headerBytes(): number {
+    return this.#header?.byteSize ?? 0;
+  }
+
+  /**
+   * header returns the index-header, loading it on first use (concurrent callers share the load).
+   * A load failure is kept in `failure` and rethrown to every later caller.
+   */
+  async header(budget?: QueryBudget, signal?: AbortSignal): Promise<IndexHeader> {
+    this.lastUsed = Date.now();
+    if (this.#header !== undefined) return this.#header;
+    if (this.failure !== undefined) throw this.failure;
+    if (this.#loading === undefined) {
+      const size = this.meta.thanos?.files?.find((f) => f.rel_path === 'index')?.size_bytes;
+      this.#loading = IndexHeader.open({
+        bucket: this.#o.bucket,
+        ulid: this.ulid,
+        ...(this.#o.dir !== undefined ? { dir: this.#o.dir } : {}),
+        ...(size !== undefined ? { indexSize: size } : {}),
+        ...(signal !== undefined ? { signal } : {}),
+        ...(budget !== undefined ? { onFetch: (n: number) => budget.reserve(n, 'header') } : {}),
+      }).then(
+        (h) => {
+          this.#header = h;
+          this.#loading = undefined;
+          return h;
+        },
+        (err: unknown) => {
+          this.#loading = undefined;
+          // An aborted request must not poison the block for others.
+          if (!(err instanceof Error && (err.name === 'AbortError' || signal?.aborted === true))) this.failure = err as Error;
+          throw err;
+        },
+      );
+    }
+    return this.#loading;
+  }
+
+  /** unload drops the in-memory index-header; the next use reloads it from the local file. */
+  unload(): void {
+    this.#header = undefined;
+  }
+
+  /** Reads the given ranges of object `name`, coalesced; returns each part's start and bytes. */
+  async #readParts(name: string, ranges: readonly ByteRange[], kind: 'postings' | 'series' | 'chunks', budget: QueryBudget, signal: AbortSignal): Promise<{ start: number; data: Uint8Array }[]> {
+    const parts = partitionRanges(ranges, this.#gap);
+    const out = new Array<{ start: number; data: Uint8Array }>(parts.length);
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < parts.length) {
+        const i = next++;
+        const p = parts[i]!;
+        budget.reserve(p.end - p.start, kind);
+        const data = await this.#o.bucket.getRange(name, p.start, p.end - p.start, { signal });
+        out[i] = { start: p.start, data };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, parts.length) }, worker));
+    return out;
+  }
+
+  /**
+   * expandedPostings returns the sorted series refs matching every matcher. It resolves which
+   * postings lists are needed from the index-header, reads the missing ones with coalesced
+   * ranged reads (and caches them), then evaluates the matchers with Prometheus's semantics.
+   */
+  async expandedPostings(matchers: readonly Matcher[], budget: QueryBudget, signal: AbortSignal): Promise<number[]> {
+    const h = await this.header(budget, signal);
+    const rec = new KeyRecorder(h);
+    postingsForMatchers(rec, matchers);
+    const lists = new Map<string, Uint8Array>();
+    const missing: { name: string; value: string; start: number; end: number }[] = [];
+    for (const k of rec.keys()) {
+      const c = this.#o.cache.getPostings(this.ulid, k.name, k.value);
+      if (c !== undefined) {
+        lists.set(keyOf(k.name, k.value), c);
+        budget.cachedPostings++;
+        continue;
+      }
+      const r = h.reader.postingsRange(k.name, k.value)!;
+      missing.push({ name: k.name, value: k.value, start: r.start, end: r.end });
+    }
+    if (missing.length > 0) {
+      missing.sort((a, b) => a.start - b.start);
+      const name = `${this.ulid}/index`;
+      const parts = await this.#readParts(name, missing, 'postings', budget, signal);
+      let pi = 0;
+      for (const m of missing) {
+        while (parts[pi]!.start + parts[pi]!.data.length < m.end && pi + 1 < parts.length && parts[pi + 1]!.start <= m.start) pi++;
+        const part = parts[pi]!;
+        const body = this.#decodePostingsList(part.data, m.start - part.start, m.end - m.start, m.start);
+        lists.set(keyOf(m.name, m.value), body);
+        this.#o.cache.setPostings(this.ulid, m.name, m.value, body);
+      }
+    }
+    const p = postingsForMatchers(new ReplaySource(rec, lists), matchers);
+    const refs = expandPostings(p);
+    const err = p.err();
+    if (err !== null) throw new BlockCorruptError(this.ulid, `expand postings of block ${this.ulid}: ${err.message}`, { cause: err });
+    return refs;
+  }
+
+  /** Checks a postings list at buf[at] (file offset fileOff) and returns a copy of `n` + entries. */
+  #decodePostingsList(buf: Uint8Array, at: number, avail: number, fileOff: number): Uint8Array {
+    const where = `postings list of block ${this.ulid} at offset ${fileOff}`;
+    if (at < 0 || at + 8 > buf.length || avail < 8) throw new BlockCorruptError(this.ulid, `read ${where}: range too short`);
+    const dv = new DataView(buf.buffer, buf.byteOffset + at, Math.min(avail, buf.length - at));
+    const len = dv.getUint32(0);
+    if (len < 4 || len % 4 !== 0 || 4 + len + 4 > dv.byteLength) throw new BlockCorruptError(this.ulid, `read ${where}: invalid length ${len}`);
+    const want = dv.getUint32(4 + len);
+    const got = crc32c(buf, 0, at + 4, at + 4 + len);
+    if (want !== got) throw new BlockCorruptError(this.ulid, `read ${where}: checksum mismatch`);
+    const n = dv.getUint32(4);
+    if (4 + 4 * n !== len) throw new BlockCorruptError(this.ulid, `read ${where}: ${n} entries do not match length ${len}`);
+    return buf.slice(at + 4, at + 4 + len);
+  }
+
+  /**
+   * series returns the series of refs (sorted) with a chunk overlapping [mint, maxt], with chunk
+   * metas narrowed to that range (all chunks dropped when skipChunks). Entries are read with
+   * coalesced ranged reads and cached.
+   */
+  async series(refs: readonly number[], mint: number, maxt: number, skipChunks: boolean, budget: QueryBudget, signal: AbortSignal): Promise<SeriesEntry[]> {
+    const h = await this.header(budget, signal);
+    const bodies = new Array<Uint8Array | undefined>(refs.length);
+    const missing: { i: number; start: number; end: number }[] = [];
+    const est = this.meta.thanos?.index_stats.series_max_size ?? DEFAULT_SERIES_MAX_SIZE;
+    const seriesEnd = h.seriesEnd;
+    for (let i = 0; i < refs.length; i++) {
+      const c = this.#o.cache.getSeries(this.ulid, refs[i]!);
+      if (c !== undefined) {
+        bodies[i] = c;
+        budget.cachedSeries++;
+        continue;
+      }
+      const start = refs[i]! * 16;
+      let end = Math.min(start + est, seriesEnd);
+      if (i + 1 < refs.length) end = Math.min(end, refs[i + 1]! * 16);
+      if (end <= start) throw new BlockCorruptError(this.ulid, `read series ${refs[i]} of block ${this.ulid}: offset ${start} is outside the series section`);
+      missing.push({ i, start, end });
+    }
+    if (missing.length > 0) {
+      const name = `${this.ulid}/index`;
+      const parts = await this.#readParts(name, missing, 'series', budget, signal);
+      const retry: { i: number; start: number; end: number }[] = [];
+      let pi = 0;
+      for (const m of missing) {
+        while (parts[pi]!.start + parts[pi]!.data.length <= m.start) pi++;
+        const part = parts[pi]!;
+        const body = this.#seriesBody(part.data, m.start - part.start, m.start);
+        if (typeof body === 'number') retry.push({ i: m.i, start: m.start, end: m.start + body });
+        else {
+          bodies[m.i] = body;
+          this.#o.cache.setSeries(this.ulid, refs[m.i]!, body);
+        }
+      }
+      if (retry.length > 0) {
+        const rparts = await this.#readParts(name, retry, 'series', budget, signal);
+        let rpi = 0;
+        for (const m of retry) {
+          while (rparts[rpi]!.start + rparts[rpi]!.data.length <= m.start) rpi++;
+          const part = rparts[rpi]!;
+          const body = this.#seriesBody(part.data, m.start - part.start, m.start);
+          if (typeof body === 'number') throw new BlockCorruptError(this.ulid, `read series ${refs[m.i]} of block ${this.ulid} at offset ${m.start}: entry runs past the index body`);
+          bodies[m.i] = body;
+          this.#o.cache.setSeries(this.ulid, refs[m.i]!, body);
+        }
+      }
+    }
+    const out: SeriesEntry[] = [];
+    const chunks: IndexChunkMeta[] = [];
+    for (let i = 0; i < refs.length; i++) {
+      const labels = this.#decodeSeries(bodies[i]!, refs[i]!, h, chunks);
+      let keep = false;
+      const sel: IndexChunkMeta[] = [];
+      for (const c of chunks) {
+        if (c.maxTime < mint || c.minTime > maxt) continue;
+        keep = true;
+        if (!skipChunks) sel.push({ ref: c.ref, minTime: c.minTime, maxTime: c.maxTime });
+        else break;
+      }
+      if (keep) out.push({ ref: refs[i]!, labels, chunks: sel });
+    }
+    return out;
+  }
+
+  /**
+   * Returns a copy of the CRC-checked body of the series entry at buf[at], or the number of bytes
+   * the entry needs when buf holds only part of it.
+   */
+  #seriesBody(buf: Uint8Array, at: number, fileOff: number): Uint8Array | number {
+    let len = 0;
+    let mul = 1;
+    let p = at;
+    for (;;) {
+      if (p >= buf.length) return p - at + 16;
+      const b = buf[p++]!;
+      len += (b & 0x7f) * mul;
+      if (b < 0x80) break;
+      mul *= 128;
+      if (p - at > 5) throw new BlockCorruptError(this.ulid, `read series of block ${this.ulid} at offset ${fileOff}: invalid length varint`);
+    }
+    const need = p - at + len + 4;
+    if (at + need > buf.length) return need;
+    const dv = new DataView(buf.buffer, buf.byteOffset + p + len, 4);
+    if (dv.getUint32(0) !== crc32c(buf, 0, p, p + len)) {
+      throw new BlockCorruptError(this.ulid, `read series of block ${this.ulid} at offset ${fileOff}: checksum mismatch`);
+    }
+    return buf.slice(p, p + len);
+  }
+
+  #decodeSeries(body: Uint8Array, ref: number, h: IndexHeader, chunks: IndexChunkMeta[]): Labels {
+    const d = new Decbuf(body, ref * 16);
+    const nl = d.uvarint();
+    if (nl * 2 > d.remaining) throw new BlockCorruptError(this.ulid, `decode series ${ref} of block ${this.ulid}: ${nl} labels cannot fit in ${body.length} bytes`);
+    const kv = new Array<string>(nl * 2);
+    try {
+      for (let i = 0; i < nl; i++) {
+        kv[2 * i] = h.reader.symbol(d.uvarint());
+        kv[2 * i + 1] = h.reader.symbol(d.uvarint());
+      }
+    } catch (err) {
+      throw new BlockCorruptError(this.ulid, `decode series ${ref} of block ${this.ulid}: ${(err as Error).message}`, { cause: err });
+    }
+    chunks.length = 0;
+    const nc = d.uvarint();
+    let maxt = 0;
+    let cref = 0;
+    for (let i = 0; i < nc && d.err() === null; i++) {
+      let mint: number;
+      if (i === 0) {
+        mint = d.varint();
+        maxt = mint + d.uvarint();
+        cref = d.uvarint();
+      } else {
+        mint = maxt + d.uvarint();
+        maxt = mint + d.uvarint();
+        cref += d.varint();
+      }
+      chunks.push({ ref: cref, minTime: mint, maxTime: maxt });
+    }
+    const err = d.err();
+    if (err !== null) throw new BlockCorruptError(this.ulid, `decode series ${ref} of block ${this.ulid}: ${err.message}`, { cause: err });
+    return Labels.fromSortedFlat(kv);
+  }
+
+  /**
+   * chunks reads the chunk records of refs from the segment files with coalesced ranged reads.
+   * The returned payloads are views into the read buffers.
+   */
+  async chunks(refs: readonly number[], budget: QueryBudget, signal: AbortSignal): Promise<Map<number, RawChunk>> {
+    const out = new Map<number, RawChunk>();
+    const bySeg = new Map<number, number[]>();
+    for (const r of refs) {
+      const s = chunkRefSegment(r);
+      let l = bySeg.get(s);
+      if (l === undefined) bySeg.set(s, (l = []));
+      l.push(chunkRefOffset(r));
+    }
+    const est = this.meta.thanos?.index_stats.chunk_max_size ?? DEFAULT_CHUNK_MAX_SIZE;
+    await Promise.all(
+      [...bySeg].map(async ([seg, offs]) => {
+        offs.sort((a, b) => a - b);
+        const uniq = offs.filter((o, i) => i === 0 || offs[i - 1] !== o);
+        const name = `${this.ulid}/chunks/${segmentFileName(seg)}`;
+        const ranges = uniq.map((o, i) => ({ start: o, end: i + 1 < uniq.length ? Math.min(o + est, uniq[i + 1]!) : o + est }));
+        const parts = await this.#readParts(name, ranges, 'chunks', budget, signal);
+        const retry: ByteRange[] = [];
+        let pi = 0;
+        for (const r of ranges) {
+          while (parts[pi]!.start + parts[pi]!.data.length <= r.start && pi + 1 < parts.length) pi++;
+          const part = parts[pi]!;
+          const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
+          if (typeof c === 'number') retry.push({ start: r.start, end: r.start + c });
+          else out.set(seg * 0x100000000 + r.start, c);
+        }
+        if (retry.length > 0) {
+          const rparts = await this.#readParts(name, retry, 'chunks', budget, signal);
+          let rpi = 0;
+          for (const r of retry) {
+            while (rparts[rpi]!.start + rparts[rpi]!.data.length <= r.start && rpi + 1 < rparts.length) rpi++;
+            const part = rparts[rpi]!;
+            const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
+            if (typeof c === 'number') throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${r.start}: record runs past the end of the segment`);
+            out.set(seg * 0x100000000 + r.start, c);
+          }
+        }
+      }),
+    );
+    return out;
+  }
+
+  /** Decodes the chunk record at buf[at], or returns the bytes it needs when buf is too short. */
+  #chunkRecord(buf: Uint8Array, at: number, name: string, fileOff: number): RawChunk | number {
+    if (at < 0 || at >= buf.length) {
+      if (at >= buf.length && buf.length > 0) throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${fileOff}: offset past the end of the segment`);
+      return 5 + 1 + DEFAULT_CHUNK_MAX_SIZE + 4;
+    }
+    let len = 0;
+    let mul = 1;
+    let p = at;
+    for (;;) {
+      if (p >= buf.length) return p - at + 1 + DEFAULT_CHUNK_MAX_SIZE + 4;
+      const b = buf[p++]!;
+      len += (b & 0x7f) * mul;
+      if (b < 0x80) break;
+      mul *= 128;
+      if (p - at > 5) throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${fileOff}: length field longer than 5 bytes`);
+    }
+    const end = p + 1 + len;
+    if (end + 4 > buf.length) return end + 4 - at;
+    const want = ((buf[end]! << 24) | (buf[end + 1]! << 16) | (buf[end + 2]! << 8) | buf[end + 3]!) >>> 0;
+    if (want !== crc32c(buf, 0, p, end)) throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${fileOff}: checksum mismatch`);
+    return { encoding: buf[p]!, data: buf.subarray(p + 1, end) };
+  }
+
+  /** labelNames returns the block's label names from the index-header (sorted). */
+  async labelNames(budget: QueryBudget, signal: AbortSignal): Promise<readonly string[]> {
+    return (await this.header(budget, signal)).reader.labelNames();
+  }
+
+  /** labelValues returns the values of name from the index-header (sorted). */
+  async labelValues(name: string, budget: QueryBudget, signal: AbortSignal): Promise<readonly string[]> {
+    return (await this.header(budget, signal)).reader.labelValues(name);
+  }
+}
+
+function keyOf(name: string, value: string): string {
+  return `${name}\u0000${value}`;
+}
+
+/**
+ * KeyRecorder is the first pass of postingsForMatchers: it records, per call, which postings
+ * lists (existing in the index-header) the matchers need, and returns placeholders. Absent lists
+ * give the empty sentinel so the same short-circuits happen as in the real evaluation.
+ */
+class KeyRecorder implements PostingsSource {
+  readonly #h: IndexHeader;
+  readonly calls: { name: string; values: string[] }[] = [];
+
+  constructor(h: IndexHeader) {
+    this.#h = h;
+  }
+
+  keys(): { name: string; value: string }[] {
+    const seen = new Set<string>();
+    const out: { name: string; value: string }[] = [];
+    for (const c of this.calls) {
+      for (const v of c.values) {
+        const k = keyOf(c.name, v);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        out.push({ name: c.name, value: v });
+      }
+    }
+    return out;
+  }
+
+  #record(name: string, values: string[]): Postings {
+    this.calls.push({ name, values });
+    return values.length === 0 ? emptyPostings() : new ListPostings([]);
+  }
+
+  allPostings(): Postings {
+    return this.#record('', this.#h.reader.postingsRange('', '') !== undefined ? [''] : []);
+  }
+
+  postings(name: string, ...values: string[]): Postings {
+    if (name === '' && values.length === 1 && values[0] === '') return this.allPostings();
+    const known = new Set(this.#h.reader.labelValues(name));
+    return this.#record(name, values.filter((v) => known.has(v)));
+  }
+
+  postingsForLabelMatching(name: string, match: (value: string) => boolean): Postings {
+    return this.#record(name, this.#h.reader.labelValues(name).filter(match));
+  }
+
+  postingsForAllLabelValues(name: string): Postings {
+    return this.#record(name, [...this.#h.reader.labelValues(name)]);
+  }
+}
+
+/** ReplaySource is the second pass: it serves the recorded calls, in order, from fetched lists. */
+class ReplaySource implements PostingsSource {
+  readonly #rec: KeyRecorder;
+  readonly #lists: Map<string, Uint8Array>;
+  #i = 0;
+
+  constructor(rec: KeyRecorder, lists: Map<string, Uint8Array>) {
+    this.#rec = rec;
+    this.#lists = lists;
+  }
+
+  #next(): Postings {
+    const c = this.#rec.calls[this.#i++];
+    if (c === undefined || c.values.length === 0) return emptyPostings();
+    const ps: Postings[] = [];
+    for (const v of c.values) {
+      const body = this.#lists.get(keyOf(c.name, v));
+      if (body !== undefined) ps.push(new BigEndianPostings(body.subarray(4)));
+    }
+    if (ps.length === 0) return emptyPostings();
+    return ps.length === 1 ? ps[0]! : merge(...ps);
+  }
+
+  allPostings(): Postings {
+    return this.#next();
+  }
+  postings(): Postings {
+    return this.#next();
+  }
+  postingsForLabelMatching(): Postings {
+    return this.#next();
+  }
+  postingsForAllLabelValues(): Postings {
+    return this.#next();
+  }
+}
