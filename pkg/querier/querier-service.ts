@@ -109,7 +109,12 @@ export class Querier {
     await this.#endpoints.update();
     this.#endpointTimer = setInterval(() => void this.#endpoints.update(), o.endpointPollIntervalMs ?? 5000).unref();
 
-    const engine = new Engine({ timeoutMs: o.timeoutMs, maxSamples: o.maxSamples, lookbackDeltaMs: o.lookbackDeltaMs });
+    const engine = new Engine({
+      timeoutMs: o.timeoutMs,
+      maxSamples: o.maxSamples,
+      lookbackDeltaMs: o.lookbackDeltaMs,
+      noStepSubqueryIntervalMs: o.defaultEvaluationIntervalMs,
+    });
     const adapter = new QueryApiAdapter({
       engine,
       client: inProcessClient(this.#proxy, 'proxy'),
