@@ -129,6 +129,14 @@ export class Querier {
     const prefix = (o.routePrefix ?? '').replace(/\/+$/, '');
     const ready = () => true;
     app.use(prefix || '/', createHealthRouter({ ready, registry: this.registry, name: 'Tessera Querier' }));
+    // Endpoints Grafana's Prometheus data source calls that the querier has nothing for yet:
+    // answer them with empty successes, as a Prometheus without rules or exemplars does.
+    const empty = (data: unknown) => (_req: express.Request, res: express.Response) => {
+      res.json({ status: 'success', data });
+    };
+    app.all(`${prefix}/api/v1/query_exemplars`, empty([]));
+    app.get(`${prefix}/api/v1/rules`, empty({ groups: [] }));
+    app.get(`${prefix}/api/v1/alerts`, empty({ alerts: [] }));
     app.use(
       `${prefix}/api/v1`,
       createApiRouter({
