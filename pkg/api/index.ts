@@ -23,3 +23,4 @@ export type {
 export { labelsJson, resultJson } from './result-json.js';
 export { createApiRouter } from './router.js';
 export type { ApiRouterOptions, BuildInfo } from './router.js';
+export { translateAst } from './translate-ast.js';

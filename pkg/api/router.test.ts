@@ -274,6 +274,45 @@ describe('metadata endpoints', () => {
     expect((await get('/api/v1/status/flags')).json().data).toEqual({ 'query.timeout': '2m' });
   });
 
+  test('parse_query', async () => {
+    const r = await get(`/api/v1/parse_query?query=${encodeURIComponent('sum by (job) (rate(x{a="1"}[5m] offset 1m)) > bool 2')}`);
+    expect(r.json().data).toEqual({
+      type: 'binaryExpr',
+      op: '>',
+      bool: true,
+      matching: null,
+      rhs: { type: 'numberLiteral', val: '2' },
+      lhs: {
+        type: 'aggregation',
+        op: 'sum',
+        grouping: ['job'],
+        without: false,
+        param: null,
+        expr: {
+          type: 'call',
+          func: { name: 'rate', argTypes: ['matrix'], variadic: 0, returnType: 'vector' },
+          args: [
+            {
+              type: 'matrixSelector',
+              name: 'x',
+              range: 300_000,
+              offset: 60_000,
+              matchers: [
+                { name: 'a', value: '1', type: '=' },
+                { name: '__name__', value: 'x', type: '=' },
+              ],
+              timestamp: null,
+              startOrEnd: null,
+              anchored: false,
+              smoothed: false,
+            },
+          ],
+        },
+      },
+    });
+    expect((await get('/api/v1/parse_query?query=1%2B')).status).toBe(400);
+  });
+
   test('format_query', async () => {
     const r = await get(`/api/v1/format_query?query=${encodeURIComponent('sum by(job)(rate(x{b="1",a="2"}[5m]))')}`);
     expect(r.status).toBe(200);

@@ -9,6 +9,7 @@ import { jsonString } from './json-string.js';
 import { MAX_TIME, MIN_TIME, parseBool, parseDuration, parseLimit, parseTime } from './params.js';
 import type { MetadataSource, QueryEngine, QueryOptions, QueryResult, QueryValue, SeriesSource, SeriesSourceOptions } from './query-engine.js';
 import { labelsJson, resultJson } from './result-json.js';
+import { translateAst } from './translate-ast.js';
 
 const gzipAsync = promisify(gzip);
 
@@ -344,6 +345,16 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
       throw toApiError(err, 'query');
     }
     return { data: jsonString(out) };
+  });
+
+  route('/parse_query', getPost, async (form) => {
+    let expr;
+    try {
+      expr = parseExpr(form.get('query'));
+    } catch (err) {
+      throw toApiError(err, 'query');
+    }
+    return { data: JSON.stringify(translateAst(expr)) };
   });
 
   // ---- metadata endpoints ----
