@@ -43,6 +43,13 @@ export async function readForm(req: IncomingMessage, maxBytes: number): Promise<
   const url = new URLSearchParams(q < 0 ? '' : raw.slice(q + 1));
   const ct = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (req.method !== 'POST' || ct !== 'application/x-www-form-urlencoded') return new Form(url);
+  // A body parser mounted before the router (express.urlencoded) has consumed the stream already.
+  const parsed = (req as { body?: unknown }).body;
+  if (typeof parsed === 'object' && parsed !== null && req.readableEnded) {
+    const body = new URLSearchParams();
+    for (const [k, v] of Object.entries(parsed)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, String(x));
+    return new Form(url, body);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
