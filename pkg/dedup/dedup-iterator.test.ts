@@ -7,6 +7,7 @@ import { ListSeries } from '../storage/index.js';
 import { BoundedIterator } from './bounded-iterator.js';
 import { referenceDedup, type ReferenceReplica, type ReferenceSample } from './brute-force-reference.js';
 import { DedupIterator } from './dedup-iterator.js';
+import { thanosPenaltyTimestamps } from './thanos-penalty-reference.js';
 
 const L = Labels.fromStrings('__name__', 'x_total');
 
@@ -199,6 +200,34 @@ describe('DedupIterator properties', () => {
       }),
       runs,
     );
+  });
+});
+
+describe('the properties are not trivially true', () => {
+  /** maxUncovered is the largest distance from an input sample to the nearest output sample. */
+  const maxUncovered = (replicas: readonly ReferenceReplica[], out: readonly number[]): number => {
+    let worst = 0;
+    for (const r of replicas) {
+      for (const t of r.ts) {
+        let nearest = Infinity;
+        for (const o of out) nearest = Math.min(nearest, Math.abs(o - t));
+        worst = Math.max(worst, nearest);
+      }
+    }
+    return worst;
+  };
+
+  test('Thanos penalty dedup leaves gaps that the other replica covers; ours does not', () => {
+    const res = fc.check(
+      fc.property(scenario({ counterResets: false, maxReplicas: 2 }), (s) => {
+        if (s.replicas.length < 2) return true;
+        return maxUncovered(s.replicas, thanosPenaltyTimestamps(s.replicas[0]!, s.replicas[1]!)) <= s.interval;
+      }),
+      { numRuns: 1000, seed: 42 },
+    );
+    expect(res.failed).toBe(true);
+    const s = (res.counterexample as [Scenario])[0];
+    expect(maxUncovered(s.replicas, dedup(s.replicas, false).map((o) => o.t))).toBeLessThanOrEqual(s.interval);
   });
 });
 
