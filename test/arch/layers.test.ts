@@ -33,6 +33,7 @@ const layer: Record<string, number> = {
   compactor: 6,
   ruler: 6,
   'store-gateway': 6,
+  demo: 6,
   testutil: 7,
 };
 
