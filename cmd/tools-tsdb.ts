@@ -6,9 +6,8 @@ import { goBase2Bytes, goDurationMs, goFormatG, goUtcTime, tabwrite } from './to
 import { ValueType } from '../pkg/chunkenc/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { MatchType, Matcher } from '../pkg/labels/index.js';
-import { parseMetricSelector } from '../pkg/promql/parser/index.js';
-import { BlockWriter, openDB, type BlockMeta } from '../pkg/tsdb/index.js';
-import { parseOpenMetrics, planBackfill } from '../pkg/tsdb/openmetrics/index.js';
+import { parseMetricSelector } from '../pkg/promql/index.js';
+import { BlockWriter, openDB, parseOpenMetrics, planBackfill, type BlockMeta } from '../pkg/tsdb/index.js';
 
 const MIN_TIME = Number.MIN_SAFE_INTEGER;
 const MAX_TIME = Number.MAX_SAFE_INTEGER;
