@@ -2,6 +2,7 @@ export type { SeriesSink, StoreServer, StoreClient, StoreCallOptions } from './s
 export { GrpcCode, StoreError, toStoreError, abortReason } from './store-error.js';
 export { toMatchers, matchExternalLabels, labelSetsMatch, storeMatches } from './matchers.js';
 export { SeriesFrameWriter } from './series-frame-writer.js';
+export { ShardMatcher } from './shard-matcher.js';
 export { LocalStore, withExternalLabels, toAggrChunks } from './local-store.js';
 export type { LocalStoreOptions } from './local-store.js';
 export { MemChunkQueryable } from './mem-chunk-queryable.js';

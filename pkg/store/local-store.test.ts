@@ -106,3 +106,48 @@ describe('inProcessClient', () => {
     expect(sent).toBeLessThan(200);
   });
 });
+
+describe('LocalStore sharding and chunk hashes', () => {
+  const many = Array.from({ length: 200 }, (_, i) => ({ labels: Labels.fromStrings('__name__', 'm', 'i', String(i), 'pod', `p${i % 7}`), samples: [[1000, i] as const] }));
+  const store = new LocalStore({ queryable: new MemChunkQueryable(many), externalLabels: Labels.fromStrings('cluster', 'c1') });
+  const names = (out: SeriesResponse[]) => out.map((f) => (f.kind === 'series' ? f.series.labels.toString() : f.kind));
+
+  test.each([
+    ['without no labels', false, [] as string[]],
+    ['by pod', true, ['pod']],
+    ['without i', false, ['i']],
+  ])('shards %s partition the series', async (_n, by, labels) => {
+    const all = names(await frames(store, {}));
+    const parts: string[][] = [];
+    for (let k = 0; k < 3; k++) parts.push(names(await frames(store, { shardInfo: { shardIndex: k, totalShards: 3, by, labels } })));
+    expect(parts.flat().sort()).toEqual([...all].sort());
+    for (const p of parts) expect(p.length).toBeGreaterThan(0);
+    if (by) {
+      // Grouping by pod: every pod's series land in one shard.
+      for (const p of parts) for (const q of parts) if (p !== q) for (const s of p) expect(q.some((x) => x.match(/pod="p\d"/)![0] === s.match(/pod="p\d"/)![0])).toBe(false);
+    }
+  });
+
+  test('the shard of a series is xxHash64(name 0xFF value 0xFF …) mod total, as Thanos computes it', async () => {
+    // cespare/xxhash of "__name__\xffup\xffjob\xffapi\xff" (testdata fixture of pkg/storepb) is 0x27967ec87265eaef.
+    const h = 0x27967ec87265eaefn;
+    const s = new LocalStore({ queryable: new MemChunkQueryable([{ labels: Labels.fromStrings('__name__', 'up', 'job', 'api'), samples: [[1, 1]] }]) });
+    for (const total of [2, 3, 5, 7, 1000]) {
+      const want = Number(h % BigInt(total));
+      for (const k of [want, (want + 1) % total]) {
+        const out = await frames(s, { matchers: [{ type: 0, name: '__name__', value: 'up' }], shardInfo: { shardIndex: k, totalShards: total, by: false, labels: [] } });
+        expect(out.length).toBe(k === want ? 1 : 0);
+      }
+    }
+  });
+
+  test('chunks carry their xxHash64, or 0 when disabled', async () => {
+    const q = new MemChunkQueryable(data);
+    const withHash = await frames(new LocalStore({ queryable: q }), { matchers: [{ type: 0, name: 'i', value: '1' }] });
+    const c = withHash[0]!.kind === 'series' ? withHash[0]!.series.chunks[0]!.raw! : undefined;
+    expect(c!.hashHi !== 0 || c!.hashLo !== 0).toBe(true);
+    const without = await frames(new LocalStore({ queryable: q, chunkHashes: false }), { matchers: [{ type: 0, name: 'i', value: '1' }] });
+    const d = without[0]!.kind === 'series' ? without[0]!.series.chunks[0]!.raw! : undefined;
+    expect([d!.hashHi, d!.hashLo]).toEqual([0, 0]);
+  });
+});

@@ -12,6 +12,8 @@ import type {
   StoreChunk,
   StoreSeries,
 } from '../storepb/index.js';
+import { xxhash64 } from '../storepb/index.js';
+import { ShardMatcher } from './shard-matcher.js';
 import { matchExternalLabels, toMatchers } from './matchers.js';
 import { SeriesFrameWriter } from './series-frame-writer.js';
 import type { SeriesSink, StoreServer } from './store-api.js';
@@ -27,6 +29,8 @@ export interface LocalStoreOptions {
   readonly timeRange?: () => { minTime: number; maxTime: number };
   /** componentType is advertised in Info: 'sidecar', 'rule', 'receive', 'store', 'debug'… */
   readonly componentType?: string;
+  /** chunkHashes fills Chunk.hash with xxHash64 of the data (default true, as Thanos stores do). */
+  readonly chunkHashes?: boolean;
 }
 
 const MIN_INT64 = -9223372036854775808;
@@ -37,20 +41,22 @@ const MAX_INT64 = 9223372036854775807;
  * storage), adding the external labels like the Thanos sidecar and ruler do. Chunks are passed on
  * as stored; series are sorted by their final labels (the result is buffered and re-sorted when
  * external labels or replica-label removal could change the order). Honours skip_chunks,
- * without_replica_labels (for external labels only), limit and response_batch_size; shard_info
- * is not supported (Info says so).
+ * without_replica_labels (for external labels only), limit, response_batch_size and shard_info
+ * (on the final labels); fills chunk hashes (xxHash64) unless disabled.
  */
 export class LocalStore implements StoreServer {
   readonly #q: ChunkQueryable;
   readonly #ext: Labels;
   readonly #timeRange: () => { minTime: number; maxTime: number };
   readonly #component: string;
+  readonly #hashes: boolean;
 
   constructor(opts: LocalStoreOptions) {
     this.#q = opts.queryable;
     this.#ext = opts.externalLabels ?? Labels.EMPTY;
     this.#timeRange = opts.timeRange ?? (() => ({ minTime: MIN_INT64, maxTime: MAX_INT64 }));
     this.#component = opts.componentType ?? 'debug';
+    this.#hashes = opts.chunkHashes ?? true;
   }
 
   info(): Promise<InfoResponse> {
@@ -62,7 +68,7 @@ export class LocalStore implements StoreServer {
       store: {
         minTime,
         maxTime,
-        supportsSharding: false,
+        supportsSharding: true,
         supportsWithoutReplicaLabels: true,
         tsdbInfos: [{ labels: this.#ext, minTime, maxTime }],
       },
@@ -91,12 +97,14 @@ export class LocalStore implements StoreServer {
       const out: StoreSeries[] = [];
       const builder = new LabelsBuilder();
       const limit = req.limit !== undefined && req.limit > 0 ? req.limit : Infinity;
+      const shard = ShardMatcher.of(req.shardInfo);
       let n = 0;
       while (set.next()) {
         if ((++n & 0xff) === 0 && signal.aborted) throw abortReason(signal);
         const s = set.at();
         const labels = withExternalLabels(builder, s.labels(), ext, drop);
-        out.push({ labels, chunks: req.skipChunks === true ? [] : toAggrChunks(s.chunks(), req.minTime, req.maxTime) });
+        if (shard !== undefined && !shard.matches(labels)) continue;
+        out.push({ labels, chunks: req.skipChunks === true ? [] : toAggrChunks(s.chunks(), req.minTime, req.maxTime, this.#hashes) });
       }
       if (set.err() !== null) throw toStoreError(set.err(), 'select series');
       // Adding external labels can move a series behind another (a label-set prefix gets a
@@ -188,11 +196,13 @@ export function withExternalLabels(b: LabelsBuilder, ls: Labels, ext: Labels, dr
  * toAggrChunks converts chunk metas overlapping [mint, maxt] to raw AggrChunks, passing the
  * encoded bytes through (the StoreAPI encoding number is the TSDB one minus one).
  */
-export function toAggrChunks(metas: Iterable<ChunkMeta>, mint: number, maxt: number): AggrChunk[] {
+export function toAggrChunks(metas: Iterable<ChunkMeta>, mint: number, maxt: number, hashes = false): AggrChunk[] {
   const out: AggrChunk[] = [];
   for (const m of metas) {
     if (m.maxTime < mint || m.minTime > maxt) continue;
-    const raw: StoreChunk = { type: (m.chunk.encoding() - 1) as StoreChunk['type'], data: m.chunk.bytes(), hashHi: 0, hashLo: 0 };
+    const data = m.chunk.bytes();
+    const h = hashes ? xxhash64(data) : undefined;
+    const raw: StoreChunk = { type: (m.chunk.encoding() - 1) as StoreChunk['type'], data, hashHi: h?.hi ?? 0, hashLo: h?.lo ?? 0 };
     out.push({ minTime: m.minTime, maxTime: m.maxTime, raw });
   }
   out.sort((a, b) => a.minTime - b.minTime || a.maxTime - b.maxTime);

@@ -36,4 +36,6 @@ export {
   writeMatchersField,
 } from './request-codec.js';
 export { encodeInfoResponse, decodeInfoResponse, encodeLegacyInfoResponse, decodeLegacyInfoResponse } from './info-codec.js';
+export { xxhash64 } from './xxhash64.js';
+export type { XXHash64Result } from './xxhash64.js';
 export { SnappyFramedCodec, SnappyFrameError, snappyFrameEncode, snappyFrameDecode } from './snappy-framed.js';

@@ -1,0 +1,161 @@
+// xxHash64 (seed 0) without BigInt: 64-bit lanes are (hi, lo) pairs of unsigned 32-bit numbers and
+// results pass through the module registers H/L, so hashing allocates nothing. Thanos uses it for
+// Chunk.hash (byte-identical chunk dedup) and for ShardInfo series sharding.
+
+const P1H = 0x9e3779b1, P1L = 0x85ebca87;
+const P2H = 0xc2b2ae3d, P2L = 0x27d4eb4f;
+const P3H = 0x165667b1, P3L = 0x9e3779f9;
+const P4H = 0x85ebca77, P4L = 0xc2b2ae63;
+const P5H = 0x27d4eb2f, P5L = 0x165667c5;
+const TWO_32 = 4294967296;
+
+let H = 0;
+let L = 0;
+
+function mul(ah: number, al: number, bh: number, bl: number): void {
+  const a0 = al & 0xffff;
+  const a1 = al >>> 16;
+  const b0 = bl & 0xffff;
+  const b1 = bl >>> 16;
+  const mid = a0 * b1 + a1 * b0; // < 2^33
+  const low = a0 * b0 + (mid % 65536) * 65536; // < 2^33
+  const carry = low >= TWO_32 ? 1 : 0;
+  L = low >>> 0;
+  H = (a1 * b1 + Math.floor(mid / 65536) + carry + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
+}
+
+function add(ah: number, al: number, bh: number, bl: number): void {
+  const lo = al + bl;
+  L = lo >>> 0;
+  H = (ah + bh + (lo >= TWO_32 ? 1 : 0)) >>> 0;
+}
+
+function rotl(h: number, l: number, r: number): void {
+  if (r >= 32) {
+    const t = h;
+    h = l;
+    l = t;
+    r -= 32;
+  }
+  if (r === 0) {
+    H = h;
+    L = l;
+    return;
+  }
+  H = ((h << r) | (l >>> (32 - r))) >>> 0;
+  L = ((l << r) | (h >>> (32 - r))) >>> 0;
+}
+
+/** round: acc = rotl(acc + input * P2, 31) * P1. */
+function round(ah: number, al: number, ih: number, il: number): void {
+  mul(ih, il, P2H, P2L);
+  add(ah, al, H, L);
+  rotl(H, L, 31);
+  mul(H, L, P1H, P1L);
+}
+
+/** mergeRound: acc = (acc ^ round(0, v)) * P1 + P4. */
+function mergeRound(ah: number, al: number, vh: number, vl: number): void {
+  round(0, 0, vh, vl);
+  mul((ah ^ H) >>> 0, (al ^ L) >>> 0, P1H, P1L);
+  add(H, L, P4H, P4L);
+}
+
+function u32(b: Uint8Array, i: number): number {
+  return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+}
+
+/** XXHash64Result receives the hash as unsigned 32-bit halves. */
+export interface XXHash64Result {
+  hi: number;
+  lo: number;
+}
+
+/** xxhash64 computes xxHash64 with seed 0 of data[start:end) into out (also returned). */
+export function xxhash64(data: Uint8Array, out: XXHash64Result = { hi: 0, lo: 0 }, start = 0, end = data.length): XXHash64Result {
+  const len = end - start;
+  let p = start;
+  let hh: number;
+  let hl: number;
+  if (len >= 32) {
+    add(P1H, P1L, P2H, P2L);
+    let v1h = H, v1l = L;
+    let v2h = P2H, v2l = P2L;
+    let v3h = 0, v3l = 0;
+    // v4 = -P1 (two's complement)
+    let v4l = (~P1L + 1) >>> 0;
+    let v4h = (~P1H + (v4l === 0 ? 1 : 0)) >>> 0;
+    for (; p + 32 <= end; p += 32) {
+      round(v1h, v1l, u32(data, p + 4), u32(data, p));
+      v1h = H; v1l = L;
+      round(v2h, v2l, u32(data, p + 12), u32(data, p + 8));
+      v2h = H; v2l = L;
+      round(v3h, v3l, u32(data, p + 20), u32(data, p + 16));
+      v3h = H; v3l = L;
+      round(v4h, v4l, u32(data, p + 28), u32(data, p + 24));
+      v4h = H; v4l = L;
+    }
+    rotl(v1h, v1l, 1);
+    hh = H; hl = L;
+    rotl(v2h, v2l, 7);
+    add(hh, hl, H, L);
+    hh = H; hl = L;
+    rotl(v3h, v3l, 12);
+    add(hh, hl, H, L);
+    hh = H; hl = L;
+    rotl(v4h, v4l, 18);
+    add(hh, hl, H, L);
+    hh = H; hl = L;
+    mergeRound(hh, hl, v1h, v1l);
+    mergeRound(H, L, v2h, v2l);
+    mergeRound(H, L, v3h, v3l);
+    mergeRound(H, L, v4h, v4l);
+    hh = H;
+    hl = L;
+  } else {
+    hh = P5H;
+    hl = P5L;
+  }
+  add(hh, hl, Math.floor(len / TWO_32), len >>> 0);
+  hh = H; hl = L;
+  for (; p + 8 <= end; p += 8) {
+    round(0, 0, u32(data, p + 4), u32(data, p));
+    hh = (hh ^ H) >>> 0;
+    hl = (hl ^ L) >>> 0;
+    rotl(hh, hl, 27);
+    mul(H, L, P1H, P1L);
+    add(H, L, P4H, P4L);
+    hh = H; hl = L;
+  }
+  if (p + 4 <= end) {
+    mul(0, u32(data, p), P1H, P1L);
+    hh = (hh ^ H) >>> 0;
+    hl = (hl ^ L) >>> 0;
+    rotl(hh, hl, 23);
+    mul(H, L, P2H, P2L);
+    add(H, L, P3H, P3L);
+    hh = H; hl = L;
+    p += 4;
+  }
+  for (; p < end; p++) {
+    mul(0, data[p]!, P5H, P5L);
+    hh = (hh ^ H) >>> 0;
+    hl = (hl ^ L) >>> 0;
+    rotl(hh, hl, 11);
+    mul(H, L, P1H, P1L);
+    hh = H; hl = L;
+  }
+  // Avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32.
+  hl = (hl ^ (hh >>> 1)) >>> 0;
+  mul(hh, hl, P2H, P2L);
+  hh = H;
+  hl = L;
+  hl = (hl ^ ((hl >>> 29) | (hh << 3))) >>> 0;
+  hh = (hh ^ (hh >>> 29)) >>> 0;
+  mul(hh, hl, P3H, P3L);
+  hh = H;
+  hl = (L ^ H) >>> 0;
+  out.hi = hh;
+  out.lo = hl;
+  return out;
+}
