@@ -42,8 +42,9 @@ const source: SeriesSource = {
 
 interface Case {
   readonly path: string;
-  readonly method?: 'GET' | 'POST';
+  readonly method?: 'GET' | 'POST' | 'OPTIONS';
   readonly body?: string;
+  readonly json?: string;
   /** sameText compares the error text too (case-insensitively). */
   readonly sameText: boolean;
 }
@@ -55,6 +56,15 @@ const cases: Case[] = [
   { path: 'query?query=up&time=2023-13-01T00:00:00Z', sameText: true },
   { path: 'query?query=up&timeout=abc', sameText: true },
   { path: 'query?query=up&time=1700000000.5', sameText: true },
+  { path: 'query?query=up&timeout=0', sameText: true },
+  // Where Prometheus notices the expired deadline (queue or execution) depends on its internals.
+  { path: 'query_range?query=up&start=0&end=10&step=1&timeout=0', sameText: false },
+  // The body value wins over the URL value; a JSON body is not read.
+  { path: 'query?query=up', method: 'POST', body: 'query=sum(', sameText: true },
+  { path: 'query?query=sum(', method: 'POST', body: 'query=up', sameText: true },
+  { path: 'query', method: 'POST', body: 'time=x', sameText: true },
+  { path: 'query', method: 'POST', json: '{"query":"up"}', sameText: true },
+  { path: 'query', method: 'OPTIONS', sameText: true },
   { path: 'query', method: 'POST', body: 'query=rate(up[5m]', sameText: true },
   { path: 'query_range?query=up&end=1&step=1', sameText: true },
   { path: 'query_range?query=up&start=1&end=x&step=1', sameText: true },
@@ -88,15 +98,17 @@ interface Answer {
   errorType?: string;
   error?: string;
   text: string;
+  contentType: string | null;
 }
 
 async function call(base: string, c: Case): Promise<Answer> {
   const res = await fetch(`${base}/api/v1/${c.path}`, {
     method: c.method ?? 'GET',
     ...(c.body === undefined ? {} : { body: c.body, headers: { 'Content-Type': 'application/x-www-form-urlencoded' } }),
+    ...(c.json === undefined ? {} : { body: c.json, headers: { 'Content-Type': 'application/json' } }),
   });
   const text = await res.text();
-  const a: Answer = { status: res.status, text };
+  const a: Answer = { status: res.status, text, contentType: res.headers.get('content-type') };
   if (res.headers.get('content-type') === 'application/json') {
     const j = JSON.parse(text) as { errorType?: string; error?: string };
     if (j.errorType !== undefined) a.errorType = j.errorType;
@@ -169,6 +181,7 @@ describe.skipIf(bin === undefined)('error answers match a real Prometheus', () =
     if (c.sameText) {
       if (want.error !== undefined) expect(got.error).toBe(want.error);
       else if (want.errorType === undefined && want.status !== 200) expect(got.text).toBe(want.text);
+      expect(got.contentType).toBe(want.contentType);
     }
   });
 });

@@ -274,7 +274,8 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     const engine = form.get('engine');
     if (engine !== '') o.engine = engine;
     Object.assign(o, thanosOptions(form));
-    const timer = AbortSignal.timeout(Math.max(0, timeout));
+    // timeout=0 means "already expired" in Prometheus (context.WithTimeout(ctx, 0)).
+    const timer = timeout <= 0 ? AbortSignal.abort(new ApiError('timeout', 'query timed out in query queue')) : AbortSignal.timeout(timeout);
     const combined = AbortSignal.any([signal, timer]);
     o.signal = combined;
     return { opts: o as QueryOptions, signal: combined, timedOut: () => timer.aborted };
