@@ -113,3 +113,38 @@ describe('Querier over two replica stores', () => {
     expect((await get('/api/v1/query', { query: '1+1' })).body.data.result[1]).toBe('2');
   });
 });
+
+describe('storeMatch[]', () => {
+  test('selects stores by address', async () => {
+    const a = await startStore('a', 0);
+    const b = await startStore('b', 250);
+    const querier = new Querier({
+      httpAddress: '127.0.0.1:0',
+      grpcAddress: '127.0.0.1:0',
+      endpoints: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`],
+      replicaLabels: ['replica'],
+      timeoutMs: 30_000,
+      maxConcurrent: 4,
+      lookbackDeltaMs: 300_000,
+      maxSamples: 1_000_000,
+      partialResponse: true,
+      autoDownsampling: false,
+      defaultEvaluationIntervalMs: 60_000,
+    });
+    try {
+      await querier.start();
+      const q = async (params: Record<string, string>) => {
+        const res = await fetch(`http://127.0.0.1:${querier.httpPort}/api/v1/query?${new URLSearchParams(params)}`);
+        return (await res.json()) as any;
+      };
+      const only = await q({ query: 'http_requests_total{job="a"}', time: '100', dedup: 'false', 'storeMatch[]': `{__address__="127.0.0.1:${b.port}"}` });
+      expect(only.data.result.map((r: any) => r.metric.replica)).toEqual(['b']);
+      const both = await q({ query: 'http_requests_total{job="a"}', time: '100', dedup: 'false' });
+      expect(both.data.result.map((r: any) => r.metric.replica).sort()).toEqual(['a', 'b']);
+    } finally {
+      await querier.stop();
+      await a.server.stop(100);
+      await b.server.stop(100);
+    }
+  });
+});

@@ -10,6 +10,7 @@ import { EndpointSet } from './endpoint-set.js';
 import { closeHttp, listenHttp } from './http-server.js';
 import { QueryApiAdapter } from './query-api-adapter.js';
 import { queryUiHtml } from './query-ui.js';
+import { storeMatchesSelectors } from './store-match.js';
 
 /** QuerierOptions configure the querier component (Thanos `query` flags). Durations in ms. */
 export interface QuerierOptions {
@@ -118,6 +119,10 @@ export class Querier {
     const adapter = new QueryApiAdapter({
       engine,
       client: inProcessClient(this.#proxy, 'proxy'),
+      clientFor: (sets) => {
+        const targets = () => this.#endpoints.targets().filter((t) => storeMatchesSelectors(t.client.name, t.labelSets, sets));
+        return inProcessClient(new ProxyStore({ targets, componentType: 'query' }), 'proxy');
+      },
       replicaLabels: o.replicaLabels,
       partialResponse: o.partialResponse,
       autoDownsampling: o.autoDownsampling,

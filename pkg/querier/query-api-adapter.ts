@@ -21,6 +21,11 @@ export interface QueryApiAdapterOptions {
   readonly engine: Engine;
   /** client is the StoreAPI the queries read (the querier's in-process ProxyStore). */
   readonly client: StoreClient;
+  /**
+   * clientFor returns a client restricted to the stores matching any of the `storeMatch[]`
+   * selectors; without it, storeMatch[] is ignored.
+   */
+  readonly clientFor?: (storeMatchers: readonly (readonly Matcher[])[]) => StoreClient;
   readonly replicaLabels: readonly string[];
   /** partialResponse is the default when the request has no partial_response (Thanos: true). */
   readonly partialResponse: boolean;
@@ -46,8 +51,13 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
     this.#sem = new Semaphore(opts.maxConcurrent);
   }
 
-  #queryable(opts: { dedup?: boolean; partialResponse?: boolean; replicaLabels?: readonly string[] }, maxRes: number): StoreQueryable {
-    return new StoreQueryable(this.#o.client, {
+  #queryable(
+    opts: { dedup?: boolean; partialResponse?: boolean; replicaLabels?: readonly string[]; storeMatchers?: readonly (readonly Matcher[])[] },
+    maxRes: number,
+  ): StoreQueryable {
+    const sm = opts.storeMatchers;
+    const client = sm !== undefined && sm.length > 0 && this.#o.clientFor !== undefined ? this.#o.clientFor(sm) : this.#o.client;
+    return new StoreQueryable(client, {
       replicaLabels: opts.replicaLabels ?? this.#o.replicaLabels,
       dedup: opts.dedup ?? true,
       partialResponse: opts.partialResponse ?? this.#o.partialResponse,
