@@ -5,7 +5,9 @@ import { annos } from './annotations.js';
 import { ErrExecution } from './errors.js';
 import type { Evaluator } from './evaluator.js';
 import { isValidLabelName, stringArg } from './functions.js';
-import { combine, compactHistogram, scaleHistogram } from './histogram-ops.js';
+import { combine, compactHistogram, scaleHistogram, usesCustomBuckets } from './histogram-ops.js';
+import { allBuckets } from './histogram-buckets.js';
+import { formatG } from './annotations.js';
 import { kahanSumInc } from './kahan.js';
 import { floatQuantile } from './range-functions.js';
 import type { Matrix, Sample, Vector } from './value.js';
@@ -53,9 +55,14 @@ export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
   const cvLabel = op === 'count_values' ? stringArg(e.param ?? undefined) : '';
   if (op === 'count_values' && !isValidLabelName(cvLabel)) throw new ErrExecution(`invalid label name ${JSON.stringify(cvLabel)}`);
   const keyCache = new Map<string, { key: string; labels: Labels }>();
+  // count_values groups by the grouping labels plus (by) or minus (without) its output label.
+  const cvGrouping = op !== 'count_values' ? grouping : e.without ? grouping.filter((g) => g !== cvLabel) : [...new Set([...grouping, cvLabel])].sort();
   const pos = e.posRange;
   return ev.rangeEval(exprs, (args, enh) => {
-    const vec = args[valueIdx]!;
+    let vec = args[valueIdx]!;
+    if (op === 'count_values') {
+      vec = vec.map((s) => ({ ...s, metric: s.metric.builder().set(cvLabel, s.h !== undefined ? histogramString(s.h) : formatFloat(s.f)).labels() }));
+    }
     let param = NaN;
     if (valueIdx === 1) param = args[0]![0]?.f ?? NaN;
     if (op === 'topk' || op === 'bottomk' || op === 'limitk') {
@@ -76,7 +83,7 @@ export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
       const mk = s.metric.key();
       let gk = keyCache.get(mk);
       if (gk === undefined) {
-        const labels = groupLabels(s.metric, grouping, e.without);
+        const labels = groupLabels(s.metric, cvGrouping, e.without);
         gk = { key: labels.key(), labels };
         keyCache.set(mk, gk);
       }
@@ -224,20 +231,9 @@ export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
           }
           break;
         }
-        case 'count_values': {
-          const counts = new Map<string, number>();
-          const cvOrder: string[] = [];
-          for (const s of g.samples) {
-            const v = s.h !== undefined ? histogramString(s.h) : formatFloat(s.f);
-            if (!counts.has(v)) cvOrder.push(v);
-            counts.set(v, (counts.get(v) ?? 0) + 1);
-          }
-          for (const v of cvOrder) {
-            const metric = g.metric.builder().set(cvLabel, v).labels();
-            out.push({ metric, t: ts, f: counts.get(v)!, h: undefined, dropName: false });
-          }
+        case 'count_values':
+          out.push({ metric: g.metric, t: ts, f: g.samples.length, h: undefined, dropName: false });
           break;
-        }
       }
     }
     return out;
@@ -245,5 +241,15 @@ export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
 }
 
 function histogramString(h: FloatHistogram): string {
-  return `{count:${formatFloat(h.count)}, sum:${formatFloat(h.sum)}}`;
+  const parts = [`count:${formatG(h.count)}`, `sum:${formatG(h.sum)}`];
+  const custom = usesCustomBuckets(h);
+  for (const b of allBuckets(h)) {
+    if (b.count === 0) continue;
+    const isZero = !custom && b.lower === -h.zeroThreshold && b.upper === h.zeroThreshold;
+    const neg = !custom && b.upper < 0;
+    const lo = isZero || neg ? '[' : '(';
+    const hi = isZero || !neg ? ']' : ')';
+    parts.push(`${lo}${formatG(b.lower)},${formatG(b.upper)}${hi}:${formatG(b.count)}`);
+  }
+  return `{${parts.join(', ')}}`;
 }

@@ -41,6 +41,8 @@ interface ElemResult {
   f: number;
   h: FloatHistogram | undefined;
   keep: boolean;
+  /** incompatible is set when the operand types do not combine; the pair yields nothing. */
+  incompatible?: boolean;
 }
 
 /** vectorElemBinop applies op to one pair of values (float or histogram on each side). */
@@ -51,7 +53,7 @@ function vectorElemBinop(op: BinaryOp, lf: number, rf: number, lh: FloatHistogra
   }
   const incompatible = (l: string, r: string): ElemResult => {
     enh.annotate(annos.incompatibleTypesInBinOp(l, op, r, pos));
-    return { f: 0, h: undefined, keep: false };
+    return { f: 0, h: undefined, keep: false, incompatible: true };
   };
   if (lh === undefined && rh !== undefined) {
     if (op === '*') return { f: 0, h: compactHistogram(scaleHistogram(rh, lf)), keep: true };
@@ -70,7 +72,7 @@ function vectorElemBinop(op: BinaryOp, lf: number, rf: number, lh: FloatHistogra
       const r = combine(a, b, op === '-');
       if (r.h === undefined) {
         enh.annotate(annos.incompatibleBucketLayoutInBinOp(op, pos));
-        return { f: 0, h: undefined, keep: false };
+        return { f: 0, h: undefined, keep: false, incompatible: true };
       }
       if (r.reconciled) enh.annotate(annos.mismatchedCustomBuckets(op === '+' ? 'addition' : 'subtraction', pos));
       return { f: 0, h: compactHistogram(r.h), keep: true };
@@ -141,6 +143,7 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
           [lh, rh] = [rh, lh];
         }
         const r = vectorElemBinop(op, lf, rf, lh, rh, pos, enh);
+        if (r.incompatible === true) continue;
         let f = r.f;
         let h = r.h;
         let keep = r.keep;
@@ -232,6 +235,12 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
         [lh, rh] = [rh, lh];
       }
       const r = vectorElemBinop(op, lf, rf, lh, rh, pos, enh);
+      const seen = matched.get(s);
+      if (m.card === 'one-to-one') {
+        if (seen !== undefined) throw new ErrExecution('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
+        matched.set(s, null);
+      }
+      if (r.incompatible === true) continue;
       let f = r.f;
       let h = r.h;
       if (e.returnBool) {
@@ -239,11 +248,7 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
         f = r.keep ? 1 : 0;
       } else if (!r.keep) continue;
       const metric = resultMetric(ls.metric, rs.metric, m);
-      const seen = matched.get(s);
-      if (m.card === 'one-to-one') {
-        if (seen !== undefined) throw new ErrExecution('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
-        matched.set(s, null);
-      } else {
+      if (m.card !== 'one-to-one') {
         const ik = metric.key();
         if (seen === undefined || seen === null) matched.set(s, new Set([ik]));
         else if (seen.has(ik)) throw new ErrExecution('multiple matches for labels: grouping labels must ensure unique matches');

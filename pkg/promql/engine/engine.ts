@@ -127,7 +127,7 @@ export class Query {
     const lookback = spec.opts.lookbackDeltaMs ?? this.#opts.lookbackDeltaMs;
     const selected = new Map<VectorSelector, SeriesData[]>();
     const annotations = new Annotations();
-    const env = { start: spec.start, end: spec.end, interval };
+    const env = { start: spec.start, end: spec.end, interval: spec.isRange ? spec.step : 0 };
 
     // Select every selector's series once, with hints.
     const sels = collectSelectors(expr, spec, lookback, env);
@@ -154,6 +154,7 @@ export class Query {
         queryStart: spec.start,
         queryEnd: spec.end,
         isRangeQuery: spec.isRange,
+        queryStep: spec.isRange ? spec.step : 0,
         lookbackDelta: lookback,
         maxSamples: this.#opts.maxSamples,
         noStepSubqueryInterval: this.#opts.noStepSubqueryIntervalMs,

@@ -14,6 +14,10 @@ export interface EvalHelper {
   readonly start: number;
   readonly end: number;
   readonly interval: number;
+  /** queryStart, queryEnd and queryStep (0 for instant queries) of the top-level query. */
+  readonly queryStart: number;
+  readonly queryEnd: number;
+  readonly queryStep: number;
   /** isRangeQuery is true when the top-level query is a range query. */
   readonly isRangeQuery: boolean;
   annotate(a: Annotation): void;

@@ -18,6 +18,7 @@ export interface EvalContext {
   readonly queryStart: number;
   readonly queryEnd: number;
   readonly isRangeQuery: boolean;
+  readonly queryStep: number;
   readonly lookbackDelta: number;
   readonly maxSamples: number;
   readonly noStepSubqueryInterval: number;
@@ -65,6 +66,18 @@ export class Evaluator implements EvalHelper {
     this.interval = interval;
   }
 
+  get queryStart(): number {
+    return this.ctx.queryStart;
+  }
+
+  get queryEnd(): number {
+    return this.ctx.queryEnd;
+  }
+
+  get queryStep(): number {
+    return this.ctx.queryStep;
+  }
+
   get isRangeQuery(): boolean {
     return this.ctx.isRangeQuery;
   }
@@ -84,7 +97,7 @@ export class Evaluator implements EvalHelper {
       case 'NumberLiteral':
         return this.constant(e.val);
       case 'DurationExpr':
-        return this.constant(evalDuration(e, this) / 1000);
+        return this.constant(evalDuration(e, this.#durEnv()) / 1000);
       case 'StringLiteral':
         return { t: this.start, v: e.val };
       case 'ParenExpr':
@@ -201,6 +214,10 @@ export class Evaluator implements EvalHelper {
     return m;
   }
 
+  #durEnv(): { start: number; end: number; interval: number } {
+    return { start: this.ctx.queryStart, end: this.ctx.queryEnd, interval: this.ctx.queryStep };
+  }
+
   // ---- selectors ----
 
   #lookup(d: SeriesData, refT: number): { kind: 0 | 1 | 2; i: number } {
@@ -271,14 +288,14 @@ export class Evaluator implements EvalHelper {
   }
 
   #rangeOf(ms: MatrixSelector): number {
-    if (ms.rangeExpr !== null && ms.range === 0) return evalDuration(ms.rangeExpr, this);
+    if (ms.rangeExpr !== null && ms.range === 0) return evalDuration(ms.rangeExpr, this.#durEnv());
     return ms.range;
   }
 
   /** subqueryTimes returns the evaluator for a subquery and the data of its result series. */
   evalSubquery(sq: SubqueryExpr): { datas: SeriesData[]; range: number; offset: number; at: number | null } {
-    const range = sq.rangeExpr !== null && sq.range === 0 ? evalDuration(sq.rangeExpr, this) : sq.range;
-    let step = sq.stepExpr !== null && sq.step === 0 ? evalDuration(sq.stepExpr, this) : sq.step;
+    const range = sq.rangeExpr !== null && sq.range === 0 ? evalDuration(sq.rangeExpr, this.#durEnv()) : sq.range;
+    let step = sq.stepExpr !== null && sq.step === 0 ? evalDuration(sq.stepExpr, this.#durEnv()) : sq.step;
     if (step === 0) step = this.ctx.noStepSubqueryInterval;
     const offset = sq.offset;
     const at = atOf(sq, this.ctx);

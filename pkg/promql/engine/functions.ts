@@ -61,7 +61,7 @@ function goRound(x: number): number {
 
 /** sortByValue sorts ascending (asc) or descending with NaN last, stably. */
 function sortByValue(v: Vector, asc: boolean): Vector {
-  const r = v.slice();
+  const r = v.filter((s) => s.h === undefined);
   r.sort((a, b) => {
     const an = Number.isNaN(a.f);
     const bn = Number.isNaN(b.f);
@@ -278,18 +278,20 @@ export const instantFunctions: ReadonlyMap<string, InstantFn> = new Map<string, 
   [
     'scalar',
     (args, _call, enh) => {
-      const v = args[0]!;
-      const f = v.length === 1 && v[0]!.h === undefined ? v[0]!.f : NaN;
+      const floats = args[0]!.filter((s) => s.h === undefined);
+      const f = floats.length === 1 ? floats[0]!.f : NaN;
       return [out(Labels.EMPTY, f, false, enh.ts)];
     },
   ],
   ['vector', (args, _call, enh) => [out(Labels.EMPTY, scalarOf(args[0]), false, enh.ts)]],
   ['time', (_args, _call, enh) => [out(Labels.EMPTY, enh.ts / 1000, false, enh.ts)]],
   ['pi', (_args, _call, enh) => [out(Labels.EMPTY, Math.PI, false, enh.ts)]],
-  ['start', (_args, _call, enh) => [out(Labels.EMPTY, enh.start / 1000, false, enh.ts)]],
-  ['end', (_args, _call, enh) => [out(Labels.EMPTY, enh.end / 1000, false, enh.ts)]],
-  ['range', (_args, _call, enh) => [out(Labels.EMPTY, (enh.end - enh.start) / 1000, false, enh.ts)]],
-  ['step', (_args, _call, enh) => [out(Labels.EMPTY, enh.interval / 1000, false, enh.ts)]],
+  ['start', (_args, _call, enh) => [out(Labels.EMPTY, enh.queryStart / 1000, false, enh.ts)]],
+  ['end', (_args, _call, enh) => [out(Labels.EMPTY, enh.queryEnd / 1000, false, enh.ts)]],
+  ['range', (_args, _call, enh) => [out(Labels.EMPTY, (enh.queryEnd - enh.queryStart) / 1000, false, enh.ts)]],
+  ['step', (_args, _call, enh) => [out(Labels.EMPTY, enh.queryStep / 1000, false, enh.ts)]],
+  ['min_of', (args, _call, enh) => [out(Labels.EMPTY, Math.min(scalarOf(args[0]), scalarOf(args[1])), false, enh.ts)]],
+  ['max_of', (args, _call, enh) => [out(Labels.EMPTY, Math.max(scalarOf(args[0]), scalarOf(args[1])), false, enh.ts)]],
   [
     'timestamp',
     (args, _call, enh) => {

@@ -265,7 +265,16 @@ export function detectReset(prev: FloatHistogram, cur: FloatHistogram): boolean 
   if (cur.counterResetHint === CounterResetHint.NotCounterReset) return false;
   if (cur.count < prev.count) return true;
   if (usesCustomBuckets(cur) !== usesCustomBuckets(prev)) return true;
-  if (usesCustomBuckets(cur) && !sameBounds(cur.customValues, prev.customValues)) return true;
+  if (usesCustomBuckets(cur) && !sameBounds(cur.customValues, prev.customValues)) {
+    const p = expand(prev);
+    const c = expand(cur);
+    const setC = new Set(c.customValues);
+    const common = p.customValues.filter((v) => setC.has(v));
+    reconcileCustom(p, common);
+    reconcileCustom(c, common);
+    for (const [i, v] of p.pos) if ((c.pos.get(i) ?? 0) < v) return true;
+    return false;
+  }
   if (cur.schema > prev.schema) return true;
   if (cur.zeroThreshold < prev.zeroThreshold) return true;
   const p = expand(prev);

@@ -137,8 +137,9 @@ function instantValue(isRate: boolean): RangeFn {
     if (last.h === undefined && prev.h === undefined) {
       f = isRate && last.f < prev.f ? last.f : last.f - prev.f;
     } else if (last.h !== undefined && prev.h !== undefined) {
-      if (isRate && last.h.counterResetHint === CounterResetHint.Gauge) enh.annotate(annos.nativeHistogramNotCounter(w.metricName, w.pos));
-      if (!isRate && last.h.counterResetHint !== CounterResetHint.Gauge) enh.annotate(annos.nativeHistogramNotGauge(w.metricName, w.pos));
+      const G = CounterResetHint.Gauge;
+      if (isRate && (prev.h.counterResetHint === G || last.h.counterResetHint === G)) enh.annotate(annos.nativeHistogramNotCounter(w.metricName, w.pos));
+      if (!isRate && (prev.h.counterResetHint !== G || last.h.counterResetHint !== G)) enh.annotate(annos.nativeHistogramNotGauge(w.metricName, w.pos));
       if (isRate && detectReset(prev.h, last.h)) h = last.h;
       else {
         const r = subHistograms(last.h, prev.h, w.metricName, w.pos, enh, 'subtraction');
@@ -413,6 +414,7 @@ export const rangeFunctions: ReadonlyMap<string, RangeFn> = new Map<string, Rang
     'mad_over_time',
     floatOnly((w) => {
       const vals = floatsOf(w);
+      if (vals.some((v) => Number.isNaN(v))) return NaN;
       const median = floatQuantile(0.5, vals.slice());
       return floatQuantile(
         0.5,

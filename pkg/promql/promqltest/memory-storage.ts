@@ -1,5 +1,6 @@
 import { ValueType, type SampleIterator } from '../../chunkenc/index.js';
-import { FloatHistogram } from '../../histogram/index.js';
+import { CounterResetHint, FloatHistogram } from '../../histogram/index.js';
+import { detectReset } from '../engine/histogram-ops.js';
 import { Labels, matchesAll, type Matcher } from '../../labels/index.js';
 import { ArraySeriesSet, type LabelResult, type Querier, type Queryable, type Series, type SeriesSet, type SelectHints } from '../../storage/index.js';
 
@@ -21,6 +22,17 @@ class MemorySeries implements Series {
 
   /** append adds a sample; samples must come in increasing time order (a same-time sample replaces). */
   append(t: number, f: number, h: FloatHistogram | undefined): void {
+    if (h !== undefined && h.counterResetHint !== CounterResetHint.Gauge && this.n > 0 && this.ts[this.n - 1]! < t) {
+      // Emulate the TSDB head: a histogram following a histogram in the same chunk is marked
+      // NotCounterReset, or starts a new chunk marked CounterReset when a reset is detected.
+      const prev = this.hs[this.n - 1];
+      h = h.copy();
+      if (prev === undefined || prev.counterResetHint === CounterResetHint.Gauge) h.counterResetHint = CounterResetHint.Unknown;
+      else h.counterResetHint = detectReset(prev, h) ? CounterResetHint.CounterReset : CounterResetHint.NotCounterReset;
+    } else if (h !== undefined && h.counterResetHint !== CounterResetHint.Gauge && this.n === 0) {
+      h = h.copy();
+      h.counterResetHint = CounterResetHint.Unknown;
+    }
     if (this.n > 0 && this.ts[this.n - 1]! >= t) {
       // Out of order: insert at the right place.
       let i = this.n - 1;

@@ -32,7 +32,7 @@ export interface FileOutcome {
 
 class EvalFailure extends Error {}
 
-const atUnsafe = new Set(['days_in_month', 'day_of_month', 'day_of_week', 'day_of_year', 'hour', 'minute', 'month', 'year', 'predict_linear', 'time', 'timestamp']);
+const atUnsafe = new Set(['days_in_month', 'day_of_month', 'day_of_week', 'day_of_year', 'hour', 'minute', 'month', 'year', 'predict_linear', 'time', 'timestamp', 'start', 'end', 'range', 'step']);
 
 /** withAtModifier returns expr with `@ ts` set on every selector and subquery that has none. */
 function withAtModifier(e: Expr, ts: number): Expr | undefined {
