@@ -174,6 +174,15 @@ describe.skipIf(bin === undefined)('error answers match a real Prometheus', () =
     }
   });
 
+  test('escapes label values and strings like Prometheus', async () => {
+    const v = '<&>"\\é\u2028\u0001';
+    const q = `label_replace(vector(1), "a", "${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}", "", "")`;
+    const got = await (await fetch(`${promBase}/api/v1/query?query=${encodeURIComponent(q)}&time=1`)).text();
+    expect(got).toBe(`{"status":"success","data":{"resultType":"vector","result":${resultJson({ resultType: 'vector', result: [{ metric: Labels.fromStrings('a', v), t: 1000, f: 1 }] })}}}`);
+    const str = await (await fetch(`${promBase}/api/v1/query?query=${encodeURIComponent('"x<y&z"')}&time=1.5`)).text();
+    expect(str).toBe(`{"status":"success","data":{"resultType":"string","result":${resultJson({ resultType: 'string', result: { t: 1500, v: 'x<y&z' } })}}}`);
+  });
+
   test.each(cases)('$method $path', async (c) => {
     const [want, got] = await Promise.all([call(promBase, c), call(ours, c)]);
     expect(got.status, `ours: ${got.text}\nprometheus: ${want.text}`).toBe(want.status);
