@@ -71,6 +71,16 @@ describe('DedupSeriesSet', () => {
     expect(last(new DedupSeriesSet(new ArraySeriesSet(mk('x_total')), replicas, { counter: false }))).toBe(35);
   });
 
+  test('chain algorithm keeps every timestamp once', () => {
+    const input = [
+      series(Labels.fromStrings('j', 'a', 'replica', 'r0'), [0, 10_000, 20_000], 1),
+      series(Labels.fromStrings('j', 'a', 'replica', 'r1'), [0, 5000, 20_000], 2),
+    ];
+    const got = collect(new DedupSeriesSet(new ArraySeriesSet(input), replicas, { algorithm: 'chain' }));
+    expect(got[0]!.ts).toEqual([0, 5000, 10_000, 20_000]);
+    expect(got[0]!.vs).toEqual([1, 2, 1, 1]);
+  });
+
   test('mint/maxt bound every replica', () => {
     const input = [
       series(Labels.fromStrings('j', 'a', 'replica', 'r0'), [0, 10_000, 20_000, 30_000], 1),

@@ -1,6 +1,6 @@
 import type { SampleIterator } from '../chunkenc/index.js';
 import { Labels } from '../labels/index.js';
-import type { Series, SeriesSet, Warnings } from '../storage/index.js';
+import { ChainSampleIterator, type Series, type SeriesSet, type Warnings } from '../storage/index.js';
 import { BoundedIterator } from './bounded-iterator.js';
 import { isCounterHint } from './counter-hint.js';
 import { DedupIterator } from './dedup-iterator.js';
@@ -17,6 +17,12 @@ export interface DedupSeriesSetOptions {
   /** mint/maxt bound every replica to the query range (inclusive ms) before merging. */
   readonly mint?: number;
   readonly maxt?: number;
+  /**
+   * algorithm is Thanos's --deduplication.func: 'penalty' (default, DedupIterator) or 'chain'
+   * (merge all replicas, one sample per timestamp: for replicas with identical samples, such as
+   * receive replication).
+   */
+  readonly algorithm?: 'penalty' | 'chain';
 }
 
 /**
@@ -76,7 +82,7 @@ export class DedupSeriesSet implements SeriesSet {
     }
     const c = this.#opts.counter;
     const counter = typeof c === 'boolean' ? c : typeof c === 'function' ? c(lset) : isCounterHint(this.#opts.func, lset);
-    this.#cur = new DedupSeries(lset, group, counter, this.#opts.mint, this.#opts.maxt);
+    this.#cur = new DedupSeries(lset, group, counter, this.#opts.mint, this.#opts.maxt, this.#opts.algorithm ?? 'penalty');
     return true;
   }
 
@@ -101,14 +107,16 @@ export class DedupSeries implements Series {
   readonly #counter: boolean;
   readonly #mint: number | undefined;
   readonly #maxt: number | undefined;
+  readonly #algorithm: 'penalty' | 'chain';
 
-  constructor(lset: Labels, replicas: readonly Series[], counter: boolean, mint?: number, maxt?: number) {
+  constructor(lset: Labels, replicas: readonly Series[], counter: boolean, mint?: number, maxt?: number, algorithm: 'penalty' | 'chain' = 'penalty') {
     if (replicas.length === 0) throw new RangeError('DedupSeries needs at least one replica');
     this.#lset = lset;
     this.#replicas = replicas;
     this.#counter = counter;
     this.#mint = mint;
     this.#maxt = maxt;
+    this.#algorithm = algorithm;
   }
 
   labels(): Labels {
@@ -132,6 +140,7 @@ export class DedupSeries implements Series {
       const it = s.iterator();
       return bound ? new BoundedIterator(it, mint, maxt) : it;
     });
+    if (this.#algorithm === 'chain') return new ChainSampleIterator(its);
     return new DedupIterator(its, { counter: this.#counter });
   }
 }
