@@ -1,5 +1,5 @@
 import type { BucketReader } from '../objstore/index.js';
-import type { BlockMeta } from '../tsdb/meta/index.js';
+import type { BlockMeta } from '../tsdb/index.js';
 import { isTesseraError } from '../errors/index.js';
 import { BlockErrorCode } from './block-errors.js';
 import type { Logger } from './logger.js';

@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32c } from '../encoding/index.js';
 import type { BucketReader } from '../objstore/index.js';
-import { IndexReader, TocLen, type Toc } from '../tsdb/index/index.js';
+import { IndexReader, TocLen, type Toc } from '../tsdb/index.js';
 import { BlockErrorCode, ThanosBlockError } from './block-errors.js';
 import { SparseByteSource, type ByteRegion } from './sparse-byte-source.js';
 

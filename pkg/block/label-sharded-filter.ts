@@ -1,5 +1,5 @@
 import { Labels } from '../labels/index.js';
-import type { BlockMeta } from '../tsdb/meta/index.js';
+import type { BlockMeta } from '../tsdb/index.js';
 import { SyncState, type FilterContext, type MetaFilter } from './meta-filter.js';
 import { relabel, type RelabelConfig } from './relabel.js';
 

@@ -1,5 +1,5 @@
 import type { Bucket, BucketReader } from '../objstore/index.js';
-import { isUlid } from '../tsdb/meta/index.js';
+import { isUlid } from '../tsdb/index.js';
 import { BlockErrorCode, ThanosBlockError } from './block-errors.js';
 
 /** DELETION_MARK_FILENAME is the object name of a deletion mark under `<ULID>/` (blocks.md §3). */

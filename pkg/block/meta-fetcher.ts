@@ -2,7 +2,7 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BucketReader } from '../objstore/index.js';
-import { META_FILENAME, isUlid, parseBlockMeta, type BlockMeta } from '../tsdb/meta/index.js';
+import { META_FILENAME, isUlid, parseBlockMeta, type BlockMeta } from '../tsdb/index.js';
 import { type Logger, nopLogger } from './logger.js';
 import { SyncState, type FilterContext, type MetaFilter } from './meta-filter.js';
 import { runLimited } from './run-limited.js';

@@ -1,4 +1,4 @@
-import type { BlockMeta } from '../tsdb/meta/index.js';
+import type { BlockMeta } from '../tsdb/index.js';
 
 /**
  * SyncState names a reason a block was (not) kept in a meta sync, the `state` label values of

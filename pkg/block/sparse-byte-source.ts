@@ -1,4 +1,4 @@
-import type { ByteSource } from '../tsdb/index/index.js';
+import type { ByteSource } from '../tsdb/index.js';
 
 /** ByteRegion is a piece [offset, offset + data.length) of a larger file. */
 export interface ByteRegion {

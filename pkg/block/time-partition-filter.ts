@@ -1,4 +1,4 @@
-import type { BlockMeta } from '../tsdb/meta/index.js';
+import type { BlockMeta } from '../tsdb/index.js';
 import { SyncState, type FilterContext, type MetaFilter } from './meta-filter.js';
 
 /**

@@ -20,3 +20,4 @@ export type { GrpcStoreClientOptions } from './grpc-client.js';
 export { storeService, infoService, healthService } from './grpc-services.js';
 export { storeAPIAcceptanceSuite, acceptanceSeries } from './acceptance.js';
 export type { AcceptanceTestApi, StoreUnderTest, StartStore } from './acceptance.js';
+export { BucketStore, BucketBlock, BlockCorruptError, IndexCache, QueryBudget, partitionRanges, selectByResolution, toAggrChunk, Gate, type BucketStoreOptions, type QueryLimits } from './bucket/index.js';

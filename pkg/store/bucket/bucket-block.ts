@@ -2,7 +2,7 @@ import { IndexHeader } from '../../block/index.js';
 import { Decbuf, crc32c } from '../../encoding/index.js';
 import { Labels, type Matcher } from '../../labels/index.js';
 import type { BucketReader } from '../../objstore/index.js';
-import { chunkRefOffset, chunkRefSegment, segmentFileName } from '../../tsdb/chunks/index.js';
+import { chunkRefOffset, chunkRefSegment, segmentFileName } from '../../tsdb/index.js';
 import {
   BigEndianPostings,
   ListPostings,
@@ -13,8 +13,8 @@ import {
   type IndexChunkMeta,
   type Postings,
   type PostingsSource,
-} from '../../tsdb/index/index.js';
-import type { BlockMeta } from '../../tsdb/meta/index.js';
+} from '../../tsdb/index.js';
+import type { BlockMeta } from '../../tsdb/index.js';
 import type { IndexCache } from './index-cache.js';
 import { partitionRanges, type ByteRange } from './partitioner.js';
 import type { QueryBudget } from './query-budget.js';
@@ -31,6 +31,14 @@ export interface SeriesEntry {
   readonly ref: number;
   readonly labels: Labels;
   readonly chunks: IndexChunkMeta[];
+}
+
+/** ReadPart is one coalesced read: its bytes and the indices of the input ranges it covers. */
+interface ReadPart {
+  readonly start: number;
+  readonly data: Uint8Array;
+  readonly first: number;
+  readonly last: number;
 }
 
 /** RawChunk is a chunk record read from a segment: TSDB encoding byte and payload. */
@@ -143,9 +151,9 @@ export class BucketBlock {
   }
 
   /** Reads the given ranges of object `name`, coalesced; returns each part's start and bytes. */
-  async #readParts(name: string, ranges: readonly ByteRange[], kind: 'postings' | 'series' | 'chunks', budget: QueryBudget, signal: AbortSignal): Promise<{ start: number; data: Uint8Array }[]> {
+  async #readParts(name: string, ranges: readonly ByteRange[], kind: 'postings' | 'series' | 'chunks', budget: QueryBudget, signal: AbortSignal): Promise<ReadPart[]> {
     const parts = partitionRanges(ranges, this.#gap);
-    const out = new Array<{ start: number; data: Uint8Array }>(parts.length);
+    const out = new Array<ReadPart>(parts.length);
     let next = 0;
     const worker = async (): Promise<void> => {
       while (next < parts.length) {
@@ -153,7 +161,7 @@ export class BucketBlock {
         const p = parts[i]!;
         budget.reserve(p.end - p.start, kind);
         const data = await this.#o.bucket.getRange(name, p.start, p.end - p.start, { signal });
-        out[i] = { start: p.start, data };
+        out[i] = { start: p.start, data, first: p.first, last: p.last };
       }
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, parts.length) }, worker));
@@ -185,13 +193,13 @@ export class BucketBlock {
       missing.sort((a, b) => a.start - b.start);
       const name = `${this.ulid}/index`;
       const parts = await this.#readParts(name, missing, 'postings', budget, signal);
-      let pi = 0;
-      for (const m of missing) {
-        while (parts[pi]!.start + parts[pi]!.data.length < m.end && pi + 1 < parts.length && parts[pi + 1]!.start <= m.start) pi++;
-        const part = parts[pi]!;
-        const body = this.#decodePostingsList(part.data, m.start - part.start, m.end - m.start, m.start);
-        lists.set(keyOf(m.name, m.value), body);
-        this.#o.cache.setPostings(this.ulid, m.name, m.value, body);
+      for (const part of parts) {
+        for (let k = part.first; k <= part.last; k++) {
+          const m = missing[k]!;
+          const body = this.#decodePostingsList(part.data, m.start - part.start, m.end - m.start, m.start);
+          lists.set(keyOf(m.name, m.value), body);
+          this.#o.cache.setPostings(this.ulid, m.name, m.value, body);
+        }
       }
     }
     const p = postingsForMatchers(new ReplaySource(rec, lists), matchers);
@@ -244,27 +252,27 @@ export class BucketBlock {
       const name = `${this.ulid}/index`;
       const parts = await this.#readParts(name, missing, 'series', budget, signal);
       const retry: { i: number; start: number; end: number }[] = [];
-      let pi = 0;
-      for (const m of missing) {
-        while (parts[pi]!.start + parts[pi]!.data.length <= m.start) pi++;
-        const part = parts[pi]!;
-        const body = this.#seriesBody(part.data, m.start - part.start, m.start);
-        if (typeof body === 'number') retry.push({ i: m.i, start: m.start, end: m.start + body });
-        else {
-          bodies[m.i] = body;
-          this.#o.cache.setSeries(this.ulid, refs[m.i]!, body);
+      for (const part of parts) {
+        for (let k = part.first; k <= part.last; k++) {
+          const m = missing[k]!;
+          const body = this.#seriesBody(part.data, m.start - part.start, m.start);
+          if (typeof body === 'number') retry.push({ i: m.i, start: m.start, end: m.start + body });
+          else {
+            bodies[m.i] = body;
+            this.#o.cache.setSeries(this.ulid, refs[m.i]!, body);
+          }
         }
       }
       if (retry.length > 0) {
         const rparts = await this.#readParts(name, retry, 'series', budget, signal);
-        let rpi = 0;
-        for (const m of retry) {
-          while (rparts[rpi]!.start + rparts[rpi]!.data.length <= m.start) rpi++;
-          const part = rparts[rpi]!;
-          const body = this.#seriesBody(part.data, m.start - part.start, m.start);
-          if (typeof body === 'number') throw new BlockCorruptError(this.ulid, `read series ${refs[m.i]} of block ${this.ulid} at offset ${m.start}: entry runs past the index body`);
-          bodies[m.i] = body;
-          this.#o.cache.setSeries(this.ulid, refs[m.i]!, body);
+        for (const part of rparts) {
+          for (let k = part.first; k <= part.last; k++) {
+            const m = retry[k]!;
+            const body = this.#seriesBody(part.data, m.start - part.start, m.start);
+            if (typeof body === 'number') throw new BlockCorruptError(this.ulid, `read series ${refs[m.i]} of block ${this.ulid} at offset ${m.start}: entry runs past the index body`);
+            bodies[m.i] = body;
+            this.#o.cache.setSeries(this.ulid, refs[m.i]!, body);
+          }
         }
       }
     }
@@ -367,23 +375,23 @@ export class BucketBlock {
         const ranges = uniq.map((o, i) => ({ start: o, end: i + 1 < uniq.length ? Math.min(o + est, uniq[i + 1]!) : o + est }));
         const parts = await this.#readParts(name, ranges, 'chunks', budget, signal);
         const retry: ByteRange[] = [];
-        let pi = 0;
-        for (const r of ranges) {
-          while (parts[pi]!.start + parts[pi]!.data.length <= r.start && pi + 1 < parts.length) pi++;
-          const part = parts[pi]!;
-          const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
-          if (typeof c === 'number') retry.push({ start: r.start, end: r.start + c });
-          else out.set(seg * 0x100000000 + r.start, c);
+        for (const part of parts) {
+          for (let k = part.first; k <= part.last; k++) {
+            const r = ranges[k]!;
+            const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
+            if (typeof c === 'number') retry.push({ start: r.start, end: r.start + c });
+            else out.set(seg * 0x100000000 + r.start, c);
+          }
         }
         if (retry.length > 0) {
           const rparts = await this.#readParts(name, retry, 'chunks', budget, signal);
-          let rpi = 0;
-          for (const r of retry) {
-            while (rparts[rpi]!.start + rparts[rpi]!.data.length <= r.start && rpi + 1 < rparts.length) rpi++;
-            const part = rparts[rpi]!;
-            const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
-            if (typeof c === 'number') throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${r.start}: record runs past the end of the segment`);
-            out.set(seg * 0x100000000 + r.start, c);
+          for (const part of rparts) {
+            for (let k = part.first; k <= part.last; k++) {
+              const r = retry[k]!;
+              const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
+              if (typeof c === 'number') throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${r.start}: record runs past the end of the segment`);
+              out.set(seg * 0x100000000 + r.start, c);
+            }
           }
         }
       }),
@@ -393,10 +401,7 @@ export class BucketBlock {
 
   /** Decodes the chunk record at buf[at], or returns the bytes it needs when buf is too short. */
   #chunkRecord(buf: Uint8Array, at: number, name: string, fileOff: number): RawChunk | number {
-    if (at < 0 || at >= buf.length) {
-      if (at >= buf.length && buf.length > 0) throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${fileOff}: offset past the end of the segment`);
-      return 5 + 1 + DEFAULT_CHUNK_MAX_SIZE + 4;
-    }
+    if (at >= buf.length) throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${fileOff}: offset past the end of the segment`);
     let len = 0;
     let mul = 1;
     let p = at;

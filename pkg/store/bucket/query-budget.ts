@@ -26,6 +26,8 @@ export class QueryBudget {
   chunksBytes = 0;
   cachedPostings = 0;
   cachedSeries = 0;
+  /** requests counts ranged reads by kind. */
+  readonly requests = { postings: 0, series: 0, chunks: 0, header: 0 };
 
   constructor(limits: QueryLimits = {}) {
     this.#l = limits;
@@ -39,6 +41,7 @@ export class QueryBudget {
     }
     this.fetchedBytes += n;
     this.fetchRequests++;
+    this.requests[kind]++;
     if (kind === 'postings') this.postingsBytes += n;
     else if (kind === 'series') this.seriesBytes += n;
     else if (kind === 'chunks') this.chunksBytes += n;

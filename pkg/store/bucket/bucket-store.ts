@@ -1,0 +1,512 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { type Logger, nopLogger, runLimited, ThanosBlockError } from '../../block/index.js';
+import { isTesseraError } from '../../errors/index.js';
+import { Labels, LabelsBuilder, Matcher, MatchType, compareStrings } from '../../labels/index.js';
+import type { BucketReader } from '../../objstore/index.js';
+import { PartialResponseStrategy, type AggrChunk, type InfoResponse, type LabelNamesRequest, type LabelNamesResponse, type LabelValuesRequest, type LabelValuesResponse, type SeriesRequest, type StoreSeries, type TSDBInfo } from '../../storepb/index.js';
+import type { IndexChunkMeta } from '../../tsdb/index.js';
+import type { BlockMeta } from '../../tsdb/index.js';
+import { chunkSamples } from '../limits.js';
+import { matchExternalLabels, toMatchers } from '../matchers.js';
+import { withExternalLabels } from '../local-store.js';
+import { SeriesFrameWriter } from '../series-frame-writer.js';
+import type { SeriesSink, StoreServer } from '../store-api.js';
+import { GrpcCode, StoreError, abortReason, toStoreError } from '../store-error.js';
+import { toAggrChunk } from './aggr-chunk.js';
+import { BlockCorruptError, BucketBlock } from './bucket-block.js';
+import { Gate } from './gate.js';
+import { IndexCache } from './index-cache.js';
+import { QueryBudget, type QueryLimits } from './query-budget.js';
+import { selectByResolution } from './resolution.js';
+
+const MIN_INT64 = -9223372036854775808;
+const MAX_INT64 = 9223372036854775807;
+
+/** Options of a BucketStore. */
+export interface BucketStoreOptions {
+  readonly bucket: BucketReader;
+  /** dataDir holds index-header files; undefined keeps them in memory only. */
+  readonly dataDir?: string;
+  /** indexCacheBytes is the LRU budget for postings and series (--index-cache-size, default 250 MiB). */
+  readonly indexCacheBytes?: number;
+  /** limits bound each request (0 = unlimited). */
+  readonly limits?: QueryLimits;
+  /** maxConcurrency bounds concurrent Series calls (--store.grpc.series-max-concurrency, default 20). */
+  readonly maxConcurrency?: number;
+  /** blockConcurrency bounds blocks processed at once per request (default 8). */
+  readonly blockConcurrency?: number;
+  /** seriesBatchSize is how many series get their chunks read at once (default 1000). */
+  readonly seriesBatchSize?: number;
+  /** partitionGap: byte ranges closer than this are read together (default 512 KiB). */
+  readonly partitionGap?: number;
+  /** minTime/maxTime clamp the advertised time range (--min-time/--max-time). */
+  readonly minTime?: number;
+  readonly maxTime?: number;
+  readonly registry?: Registry;
+  readonly logger?: Logger;
+}
+
+interface Pending {
+  readonly labels: Labels;
+  readonly block: BucketBlock;
+  readonly chunks: readonly IndexChunkMeta[];
+}
+
+class BucketStoreMetrics {
+  readonly blocksLoaded: Gauge;
+  readonly blocks: Gauge;
+  readonly loads: Counter;
+  readonly loadFailures: Counter;
+  readonly drops: Counter<'reason'>;
+  readonly fetchedBytes: Counter<'data_type'>;
+  readonly fetchRequests: Counter<'data_type'>;
+  readonly seriesTouched: Histogram;
+  readonly requestDuration: Histogram;
+  readonly blocksQueried: Histogram;
+  readonly gateInFlight: Gauge;
+  readonly failedBlocks: Gauge;
+
+  constructor(registry: Registry | undefined, store: BucketStore) {
+    const registers = registry !== undefined ? [registry] : [];
+    this.blocksLoaded = new Gauge({
+      name: 'thanos_bucket_store_blocks_loaded',
+      help: 'Number of blocks whose index-header is loaded.',
+      registers,
+      collect() {
+        this.set(store.loadedBlocks());
+      },
+    });
+    this.blocks = new Gauge({ name: 'tessera_bucket_store_blocks', help: 'Number of blocks known to the store (loaded lazily).', registers });
+    this.loads = new Counter({ name: 'thanos_bucket_store_block_loads_total', help: 'Total number of remote block loading attempts.', registers });
+    this.loadFailures = new Counter({ name: 'thanos_bucket_store_block_load_failures_total', help: 'Total number of failed remote block loading attempts.', registers });
+    this.failedBlocks = new Gauge({ name: 'tessera_bucket_store_failed_blocks', help: 'Number of blocks skipped because their index or data is corrupt or unreadable.', registers });
+    this.drops = new Counter({ name: 'thanos_bucket_store_queries_dropped_total', help: 'Number of queries that were dropped due to a limit.', labelNames: ['reason'], registers });
+    this.fetchedBytes = new Counter({ name: 'tessera_bucket_store_fetched_bytes_total', help: 'Bytes read from the bucket by queries, by data type.', labelNames: ['data_type'], registers });
+    this.fetchRequests = new Counter({ name: 'tessera_bucket_store_fetch_requests_total', help: 'Ranged reads made by queries, by data type.', labelNames: ['data_type'], registers });
+    this.seriesTouched = new Histogram({ name: 'thanos_bucket_store_series_data_touched', help: 'Number of series touched per request.', buckets: [1, 10, 100, 1000, 10000, 100000, 1000000], registers });
+    this.requestDuration = new Histogram({ name: 'thanos_bucket_store_series_request_duration_seconds', help: 'Duration of Series requests.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60], registers });
+    this.blocksQueried = new Histogram({ name: 'thanos_bucket_store_series_blocks_queried', help: 'Number of blocks in a bucket store that were touched to satisfy a query.', buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000], registers });
+    this.gateInFlight = new Gauge({ name: 'thanos_bucket_store_series_gate_queries_in_flight', help: 'Number of Series requests running.', registers });
+    for (const t of ['postings', 'series', 'chunks', 'header']) {
+      this.fetchedBytes.labels(t).inc(0);
+      this.fetchRequests.labels(t).inc(0);
+    }
+  }
+}
+
+/**
+ * BucketStore serves the StoreAPI over the blocks of an object storage bucket, Thanos's store
+ * gateway BucketStore. sync() sets the served blocks (from a MetaFetcher); nothing is read from a
+ * block until a request touches it: its index-header is then built from ranged reads (or read
+ * from `<dataDir>/<ULID>/index-header`), and postings, series and chunks are fetched with
+ * coalesced ranged reads, postings and series through a byte-budgeted LRU.
+ *
+ * Series: blocks are picked per external-label set by time range and resolution
+ * (max_resolution_window); each block's series get its external labels; the result is sorted by
+ * final labels, equal series from several blocks are merged (chunks concatenated, sorted by
+ * minTime), and chunks are read in batches while streaming. A block that cannot be read is
+ * reported as a `warning` frame (and in metrics and the log), never silently left out; with the
+ * ABORT strategy a transient bucket error fails the call. Limits (touched series, samples,
+ * downloaded bytes) fail the call with ResourceExhausted.
+ */
+export class BucketStore implements StoreServer {
+  readonly #o: BucketStoreOptions;
+  readonly #cache: IndexCache;
+  readonly #gate: Gate;
+  readonly #m: BucketStoreMetrics;
+  readonly #logger: Logger;
+  #blocks = new Map<string, BucketBlock>();
+
+  constructor(opts: BucketStoreOptions) {
+    this.#o = opts;
+    this.#cache = new IndexCache({ maxBytes: opts.indexCacheBytes ?? 250 * 1024 * 1024, ...(opts.registry !== undefined ? { registry: opts.registry } : {}) });
+    this.#gate = new Gate(opts.maxConcurrency ?? 20);
+    this.#m = new BucketStoreMetrics(opts.registry, this);
+    this.#logger = opts.logger ?? nopLogger;
+  }
+
+  /** loadedBlocks is the number of blocks with an index-header in memory. */
+  loadedBlocks(): number {
+    let n = 0;
+    for (const b of this.#blocks.values()) if (b.loaded) n++;
+    return n;
+  }
+
+  /** blocks returns the served blocks by ULID. */
+  blocks(): ReadonlyMap<string, BucketBlock> {
+    return this.#blocks;
+  }
+
+  /** indexCacheBytes is the memory used by the index cache. */
+  get indexCacheBytes(): number {
+    return this.#cache.sizeBytes;
+  }
+
+  /**
+   * sync makes metas the served block set: new blocks are added (without any I/O), vanished
+   * ones dropped along with their local index-header. Blocks that failed on a transient error
+   * get another chance.
+   */
+  async sync(metas: ReadonlyMap<string, BlockMeta>): Promise<void> {
+    const next = new Map<string, BucketBlock>();
+    for (const [id, meta] of metas) {
+      const old = this.#blocks.get(id);
+      if (old !== undefined) {
+        if (old.failure !== undefined && !isCorruption(old.failure)) old.failure = undefined;
+        next.set(id, old);
+        continue;
+      }
+      next.set(
+        id,
+        new BucketBlock({
+          meta,
+          bucket: this.#o.bucket,
+          cache: this.#cache,
+          ...(this.#o.dataDir !== undefined ? { dir: this.#o.dataDir } : {}),
+          ...(this.#o.partitionGap !== undefined ? { partitionGap: this.#o.partitionGap } : {}),
+        }),
+      );
+    }
+    const gone = [...this.#blocks.keys()].filter((id) => !next.has(id));
+    this.#blocks = next;
+    this.#m.blocks.set(next.size);
+    this.#m.failedBlocks.set([...next.values()].filter((b) => b.failure !== undefined).length);
+    for (const id of gone) {
+      this.#blocks.get(id)?.unload();
+      if (this.#o.dataDir !== undefined) await rm(join(this.#o.dataDir, id), { recursive: true, force: true }).catch(() => undefined);
+    }
+  }
+
+  /** unloadIdle drops the in-memory index-headers of blocks unused for idleMs. */
+  unloadIdle(idleMs: number, now = Date.now()): number {
+    let n = 0;
+    for (const b of this.#blocks.values()) {
+      if (b.loaded && now - b.lastUsed > idleMs) {
+        b.unload();
+        n++;
+      }
+    }
+    return n;
+  }
+
+  #timeRange(): { minTime: number; maxTime: number } {
+    let minTime = MAX_INT64;
+    let maxTime = MIN_INT64;
+    for (const b of this.#blocks.values()) {
+      if (b.meta.minTime < minTime) minTime = b.meta.minTime;
+      if (b.meta.maxTime > maxTime) maxTime = b.meta.maxTime;
+    }
+    if (this.#blocks.size > 0) {
+      if (this.#o.minTime !== undefined && this.#o.minTime > minTime) minTime = this.#o.minTime;
+      if (this.#o.maxTime !== undefined && this.#o.maxTime < maxTime) maxTime = this.#o.maxTime;
+    }
+    return { minTime, maxTime };
+  }
+
+  info(): Promise<InfoResponse> {
+    const { minTime, maxTime } = this.#timeRange();
+    const sets = new Map<string, { labels: Labels; ranges: [number, number][] }>();
+    for (const b of this.#blocks.values()) {
+      const k = b.extLabels.key();
+      let s = sets.get(k);
+      if (s === undefined) sets.set(k, (s = { labels: b.extLabels, ranges: [] }));
+      s.ranges.push([b.meta.minTime, b.meta.maxTime]);
+    }
+    const labelSets = [...sets.values()].map((s) => s.labels).filter((l) => !l.isEmpty());
+    labelSets.sort(Labels.compare);
+    const tsdbInfos: TSDBInfo[] = [];
+    for (const s of [...sets.values()].sort((a, b) => Labels.compare(a.labels, b.labels))) {
+      s.ranges.sort((a, b) => a[0] - b[0]);
+      let cur: [number, number] | undefined;
+      for (const r of s.ranges) {
+        if (cur !== undefined && r[0] <= cur[1]) cur[1] = Math.max(cur[1], r[1]);
+        else {
+          if (cur !== undefined) tsdbInfos.push({ labels: s.labels, minTime: cur[0], maxTime: cur[1] });
+          cur = [r[0], r[1]];
+        }
+      }
+      if (cur !== undefined) tsdbInfos.push({ labels: s.labels, minTime: cur[0], maxTime: cur[1] });
+    }
+    return Promise.resolve({
+      labelSets,
+      componentType: 'store',
+      store: { minTime, maxTime, supportsSharding: false, supportsWithoutReplicaLabels: true, tsdbInfos },
+    });
+  }
+
+  /**
+   * Picks the blocks for [mint, maxt]: time overlap, external labels not conflicting with the
+   * matchers, then resolution selection per external-label set. Returns each block with the
+   * matchers left after removing those on its external labels.
+   */
+  #select(mint: number, maxt: number, matchers: readonly Matcher[], maxRes: number | undefined): { block: BucketBlock; matchers: Matcher[] }[] {
+    const groups = new Map<string, BucketBlock[]>();
+    for (const b of this.#blocks.values()) {
+      if (b.meta.maxTime <= mint || b.meta.minTime > maxt) continue;
+      const k = b.extLabels.key();
+      let g = groups.get(k);
+      if (g === undefined) groups.set(k, (g = []));
+      g.push(b);
+    }
+    const out: { block: BucketBlock; matchers: Matcher[] }[] = [];
+    for (const g of groups.values()) {
+      const rest = matchExternalLabels(matchers, g[0]!.extLabels);
+      if (rest === undefined) continue;
+      const picked =
+        maxRes === undefined
+          ? g
+          : selectByResolution(
+              g.map((b) => ({ minTime: b.meta.minTime, maxTime: b.meta.maxTime, resolution: b.resolution, b })),
+              mint,
+              maxt,
+              maxRes,
+            ).map((x) => x.b);
+      for (const b of picked) out.push({ block: b, matchers: rest.length > 0 ? rest : [new Matcher(MatchType.Equal, '', '')] });
+    }
+    out.sort((a, b) => compareStrings(a.block.ulid, b.block.ulid));
+    return out;
+  }
+
+  /** Reports a block problem: warning text, log and metrics; marks corruption on the block. */
+  #blockFailed(b: BucketBlock, err: unknown, action: string, warnings: string[], abort: boolean): void {
+    const corrupt = isCorruption(err);
+    if (!corrupt && abort) throw toStoreError(err, `${action} of block ${b.ulid}`);
+    if (corrupt && b.failure === undefined) b.failure = err as Error;
+    const msg = `${action} of block ${b.ulid}: ${(err as Error).message ?? String(err)}`;
+    warnings.push(corrupt ? `skipping corrupt block ${b.ulid}: ${msg}` : msg);
+    this.#logger.warn('skipping block in query', { block: b.ulid, action, err });
+  }
+
+  #countLoad(b: BucketBlock, wasLoaded: boolean, failed: boolean): void {
+    if (wasLoaded) return;
+    this.#m.loads.inc();
+    if (failed) {
+      this.#m.loadFailures.inc();
+      this.#m.failedBlocks.set([...this.#blocks.values()].filter((x) => x.failure !== undefined).length);
+    }
+  }
+
+  /** Runs fn for each selected block, turning block failures into warnings (or errors). */
+  async #perBlock<T>(
+    selected: readonly { block: BucketBlock; matchers: Matcher[] }[],
+    action: string,
+    abort: boolean,
+    warnings: string[],
+    signal: AbortSignal,
+    fn: (b: BucketBlock, matchers: Matcher[]) => Promise<T>,
+  ): Promise<(T | undefined)[]> {
+    const results = new Array<T | undefined>(selected.length);
+    const idx = selected.map((_, i) => i);
+    await runLimited(idx, this.#o.blockConcurrency ?? 8, async (i) => {
+      const { block, matchers } = selected[i]!;
+      if (block.failure !== undefined) {
+        this.#blockFailed(block, block.failure, action, warnings, abort);
+        return;
+      }
+      const wasLoaded = block.loaded;
+      try {
+        results[i] = await fn(block, matchers);
+        this.#countLoad(block, wasLoaded, false);
+      } catch (err) {
+        if (signal.aborted) throw abortReason(signal);
+        if (err instanceof StoreError && (err.grpcCode === GrpcCode.ResourceExhausted || err.grpcCode === GrpcCode.Canceled || err.grpcCode === GrpcCode.InvalidArgument)) throw err;
+        if (isTesseraError(err, 'TESSERA_BAD_REGEXP')) throw err;
+        this.#countLoad(block, wasLoaded, !block.loaded);
+        this.#blockFailed(block, err, action, warnings, abort);
+      }
+    });
+    return results;
+  }
+
+  async series(req: SeriesRequest, sink: SeriesSink, signal: AbortSignal): Promise<void> {
+    const start = performance.now();
+    await this.#gate.acquire(signal);
+    this.#m.gateInFlight.inc();
+    const budget = new QueryBudget(this.#o.limits ?? {});
+    try {
+      await this.#series(req, sink, signal, budget);
+    } catch (err) {
+      const e = toStoreError(err, 'select series');
+      if (e.grpcCode === GrpcCode.ResourceExhausted) this.#m.drops.labels(e.message.includes('bytes') ? 'bytes' : e.message.includes('samples') ? 'samples' : 'series').inc();
+      throw e;
+    } finally {
+      this.#gate.release();
+      this.#m.gateInFlight.dec();
+      this.#record(budget);
+      this.#m.requestDuration.observe((performance.now() - start) / 1000);
+    }
+  }
+
+  #record(b: QueryBudget): void {
+    this.#m.fetchedBytes.labels('postings').inc(b.postingsBytes);
+    this.#m.fetchedBytes.labels('series').inc(b.seriesBytes);
+    this.#m.fetchedBytes.labels('chunks').inc(b.chunksBytes);
+    this.#m.fetchedBytes.labels('header').inc(b.fetchedBytes - b.postingsBytes - b.seriesBytes - b.chunksBytes);
+    for (const [k, n] of Object.entries(b.requests)) this.#m.fetchRequests.labels(k).inc(n);
+    this.#m.seriesTouched.observe(b.touchedSeries);
+  }
+
+  async #series(req: SeriesRequest, sink: SeriesSink, signal: AbortSignal, budget: QueryBudget): Promise<void> {
+    const matchers = toMatchers(req.matchers);
+    if (matchers.length === 0) throw new StoreError(GrpcCode.InvalidArgument, 'no matchers specified (excluding external labels)');
+    const abort = req.partialResponseDisabled === true || req.partialResponseStrategy === PartialResponseStrategy.ABORT;
+    const skipChunks = req.skipChunks === true;
+    const selected = this.#select(req.minTime, req.maxTime, matchers, req.maxResolutionWindow ?? 0);
+    this.#m.blocksQueried.observe(selected.length);
+    const drop = new Set(req.withoutReplicaLabels ?? []);
+    const warnings: string[] = [];
+    const perBlock = await this.#perBlock(selected, 'select series', abort, warnings, signal, async (b, ms) => {
+      const refs = await b.expandedPostings(ms, budget, signal);
+      budget.touch(refs.length);
+      const entries = await b.series(refs, req.minTime, req.maxTime, skipChunks, budget, signal);
+      const dropExt = [...drop].filter((n) => b.extLabels.has(n));
+      const builder = new LabelsBuilder();
+      return entries.map((e): Pending => {
+        // External labels override the series' own, then replica labels go (as in Thanos).
+        const full = withExternalLabels(builder, e.labels, b.extLabels);
+        return { labels: dropExt.length > 0 ? full.without(dropExt) : full, block: b, chunks: e.chunks };
+      });
+    });
+    const all: Pending[] = [];
+    for (const r of perBlock) if (r !== undefined) for (const p of r) all.push(p);
+    all.sort((a, b) => Labels.compare(a.labels, b.labels) || compareStrings(a.block.ulid, b.block.ulid));
+    // Group equal label sets (the same series from several blocks).
+    const groups: Pending[][] = [];
+    const limit = req.limit !== undefined && req.limit > 0 ? req.limit : Infinity;
+    for (const p of all) {
+      const last = groups[groups.length - 1];
+      if (last !== undefined && last[0]!.labels.equals(p.labels)) last.push(p);
+      else {
+        if (groups.length >= limit) break;
+        groups.push([p]);
+      }
+    }
+    const w = new SeriesFrameWriter(sink, req.responseBatchSize ?? 0);
+    for (const warn of warnings) await w.warning(warn);
+    const batchSize = this.#o.seriesBatchSize ?? 1000;
+    const aggregates = req.aggregates ?? [];
+    for (let i = 0; i < groups.length; i += batchSize) {
+      if (signal.aborted) throw abortReason(signal);
+      const batch = groups.slice(i, i + batchSize);
+      let chunkData = new Map<BucketBlock, Map<number, { encoding: number; data: Uint8Array }>>();
+      if (!skipChunks) {
+        const refsByBlock = new Map<BucketBlock, number[]>();
+        for (const g of batch) {
+          for (const p of g) {
+            let l = refsByBlock.get(p.block);
+            if (l === undefined) refsByBlock.set(p.block, (l = []));
+            for (const c of p.chunks) l.push(c.ref);
+          }
+        }
+        chunkData = new Map();
+        const blocks = [...refsByBlock.keys()];
+        await runLimited(blocks, this.#o.blockConcurrency ?? 8, async (b) => {
+          chunkData.set(b, await b.chunks(refsByBlock.get(b)!, budget, signal));
+        });
+      }
+      for (const g of batch) {
+        const chunks: AggrChunk[] = [];
+        if (!skipChunks) {
+          for (const p of g) {
+            const data = chunkData.get(p.block)!;
+            for (const c of p.chunks) {
+              const raw = data.get(c.ref);
+              if (raw === undefined) throw new BlockCorruptError(p.block.ulid, `read chunk ${c.ref} of block ${p.block.ulid}: not found`);
+              const ac = toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, `${c.ref} of block ${p.block.ulid}`);
+              budget.addSamples(chunkSamples(ac));
+              chunks.push(ac);
+            }
+          }
+          if (g.length > 1) chunks.sort((a, b) => a.minTime - b.minTime || a.maxTime - b.maxTime);
+        }
+        const s: StoreSeries = { labels: g[0]!.labels, chunks };
+        const p = w.series(s);
+        if (p !== undefined) await p;
+      }
+    }
+    await w.flush();
+  }
+
+  /** Series of the selected blocks without chunks, for label calls with matchers. */
+  async #labelSeries(start: number, end: number, matchers: readonly Matcher[], drop: ReadonlySet<string>, warnings: string[], abort: boolean, budget: QueryBudget, signal: AbortSignal, each: (ls: Labels) => void, onHeaderOnly: (b: BucketBlock, ext: Labels) => Promise<void>, narrow?: (b: BucketBlock) => Matcher | undefined): Promise<void> {
+    const selected = this.#select(start, end, matchers, undefined);
+    await this.#perBlock(selected, 'select labels', abort, warnings, signal, async (b, ms) => {
+      const dropExt = [...drop].filter((n) => b.extLabels.has(n));
+      const ext = dropExt.length === 0 ? b.extLabels : b.extLabels.without(dropExt);
+      const onlyAll = ms.length === 1 && ms[0]!.name === '' && ms[0]!.value === '';
+      // The index-header answers exactly only when the block lies inside [start, end]; otherwise
+      // series are checked for data in the range.
+      const inside = b.meta.minTime >= start && b.meta.maxTime - 1 <= end;
+      if (onlyAll && inside) {
+        await onHeaderOnly(b, ext);
+        return;
+      }
+      const n = onlyAll ? narrow?.(b) : undefined;
+      const refs = await b.expandedPostings(n !== undefined ? [n] : ms, budget, signal);
+      budget.touch(refs.length);
+      const entries = await b.series(refs, start, end, true, budget, signal);
+      const builder = new LabelsBuilder();
+      for (const e of entries) {
+        const full = withExternalLabels(builder, e.labels, b.extLabels);
+        each(dropExt.length > 0 ? full.without(dropExt) : full);
+      }
+    });
+  }
+
+  async labelNames(req: LabelNamesRequest, signal: AbortSignal): Promise<LabelNamesResponse> {
+    const budget = new QueryBudget(this.#o.limits ?? {});
+    try {
+      const matchers = toMatchers(req.matchers);
+      const abort = req.partialResponseDisabled === true || req.partialResponseStrategy === PartialResponseStrategy.ABORT;
+      const drop = new Set(req.withoutReplicaLabels ?? []);
+      const names = new Set<string>();
+      const warnings: string[] = [];
+      await this.#labelSeries(req.start, req.end, matchers, drop, warnings, abort, budget, signal, (ls) => ls.forEach((n) => names.add(n)), async (b, ext) => {
+        for (const n of await b.labelNames(budget, signal)) names.add(n);
+        ext.forEach((n) => names.add(n));
+      });
+      return { names: sortLimit([...names], req.limit), warnings };
+    } catch (err) {
+      throw toStoreError(err, 'get label names');
+    } finally {
+      this.#record(budget);
+    }
+  }
+
+  async labelValues(req: LabelValuesRequest, signal: AbortSignal): Promise<LabelValuesResponse> {
+    if (req.label === '') throw new StoreError(GrpcCode.InvalidArgument, 'label name parameter cannot be empty');
+    const budget = new QueryBudget(this.#o.limits ?? {});
+    try {
+      const matchers = toMatchers(req.matchers);
+      const abort = req.partialResponseDisabled === true || req.partialResponseStrategy === PartialResponseStrategy.ABORT;
+      const drop = new Set(req.withoutReplicaLabels ?? []);
+      const values = new Set<string>();
+      const warnings: string[] = [];
+      await this.#labelSeries(req.start, req.end, matchers, drop, warnings, abort, budget, signal, (ls) => {
+        const v = ls.get(req.label);
+        if (v !== '') values.add(v);
+      }, async (b, ext) => {
+        if (ext.has(req.label)) values.add(ext.get(req.label));
+        else if (!b.extLabels.has(req.label)) for (const v of await b.labelValues(req.label, budget, signal)) values.add(v);
+      }, (b) => (b.extLabels.has(req.label) ? undefined : new Matcher(MatchType.Regexp, req.label, '.+')));
+      return { values: sortLimit([...values], req.limit), warnings };
+    } catch (err) {
+      throw toStoreError(err, `get values of label ${req.label}`);
+    } finally {
+      this.#record(budget);
+    }
+  }
+}
+
+function sortLimit(v: string[], limit: number | undefined): string[] {
+  v.sort(compareStrings);
+  return limit !== undefined && limit > 0 && v.length > limit ? v.slice(0, limit) : v;
+}
+
+/** isCorruption tells data problems of a block (skip it) from transient ones (retry later). */
+function isCorruption(err: unknown): boolean {
+  if (err instanceof BlockCorruptError || err instanceof ThanosBlockError) return true;
+  return isTesseraError(err) && /CORRUPT|CHECKSUM|INVALID/.test(err.code);
+}

@@ -1,0 +1,14 @@
+export { BucketStore } from './bucket-store.js';
+export type { BucketStoreOptions } from './bucket-store.js';
+export { BucketBlock, BlockCorruptError } from './bucket-block.js';
+export type { BucketBlockOptions, SeriesEntry, RawChunk } from './bucket-block.js';
+export { IndexCache } from './index-cache.js';
+export type { IndexCacheOptions } from './index-cache.js';
+export { QueryBudget } from './query-budget.js';
+export type { QueryLimits } from './query-budget.js';
+export { partitionRanges } from './partitioner.js';
+export type { ByteRange, Part } from './partitioner.js';
+export { selectByResolution } from './resolution.js';
+export type { TimedBlock } from './resolution.js';
+export { toAggrChunk, AGGR_CHUNK_ENCODING } from './aggr-chunk.js';
+export { Gate } from './gate.js';
