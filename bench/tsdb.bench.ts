@@ -53,6 +53,7 @@ export async function run(): Promise<BenchResult[]> {
     const indexPath = join(block.dir, 'index');
     res.push({ name: 'index open (header, TOC, symbols, postings table)', value: await timeIt(() => IndexReader.open(FileByteSource.open(indexPath)).close()), unit: 'µs/op' });
     res.push({ name: 'block open (meta, index, chunk segments, tombstones)', value: await timeIt(async () => (await BlockReader.open(block.dir)).close()), unit: 'µs/op' });
+    res.push(...(await openMemory(block.dir)));
 
     const b = await BlockReader.open(block.dir);
     const ix = b.index;
@@ -85,4 +86,28 @@ export async function run(): Promise<BenchResult[]> {
     rmSync(dir, { recursive: true, force: true });
   }
   return res;
+}
+
+/**
+ * openMemory keeps OPEN_BLOCKS readers of the same block open at once and reports how much the
+ * resident set and the ArrayBuffer memory grew per open block (what a store gateway holding many
+ * blocks pays), next to the size of the chunk segment files.
+ */
+async function openMemory(dir: string): Promise<BenchResult[]> {
+  const OPEN_BLOCKS = 20;
+  const gc = (globalThis as { gc?: () => void }).gc;
+  gc?.();
+  const before = process.memoryUsage();
+  const open: BlockReader[] = [];
+  for (let i = 0; i < OPEN_BLOCKS; i++) open.push(await BlockReader.open(dir));
+  gc?.();
+  const after = process.memoryUsage();
+  const segBytes = open[0]!.chunks.size;
+  for (const b of open) b.close();
+  const mib = 1024 * 1024;
+  return [
+    { name: `chunk segment files per block`, value: segBytes / mib, unit: 'MiB' },
+    { name: `RSS growth per open block (${OPEN_BLOCKS} open${gc === undefined ? ', no --expose-gc' : ''})`, value: (after.rss - before.rss) / OPEN_BLOCKS / mib, unit: 'MiB' },
+    { name: `ArrayBuffer growth per open block`, value: (after.arrayBuffers - before.arrayBuffers) / OPEN_BLOCKS / mib, unit: 'MiB' },
+  ];
 }

@@ -30,7 +30,7 @@ export {
 } from './index/index.js';
 export type { BlockWriterOptions, WrittenBlock } from './block/index.js';
 export { BlockWriter, BlockReader, BlockSeries, BlockSeriesIterator, BlockChunkSeries, BlockDB, openDB, BlockError, BlockErrorCode } from './block/index.js';
-export type { ChunkSegmentWriterOptions, ChunkSegment, ChunkRecord } from './chunks/index.js';
+export type { ChunkSegmentWriterOptions, ChunkSegment, ChunkRecord, ChunkSegmentFileOptions } from './chunks/index.js';
 export {
   ChunkSegmentWriter,
   ChunkSegmentReader,

@@ -26,10 +26,10 @@ const noWarnings: Warnings = Object.freeze([]);
 
 /**
  * BlockReader opens one block directory (meta.json, index, chunks/, tombstones) and serves it as a
- * Queryable and ChunkQueryable. The index is read on demand through positional reads; chunk
- * segments are loaded by the chunks package. Open validates meta.json (version, ULID matching the
- * directory name), the index header/TOC/symbols/postings table, the segment headers and the
- * tombstones; errors name the file and offset (BlockError, IndexCorruptError, ChunkSegmentError,
+ * Queryable and ChunkQueryable. The index and the chunk segments are read on demand through
+ * positional reads (open file descriptors; nothing is loaded whole), so close() must be called.
+ * Open validates meta.json (version, ULID matching the directory name), the index
+ * header/TOC/symbols/postings table, the segment headers and the tombstones; errors name the file and offset (BlockError, IndexCorruptError, ChunkSegmentError,
  * TombstonesError).
  */
 export class BlockReader implements Queryable, ChunkQueryable {
@@ -65,11 +65,13 @@ export class BlockReader implements Queryable, ChunkQueryable {
       }
       throw err;
     }
+    let chunks: ChunkSegmentReader | undefined;
     try {
-      const chunks = await ChunkSegmentReader.open(join(dir, 'chunks'));
+      chunks = await ChunkSegmentReader.openFiles(join(dir, 'chunks'));
       const tombstones = await readTombstones(dir);
       return new BlockReader(dir, meta, index, chunks, tombstones);
     } catch (err) {
+      chunks?.close();
       index.close();
       throw err;
     }
@@ -99,11 +101,12 @@ export class BlockReader implements Queryable, ChunkQueryable {
     return new BlockChunkQuerier(this, mint, maxt);
   }
 
-  /** close releases the index file; queriers must not be used afterwards. */
+  /** close releases the index and chunk segment files; queriers must not be used afterwards. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.index.close();
+    this.chunks.close();
   }
 }
 

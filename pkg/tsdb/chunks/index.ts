@@ -1,7 +1,7 @@
 export { ChunkSegmentWriter } from './segment-writer.js';
 export type { ChunkSegmentWriterOptions } from './segment-writer.js';
 export { ChunkSegmentReader } from './segment-reader.js';
-export type { ChunkSegment, ChunkRecord } from './segment-reader.js';
+export type { ChunkSegment, ChunkRecord, ChunkSegmentFileOptions } from './segment-reader.js';
 export { ChunkSegmentError, CHUNK_SEGMENT_CORRUPT } from './chunk-segment-error.js';
 export {
   SEGMENT_MAGIC,

@@ -1,9 +1,10 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkFromData, type Chunk } from '../../chunkenc/index.js';
 import { crc32c } from '../../encoding/index.js';
 import { ChunkSegmentError } from './chunk-segment-error.js';
-import { SEGMENT_HEADER_SIZE, SEGMENT_MAGIC, SEGMENT_VERSION, chunkRefOffset, chunkRefSegment } from './segment-format.js';
+import { MAX_CHUNK_LEN_FIELD_SIZE, SEGMENT_HEADER_SIZE, SEGMENT_MAGIC, SEGMENT_VERSION, chunkRefOffset, chunkRefSegment } from './segment-format.js';
 
 /** ChunkSegment is one segment file's bytes and the name used in error messages. */
 export interface ChunkSegment {
@@ -21,52 +22,147 @@ export interface ChunkRecord {
   readonly size: number;
 }
 
+/** ChunkSegmentFileOptions configures a positional (file descriptor) ChunkSegmentReader. */
+export interface ChunkSegmentFileOptions {
+  /**
+   * readAhead is how many bytes the first read of a record fetches (length field, encoding, data
+   * and CRC of chunks up to about this size); longer records take a second read. Default 1024.
+   */
+  readonly readAhead?: number;
+}
+
+/** DEFAULT_READ_AHEAD covers XOR chunks (≤ ~1 KiB since Prometheus 2.47) with one read. */
+const DEFAULT_READ_AHEAD = 1024;
+
+/** Where the bytes of one segment come from: memory, or an open file read positionally. */
+interface Seg {
+  readonly file: string;
+  readonly size: number;
+  /** data is set in memory mode. */
+  readonly data: Uint8Array | undefined;
+  /** fd is ≥ 0 in file mode while open, -1 once closed (or in memory mode). */
+  fd: number;
+}
+
 /**
- * ChunkSegmentReader resolves chunk references of one block against its segment files held in
- * memory (blocks.md §4), the equivalent of Prometheus's chunks.Reader. Headers are checked when the
- * reader is built; every record's CRC is checked when it is read. Errors are ChunkSegmentErrors that
- * name the file and offset. Returned chunks and records view the segment bytes (no copies) and stay
- * valid as long as the reader is referenced.
+ * ChunkSegmentReader resolves chunk references of one block against its segment files (blocks.md
+ * §4), the equivalent of Prometheus's chunks.Reader. It works in one of two modes:
+ *
+ * - memory: segments given as bytes (constructor, or open(), which reads every file whole); records
+ *   and chunks are zero-copy views of those bytes, valid as long as the reader is referenced.
+ * - positional: openFiles() keeps one read-only file descriptor per segment and reads each record on
+ *   demand with pread (one read of `readAhead` bytes, a second one for longer records); each chunk is
+ *   a fresh copy owned by the caller. Memory does not grow with the size of the segment files.
+ *   close() releases the descriptors; reads afterwards throw.
+ *
+ * Headers are checked when the reader is built; every record's CRC is checked when it is read.
+ * Errors are ChunkSegmentErrors that name the file and offset. Reads are synchronous.
  */
 export class ChunkSegmentReader {
-  readonly #segs: readonly ChunkSegment[];
+  // Set once, by the constructor or by openFiles().
+  #segs: readonly Seg[];
+  #mem: readonly ChunkSegment[] | undefined;
+  #readAhead: number;
+  #scratch: Uint8Array;
 
   /** The constructor checks every segment's header; segments must be given in file-name order. */
   constructor(segments: readonly ChunkSegment[]) {
-    for (const s of segments) checkHeader(s);
-    this.#segs = segments;
+    for (const s of segments) checkHeader(s.file, s.data);
+    this.#mem = segments;
+    this.#segs = segments.map((s) => ({ file: s.file, size: s.data.length, data: s.data, fd: -1 }));
+    this.#readAhead = DEFAULT_READ_AHEAD;
+    this.#scratch = new Uint8Array(0);
   }
 
   /**
-   * open reads every segment file of `chunksDir` (names that parse as unsigned integers, sorted by
-   * name; the position in that list is the segment index).
+   * open reads every segment file of `chunksDir` whole into memory (names that parse as unsigned
+   * integers, sorted by name; the position in that list is the segment index). Prefer openFiles()
+   * for blocks on local disk: it does not load the files.
    */
   static async open(chunksDir: string): Promise<ChunkSegmentReader> {
-    let names: string[];
-    try {
-      names = await readdir(chunksDir);
-    } catch (err) {
-      throw new ChunkSegmentError(chunksDir, -1, `list chunk segment files in ${chunksDir}: ${(err as Error).message}`, { cause: err, code: 'TESSERA_CHUNK_SEGMENT_IO' });
-    }
-    const segNames = names.filter((n) => /^[0-9]+$/.test(n)).sort();
+    const segNames = await listSegments(chunksDir);
     const segs: ChunkSegment[] = [];
     for (const n of segNames) {
       const file = join(chunksDir, n);
-      const buf = await readFile(file);
+      let buf: Buffer;
+      try {
+        buf = await readFile(file);
+      } catch (err) {
+        throw new ChunkSegmentError(file, -1, `read chunk segment file ${file}: ${(err as Error).message}`, { cause: err, code: 'TESSERA_CHUNK_SEGMENT_IO' });
+      }
       segs.push({ file, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength) });
     }
     return new ChunkSegmentReader(segs);
   }
 
-  /** segments returns the segments, in index order. */
+  /**
+   * openFiles opens every segment file of `chunksDir` read-only for positional reads (same file
+   * selection as open()); only the 8-byte headers are read now. Call close() when done.
+   */
+  static async openFiles(chunksDir: string, options: ChunkSegmentFileOptions = {}): Promise<ChunkSegmentReader> {
+    const segNames = await listSegments(chunksDir);
+    const segs: Seg[] = [];
+    try {
+      for (const n of segNames) {
+        const file = join(chunksDir, n);
+        let fd: number;
+        let size: number;
+        try {
+          fd = openSync(file, 'r');
+        } catch (err) {
+          throw new ChunkSegmentError(file, -1, `open chunk segment file ${file}: ${(err as Error).message}`, { cause: err, code: 'TESSERA_CHUNK_SEGMENT_IO' });
+        }
+        const seg: Seg = { file, size: 0, data: undefined, fd };
+        segs.push(seg);
+        try {
+          size = fstatSync(fd).size;
+        } catch (err) {
+          throw new ChunkSegmentError(file, -1, `stat chunk segment file ${file}: ${(err as Error).message}`, { cause: err, code: 'TESSERA_CHUNK_SEGMENT_IO' });
+        }
+        (seg as { size: number }).size = size;
+        const head = new Uint8Array(Math.min(size, SEGMENT_HEADER_SIZE));
+        preadFully(seg, head, 0, head.length, 0);
+        checkHeader(file, head, size);
+      }
+    } catch (err) {
+      for (const s of segs) closeSeg(s);
+      throw err;
+    }
+    const r = new ChunkSegmentReader([]);
+    r.#segs = segs;
+    r.#mem = undefined;
+    r.#readAhead = Math.max(16, options.readAhead ?? DEFAULT_READ_AHEAD);
+    return r;
+  }
+
+  /** positional reports whether records are read from files on demand (openFiles). */
+  get positional(): boolean {
+    return this.#mem === undefined;
+  }
+
+  /**
+   * segments returns the in-memory segments, in index order. Only memory-mode readers have them:
+   * a positional reader (openFiles) throws a TypeError; use segmentCount/segmentFiles instead.
+   */
   get segments(): readonly ChunkSegment[] {
-    return this.#segs;
+    if (this.#mem === undefined) throw new TypeError('ChunkSegmentReader.segments: a positional reader holds no segment bytes');
+    return this.#mem;
+  }
+
+  /** segmentCount is the number of segment files. */
+  get segmentCount(): number {
+    return this.#segs.length;
+  }
+
+  /** segmentFiles lists the segment file paths (or names given to the constructor), in index order. */
+  get segmentFiles(): readonly string[] {
+    return this.#segs.map((s) => s.file);
   }
 
   /** size is the total size of all segment files in bytes. */
   get size(): number {
     let n = 0;
-    for (const s of this.#segs) n += s.data.length;
+    for (const s of this.#segs) n += s.size;
     return n;
   }
 
@@ -78,10 +174,10 @@ export class ChunkSegmentReader {
     if (seg === undefined) {
       throw new ChunkSegmentError('', off, `read chunk ref ${ref}: segment index ${segIdx} does not exist (${this.#segs.length} segment files)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
     }
-    return readRecord(seg, segIdx, off);
+    return seg.data !== undefined ? readRecord(seg.file, seg.data, segIdx, off) : this.#readRecordAt(seg, segIdx, off);
   }
 
-  /** chunk returns the chunk at ref (XOR decodable; histogram encodings opaque). */
+  /** chunk returns the chunk at ref (decodable for encodings 1, 2 and 3). */
   chunk(ref: number): Chunk {
     const r = this.record(ref);
     try {
@@ -97,40 +193,129 @@ export class ChunkSegmentReader {
     const seg = this.#segs[segIdx];
     if (seg === undefined) return;
     let off = SEGMENT_HEADER_SIZE;
-    while (off < seg.data.length) {
-      const r = readRecord(seg, segIdx, off);
+    while (off < seg.size) {
+      const r = this.record(segIdx * 0x100000000 + off);
       yield r;
       off += r.size;
     }
   }
+
+  /** close releases the file descriptors of a positional reader (no-op in memory mode). */
+  close(): void {
+    for (const s of this.#segs) closeSeg(s);
+  }
+
+  /**
+   * Reads one record with pread: `readAhead` bytes first (into a reused scratch buffer), then, if the
+   * record is longer, the rest into an exact-size buffer. The returned data is a fresh copy.
+   */
+  #readRecordAt(seg: Seg, segIdx: number, off: number): ChunkRecord {
+    const where = `read chunk in ${seg.file} at offset ${off}`;
+    if (seg.fd < 0) throw new ChunkSegmentError(seg.file, off, `${where}: reader is closed`, { code: 'TESSERA_CHUNK_SEGMENT_IO' });
+    if (off < SEGMENT_HEADER_SIZE || off >= seg.size) {
+      throw new ChunkSegmentError(seg.file, off, `${where}: offset outside the records (file has ${seg.size} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
+    }
+    const first = Math.min(this.#readAhead, seg.size - off);
+    if (this.#scratch.length < first) this.#scratch = new Uint8Array(Math.max(first, MAX_CHUNK_LEN_FIELD_SIZE + 5));
+    const s = this.#scratch;
+    preadFully(seg, s, 0, first, off);
+    let p = 0;
+    let len = 0;
+    let mul = 1;
+    for (let k = 0; ; k++) {
+      if (p >= first) throw new ChunkSegmentError(seg.file, off, `${where}: truncated length field`);
+      if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(seg.file, off, `${where}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
+      const b = s[p++]!;
+      len += (b & 0x7f) * mul;
+      if (b < 0x80) break;
+      mul *= 128;
+    }
+    const encAt = p;
+    const recEnd = encAt + 1 + len + 4; // relative to off
+    if (off + recEnd > seg.size) {
+      throw new ChunkSegmentError(seg.file, off, `${where}: chunk of ${len} bytes runs past the end of the ${seg.size}-byte file`);
+    }
+    // body = encoding byte + data + CRC.
+    let body: Uint8Array;
+    if (recEnd <= first) {
+      body = s.slice(encAt, recEnd);
+    } else {
+      body = new Uint8Array(recEnd - encAt);
+      const have = first - encAt;
+      body.set(s.subarray(encAt, first));
+      preadFully(seg, body, have, body.length - have, off + first);
+    }
+    const end = 1 + len;
+    const want = ((body[end]! << 24) | (body[end + 1]! << 16) | (body[end + 2]! << 8) | body[end + 3]!) >>> 0;
+    const got = crc32c(body, 0, 0, end);
+    if (want !== got) {
+      throw new ChunkSegmentError(seg.file, off, `${where}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, { code: 'TESSERA_CHUNK_CHECKSUM' });
+    }
+    return { encoding: body[0]!, data: body.subarray(1, end), ref: segIdx * 0x100000000 + off, size: recEnd };
+  }
 }
 
-function checkHeader(s: ChunkSegment): void {
-  const d = s.data;
-  if (d.length < SEGMENT_HEADER_SIZE) {
-    throw new ChunkSegmentError(s.file, 0, `read chunk segment header of ${s.file} at offset 0: file has ${d.length} bytes, header needs ${SEGMENT_HEADER_SIZE}`);
+async function listSegments(chunksDir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(chunksDir);
+  } catch (err) {
+    throw new ChunkSegmentError(chunksDir, -1, `list chunk segment files in ${chunksDir}: ${(err as Error).message}`, { cause: err, code: 'TESSERA_CHUNK_SEGMENT_IO' });
+  }
+  return names.filter((n) => /^[0-9]+$/.test(n)).sort();
+}
+
+function closeSeg(s: Seg): void {
+  if (s.fd >= 0) {
+    const fd = s.fd;
+    s.fd = -1;
+    closeSync(fd);
+  }
+}
+
+/** preadFully reads exactly len bytes at file offset pos into buf[at…]; a short file is an error. */
+function preadFully(seg: Seg, buf: Uint8Array, at: number, len: number, pos: number): void {
+  let done = 0;
+  while (done < len) {
+    let n: number;
+    try {
+      n = readSync(seg.fd, buf, at + done, len - done, pos + done);
+    } catch (err) {
+      throw new ChunkSegmentError(seg.file, pos + done, `read ${seg.file} at offset ${pos + done}: ${(err as Error).message}`, { cause: err, code: 'TESSERA_CHUNK_SEGMENT_IO' });
+    }
+    if (n === 0) throw new ChunkSegmentError(seg.file, pos + done, `read ${seg.file} at offset ${pos + done}: unexpected end of file (file shrank while open?)`);
+    done += n;
+  }
+}
+
+function hex8(v: number): string {
+  return v.toString(16).padStart(8, '0');
+}
+
+function checkHeader(file: string, d: Uint8Array, size = d.length): void {
+  if (size < SEGMENT_HEADER_SIZE) {
+    throw new ChunkSegmentError(file, 0, `read chunk segment header of ${file} at offset 0: file has ${size} bytes, header needs ${SEGMENT_HEADER_SIZE}`);
   }
   const magic = ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
   if (magic !== SEGMENT_MAGIC) {
-    throw new ChunkSegmentError(s.file, 0, `read chunk segment header of ${s.file} at offset 0: invalid magic number ${magic.toString(16).padStart(8, '0')}, want 85bd40dd`);
+    throw new ChunkSegmentError(file, 0, `read chunk segment header of ${file} at offset 0: invalid magic number ${hex8(magic)}, want 85bd40dd`);
   }
   if (d[4] !== SEGMENT_VERSION) {
-    throw new ChunkSegmentError(s.file, 4, `read chunk segment header of ${s.file} at offset 4: unsupported format version ${d[4]!}`);
+    throw new ChunkSegmentError(file, 4, `read chunk segment header of ${file} at offset 4: unsupported format version ${d[4]!}`);
   }
 }
 
-function readRecord(seg: ChunkSegment, segIdx: number, off: number): ChunkRecord {
-  const d = seg.data;
-  const where = `read chunk in ${seg.file} at offset ${off}`;
+function readRecord(file: string, d: Uint8Array, segIdx: number, off: number): ChunkRecord {
+  const where = `read chunk in ${file} at offset ${off}`;
   if (off < SEGMENT_HEADER_SIZE || off >= d.length) {
-    throw new ChunkSegmentError(seg.file, off, `${where}: offset outside the records (file has ${d.length} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
+    throw new ChunkSegmentError(file, off, `${where}: offset outside the records (file has ${d.length} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
   }
   let p = off;
   let len = 0;
   let mul = 1;
   for (let k = 0; ; k++) {
-    if (p >= d.length) throw new ChunkSegmentError(seg.file, off, `${where}: truncated length field`);
-    if (k >= 5) throw new ChunkSegmentError(seg.file, off, `${where}: length field longer than 5 bytes`);
+    if (p >= d.length) throw new ChunkSegmentError(file, off, `${where}: truncated length field`);
+    if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(file, off, `${where}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
     const b = d[p++]!;
     len += (b & 0x7f) * mul;
     if (b < 0x80) break;
@@ -139,12 +324,12 @@ function readRecord(seg: ChunkSegment, segIdx: number, off: number): ChunkRecord
   const encAt = p;
   const end = encAt + 1 + len;
   if (end + 4 > d.length) {
-    throw new ChunkSegmentError(seg.file, off, `${where}: chunk of ${len} bytes runs past the end of the ${d.length}-byte file`);
+    throw new ChunkSegmentError(file, off, `${where}: chunk of ${len} bytes runs past the end of the ${d.length}-byte file`);
   }
   const want = ((d[end]! << 24) | (d[end + 1]! << 16) | (d[end + 2]! << 8) | d[end + 3]!) >>> 0;
   const got = crc32c(d, 0, encAt, end);
   if (want !== got) {
-    throw new ChunkSegmentError(seg.file, off, `${where}: checksum mismatch: stored ${want.toString(16).padStart(8, '0')}, computed ${got.toString(16).padStart(8, '0')}`, {
+    throw new ChunkSegmentError(file, off, `${where}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, {
       code: 'TESSERA_CHUNK_CHECKSUM',
     });
   }

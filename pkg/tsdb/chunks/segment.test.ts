@@ -87,4 +87,102 @@ describe('chunk segments', () => {
     expect(() => r3.chunk(2 * 0x100000000 + 8)).toThrow(/segment index 2 does not exist/);
     expect(() => r3.chunk(good.length + 5)).toThrow(/offset outside/);
   });
+
+  test.each([
+    ['one read per record', 1024],
+    ['a second read for most records', 16],
+    ['a first read that ends inside the length field', 1],
+  ])('positional reader returns the same records as the in-memory one (%s)', async (_name, readAhead) => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-seg-'));
+    dirs.push(dir);
+    // Chunk sizes from 1 sample (~17 bytes) to 2000 samples (several KiB, beyond any read-ahead).
+    const series = Array.from({ length: 12 }, (_, s) => Array.from({ length: 3 }, (_, k) => mkChunk(s * 10 + k, [1, 7, 120, 400, 2000][(s + k) % 5]!)));
+    const files = await writeSeries(dir, series, 16384);
+    expect(files.length).toBeGreaterThan(1);
+    const mem = await ChunkSegmentReader.open(dir);
+    const pos = await ChunkSegmentReader.openFiles(dir, { readAhead });
+    try {
+      expect(pos.positional).toBe(true);
+      expect(mem.positional).toBe(false);
+      expect(pos.segmentCount).toBe(files.length);
+      expect(pos.segmentFiles).toEqual(files.map((f) => join(dir, f)));
+      expect(pos.size).toBe(mem.size);
+      expect(() => pos.segments).toThrow(TypeError);
+      for (const s of series) {
+        for (const m of s) {
+          const a = pos.record(m.ref);
+          const b = mem.record(m.ref);
+          expect(a.encoding).toBe(1);
+          expect(a.size).toBe(b.size);
+          expect(Buffer.from(a.data).equals(Buffer.from(m.chunk.bytes()))).toBe(true);
+          expect(pos.chunk(m.ref).numSamples()).toBe(m.chunk.numSamples());
+        }
+      }
+      const walked = Array.from({ length: pos.segmentCount }, (_, i) => [...pos.records(i)].map((r) => r.ref)).flat();
+      expect(walked).toEqual(series.flat().map((m) => m.ref));
+    } finally {
+      pos.close();
+    }
+    expect(() => pos.chunk(series[0]![0]!.ref)).toThrow(/000001 at offset 8: reader is closed/);
+  });
+
+  test('positional reader reports corruption with file and offset', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-seg-'));
+    dirs.push(dir);
+    const s = [mkChunk(1, 50), mkChunk(2, 60), mkChunk(3, 1500)];
+    await writeSeries(dir, [s]);
+    const file = join(dir, '000001');
+    const good = await readFile(file);
+    const second = chunkRefOffset(s[1]!.ref);
+    const third = chunkRefOffset(s[2]!.ref);
+
+    // Bad CRC: a flipped bit inside the second chunk's data, and one in the long third chunk's tail
+    // (which only the second read fetches).
+    const flipped = Buffer.from(good);
+    flipped[second + 10]! ^= 0x04;
+    flipped[good.length - 20]! ^= 0x80;
+    await writeFile(file, flipped);
+    let r = await ChunkSegmentReader.openFiles(dir, { readAhead: 256 });
+    expect(r.chunk(s[0]!.ref).numSamples()).toBe(50);
+    const crcErr = (() => {
+      try {
+        r.chunk(s[1]!.ref);
+      } catch (e) {
+        return e as ChunkSegmentError;
+      }
+      return undefined;
+    })();
+    expect(crcErr).toBeInstanceOf(ChunkSegmentError);
+    expect(crcErr!.code).toBe('TESSERA_CHUNK_CHECKSUM');
+    expect(crcErr!.file).toBe(file);
+    expect(crcErr!.offset).toBe(second);
+    expect(crcErr!.message).toMatch(new RegExp(`000001 at offset ${second}: checksum mismatch: stored [0-9a-f]{8}, computed [0-9a-f]{8}`));
+    expect(() => r.chunk(s[2]!.ref)).toThrow(new RegExp(`000001 at offset ${third}: checksum mismatch`));
+    r.close();
+
+    // Truncated file: the last record runs past the end; a ref past the end is outside the records.
+    await writeFile(file, good.subarray(0, good.length - 3));
+    r = await ChunkSegmentReader.openFiles(dir);
+    expect(r.chunk(s[1]!.ref).numSamples()).toBe(60);
+    expect(() => r.chunk(s[2]!.ref)).toThrow(new RegExp(`000001 at offset ${third}: chunk of \\d+ bytes runs past the end of the ${good.length - 3}-byte file`));
+    expect(() => r.chunk(good.length + 5)).toThrow(/offset outside the records/);
+    expect(() => r.chunk(3 * 0x100000000 + 8)).toThrow(/segment index 3 does not exist/);
+    expect(() => [...r.records(0)]).toThrow(new RegExp(`offset ${third}: chunk of`));
+    r.close();
+
+    // Truncated inside the length field of the last record.
+    await writeFile(file, good.subarray(0, third + 1));
+    r = await ChunkSegmentReader.openFiles(dir);
+    expect(() => r.chunk(s[2]!.ref)).toThrow(new RegExp(`000001 at offset ${third}: truncated length field`));
+    r.close();
+
+    // Headers are checked at open; descriptors opened so far are released on error.
+    await writeFile(file, good.subarray(0, 5));
+    await expect(ChunkSegmentReader.openFiles(dir)).rejects.toThrow(/000001 at offset 0: file has 5 bytes, header needs 8/);
+    const magic = Buffer.from(good);
+    magic[0] = 0;
+    await writeFile(file, magic);
+    await expect(ChunkSegmentReader.openFiles(dir)).rejects.toThrow(/000001 at offset 0: invalid magic number 00bd40dd/);
+    await expect(ChunkSegmentReader.openFiles(join(dir, 'nope'))).rejects.toThrow(/list chunk segment files in .*nope/);
+  });
 });
