@@ -5,7 +5,7 @@ import { annos } from './annotations.js';
 import { ErrExecution } from './errors.js';
 import type { Evaluator } from './evaluator.js';
 import { isValidLabelName, stringArg } from './functions.js';
-import { combine, compactHistogram, scaleHistogram, usesCustomBuckets } from './histogram-ops.js';
+import { sumHistograms, usesCustomBuckets } from './histogram-ops.js';
 import { allBuckets } from './histogram-buckets.js';
 import { formatG } from './annotations.js';
 import { kahanSumInc } from './kahan.js';
@@ -112,21 +112,14 @@ export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
             continue;
           }
           if (hists.length > 0) {
-            let acc = hists[0]!.h!;
-            let bad = false;
-            for (let i = 1; i < hists.length; i++) {
-              const r = combine(acc, hists[i]!.h!, false);
-              if (r.h === undefined) {
-                enh.annotate(annos.mixedExponentialCustom(g.samples[0]!.metric.get(MetricName), e.expr.posRange));
-                bad = true;
-                break;
-              }
-              if (r.reconciled) enh.annotate(annos.mismatchedCustomBuckets('aggregation', pos));
-              acc = r.h;
-            }
-            if (bad) continue;
-            let h = compactHistogram(acc);
-            if (op === 'avg') h = scaleHistogram(h, 1 / hists.length);
+            const h = sumHistograms(
+              hists.map((x) => x.h!),
+              op === 'avg',
+              enh,
+              g.samples[0]!.metric.get(MetricName),
+              e.expr.posRange,
+            );
+            if (h === undefined) continue;
             push(g, 0, h);
             continue;
           }

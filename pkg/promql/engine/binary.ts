@@ -1,4 +1,4 @@
-import type { FloatHistogram } from '../../histogram/index.js';
+import { CounterResetHint, type FloatHistogram } from '../../histogram/index.js';
 import { Labels, MetricName } from '../../labels/index.js';
 import { exprType, type BinaryExpr, type BinaryOp, type PositionRange, type VectorMatching } from '../parser/index.js';
 import { annos } from './annotations.js';
@@ -75,7 +75,9 @@ function vectorElemBinop(op: BinaryOp, lf: number, rf: number, lh: FloatHistogra
         return { f: 0, h: undefined, keep: false, incompatible: true };
       }
       if (r.reconciled) enh.annotate(annos.mismatchedCustomBuckets(op === '+' ? 'addition' : 'subtraction', pos));
-      return { f: 0, h: compactHistogram(r.h), keep: true };
+      const out = compactHistogram(r.h);
+      if (op === '-') out.counterResetHint = CounterResetHint.Gauge;
+      return { f: 0, h: out, keep: true };
     }
     case '==':
       return { f: 0, h: a, keep: histogramsEqual(compactHistogram(a), compactHistogram(b)) };

@@ -103,7 +103,7 @@ export const histogramFunctions: [string, InstantFn][] = [
       const res: Vector = [];
       for (const s of args[2]!) {
         if (s.h === undefined) continue;
-        if (Number.isNaN(s.h.sum)) enh.annotate(annos.nativeHistogramFractionNaNs(s.metric.get(MetricName), call.args[0]!.posRange));
+        if (Number.isNaN(s.h.sum)) enh.annotate(annos.nativeHistogramFractionNaNs(s.metric.get(MetricName), call.args[2]!.posRange));
         res.push({ metric: s.metric, t: enh.ts, f: histogramFraction(lower, upper, s.h), h: undefined, dropName: true });
       }
       return res;

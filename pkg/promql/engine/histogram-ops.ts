@@ -234,7 +234,9 @@ export function scaleHistogram(h: FloatHistogram, f: number): FloatHistogram {
 
 /** negateHistogram returns −h. */
 export function negateHistogram(h: FloatHistogram): FloatHistogram {
-  return scaleHistogram(h, -1);
+  const r = scaleHistogram(h, -1);
+  r.counterResetHint = CounterResetHint.Gauge;
+  return r;
 }
 
 /** compactHistogram drops empty buckets and merges adjacent spans. */
@@ -353,24 +355,110 @@ export function histogramRate(w: RangeWindow, isCounter: boolean, enh: Annotator
 
 /** histSumOverTime sums the histograms of w. */
 export function histSumOverTime(w: RangeWindow, enh: Annotator): FloatHistogram | undefined {
-  let acc = w.hvs[w.hlo]!;
-  for (let i = w.hlo + 1; i < w.hhi; i++) {
-    const r = combine(acc, w.hvs[i]!, false);
-    if (r.h === undefined) {
-      enh.annotate(annos.mixedExponentialCustom(w.metricName, w.pos));
-      return undefined;
-    }
-    if (r.reconciled) enh.annotate(annos.mismatchedCustomBuckets('aggregation', w.pos));
-    acc = r.h;
-  }
-  const out = compactHistogram(acc);
-  out.counterResetHint = CounterResetHint.Gauge;
-  return out;
+  const h = sumHistograms(w.hvs.slice(w.hlo, w.hhi), false, enh, w.metricName, w.pos);
+  if (h !== undefined) h.counterResetHint = CounterResetHint.Gauge;
+  return h;
 }
 
 /** histAvgOverTime averages the histograms of w. */
 export function histAvgOverTime(w: RangeWindow, enh: Annotator): FloatHistogram | undefined {
-  const s = histSumOverTime(w, enh);
-  if (s === undefined) return undefined;
-  return scaleHistogram(s, 1 / (w.hhi - w.hlo));
+  const h = sumHistograms(w.hvs.slice(w.hlo, w.hhi), true, enh, w.metricName, w.pos);
+  if (h !== undefined) h.counterResetHint = CounterResetHint.Gauge;
+  return h;
+}
+
+/**
+ * sumHistograms adds hs with Kahan-compensated summation per field (as Prometheus's histogram
+ * KahanAdd). With `mean`, it returns the average, falling back to an incremental mean for fields
+ * whose sum overflows. Returns undefined (after annotating) for mixed exponential/custom buckets.
+ */
+export function sumHistograms(hs: readonly FloatHistogram[], mean: boolean, enh: Annotator, metricName: string, pos: PositionRange, opName = 'aggregation'): FloatHistogram | undefined {
+  const first = hs[0]!;
+  const custom = usesCustomBuckets(first);
+  for (const h of hs) {
+    if (usesCustomBuckets(h) !== custom) {
+      enh.annotate(annos.mixedExponentialCustom(metricName, pos));
+      return undefined;
+    }
+  }
+  const states = hs.map(expand);
+  if (custom) {
+    let common = states[0]!.customValues;
+    let mismatch = false;
+    for (const s of states) {
+      if (!sameBounds(s.customValues, common)) {
+        mismatch = true;
+        const set = new Set(s.customValues);
+        common = common.filter((v) => set.has(v));
+      }
+    }
+    if (mismatch) {
+      for (const s of states) if (!sameBounds(s.customValues, common)) reconcileCustom(s, common);
+      enh.annotate(annos.mismatchedCustomBuckets(opName, pos));
+    }
+  } else {
+    const schema = Math.min(...states.map((s) => s.schema));
+    const zt = Math.max(...states.map((s) => s.zeroThreshold));
+    for (const s of states) {
+      toSchema(s, schema);
+      widenZero(s, zt);
+    }
+  }
+  const n = states.length;
+  const field = (get: (s: State) => number): number => {
+    let sum = 0;
+    let c = 0;
+    let incremental = false;
+    let m = 0;
+    for (let i = 0; i < n; i++) {
+      const x = get(states[i]!);
+      if (!incremental) {
+        const t = sum + x;
+        if (mean && !Number.isFinite(t) && Number.isFinite(sum) && Number.isFinite(x)) {
+          incremental = true;
+          m = sum / i;
+          c /= i;
+        } else {
+          if (!Number.isFinite(t)) c = 0;
+          else if (Math.abs(sum) >= Math.abs(x)) c += sum - t + x;
+          else c += x - t + sum;
+          sum = t;
+          continue;
+        }
+      }
+      const k = i + 1;
+      const q = (k - 1) / k;
+      const inc = x / k;
+      const base = q * m;
+      const t = base + inc;
+      let cc = q * c;
+      if (Math.abs(base) >= Math.abs(inc)) cc += base - t + inc;
+      else cc += inc - t + base;
+      m = t;
+      c = cc;
+    }
+    if (incremental) return m + c;
+    const total = Number.isFinite(sum) ? sum + c : sum;
+    return mean ? total / n : total;
+  };
+  const out: State = {
+    schema: states[0]!.schema,
+    zeroThreshold: states[0]!.zeroThreshold,
+    zeroCount: field((s) => s.zeroCount),
+    count: field((s) => s.count),
+    sum: field((s) => s.sum),
+    pos: new Map(),
+    neg: new Map(),
+    customValues: states[0]!.customValues,
+    hint: CounterResetHint.Unknown,
+  };
+  const posIdx = new Set<number>();
+  const negIdx = new Set<number>();
+  for (const s of states) {
+    for (const i of s.pos.keys()) posIdx.add(i);
+    for (const i of s.neg.keys()) negIdx.add(i);
+  }
+  for (const i of posIdx) out.pos.set(i, field((s) => s.pos.get(i) ?? 0));
+  for (const i of negIdx) out.neg.set(i, field((s) => s.neg.get(i) ?? 0));
+  return build(out, false);
 }

@@ -101,9 +101,29 @@ export function bucketQuantile(q: number, buckets: ClassicBucket[]): [number, bo
 
 /** histogramQuantile is Prometheus's HistogramQuantile for native histograms. */
 export function histogramQuantile(q: number, h: FloatHistogram): number {
-  if (q < 0) return -Infinity;
-  if (q > 1) return Infinity;
-  if (h.count === 0 || Number.isNaN(q)) return NaN;
+  return histogramQuantileNaN(q, h)[0];
+}
+
+/**
+ * histogramQuantileNaN is histogramQuantile that also tells whether NaN observations made the
+ * result NaN ('nan') or skewed it ('skew').
+ */
+export function histogramQuantileNaN(q: number, h: FloatHistogram): [number, 'nan' | 'skew' | undefined] {
+  const hasNaN = Number.isNaN(h.sum);
+  const r = histogramQuantileRaw(q, h);
+  if (!hasNaN || q < 0 || q > 1 || h.count === 0 || Number.isNaN(q)) return [r[0], undefined];
+  return r[1] ? [NaN, 'nan'] : [r[0], 'skew'];
+}
+
+function histogramQuantileRaw(q: number, h: FloatHistogram): [number, boolean] {
+  const v = histogramQuantileInner(q, h);
+  return v;
+}
+
+function histogramQuantileInner(q: number, h: FloatHistogram): [number, boolean] {
+  if (q < 0) return [-Infinity, false];
+  if (q > 1) return [Infinity, false];
+  if (h.count === 0 || Number.isNaN(q)) return [NaN, false];
   const custom = usesCustomBuckets(h);
   let bs = allBuckets(h);
   const forward = Number.isNaN(h.sum) || q < 0.5;
@@ -124,20 +144,20 @@ export function histogramQuantile(q: number, h: FloatHistogram): number {
     else if (!hasPos && hasNeg) bucket.upper = 0;
   } else if (custom) {
     if (bucket.lower === -Infinity) {
-      if (bucket.upper <= 0) return bucket.upper;
+      if (bucket.upper <= 0) return [bucket.upper, false];
       bucket.lower = 0;
-    } else if (bucket.upper === Infinity) return bucket.lower;
+    } else if (bucket.upper === Infinity) return [bucket.lower, false];
   }
   if (count > h.count) count = h.count;
-  if (count < rank) return bucket.upper;
+  if (count < rank) return [bucket.upper, true];
   if (forward) rank -= count - bucket.count;
   else rank = count - rank;
   const fraction = rank / bucket.count;
-  if (custom || (bucket.lower <= 0 && bucket.upper >= 0)) return bucket.lower + (bucket.upper - bucket.lower) * fraction;
+  if (custom || (bucket.lower <= 0 && bucket.upper >= 0)) return [bucket.lower + (bucket.upper - bucket.lower) * fraction, false];
   const logLower = Math.log2(Math.abs(bucket.lower));
   const logUpper = Math.log2(Math.abs(bucket.upper));
-  if (bucket.lower > 0) return Math.pow(2, logLower + (logUpper - logLower) * fraction);
-  return -Math.pow(2, logUpper + (logLower - logUpper) * (1 - fraction));
+  if (bucket.lower > 0) return [Math.pow(2, logLower + (logUpper - logLower) * fraction), false];
+  return [-Math.pow(2, logUpper + (logLower - logUpper) * (1 - fraction)), false];
 }
 
 /** funcHistogramQuantile implements histogram_quantile over classic and native histograms. */
@@ -175,10 +195,9 @@ export const funcHistogramQuantile: InstantFn = (args, call, enh) => {
       groups.delete(sig);
       continue;
     }
-    const v = histogramQuantile(q, s.h!);
-    if (Number.isNaN(s.h!.sum) && s.h!.count > 0) {
-      enh.annotate(Number.isNaN(v) ? annos.nativeHistogramQuantileNaNResult(s.metric.get(MetricName), call.args[0]!.posRange) : annos.nativeHistogramQuantileNaNSkew(s.metric.get(MetricName), call.args[0]!.posRange));
-    }
+    const [v, nan] = histogramQuantileNaN(q, s.h!);
+    if (nan === 'nan') enh.annotate(annos.nativeHistogramQuantileNaNResult(s.metric.get(MetricName), pos));
+    else if (nan === 'skew') enh.annotate(annos.nativeHistogramQuantileNaNSkew(s.metric.get(MetricName), pos));
     res.push({ metric: s.metric, t: enh.ts, f: v, h: undefined, dropName: true });
   }
   for (const g of groups.values()) {
