@@ -1,0 +1,2 @@
+export { StoreGateway } from './store-gateway.js';
+export type { StoreGatewayOptions } from './store-gateway.js';

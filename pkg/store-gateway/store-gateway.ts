@@ -1,0 +1,238 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Counter, Gauge, type Registry } from 'prom-client';
+import {
+  IgnoreDeletionMarkFilter,
+  LabelShardedMetaFilter,
+  MetaFetcher,
+  TimePartitionMetaFilter,
+  nopLogger,
+  type Logger,
+  type MetaFilter,
+  type RelabelConfig,
+} from '../block/index.js';
+import type { Bucket } from '../objstore/index.js';
+import { BucketStore, StoreGrpcServer, type QueryLimits } from '../store/index.js';
+
+const MIN_INT64 = -9223372036854775808;
+const MAX_INT64 = 9223372036854775807;
+
+/** Options of a StoreGateway (the `tessera store` component). */
+export interface StoreGatewayOptions {
+  readonly bucket: Bucket;
+  /** dataDir holds index-headers and the meta.json cache (--data-dir). */
+  readonly dataDir: string;
+  /** grpcAddress is host:port of the StoreAPI (--grpc-address); port 0 picks one. */
+  readonly grpcAddress: string;
+  /** httpHost/httpPort serve /metrics, /-/healthy, /-/ready (--http-address). */
+  readonly httpHost: string;
+  readonly httpPort: number;
+  readonly registry: Registry;
+  readonly logger?: Logger;
+  /** indexCacheBytes is the in-memory index cache budget (--index-cache-size). */
+  readonly indexCacheBytes?: number;
+  /** syncIntervalMs is the meta sync period (--sync-block-duration, 15m). */
+  readonly syncIntervalMs?: number;
+  /** blockSyncConcurrency reads deletion marks (--block-sync-concurrency, 20). */
+  readonly blockSyncConcurrency?: number;
+  /** metaFetchConcurrency reads meta.json files (--block-meta-fetch-concurrency, 32). */
+  readonly metaFetchConcurrency?: number;
+  /** ignoreDeletionMarksDelayMs (--ignore-deletion-marks-delay, 24h). */
+  readonly ignoreDeletionMarksDelayMs?: number;
+  /** minTime/maxTime serve only blocks overlapping this range (--min-time/--max-time). */
+  readonly minTime?: number;
+  readonly maxTime?: number;
+  /** relabel selects blocks by external labels (--selector.relabel-config). */
+  readonly relabel?: readonly RelabelConfig[];
+  readonly limits?: QueryLimits;
+  /** maxConcurrency of Series calls (--store.grpc.series-max-concurrency, 20). */
+  readonly maxConcurrency?: number;
+  /** idleTimeoutMs unloads unused index-headers (--store.index-header-lazy-reader-idle-timeout, 5m; 0 = never). */
+  readonly idleTimeoutMs?: number;
+  /** discovery of blocks (--block-discovery-strategy): 'recursive' (default) or 'concurrent'. */
+  readonly discovery?: 'recursive' | 'concurrent';
+}
+
+/**
+ * StoreGateway is the store gateway component: it syncs block metas from the bucket (skipping
+ * blocks without or with a corrupt meta.json, old deletion marks, and those outside the time
+ * and label selection), serves them with a BucketStore over gRPC (StoreAPI, Info, health), and
+ * exposes /metrics, /-/healthy and /-/ready over HTTP. It is ready once the first sync is done;
+ * index-headers are loaded lazily by queries, so start-up does not read any index. The sync loop
+ * catches, logs and counts its errors and keeps serving the last good block set.
+ */
+export class StoreGateway {
+  readonly #o: StoreGatewayOptions;
+  readonly #logger: Logger;
+  readonly store: BucketStore;
+  readonly #fetcher: MetaFetcher;
+  readonly #grpc: StoreGrpcServer;
+  #http: Server | undefined;
+  #ready = false;
+  readonly #ac = new AbortController();
+  #loop: Promise<void> | undefined;
+  readonly #syncFailures: Counter;
+  readonly #lastSync: Gauge;
+  /** grpcPort and httpPort are the bound ports after start(). */
+  grpcPort = 0;
+  httpPort = 0;
+
+  constructor(o: StoreGatewayOptions) {
+    this.#o = o;
+    this.#logger = o.logger ?? nopLogger;
+    const filters: MetaFilter[] = [];
+    if (o.minTime !== undefined || o.maxTime !== undefined) filters.push(new TimePartitionMetaFilter(o.minTime ?? MIN_INT64, o.maxTime ?? MAX_INT64));
+    if (o.relabel !== undefined && o.relabel.length > 0) filters.push(new LabelShardedMetaFilter(o.relabel));
+    filters.push(
+      new IgnoreDeletionMarkFilter({
+        bucket: o.bucket,
+        delayMs: o.ignoreDeletionMarksDelayMs ?? 24 * 3_600_000,
+        concurrency: o.blockSyncConcurrency ?? 20,
+        logger: this.#logger,
+      }),
+    );
+    this.#fetcher = new MetaFetcher({
+      bucket: o.bucket,
+      filters,
+      concurrency: o.metaFetchConcurrency ?? 32,
+      cacheDir: `${o.dataDir}/meta-syncer`,
+      discovery: o.discovery ?? 'recursive',
+      registry: o.registry,
+      logger: this.#logger,
+    });
+    this.store = new BucketStore({
+      bucket: o.bucket,
+      dataDir: o.dataDir,
+      indexCacheBytes: o.indexCacheBytes ?? 250 * 1024 * 1024,
+      ...(o.limits !== undefined ? { limits: o.limits } : {}),
+      ...(o.maxConcurrency !== undefined ? { maxConcurrency: o.maxConcurrency } : {}),
+      ...(o.minTime !== undefined ? { minTime: o.minTime } : {}),
+      ...(o.maxTime !== undefined ? { maxTime: o.maxTime } : {}),
+      registry: o.registry,
+      logger: this.#logger,
+    });
+    this.#grpc = new StoreGrpcServer(this.store);
+    this.#syncFailures = new Counter({ name: 'tessera_store_gateway_sync_failures_total', help: 'Failed block syncs of the store gateway.', registers: [o.registry] });
+    this.#lastSync = new Gauge({ name: 'tessera_store_gateway_last_successful_sync_timestamp_seconds', help: 'Unix time of the last successful block sync.', registers: [o.registry] });
+  }
+
+  /** ready reports whether the first block sync has completed. */
+  get ready(): boolean {
+    return this.#ready;
+  }
+
+  /**
+   * start serves HTTP (healthy, not ready), then gRPC, runs the first sync and becomes ready, then
+   * keeps syncing every syncIntervalMs. A failing first sync is retried (with the gateway not
+   * ready) instead of exiting.
+   */
+  async start(): Promise<void> {
+    this.#http = await this.#startHttp();
+    this.grpcPort = await this.#grpc.listen(this.#o.grpcAddress);
+    this.#logger.info('listening for StoreAPI gRPC', { address: this.#o.grpcAddress, port: this.grpcPort });
+    const first = await this.syncOnce();
+    if (first) {
+      this.#ready = true;
+      this.#logger.info('initial block sync done; ready', { blocks: this.store.blocks().size });
+    }
+    this.#loop = this.#run();
+  }
+
+  /** syncOnce runs one meta sync and hands the result to the store; false when it failed. */
+  async syncOnce(): Promise<boolean> {
+    const start = performance.now();
+    try {
+      const res = await this.#fetcher.fetch(this.#ac.signal);
+      await this.store.sync(res.metas);
+      this.#lastSync.set(Date.now() / 1000);
+      this.#logger.debug('synced blocks', { blocks: res.metas.size, partial: res.partial.size, tookMs: Math.round(performance.now() - start) });
+      if (this.#o.idleTimeoutMs !== undefined && this.#o.idleTimeoutMs > 0) this.store.unloadIdle(this.#o.idleTimeoutMs);
+      return true;
+    } catch (err) {
+      if (this.#ac.signal.aborted) return false;
+      this.#syncFailures.inc();
+      this.#logger.error('sync blocks from the bucket', { err });
+      return false;
+    }
+  }
+
+  async #run(): Promise<void> {
+    const every = this.#o.syncIntervalMs ?? 15 * 60_000;
+    // Until the first sync succeeded, retry sooner.
+    while (!this.#ac.signal.aborted) {
+      const wait = this.#ready ? every : Math.min(every, 5000);
+      const idle = this.#o.idleTimeoutMs ?? 0;
+      await sleep(idle > 0 ? Math.min(wait, idle) : wait, this.#ac.signal);
+      if (this.#ac.signal.aborted) return;
+      if (idle > 0) this.store.unloadIdle(idle);
+      if (await this.syncOnce()) {
+        if (!this.#ready) this.#logger.info('block sync done; ready', { blocks: this.store.blocks().size });
+        this.#ready = true;
+      }
+    }
+  }
+
+  /** stop ends the sync loop and both servers. */
+  async stop(): Promise<void> {
+    this.#ac.abort();
+    await this.#loop?.catch(() => undefined);
+    await this.#grpc.stop();
+    const http = this.#http;
+    if (http !== undefined) {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  }
+
+  #startHttp(): Promise<Server> {
+    const registry = this.#o.registry;
+    const srv = createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (path === '/metrics') {
+        registry.metrics().then(
+          (text) => {
+            res.writeHead(200, { 'Content-Type': registry.contentType });
+            res.end(text);
+          },
+          (err: unknown) => {
+            res.writeHead(500);
+            res.end(String(err));
+          },
+        );
+      } else if (path === '/-/healthy') {
+        res.writeHead(200, { 'Content-Type': 'text/plain' });
+        res.end('OK\n');
+      } else if (path === '/-/ready') {
+        const ok = this.#ready;
+        res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
+        res.end(ok ? 'OK\n' : 'Service Unavailable: initial block sync not done\n');
+      } else {
+        res.writeHead(404);
+        res.end('not found\n');
+      }
+    });
+    return new Promise((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(this.#o.httpPort, this.#o.httpHost, () => {
+        this.httpPort = (srv.address() as AddressInfo).port;
+        this.#logger.info('listening for HTTP', { address: `${this.#o.httpHost}:${this.httpPort}` });
+        resolve(srv);
+      });
+    });
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(t);
+      resolve();
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
