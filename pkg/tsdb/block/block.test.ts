@@ -117,6 +117,10 @@ describe.skipIf(!promtool)('blocks: promtool ⇄ tessera', () => {
     const ts = new Tombstones();
     for (const r of refs) ts.add(r, { minTime: b.minTime + 600_000, maxTime: b.minTime + 4_000_000 });
     ts.add(refs[0]!, { minTime: b.minTime - 1000, maxTime: b.maxTime + 1000 });
+    // "Delete everything" bounds: written as MinInt64/MaxInt64, which promtool must read the same way.
+    ts.add(refs[1]!, { minTime: -Infinity, maxTime: Infinity });
+    ts.add(refs[2]!, { minTime: -Infinity, maxTime: b.minTime + 1_000_000 });
+    ts.add(refs[3]!, { minTime: b.minTime + 5_000_000, maxTime: Infinity });
     await writeTombstones(join(tdir, blocks[0]!), ts);
     const expected = promtoolDump(promtool!, tdir);
     let n = 0;

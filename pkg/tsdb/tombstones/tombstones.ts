@@ -10,7 +10,12 @@ export const TOMBSTONES_VERSION = 1;
 /** TOMBSTONES_FILENAME is the file name inside a block directory. */
 export const TOMBSTONES_FILENAME = 'tombstones';
 
-/** Interval is a closed time range [minTime, maxTime] in ms. */
+/**
+ * Interval is a closed time range [minTime, maxTime] in ms. A bound beyond ±(2^53 − 1), such as the
+ * math.MinInt64 / math.MaxInt64 that "delete everything" requests store, is represented as -Infinity
+ * or +Infinity: it lies beyond every timestamp a number can hold exactly, so deletion semantics are
+ * unchanged. Encoding writes ±Infinity back as MinInt64 / MaxInt64.
+ */
 export interface Interval {
   readonly minTime: number;
   readonly maxTime: number;
@@ -93,7 +98,8 @@ export class Tombstones {
 
 /**
  * encodeTombstones serialises tombstones: magic, version, stones (uvarint ref, varint mint,
- * varint maxt) in ascending ref order, CRC32C over the stones.
+ * varint maxt) in ascending ref order, CRC32C over the stones. ±Infinity bounds are written as
+ * MinInt64 / MaxInt64, byte for byte as Go would.
  */
 export function encodeTombstones(ts: Tombstones): Uint8Array {
   const e = new Encbuf(64);
@@ -103,8 +109,8 @@ export function encodeTombstones(ts: Tombstones): Uint8Array {
   for (const ref of ts.refs()) {
     for (const iv of ts.get(ref)) {
       e.putUvarint(ref);
-      e.putVarint(iv.minTime);
-      e.putVarint(iv.maxTime);
+      putTime(e, iv.minTime);
+      putTime(e, iv.maxTime);
     }
   }
   e.putCRC32C(start);
@@ -124,19 +130,20 @@ export function decodeTombstones(data: Uint8Array, file = TOMBSTONES_FILENAME): 
   const end = data.length - 4;
   const crcErr = verifyCRC32C(data, 5, end, 'tombstones');
   if (crcErr !== null) throw new TombstonesError(file, crcErr.offset, `read tombstones ${file}: ${crcErr.message}`, { cause: crcErr });
-  const body = new Decbuf(data.subarray(5, end), 5);
   const ts = new Tombstones();
-  while (body.remaining > 0 && body.err() === null) {
-    const at = 5 + body.offset;
-    const ref = body.uvarint();
-    const mint = body.varint();
-    const maxt = body.varint();
-    if (body.err() !== null) break;
+  const cur: VarintCursor = { off: 5, value: 0 };
+  while (cur.off < end) {
+    const at = cur.off;
+    readUvarint64(data, end, cur, file);
+    const ref = cur.value;
+    if (!Number.isFinite(ref)) throw new TombstonesError(file, at, `read tombstones ${file} at offset ${at}: series reference beyond 2^53`);
+    readVarint64(data, end, cur, file);
+    const mint = cur.value;
+    readVarint64(data, end, cur, file);
+    const maxt = cur.value;
     if (mint > maxt) throw new TombstonesError(file, at, `read tombstones ${file} at offset ${at}: interval [${mint}, ${maxt}] of series ${ref} is empty`);
     ts.add(ref, { minTime: mint, maxTime: maxt });
   }
-  const err = body.err();
-  if (err !== null) throw new TombstonesError(file, err.offset, `read tombstones ${file}: ${err.message}`, { cause: err });
   return ts;
 }
 
@@ -160,4 +167,74 @@ export async function writeTombstones(blockDir: string, ts: Tombstones): Promise
   await writeFile(file + '.tmp', data);
   await rename(file + '.tmp', file);
   return data.length;
+}
+
+/** VarintCursor is the decoding position and the last value read (avoids a tuple per value). */
+interface VarintCursor {
+  off: number;
+  value: number;
+}
+
+const TWO32 = 0x100000000;
+/** Zig-zag varint bytes of math.MinInt64 (uvarint 2^64 − 1) and math.MaxInt64 (2^64 − 2). */
+const MIN_INT64_VARINT = Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
+const MAX_INT64_VARINT = Uint8Array.of(0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
+
+/** putTime writes a zig-zag varint time bound; ±Infinity become MinInt64 / MaxInt64. */
+function putTime(e: Encbuf, v: number): void {
+  if (v === -Infinity) e.putBytes(MIN_INT64_VARINT);
+  else if (v === Infinity) e.putBytes(MAX_INT64_VARINT);
+  else if (!Number.isSafeInteger(v)) throw new RangeError(`encode tombstone: time ${v} is not an integer within ±(2^53 − 1) or ±Infinity`);
+  else e.putVarint(v);
+}
+
+/**
+ * readUvarint64 reads a full 64-bit unsigned LEB128 value (as Go's binary.Uvarint) into cur.value
+ * as two 32-bit halves folded into a number: exact below 2^53, +Infinity at or above it.
+ * It also leaves the halves in `u64` for readVarint64.
+ */
+function readUvarint64(d: Uint8Array, end: number, cur: VarintCursor, file: string): void {
+  const at = cur.off;
+  let off = at;
+  let lo = 0;
+  let hi = 0;
+  for (let i = 0; ; i++) {
+    if (off >= end) throw new TombstonesError(file, at, `read tombstones ${file} at offset ${at}: truncated varint`);
+    const b = d[off++]!;
+    const bits = b & 0x7f;
+    if (i === 9 && b > 1) throw new TombstonesError(file, at, `read tombstones ${file} at offset ${at}: varint overflows 64 bits`);
+    // Bit position 7*i: split across the low and high 32-bit halves.
+    const shift = 7 * i;
+    if (shift < 32) {
+      lo = (lo | (bits << shift)) >>> 0;
+      if (shift > 25) hi = (hi | (bits >>> (32 - shift))) >>> 0;
+    } else {
+      hi = (hi | (bits << (shift - 32))) >>> 0;
+    }
+    if (b < 0x80) break;
+  }
+  cur.off = off;
+  u64[0] = hi;
+  u64[1] = lo;
+  cur.value = hi > 0x1fffff ? Infinity : hi * TWO32 + lo;
+}
+
+/** Scratch halves (hi, lo) of the last readUvarint64 value. */
+const u64 = new Uint32Array(2);
+
+/**
+ * readVarint64 reads a zig-zag varint int64 into cur.value: exact within ±(2^53 − 1), else ±Infinity
+ * (math.MinInt64 → -Infinity, math.MaxInt64 → +Infinity).
+ */
+function readVarint64(d: Uint8Array, end: number, cur: VarintCursor, file: string): void {
+  readUvarint64(d, end, cur, file);
+  const hi = u64[0]!;
+  const lo = u64[1]!;
+  const neg = (lo & 1) === 1;
+  // magnitude m = u >>> 1; value = neg ? -m - 1 : m.
+  const mHi = hi >>> 1;
+  const mLo = ((lo >>> 1) | ((hi & 1) << 31)) >>> 0;
+  const m = mHi * TWO32 + mLo;
+  if (neg) cur.value = mHi > 0x1fffff || m >= Number.MAX_SAFE_INTEGER ? -Infinity : -m - 1;
+  else cur.value = mHi > 0x1fffff || m > Number.MAX_SAFE_INTEGER ? Infinity : m;
 }
