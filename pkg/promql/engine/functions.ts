@@ -5,7 +5,7 @@ import { annos } from './annotations.js';
 import { ErrExecution } from './errors.js';
 import type { EvalHelper, InstantFn } from './eval-helper.js';
 import { histogramFunctions } from './histogram-functions.js';
-import { funcHistogramQuantile } from './histogram-quantile.js';
+import { funcHistogramQuantile, funcHistogramQuantiles } from './histogram-quantile.js';
 import type { Sample, Vector } from './value.js';
 
 function out(metric: Labels, f: number, dropName: boolean, ts: number): Sample {
@@ -338,6 +338,7 @@ export const instantFunctions: ReadonlyMap<string, InstantFn> = new Map<string, 
     },
   ],
   ['histogram_quantile', funcHistogramQuantile],
+  ['histogram_quantiles', funcHistogramQuantiles],
   ...histogramFunctions,
 ]);
 

@@ -5,6 +5,7 @@ import type { InstantFn } from './eval-helper.js';
 import { allBuckets } from './histogram-buckets.js';
 import { usesCustomBuckets } from './histogram-ops.js';
 import { kahanSumInc } from './kahan.js';
+import { bucketFraction, classicGroups } from './histogram-quantile.js';
 import type { Vector } from './value.js';
 
 function perHistogram(f: (h: FloatHistogram) => number): InstantFn {
@@ -101,10 +102,14 @@ export const histogramFunctions: [string, InstantFn][] = [
       const lower = args[0]![0]?.f ?? NaN;
       const upper = args[1]![0]?.f ?? NaN;
       const res: Vector = [];
-      for (const s of args[2]!) {
-        if (s.h === undefined) continue;
-        if (Number.isNaN(s.h.sum)) enh.annotate(annos.nativeHistogramFractionNaNs(s.metric.get(MetricName), call.args[2]!.posRange));
-        res.push({ metric: s.metric, t: enh.ts, f: histogramFraction(lower, upper, s.h), h: undefined, dropName: true });
+      const { natives, groups } = classicGroups(args[2]!, call.args[2]!.posRange, enh);
+      for (const g of groups.values()) {
+        if (g.buckets.length === 0) continue;
+        res.push({ metric: g.metric, t: enh.ts, f: bucketFraction(lower, upper, g.buckets), h: undefined, dropName: false });
+      }
+      for (const s of natives) {
+        if (Number.isNaN(s.h!.sum)) enh.annotate(annos.nativeHistogramFractionNaNs(s.metric.get(MetricName), call.args[2]!.posRange));
+        res.push({ metric: s.metric, t: enh.ts, f: histogramFraction(lower, upper, s.h!), h: undefined, dropName: true });
       }
       return res;
     },

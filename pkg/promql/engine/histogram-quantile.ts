@@ -5,6 +5,7 @@ import type { InstantFn } from './eval-helper.js';
 import { allBuckets } from './histogram-buckets.js';
 import { usesCustomBuckets } from './histogram-ops.js';
 import type { Vector } from './value.js';
+import { formatFloat } from './format-float.js';
 
 interface ClassicBucket {
   upperBound: number;
@@ -211,3 +212,128 @@ export const funcHistogramQuantile: InstantFn = (args, call, enh) => {
 };
 
 export { Labels };
+
+/** bucketFraction is histogram_fraction over classic (cumulative `le`) buckets. */
+export function bucketFraction(lower: number, upper: number, buckets: ClassicBucket[]): number {
+  buckets.sort((a, b) => (a.upperBound < b.upperBound ? -1 : a.upperBound > b.upperBound ? 1 : 0));
+  if (buckets.length === 0 || buckets[buckets.length - 1]!.upperBound !== Infinity) return NaN;
+  const co: ClassicBucket[] = [];
+  for (const b of buckets) {
+    const last = co[co.length - 1];
+    if (last !== undefined && last.upperBound === b.upperBound) last.count += b.count;
+    else co.push({ upperBound: b.upperBound, count: b.count });
+  }
+  let prev = co[0]!.count;
+  for (let i = 1; i < co.length; i++) {
+    const cur = co[i]!.count;
+    if (cur === prev) continue;
+    if (almostEqual(prev, cur, 1e-12) || cur < prev) {
+      co[i]!.count = prev;
+      continue;
+    }
+    prev = cur;
+  }
+  const count = co[co.length - 1]!.count;
+  if (count === 0 || Number.isNaN(lower) || Number.isNaN(upper)) return NaN;
+  if (lower >= upper) return 0;
+  let rank = 0;
+  let lowerRank = 0;
+  let upperRank = 0;
+  let lowerSet = false;
+  let upperSet = false;
+  let lowerBound = co[0]!.upperBound <= 0 ? -Infinity : 0;
+  for (let i = 0; i < co.length; i++) {
+    const b = co[i]!;
+    if (i > 0) lowerBound = co[i - 1]!.upperBound;
+    const upperBound = b.upperBound;
+    const interp = (v: number): number => (lowerBound === -Infinity ? b.count : rank + ((b.count - rank) * (v - lowerBound)) / (upperBound - lowerBound));
+    if (!lowerSet && lowerBound >= lower) {
+      lowerRank = rank;
+      lowerSet = true;
+    }
+    if (!upperSet && lowerBound >= upper) {
+      upperRank = rank;
+      upperSet = true;
+    }
+    if (lowerSet && upperSet) break;
+    if (!lowerSet && lowerBound < lower && upperBound > lower) {
+      lowerRank = interp(lower);
+      lowerSet = true;
+    }
+    if (!upperSet && lowerBound < upper && upperBound > upper) {
+      upperRank = interp(upper);
+      upperSet = true;
+    }
+    if (lowerSet && upperSet) break;
+    rank = b.count;
+  }
+  if (!lowerSet || lowerRank > count) lowerRank = count;
+  if (!upperSet || upperRank > count) upperRank = count;
+  return (upperRank - lowerRank) / count;
+}
+
+/** ClassicGroups splits a vector into native histogram samples and classic bucket groups. */
+export function classicGroups(
+  vec: Vector,
+  pos: import('../parser/index.js').PositionRange,
+  enh: { annotate(a: import('./annotations.js').Annotation): void },
+): { natives: Vector; groups: Map<string, { metric: Labels; buckets: ClassicBucket[] }> } {
+  const groups = new Map<string, { metric: Labels; buckets: ClassicBucket[] }>();
+  const natives: Vector = [];
+  for (const s of vec) {
+    if (s.h !== undefined) {
+      natives.push(s);
+      continue;
+    }
+    const le = s.metric.get('le');
+    const ub = parseGoFloat(le);
+    if (ub === undefined) {
+      enh.annotate(annos.badBucketLabel(s.metric.get(MetricName), le, pos));
+      continue;
+    }
+    const sig = s.metric.without(['le']).key();
+    let g = groups.get(sig);
+    if (g === undefined) {
+      g = { metric: s.metric.without([MetricName, 'le']), buckets: [] };
+      groups.set(sig, g);
+    }
+    g.buckets.push({ upperBound: ub, count: s.f });
+  }
+  const keptNatives: Vector = [];
+  for (const s of natives) {
+    const sig = s.metric.key();
+    const g = groups.get(sig);
+    if (g !== undefined && g.buckets.length > 0) {
+      enh.annotate(annos.mixedClassicNative(s.metric.get(MetricName), pos));
+      groups.delete(sig);
+      continue;
+    }
+    keptNatives.push(s);
+  }
+  return { natives: keptNatives, groups };
+}
+
+function quantileLabel(q: number): string {
+  const s = formatFloat(q);
+  return /^-?\d+$/.test(s) ? `${s}.0` : s;
+}
+
+/**
+ * funcHistogramQuantiles implements the experimental histogram_quantiles(v, "label", q...):
+ * one output series per quantile, labelled with the quantile.
+ */
+export const funcHistogramQuantiles: InstantFn = (args, call, enh) => {
+  const label = stringArgOf(call.args[1]);
+  const res: Vector = [];
+  for (let i = 2; i < call.args.length; i++) {
+    const q = args[i]![0]?.f ?? NaN;
+    const sub = funcHistogramQuantile([[{ metric: Labels.EMPTY, t: enh.ts, f: q, h: undefined, dropName: false }], args[0]!], { ...call, args: [call.args[i]!, call.args[0]!] }, enh);
+    for (const s of sub) res.push({ ...s, metric: s.metric.builder().set(label, quantileLabel(q)).labels() });
+  }
+  return res;
+};
+
+function stringArgOf(e: import('../parser/index.js').Expr | undefined): string {
+  while (e !== undefined && (e.kind === 'ParenExpr' || e.kind === 'StepInvariantExpr')) e = e.expr;
+  return e !== undefined && e.kind === 'StringLiteral' ? e.val : '';
+}

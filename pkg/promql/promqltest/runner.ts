@@ -44,8 +44,9 @@ function withAtModifier(e: Expr, ts: number): Expr | undefined {
       case 'MatrixSelector':
         return { ...n, vectorSelector: rec(n.vectorSelector, inAtSubquery) as typeof n.vectorSelector };
       case 'SubqueryExpr': {
+        // As upstream: the subquery gets the @ first, so selectors inside it are left alone.
         const hasAt = n.timestamp !== null || n.startOrEnd !== null;
-        const inner = rec(n.expr, inAtSubquery || hasAt);
+        const inner = rec(n.expr, true);
         return inAtSubquery || hasAt ? { ...n, expr: inner } : { ...n, expr: inner, timestamp: ts };
       }
       case 'Call':
