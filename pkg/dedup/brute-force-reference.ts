@@ -37,15 +37,29 @@ export function referenceDedup(replicas: readonly ReferenceReplica[], counter: b
   };
   emit();
   let lastDelta = NaN;
+  let afterGap = false;
   for (;;) {
     const rep = replicas[cur]!;
     const lastT = rep.ts[k]!;
     const lastV = rep.vs[k]! + off[cur]!;
-    const d1 = k >= 1 ? lastT - rep.ts[k - 1]! : NaN;
+    const d1 = k >= 1 && !afterGap ? lastT - rep.ts[k - 1]! : NaN;
     const d2 = k >= 2 ? rep.ts[k - 1]! - rep.ts[k - 2]! : NaN;
-    let d = Number.isNaN(d1) ? NaN : Number.isNaN(d2) ? d1 : Math.min(d1, d2);
+    let d = afterGap ? d2 : Number.isNaN(d1) ? NaN : Number.isNaN(d2) ? d1 : Math.min(d1, d2);
+    afterGap = false;
     if (Number.isNaN(d)) d = lastDelta;
-    else lastDelta = d;
+    if (Number.isNaN(d)) {
+      // Estimate from the other replicas' first two samples after lastT.
+      for (let j = 0; j < replicas.length; j++) {
+        if (j === cur) continue;
+        const ts = replicas[j]!.ts;
+        const i = ts.findIndex((t) => t > lastT);
+        if (i >= 0 && i + 1 < ts.length) {
+          const dj = ts[i + 1]! - ts[i]!;
+          if (Number.isNaN(d) || dj < d) d = dj;
+        }
+      }
+    }
+    if (!Number.isNaN(d)) lastDelta = d;
     const tn = k + 1 < rep.ts.length ? rep.ts[k + 1]! : Infinity;
     const gap = tn === Infinity || (!Number.isNaN(d) && tn - lastT > 1.5 * d);
     if (!gap) {
@@ -80,6 +94,7 @@ export function referenceDedup(replicas: readonly ReferenceReplica[], counter: b
       continue;
     }
     if (tn === Infinity) return out;
+    afterGap = true;
     k++;
     emit();
   }

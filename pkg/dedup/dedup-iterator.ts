@@ -25,7 +25,10 @@ const Float = ValueType.Float;
  *    an outage, does not change it), falling back to the δ of the previous step when `c` has fewer
  *    than two earlier samples. The step from `c`'s current sample at lastT to its next sample tn
  *    is a gap when `c` is exhausted or `tn − lastT > 1.5·δ`. Without any δ yet (the very first
- *    step) the first delta of the starting replica is trusted (known limitation).
+ *    step), δ is estimated from the other replicas: the smallest delta between the first two
+ *    samples after lastT of each other replica whose first such sample is a float (a one-sample
+ *    lookahead; nothing is skipped). If none has two samples, the first delta is trusted. After
+ *    a gap that no replica covered, the delta across it is left out of the next estimate.
  * 3. On a gap, the candidate is the earliest sample of another replica at or after
  *    `lastT + δ/2` (so a switch never doubles the sample rate) — not Thanos's
  *    `lastT + 2·δ`, which leaves gaps that the other replica covers. If the candidate is before
@@ -57,9 +60,15 @@ export class DedupIterator implements SampleIterator {
   readonly #v: Float64Array;
   readonly #pv: Float64Array;
   readonly #off: Float64Array;
+  /** One-sample lookahead per replica (only taken on float samples, see #peek). */
+  readonly #hasNext: Uint8Array;
+  readonly #nty: Uint8Array;
+  readonly #nt: Float64Array;
+  readonly #nv: Float64Array;
   #cur = -1;
   #state: 0 | 1 | 2 = 0; // 0 = not started, 1 = running, 2 = done
   #lastDelta = NaN;
+  #afterGap = false;
   #err: Error | null = null;
 
   constructor(its: readonly SampleIterator[], opts: DedupIteratorOptions = {}) {
@@ -74,6 +83,10 @@ export class DedupIterator implements SampleIterator {
     this.#v = new Float64Array(n).fill(NaN);
     this.#pv = new Float64Array(n).fill(NaN);
     this.#off = new Float64Array(n);
+    this.#hasNext = new Uint8Array(n);
+    this.#nty = new Uint8Array(n);
+    this.#nt = new Float64Array(n);
+    this.#nv = new Float64Array(n);
   }
 
   #advance(i: number): void {
@@ -81,18 +94,63 @@ export class DedupIterator implements SampleIterator {
     this.#p2[i] = this.#p1[i]!;
     this.#p1[i] = this.#t[i]!;
     this.#pv[i] = this.#v[i]!;
+    if (this.#hasNext[i] === 1) {
+      this.#hasNext[i] = 0;
+      this.#type[i] = this.#nty[i]!;
+      this.#t[i] = this.#nt[i]!;
+      this.#v[i] = this.#nv[i]!;
+      return;
+    }
+    this.#read(i);
+    this.#type[i] = this.#nty[i]!;
+    this.#t[i] = this.#nt[i]!;
+    this.#v[i] = this.#nv[i]!;
+  }
+
+  /** #read advances replica i's child iterator into the lookahead slots (nty, nt, nv). */
+  #read(i: number): void {
     const it = this.#its[i]!;
     const ty = it.next();
-    this.#type[i] = ty;
+    this.#nty[i] = ty;
     if (ty === None) {
-      this.#t[i] = Infinity;
-      this.#v[i] = NaN;
+      this.#nt[i] = Infinity;
+      this.#nv[i] = NaN;
       const e = it.err();
       if (e !== null && this.#err === null) this.#err = e;
       return;
     }
-    this.#t[i] = it.atT();
-    this.#v[i] = ty === Float ? it.atF() : NaN;
+    this.#nt[i] = it.atT();
+    this.#nv[i] = ty === Float ? it.atF() : NaN;
+  }
+
+  /**
+   * #peek returns the timestamp of replica i's sample after its current one without moving its
+   * current position. Only for float current samples: their value is cached, while moving the
+   * child would invalidate reading a current histogram.
+   */
+  #peek(i: number): number {
+    if (this.#hasNext[i] === 0) {
+      this.#read(i);
+      this.#hasNext[i] = 1;
+    }
+    return this.#nt[i]!;
+  }
+
+  /**
+   * #estimate guesses the interval when the followed replica has no own delta yet (the first step):
+   * the smallest delta between the first two samples after lastT of the other replicas (float
+   * samples only), or NaN.
+   */
+  #estimate(c: number, lastT: number): number {
+    let d = NaN;
+    for (let j = 0; j < this.#its.length; j++) {
+      if (j === c) continue;
+      while (this.#t[j]! <= lastT) this.#advance(j);
+      if (this.#type[j] !== Float) continue;
+      const dj = this.#peek(j) - this.#t[j]!;
+      if (dj !== Infinity && !(dj >= d)) d = dj;
+    }
+    return d;
   }
 
   next(): ValueType {
@@ -117,9 +175,12 @@ export class DedupIterator implements SampleIterator {
     const c = this.#cur;
     const lastT = this.#t[c]!;
     const lastF = this.#type[c] === Float ? this.#v[c]! + this.#off[c]! : NaN;
-    let d = ownDelta(lastT, this.#p1[c]!, this.#p2[c]!);
+    // After a gap that no replica covered, the delta across it is not an interval.
+    let d = this.#afterGap ? this.#p1[c]! - this.#p2[c]! : ownDelta(lastT, this.#p1[c]!, this.#p2[c]!);
+    this.#afterGap = false;
     if (Number.isNaN(d)) d = this.#lastDelta;
-    else this.#lastDelta = d;
+    if (Number.isNaN(d)) d = this.#estimate(c, lastT);
+    if (!Number.isNaN(d)) this.#lastDelta = d;
 
     this.#advance(c);
     if (this.#err !== null) return this.#finish();
@@ -148,6 +209,7 @@ export class DedupIterator implements SampleIterator {
       return this.#type[best]! as ValueType;
     }
     if (tn === Infinity) return this.#finish();
+    this.#afterGap = true;
     return this.#type[c]! as ValueType;
   }
 
