@@ -1,0 +1,124 @@
+import { describe, expect, test } from 'vitest';
+import { Labels } from '../../labels/index.js';
+import type { Querier, Queryable } from '../../storage/index.js';
+import { MemoryStorage } from '../promqltest/memory-storage.js';
+import { Engine } from './engine.js';
+import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryTimeout, ErrStorage, ErrTooManySamples, QueryError } from './errors.js';
+import { staleNaN } from './stale.js';
+
+function storage(): MemoryStorage {
+  const s = new MemoryStorage();
+  for (let i = 0; i <= 10; i++) {
+    s.append(Labels.fromStrings('__name__', 'up', 'job', 'a'), i * 60_000, i);
+    s.append(Labels.fromStrings('__name__', 'up', 'job', 'b'), i * 60_000, 10 * i);
+  }
+  return s;
+}
+
+async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (err) {
+    return err;
+  }
+  throw new Error('expected the query to fail');
+}
+
+describe('Engine', () => {
+  test('instant query returns a vector in storage order, with the step time as sample time', async () => {
+    const r = await new Engine().instantQuery(storage(), 'up', 300_000).exec();
+    expect(r.value.type).toBe('vector');
+    if (r.value.type !== 'vector') return;
+    expect(r.value.value.map((s) => [s.metric.get('job'), s.t, s.f])).toEqual([
+      ['a', 300_000, 5],
+      ['b', 300_000, 50],
+    ]);
+  });
+
+  test('range query returns a label-sorted matrix; rate drops the metric name', async () => {
+    const r = await new Engine().rangeQuery(storage(), 'rate(up[2m])', 120_000, 240_000, 60_000).exec();
+    if (r.value.type !== 'matrix') throw new Error(`unexpected ${r.value.type}`);
+    expect(r.value.value.map((s) => s.metric.toString())).toEqual(['{job="a"}', '{job="b"}']);
+    expect(r.value.value[1]!.floats.map((p) => p.t)).toEqual([120_000, 180_000, 240_000]);
+    for (const p of r.value.value[1]!.floats) expect(p.f).toBeCloseTo(10 / 60, 12);
+  });
+
+  test('a staleness marker ends the series within the lookback window', async () => {
+    const s = new MemoryStorage();
+    const l = Labels.fromStrings('__name__', 'x');
+    s.append(l, 0, 1);
+    s.append(l, 60_000, staleNaN);
+    const at30 = await new Engine().instantQuery(s, 'x', 30_000).exec();
+    const at90 = await new Engine().instantQuery(s, 'x', 90_000).exec();
+    expect(at30.value.type === 'vector' && at30.value.value.length).toBe(1);
+    expect(at90.value.type === 'vector' && at90.value.value.length).toBe(0);
+  });
+
+  test('maxSamples gives ErrTooManySamples (execution)', async () => {
+    const err = await rejection(new Engine({ maxSamples: 5 }).rangeQuery(storage(), 'up', 0, 600_000, 60_000).exec());
+    expect(err).toBeInstanceOf(ErrTooManySamples);
+    expect((err as QueryError).errorType).toBe('execution');
+    expect((err as QueryError).message).toBe('query processing would load too many samples into memory in query execution');
+  });
+
+  test('an aborted signal gives ErrQueryCanceled', async () => {
+    const ac = new AbortController();
+    ac.abort();
+    const err = await rejection(new Engine().instantQuery(storage(), 'up', 0, { signal: ac.signal }).exec());
+    expect(err).toBeInstanceOf(ErrQueryCanceled);
+    expect((err as QueryError).errorType).toBe('canceled');
+  });
+
+  test('exceeding the timeout gives ErrQueryTimeout', async () => {
+    const inner = storage();
+    const slow: Queryable = {
+      async querier(mint, maxt): Promise<Querier> {
+        const q = await inner.querier(mint, maxt);
+        // Burn a few milliseconds of CPU so the deadline passes (no timers involved).
+        const until = performance.now() + 5;
+        while (performance.now() < until) {
+          /* spin */
+        }
+        return q;
+      },
+    };
+    const err = await rejection(new Engine({ timeoutMs: 1 }).instantQuery(slow, 'up', 0).exec());
+    expect(err).toBeInstanceOf(ErrQueryTimeout);
+    expect((err as QueryError).errorType).toBe('timeout');
+  });
+
+  test('storage failures are wrapped in ErrStorage with the cause', async () => {
+    const cause = new Error('bucket unreachable');
+    const broken: Queryable = {
+      async querier(): Promise<Querier> {
+        throw cause;
+      },
+    };
+    const err = await rejection(new Engine().instantQuery(broken, 'up', 0).exec());
+    expect(err).toBeInstanceOf(ErrStorage);
+    expect((err as ErrStorage).cause).toBe(cause);
+  });
+
+  test.each([
+    ['sum(', ErrBadData, 'bad_data'],
+    ['up[5m]', ErrBadData, 'bad_data'],
+  ])('range query %s fails with %s', async (q, cls, errorType) => {
+    const err = await rejection(new Engine().rangeQuery(storage(), q, 0, 60_000, 60_000).exec());
+    expect(err).toBeInstanceOf(cls);
+    expect((err as QueryError).errorType).toBe(errorType);
+  });
+
+  test('many-to-many matching raises Prometheus error text', async () => {
+    const s = storage();
+    s.append(Labels.fromStrings('__name__', 'other', 'x', '1'), 0, 1);
+    s.append(Labels.fromStrings('__name__', 'other', 'x', '2'), 0, 1);
+    const err = await rejection(new Engine().instantQuery(s, 'up{job="a"} + on() other', 0).exec());
+    expect(err).toBeInstanceOf(ErrExecution);
+    expect((err as Error).message).toMatch(/^found duplicate series for the match group \{\} on the right hand-side of the operation/);
+  });
+
+  test('annotations carry Prometheus texts and positions', async () => {
+    const r = await new Engine().instantQuery(storage(), 'rate(up[5m])', 600_000).exec();
+    expect(r.infos).toEqual(['PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "up" (1:6)']);
+  });
+});
