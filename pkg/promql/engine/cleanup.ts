@@ -2,6 +2,9 @@ import { Labels } from '../../labels/index.js';
 import { ErrExecution } from './errors.js';
 import type { Matrix, Series } from './value.js';
 
+// Type-and-unit labels go with the metric name (Prometheus DropReserved with type-and-unit labels).
+const nameLabels = ['__name__', '__type__', '__unit__'];
+
 /** compareSeries orders series by labels (Prometheus sorts range query results this way). */
 export function compareSeries(a: Series, b: Series): number {
   return Labels.compare(a.metric, b.metric);
@@ -19,7 +22,7 @@ export function cleanupNames(m: Matrix): Matrix {
   const out: Series[] = [];
   const byKey = new Map<string, Series>();
   for (const s of m) {
-    const metric = s.dropName ? s.metric.withoutMetricName() : s.metric;
+    const metric = s.dropName ? s.metric.without(nameLabels) : s.metric;
     const k = metric.key();
     const prev = byKey.get(k);
     if (prev === undefined) {

@@ -230,7 +230,7 @@ function collectSelectors(root: Expr, spec: QuerySpec, lookback: number, env: { 
         subOffset = 0;
         subRange = 0;
       }
-      subOffset += n.offset;
+      subOffset += n.offsetExpr !== null && n.offset === 0 ? evalDuration(n.offsetExpr, env) : n.offset;
       subRange += n.rangeExpr !== null && n.range === 0 ? evalDuration(n.rangeExpr, env) : n.range;
     }
     if (subTs !== null) {
@@ -246,8 +246,9 @@ function collectSelectors(root: Expr, spec: QuerySpec, lookback: number, env: { 
       end -= subOffset;
     }
     start -= evalRange === 0 ? lookback : evalRange;
-    start -= vs.offset;
-    end -= vs.offset;
+    const off = vs.offsetExpr !== null && vs.offset === 0 ? evalDuration(vs.offsetExpr, env) : vs.offset;
+    start -= off;
+    end -= off;
     let func: string | undefined;
     let grouping: readonly string[] | undefined;
     let by: boolean | undefined;

@@ -214,6 +214,11 @@ export class Evaluator implements EvalHelper {
     return m;
   }
 
+  /** offsetOf resolves an offset written as a duration expression (e.g. `offset step()`). */
+  offsetOf(n: VectorSelector | SubqueryExpr): number {
+    return n.offsetExpr !== null && n.offset === 0 ? evalDuration(n.offsetExpr, this.#durEnv()) : n.offset;
+  }
+
   #durEnv(): { start: number; end: number; interval: number } {
     return { start: this.ctx.queryStart, end: this.ctx.queryEnd, interval: this.ctx.queryStep };
   }
@@ -237,7 +242,7 @@ export class Evaluator implements EvalHelper {
   evalVectorSelector(vs: VectorSelector, sampleTimestamps = false): Matrix {
     const datas = this.ctx.selected.get(vs) ?? [];
     const at = atOf(vs, this.ctx);
-    const offset = vs.offset;
+    const offset = this.offsetOf(vs);
     const out: Matrix = [];
     const n = this.numSteps;
     for (const d of datas) {
@@ -265,7 +270,7 @@ export class Evaluator implements EvalHelper {
   evalMatrixSelector(ms: MatrixSelector): Matrix {
     const vs = ms.vectorSelector;
     const datas = this.ctx.selected.get(vs) ?? [];
-    return this.#matrixFromData(datas, this.#rangeOf(ms), vs.offset, atOf(vs, this.ctx));
+    return this.#matrixFromData(datas, this.#rangeOf(ms), this.offsetOf(vs), atOf(vs, this.ctx));
   }
 
   #matrixFromData(datas: readonly SeriesData[], range: number, offset: number, at: number | null): Matrix {
@@ -297,7 +302,7 @@ export class Evaluator implements EvalHelper {
     const range = sq.rangeExpr !== null && sq.range === 0 ? evalDuration(sq.rangeExpr, this.#durEnv()) : sq.range;
     let step = sq.stepExpr !== null && sq.step === 0 ? evalDuration(sq.stepExpr, this.#durEnv()) : sq.step;
     if (step === 0) step = this.ctx.noStepSubqueryInterval;
-    const offset = sq.offset;
+    const offset = this.offsetOf(sq);
     const at = atOf(sq, this.ctx);
     const from = (at ?? this.start) - offset - range;
     const to = (at ?? this.end) - offset;
@@ -348,7 +353,7 @@ export class Evaluator implements EvalHelper {
     if (arg.kind === 'MatrixSelector') {
       datas = this.ctx.selected.get(arg.vectorSelector) ?? [];
       range = this.#rangeOf(arg);
-      offset = arg.vectorSelector.offset;
+      offset = this.offsetOf(arg.vectorSelector);
       at = atOf(arg.vectorSelector, this.ctx);
       matchers = arg.vectorSelector;
     } else if (arg.kind === 'SubqueryExpr') {
