@@ -207,7 +207,9 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
     let lhs = args[0]!;
     let rhs = args[1]!;
     const out: Vector = [];
-    if (lhs.length === 0 || rhs.length === 0) return out;
+    const fillL = m.fillValues.lhs;
+    const fillR = m.fillValues.rhs;
+    if ((lhs.length === 0 && (fillL === null || rhs.length === 0)) || (rhs.length === 0 && fillR === null)) return out;
     const oneToMany = m.card === 'one-to-many';
     if (oneToMany) [lhs, rhs] = [rhs, lhs];
     const rightSigs = new Map<string, Sample>();
@@ -224,10 +226,36 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
       rightSigs.set(s, rs);
     }
     const matched = new Map<string, Set<string> | null>();
+    // emit applies op to a pair where one side may be a fill value (experimental fill modifiers);
+    // fill values apply to the sides after the one-to-many swap, as upstream does.
+    const emit = (lf0: number, lh0: FloatHistogram | undefined, rf0: number, rh0: FloatHistogram | undefined, metric: Labels, dropName: boolean): void => {
+      let lf = lf0;
+      let rf = rf0;
+      let lh = lh0;
+      let rh = rh0;
+      if (oneToMany) {
+        [lf, rf] = [rf, lf];
+        [lh, rh] = [rh, lh];
+      }
+      const r = vectorElemBinop(op, lf, rf, lh, rh, pos, enh);
+      if (r.incompatible === true) return;
+      let f = r.f;
+      let h = r.h;
+      if (e.returnBool) {
+        h = undefined;
+        f = r.keep ? 1 : 0;
+      } else if (!r.keep) return;
+      out.push({ metric, t: enh.ts, f, h, dropName });
+    };
+    const matchedRight = new Set<string>();
     for (const ls of lhs) {
       const s = sigOf(ls.metric);
       const rs = rightSigs.get(s);
-      if (rs === undefined) continue;
+      if (rs === undefined) {
+        if (fillR !== null) emit(ls.f, ls.h, fillR, undefined, resultMetric(ls.metric, Labels.EMPTY, m), ls.dropName || drops);
+        continue;
+      }
+      matchedRight.add(s);
       let lf = ls.f;
       let rf = rs.f;
       let lh = ls.h;
@@ -257,6 +285,13 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
         else seen.add(ik);
       }
       out.push({ metric, t: enh.ts, f, h, dropName: ls.dropName || drops });
+    }
+    if (fillL !== null) {
+      for (const [s, rs] of rightSigs) {
+        if (matchedRight.has(s)) continue;
+        const metric = m.on ? rs.metric.keep(m.matchingLabels) : rs.metric.without([...m.matchingLabels, MetricName]);
+        emit(fillL, undefined, rs.f, rs.h, metric, false);
+      }
     }
     return out;
   });
