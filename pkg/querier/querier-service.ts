@@ -142,6 +142,22 @@ export class Querier {
     app.all(`${prefix}/api/v1/query_exemplars`, empty([]));
     app.get(`${prefix}/api/v1/rules`, empty({ groups: [] }));
     app.get(`${prefix}/api/v1/alerts`, empty({ alerts: [] }));
+    // Before the API router, whose catch-all answers 404 for paths it does not know.
+    app.get(`${prefix}/api/v1/stores`, (_req, res) => {
+      res.json({
+        status: 'success',
+        data: this.#endpoints.status().map((s) => ({
+          name: s.address,
+          healthy: s.healthy,
+          componentType: s.componentType,
+          labelSets: s.labelSets.map((l) => l.toRecord()),
+          minTime: s.minTime,
+          maxTime: s.maxTime,
+          lastCheck: new Date(s.lastCheckMs).toISOString(),
+          lastError: s.lastError ?? null,
+        })),
+      });
+    });
     app.use(
       `${prefix}/api/v1`,
       createApiRouter({
@@ -161,21 +177,6 @@ export class Querier {
         },
       }),
     );
-    app.get(`${prefix}/api/v1/stores`, (_req, res) => {
-      res.json({
-        status: 'success',
-        data: this.#endpoints.status().map((s) => ({
-          name: s.address,
-          healthy: s.healthy,
-          componentType: s.componentType,
-          labelSets: s.labelSets.map((l) => l.toRecord()),
-          minTime: s.minTime,
-          maxTime: s.maxTime,
-          lastCheck: new Date(s.lastCheckMs).toISOString(),
-          lastError: s.lastError ?? null,
-        })),
-      });
-    });
     const ui = queryUiHtml(o.externalPrefix ?? prefix);
     app.get([`${prefix}/`, `${prefix}/graph`], (_req, res) => {
       res.type('html').send(ui);
