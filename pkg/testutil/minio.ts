@@ -13,11 +13,19 @@ export interface MinioServer {
   readonly accessKey: string;
   readonly secretKey: string;
   readonly dataDir: string;
+  /** process is the running MinIO process (a new one after `restart`). */
   readonly process: ManagedProcess;
   /** createBucket creates a bucket (name: 3–63 lower-case letters, digits, `-`). */
   createBucket(name: string): Promise<void>;
   /** s3Config returns the Thanos S3 objstore `config` map for bucket. */
   s3Config(bucket: string): Record<string, unknown>;
+  /**
+   * halt kills MinIO (SIGKILL, like a crash or a pulled plug) and keeps its data dir, so that
+   * `restart` can bring the same objects back. Requests to it then fail with connection errors.
+   */
+  halt(): Promise<void>;
+  /** restart starts MinIO again on the same port and data dir (halting it first if it runs). */
+  restart(): Promise<void>;
   /** stop terminates MinIO and removes its data dir. */
   stop(): Promise<void>;
 }
@@ -35,19 +43,28 @@ export async function startMinio(bin: string, opts: { accessKey?: string; secret
   while (consolePort === port) consolePort = await freePort();
   const endpoint = `127.0.0.1:${port}`;
   const url = `http://${endpoint}`;
-  const proc = startProcess(bin, ['server', dataDir, '--quiet', '--address', endpoint, '--console-address', `127.0.0.1:${consolePort}`], {
-    env: { MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off', HOME: dataDir },
-  });
-  const exitedEarly = new Promise<never>((_, reject) => {
-    proc.proc.once('exit', (code) => reject(new Error(`minio exited early with code ${code}`)));
-  });
-  exitedEarly.catch(() => undefined); // the later, normal exit must not become an unhandled rejection
+  const launch = async (): Promise<ManagedProcess> => {
+    const proc = startProcess(bin, ['server', dataDir, '--quiet', '--address', endpoint, '--console-address', `127.0.0.1:${consolePort}`], {
+      env: { MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off', HOME: dataDir },
+    });
+    const exitedEarly = new Promise<never>((_, reject) => {
+      proc.proc.once('exit', (code) => reject(new Error(`minio exited early with code ${code}`)));
+    });
+    exitedEarly.catch(() => undefined); // the later, normal exit must not become an unhandled rejection
+    try {
+      await Promise.race([waitForHttp(`${url}/minio/health/live`, opts.timeoutMs ?? 30_000), exitedEarly]);
+    } catch (err) {
+      await proc.kill();
+      throw new Error(`start minio at ${url}: ${(err as Error).message}\n${proc.output()}`, { cause: err });
+    }
+    return proc;
+  };
+  let proc: ManagedProcess;
   try {
-    await Promise.race([waitForHttp(`${url}/minio/health/live`, opts.timeoutMs ?? 30_000), exitedEarly]);
+    proc = await launch();
   } catch (err) {
-    await proc.kill();
     await rm(dataDir, { recursive: true, force: true });
-    throw new Error(`start minio at ${url}: ${(err as Error).message}\n${proc.output()}`, { cause: err });
+    throw err;
   }
   const client = new S3Client({ endpoint: url, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: accessKey, secretAccessKey: secretKey } });
   return {
@@ -56,12 +73,21 @@ export async function startMinio(bin: string, opts: { accessKey?: string; secret
     accessKey,
     secretKey,
     dataDir,
-    process: proc,
+    get process() {
+      return proc;
+    },
     async createBucket(name: string) {
       await client.send(new CreateBucketCommand({ Bucket: name }));
     },
     s3Config(bucket: string) {
       return { bucket, endpoint, access_key: accessKey, secret_key: secretKey, insecure: true };
+    },
+    async halt() {
+      await proc.kill();
+    },
+    async restart() {
+      await proc.kill();
+      proc = await launch();
     },
     async stop() {
       client.destroy();
