@@ -161,6 +161,7 @@ export class BucketBlock {
         const p = parts[i]!;
         budget.reserve(p.end - p.start, kind);
         const data = await this.#o.bucket.getRange(name, p.start, p.end - p.start, { signal });
+        budget.refund(p.end - p.start - data.length, kind);
         out[i] = { start: p.start, data, first: p.first, last: p.last };
       }
     };

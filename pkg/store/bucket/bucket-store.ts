@@ -37,7 +37,7 @@ export interface BucketStoreOptions {
   readonly maxConcurrency?: number;
   /** blockConcurrency bounds blocks processed at once per request (default 8). */
   readonly blockConcurrency?: number;
-  /** seriesBatchSize is how many series get their chunks read at once (default 1000). */
+  /** seriesBatchSize is how many series get their chunks read at once (default 10000, Thanos's --debug.series-batch-size). */
   readonly seriesBatchSize?: number;
   /** partitionGap: byte ranges closer than this are read together (default 512 KiB). */
   readonly partitionGap?: number;
@@ -385,7 +385,7 @@ export class BucketStore implements StoreServer {
     }
     const w = new SeriesFrameWriter(sink, req.responseBatchSize ?? 0);
     for (const warn of warnings) await w.warning(warn);
-    const batchSize = this.#o.seriesBatchSize ?? 1000;
+    const batchSize = this.#o.seriesBatchSize ?? 10_000;
     const aggregates = req.aggregates ?? [];
     for (let i = 0; i < groups.length; i += batchSize) {
       if (signal.aborted) throw abortReason(signal);

@@ -47,6 +47,15 @@ export class QueryBudget {
     else if (kind === 'chunks') this.chunksBytes += n;
   }
 
+  /** refund returns n reserved bytes that a read did not deliver (it was cut at the object's end). */
+  refund(n: number, kind: 'postings' | 'series' | 'chunks' | 'header'): void {
+    if (n <= 0) return;
+    this.fetchedBytes -= n;
+    if (kind === 'postings') this.postingsBytes -= n;
+    else if (kind === 'series') this.seriesBytes -= n;
+    else if (kind === 'chunks') this.chunksBytes -= n;
+  }
+
   /** touch accounts for n series selected by postings. */
   touch(n: number): void {
     this.touchedSeries += n;
