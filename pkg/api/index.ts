@@ -24,3 +24,4 @@ export { labelsJson, resultJson } from './result-json.js';
 export { createApiRouter } from './router.js';
 export type { ApiRouterOptions, BuildInfo } from './router.js';
 export { translateAst } from './translate-ast.js';
+export { prettyFormat } from './pretty-format.js';

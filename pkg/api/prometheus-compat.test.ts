@@ -184,9 +184,21 @@ describe.skipIf(bin === undefined)('error answers match a real Prometheus', () =
     expect(str).toBe(`{"status":"success","data":{"resultType":"string","result":${resultJson({ resultType: 'string', result: { t: 1500, v: 'x<y&z' } })}}}`);
   });
 
-  // format_query: short expressions print on one line; Prometheus's multi-line pretty printing of
-  // long expressions is not implemented (the parser's printer is single-line).
-  test.each(['sum by(job)(rate(x{b="1",a="2"}[5m]))', 'a+on(x)group_left(y)b', '1.5 * x', 'x offset 5m', 'rate(x[5m] @ 100)', '-x unless y', 'topk(3, x) > bool 2'])(
+  // format_query: short expressions print on one line, long ones are split (parser.Prettify).
+  test.each([
+    'sum by(job)(rate(x{b="1",a="2"}[5m]))',
+    'a+on(x)group_left(y)b',
+    '1.5 * x',
+    'x offset 5m',
+    'rate(x[5m] @ 100)',
+    '-x unless y',
+    'topk(3, x) > bool 2',
+    'sum(rate(http_requests_total{job="api-server",handler="/api/v1/query"}[5m])) by (instance) / ignoring(code) sum(rate(errors_total[5m])) by (instance)',
+    'histogram_quantile(0.99, sum by (le, job) (rate(http_request_duration_seconds_bucket{job="apiserver", verb!="WATCH"}[5m])))',
+    'topk(5, max_over_time(rate(node_network_receive_bytes_total{device!~"lo|veth.*", instance=~"host-.*"}[5m])[1h:1m]))',
+    '-(sum(rate(a_very_long_metric_name_for_testing_purposes_total[5m])) + sum(rate(another_very_long_metric_name_total[5m])))',
+    '(sum(rate(a_very_long_metric_name_for_testing_purposes_total[5m])) > bool on(job) group_left(instance) sum(rate(another_very_long_metric_name_total[5m])))',
+  ])(
     'format_query %s',
     async (q) => {
       const body = `query=${encodeURIComponent(q)}`;

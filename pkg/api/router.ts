@@ -2,12 +2,13 @@ import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Matcher } from '../labels/index.js';
-import { format, parseExpr, parseMetricSelector } from '../promql/parser/index.js';
+import { parseExpr, parseMetricSelector } from '../promql/parser/index.js';
 import { ApiError, httpStatus, invalidParam, toApiError } from './api-error.js';
 import { readForm, type Form } from './form.js';
 import { jsonString } from './json-string.js';
 import { MAX_TIME, MIN_TIME, parseBool, parseDuration, parseLimit, parseTime } from './params.js';
 import type { MetadataSource, QueryEngine, QueryOptions, QueryResult, QueryValue, SeriesSource, SeriesSourceOptions } from './query-engine.js';
+import { prettyFormat } from './pretty-format.js';
 import { labelsJson, resultJson } from './result-json.js';
 import { translateAst } from './translate-ast.js';
 
@@ -30,7 +31,7 @@ export interface ApiRouterOptions {
   readonly metadata?: MetadataSource;
   /** parseSelector parses one `match[]`/`storeMatch[]` value; default: the PromQL parser's. */
   readonly parseSelector?: (s: string) => Matcher[];
-  /** formatQuery pretty-prints a query for /format_query; default: parse and print. */
+  /** formatQuery pretty-prints a query for /format_query; default: parse and prettyFormat. */
   readonly formatQuery?: (q: string) => string;
   readonly buildInfo?: BuildInfo;
   readonly flags?: Readonly<Record<string, string>>;
@@ -75,7 +76,7 @@ interface Answer {
 export function createApiRouter(opts: ApiRouterOptions): Router {
   const router = express.Router();
   const parseSelector = opts.parseSelector ?? parseMetricSelector;
-  const formatQuery = opts.formatQuery ?? ((q: string) => format(parseExpr(q)));
+  const formatQuery = opts.formatQuery ?? ((q: string) => prettyFormat(parseExpr(q)));
   const now = opts.now ?? Date.now;
   const maxTimeout = opts.maxTimeout ?? 120_000;
   const canceledStatus = opts.canceledStatus ?? 499;
