@@ -6,7 +6,7 @@ import { BlockWriter, formatBlockMeta, readBlockMeta } from '../tsdb/index.js';
 
 /** DemoDataOptions describe the generated demo history. */
 export interface DemoDataOptions {
-  /** endMs is the end of the history (default: now, rounded down to 2h). */
+  /** endMs is the end of the history (default: now). Blocks are 2h-aligned; the last may be shorter. */
   readonly endMs?: number;
   /** hours of history (default 12), written as 2h blocks. */
   readonly hours?: number;
@@ -69,24 +69,26 @@ function seriesFor(host: string, seed: number): SeriesGen[] {
  * meta sections carrying `{cluster="demo", replica=<r>}`. Returns the uploaded block ULIDs.
  */
 export async function writeDemoBlocks(bucket: Bucket, workDir: string, opts: DemoDataOptions = {}): Promise<string[]> {
-  const end = opts.endMs ?? Math.floor(Date.now() / TWO_HOURS) * TWO_HOURS;
   const hours = opts.hours ?? 12;
+  const step = opts.scrapeIntervalMs ?? 15_000;
+  const end = opts.endMs ?? Math.floor(Date.now() / step) * step;
   const hosts = Array.from({ length: opts.hosts ?? 4 }, (_, i) => `host-${i + 1}`);
   const replicas = opts.replicas ?? ['a', 'b'];
-  const step = opts.scrapeIntervalMs ?? 15_000;
-  const start = end - hours * 3600_000;
+  const start = Math.floor((end - hours * 3600_000) / TWO_HOURS) * TWO_HOURS;
   const gens = hosts.flatMap((h, i) => seriesFor(h, 1000 + i)).sort((x, y) => Labels.compare(x.labels, y.labels));
   const ulids: string[] = [];
   for (const [ri, replica] of replicas.entries()) {
     const shift = ri * 250;
     for (let bStart = start; bStart < end; bStart += TWO_HOURS) {
+      const bEnd = Math.min(bStart + TWO_HOURS, end);
+      const first = Math.ceil((bStart - start - shift) / step);
+      const n = Math.floor((bEnd - 1 - start - shift) / step) - first + 1;
+      if (n <= 0) continue;
       const w = await BlockWriter.create(workDir, {
         minTime: bStart,
-        maxTime: bStart + TWO_HOURS,
+        maxTime: bEnd,
         thanos: { labels: { cluster: 'demo', replica }, downsample: { resolution: 0 }, source: 'sidecar', index_stats: {} },
       });
-      const first = Math.ceil((bStart - start) / step);
-      const n = Math.floor((bStart + TWO_HOURS - 1 - start - shift) / step) - first + 1;
       const ts = new Float64Array(n);
       const vs = new Float64Array(n);
       for (const g of gens) {
