@@ -52,6 +52,13 @@ interface SeriesPoints {
   readonly points: readonly (readonly [number, number])[];
 }
 
+/** parseSampleValue reads a sample value as the API writes it (Go float text: `+Inf`, `-Inf`, `NaN`, `1e-07`). */
+export function parseSampleValue(v: string): number {
+  if (v === '+Inf') return Infinity;
+  if (v === '-Inf') return -Infinity;
+  return Number(v);
+}
+
 function seriesKey(metric: Record<string, string>, drop: ReadonlySet<string>): string {
   return JSON.stringify(
     Object.entries(metric)
@@ -65,7 +72,7 @@ function normalize(data: QueryData, drop: ReadonlySet<string>): { type: string; 
   const add = (metric: Record<string, string>, pts: readonly Point[]) => {
     const key = seriesKey(metric, drop);
     if (series.has(key)) throw new Error(`two result series with labels ${key} after dropping ${[...drop].join(',')}`);
-    series.set(key, { key, points: pts.map(([t, v]) => [t, Number(v)] as const) });
+    series.set(key, { key, points: pts.map(([t, v]) => [t, parseSampleValue(v)] as const) });
   };
   if (data.resultType === 'vector') for (const s of data.result) add(s.metric, [s.value]);
   else if (data.resultType === 'matrix') for (const s of data.result) add(s.metric, s.values);
