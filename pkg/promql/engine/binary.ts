@@ -6,6 +6,7 @@ import { ErrExecution } from './errors.js';
 import type { EvalHelper } from './eval-helper.js';
 import type { Evaluator } from './evaluator.js';
 import { combine, compactHistogram, histogramsEqual, scaleHistogram } from './histogram-ops.js';
+import { trimHistogram } from './histogram-trim.js';
 import type { Matrix, Sample, Vector } from './value.js';
 
 const arithmetic = new Set<BinaryOp>(['+', '-', '*', '/', '%', '^', 'atan2']);
@@ -47,6 +48,10 @@ interface ElemResult {
 
 /** vectorElemBinop applies op to one pair of values (float or histogram on each side). */
 function vectorElemBinop(op: BinaryOp, lf: number, rf: number, lh: FloatHistogram | undefined, rh: FloatHistogram | undefined, pos: PositionRange, enh: EvalHelper): ElemResult {
+  if ((op === '</' || op === '>/') && (lh === undefined || rh !== undefined)) {
+    // Trim operators only apply to a histogram on the left and a float on the right.
+    return { f: 0, h: undefined, keep: false, incompatible: true };
+  }
   if (lh === undefined && rh === undefined) {
     const [f, keep] = floatOp(op, lf, rf);
     return { f, h: undefined, keep };
@@ -61,7 +66,21 @@ function vectorElemBinop(op: BinaryOp, lf: number, rf: number, lh: FloatHistogra
   }
   if (lh !== undefined && rh === undefined) {
     if (op === '*') return { f: 0, h: compactHistogram(scaleHistogram(lh, rf)), keep: true };
-    if (op === '/') return { f: 0, h: compactHistogram(scaleHistogram(lh, 1 / rf)), keep: true };
+    if (op === '/') {
+      const q = scaleHistogram(lh, 1 / rf);
+      if (rf === 0) {
+        // Division by zero removes all buckets (as FloatHistogram.Div); count, sum and zero count become ±Inf/NaN.
+        q.zeroCount = lh.zeroCount / rf;
+        q.count = lh.count / rf;
+        q.sum = lh.sum / rf;
+        q.positiveSpans = [];
+        q.positiveBuckets = [];
+        q.negativeSpans = [];
+        q.negativeBuckets = [];
+      }
+      return { f: 0, h: compactHistogram(q), keep: true };
+    }
+    if (op === '</' || op === '>/') return { f: 0, h: trimHistogram(lh, rf, op === '</'), keep: true };
     return incompatible('histogram', 'float');
   }
   const a = lh!;
