@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { ValueType } from '../../chunkenc/index.js';
+import { CounterResetHeader, Encoding, FloatHistogramChunk, HistogramAppendResult, HistogramChunk, ValueType, type ChunkMeta } from '../../chunkenc/index.js';
+import { FloatHistogram } from '../../histogram/index.js';
 import { Labels, Matcher, MatchType } from '../../labels/index.js';
 import { Tombstones, writeTombstones } from '../tombstones/index.js';
 import { BlockReader } from './block-reader.js';
@@ -138,5 +139,105 @@ describe('BlockWriter → BlockReader', () => {
     await expect(w.addSeries(Labels.fromStrings('a', 'a'), [1], [1])).rejects.toThrow(/is not after/);
     await expect(w.addSeries(Labels.fromStrings('a', 'c'), [2, 1], [1, 1])).rejects.toThrow(/not after the previous/);
     await w.abort();
+  });
+});
+
+describe('histogram chunks through BlockWriter → BlockReader', () => {
+  let dir: string;
+  const H0 = 1_700_000_000_000;
+  /** Sample k of series s: counts grow with k; float series get fractional counts. */
+  function histAt(s: number, k: number, float: boolean): FloatHistogram {
+    const h = new FloatHistogram();
+    const f = float ? 0.25 : 1;
+    h.schema = 3;
+    h.zeroThreshold = 2 ** -128;
+    h.positiveSpans = [{ offset: -2, length: 3 }, { offset: 4, length: 2 }];
+    h.negativeSpans = [{ offset: 0, length: 1 }];
+    h.positiveBuckets = [1, 2, 3, 4, 5].map((b) => (b * k + s) * f);
+    h.negativeBuckets = [k * f];
+    h.zeroCount = k * f;
+    h.count = h.positiveBuckets.reduce((a, b) => a + b, 0) + h.negativeBuckets[0]! + h.zeroCount;
+    h.sum = k * 1.5 - s;
+    return h;
+  }
+  function chunksOf(s: number, float: boolean): ChunkMeta[] {
+    const out: ChunkMeta[] = [];
+    for (let c = 0; c < 3; c++) {
+      const chunk = float ? new FloatHistogramChunk() : new HistogramChunk();
+      const app = chunk.appender();
+      for (let k = c * 50; k < c * 50 + 50; k++) expect(app.appendHistogram(H0 + k * 10_000, histAt(s, k, float))).toBe(HistogramAppendResult.Appended);
+      if (c > 0) chunk.setCounterResetHeader(CounterResetHeader.NotCounterReset);
+      out.push({ ref: 0, minTime: H0 + c * 500_000, maxTime: H0 + (c * 50 + 49) * 10_000, chunk });
+    }
+    return out;
+  }
+
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tessera-block-hist-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('samples, chunk pass-through, stats and tombstones', async () => {
+    const ls = [0, 1, 2, 3].map((s) => Labels.fromStrings('__name__', 'h', 's', String(s)));
+    const w = await BlockWriter.create(dir);
+    for (const [s, l] of ls.entries()) await w.addChunkSeries(l, chunksOf(s, s % 2 === 1));
+    const res = await w.flush();
+    expect(res.meta.stats.numHistogramSamples).toBe(600);
+    expect(res.meta.stats.numFloatSamples).toBeUndefined();
+    const b = await BlockReader.open(res.dir);
+    const ts = new Tombstones();
+    const ref2 = (() => {
+      const p = b.index.postings('s', '2');
+      p.next();
+      return p.at();
+    })();
+    // Deletes the second half of chunk 0 and the first half of chunk 1 of series 2.
+    ts.add(ref2, { minTime: H0 + 25 * 10_000, maxTime: H0 + 74 * 10_000 });
+    b.close();
+    await writeTombstones(res.dir, ts);
+
+    const r = await BlockReader.open(res.dir);
+    try {
+      const q = await r.querier(H0, H0 + 10_000_000);
+      const set = await q.select(true, undefined, [new Matcher(MatchType.Equal, '__name__', 'h')]);
+      let it;
+      const h = new FloatHistogram();
+      let series = 0;
+      while (set.next()) {
+        const s = Number(set.at().labels().get('s'));
+        const float = s % 2 === 1;
+        it = set.at().iterator(it);
+        let k = 0;
+        let vt: ValueType;
+        while ((vt = it.next()) !== ValueType.None) {
+          if (s === 2 && k === 25) k = 75;
+          expect(vt).toBe(float ? ValueType.FloatHistogram : ValueType.Histogram);
+          expect(it.atT()).toBe(H0 + k * 10_000);
+          const want = histAt(s, k, float);
+          it.atFloatHistogram(h);
+          expect([h.count, h.zeroCount, h.sum, h.positiveBuckets, h.negativeBuckets, h.positiveSpans, h.schema]).toEqual([want.count, want.zeroCount, want.sum, want.positiveBuckets, want.negativeBuckets, want.positiveSpans, 3]);
+          k++;
+        }
+        expect(it.err()).toBeNull();
+        expect(k).toBe(150);
+        series++;
+      }
+      expect(series).toBe(4);
+
+      const cq = await r.chunkQuerier(H0, H0 + 10_000_000);
+      const cs = await cq.select(true, undefined, [new Matcher(MatchType.Equal, 's', '2')]);
+      expect(cs.next()).toBe(true);
+      const chunks = [...cs.at().chunks()];
+      expect(chunks.map((c) => [c.chunk.encoding(), c.chunk.numSamples(), c.minTime, c.maxTime])).toEqual([
+        [Encoding.Histogram, 25, H0, H0 + 24 * 10_000],
+        [Encoding.Histogram, 25, H0 + 75 * 10_000, H0 + 99 * 10_000],
+        [Encoding.Histogram, 50, H0 + 100 * 10_000, H0 + 149 * 10_000],
+      ]);
+      expect((chunks[1]!.chunk as HistogramChunk).counterResetHeader()).toBe(CounterResetHeader.NotCounterReset);
+      // The untouched chunk is passed through byte for byte.
+      expect(Buffer.from(chunks[2]!.chunk.bytes()).equals(Buffer.from(chunksOf(2, false)[2]!.chunk.bytes()))).toBe(true);
+    } finally {
+      r.close();
+    }
   });
 });

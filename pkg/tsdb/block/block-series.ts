@@ -1,5 +1,5 @@
-import { ValueType, XorChunk, type Chunk, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
-import type { FloatHistogram } from '../../histogram/index.js';
+import { Encoding, FloatHistogramChunk, HistogramAppendResult, HistogramChunk, ValueType, XorChunk, type Chunk, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
+import { FloatHistogram } from '../../histogram/index.js';
 import type { Labels } from '../../labels/index.js';
 import type { ChunkSeries, Series } from '../../storage/index.js';
 import type { ChunkSegmentReader } from '../chunks/index.js';
@@ -202,11 +202,20 @@ export class BlockChunkSeries implements ChunkSeries {
   }
 }
 
-/** Re-encodes a float chunk without the samples inside the intervals; undefined when none remain. */
+/**
+ * Re-encodes a chunk without the samples inside the intervals; undefined when none remain. Float
+ * chunks become XOR chunks; histogram chunks keep their encoding and counter reset header (the
+ * layout is fixed within a chunk, so every kept sample fits).
+ */
 function withoutDeleted(chunk: Chunk, deleted: readonly Interval[]): { minTime: number; maxTime: number; chunk: Chunk } | undefined {
+  const enc = chunk.encoding();
+  const isHist = enc === Encoding.Histogram || enc === Encoding.FloatHistogram;
   const it = chunk.iterator();
-  const out = new XorChunk();
-  const app = out.appender();
+  const xor = isHist ? undefined : new XorChunk();
+  const xapp = xor?.appender();
+  const hc = !isHist ? undefined : enc === Encoding.Histogram ? new HistogramChunk() : new FloatHistogramChunk();
+  const happ = hc?.appender();
+  const h = new FloatHistogram();
   let minTime = 0;
   let maxTime = 0;
   let n = 0;
@@ -217,10 +226,17 @@ function withoutDeleted(chunk: Chunk, deleted: readonly Interval[]): { minTime: 
     if (d < deleted.length && deleted[d]!.minTime <= t) continue;
     if (n === 0) minTime = t;
     maxTime = t;
-    app.append(t, it.atF());
+    if (xapp !== undefined) {
+      xapp.append(t, it.atF());
+    } else {
+      const res = happ!.appendHistogram(t, it.atFloatHistogram(h));
+      if (res !== HistogramAppendResult.Appended) throw new RangeError(`re-encode histogram chunk without deleted samples: sample at ${t} does not fit (result ${res})`);
+      // The first append sets the header from the sample's hint; keep the original chunk's instead.
+      if (n === 0) hc!.setCounterResetHeader((chunk as HistogramChunk | FloatHistogramChunk).counterResetHeader());
+    }
     n++;
   }
   const e = it.err();
   if (e !== null) throw e;
-  return n === 0 ? undefined : { minTime, maxTime, chunk: out };
+  return n === 0 ? undefined : { minTime, maxTime, chunk: (xor ?? hc)! };
 }

@@ -1,6 +1,6 @@
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { ChunkCutter, type ChunkCutterOptions, type ChunkMeta } from '../../chunkenc/index.js';
+import { ChunkCutter, Encoding, type ChunkCutterOptions, type ChunkMeta } from '../../chunkenc/index.js';
 import { compareStrings, Labels } from '../../labels/index.js';
 import { ChunkSegmentWriter } from '../chunks/index.js';
 import { FileByteSink, IndexWriter, type IndexChunkMeta } from '../index/index.js';
@@ -61,6 +61,7 @@ export class BlockWriter {
   #minT = Infinity;
   #maxT = -Infinity;
   #numSamples = 0;
+  #numHistogramSamples = 0;
   #numChunks = 0;
   #done = false;
 
@@ -121,6 +122,8 @@ export class BlockWriter {
         throw new BlockError(this.#tmp, -1, `write block ${this.ulid}: chunk ${i} of ${lset.toString()} [${c.minTime}, ${c.maxTime}] is out of order or overlaps`);
       }
       n += c.chunk.numSamples();
+      const enc = c.chunk.encoding();
+      if (enc === Encoding.Histogram || enc === Encoding.FloatHistogram) this.#numHistogramSamples += c.chunk.numSamples();
     }
     if (chunks.length === 0) return;
     await this.#add(lset, chunks.map((c) => ({ ...c })), n);
@@ -173,7 +176,13 @@ export class BlockWriter {
         ulid: this.ulid,
         minTime,
         maxTime,
-        stats: { numSamples: this.#numSamples, numFloatSamples: this.#numSamples, numSeries: this.#series.length, numChunks: this.#numChunks },
+        stats: {
+          numSamples: this.#numSamples,
+          ...(this.#numSamples > this.#numHistogramSamples ? { numFloatSamples: this.#numSamples - this.#numHistogramSamples } : {}),
+          ...(this.#numHistogramSamples > 0 ? { numHistogramSamples: this.#numHistogramSamples } : {}),
+          numSeries: this.#series.length,
+          numChunks: this.#numChunks,
+        },
         compaction: { level: this.#opts.level ?? 1, sources: [...(this.#opts.sources ?? [this.ulid])].sort() },
         version: 1,
       };
