@@ -134,17 +134,6 @@ function nonEmpty(d: QueryData): boolean {
   return d.resultType === 'scalar' || d.resultType === 'string' || d.result.length > 0;
 }
 
-// TEMPORARY until cmd/store.ts lands.
-import { existsSync } from 'node:fs';
-import { freePort } from '../../pkg/testutil/index.js';
-import { REPO_ROOT, startService } from './services.js';
-async function INTERIM_startStore(o: Parameters<typeof startStore>[0], blocks: string, replica: string): Promise<Service> {
-  if (existsSync(join(REPO_ROOT, 'cmd', 'store.ts'))) return startStore(o);
-  const g = await freePort();
-  const h = await freePort();
-  return startService('interim store', process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'test/e2e/interim-store.ts'), blocks, String(g), String(h), 'cluster=c1', `replica=${replica}`], { url: `http://127.0.0.1:${h}/` }, { httpUrl: `http://127.0.0.1:${h}`, grpcAddress: `127.0.0.1:${g}` });
-}
-
 /**
  * prometheus3Text rewrites a Prometheus 2.42 error message to the 3.x wording we follow, where the
  * two differ only in text: `Invalid time value` became `invalid time value`; durations in brackets
@@ -174,8 +163,8 @@ describe.skipIf(!ready)('tessera query over two tessera stores vs Prometheus (is
     ]);
     [prom, storeA, storeB] = await Promise.all([
       startPrometheus(prometheusBin!, { dataDir: join(dir, 'prom-data'), configFile: join(dir, 'prometheus.yml'), externalLabels: { cluster: 'c1' } }),
-      INTERIM_startStore({ name: 'tessera store (replica a)', objstoreConfigFile: cfgA, dataDir: join(dir, 'store-a') }, join(dir, 'blocks-a'), 'a'),
-      INTERIM_startStore({ name: 'tessera store (replica b)', objstoreConfigFile: cfgB, dataDir: join(dir, 'store-b') }, join(dir, 'blocks-b'), 'b'),
+      startStore({ name: 'tessera store (replica a)', objstoreConfigFile: cfgA, dataDir: join(dir, 'store-a') }),
+      startStore({ name: 'tessera store (replica b)', objstoreConfigFile: cfgB, dataDir: join(dir, 'store-b') }),
     ]);
     query = await startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: ['--store.unhealthy-timeout=5m'] });
   });
