@@ -71,7 +71,8 @@ const byCode: Readonly<Record<string, ErrorType>> = {
 
 /**
  * toApiError classifies any error from an engine or source. In order: an ApiError as is; a PromQL
- * parse error (code TESSERA_PROMQL_PARSE or a SyntaxError) as bad_data prefixed with
+ * parse error (code TESSERA_PROMQL_PARSE or a SyntaxError, itself or as the direct cause, as the
+ * engine's bad_data error wraps it) as bad_data prefixed with
  * `invalid parameter "<parseParam>": ` when parseParam is given; a known stable `code`; an
  * `errorType` property with a known value; AbortError → canceled; TimeoutError → timeout; anything
  * else → execution (Prometheus's default).
@@ -80,7 +81,9 @@ export function toApiError(err: unknown, parseParam?: string): ApiError {
   if (err instanceof ApiError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as { code?: unknown }).code;
-  if (code === 'TESSERA_PROMQL_PARSE' || e instanceof SyntaxError) {
+  const cause = (e as { cause?: unknown }).cause;
+  const causeCode = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  if (code === 'TESSERA_PROMQL_PARSE' || causeCode === 'TESSERA_PROMQL_PARSE' || e instanceof SyntaxError) {
     return parseParam === undefined ? new ApiError('bad_data', e.message, { cause: e }) : invalidParam(parseParam, e.message, e);
   }
   if (typeof code === 'string' && byCode[code] !== undefined) return new ApiError(byCode[code], e.message, { cause: e });
