@@ -246,6 +246,9 @@ function collectSelectors(root: Expr, spec: QuerySpec, lookback: number, env: { 
       end -= subOffset;
     }
     start -= evalRange === 0 ? lookback : evalRange;
+    // anchored and smoothed look one lookback delta before the range, smoothed also after it.
+    if (vs.anchored || vs.smoothed) start -= lookback;
+    if (vs.smoothed) end += lookback;
     const off = vs.offsetExpr !== null && vs.offset === 0 ? evalDuration(vs.offsetExpr, env) : vs.offset;
     start -= off;
     end -= off;

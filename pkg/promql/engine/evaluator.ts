@@ -5,6 +5,8 @@ import { evalAggregation } from './aggregations.js';
 import { annos, type Annotation, type Annotations } from './annotations.js';
 import { evalBinary } from './binary.js';
 import { evalDuration } from './durations.js';
+import { anchorWindow, extendedFloatRate, extendedHistogramRate, interpolate, interpolateHistograms } from './extended-rate.js';
+import { usesCustomBuckets } from './histogram-ops.js';
 import { ErrExecution, ErrTooManySamples } from './errors.js';
 import type { EvalHelper, RangeWindow } from './eval-helper.js';
 import { absentLabelsOf, instantFunctions } from './functions.js';
@@ -248,6 +250,17 @@ export class Evaluator implements EvalHelper {
     for (const d of datas) {
       const floats: FPoint[] = [];
       const histograms: HPoint[] = [];
+      if (vs.smoothed && !sampleTimestamps) {
+        for (let step = 0; step < n; step++) {
+          const ts = this.start + step * this.interval;
+          this.#smoothedAt(d, (at ?? ts) - offset, ts, vs, floats, histograms);
+        }
+        if (floats.length > 0 || histograms.length > 0) {
+          out.push({ metric: d.metric, floats, histograms, dropName: false });
+          this.countSamples(floats.length + histograms.length);
+        }
+        continue;
+      }
       for (let step = 0; step < n; step++) {
         const ts = this.start + step * this.interval;
         const refT = (at ?? ts) - offset;
@@ -264,6 +277,56 @@ export class Evaluator implements EvalHelper {
       }
     }
     return out;
+  }
+
+  /**
+   * #smoothedAt appends the value of a `smoothed` selector at refT: the sample at refT, else the
+   * linear interpolation between the samples around refT (within the lookback delta on each
+   * side; histograms as counters), else the last sample before refT.
+   */
+  #smoothedAt(d: SeriesData, refT: number, ts: number, vs: VectorSelector, floats: FPoint[], histograms: HPoint[]): void {
+    const lb = this.ctx.lookbackDelta;
+    const fi = upperBound(d.fts, d.fn, refT) - 1;
+    const hi = upperBound(d.hts, d.hn, refT) - 1;
+    const pft = fi >= 0 && d.fts[fi]! > refT - lb ? d.fts[fi]! : -Infinity;
+    const pht = hi >= 0 && d.hts[hi]! > refT - lb ? d.hts[hi]! : -Infinity;
+    const nft = fi + 1 < d.fn && d.fts[fi + 1]! <= refT + lb ? d.fts[fi + 1]! : Infinity;
+    const nht = hi + 1 < d.hn && d.hts[hi + 1]! <= refT + lb ? d.hts[hi + 1]! : Infinity;
+    const prevIsF = pft >= pht;
+    const prevT = Math.max(pft, pht);
+    if (prevT === -Infinity) return;
+    if (prevT === refT) {
+      if (prevIsF) floats.push({ t: ts, f: d.fvs[fi]! });
+      else histograms.push({ t: ts, h: d.hvs[hi]! });
+      return;
+    }
+    const nextIsF = nft <= nht;
+    const nextT = Math.min(nft, nht);
+    if (nextT === Infinity) {
+      if (prevIsF) floats.push({ t: ts, f: d.fvs[fi]! });
+      else histograms.push({ t: ts, h: d.hvs[hi]! });
+      return;
+    }
+    if (prevIsF !== nextIsF) {
+      this.annotate(annos.mixedFloatsHistograms(d.metric.get(MetricName), vs.posRange));
+      return;
+    }
+    if (prevIsF) {
+      floats.push({ t: ts, f: interpolate(prevT, d.fvs[fi]!, nextT, d.fvs[fi + 1]!, refT, false) });
+      return;
+    }
+    const h1 = d.hvs[hi]!;
+    const h2 = d.hvs[hi + 1]!;
+    if (usesCustomBuckets(h1) !== usesCustomBuckets(h2)) {
+      this.annotate(annos.mixedExponentialCustom(d.metric.get(MetricName), vs.posRange));
+      return;
+    }
+    const h = interpolateHistograms(h1, prevT, h2, nextT, refT, true, this, { pos: vs.posRange });
+    if (h === undefined) {
+      this.annotate(annos.mixedExponentialCustom(d.metric.get(MetricName), vs.posRange));
+      return;
+    }
+    histograms.push({ t: ts, h });
   }
 
   /** evalMatrixSelector evaluates a range vector at the (single) evaluation time. */
@@ -321,6 +384,29 @@ export class Evaluator implements EvalHelper {
 
   // ---- calls ----
 
+  /** #extendedCall evaluates a function over an anchored/smoothed window at one step. */
+  #extendedCall(name: string, w: RangeWindow, smoothed: boolean, call: Call, scalarArgs: (Float64Array | null)[], step: number): number | FloatHistogram | undefined {
+    if (name === 'rate' || name === 'increase' || name === 'delta') {
+      const isCounter = name !== 'delta';
+      const isRate = name === 'rate';
+      if (w.fhi > w.flo && w.hhi > w.hlo) {
+        this.annotate(annos.mixedFloatsHistograms(w.metricName, w.pos));
+        return undefined;
+      }
+      if (w.hhi > w.hlo) return extendedHistogramRate(w, isCounter, isRate, smoothed, this);
+      const r = extendedFloatRate(w, isCounter, isRate, smoothed);
+      if (r !== undefined && isCounter && w.metricName !== '' && !/(_total|_sum|_count|_bucket)$/.test(w.metricName)) {
+        this.annotate(annos.possibleNonCounter(w.metricName, w.pos));
+      }
+      return r;
+    }
+    if (!anchorWindow(w)) return undefined;
+    const fn = rangeFunctions.get(name)!;
+    const scalars: number[] = [];
+    for (const sa of scalarArgs) if (sa !== null) scalars.push(sa[step]!);
+    return fn(w, scalars, call, this);
+  }
+
   evalCall(call: Call): EvalResult {
     const name = call.func.name;
     if (name === 'timestamp') {
@@ -350,7 +436,13 @@ export class Evaluator implements EvalHelper {
     let offset: number;
     let at: number | null;
     let matchers: VectorSelector | null = null;
+    let anchored = false;
+    let smoothed = false;
     if (arg.kind === 'MatrixSelector') {
+      anchored = arg.vectorSelector.anchored;
+      smoothed = arg.vectorSelector.smoothed;
+      if (anchored && !anchoredSafe.has(name)) throw new ErrExecution(`anchored modifier can only be used with: ${[...anchoredSafe].sort().join(', ')} - not with ${name}`);
+      if (smoothed && !smoothedSafe.has(name)) throw new ErrExecution(`smoothed modifier can only be used with: ${[...smoothedSafe].sort().join(', ')} - not with ${name}`);
       datas = this.ctx.selected.get(arg.vectorSelector) ?? [];
       range = this.#rangeOf(arg);
       offset = this.offsetOf(arg.vectorSelector);
@@ -405,6 +497,25 @@ export class Evaluator implements EvalHelper {
         this.ts = ts;
         const refT = (at ?? ts) - offset;
         const lo = refT - range;
+        if (anchored || smoothed) {
+          const elo = lo - this.ctx.lookbackDelta;
+          const ehi = smoothed ? refT + this.ctx.lookbackDelta : refT;
+          w.flo = upperBound(d.fts, d.fn, elo);
+          w.fhi = upperBound(d.fts, d.fn, ehi);
+          w.hlo = upperBound(d.hts, d.hn, elo);
+          w.hhi = upperBound(d.hts, d.hn, ehi);
+          w.rangeStart = lo;
+          w.rangeEnd = refT;
+          const cnt = w.fhi - w.flo + (w.hhi - w.hlo);
+          if (cnt === 0) continue;
+          this.countSamples(cnt);
+          const r = this.#extendedCall(name, w, smoothed, call, scalarArgs, step);
+          this.ctx.currentSamples -= cnt;
+          if (r === undefined) continue;
+          if (typeof r === 'number') floats.push({ t: ts, f: r });
+          else histograms.push({ t: ts, h: r });
+          continue;
+        }
         // Windows only move forward without @, so scan instead of searching.
         if (at === null) {
           while (fptr < d.fn && d.fts[fptr]! <= lo) fptr++;
@@ -462,6 +573,10 @@ export class Evaluator implements EvalHelper {
 }
 
 const none = { kind: 0 as const, i: -1 };
+
+/** Functions that accept `anchored` and `smoothed` range selectors (Prometheus AnchoredSafeFunctions, SmoothedSafeFunctions). */
+const anchoredSafe = new Set(['resets', 'changes', 'rate', 'increase', 'delta']);
+const smoothedSafe = new Set(['rate', 'increase', 'delta']);
 
 /**
  * MatrixBuilder collects per-step output vectors into series keyed by labels, raising
