@@ -42,8 +42,8 @@ export function instantQuery(baseUrl: string, query: string, timeMs: number, ext
 }
 
 /** rangeQuery calls /api/v1/query_range over [startMs, endMs] with stepMs. */
-export function rangeQuery(baseUrl: string, query: string, startMs: number, endMs: number, stepMs: number, extra: Record<string, string | number | boolean | undefined> = {}): Promise<ApiResponse> {
-  return apiGet(baseUrl, '/api/v1/query_range', { query, start: startMs / 1000, end: endMs / 1000, step: stepMs / 1000, ...extra });
+export function rangeQuery(baseUrl: string, query: string, startMs: number, endMs: number, stepMs: number, extra: Record<string, string | number | boolean | undefined> = {}, timeoutMs?: number): Promise<ApiResponse> {
+  return apiGet(baseUrl, '/api/v1/query_range', { query, start: startMs / 1000, end: endMs / 1000, step: stepMs / 1000, ...extra }, timeoutMs);
 }
 
 /** SeriesPoints is one result series reduced to comparable form: timestamps (s) and float values. */
