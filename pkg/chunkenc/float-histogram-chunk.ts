@@ -96,6 +96,7 @@ export class FloatHistogramAppender {
   #lt = new Uint8Array(2 * FIXED);
   #abs = new Float64Array(0);
   #lastStale = false;
+  readonly #st: AppendState;
   #lastCount = 0;
   #lastZeroCount = 0;
 
@@ -103,6 +104,7 @@ export class FloatHistogramAppender {
   constructor(chunk: FloatHistogramChunk, w: BitWriter) {
     this.#chunk = chunk;
     this.#w = w;
+    this.#st = { num: 0, header: 0, layout: this.#layout, lastStale: false, lastCount: 0, lastZeroCount: 0, lastBuckets: this.#abs };
   }
 
   /**
@@ -113,7 +115,13 @@ export class FloatHistogramAppender {
   appendHistogram(t: number, h: FloatHistogram): HistogramAppendResult {
     const stale = isStaleNaN(h.sum);
     if (this.#num > 0) {
-      const st: AppendState = { num: this.#num, header: this.#chunk.counterResetHeader(), layout: this.#layout, lastStale: this.#lastStale, lastCount: this.#lastCount, lastZeroCount: this.#lastZeroCount, lastBuckets: this.#abs };
+      const st = this.#st;
+      st.num = this.#num;
+      st.header = this.#chunk.counterResetHeader();
+      st.lastStale = this.#lastStale;
+      st.lastCount = this.#lastCount;
+      st.lastZeroCount = this.#lastZeroCount;
+      st.lastBuckets = this.#abs;
       const res = appendability(st, h);
       if (res !== HistogramAppendResult.Appended) return res;
       if (t < this.#t) throw new RangeError(`float histogram chunk append out of order: ${t} after ${this.#t}`);

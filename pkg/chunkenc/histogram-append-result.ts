@@ -20,14 +20,14 @@ export type HistogramAppendResult = (typeof HistogramAppendResult)[keyof typeof 
 
 /** AppendState is what appendability depends on: the chunk's layout and last sample. */
 export interface AppendState {
-  readonly num: number;
-  readonly header: number;
-  readonly layout: HistogramLayout;
-  readonly lastStale: boolean;
-  readonly lastCount: number;
-  readonly lastZeroCount: number;
+  num: number;
+  header: number;
+  layout: HistogramLayout;
+  lastStale: boolean;
+  lastCount: number;
+  lastZeroCount: number;
   /** Absolute bucket counts of the last sample: positive then negative. */
-  readonly lastBuckets: ArrayLike<number>;
+  lastBuckets: ArrayLike<number>;
 }
 
 /**

@@ -110,11 +110,13 @@ export class HistogramAppender {
   readonly #sumBits = new Uint32Array(2);
   readonly #sumLt = Uint8Array.of(0xff, 0);
   #lastStale = false;
+  readonly #st: AppendState;
 
   /** Use HistogramChunk.appender(). */
   constructor(chunk: HistogramChunk, w: BitWriter) {
     this.#chunk = chunk;
     this.#w = w;
+    this.#st = { num: 0, header: 0, layout: this.#layout, lastStale: false, lastCount: 0, lastZeroCount: 0, lastBuckets: this.#abs };
   }
 
   /**
@@ -126,7 +128,13 @@ export class HistogramAppender {
   appendHistogram(t: number, h: FloatHistogram): HistogramAppendResult {
     const stale = isStaleNaN(h.sum);
     if (this.#num > 0) {
-      const st: AppendState = { num: this.#num, header: this.#chunk.counterResetHeader(), layout: this.#layout, lastStale: this.#lastStale, lastCount: this.#cnt, lastZeroCount: this.#zCnt, lastBuckets: this.#abs };
+      const st = this.#st;
+      st.num = this.#num;
+      st.header = this.#chunk.counterResetHeader();
+      st.lastStale = this.#lastStale;
+      st.lastCount = this.#cnt;
+      st.lastZeroCount = this.#zCnt;
+      st.lastBuckets = this.#abs;
       const res = appendability(st, h);
       if (res !== HistogramAppendResult.Appended) return res;
       if (t < this.#t) throw new RangeError(`histogram chunk append out of order: ${t} after ${this.#t}`);
