@@ -1,6 +1,7 @@
 import type { Querier, Queryable, SelectHints } from '../../storage/index.js';
-import { ALL_FEATURES, ParseError, exprType, format, parseExpr, type Expr, type ParseOptions, type SubqueryExpr, type VectorSelector } from '../parser/index.js';
+import { ALL_FEATURES, ParseError, exprType, format, inspect, parseExpr, type Call, type Expr, type ParseOptions, type SubqueryExpr, type VectorSelector } from '../parser/index.js';
 import { Annotations } from './annotations.js';
+import { infoRefTime, planInfo, type InfoPlan } from './info.js';
 import { evalDuration } from './durations.js';
 import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryTimeout, ErrStorage, QueryError } from './errors.js';
 import { Evaluator, type EvalContext } from './evaluator.js';
@@ -131,6 +132,15 @@ export class Query {
 
     // Select every selector's series once, with hints.
     const sels = collectSelectors(expr, spec, lookback, env);
+    const infoPlans = new Map<Call, InfoPlan>();
+    inspect(expr, (n) => {
+      if (n.kind !== 'Call' || n.func.name !== 'info') return;
+      const plan = planInfo(n, (x) => (x.offsetExpr !== null && x.offset === 0 ? evalDuration(x.offsetExpr, env) : x.offset));
+      infoPlans.set(n, plan);
+      const a = infoRefTime(plan.refPath, spec.start, spec.start, spec.end);
+      const b = infoRefTime(plan.refPath, spec.end, spec.start, spec.end);
+      sels.push({ vs: plan.selector, hints: { start: Math.min(a, b) - lookback + 1, end: Math.max(a, b), step: spec.isRange ? spec.step : 0, range: 0, func: 'info' } });
+    });
     let querier: Querier | undefined;
     try {
       if (sels.length > 0) {
@@ -159,6 +169,7 @@ export class Query {
         maxSamples: this.#opts.maxSamples,
         noStepSubqueryInterval: this.#opts.noStepSubqueryIntervalMs,
         selected,
+        infoPlans,
         annotations,
         check,
         currentSamples: 0,
@@ -297,6 +308,11 @@ function collectSelectors(root: Expr, spec: QuerySpec, lookback: number, env: { 
         visit(e.rhs);
         break;
       case 'Call':
+        if (e.func.name === 'info') {
+          // The second argument only selects info series; the engine pre-selects those itself.
+          if (e.args[0] !== undefined) visit(e.args[0]);
+          break;
+        }
         for (const a of e.args) visit(a);
         break;
       case 'SubqueryExpr':

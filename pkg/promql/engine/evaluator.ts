@@ -5,6 +5,7 @@ import { evalAggregation } from './aggregations.js';
 import { annos, type Annotation, type Annotations } from './annotations.js';
 import { evalBinary } from './binary.js';
 import { evalDuration } from './durations.js';
+import { combineInfo, infoRefTime, type InfoPlan } from './info.js';
 import { anchorWindow, extendedFloatRate, extendedHistogramRate, interpolate, interpolateHistograms } from './extended-rate.js';
 import { usesCustomBuckets } from './histogram-ops.js';
 import { ErrExecution, ErrTooManySamples } from './errors.js';
@@ -25,6 +26,8 @@ export interface EvalContext {
   readonly maxSamples: number;
   readonly noStepSubqueryInterval: number;
   readonly selected: Map<VectorSelector, SeriesData[]>;
+  /** infoPlans holds the plan of every info() call, whose info series are in selected. */
+  readonly infoPlans?: Map<Call, InfoPlan>;
   readonly annotations: Annotations;
   /** check throws when the query timed out or was canceled. */
   readonly check: () => void;
@@ -415,10 +418,32 @@ export class Evaluator implements EvalHelper {
     }
     const matrixIdx = call.func.argTypes.indexOf('matrix');
     if (matrixIdx >= 0 && call.args.length > matrixIdx) return this.evalRangeCall(call, matrixIdx);
+    if (name === 'info') return this.evalInfo(call);
     const fn = instantFunctions.get(name);
     if (fn === undefined) throw new ErrExecution(`function ${JSON.stringify(name)} is not implemented`);
     if (name === 'absent') return this.evalAbsent(call, fn);
+    if (name === 'info') return this.evalInfo(call);
     return this.rangeEval(call.args, (args, enh) => fn(args, call, enh));
+  }
+
+  /** evalInfo evaluates info(): enriches its first argument with info series data labels. */
+  evalInfo(call: Call): Matrix {
+    const plan = this.ctx.infoPlans?.get(call);
+    if (plan === undefined) throw new ErrExecution('info() was not planned');
+    const base = this.evalMatrix(call.args[0]!);
+    const infos = this.ctx.selected.get(plan.selector) ?? [];
+    const steps = [];
+    for (let i = 0; i < this.numSteps; i++) {
+      const ts = this.start + i * this.interval;
+      steps.push({ ts, refT: infoRefTime(plan.refPath, ts, this.ctx.queryStart, this.ctx.queryEnd) });
+    }
+    const out = new MatrixBuilder();
+    combineInfo(plan, base, infos, steps, this.ctx.lookbackDelta, (metric, dropName, ts, f, h) => out.add({ metric, t: ts, f, h, dropName }, ts), this.ctx.check);
+    const m = out.matrix();
+    let n = 0;
+    for (const s of m) n += s.floats.length + s.histograms.length;
+    this.countSamples(n);
+    return m;
   }
 
   evalAbsent(call: Call, fn: (args: Vector[], call: Call, enh: EvalHelper) => Vector): Matrix {
