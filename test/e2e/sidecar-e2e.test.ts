@@ -44,6 +44,7 @@ import {
   waitReady,
   type BucketObject,
   type PromResult,
+  type PromSeries,
   type TesseraComponent,
 } from './sidecar-services.js';
 
@@ -128,24 +129,43 @@ async function stores(): Promise<StoreStatus[]> {
   return ((await (await fetch(`${querier.httpUrl}/api/v1/stores`)).json()) as { data: StoreStatus[] }).data;
 }
 
-/** Queries over the backfilled range compared between the querier and Prometheus a (before and after its blocks go). */
-const historical: { name: string; path: string; params: Record<string, string> }[] = [
-  { name: 'instant rate by instance/mode', path: '/api/v1/query', params: { query: 'sum by (instance, mode) (rate(node_cpu_seconds_total[5m]))', time: String(START + HOUR) } },
-  { name: 'range across all blocks', path: '/api/v1/query_range', params: { query: 'sum by (instance, code) (rate(http_requests_total[5m]))', start: String(START + 300), end: String(END), step: '300' } },
-  { name: 'raw samples inside replica b\'s gap', path: '/api/v1/query', params: { query: 'node_memory_MemAvailable_bytes[10m]', time: String(START + 3 * HOUR + 600) } },
-  { name: 'raw samples across a block boundary', path: '/api/v1/query', params: { query: 'node_network_receive_bytes_total{device="eth0"}[20m]', time: String(START + 2 * HOUR + 600) } },
-  { name: 'count_over_time over the whole data', path: '/api/v1/query', params: { query: 'count_over_time(up{job="node"}[6h])', time: String(END) } },
-  { name: 'histogram quantile', path: '/api/v1/query_range', params: { query: 'histogram_quantile(0.9, sum by (le, handler) (rate(http_request_duration_seconds_bucket[10m])))', start: String(START + HOUR), end: String(START + 5 * HOUR), step: '900' } },
+/**
+ * Queries over the backfilled range, compared between the querier and Prometheus a (before and
+ * after its blocks go). Evaluation times are 7s off the 15s sample grid: Prometheus 2.42 includes a
+ * sample exactly at the left edge of a range selector, Tessera (like Prometheus 3 and current
+ * Thanos) does not, and the answers must not depend on that.
+ */
+const OFF = 7;
+const historical: { name: string; path: string; params: Record<string, string>; raw?: boolean; dedupBug?: boolean }[] = [
+  { name: 'instant rate by instance/mode', path: '/api/v1/query', params: { query: 'sum by (instance, mode) (rate(node_cpu_seconds_total[5m]))', time: String(START + HOUR + 2 * 60 + OFF) } },
+  { name: 'instant rate just after a chunk boundary', path: '/api/v1/query', params: { query: 'sum by (instance, mode) (rate(node_cpu_seconds_total[5m]))', time: String(START + HOUR + OFF) }, dedupBug: true },
+  { name: 'range across all blocks', path: '/api/v1/query_range', params: { query: 'sum by (instance, code) (rate(http_requests_total[5m]))', start: String(START + 300 + OFF), end: String(END), step: '300' } },
+  { name: 'raw samples inside replica b\'s gap', path: '/api/v1/query', params: { query: 'node_memory_MemAvailable_bytes[10m]', time: String(START + 3 * HOUR + 600 + OFF) }, raw: true },
+  { name: 'raw samples across a block boundary', path: '/api/v1/query', params: { query: 'node_network_receive_bytes_total{device="eth0"}[20m]', time: String(START + 2 * HOUR + 600 + OFF) }, raw: true },
+  { name: 'count_over_time over the whole data', path: '/api/v1/query', params: { query: 'count_over_time(up{job="node"}[6h])', time: String(END + OFF) } },
+  { name: 'histogram quantile', path: '/api/v1/query_range', params: { query: 'histogram_quantile(0.9, sum by (le, handler) (rate(http_request_duration_seconds_bucket[10m])))', start: String(START + HOUR + OFF), end: String(START + 5 * HOUR), step: '900' } },
 ];
 const expected = new Map<string, ReturnType<typeof normalize>>();
 
-async function expectQuerierMatchesExpected(): Promise<void> {
+/** expectQuerierMatchesExpected compares the querier's answers with Prometheus a's (only the known-bug queries with `onlyDedupBug`, or all but them with `skipDedupBug`). */
+async function expectQuerierMatchesExpected(opts: { skipDedupBug?: boolean; onlyDedupBug?: boolean } = {}): Promise<void> {
   for (const h of historical) {
+    if ((opts.skipDedupBug === true && h.dedupBug === true) || (opts.onlyDedupBug === true && h.dedupBug !== true)) continue;
     const got = await q(h.path, h.params);
     expect(got.result.length, h.name).toBeGreaterThan(0);
-    for (const s of got.result) expect(s.metric['cluster'], h.name).toBe('c1');
-    expect(normalize(got, ['cluster']), h.name).toEqual(expected.get(h.name));
+    // Raw series carry the external labels, without the replica label (deduplicated).
+    if (h.raw === true) for (const s of got.result) expect([s.metric['cluster'], s.metric['replica']], h.name).toEqual(['c1', undefined]);
+    const want = expected.get(h.name)!;
+    // Raw samples must be identical; computed values may differ in the last bits (summation order
+    // and Kahan summation differ between Prometheus 2.42 and the Prometheus 3 semantics we follow).
+    expect(normalize(got, ['cluster']), h.name).toEqual(h.raw === true ? want : withValuesCloseTo(want));
   }
+}
+
+/** withValuesCloseTo turns every value of an answer into an asymmetric matcher with 1e-12 relative tolerance. */
+function withValuesCloseTo(series: PromSeries[]): unknown[] {
+  const close = ([t, v]: [number, string]) => [t, expect.toSatisfy((x: string) => Number(x) === Number(v) || Math.abs(Number(x) - Number(v)) <= 1e-12 * Math.abs(Number(v)), `≈ ${v}`)];
+  return series.map((s) => ({ metric: s.metric, ...(s.value ? { value: close(s.value) } : {}), ...(s.values ? { values: s.values.map(close) } : {}) }));
 }
 
 describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || minioBin === undefined || generator === undefined)('issue 6: sidecar end to end (Prometheus, MinIO, store, querier)', () => {
@@ -290,7 +310,18 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
       expect(want.result.length, h.name).toBeGreaterThan(0);
       expected.set(h.name, normalize(want));
     }
-    await expectQuerierMatchesExpected();
+    await expectQuerierMatchesExpected({ skipDedupBug: true });
+  });
+
+  // KNOWN BUG (querier dedup, reported): while both a sidecar and the store serve the same range,
+  // the sidecar's chunks are trimmed to the query range by Prometheus's remote read (so they are
+  // not byte-identical to the block's chunks), and the querier's overlap split of the
+  // `without_replica_labels` series can put a chunk of replica a and the next chunk of replica b
+  // into one "virtual replica". Here a window ending 7s after a 120-sample chunk boundary gets a's
+  // sample at the boundary and b's 330 ms later, and rate() differs from Prometheus's. From the
+  // store alone (test below) the answer is right. Remove `.fails` when fixed.
+  test.fails('history through sidecars and store right after a chunk boundary matches Prometheus (known dedup bug)', async () => {
+    await expectQuerierMatchesExpected({ onlyDedupBug: true });
   });
 
   test('Prometheus down: sidecar not ready, StoreAPI answers UNAVAILABLE naming Prometheus; it recovers by itself', async () => {
