@@ -2,8 +2,8 @@
  * goQuote returns s as a double-quoted string literal the way Go's strconv.Quote writes it, which is
  * what Prometheus uses when it prints label values (Labels.String, promtool output, PromQL printer).
  * Printable characters stay as they are; `"` and `\` are escaped; control characters use the short
- * escapes (\a \b \f \n \r \t \v) or \xNN / \uNNNN / \UNNNNNNNN; lone surrogates (invalid UTF-8 in
- * Go) become \ufffd.
+ * escapes (\a \b \f \n \r \t \v) or \xNN / \uNNNN / \UNNNNNNNN; lone surrogates U+DC80..U+DCFF
+ * (invalid UTF-8 bytes kept by surrogateescape) become \xNN, other lone surrogates \ufffd.
  */
 export function goQuote(s: string): string {
   let out = '"';
@@ -23,6 +23,12 @@ export function goQuote(s: string): string {
         i++;
         continue;
       }
+    }
+    // U+DC80..U+DCFF stand for single invalid UTF-8 bytes (surrogateescape, see the PromQL
+    // unquoter); Go prints such a byte as \xNN. Other lone surrogates print as U+FFFD.
+    if (c >= 0xdc80 && c <= 0xdcff) {
+      out += '\\x' + (c - 0xdc00).toString(16).padStart(2, '0');
+      continue;
     }
     if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
     switch (c) {

@@ -1,5 +1,5 @@
 import type { FloatHistogram } from '../../histogram/index.js';
-import { Labels, MetricName } from '../../labels/index.js';
+import { Labels, MetricName, goQuote } from '../../labels/index.js';
 import type { AggregateExpr } from '../parser/index.js';
 import { annos } from './annotations.js';
 import { ErrExecution } from './errors.js';
@@ -53,7 +53,7 @@ export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
   const exprs = e.param !== null && op !== 'count_values' ? [e.param, e.expr] : [e.expr];
   const valueIdx = exprs.length - 1;
   const cvLabel = op === 'count_values' ? stringArg(e.param ?? undefined) : '';
-  if (op === 'count_values' && !isValidLabelName(cvLabel)) throw new ErrExecution(`invalid label name ${JSON.stringify(cvLabel)}`);
+  if (op === 'count_values' && !isValidLabelName(cvLabel)) throw new ErrExecution(`invalid label name ${goQuote(cvLabel)}`);
   const keyCache = new Map<string, { key: string; labels: Labels }>();
   // count_values groups by the grouping labels plus (by) or minus (without) its output label.
   const cvGrouping = op !== 'count_values' ? grouping : e.without ? grouping.filter((g) => g !== cvLabel) : [...new Set([...grouping, cvLabel])].sort();

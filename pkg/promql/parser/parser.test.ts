@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { ALL_FEATURES, ParseError, exprType, format, parseExpr, parseMetricSelector } from './index.js';
 import type { Expr } from './index.js';
+import { goQuote } from '../../labels/index.js';
 
 // Printed forms and error texts of Prometheus 3.x features the installed Prometheus (2.42) lacks;
 // texts are from upstream promql/parser (parse.go, lex.go, parse_test.go, printer.go).
@@ -106,6 +107,29 @@ describe('AST shape', () => {
     ['-(time())', 'scalar'],
   ])('exprType(%s) = %s', (q, t) => {
     expect(exprType(parseExpr(q))).toBe(t);
+  });
+
+  test.each([
+    ['x[1001ms]', 1001],
+    ['x[1003ms]', 1003],
+    ['x[2002ms]', 2002],
+    ['x[1m1ms]', 60001],
+    ['x[1.5]', 1500],
+  ])('range %s is exactly %d ms (seconds converted through whole nanoseconds)', (q, ms) => {
+    const e = parseExpr(q);
+    expect(e.kind).toBe('MatrixSelector');
+    if (e.kind === 'MatrixSelector') expect(e.range).toBe(ms);
+  });
+
+  test('invalid UTF-8 from \\x escapes keeps its bytes and prints back as Go does', () => {
+    const e = parseExpr('count_values("a\\xc5z", x)');
+    expect(e.kind).toBe('AggregateExpr');
+    if (e.kind === 'AggregateExpr' && e.param?.kind === 'StringLiteral') {
+      expect(e.param.val).toBe('a\udcc5z');
+      expect(goQuote(e.param.val)).toBe('"a\\xc5z"');
+    } else expect.fail('no string parameter');
+    const ok = parseExpr('"\\xc3\\xa9"');
+    expect(ok.kind === 'StringLiteral' && ok.val).toBe('é');
   });
 
   test('precedence: unary minus binds looser than ^ and tighter than *', () => {

@@ -978,8 +978,12 @@ function isConstantDuration(e: Expr): boolean {
   return (e.lhs === null || isConstantDuration(e.lhs)) && (e.rhs === null || isConstantDuration(e.rhs));
 }
 
+/**
+ * secondsToMs converts seconds to whole milliseconds via whole nanoseconds, so that durations
+ * written in ms (`1001ms`, stored as 1.001 s) come back exact instead of one ms short.
+ */
 function secondsToMs(s: number): number {
-  return Math.trunc(s * 1000);
+  return Math.trunc(Math.round(s * 1e9) / 1e6);
 }
 
 function withEnd(e: Expr, end: number): Expr {
