@@ -71,8 +71,9 @@ const byCode: Readonly<Record<string, ErrorType>> = {
 
 /**
  * toApiError classifies any error from an engine or source. In order: an ApiError as is; a PromQL
- * parse error (code TESSERA_PROMQL_PARSE or a SyntaxError, itself or as the direct cause, as the
- * engine's bad_data error wraps it) as bad_data prefixed with
+ * parse error (code TESSERA_PROMQL_PARSE or a SyntaxError) or an error the engine raises while
+ * preparing a query (PROMQL_BAD_DATA: a wrapped parse error, a range vector in a range query — what
+ * Prometheus's NewInstantQuery/NewRangeQuery reject) as bad_data prefixed with
  * `invalid parameter "<parseParam>": ` when parseParam is given; a known stable `code`; an
  * `errorType` property with a known value; AbortError → canceled; TimeoutError → timeout; anything
  * else → execution (Prometheus's default).
@@ -81,9 +82,7 @@ export function toApiError(err: unknown, parseParam?: string): ApiError {
   if (err instanceof ApiError) return err;
   const e = err instanceof Error ? err : new Error(String(err));
   const code = (e as { code?: unknown }).code;
-  const cause = (e as { cause?: unknown }).cause;
-  const causeCode = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  if (code === 'TESSERA_PROMQL_PARSE' || causeCode === 'TESSERA_PROMQL_PARSE' || e instanceof SyntaxError) {
+  if (code === 'TESSERA_PROMQL_PARSE' || code === 'PROMQL_BAD_DATA' || e instanceof SyntaxError) {
     return parseParam === undefined ? new ApiError('bad_data', e.message, { cause: e }) : invalidParam(parseParam, e.message, e);
   }
   if (typeof code === 'string' && byCode[code] !== undefined) return new ApiError(byCode[code], e.message, { cause: e });
