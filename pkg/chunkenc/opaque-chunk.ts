@@ -5,9 +5,9 @@ import type { SampleIterator } from './sample-iterator.js';
 import { ValueType } from './value-type.js';
 
 /**
- * OpaqueChunk carries a chunk this package cannot decode yet (native histogram encodings 2 and 3)
- * so it can be passed through unchanged. numSamples() reads the BE16 header; its iterator yields
- * nothing and reports an error.
+ * OpaqueChunk carries encoded chunk bytes that are only passed through, never decoded (e.g. an
+ * encoding this package does not know). numSamples() reads the BE16 header; its iterator yields
+ * nothing and reports an error. chunkFromData decodes encodings 1, 2 and 3 itself.
  */
 export class OpaqueChunk implements Chunk {
   readonly #enc: Encoding;
@@ -39,7 +39,7 @@ export class OpaqueChunk implements Chunk {
 class UndecodableIterator implements SampleIterator {
   readonly #err: TesseraError;
   constructor(enc: number) {
-    this.#err = new TesseraError('TESSERA_CHUNK_UNSUPPORTED', `decode chunk: encoding ${enc} is carried opaquely and cannot be iterated yet`);
+    this.#err = new TesseraError('TESSERA_CHUNK_UNSUPPORTED', `decode chunk: encoding ${enc} is carried opaquely and cannot be iterated`);
   }
   next(): ValueType {
     return ValueType.None;

@@ -29,10 +29,18 @@ export interface ChunkSegmentFileOptions {
    * and CRC of chunks up to about this size); longer records take a second read. Default 1024.
    */
   readonly readAhead?: number;
+  /**
+   * sequentialWindow is how many bytes one read fetches when records are read in file order (the
+   * next record starts at or just after the previous one), served from memory until left.
+   * Default 64 KiB; at most this much is held per reader.
+   */
+  readonly sequentialWindow?: number;
 }
 
 /** DEFAULT_READ_AHEAD covers XOR chunks (≤ ~1 KiB since Prometheus 2.47) with one read. */
 const DEFAULT_READ_AHEAD = 1024;
+/** DEFAULT_SEQUENTIAL_WINDOW is the read size for in-order walks (a series' chunks, records()). */
+const DEFAULT_SEQUENTIAL_WINDOW = 64 * 1024;
 
 /** Where the bytes of one segment come from: memory, or an open file read positionally. */
 interface Seg {
@@ -51,8 +59,9 @@ interface Seg {
  * - memory: segments given as bytes (constructor, or open(), which reads every file whole); records
  *   and chunks are zero-copy views of those bytes, valid as long as the reader is referenced.
  * - positional: openFiles() keeps one read-only file descriptor per segment and reads each record on
- *   demand with pread (one read of `readAhead` bytes, a second one for longer records); each chunk is
- *   a fresh copy owned by the caller. Memory does not grow with the size of the segment files.
+ *   demand with pread (one read of `readAhead` bytes, or of `sequentialWindow` bytes when reading in
+ *   file order, and a second one for longer records); each chunk is a fresh copy owned by the
+ *   caller. Memory does not grow with the size of the segment files.
  *   close() releases the descriptors; reads afterwards throw.
  *
  * Headers are checked when the reader is built; every record's CRC is checked when it is read.
@@ -63,7 +72,15 @@ export class ChunkSegmentReader {
   #segs: readonly Seg[];
   #mem: readonly ChunkSegment[] | undefined;
   #readAhead: number;
+  #seqWindow: number;
+  /** Bytes read last: file offsets [#winOff, #winOff + #winLen) of #winSeg are in #scratch. */
   #scratch: Uint8Array;
+  #winSeg: Seg | undefined;
+  #winOff = 0;
+  #winLen = 0;
+  /** End of the record read last, to detect sequential access. */
+  #lastSeg: Seg | undefined;
+  #lastEnd = 0;
 
   /** The constructor checks every segment's header; segments must be given in file-name order. */
   constructor(segments: readonly ChunkSegment[]) {
@@ -71,7 +88,10 @@ export class ChunkSegmentReader {
     this.#mem = segments;
     this.#segs = segments.map((s) => ({ file: s.file, size: s.data.length, data: s.data, fd: -1 }));
     this.#readAhead = DEFAULT_READ_AHEAD;
+    this.#seqWindow = DEFAULT_SEQUENTIAL_WINDOW;
     this.#scratch = new Uint8Array(0);
+    this.#winSeg = undefined;
+    this.#lastSeg = undefined;
   }
 
   /**
@@ -132,6 +152,7 @@ export class ChunkSegmentReader {
     r.#segs = segs;
     r.#mem = undefined;
     r.#readAhead = Math.max(16, options.readAhead ?? DEFAULT_READ_AHEAD);
+    r.#seqWindow = Math.max(r.#readAhead, options.sequentialWindow ?? DEFAULT_SEQUENTIAL_WINDOW);
     return r;
   }
 
@@ -206,8 +227,11 @@ export class ChunkSegmentReader {
   }
 
   /**
-   * Reads one record with pread: `readAhead` bytes first (into a reused scratch buffer), then, if the
-   * record is longer, the rest into an exact-size buffer. The returned data is a fresh copy.
+   * Reads one record with pread. Records inside the window of bytes read last are served from it;
+   * otherwise the first read fetches `readAhead` bytes, or `sequentialWindow` bytes when the record
+   * starts at or shortly after the end of the previous one (a series walk reads chunks in file
+   * order). A record longer than what was read takes a second read into an exact-size buffer.
+   * The returned data is always a fresh copy.
    */
   #readRecordAt(seg: Seg, segIdx: number, off: number): ChunkRecord {
     const where = `read chunk in ${seg.file} at offset ${off}`;
@@ -215,17 +239,31 @@ export class ChunkSegmentReader {
     if (off < SEGMENT_HEADER_SIZE || off >= seg.size) {
       throw new ChunkSegmentError(seg.file, off, `${where}: offset outside the records (file has ${seg.size} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
     }
-    const first = Math.min(this.#readAhead, seg.size - off);
-    if (this.#scratch.length < first) this.#scratch = new Uint8Array(Math.max(first, MAX_CHUNK_LEN_FIELD_SIZE + 5));
-    const s = this.#scratch;
-    preadFully(seg, s, 0, first, off);
+    let s = this.#scratch;
+    let base: number; // index in s of file offset `off`
+    let avail: number; // bytes of s valid from base
+    if (this.#winSeg === seg && off >= this.#winOff && off + MAX_CHUNK_LEN_FIELD_SIZE + 1 <= this.#winOff + this.#winLen) {
+      base = off - this.#winOff;
+      avail = this.#winLen - base;
+    } else {
+      const sequential = this.#lastSeg === seg && off >= this.#lastEnd && off - this.#lastEnd < this.#seqWindow;
+      const first = Math.min(sequential ? this.#seqWindow : this.#readAhead, seg.size - off);
+      if (s.length < first) s = this.#scratch = new Uint8Array(Math.max(first, this.#readAhead));
+      this.#winSeg = undefined; // s is being overwritten
+      preadFully(seg, s, 0, first, off);
+      this.#winSeg = seg;
+      this.#winOff = off;
+      this.#winLen = first;
+      base = 0;
+      avail = first;
+    }
     let p = 0;
     let len = 0;
     let mul = 1;
     for (let k = 0; ; k++) {
-      if (p >= first) throw new ChunkSegmentError(seg.file, off, `${where}: truncated length field`);
+      if (p >= avail) throw new ChunkSegmentError(seg.file, off, `${where}: truncated length field`);
       if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(seg.file, off, `${where}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
-      const b = s[p++]!;
+      const b = s[base + p++]!;
       len += (b & 0x7f) * mul;
       if (b < 0x80) break;
       mul *= 128;
@@ -237,14 +275,16 @@ export class ChunkSegmentReader {
     }
     // body = encoding byte + data + CRC.
     let body: Uint8Array;
-    if (recEnd <= first) {
-      body = s.slice(encAt, recEnd);
+    if (recEnd <= avail) {
+      body = s.slice(base + encAt, base + recEnd);
     } else {
       body = new Uint8Array(recEnd - encAt);
-      const have = first - encAt;
-      body.set(s.subarray(encAt, first));
-      preadFully(seg, body, have, body.length - have, off + first);
+      const have = avail - encAt;
+      body.set(s.subarray(base + encAt, base + avail));
+      preadFully(seg, body, have, body.length - have, off + avail);
     }
+    this.#lastSeg = seg;
+    this.#lastEnd = off + recEnd;
     const end = 1 + len;
     const want = ((body[end]! << 24) | (body[end + 1]! << 16) | (body[end + 2]! << 8) | body[end + 3]!) >>> 0;
     const got = crc32c(body, 0, 0, end);

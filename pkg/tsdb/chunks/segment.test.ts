@@ -89,10 +89,11 @@ describe('chunk segments', () => {
   });
 
   test.each([
-    ['one read per record', 1024],
-    ['a second read for most records', 16],
-    ['a first read that ends inside the length field', 1],
-  ])('positional reader returns the same records as the in-memory one (%s)', async (_name, readAhead) => {
+    ['in-order reads served from a 64 KiB window', 1024, undefined],
+    ['one read per record', 1024, 1024],
+    ['a second read for most records', 16, 16],
+    ['a first read that ends inside the length field', 1, 1],
+  ])('positional reader returns the same records as the in-memory one (%s)', async (_name, readAhead, sequentialWindow) => {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-seg-'));
     dirs.push(dir);
     // Chunk sizes from 1 sample (~17 bytes) to 2000 samples (several KiB, beyond any read-ahead).
@@ -100,7 +101,7 @@ describe('chunk segments', () => {
     const files = await writeSeries(dir, series, 16384);
     expect(files.length).toBeGreaterThan(1);
     const mem = await ChunkSegmentReader.open(dir);
-    const pos = await ChunkSegmentReader.openFiles(dir, { readAhead });
+    const pos = await ChunkSegmentReader.openFiles(dir, sequentialWindow === undefined ? { readAhead } : { readAhead, sequentialWindow });
     try {
       expect(pos.positional).toBe(true);
       expect(mem.positional).toBe(false);
@@ -117,6 +118,11 @@ describe('chunk segments', () => {
           expect(Buffer.from(a.data).equals(Buffer.from(m.chunk.bytes()))).toBe(true);
           expect(pos.chunk(m.ref).numSamples()).toBe(m.chunk.numSamples());
         }
+      }
+      // Random order (no window reuse), then reverse order.
+      const all = series.flat();
+      for (const m of [...all].sort((a, b) => ((a.ref * 7919) % 97) - ((b.ref * 7919) % 97)).concat([...all].reverse())) {
+        expect(Buffer.from(pos.record(m.ref).data).equals(Buffer.from(m.chunk.bytes()))).toBe(true);
       }
       const walked = Array.from({ length: pos.segmentCount }, (_, i) => [...pos.records(i)].map((r) => r.ref)).flat();
       expect(walked).toEqual(series.flat().map((m) => m.ref));
