@@ -18,7 +18,7 @@
  *  5. Prometheus restarted without its blocks: the same queries answer the same from the store.
  */
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
@@ -204,6 +204,13 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
   afterAll(async () => {
     await observer?.close();
     await Promise.allSettled(comps.map((c) => c.proc.stop()));
+    // TESSERA_E2E_LOGS=<dir> keeps every process's output for a look after the run.
+    const logs = process.env['TESSERA_E2E_LOGS'];
+    if (logs) {
+      await mkdir(logs, { recursive: true });
+      for (const [i, c] of comps.entries()) await writeFile(join(logs, `sidecar-e2e-${i}-${c.proc.proc.spawnargs[4] ?? 'proc'}.log`), c.proc.output());
+      for (const [i, p] of proms.entries()) await writeFile(join(logs, `sidecar-e2e-prometheus-${i}.log`), p.output());
+    }
     await Promise.allSettled(proms.map((p) => p.stop()));
     await Promise.allSettled(proxies.map((p) => p.close()));
     await minio?.stop();
@@ -213,14 +220,17 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
   test('MinIO killed while a block ships, then restarted: each block lands once, complete, never visible half-written', async () => {
     expect(blocks.a).toHaveLength(3);
     sidecarA = track(startSidecar({ prometheus: proms[0]!, grpcPort: ports.sidecarA[0], httpPort: ports.sidecarA[1], minio: minio!, bucket: BUCKET, s3Endpoint: proxyA.endpoint }));
-    // A chunk file is on the (slow) wire, its block's meta.json not yet sent: kill MinIO now.
-    const inflight = await waitFor('a chunk upload of replica a through the proxy', async () => proxyA.puts().find((p) => p.includes('/chunks/')), 60_000, 10).catch((err: unknown) => {
+    // A chunk file is on the (slow) wire, 200 KB of it sent, its block's meta.json not yet: kill MinIO now.
+    const req = await waitFor('a chunk upload of replica a 200 KB under way through the proxy', async () => proxyA.requests.find((r) => r.method === 'PUT' && r.path.includes('/chunks/') && r.sent >= 200_000), 60_000, 10).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${sidecarA.proc.output()}`);
     });
+    const inflight = req.path;
     const ulid = inflight.split('/')[2]!;
     expect(blocks.a).toContain(ulid);
     await minio!.halt();
     expect(proxyA.puts()).not.toContain(`/${BUCKET}/${ulid}/meta.json`);
+    const size = (await localBlockFiles(join(proms[0]!.dataDir, ulid))).get(inflight.split('/').slice(3).join('/'))!.size;
+    expect(req.sent, 'MinIO went down in the middle of the file').toBeLessThan(size);
     await waitMetric(sidecarA, 'thanos_shipper_upload_failures_total', (v) => v >= 1);
     expect(await metricValue(sidecarA.httpUrl, 'thanos_shipper_uploads_total')).toBe(0);
 

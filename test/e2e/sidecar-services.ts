@@ -99,9 +99,9 @@ export class PrometheusServer {
 
   async stop(): Promise<void> {
     await this.#proc?.stop(10_000);
-    this.#proc = undefined;
   }
 
+  /** output is the output of the last started process (kept after it stopped). */
   output(): string {
     return this.#proc?.output() ?? '';
   }
@@ -228,6 +228,8 @@ export interface ProxiedRequest {
   readonly method: string;
   readonly path: string;
   readonly atMs: number;
+  /** sent counts the bytes forwarded on the request's connection from its request line on (headers and body, approximately). */
+  sent: number;
 }
 
 /**
@@ -288,14 +290,19 @@ export class SlowProxy {
     client.on('error', done).on('close', done);
     upstream.on('error', done).on('close', done);
     let carry = '';
+    let current: ProxiedRequest | undefined;
     client.on('data', (chunk: Buffer) => {
       // Request lines, found in the latin1 text of the stream; `carry` keeps a line split across chunks.
       const text = carry + chunk.toString('latin1');
       const re = /(GET|PUT|POST|HEAD|DELETE) (\/\S*) HTTP\/1\.1\r\n/g;
       for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-        if (m.index + m[0].length > carry.length) this.requests.push({ method: m[1]!, path: decodeURIComponent(m[2]!.split('?')[0]!), atMs: Date.now() });
+        if (m.index + m[0].length > carry.length) {
+          current = { method: m[1]!, path: decodeURIComponent(m[2]!.split('?')[0]!), atMs: Date.now(), sent: 0 };
+          this.requests.push(current);
+        }
       }
       carry = text.slice(-600);
+      if (current !== undefined) current.sent += chunk.length;
       upstream.write(chunk);
       const rate = this.#bytesPerSec;
       if (rate !== undefined) {
