@@ -117,6 +117,9 @@ export const annos = {
   mixedClassicNative(metricName: string, pos: PositionRange): Annotation {
     return { kind: 'warning', text: maybeMetric(`${W}vector contains a mix of classic and native histograms`, metricName), pos };
   },
+  histogramCounterResetCollision(pos: PositionRange): Annotation {
+    return { kind: 'warning', text: `${W}conflicting counter resets during histogram aggregation`, pos };
+  },
   nativeHistogramNotCounter(metricName: string, pos: PositionRange): Annotation {
     return { kind: 'warning', text: `${W}this native histogram metric is not a counter: ${goQ(metricName)}`, pos };
   },

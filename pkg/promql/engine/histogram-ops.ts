@@ -353,18 +353,37 @@ export function histogramRate(w: RangeWindow, isCounter: boolean, enh: Annotator
   return compactHistogram(h);
 }
 
+/**
+ * combineHints folds the counter reset hints of summed histograms as FloatHistogram.Add does
+ * (adjustCounterReset): equal hints stay, a gauge makes a gauge, an unknown makes unknown, and a
+ * reset meeting a not-reset is a collision (unknown, with a warning).
+ */
+export function combineHints(hs: readonly FloatHistogram[], enh: Annotator, pos: PositionRange): CounterResetHint {
+  let hint = hs[0]!.counterResetHint;
+  let collision = false;
+  for (let i = 1; i < hs.length; i++) {
+    const o = hs[i]!.counterResetHint;
+    if (o === hint || hint === CounterResetHint.Gauge) continue;
+    if (o === CounterResetHint.Gauge) hint = CounterResetHint.Gauge;
+    else if (hint === CounterResetHint.Unknown) continue;
+    else if (o === CounterResetHint.Unknown) hint = CounterResetHint.Unknown;
+    else {
+      hint = CounterResetHint.Unknown;
+      collision = true;
+    }
+  }
+  if (collision) enh.annotate(annos.histogramCounterResetCollision(pos));
+  return hint;
+}
+
 /** histSumOverTime sums the histograms of w. */
 export function histSumOverTime(w: RangeWindow, enh: Annotator): FloatHistogram | undefined {
-  const h = sumHistograms(w.hvs.slice(w.hlo, w.hhi), false, enh, w.metricName, w.pos);
-  if (h !== undefined) h.counterResetHint = CounterResetHint.Gauge;
-  return h;
+  return sumHistograms(w.hvs.slice(w.hlo, w.hhi), false, enh, w.metricName, w.pos);
 }
 
 /** histAvgOverTime averages the histograms of w. */
 export function histAvgOverTime(w: RangeWindow, enh: Annotator): FloatHistogram | undefined {
-  const h = sumHistograms(w.hvs.slice(w.hlo, w.hhi), true, enh, w.metricName, w.pos);
-  if (h !== undefined) h.counterResetHint = CounterResetHint.Gauge;
-  return h;
+  return sumHistograms(w.hvs.slice(w.hlo, w.hhi), true, enh, w.metricName, w.pos);
 }
 
 /**
@@ -450,7 +469,7 @@ export function sumHistograms(hs: readonly FloatHistogram[], mean: boolean, enh:
     pos: new Map(),
     neg: new Map(),
     customValues: states[0]!.customValues,
-    hint: CounterResetHint.Unknown,
+    hint: combineHints(hs, enh, pos),
   };
   const posIdx = new Set<number>();
   const negIdx = new Set<number>();

@@ -96,8 +96,10 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
     const threshold = avg * 1.1;
     let extrapolateToInterval = sampledInterval;
     if (durationToStart >= threshold) durationToStart = avg / 2;
-    if (isCounter && resultFloat > 0 && nf > 0 && w.fvs[w.flo]! >= 0) {
-      const durationToZero = sampledInterval * (w.fvs[w.flo]! / resultFloat);
+    if (isCounter) {
+      let durationToZero = durationToStart;
+      if (resultFloat > 0 && nf > 0 && w.fvs[w.flo]! >= 0) durationToZero = sampledInterval * (w.fvs[w.flo]! / resultFloat);
+      else if (resultHist !== undefined && resultHist.count > 0 && nh > 0 && w.hvs[w.hlo]!.count >= 0) durationToZero = sampledInterval * (w.hvs[w.hlo]!.count / resultHist.count);
       if (durationToZero < durationToStart) durationToStart = durationToZero;
     }
     extrapolateToInterval += durationToStart;

@@ -28,7 +28,9 @@ class MemorySeries implements Series {
       const prev = this.hs[this.n - 1];
       h = h.copy();
       if (prev === undefined || prev.counterResetHint === CounterResetHint.Gauge) h.counterResetHint = CounterResetHint.Unknown;
-      else h.counterResetHint = detectReset(prev, h) ? CounterResetHint.CounterReset : CounterResetHint.NotCounterReset;
+      // A detected reset reads back as unknown (prometheus/prometheus#15346); an explicit reset hint stays.
+      else if (h.counterResetHint === CounterResetHint.CounterReset) h.counterResetHint = CounterResetHint.CounterReset;
+      else h.counterResetHint = detectReset(prev, h) ? CounterResetHint.Unknown : CounterResetHint.NotCounterReset;
     } else if (h !== undefined && h.counterResetHint !== CounterResetHint.Gauge && this.n === 0) {
       h = h.copy();
       h.counterResetHint = CounterResetHint.Unknown;
