@@ -62,8 +62,12 @@ export function referenceDedup(replicas: readonly ReferenceReplica[], counter: b
     if (!Number.isNaN(d)) lastDelta = d;
     const tn = k + 1 < rep.ts.length ? rep.ts[k + 1]! : Infinity;
     const gap = tn === Infinity || (!Number.isNaN(d) && tn - lastT > 1.5 * d);
+    const ownReset = (): void => {
+      if (counter && off[cur] !== 0 && rep.vs[k]! < rep.vs[k - 1]!) off[cur] = 0;
+    };
     if (!gap) {
       k++;
+      ownReset();
       emit();
       continue;
     }
@@ -87,8 +91,10 @@ export function referenceDedup(replicas: readonly ReferenceReplica[], counter: b
       cur = best;
       k = bestI;
       if (counter) {
+        const bts = replicas[best]!.ts;
         const p = bestI > 0 ? replicas[best]!.vs[bestI - 1]! : NaN;
-        off[best] = switchOffset(replicas[best]!.vs[bestI]!, p, off[best]!, lastV);
+        const pt = bestI > 0 ? bts[bestI - 1]! : NaN;
+        off[best] = switchOffset(replicas[best]!.vs[bestI]!, p, pt, bts[bestI]!, off[best]!, lastV, lastT);
       }
       emit();
       continue;
@@ -96,6 +102,7 @@ export function referenceDedup(replicas: readonly ReferenceReplica[], counter: b
     if (tn === Infinity) return out;
     afterGap = true;
     k++;
+    ownReset();
     emit();
   }
 }

@@ -34,14 +34,15 @@ const Float = ValueType.Float;
  *    `lastT + 2·δ`, which leaves gaps that the other replica covers. If the candidate is before
  *    tn, switch to that replica; otherwise stay (the gap is in every replica).
  * 4. Counter mode: each replica has a value offset (initially 0) added to its floats. On a switch
- *    from last emitted value L to the new replica's value Y' (offset included), Y' is clamped to
- *    `[L, L + (Y − P)]`, where P is the new replica's own previous raw sample value (the upper
- *    bound only applies when P is known and Y ≥ P). The lower bound means a switch never makes the
- *    counter go down (Thanos's counterErrAdjustSeriesIterator); the upper bound means a switch to
- *    a replica with a higher counter base (restarted at a different time) does not add a false
- *    increase larger than that replica's own last increase. The offset keeps the change for later
- *    samples of that replica. Histogram samples are never adjusted; NaN values (stale markers)
- *    disable the adjustment for that switch.
+ *    from last emitted value L, the new replica's value becomes `L + inc`, where inc estimates
+ *    the increase since L from the new replica's own last interval (see switchOffset); at the
+ *    replica's first sample (no interval) its value Y' (offset included) is only raised to L
+ *    (Thanos's counterErrAdjustSeriesIterator). So a switch never makes the counter go down, and a switch
+ *    to a replica with another counter base (restarted at a different time, downsampled
+ *    separately) neither adds nor drops that base difference. The offset keeps the change for
+ *    later samples of that replica, until the replica itself resets (its raw value goes down
+ *    while followed): then the offset is dropped, so PromQL sees the genuine reset. Histogram
+ *    samples are never adjusted; NaN values (stale markers) disable the adjustment for that switch.
  *
  * Child iterators are only advanced with next() (never seek), so each replica knows its own
  * previous timestamps; seek() on this iterator walks next() until the target for the same reason
@@ -186,7 +187,7 @@ export class DedupIterator implements SampleIterator {
     if (this.#err !== null) return this.#finish();
     const tn = this.#t[c]!;
     const gap = tn === Infinity || (!Number.isNaN(d) && 2 * (tn - lastT) > 3 * d);
-    if (!gap) return this.#type[c]! as ValueType;
+    if (!gap) return this.#own(c);
 
     let best = -1;
     let bestT = Infinity;
@@ -205,16 +206,26 @@ export class DedupIterator implements SampleIterator {
     if (this.#err !== null) return this.#finish();
     if (best >= 0 && bestT < tn) {
       this.#cur = best;
-      if (this.#counter && this.#type[best] === Float) this.#adjust(best, lastF);
+      if (this.#counter && this.#type[best] === Float) this.#adjust(best, lastF, lastT);
       return this.#type[best]! as ValueType;
     }
     if (tn === Infinity) return this.#finish();
     this.#afterGap = true;
+    return this.#own(c);
+  }
+
+  /**
+   * #own returns the type of the followed replica's next sample. In counter mode a reset inside
+   * the replica (its raw value went down) drops its offset, so PromQL sees the reset as it is and
+   * counts the value after it, instead of the value plus an offset from an earlier switch.
+   */
+  #own(c: number): ValueType {
+    if (this.#counter && this.#off[c] !== 0 && this.#v[c]! < this.#pv[c]!) this.#off[c] = 0;
     return this.#type[c]! as ValueType;
   }
 
-  #adjust(r: number, lastF: number): void {
-    this.#off[r] = switchOffset(this.#v[r]!, this.#pv[r]!, this.#off[r]!, lastF);
+  #adjust(r: number, lastF: number, lastT: number): void {
+    this.#off[r] = switchOffset(this.#v[r]!, this.#pv[r]!, this.#p1[r]!, this.#t[r]!, this.#off[r]!, lastF, lastT);
   }
 
   #finish(): ValueType {

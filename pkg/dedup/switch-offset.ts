@@ -22,18 +22,27 @@ function nextUp(x: number): number {
 }
 
 /**
- * switchOffset returns a replica's new counter offset when the merged series switches to it: y is
- * the replica's raw value at the switch, p its own previous raw value (NaN if unknown), off its
- * current offset and last the last emitted value. The adjusted value y + off is clamped to
- * [last, last + (y − p)] (upper bound only when p is known and y ≥ p). Because y + (target − y)
- * can round below target, the offset is nudged up until y + off ≥ last holds exactly: a value
- * one ulp below the previous one would be a counter reset to PromQL. NaN inputs keep `off`.
+ * switchOffset returns a replica's new counter offset when the merged series switches to it at
+ * time t: y is the replica's raw value there, p its own previous raw value at pt (NaN if unknown),
+ * off its current offset, and last the value emitted at lastT. The new value is last + inc, where
+ * inc estimates the counter's increase over [lastT, t] from the replica's own last interval:
+ * (y − p)·(t − lastT)/(t − pt) at a constant rate when pt < lastT, y − p otherwise, y when y < p (a
+ * reset in between). This is independent of the replicas' counter bases (a raw value that merely
+ * looks plausible can still carry another base). Without p (the replica's first sample) the raw
+ * value is kept, only raised to last when below it (Thanos), since replicas scraping one target
+ * see the same counter. Because y + (target − y) can round below
+ * target, the offset is nudged up until y + off ≥ last holds exactly: a value one ulp below the
+ * previous one would be a counter reset to PromQL. NaN inputs keep `off`.
  */
-export function switchOffset(y: number, p: number, off: number, last: number): number {
+export function switchOffset(y: number, p: number, pt: number, t: number, off: number, last: number, lastT: number): number {
   if (Number.isNaN(last) || Number.isNaN(y)) return off;
   const adj = y + off;
   let target = adj < last ? last : adj;
-  if (!Number.isNaN(p) && y >= p && target > last + (y - p)) target = last + (y - p);
+  if (!Number.isNaN(p)) {
+    let inc = y >= p ? y - p : y;
+    if (y >= p && pt < lastT) inc = (inc * (t - lastT)) / (t - pt);
+    if (inc >= 0) target = last + inc;
+  }
   if (target === adj || Number.isNaN(target) || !Number.isFinite(target)) return off;
   let o = target - y;
   for (let i = 0; i < 64 && y + o < last; i++) o = nextUp(o);
