@@ -22,8 +22,8 @@ const Float = ValueType.Float;
  * 1. Start with the replica whose first sample is earliest (ties: the lowest index).
  * 2. Follow the current replica `c` as long as it has no gap. The interval estimate δ is the
  *    smaller of `c`'s own last two sample deltas (its own scrape interval; one inflated delta, e.g.
- *    an outage, does not change it), falling back to the δ of the previous step when `c` has fewer
- *    than two earlier samples. The step from `c`'s current sample at lastT to its next sample tn
+ *    an outage, does not change it), falling back to the δ of the previous step when `c` has no
+ *    earlier sample. The step from `c`'s current sample at lastT to its next sample tn
  *    is a gap when `c` is exhausted or `tn − lastT > 1.5·δ`. Without any δ yet (the very first
  *    step), δ is estimated from the other replicas: the smallest delta between the first two
  *    samples after lastT of each other replica whose first such sample is a float (a one-sample
@@ -37,8 +37,8 @@ const Float = ValueType.Float;
  *    from last emitted value L, the new replica's value becomes `L + inc`, where inc estimates
  *    the increase since L from the new replica's own last interval (see switchOffset); at the
  *    replica's first sample (no interval) its value Y' (offset included) is only raised to L
- *    (Thanos's counterErrAdjustSeriesIterator). So a switch never makes the counter go down, and a switch
- *    to a replica with another counter base (restarted at a different time, downsampled
+ *    (Thanos's counterErrAdjustSeriesIterator). So a switch never makes the counter go down, and
+ *    a switch to a replica with another counter base (restarted at a different time, downsampled
  *    separately) neither adds nor drops that base difference. The offset keeps the change for
  *    later samples of that replica, until the replica itself resets (its raw value goes down
  *    while followed): then the offset is dropped, so PromQL sees the genuine reset. Histogram
