@@ -1,5 +1,6 @@
 import type { FloatHistogram } from '../../histogram/index.js';
 import { Labels, MetricName, goQuote } from '../../labels/index.js';
+import { xxhash64 } from '../../storepb/index.js';
 import type { AggregateExpr } from '../parser/index.js';
 import { annos } from './annotations.js';
 import { ErrExecution } from './errors.js';
@@ -24,26 +25,89 @@ function groupLabels(metric: Labels, grouping: readonly string[], without: boole
   return metric.keep(grouping);
 }
 
+const hashOut = { hi: 0, lo: 0 };
+const utf8 = new TextEncoder();
+
+/**
+ * hashRatio places a label set in [0, 1] as Prometheus's limit_ratio does: labels.Hash (xxHash64
+ * of name 0xff value 0xff …) divided by MaxUint64 as floats.
+ */
 function hashRatio(l: Labels): number {
-  // A stable pseudo-uniform position in [0, 1) derived from the label set.
-  const s = l.key();
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995) >>> 0;
+  const parts: Uint8Array[] = [];
+  let n = 0;
+  l.forEach((name, value) => {
+    const a = utf8.encode(name);
+    const b = utf8.encode(value);
+    parts.push(a, b);
+    n += a.length + b.length + 2;
+  });
+  const buf = new Uint8Array(n);
+  let o = 0;
+  for (let i = 0; i < parts.length; i++) {
+    buf.set(parts[i]!, o);
+    o += parts[i]!.length;
+    buf[o++] = 0xff;
   }
-  return (h1 * 2 ** 21 + (h2 >>> 11)) / 2 ** 53;
+  const h = xxhash64(buf, hashOut);
+  return (h.hi * 2 ** 32 + h.lo) / 2 ** 64;
 }
 
-function sortTop(samples: Sample[], top: boolean): Sample[] {
-  return samples.slice().sort((a, b) => {
-    const an = Number.isNaN(a.f);
-    const bn = Number.isNaN(b.f);
-    if (an || bn) return an === bn ? 0 : an ? 1 : -1;
-    return top ? b.f - a.f : a.f - b.f;
-  });
+/**
+ * topK selects the k largest (top) or smallest samples exactly as Prometheus does, so ties and
+ * NaNs resolve alike: a container/heap of up to k samples with the weakest at the root, then
+ * sort.Sort(sort.Reverse(heap)) (Go's insertion sort for up to 12 elements; larger heaps use a
+ * stable sort, which can order ties differently from Go's pdqsort).
+ */
+function topK(samples: readonly Sample[], k: number, top: boolean): Sample[] {
+  // less is Go's vectorByValueHeap (top) or vectorByReverseValueHeap (bottom) Less.
+  const less = (a: Sample, b: Sample): boolean => (Number.isNaN(a.f) ? true : top ? a.f < b.f : a.f > b.f);
+  const h: Sample[] = [];
+  const up = (j: number): void => {
+    while (j > 0) {
+      const i = (j - 1) >> 1;
+      if (i === j || !less(h[j]!, h[i]!)) break;
+      [h[i], h[j]] = [h[j]!, h[i]!];
+      j = i;
+    }
+  };
+  const down = (i0: number): boolean => {
+    let i = i0;
+    const n = h.length;
+    for (;;) {
+      const j1 = 2 * i + 1;
+      if (j1 >= n || j1 < 0) break;
+      let j = j1;
+      const j2 = j1 + 1;
+      if (j2 < n && less(h[j2]!, h[j1]!)) j = j2;
+      if (!less(h[j]!, h[i]!)) break;
+      [h[i], h[j]] = [h[j]!, h[i]!];
+      i = j;
+    }
+    return i > i0;
+  };
+  for (const s of samples) {
+    if (h.length < k) {
+      h.push(s);
+      up(h.length - 1);
+      continue;
+    }
+    const root = h[0]!;
+    const better = (top ? root.f < s.f : root.f > s.f) || (Number.isNaN(root.f) && !Number.isNaN(s.f));
+    if (!better) continue;
+    h[0] = s;
+    if (k > 1 && !down(0)) up(0);
+  }
+  if (h.length > 1) {
+    // sort.Reverse: Less(i, j) = less(h[j], h[i]).
+    if (h.length <= 12) {
+      for (let i = 1; i < h.length; i++) {
+        for (let j = i; j > 0 && less(h[j - 1]!, h[j]!); j--) [h[j], h[j - 1]] = [h[j - 1]!, h[j]!];
+      }
+    } else {
+      h.sort((a, b) => (less(b, a) ? -1 : less(a, b) ? 1 : 0));
+    }
+  }
+  return h;
 }
 
 /** evalAggregation evaluates an aggregation expression at every step. */
@@ -208,7 +272,7 @@ export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
           if (hists.length > 0) enh.annotate(annos.histogramIgnoredInAggregation(op, pos));
           const k = Math.min(param, Number.MAX_SAFE_INTEGER);
           if (k < 1) continue;
-          for (const s of sortTop(floats, op === 'topk').slice(0, Math.floor(k))) out.push({ ...s, t: ts });
+          for (const s of topK(floats, Math.floor(k), op === 'topk')) out.push({ ...s, t: ts });
           break;
         }
         case 'limitk': {
