@@ -105,6 +105,9 @@ export function parseScript(input: string): Command[] {
       const cmd: LoadCmd = { kind: 'load', line: i + 1, gap: parseDuration(m[2]!), withNHCB: m[1] === 'with_nhcb', series: [] };
       while (i + 1 < lines.length && lines[i + 1] !== '') {
         i++;
+        // `<series>@st <values>` lines give start timestamps, which the engine does not support
+        // yet: they are skipped, so only the evals that do not depend on them can pass.
+        if (/^\s*[^\s]*\}?@st\s/.test(lines[i]!)) continue;
         try {
           cmd.series.push(parseSeriesDesc(lines[i]!));
         } catch (err) {
