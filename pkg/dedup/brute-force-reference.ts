@@ -38,12 +38,21 @@ export function referenceDedup(replicas: readonly ReferenceReplica[], counter: b
   emit();
   let lastDelta = NaN;
   let afterGap = false;
+  // Samples dropped while their replica was followed (closer than δ/2 to the previous one).
+  const skipped = replicas.map(() => new Set<number>());
+  const prevIdx = (r: number, i: number): number => {
+    let j = i - 1;
+    while (j >= 0 && skipped[r]!.has(j)) j--;
+    return j;
+  };
   for (;;) {
     const rep = replicas[cur]!;
     const lastT = rep.ts[k]!;
     const lastV = rep.vs[k]! + off[cur]!;
-    const d1 = k >= 1 && !afterGap ? lastT - rep.ts[k - 1]! : NaN;
-    const d2 = k >= 2 ? rep.ts[k - 1]! - rep.ts[k - 2]! : NaN;
+    const i1 = prevIdx(cur, k);
+    const i2 = i1 >= 0 ? prevIdx(cur, i1) : -1;
+    const d1 = i1 >= 0 && !afterGap ? lastT - rep.ts[i1]! : NaN;
+    const d2 = i2 >= 0 ? rep.ts[i1]! - rep.ts[i2]! : NaN;
     let d = afterGap ? d2 : Number.isNaN(d1) ? NaN : Number.isNaN(d2) ? d1 : Math.min(d1, d2);
     afterGap = false;
     if (Number.isNaN(d)) d = lastDelta;
@@ -60,13 +69,15 @@ export function referenceDedup(replicas: readonly ReferenceReplica[], counter: b
       }
     }
     if (!Number.isNaN(d)) lastDelta = d;
-    const tn = k + 1 < rep.ts.length ? rep.ts[k + 1]! : Infinity;
+    let kn = k + 1;
+    while (kn < rep.ts.length && !Number.isNaN(d) && 2 * (rep.ts[kn]! - lastT) < d) skipped[cur]!.add(kn++);
+    const tn = kn < rep.ts.length ? rep.ts[kn]! : Infinity;
     const gap = tn === Infinity || (!Number.isNaN(d) && tn - lastT > 1.5 * d);
     const ownReset = (): void => {
-      if (counter && off[cur] !== 0 && rep.vs[k]! < rep.vs[k - 1]!) off[cur] = 0;
+      if (counter && off[cur] !== 0 && rep.vs[k]! < rep.vs[prevIdx(cur, k)]!) off[cur] = 0;
     };
     if (!gap) {
-      k++;
+      k = kn;
       ownReset();
       emit();
       continue;
@@ -92,8 +103,9 @@ export function referenceDedup(replicas: readonly ReferenceReplica[], counter: b
       k = bestI;
       if (counter) {
         const bts = replicas[best]!.ts;
-        const p = bestI > 0 ? replicas[best]!.vs[bestI - 1]! : NaN;
-        const pt = bestI > 0 ? bts[bestI - 1]! : NaN;
+        const pi = prevIdx(best, bestI);
+        const p = pi >= 0 ? replicas[best]!.vs[pi]! : NaN;
+        const pt = pi >= 0 ? bts[pi]! : NaN;
         off[best] = switchOffset(replicas[best]!.vs[bestI]!, p, pt, bts[bestI]!, off[best]!, lastV, lastT);
       }
       emit();
@@ -101,7 +113,7 @@ export function referenceDedup(replicas: readonly ReferenceReplica[], counter: b
     }
     if (tn === Infinity) return out;
     afterGap = true;
-    k++;
+    k = kn;
     ownReset();
     emit();
   }

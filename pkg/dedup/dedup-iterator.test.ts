@@ -162,6 +162,33 @@ describe('DedupIterator properties', () => {
     );
   });
 
+  test('replicas whose chunks were chained together (overlap split) still give no denser output', () => {
+    fc.assert(
+      fc.property(scenario({ counterResets: false, maxReplicas: 2 }), fc.double({ min: 0, max: 1, noNaN: true }), (s, cut) => {
+        if (s.replicas.length < 2) return;
+        const [a, b] = s.replicas as [ReferenceReplica, ReferenceReplica];
+        const all = a.ts.concat(b.ts);
+        const t = Math.min(...all) + cut * (Math.max(...all) - Math.min(...all));
+        // "Virtual replicas": a's chunk then b's next one, and the other way round.
+        const chain = (x: ReferenceReplica, y: ReferenceReplica): ReferenceReplica => {
+          const i = x.ts.findIndex((u) => u > t);
+          const xe = i < 0 ? x.ts.length : i;
+          const last = xe > 0 ? x.ts[xe - 1]! : -Infinity;
+          const j = y.ts.findIndex((u) => u > last);
+          const ys = j < 0 ? y.ts.length : j;
+          return { ts: x.ts.slice(0, xe).concat(y.ts.slice(ys)), vs: x.vs.slice(0, xe).concat(y.vs.slice(ys)) };
+        };
+        const virt = [chain(a, b), chain(b, a)];
+        const out = dedup(virt, false);
+        expect(out).toEqual(referenceDedup(virt, false));
+        for (let i = 1; i < out.length; i++) {
+          expect(out[i]!.t - out[i - 1]!.t).toBeGreaterThanOrEqual((s.interval - 2 * s.jitter) / 2);
+        }
+      }),
+      runs,
+    );
+  });
+
   test('follows one replica while it has no gap', () => {
     fc.assert(
       fc.property(scenario({ counterResets: false, maxReplicas: 3 }), (s) => {

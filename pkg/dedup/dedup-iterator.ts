@@ -24,7 +24,9 @@ const Float = ValueType.Float;
  *    smaller of `c`'s own last two sample deltas (its own scrape interval; one inflated delta, e.g.
  *    an outage, does not change it), falling back to the δ of the previous step when `c` has no
  *    earlier sample. The step from `c`'s current sample at lastT to its next sample tn
- *    is a gap when `c` is exhausted or `tn − lastT > 1.5·δ`. Without any δ yet (the very first
+ *    is a gap when `c` is exhausted or `tn − lastT > 1.5·δ`. Own samples before `lastT + δ/2`
+ *    are dropped (and do not count as `c`'s samples for δ): a replica that is really two
+ *    replicas' chunks chained together must not double the sample rate either. Without any δ yet (the very first
  *    step), δ is estimated from the other replicas: the smallest delta between the first two
  *    samples after lastT of each other replica whose first such sample is a float (a one-sample
  *    lookahead; nothing is skipped). If none has two samples, the first delta is trusted. After
@@ -108,6 +110,15 @@ export class DedupIterator implements SampleIterator {
     this.#v[i] = this.#nv[i]!;
   }
 
+  /** #replace moves replica i to its next sample as if the current one did not exist. */
+  #replace(i: number): void {
+    if (this.#hasNext[i] === 0) this.#read(i);
+    this.#hasNext[i] = 0;
+    this.#type[i] = this.#nty[i]!;
+    this.#t[i] = this.#nt[i]!;
+    this.#v[i] = this.#nv[i]!;
+  }
+
   /** #read advances replica i's child iterator into the lookahead slots (nty, nt, nv). */
   #read(i: number): void {
     const it = this.#its[i]!;
@@ -184,6 +195,9 @@ export class DedupIterator implements SampleIterator {
     if (!Number.isNaN(d)) this.#lastDelta = d;
 
     this.#advance(c);
+    // Own samples closer than δ/2 are dropped too (e.g. a "replica" that is really two replicas'
+    // chunks chained by an overlap split): the merged series never gets denser than δ/2.
+    if (!Number.isNaN(d)) while (this.#t[c]! !== Infinity && 2 * (this.#t[c]! - lastT) < d) this.#replace(c);
     if (this.#err !== null) return this.#finish();
     const tn = this.#t[c]!;
     const gap = tn === Infinity || (!Number.isNaN(d) && 2 * (tn - lastT) > 3 * d);
