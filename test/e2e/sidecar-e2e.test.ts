@@ -7,15 +7,19 @@
  * `replica` over the two sidecars and the store.
  *
  * The tests run in order and share the processes:
- *  1. MinIO is killed while sidecar a ships a block, then restarted: every block lands once,
- *     byte-identical to the local files, and no block is ever visible with a missing or short file.
+ *  1. MinIO is killed (SIGKILL) 200 KB into a chunk file of sidecar a's upload, then restarted:
+ *     every block lands once, byte-identical to the local files; no block is ever visible with a
+ *     missing or short file, and the store never loads more blocks than are complete.
  *  2. sidecar b is killed with SIGKILL right after its first block is complete in the bucket;
  *     restarted, it uploads only the rest (no PUT at all for completed blocks).
  *  3. live data answers through the sidecars (deduplicated and raw), and queries over the
- *     backfilled range answer exactly what Prometheus a answers.
+ *     backfilled range (served by sidecars and store together) answer what Prometheus a answers.
  *  4. Prometheus down: the sidecar reports not ready, Series answers UNAVAILABLE naming
  *     Prometheus, the querier still answers from replica b; it recovers when Prometheus is back.
  *  5. Prometheus restarted without its blocks: the same queries answer the same from the store.
+ *
+ * Processes bind ports proposed by freePort; on this shared machine a port can be taken in between,
+ * so components start through startBound (new ports on EADDRINUSE) and the querier starts last.
  */
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -36,10 +40,11 @@ import {
   localBlockFiles,
   metricValue,
   normalize,
-  repoRoot,
   startQuerier,
   startSidecar,
   startStore,
+  startBound,
+  BOUND,
   waitMetric,
   waitReady,
   type BucketObject,
@@ -57,7 +62,6 @@ if (generator === undefined) {
   if (inCI()) throw new Error(`${msg} (CI=true: failing instead of skipping)`);
   console.warn(`\n*** SKIPPING: ${msg} ***\n`);
 }
-const haveStore = existsSync(join(repoRoot, 'cmd', 'store.ts'));
 
 const BUCKET = 'tessera-sidecar-e2e';
 const HOUR = 3600;
@@ -75,20 +79,42 @@ const proxies: SlowProxy[] = [];
 const proms: PrometheusServer[] = [];
 const comps: TesseraComponent[] = [];
 let blocks: { a: string[]; b: string[] };
-let ports: { sidecarA: [number, number]; sidecarB: [number, number]; store: [number, number]; query: [number, number] };
+let store: TesseraComponent;
 let proxyA: SlowProxy;
 let proxyB: SlowProxy;
 let querier: TesseraComponent;
 let sidecarA: TesseraComponent;
 let sidecarB: TesseraComponent | undefined;
 
+/**
+ * storeWatch checks, while blocks are shipped, that the store never loads more blocks than the
+ * bucket shows complete: it reads the store's loaded count, then lists the bucket (blocks only get
+ * added during the shipping tests, so a later listing can only show more).
+ */
+const storeWatch = { stop: false, loop: undefined as Promise<void> | undefined, violations: [] as string[], checks: 0, sawPartial: 0 };
+function watchStore(store: TesseraComponent): void {
+  storeWatch.loop = (async () => {
+    while (!storeWatch.stop) {
+      try {
+        const loaded = await metricValue(store.httpUrl, 'thanos_blocks_meta_synced{state="loaded"}');
+        const partial = await metricValue(store.httpUrl, 'thanos_blocks_meta_synced{state="no-meta-json"}');
+        const visible = (await observer!.visibleBlocks()).length;
+        if (loaded !== undefined) {
+          storeWatch.checks++;
+          if (loaded > visible) storeWatch.violations.push(`store loaded ${loaded} blocks while the bucket had ${visible} complete`);
+        }
+        if ((partial ?? 0) > 0) storeWatch.sawPartial++;
+      } catch {
+        // MinIO or the store is down for a moment
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
+}
+
 function track(c: TesseraComponent): TesseraComponent {
   comps.push(c);
   return c;
-}
-
-async function pair(): Promise<[number, number]> {
-  return [await freePort(), await freePort()];
 }
 
 /** objects lists the objects of one block in the bucket, keyed by path inside the block. */
@@ -136,9 +162,12 @@ async function stores(): Promise<StoreStatus[]> {
  * Thanos) does not, and the answers must not depend on that.
  */
 const OFF = 7;
-const historical: { name: string; path: string; params: Record<string, string>; raw?: boolean; dedupBug?: boolean }[] = [
+const historical: { name: string; path: string; params: Record<string, string>; raw?: boolean }[] = [
   { name: 'instant rate by instance/mode', path: '/api/v1/query', params: { query: 'sum by (instance, mode) (rate(node_cpu_seconds_total[5m]))', time: String(START + HOUR + 2 * 60 + OFF) } },
-  { name: 'instant rate just after a chunk boundary', path: '/api/v1/query', params: { query: 'sum by (instance, mode) (rate(node_cpu_seconds_total[5m]))', time: String(START + HOUR + OFF) }, dedupBug: true },
+  // While a sidecar and the store both serve this range, the sidecar's chunks are trimmed to the
+  // query range by remote read (not byte-identical to the block's), and a window ending 7s after a
+  // 120-sample chunk boundary makes the overlap split chain a chunk of replica a with one of b.
+  { name: 'instant rate just after a chunk boundary', path: '/api/v1/query', params: { query: 'sum by (instance, mode) (rate(node_cpu_seconds_total[5m]))', time: String(START + HOUR + OFF) } },
   { name: 'range across all blocks', path: '/api/v1/query_range', params: { query: 'sum by (instance, code) (rate(http_requests_total[5m]))', start: String(START + 300 + OFF), end: String(END), step: '300' } },
   { name: 'raw samples inside replica b\'s gap', path: '/api/v1/query', params: { query: 'node_memory_MemAvailable_bytes[10m]', time: String(START + 3 * HOUR + 600 + OFF) }, raw: true },
   { name: 'raw samples across a block boundary', path: '/api/v1/query', params: { query: 'node_network_receive_bytes_total{device="eth0"}[20m]', time: String(START + 2 * HOUR + 600 + OFF) }, raw: true },
@@ -147,10 +176,9 @@ const historical: { name: string; path: string; params: Record<string, string>; 
 ];
 const expected = new Map<string, ReturnType<typeof normalize>>();
 
-/** expectQuerierMatchesExpected compares the querier's answers with Prometheus a's (only the known-bug queries with `onlyDedupBug`, or all but them with `skipDedupBug`). */
-async function expectQuerierMatchesExpected(opts: { skipDedupBug?: boolean; onlyDedupBug?: boolean } = {}): Promise<void> {
+/** expectQuerierMatchesExpected compares the querier's answers with Prometheus a's. */
+async function expectQuerierMatchesExpected(): Promise<void> {
   for (const h of historical) {
-    if ((opts.skipDedupBug === true && h.dedupBug === true) || (opts.onlyDedupBug === true && h.dedupBug !== true)) continue;
     const got = await q(h.path, h.params);
     expect(got.result.length, h.name).toBeGreaterThan(0);
     // Raw series carry the external labels, without the replica label (deduplicated).
@@ -180,7 +208,6 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
     proxies.push(proxyA, proxyB);
 
     const promPorts = [await freePort(), await freePort()] as const;
-    ports = { sidecarA: await pair(), sidecarB: await pair(), store: await pair(), query: await pair() };
     const targets = promPorts.map((p) => `127.0.0.1:${p}`);
     blocks = { a: [], b: [] };
     for (const [i, r] of (['a', 'b'] as const).entries()) {
@@ -193,15 +220,13 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
     await Promise.all(proms.map((p) => p.start()));
     observer.watch();
 
-    const endpoints = [`127.0.0.1:${ports.sidecarA[0]}`, `127.0.0.1:${ports.sidecarB[0]}`];
-    if (haveStore) {
-      track(startStore({ dataDir: join(dir, 'store'), grpcPort: ports.store[0], httpPort: ports.store[1], minio, bucket: BUCKET }));
-      endpoints.push(`127.0.0.1:${ports.store[0]}`);
-    }
-    querier = track(startQuerier({ grpcPort: ports.query[0], httpPort: ports.query[1], endpoints, replicaLabel: 'replica' }));
+    store = track(await startBound((grpcPort, httpPort) => startStore({ dataDir: join(dir, 'store'), grpcPort, httpPort, minio: minio!, bucket: BUCKET }), BOUND.store));
+    watchStore(store);
   });
 
   afterAll(async () => {
+    storeWatch.stop = true;
+    await storeWatch.loop;
     await observer?.close();
     await Promise.allSettled(comps.map((c) => c.proc.stop()));
     // TESSERA_E2E_LOGS=<dir> keeps every process's output for a look after the run.
@@ -219,7 +244,7 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
 
   test('MinIO killed while a block ships, then restarted: each block lands once, complete, never visible half-written', async () => {
     expect(blocks.a).toHaveLength(3);
-    sidecarA = track(startSidecar({ prometheus: proms[0]!, grpcPort: ports.sidecarA[0], httpPort: ports.sidecarA[1], minio: minio!, bucket: BUCKET, s3Endpoint: proxyA.endpoint }));
+    sidecarA = track(await startBound((grpcPort, httpPort) => startSidecar({ prometheus: proms[0]!, grpcPort, httpPort, minio: minio!, bucket: BUCKET, s3Endpoint: proxyA.endpoint }), BOUND.sidecar));
     // A chunk file is on the (slow) wire, 200 KB of it sent, its block's meta.json not yet: kill MinIO now.
     const req = await waitFor('a chunk upload of replica a 200 KB under way through the proxy', async () => proxyA.requests.find((r) => r.method === 'PUT' && r.path.includes('/chunks/') && r.sent >= 200_000), 60_000, 10).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${sidecarA.proc.output()}`);
@@ -256,8 +281,8 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
 
   test('sidecar killed with SIGKILL mid-upload resumes without re-uploading complete blocks', async () => {
     expect(blocks.b).toHaveLength(3);
-    const start = () => track(startSidecar({ prometheus: proms[1]!, grpcPort: ports.sidecarB[0], httpPort: ports.sidecarB[1], minio: minio!, bucket: BUCKET, s3Endpoint: proxyB.endpoint }));
-    const first = start();
+    const start = async () => track(await startBound((grpcPort, httpPort) => startSidecar({ prometheus: proms[1]!, grpcPort, httpPort, minio: minio!, bucket: BUCKET, s3Endpoint: proxyB.endpoint }), BOUND.sidecar));
+    const first = await start();
     const isB = (u: string) => blocks.b.includes(u);
     await waitFor('the first complete block of replica b in the bucket', async () => (await observer!.visibleBlocks()).some(isB), 60_000, 10).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${first.proc.output()}`);
@@ -272,7 +297,7 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
     const putsBefore = proxyB.puts().length;
 
     proxyB.setRate(undefined);
-    sidecarB = start();
+    sidecarB = await start();
     await waitReady(sidecarB);
     await waitFor('every block of replica b in the bucket', async () => blocks.b.every((u) => observer!.metas.has(u)) || undefined, 60_000, 100).catch((err: unknown) => {
       throw new Error(`${String(err)}\n${sidecarB!.proc.output()}`);
@@ -294,6 +319,8 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
 
   test('live data answers through the sidecars, deduplicated on replica; history matches Prometheus', async () => {
     await waitReady(sidecarA);
+    const endpoints = [sidecarA.grpcAddress, sidecarB!.grpcAddress, store.grpcAddress];
+    querier = track(await startBound((grpcPort, httpPort) => startQuerier({ grpcPort, httpPort, endpoints, replicaLabel: 'replica' }), BOUND.query));
     await waitFor('both sidecars healthy in the querier', async () => {
       const s = await stores();
       const labels = s.filter((e) => e.healthy).flatMap((e) => e.labelSets);
@@ -320,18 +347,7 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
       expect(want.result.length, h.name).toBeGreaterThan(0);
       expected.set(h.name, normalize(want));
     }
-    await expectQuerierMatchesExpected({ skipDedupBug: true });
-  });
-
-  // KNOWN BUG (querier dedup, reported): while both a sidecar and the store serve the same range,
-  // the sidecar's chunks are trimmed to the query range by Prometheus's remote read (so they are
-  // not byte-identical to the block's chunks), and the querier's overlap split of the
-  // `without_replica_labels` series can put a chunk of replica a and the next chunk of replica b
-  // into one "virtual replica". Here a window ending 7s after a 120-sample chunk boundary gets a's
-  // sample at the boundary and b's 330 ms later, and rate() differs from Prometheus's. From the
-  // store alone (test below) the answer is right. Remove `.fails` when fixed.
-  test.fails('history through sidecars and store right after a chunk boundary matches Prometheus (known dedup bug)', async () => {
-    await expectQuerierMatchesExpected({ onlyDedupBug: true });
+    await expectQuerierMatchesExpected();
   });
 
   test('Prometheus down: sidecar not ready, StoreAPI answers UNAVAILABLE naming Prometheus; it recovers by itself', async () => {
@@ -370,13 +386,19 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
     }
   });
 
-  test.skipIf(!haveStore)('after Prometheus deletes its blocks, the same queries answer from the store', async () => {
+  test('after Prometheus deletes its blocks, the same queries answer from the store', async () => {
     const allBlocks = [...blocks.a, ...blocks.b].sort();
+    // While blocks were shipped (and half-shipped), the store never loaded one that was not complete.
+    storeWatch.stop = true;
+    await storeWatch.loop;
+    expect(storeWatch.violations).toEqual([]);
+    expect(storeWatch.checks).toBeGreaterThan(10);
+    console.info(`store watch: ${storeWatch.checks} checks, ${storeWatch.sawPartial} saw a block without meta.json`);
     await waitFor('the store serving every shipped block', async () => {
-      const s = (await stores()).find((e) => e.name === `127.0.0.1:${ports.store[0]}`);
+      const s = (await stores()).find((e) => e.name === store.grpcAddress);
       return s?.healthy === true && s.minTime <= START * 1000 && s.labelSets.length === 2;
     }, 60_000, 200).catch((err: unknown) => {
-      throw new Error(`${String(err)}\n${comps[0]!.proc.output()}`);
+      throw new Error(`${String(err)}\n${store.proc.output()}`);
     });
     // Both Prometheus servers lose their blocks (as retention would delete them).
     for (const p of proms) {
@@ -389,6 +411,8 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined || mini
     // Deduplicated answers now come from the store only: the same with dedup=false keeps both replicas.
     const both = await q('/api/v1/query', { query: 'count by (replica) (node_memory_MemAvailable_bytes)', time: String(START + HOUR), dedup: 'false' });
     expect(normalize(both).map((s) => [s.metric['replica'], s.value![1]])).toEqual([['a', '3'], ['b', '3']]);
+    expect(await metricValue(store.httpUrl, 'thanos_blocks_meta_synced{state="loaded"}')).toBe(allBlocks.length);
+    expect(await metricValue(store.httpUrl, 'thanos_blocks_meta_synced{state="no-meta-json"}')).toBe(0);
     // Nothing was shipped again.
     expect(await metricValue(sidecarA.httpUrl, 'thanos_shipper_uploads_total')).toBe(blocks.a.length);
     expect(await observer!.visibleBlocks()).toEqual(allBlocks);

@@ -9,7 +9,7 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { startProcess, waitFor, waitForHttp, type ManagedProcess, type MinioServer } from '../../pkg/testutil/index.js';
+import { freePort, startProcess, waitFor, waitForHttp, type ManagedProcess, type MinioServer } from '../../pkg/testutil/index.js';
 
 /** repoRoot is the repository root (cwd of spawned tessera processes, so `--import tsx` resolves). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -422,6 +422,30 @@ export interface BlockMeta {
   compaction: { level: number };
   thanos: { labels: Record<string, string>; source: string; files: { rel_path: string; size_bytes?: number }[]; segment_files?: string[] };
 }
+
+/**
+ * startBound starts a component on fresh free ports and waits until its output shows `bound`
+ * (both listeners up). freePort only proposes a port: another process on this shared machine may
+ * take it (even as the local port of an outgoing connection) before the component binds it, so on
+ * EADDRINUSE the component is started again on other ports.
+ */
+export async function startBound(start: (grpcPort: number, httpPort: number) => TesseraComponent, bound: RegExp, attempts = 4): Promise<TesseraComponent> {
+  for (let i = 1; ; i++) {
+    const c = start(await freePort(), await freePort());
+    const ok = await waitFor(`${c.grpcAddress} and ${c.httpUrl} bound`, async () => {
+      if (bound.test(c.proc.output())) return 'bound';
+      if (c.proc.proc.exitCode !== null || c.proc.proc.signalCode !== null) return 'exited';
+      return undefined;
+    }, 60_000, 50).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n--- output ---\n${c.proc.output()}`);
+    });
+    if (ok === 'bound') return c;
+    if (i >= attempts || !/EADDRINUSE/.test(c.proc.output())) throw new Error(`component exited at start-up (exit code ${String(c.proc.proc.exitCode)})\n--- output ---\n${c.proc.output()}`);
+  }
+}
+
+/** Output lines that tell a component has bound its listeners (`startBound`). */
+export const BOUND = { sidecar: /listening for StoreAPI gRPC/, store: /listening for StoreAPI gRPC/, query: /msg="listening"/ } as const;
 
 /** waitReady waits for `<httpUrl>/-/ready` to answer 2xx, adding the process output on timeout. */
 export async function waitReady(c: TesseraComponent, timeoutMs = 60_000): Promise<void> {
