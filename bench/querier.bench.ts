@@ -7,6 +7,11 @@
  * bucket; `tessera query --query.replica-label=replica` over the store (deduplication runs, over a
  * single replica). Prometheus serves a copy of the same blocks. The store's index cache is warm
  * after the first (warm-up) run of each query, as Prometheus's page cache is.
+ *
+ * Second pass ("querier-ha"): the HA shape of the acceptance test. Replica b's blocks (same
+ * values, scrapes shifted by 250–649 ms, a 10-minute gap) go to a second bucket behind a second
+ * `tessera store`, and a second `tessera query` deduplicates a+b; Prometheus still serves a alone
+ * (deduplication yields replica a's samples, so the results must still be equal).
  */
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -27,58 +32,81 @@ export async function run(): Promise<BenchResult[]> {
     console.log('querier.bench: SKIPPED (needs promtool, prometheus, minio and the gen-openmetrics script)');
     return [];
   }
-  const { dir: blocks, generatedMs } = await cachedBlocks(promtool, DASHBOARD_DATA);
-  console.log(`querier.bench: data ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h at ${blocks} (${generatedMs > 0 ? `generated in ${(generatedMs / 1000).toFixed(1)} s` : 'cached'})`);
+  const dataA = await cachedBlocks(promtool, DASHBOARD_DATA);
+  const dataB = await cachedBlocks(promtool, { ...DASHBOARD_DATA, replica: 'b' });
+  for (const [r, d] of [['a', dataA], ['b', dataB]] as const) {
+    console.log(`querier.bench: replica ${r}, ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h at ${d.dir} (${d.generatedMs > 0 ? `generated in ${(d.generatedMs / 1000).toFixed(1)} s` : 'cached'})`);
+  }
 
   const work = await mkdtemp(join(tmpdir(), 'tessera-bench-querier-'));
   let buckets: BucketService | undefined;
   const services: (Service | undefined)[] = [];
   try {
     buckets = await startBuckets(minio);
-    const cfg = await buckets.bucketConfig('bench', join(work, 'bucket.yml'));
+    const cfgA = await buckets.bucketConfig('bench-a', join(work, 'bucket-a.yml'));
+    const cfgB = await buckets.bucketConfig('bench-b', join(work, 'bucket-b.yml'));
     let t0 = performance.now();
-    await Promise.all([uploadBlocks([blocks], cfg, { cluster: 'c1', replica: 'a' }), copyBlocks(blocks, join(work, 'prom-data'))]);
-    console.log(`querier.bench: uploaded the blocks to MinIO in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    await Promise.all([
+      uploadBlocks([dataA.dir], cfgA, { cluster: 'c1', replica: 'a' }),
+      uploadBlocks([dataB.dir], cfgB, { cluster: 'c1', replica: 'b' }),
+      copyBlocks(dataA.dir, join(work, 'prom-data')),
+    ]);
+    console.log(`querier.bench: uploaded both replicas' blocks to MinIO in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     t0 = performance.now();
-    const [prom, store] = await Promise.all([
+    const [prom, storeA, storeB] = await Promise.all([
       startPrometheus(prometheus, {
         dataDir: join(work, 'prom-data'),
         configFile: join(work, 'prometheus.yml'),
         extraArgs: ['--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h', '--query.max-samples=500000000'],
       }),
-      startStore({ objstoreConfigFile: cfg, dataDir: join(work, 'store') }),
+      startStore({ name: 'tessera store (replica a)', objstoreConfigFile: cfgA, dataDir: join(work, 'store-a') }),
+      startStore({ name: 'tessera store (replica b)', objstoreConfigFile: cfgB, dataDir: join(work, 'store-b') }),
     ]);
-    services.push(prom, store);
-    const query = await startQuery({ endpoints: [store.grpcAddress!], replicaLabels: ['replica'], extraArgs: ['--query.max-samples=500000000', '--query.timeout=10m'] });
-    services.push(query);
-    console.log(`querier.bench: Prometheus, tessera store and tessera query ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    services.push(prom, storeA, storeB);
+    const queryA = await startQuery({ endpoints: [storeA.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS });
+    services.push(queryA);
+    console.log(`querier.bench: Prometheus, 2 tessera stores and tessera query ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const rows = await compare('querier', queryA.httpUrl, prom.httpUrl);
+    const out = summarize('querier', rows, `tessera query + 1 tessera store (MinIO) vs Prometheus, HTTP query_range, ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h, 3 h range at 60 s step`);
+    await queryA.stop();
 
-    const { start, end, step } = DASHBOARD_RANGE;
-    const rows: ComparisonRow[] = [];
-    for (const q of DASHBOARD_QUERIES) {
-      const ours = await measure(() => rangeQuery(query.httpUrl, q.expr, start, end, step, {}, 600_000), { minRuns: 3, maxRuns: 5 });
-      const evals: number[] = [];
-      const theirs = await measure(async () => {
-        const r = await rangeQuery(prom.httpUrl, q.expr, start, end, step, { stats: 'all' });
-        const e = (r.data as { stats?: { timings?: { evalTotalTime?: number } } } | undefined)?.stats?.timings?.evalTotalTime;
-        if (e !== undefined) evals.push(e);
-        return r;
-      });
-      let agree: string;
-      if (ours.value.data === undefined) agree = `tessera error: ${ours.value.httpStatus} ${ours.value.error ?? ''}`;
-      else if (theirs.value.data === undefined) agree = `prometheus error: ${theirs.value.error ?? ''}`;
-      else {
-        const diffs = compareData(ours.value.data, theirs.value.data, { rel: 1e-6, maxDiffs: 1, dropLabels: ['cluster', 'replica'] });
-        agree = diffs.length === 0 ? 'equal' : `DIFFER: ${diffs[0]!.slice(0, 160)}`;
-      }
-      const row: ComparisonRow = { id: q.id, tesseraMs: ours.ms, prometheusMs: theirs.ms, ...(evals.length > 1 ? { prometheusEvalMs: median(evals.slice(1)) * 1000 } : {}), agree };
-      rows.push(row);
-      console.log(rowLine('querier', row));
-    }
-    return summarize('querier', rows, `tessera query + tessera store (MinIO) vs Prometheus, HTTP query_range, ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h, 3 h range at 60 s step`);
+    const queryHA = await startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS });
+    services.push(queryHA);
+    const rowsHA = await compare('querier-ha', queryHA.httpUrl, prom.httpUrl);
+    out.push(...summarize('querier-ha', rowsHA, 'tessera query deduplicating replicas a+b from 2 tessera stores vs Prometheus serving replica a, same queries'));
+    return out;
   } finally {
     await stopAll(services);
     await buckets?.stop();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+const QUERY_ARGS = ['--query.max-samples=500000000', '--query.timeout=10m'];
+
+/** compare runs every dashboard query against tessera query and Prometheus and prints one line each. */
+async function compare(bench: string, queryUrl: string, promUrl: string): Promise<ComparisonRow[]> {
+  const { start, end, step } = DASHBOARD_RANGE;
+  const rows: ComparisonRow[] = [];
+  for (const q of DASHBOARD_QUERIES) {
+    const ours = await measure(() => rangeQuery(queryUrl, q.expr, start, end, step, {}, 600_000), { minRuns: 3, maxRuns: 5 });
+    const evals: number[] = [];
+    const theirs = await measure(async () => {
+      const r = await rangeQuery(promUrl, q.expr, start, end, step, { stats: 'all' });
+      const e = (r.data as { stats?: { timings?: { evalTotalTime?: number } } } | undefined)?.stats?.timings?.evalTotalTime;
+      if (e !== undefined) evals.push(e);
+      return r;
+    });
+    let agree: string;
+    if (ours.value.data === undefined) agree = `tessera error: ${ours.value.httpStatus} ${ours.value.error ?? ''}`;
+    else if (theirs.value.data === undefined) agree = `prometheus error: ${theirs.value.error ?? ''}`;
+    else {
+      const diffs = compareData(ours.value.data, theirs.value.data, { rel: 1e-6, maxDiffs: 1, dropLabels: ['cluster', 'replica'] });
+      agree = diffs.length === 0 ? 'equal' : `DIFFER: ${diffs[0]!.slice(0, 160)}`;
+    }
+    const row: ComparisonRow = { id: q.id, tesseraMs: ours.ms, prometheusMs: theirs.ms, ...(evals.length > 1 ? { prometheusEvalMs: median(evals.slice(1)) * 1000 } : {}), agree };
+    rows.push(row);
+    console.log(rowLine(bench, row));
+  }
+  return rows;
 }
