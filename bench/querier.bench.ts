@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { findBinary } from '../pkg/testutil/index.js';
 import { cachedBlocks, copyBlocks, GEN_OPENMETRICS } from '../test/e2e/fixtures.js';
 import { compareData, rangeQuery } from '../test/e2e/prom-compare.js';
-import { startBuckets, startPrometheus, startQuery, startStore, stopAll, uploadBlocks, type BucketService, type Service } from '../test/e2e/services.js';
+import { startBuckets, startPrometheus, startQuery, ServiceGroup, startStore, uploadBlocks, type BucketService } from '../test/e2e/services.js';
 import { DASHBOARD_DATA, DASHBOARD_QUERIES, DASHBOARD_RANGE, measure, median, rowLine, summarize, type ComparisonRow } from './dashboard-queries.js';
 import type { BenchResult } from './harness.js';
 
@@ -40,7 +40,7 @@ export async function run(): Promise<BenchResult[]> {
 
   const work = await mkdtemp(join(tmpdir(), 'tessera-bench-querier-'));
   let buckets: BucketService | undefined;
-  const services: (Service | undefined)[] = [];
+  const services = new ServiceGroup();
   try {
     buckets = await startBuckets(minio);
     const cfgA = await buckets.bucketConfig('bench-a', join(work, 'bucket-a.yml'));
@@ -54,29 +54,28 @@ export async function run(): Promise<BenchResult[]> {
     console.log(`querier.bench: uploaded both replicas' blocks to MinIO in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     t0 = performance.now();
     const [prom, storeA, storeB] = await Promise.all([
-      startPrometheus(prometheus, {
-        dataDir: join(work, 'prom-data'),
-        configFile: join(work, 'prometheus.yml'),
-        extraArgs: ['--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h', '--query.max-samples=500000000'],
-      }),
-      startStore({ name: 'tessera store (replica a)', objstoreConfigFile: cfgA, dataDir: join(work, 'store-a') }),
-      startStore({ name: 'tessera store (replica b)', objstoreConfigFile: cfgB, dataDir: join(work, 'store-b') }),
+      services.add(
+        startPrometheus(prometheus, {
+          dataDir: join(work, 'prom-data'),
+          configFile: join(work, 'prometheus.yml'),
+          extraArgs: ['--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h', '--query.max-samples=500000000'],
+        }),
+      ),
+      services.add(startStore({ name: 'tessera store (replica a)', objstoreConfigFile: cfgA, dataDir: join(work, 'store-a') })),
+      services.add(startStore({ name: 'tessera store (replica b)', objstoreConfigFile: cfgB, dataDir: join(work, 'store-b') })),
     ]);
-    services.push(prom, storeA, storeB);
-    const queryA = await startQuery({ endpoints: [storeA.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS });
-    services.push(queryA);
+    const queryA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
     console.log(`querier.bench: Prometheus, 2 tessera stores and tessera query ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const rows = await compare('querier', queryA.httpUrl, prom.httpUrl);
     const out = summarize('querier', rows, `tessera query + 1 tessera store (MinIO) vs Prometheus, HTTP query_range, ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h, 3 h range at 60 s step`);
     await queryA.stop();
 
-    const queryHA = await startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS });
-    services.push(queryHA);
+    const queryHA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
     const rowsHA = await compare('querier-ha', queryHA.httpUrl, prom.httpUrl);
     out.push(...summarize('querier-ha', rowsHA, 'tessera query deduplicating replicas a+b from 2 tessera stores vs Prometheus serving replica a, same queries'));
     return out;
   } finally {
-    await stopAll(services);
+    await services.stopAll();
     await buckets?.stop();
     await rm(work, { recursive: true, force: true });
   }

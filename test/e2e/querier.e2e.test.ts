@@ -31,7 +31,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireBinary } from '../../pkg/testutil/index.js';
 import { DATA_START_MS, copyBlocks, dataEnd, makeBlocks, replicaGap, requireGenerator } from './fixtures.js';
 import { apiGet, compareData, instantQuery, rangeQuery, type ApiResponse, type QueryData } from './prom-compare.js';
-import { startBuckets, startPrometheus, startQuery, startStore, stopAll, uploadBlocks, type BucketService, type Service } from './services.js';
+import { startBuckets, startPrometheus, startQuery, ServiceGroup, startStore, uploadBlocks, type BucketService, type Service } from './services.js';
 
 const prometheusBin = requireBinary('prometheus');
 const promtoolBin = requireBinary('promtool');
@@ -114,6 +114,7 @@ const EXPRS: readonly string[] = [
 const EMPTY_OK = new Set<string>(['node_memory_MemAvailable_bytes > 8e9', 'up and on(instance) node_memory_MemAvailable_bytes > 8e9']);
 
 let dir: string;
+const services = new ServiceGroup();
 let buckets: BucketService | undefined;
 let prom: Service | undefined;
 let storeA: Service | undefined;
@@ -165,15 +166,15 @@ describe.skipIf(!ready)('tessera query over two tessera stores vs Prometheus (is
       copyBlocks(join(dir, 'blocks-a'), join(dir, 'prom-data')),
     ]);
     [prom, storeA, storeB] = await Promise.all([
-      startPrometheus(prometheusBin!, { dataDir: join(dir, 'prom-data'), configFile: join(dir, 'prometheus.yml'), externalLabels: { cluster: 'c1' } }),
-      startStore({ name: 'tessera store (replica a)', objstoreConfigFile: cfgA, dataDir: join(dir, 'store-a') }),
-      startStore({ name: 'tessera store (replica b)', objstoreConfigFile: cfgB, dataDir: join(dir, 'store-b') }),
+      services.add(startPrometheus(prometheusBin!, { dataDir: join(dir, 'prom-data'), configFile: join(dir, 'prometheus.yml'), externalLabels: { cluster: 'c1' } })),
+      services.add(startStore({ name: 'tessera store (replica a)', objstoreConfigFile: cfgA, dataDir: join(dir, 'store-a') })),
+      services.add(startStore({ name: 'tessera store (replica b)', objstoreConfigFile: cfgB, dataDir: join(dir, 'store-b') })),
     ]);
-    query = await startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: ['--store.unhealthy-timeout=5m'] });
+    query = await services.add(startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: ['--store.unhealthy-timeout=5m'] }));
   });
 
   afterAll(async () => {
-    await stopAll([prom, storeA, storeB, query]);
+    await services.stopAll();
     await buckets?.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });

@@ -222,3 +222,24 @@ export async function uploadBlocks(blockDirs: readonly string[], objstoreConfigF
 export async function stopAll(services: readonly (Service | undefined)[]): Promise<void> {
   for (const s of [...services].reverse()) if (s !== undefined) await s.stop();
 }
+
+/**
+ * ServiceGroup remembers every service as soon as it has started, so that one failing start in a
+ * `Promise.all` does not leak the processes its siblings already started.
+ */
+export class ServiceGroup {
+  readonly #started: Service[] = [];
+
+  /** add awaits a starting service and registers it. */
+  async add<T extends Service>(starting: Promise<T>): Promise<T> {
+    const s = await starting;
+    this.#started.push(s);
+    return s;
+  }
+
+  /** stopAll stops every registered service in reverse start order. */
+  async stopAll(): Promise<void> {
+    const all = this.#started.splice(0);
+    await stopAll(all);
+  }
+}
