@@ -2,3 +2,5 @@ export { inCI, findBinary, requireBinary, freePort, waitFor, waitForHttp, startP
 export type { ManagedProcess } from './external.js';
 export { startMinio } from './minio.js';
 export type { MinioServer } from './minio.js';
+export { writeTestBlock } from './test-blocks.js';
+export type { TestSeries } from './test-blocks.js';

@@ -1,4 +1,4 @@
-import { Aggr, type AggrChunk, type StoreChunk } from '../../storepb/index.js';
+import { Aggr, xxhash64, type AggrChunk, type StoreChunk } from '../../storepb/index.js';
 import { GrpcCode, StoreError } from '../store-error.js';
 
 /** AGGR_CHUNK_ENCODING is the TSDB encoding byte of Thanos's downsampled aggregate chunks. */
@@ -11,11 +11,12 @@ const field = { [Aggr.COUNT]: 'count', [Aggr.SUM]: 'sum', [Aggr.MIN]: 'min', [Ag
  * toAggrChunk converts a chunk record to the StoreAPI AggrChunk. Raw chunks fill `raw` (whatever
  * aggregates were asked). Aggregate chunks (encoding 0xFF, chunks.md §5) fill the requested
  * aggregates, each a sub-chunk view of data; a requested aggregate the chunk lacks is an error,
- * as in Thanos. Payloads are not copied.
+ * as in Thanos. Payloads are not copied. With hash, each (sub-)chunk gets the xxHash64 of its data
+ * (Chunk.hash, which queriers use to drop identical chunks from replicas).
  */
-export function toAggrChunk(encoding: number, data: Uint8Array, minTime: number, maxTime: number, aggregates: readonly number[], where: string): AggrChunk {
+export function toAggrChunk(encoding: number, data: Uint8Array, minTime: number, maxTime: number, aggregates: readonly number[], where: string, hash = false): AggrChunk {
   if (encoding !== AGGR_CHUNK_ENCODING) {
-    return { minTime, maxTime, raw: { type: (encoding - 1) as StoreChunk['type'], data, hashHi: 0, hashLo: 0 } };
+    return { minTime, maxTime, raw: storeChunk((encoding - 1) as StoreChunk['type'], data, hash) };
   }
   const subs = new Map<number, StoreChunk>();
   let p = 0;
@@ -31,7 +32,7 @@ export function toAggrChunk(encoding: number, data: Uint8Array, minTime: number,
     }
     if (len === 0) continue;
     if (p + 1 + len > data.length) throw new StoreError(GrpcCode.Internal, `decode aggregate chunk ${where}: sub-chunk of ${len} bytes at byte ${p} runs past the end`);
-    subs.set(a, { type: (data[p]! - 1) as StoreChunk['type'], data: data.subarray(p + 1, p + 1 + len), hashHi: 0, hashLo: 0 });
+    subs.set(a, storeChunk((data[p]! - 1) as StoreChunk['type'], data.subarray(p + 1, p + 1 + len), hash));
     p += 1 + len;
   }
   const out: { -readonly [K in keyof AggrChunk]: AggrChunk[K] } = { minTime, maxTime };
@@ -43,4 +44,10 @@ export function toAggrChunk(encoding: number, data: Uint8Array, minTime: number,
     out[field[a as keyof typeof field]] = s;
   }
   return out;
+}
+
+function storeChunk(type: StoreChunk['type'], data: Uint8Array, hash: boolean): StoreChunk {
+  if (!hash) return { type, data, hashHi: 0, hashLo: 0 };
+  const h = xxhash64(data);
+  return { type, data, hashHi: h.hi, hashLo: h.lo };
 }

@@ -17,7 +17,7 @@ import {
 import type { BlockMeta } from '../../tsdb/index.js';
 import type { IndexCache } from './index-cache.js';
 import { partitionRanges, type ByteRange } from './partitioner.js';
-import type { QueryBudget } from './query-budget.js';
+import type { FetchKind, QueryBudget } from './query-budget.js';
 import { GrpcCode, StoreError } from '../store-error.js';
 
 /** Default read-ahead estimates when meta.json has no index_stats (Thanos's defaults). */
@@ -91,6 +91,7 @@ export class BucketBlock {
   failure: Error | undefined;
   /** lastUsed is the Date.now() of the last header use. */
   lastUsed = 0;
+  readonly #scratch: IndexChunkMeta[] = [];
 
   constructor(o: BucketBlockOptions) {
     this.#o = o;
@@ -150,23 +151,45 @@ export class BucketBlock {
     this.#header = undefined;
   }
 
-  /** Reads the given ranges of object `name`, coalesced; returns each part's start and bytes. */
-  async #readParts(name: string, ranges: readonly ByteRange[], kind: 'postings' | 'series' | 'chunks', budget: QueryBudget, signal: AbortSignal): Promise<ReadPart[]> {
+  /**
+   * Reads the given ranges of object `name`, coalesced; returns each part's start and bytes. Every
+   * part is counted in the budget (downloaded bytes) and held in its in-flight bytes before the
+   * read is issued; the caller releases `held` once it no longer keeps the parts' bytes.
+   */
+  async #readParts(name: string, ranges: readonly ByteRange[], kind: FetchKind, budget: QueryBudget, signal: AbortSignal): Promise<{ parts: ReadPart[]; held: number }> {
     const parts = partitionRanges(ranges, this.#gap);
     const out = new Array<ReadPart>(parts.length);
+    let held = 0;
     let next = 0;
+    let failed = false;
     const worker = async (): Promise<void> => {
-      while (next < parts.length) {
+      while (!failed && next < parts.length) {
         const i = next++;
         const p = parts[i]!;
-        budget.reserve(p.end - p.start, kind);
-        const data = await this.#o.bucket.getRange(name, p.start, p.end - p.start, { signal });
-        budget.refund(p.end - p.start - data.length, kind);
+        const n = p.end - p.start;
+        budget.reserve(n, kind);
+        budget.hold(n, `${kind} of block ${this.ulid}`);
+        held += n;
+        const data = await this.#o.bucket.getRange(name, p.start, n, { signal });
+        budget.refund(n - data.length, kind);
         out[i] = { start: p.start, data, first: p.first, last: p.last };
       }
     };
-    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, parts.length) }, worker));
-    return out;
+    const res = await Promise.allSettled(Array.from({ length: Math.min(READ_CONCURRENCY, parts.length) }, async () => {
+      try {
+        await worker();
+      } catch (err) {
+        failed = true;
+        throw err;
+      }
+    }));
+    for (const r of res) {
+      if (r.status === 'rejected') {
+        budget.release(held);
+        throw r.reason;
+      }
+    }
+    return { parts: out, held };
   }
 
   /**
@@ -193,14 +216,18 @@ export class BucketBlock {
     if (missing.length > 0) {
       missing.sort((a, b) => a.start - b.start);
       const name = `${this.ulid}/index`;
-      const parts = await this.#readParts(name, missing, 'postings', budget, signal);
-      for (const part of parts) {
-        for (let k = part.first; k <= part.last; k++) {
-          const m = missing[k]!;
-          const body = this.#decodePostingsList(part.data, m.start - part.start, m.end - m.start, m.start);
-          lists.set(keyOf(m.name, m.value), body);
-          this.#o.cache.setPostings(this.ulid, m.name, m.value, body);
+      const { parts, held } = await this.#readParts(name, missing, 'postings', budget, signal);
+      try {
+        for (const part of parts) {
+          for (let k = part.first; k <= part.last; k++) {
+            const m = missing[k]!;
+            const body = this.#decodePostingsList(part.data, m.start - part.start, m.end - m.start, m.start);
+            lists.set(keyOf(m.name, m.value), body);
+            this.#o.cache.setPostings(this.ulid, m.name, m.value, body);
+          }
         }
+      } finally {
+        budget.release(held);
       }
     }
     const p = postingsForMatchers(new ReplaySource(rec, lists), matchers);
@@ -228,11 +255,29 @@ export class BucketBlock {
   /**
    * series returns the series of refs (sorted) with a chunk overlapping [mint, maxt], with chunk
    * metas narrowed to that range (all chunks dropped when skipChunks). Entries are read with
-   * coalesced ranged reads and cached.
+   * coalesced ranged reads and cached. Holds every entry at once: for bounded memory, use
+   * seriesBodies and decodeEntry batch by batch.
    */
   async series(refs: readonly number[], mint: number, maxt: number, skipChunks: boolean, budget: QueryBudget, signal: AbortSignal): Promise<SeriesEntry[]> {
     const h = await this.header(budget, signal);
-    const bodies = new Array<Uint8Array | undefined>(refs.length);
+    const bodies = await this.seriesBodies(refs, budget, signal);
+    const out: SeriesEntry[] = [];
+    for (let i = 0; i < refs.length; i++) {
+      const e = this.decodeEntry(h, bodies[i]!, refs[i]!, mint, maxt, skipChunks);
+      if (e !== undefined) out.push(e);
+    }
+    return out;
+  }
+
+  /**
+   * seriesBodies returns the CRC-checked series entry bodies of refs (sorted), from the index cache
+   * or read with coalesced ranged reads (and cached). The read buffers are held in the budget only
+   * while the bodies are copied out of them. nextRef, when known, is the series after the last of
+   * refs: reads never run past it.
+   */
+  async seriesBodies(refs: readonly number[], budget: QueryBudget, signal: AbortSignal, nextRef?: number): Promise<Uint8Array[]> {
+    const h = await this.header(budget, signal);
+    const bodies = new Array<Uint8Array>(refs.length);
     const missing: { i: number; start: number; end: number }[] = [];
     const est = this.meta.thanos?.index_stats.series_max_size ?? DEFAULT_SERIES_MAX_SIZE;
     const seriesEnd = h.seriesEnd;
@@ -245,15 +290,17 @@ export class BucketBlock {
       }
       const start = refs[i]! * 16;
       let end = Math.min(start + est, seriesEnd);
-      if (i + 1 < refs.length) end = Math.min(end, refs[i + 1]! * 16);
+      const after = i + 1 < refs.length ? refs[i + 1] : nextRef;
+      if (after !== undefined) end = Math.min(end, after * 16);
       if (end <= start) throw new BlockCorruptError(this.ulid, `read series ${refs[i]} of block ${this.ulid}: offset ${start} is outside the series section`);
       missing.push({ i, start, end });
     }
-    if (missing.length > 0) {
-      const name = `${this.ulid}/index`;
-      const parts = await this.#readParts(name, missing, 'series', budget, signal);
-      const retry: { i: number; start: number; end: number }[] = [];
-      for (const part of parts) {
+    if (missing.length === 0) return bodies;
+    const name = `${this.ulid}/index`;
+    const retry: { i: number; start: number; end: number }[] = [];
+    const first = await this.#readParts(name, missing, 'series', budget, signal);
+    try {
+      for (const part of first.parts) {
         for (let k = part.first; k <= part.last; k++) {
           const m = missing[k]!;
           const body = this.#seriesBody(part.data, m.start - part.start, m.start);
@@ -264,9 +311,13 @@ export class BucketBlock {
           }
         }
       }
-      if (retry.length > 0) {
-        const rparts = await this.#readParts(name, retry, 'series', budget, signal);
-        for (const part of rparts) {
+    } finally {
+      budget.release(first.held);
+    }
+    if (retry.length > 0) {
+      const again = await this.#readParts(name, retry, 'series', budget, signal);
+      try {
+        for (const part of again.parts) {
           for (let k = part.first; k <= part.last; k++) {
             const m = retry[k]!;
             const body = this.#seriesBody(part.data, m.start - part.start, m.start);
@@ -275,23 +326,30 @@ export class BucketBlock {
             this.#o.cache.setSeries(this.ulid, refs[m.i]!, body);
           }
         }
+      } finally {
+        budget.release(again.held);
       }
     }
-    const out: SeriesEntry[] = [];
-    const chunks: IndexChunkMeta[] = [];
-    for (let i = 0; i < refs.length; i++) {
-      const labels = this.#decodeSeries(bodies[i]!, refs[i]!, h, chunks);
-      let keep = false;
-      const sel: IndexChunkMeta[] = [];
-      for (const c of chunks) {
-        if (c.maxTime < mint || c.minTime > maxt) continue;
-        keep = true;
-        if (!skipChunks) sel.push({ ref: c.ref, minTime: c.minTime, maxTime: c.maxTime });
-        else break;
-      }
-      if (keep) out.push({ ref: refs[i]!, labels, chunks: sel });
+    return bodies;
+  }
+
+  /**
+   * decodeEntry decodes the series entry body of ref (labels without external labels) and keeps
+   * the chunk metas overlapping [mint, maxt]; undefined when none does. With skipChunks the entry
+   * has no chunk metas.
+   */
+  decodeEntry(h: IndexHeader, body: Uint8Array, ref: number, mint: number, maxt: number, skipChunks: boolean): SeriesEntry | undefined {
+    const chunks = this.#scratch;
+    const labels = this.#decodeSeries(body, ref, h, chunks);
+    let keep = false;
+    const sel: IndexChunkMeta[] = [];
+    for (const c of chunks) {
+      if (c.maxTime < mint || c.minTime > maxt) continue;
+      keep = true;
+      if (!skipChunks) sel.push({ ref: c.ref, minTime: c.minTime, maxTime: c.maxTime });
+      else break;
     }
-    return out;
+    return keep ? { ref, labels, chunks: sel } : undefined;
   }
 
   /**
@@ -355,10 +413,12 @@ export class BucketBlock {
   }
 
   /**
-   * chunks reads the chunk records of refs from the segment files with coalesced ranged reads.
-   * The returned payloads are views into the read buffers.
+   * chunks reads the chunk records of refs from the segment files with coalesced ranged reads
+   * (gap-based partitioning over the chunks of all the given series). Payloads are copied out of
+   * the read buffers, so the request holds only the chunk bytes: `held` of them are held in the
+   * budget, for the caller to release once the chunks are sent.
    */
-  async chunks(refs: readonly number[], budget: QueryBudget, signal: AbortSignal): Promise<Map<number, RawChunk>> {
+  async chunks(refs: readonly number[], budget: QueryBudget, signal: AbortSignal): Promise<{ chunks: Map<number, RawChunk>; held: number }> {
     const out = new Map<number, RawChunk>();
     const bySeg = new Map<number, number[]>();
     for (const r of refs) {
@@ -368,36 +428,62 @@ export class BucketBlock {
       l.push(chunkRefOffset(r));
     }
     const est = this.meta.thanos?.index_stats.chunk_max_size ?? DEFAULT_CHUNK_MAX_SIZE;
-    await Promise.all(
-      [...bySeg].map(async ([seg, offs]) => {
-        offs.sort((a, b) => a - b);
-        const uniq = offs.filter((o, i) => i === 0 || offs[i - 1] !== o);
-        const name = `${this.ulid}/chunks/${segmentFileName(seg)}`;
-        const ranges = uniq.map((o, i) => ({ start: o, end: i + 1 < uniq.length ? Math.min(o + est, uniq[i + 1]!) : o + est }));
-        const parts = await this.#readParts(name, ranges, 'chunks', budget, signal);
-        const retry: ByteRange[] = [];
-        for (const part of parts) {
-          for (let k = part.first; k <= part.last; k++) {
-            const r = ranges[k]!;
-            const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
-            if (typeof c === 'number') retry.push({ start: r.start, end: r.start + c });
-            else out.set(seg * 0x100000000 + r.start, c);
+    let held = 0;
+    const keep = (key: number, c: RawChunk): void => {
+      budget.hold(c.data.length, `chunks of block ${this.ulid}`);
+      held += c.data.length;
+      out.set(key, { encoding: c.encoding, data: c.data.slice() });
+    };
+    const results = await Promise.allSettled(
+        [...bySeg].map(async ([seg, offs]) => {
+          offs.sort((a, b) => a - b);
+          const uniq = offs.filter((o, i) => i === 0 || offs[i - 1] !== o);
+          const name = `${this.ulid}/chunks/${segmentFileName(seg)}`;
+          // The last chunk's size is unknown: guess twice the largest distance between the chunks
+          // read (chunks of neighbouring series are alike), within the block's maximum chunk size;
+          // a chunk that turns out larger is read again.
+          let gap = 0;
+          for (let i = 1; i < uniq.length; i++) gap = Math.max(gap, uniq[i]! - uniq[i - 1]!);
+          const lastEst = uniq.length > 1 ? Math.min(est, 2 * gap + 64) : est;
+          const ranges = uniq.map((o, i) => ({ start: o, end: i + 1 < uniq.length ? Math.min(o + est, uniq[i + 1]!) : o + lastEst }));
+          const retry: ByteRange[] = [];
+          const first = await this.#readParts(name, ranges, 'chunks', budget, signal);
+          try {
+            for (const part of first.parts) {
+              for (let k = part.first; k <= part.last; k++) {
+                const r = ranges[k]!;
+                const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
+                if (typeof c === 'number') retry.push({ start: r.start, end: r.start + c });
+                else keep(seg * 0x100000000 + r.start, c);
+              }
+            }
+          } finally {
+            budget.release(first.held);
           }
-        }
-        if (retry.length > 0) {
-          const rparts = await this.#readParts(name, retry, 'chunks', budget, signal);
-          for (const part of rparts) {
-            for (let k = part.first; k <= part.last; k++) {
-              const r = retry[k]!;
-              const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
-              if (typeof c === 'number') throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${r.start}: record runs past the end of the segment`);
-              out.set(seg * 0x100000000 + r.start, c);
+          if (retry.length > 0) {
+            const again = await this.#readParts(name, retry, 'chunks', budget, signal);
+            try {
+              for (const part of again.parts) {
+                for (let k = part.first; k <= part.last; k++) {
+                  const r = retry[k]!;
+                  const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
+                  if (typeof c === 'number') throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${r.start}: record runs past the end of the segment`);
+                  keep(seg * 0x100000000 + r.start, c);
+                }
+              }
+            } finally {
+              budget.release(again.held);
             }
           }
-        }
-      }),
-    );
-    return out;
+        }),
+      );
+    for (const r of results) {
+      if (r.status === 'rejected') {
+        budget.release(held);
+        throw r.reason;
+      }
+    }
+    return { chunks: out, held };
   }
 
   /** Decodes the chunk record at buf[at], or returns the bytes it needs when buf is too short. */

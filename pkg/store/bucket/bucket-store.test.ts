@@ -12,7 +12,7 @@ import { GrpcStoreClient } from '../grpc-client.js';
 import { StoreGrpcServer } from '../grpc-server.js';
 import { inProcessClient } from '../inprocess.js';
 import { BucketStore } from './bucket-store.js';
-import { writeTestBlock } from './test-blocks.js';
+import { writeTestBlock } from '../../testutil/index.js';
 
 const api = { describe, test, beforeAll, afterAll };
 

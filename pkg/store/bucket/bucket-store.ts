@@ -6,7 +6,6 @@ import { isTesseraError } from '../../errors/index.js';
 import { Labels, LabelsBuilder, Matcher, MatchType, compareStrings } from '../../labels/index.js';
 import type { BucketReader } from '../../objstore/index.js';
 import { PartialResponseStrategy, type AggrChunk, type InfoResponse, type LabelNamesRequest, type LabelNamesResponse, type LabelValuesRequest, type LabelValuesResponse, type SeriesRequest, type StoreSeries, type TSDBInfo } from '../../storepb/index.js';
-import type { IndexChunkMeta } from '../../tsdb/index.js';
 import type { BlockMeta } from '../../tsdb/index.js';
 import { chunkSamples } from '../limits.js';
 import { matchExternalLabels, toMatchers } from '../matchers.js';
@@ -15,7 +14,9 @@ import { SeriesFrameWriter } from '../series-frame-writer.js';
 import type { SeriesSink, StoreServer } from '../store-api.js';
 import { GrpcCode, StoreError, abortReason, toStoreError } from '../store-error.js';
 import { toAggrChunk } from './aggr-chunk.js';
-import { BlockCorruptError, BucketBlock } from './bucket-block.js';
+import { BlockCorruptError, BucketBlock, type RawChunk } from './bucket-block.js';
+import { BlockSeriesCursor, type CursorEntry } from './block-series-cursor.js';
+import { CursorHeap } from './cursor-heap.js';
 import { Gate } from './gate.js';
 import { IndexCache } from './index-cache.js';
 import { QueryBudget, type QueryLimits } from './query-budget.js';
@@ -39,6 +40,8 @@ export interface BucketStoreOptions {
   readonly blockConcurrency?: number;
   /** seriesBatchSize is how many series get their chunks read at once (default 10000, Thanos's --debug.series-batch-size). */
   readonly seriesBatchSize?: number;
+  /** chunkHashes fills each chunk's xxHash64 (Chunk.hash) so queriers can drop identical chunks (default true, as Thanos). */
+  readonly chunkHashes?: boolean;
   /** partitionGap: byte ranges closer than this are read together (default 512 KiB). */
   readonly partitionGap?: number;
   /** minTime/maxTime clamp the advertised time range (--min-time/--max-time). */
@@ -48,10 +51,12 @@ export interface BucketStoreOptions {
   readonly logger?: Logger;
 }
 
-interface Pending {
-  readonly labels: Labels;
-  readonly block: BucketBlock;
-  readonly chunks: readonly IndexChunkMeta[];
+/**
+ * maxChunksPerBatch caps the chunks read for one output batch so that their bytes stay well
+ * inside the in-flight budget: a quarter of it, at the average chunk size seen so far.
+ */
+function maxChunksPerBatch(maxInFlight: number, avgChunkBytes: number): number {
+  return maxInFlight > 0 ? Math.max(16, Math.floor(maxInFlight / 4 / Math.max(16, avgChunkBytes))) : Infinity;
 }
 
 class BucketStoreMetrics {
@@ -67,6 +72,7 @@ class BucketStoreMetrics {
   readonly blocksQueried: Histogram;
   readonly gateInFlight: Gauge;
   readonly failedBlocks: Gauge;
+  readonly peakInFlight: Histogram;
 
   constructor(registry: Registry | undefined, store: BucketStore) {
     const registers = registry !== undefined ? [registry] : [];
@@ -88,6 +94,12 @@ class BucketStoreMetrics {
     this.seriesTouched = new Histogram({ name: 'thanos_bucket_store_series_data_touched', help: 'Number of series touched per request.', buckets: [1, 10, 100, 1000, 10000, 100000, 1000000], registers });
     this.requestDuration = new Histogram({ name: 'thanos_bucket_store_series_request_duration_seconds', help: 'Duration of Series requests.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60], registers });
     this.blocksQueried = new Histogram({ name: 'thanos_bucket_store_series_blocks_queried', help: 'Number of blocks in a bucket store that were touched to satisfy a query.', buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000], registers });
+    this.peakInFlight = new Histogram({
+      name: 'tessera_bucket_store_request_peak_in_flight_bytes',
+      help: 'Most fetched bytes (postings, series, chunks) one request held in memory at once.',
+      buckets: [64 * 1024, 1024 ** 2, 16 * 1024 ** 2, 64 * 1024 ** 2, 256 * 1024 ** 2, 1024 ** 3],
+      registers,
+    });
     this.gateInFlight = new Gauge({ name: 'thanos_bucket_store_series_gate_queries_in_flight', help: 'Number of Series requests running.', registers });
     for (const t of ['postings', 'series', 'chunks', 'header']) {
       this.fetchedBytes.labels(t).inc(0);
@@ -117,6 +129,7 @@ export class BucketStore implements StoreServer {
   readonly #gate: Gate;
   readonly #m: BucketStoreMetrics;
   readonly #logger: Logger;
+  readonly #hashes: boolean;
   #blocks = new Map<string, BucketBlock>();
 
   constructor(opts: BucketStoreOptions) {
@@ -125,6 +138,7 @@ export class BucketStore implements StoreServer {
     this.#gate = new Gate(opts.maxConcurrency ?? 20);
     this.#m = new BucketStoreMetrics(opts.registry, this);
     this.#logger = opts.logger ?? nopLogger;
+    this.#hashes = opts.chunkHashes ?? true;
   }
 
   /** loadedBlocks is the number of blocks with an index-header in memory. */
@@ -329,7 +343,7 @@ export class BucketStore implements StoreServer {
       await this.#series(req, sink, signal, budget);
     } catch (err) {
       const e = toStoreError(err, 'select series');
-      if (e.grpcCode === GrpcCode.ResourceExhausted) this.#m.drops.labels(e.message.includes('bytes') ? 'bytes' : e.message.includes('samples') ? 'samples' : 'series').inc();
+      if (e.grpcCode === GrpcCode.ResourceExhausted) this.#m.drops.labels(e.message.includes('memory limit') ? 'memory' : e.message.includes('bytes') ? 'bytes' : e.message.includes('samples') ? 'samples' : 'series').inc();
       throw e;
     } finally {
       this.#gate.release();
@@ -346,6 +360,7 @@ export class BucketStore implements StoreServer {
     this.#m.fetchedBytes.labels('header').inc(b.fetchedBytes - b.postingsBytes - b.seriesBytes - b.chunksBytes);
     for (const [k, n] of Object.entries(b.requests)) this.#m.fetchRequests.labels(k).inc(n);
     this.#m.seriesTouched.observe(b.touchedSeries);
+    this.#m.peakInFlight.observe(b.peakInFlightBytes);
   }
 
   async #series(req: SeriesRequest, sink: SeriesSink, signal: AbortSignal, budget: QueryBudget): Promise<void> {
@@ -357,40 +372,98 @@ export class BucketStore implements StoreServer {
     this.#m.blocksQueried.observe(selected.length);
     const drop = new Set(req.withoutReplicaLabels ?? []);
     const warnings: string[] = [];
-    const perBlock = await this.#perBlock(selected, 'select series', abort, warnings, signal, async (b, ms) => {
-      const refs = await b.expandedPostings(ms, budget, signal);
-      budget.touch(refs.length);
-      const entries = await b.series(refs, req.minTime, req.maxTime, skipChunks, budget, signal);
-      const dropExt = [...drop].filter((n) => b.extLabels.has(n));
-      const builder = new LabelsBuilder();
-      return entries.map((e): Pending => {
-        // External labels override the series' own, then replica labels go (as in Thanos).
-        const full = withExternalLabels(builder, e.labels, b.extLabels);
-        return { labels: dropExt.length > 0 ? full.without(dropExt) : full, block: b, chunks: e.chunks };
-      });
-    });
-    const all: Pending[] = [];
-    for (const r of perBlock) if (r !== undefined) for (const p of r) all.push(p);
-    all.sort((a, b) => Labels.compare(a.labels, b.labels) || compareStrings(a.block.ulid, b.block.ulid));
-    // Group equal label sets (the same series from several blocks).
-    const groups: Pending[][] = [];
-    const limit = req.limit !== undefined && req.limit > 0 ? req.limit : Infinity;
-    for (const p of all) {
-      const last = groups[groups.length - 1];
-      if (last !== undefined && last[0]!.labels.equals(p.labels)) last.push(p);
-      else {
-        if (groups.length >= limit) break;
-        groups.push([p]);
-      }
-    }
-    const w = new SeriesFrameWriter(sink, req.responseBatchSize ?? 0);
-    for (const warn of warnings) await w.warning(warn);
     const batchSize = this.#o.seriesBatchSize ?? 10_000;
-    const aggregates = req.aggregates ?? [];
-    for (let i = 0; i < groups.length; i += batchSize) {
-      if (signal.aborted) throw abortReason(signal);
-      const batch = groups.slice(i, i + batchSize);
-      let chunkData = new Map<BucketBlock, Map<number, { encoding: number; data: Uint8Array }>>();
+    // Series metadata is read per block in batches; with many blocks each batch is smaller, so the
+    // request holds about 4 output batches' worth of series metadata at most.
+    const blockBatch = Math.max(64, Math.min(batchSize, Math.ceil((batchSize * 4) / Math.max(1, selected.length))));
+    const opened: BlockSeriesCursor[] = [];
+    const heap = new CursorHeap();
+    try {
+      const cursors = await this.#perBlock(selected, 'select series', abort, warnings, signal, async (b, ms) => {
+        const c = new BlockSeriesCursor({ block: b, matchers: ms, minTime: req.minTime, maxTime: req.maxTime, skipChunks, batchSize: blockBatch, withoutReplicaLabels: drop, budget, signal });
+        opened.push(c);
+        try {
+          await c.open();
+        } catch (err) {
+          c.close();
+          throw err;
+        }
+        return c;
+      });
+      // In ULID order, so equal series from several blocks keep ULID order.
+      for (const c of cursors) if (c !== undefined && c.head() !== undefined) heap.push(c);
+      const w = new SeriesFrameWriter(sink, req.responseBatchSize ?? 0);
+      for (const warn of warnings) await w.warning(warn);
+      const limit = req.limit !== undefined && req.limit > 0 ? req.limit : Infinity;
+      // Chunk sizes are known only once read: start from 1 KiB, then use the average seen.
+      let maxChunks = maxChunksPerBatch(budget.maxInFlightBytes, 1024);
+      let readChunks = 0;
+      let readChunkBytes = 0;
+      const aggregates = req.aggregates ?? [];
+      let sent = 0;
+      let batch: CursorEntry[][] = [];
+      let batchChunks = 0;
+      while (heap.size > 0) {
+        if (signal.aborted) throw abortReason(signal);
+        const c = heap.top()!;
+        const e = c.head()!;
+        const last = batch[batch.length - 1];
+        if (last !== undefined && last[0]!.labels.equals(e.labels)) {
+          last.push(e);
+        } else {
+          if (sent + batch.length >= limit) break;
+          if (batch.length >= batchSize || batchChunks >= maxChunks) {
+            readChunkBytes += await this.#sendBatch(batch, w, skipChunks, aggregates, budget, signal);
+            readChunks += batchChunks;
+            if (readChunks > 0) maxChunks = maxChunksPerBatch(budget.maxInFlightBytes, readChunkBytes / readChunks);
+            sent += batch.length;
+            batch = [];
+            batchChunks = 0;
+          }
+          batch.push([e]);
+        }
+        batchChunks += e.chunks.length;
+        const p = c.advance();
+        if (p !== undefined) {
+          try {
+            await p;
+          } catch (err) {
+            // The block failed after some of its series were taken: report it (or fail the call).
+            heap.pop();
+            c.close();
+            const ws: string[] = [];
+            this.#rethrowLimits(err, signal);
+            this.#blockFailed(c.block, err, `read series (after ${e.labels.toString()})`, ws, abort);
+            for (const x of ws) await w.warning(x);
+            continue;
+          }
+        }
+        if (c.head() === undefined) heap.pop();
+        else heap.fix();
+      }
+      if (batch.length > 0) await this.#sendBatch(batch, w, skipChunks, aggregates, budget, signal);
+      await w.flush();
+    } finally {
+      for (const c of opened) c.close();
+    }
+  }
+
+  /** Rethrows errors that end the whole request rather than one block. */
+  #rethrowLimits(err: unknown, signal: AbortSignal): void {
+    if (signal.aborted) throw abortReason(signal);
+    if (err instanceof StoreError && (err.grpcCode === GrpcCode.ResourceExhausted || err.grpcCode === GrpcCode.Canceled || err.grpcCode === GrpcCode.InvalidArgument)) throw err;
+    if (isTesseraError(err, 'TESSERA_BAD_REGEXP')) throw err;
+  }
+
+  /**
+   * Reads the chunks of a batch of series groups (each group: the same series from one or more
+   * blocks), coalesced per block, and sends the series; the chunk bytes are released once sent.
+   * Returns the chunk bytes read.
+   */
+  async #sendBatch(batch: readonly CursorEntry[][], w: SeriesFrameWriter, skipChunks: boolean, aggregates: readonly number[], budget: QueryBudget, signal: AbortSignal): Promise<number> {
+    const chunkData = new Map<BucketBlock, Map<number, RawChunk>>();
+    let held = 0;
+    try {
       if (!skipChunks) {
         const refsByBlock = new Map<BucketBlock, number[]>();
         for (const g of batch) {
@@ -400,10 +473,10 @@ export class BucketStore implements StoreServer {
             for (const c of p.chunks) l.push(c.ref);
           }
         }
-        chunkData = new Map();
-        const blocks = [...refsByBlock.keys()];
-        await runLimited(blocks, this.#o.blockConcurrency ?? 8, async (b) => {
-          chunkData.set(b, await b.chunks(refsByBlock.get(b)!, budget, signal));
+        await runLimited([...refsByBlock.keys()], this.#o.blockConcurrency ?? 8, async (b) => {
+          const r = await b.chunks(refsByBlock.get(b)!, budget, signal);
+          held += r.held;
+          chunkData.set(b, r.chunks);
         });
       }
       for (const g of batch) {
@@ -414,7 +487,7 @@ export class BucketStore implements StoreServer {
             for (const c of p.chunks) {
               const raw = data.get(c.ref);
               if (raw === undefined) throw new BlockCorruptError(p.block.ulid, `read chunk ${c.ref} of block ${p.block.ulid}: not found`);
-              const ac = toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, `${c.ref} of block ${p.block.ulid}`);
+              const ac = toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, `${c.ref} of block ${p.block.ulid}`, this.#hashes);
               budget.addSamples(chunkSamples(ac));
               chunks.push(ac);
             }
@@ -425,8 +498,12 @@ export class BucketStore implements StoreServer {
         const p = w.series(s);
         if (p !== undefined) await p;
       }
+      // Frames queued for a batched response still reference the chunk bytes: send them first.
+      await w.flush();
+      return held;
+    } finally {
+      budget.release(held);
     }
-    await w.flush();
   }
 
   /** Series of the selected blocks without chunks, for label calls with matchers. */
@@ -444,13 +521,29 @@ export class BucketStore implements StoreServer {
         return;
       }
       const n = onlyAll ? narrow?.(b) : undefined;
+      const h = await b.header(budget, signal);
       const refs = await b.expandedPostings(n !== undefined ? [n] : ms, budget, signal);
       budget.touch(refs.length);
-      const entries = await b.series(refs, start, end, true, budget, signal);
       const builder = new LabelsBuilder();
-      for (const e of entries) {
-        const full = withExternalLabels(builder, e.labels, b.extLabels);
-        each(dropExt.length > 0 ? full.without(dropExt) : full);
+      // Batch by batch, so only one batch of series entries is in memory.
+      const step = this.#o.seriesBatchSize ?? 10_000;
+      for (let i = 0; i < refs.length; i += step) {
+        if (signal.aborted) throw abortReason(signal);
+        const part = refs.slice(i, i + step);
+        const bodies = await b.seriesBodies(part, budget, signal, refs[i + step]);
+        let held = 0;
+        for (const x of bodies) held += x.length;
+        budget.hold(held, `series of block ${b.ulid}`);
+        try {
+          for (let k = 0; k < part.length; k++) {
+            const e = b.decodeEntry(h, bodies[k]!, part[k]!, start, end, true);
+            if (e === undefined) continue;
+            const full = withExternalLabels(builder, e.labels, b.extLabels);
+            each(dropExt.length > 0 ? full.without(dropExt) : full);
+          }
+        } finally {
+          budget.release(held);
+        }
       }
     });
   }

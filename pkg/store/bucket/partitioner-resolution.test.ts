@@ -25,6 +25,13 @@ describe('selectByResolution (algorithms.md §5.2)', () => {
   test('coarsest allowed level first, gaps filled with finer blocks', () => {
     expect(selectByResolution(all, 0, 8 * H - 1, 300_000).map((b) => b.id)).toEqual(['5m', 'raw2', 'raw3']);
   });
+  test('overlapping blocks of one level are all taken (their series may differ)', () => {
+    const a = { id: 'a', minTime: 0, maxTime: 2 * H, resolution: 0 };
+    const b = { id: 'b', minTime: 0, maxTime: 2 * H, resolution: 0 };
+    const c = { id: 'c', minTime: H, maxTime: 3 * H, resolution: 0 };
+    expect(selectByResolution([a, b, c], 0, 3 * H - 1, 0).map((x) => x.id)).toEqual(['a', 'b', 'c']);
+    expect(selectByResolution([a, b, c, ...m5], 0, 4 * H - 1, 300_000).map((x) => x.id)).toEqual(['5m']);
+  });
   test('only blocks overlapping the range', () => {
     expect(selectByResolution(all, 5 * H, 6 * H - 1, 3_600_000).map((b) => b.id)).toEqual(['raw2']);
   });

@@ -25,7 +25,9 @@ export function selectByResolution<B extends TimedBlock>(blocks: readonly B[], m
     if (li >= levels.length || lo > hi) return;
     let start = lo;
     for (const b of byLevel.get(levels[li]!)!) {
-      if (b.maxTime <= start) continue;
+      // Against lo, not start: blocks overlapping one already taken are taken too (their series
+      // may differ), as Thanos's bucketBlockSet.getFor does.
+      if (b.maxTime <= lo) continue;
       if (b.minTime > hi) break;
       if (b.minTime > start) fill(start, b.minTime - 1, li + 1);
       out.push(b);

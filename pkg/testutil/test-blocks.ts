@@ -1,10 +1,10 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Labels } from '../../labels/index.js';
-import { uploadDir, type Bucket } from '../../objstore/index.js';
-import { BlockWriter } from '../../tsdb/index.js';
-import { formatBlockMeta, parseBlockMeta, type BlockMeta } from '../../tsdb/index.js';
+import { Labels } from '../labels/index.js';
+import { uploadDir, type Bucket } from '../objstore/index.js';
+import { BlockWriter } from '../tsdb/index.js';
+import { formatBlockMeta, parseBlockMeta, type BlockMeta } from '../tsdb/index.js';
 
 /** TestSeries is a float series for writeTestBlock. */
 export interface TestSeries {
@@ -15,7 +15,7 @@ export interface TestSeries {
 /**
  * writeTestBlock writes series (samples within [mint, maxt) only; series without any are left
  * out) as one TSDB block with BlockWriter, adds the thanos section with ext labels, uploads it to
- * bkt and returns its meta. Test helper of the bucket store (not production code).
+ * bkt and returns its meta. Test helper (pkg/testutil is excluded from the build).
  */
 export async function writeTestBlock(bkt: Bucket, series: readonly TestSeries[], ext: Labels, opts: { mint?: number; maxt?: number; samplesPerChunk?: number; resolution?: number } = {}): Promise<BlockMeta> {
   const dir = await mkdtemp(join(tmpdir(), 'tessera-bstore-'));
