@@ -148,3 +148,34 @@ describe('storeMatch[]', () => {
     }
   });
 });
+
+describe('/api/v1/stores', () => {
+  test('lists the endpoints with health and labels', async () => {
+    const a = await startStore('a', 0);
+    const querier = new Querier({
+      httpAddress: '127.0.0.1:0',
+      grpcAddress: '127.0.0.1:0',
+      endpoints: [`127.0.0.1:${a.port}`],
+      replicaLabels: ['replica'],
+      timeoutMs: 30_000,
+      maxConcurrent: 4,
+      lookbackDeltaMs: 300_000,
+      maxSamples: 1_000_000,
+      partialResponse: true,
+      autoDownsampling: false,
+      defaultEvaluationIntervalMs: 60_000,
+    });
+    try {
+      await querier.start();
+      const res = await fetch(`http://127.0.0.1:${querier.httpPort}/api/v1/stores`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as any;
+      expect(body.data).toEqual([
+        expect.objectContaining({ name: `127.0.0.1:${a.port}`, healthy: true, componentType: 'sidecar', labelSets: [{ cluster: 'c1', replica: 'a' }] }),
+      ]);
+    } finally {
+      await querier.stop();
+      await a.server.stop(100);
+    }
+  });
+});
