@@ -143,6 +143,40 @@ export class Querier {
     app.get(`${prefix}/api/v1/rules`, empty({ groups: [] }));
     app.get(`${prefix}/api/v1/alerts`, empty({ alerts: [] }));
     // Before the API router, whose catch-all answers 404 for paths it does not know.
+    app.get(`${prefix}/api/v1/stores`, (_req, res) => {
+      res.json({
+        status: 'success',
+        data: this.#endpoints.status().map((s) => ({
+          name: s.address,
+          healthy: s.healthy,
+          componentType: s.componentType,
+          labelSets: s.labelSets.map((l) => l.toRecord()),
+          minTime: s.minTime,
+          maxTime: s.maxTime,
+          lastCheck: new Date(s.lastCheckMs).toISOString(),
+          lastError: s.lastError ?? null,
+        })),
+      });
+    });
+    app.use(
+      `${prefix}/api/v1`,
+      createApiRouter({
+        engine: adapter,
+        source: adapter,
+        maxTimeout: o.timeoutMs,
+        canceledStatus: 503,
+        defaultStep: 1000,
+        buildInfo: { version: '0.1.0', revision: 'unknown', branch: 'main', buildUser: 'tessera', buildDate: '', goVersion: process.version },
+        flags: {
+          'query.replica-label': o.replicaLabels.join(','),
+          'query.timeout': `${o.timeoutMs / 1000}s`,
+          'query.max-concurrent': String(o.maxConcurrent),
+          'query.lookback-delta': `${o.lookbackDeltaMs / 1000}s`,
+          'query.partial-response': String(o.partialResponse),
+          'query.auto-downsampling': String(o.autoDownsampling),
+        },
+      }),
+    );
     const ui = queryUiHtml(o.externalPrefix ?? prefix);
     app.get([`${prefix}/`, `${prefix}/graph`], (_req, res) => {
       res.type('html').send(ui);
