@@ -121,10 +121,13 @@ describe('IndexHeader', () => {
       const bkt = new InMemoryBucket();
       await uploadDir(bkt, blk.dir, blk.ulid);
       let fetched = 0;
-      const h = await IndexHeader.open({ bucket: bkt, ulid: blk.ulid, dir: join(dir, 'data'), onFetch: (n) => (fetched += n) });
+      let reads = 0;
+      const h = await IndexHeader.open({ bucket: bkt, ulid: blk.ulid, dir: join(dir, 'data'), onFetch: (n) => ((fetched += n), reads++) });
       const full = IndexReader.open(FileByteSource.open(join(blk.dir, 'index')));
       const size = (await bkt.attributes(`${blk.ulid}/index`)).size;
-      expect(fetched).toBeLessThan(size);
+      // A small index is read whole, in one request, and kept: postings and series need no reads.
+      expect([reads, fetched]).toEqual([1, size]);
+      expect(h.resident(0, size)).toEqual(await bkt.get(`${blk.ulid}/index`));
       for (const r of [h.reader]) {
         expect(r.labelNames()).toEqual(full.labelNames());
         expect(r.labelValues('i')).toEqual(full.labelValues('i'));
@@ -147,6 +150,40 @@ describe('IndexHeader', () => {
       idx[idx.length - 1] = idx[idx.length - 1]! ^ 0xff;
       await bkt.upload(`${blk.ulid}/index`, idx);
       await expect(IndexHeader.open({ bucket: bkt, ulid: blk.ulid })).rejects.toThrow(new RegExp(`build index-header of block ${blk.ulid}`));
+      full.close();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Larger indexes: both ends are read in parallel, then only sections longer than the first reads.
+  test.each([
+    ['symbols and postings table within the first reads', 2000, 4, 30, 2],
+    ['symbols and postings table longer than the first reads', 6000, 24, 120, 4],
+  ])('%s: built in %#', async (_name, n, valueLen, samples, wantReads) => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-ih-'));
+    try {
+      const w = await BlockWriter.create(join(dir, 'blocks'), { cutter: { samplesPerChunk: 5 } });
+      const ts = Array.from({ length: samples }, (_, i) => i * 1000);
+      const names = Array.from({ length: n }, (_, i) => String(i).padStart(valueLen, '0')).sort();
+      for (const v of names) await w.addSeries(Labels.fromStrings('__name__', 'm', 'i', v), ts, ts);
+      const blk = await w.flush();
+      const bkt = new InMemoryBucket();
+      await uploadDir(bkt, blk.dir, blk.ulid);
+      const size = (await bkt.attributes(`${blk.ulid}/index`)).size;
+      expect(size).toBeGreaterThan(128 * 1024);
+      let fetched = 0;
+      let reads = 0;
+      const h = await IndexHeader.open({ bucket: bkt, ulid: blk.ulid, indexSize: size, onFetch: (x) => ((fetched += x), reads++) });
+      expect(reads).toBe(wantReads);
+      expect(fetched).toBeLessThan(size);
+      expect(h.resident(0, 10)).toBeUndefined();
+      const full = IndexReader.open(FileByteSource.open(join(blk.dir, 'index')));
+      expect(h.reader.labelNames()).toEqual(full.labelNames());
+      expect(h.reader.labelValues('i')).toEqual(full.labelValues('i'));
+      for (const v of [names[0]!, names[n >> 1]!, names[n - 1]!]) expect(h.reader.postingsRange('i', v)).toEqual(full.postingsRange('i', v));
+      expect([...h.reader.symbols()]).toEqual([...full.symbols()]);
+      expect(h.seriesEnd).toBe(full.toc.labelIndices || full.toc.postings);
       full.close();
     } finally {
       await rm(dir, { recursive: true, force: true });

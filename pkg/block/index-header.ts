@@ -27,8 +27,8 @@ export interface IndexHeaderOpenOptions {
 
 /**
  * IndexHeader is the part of a block's index the store gateway keeps locally: the header, symbol
- * table, postings offset table and TOC, read from the bucket with ranged reads (never the whole
- * index) and persisted as `<dir>/<ULID>/index-header`. It answers label names and values, symbol
+ * table, postings offset table and TOC, read from the bucket with at most two rounds of parallel
+ * ranged reads (a small index is read and kept whole) and persisted as `<dir>/<ULID>/index-header`. It answers label names and values, symbol
  * lookups and the byte range of each postings list; postings lists and series are then fetched
  * from the bucket by range.
  *
@@ -42,11 +42,25 @@ export class IndexHeader {
   readonly indexSize: number;
   /** byteSize is the memory held by the header bytes. */
   readonly byteSize: number;
+  /** The whole index, when it was small enough to be read (and kept) whole. */
+  readonly #full: Uint8Array | undefined;
 
-  private constructor(reader: IndexReader, indexSize: number, byteSize: number) {
+  private constructor(reader: IndexReader, indexSize: number, byteSize: number, full: Uint8Array | undefined) {
     this.reader = reader;
     this.indexSize = indexSize;
     this.byteSize = byteSize;
+    this.#full = full;
+  }
+
+  /**
+   * resident returns the index bytes [start, end) when the whole index is kept in the header (an
+   * index of at most 128 KiB is read whole, so postings and series then need no further reads),
+   * else undefined.
+   */
+  resident(start: number, end: number): Uint8Array | undefined {
+    const f = this.#full;
+    if (f === undefined || start < 0 || end > f.length) return undefined;
+    return f.subarray(start, end);
   }
 
   /** toc is the index TOC. */
@@ -99,7 +113,7 @@ export class IndexHeader {
       await writeFile(`${path}.tmp`, bytes);
       await rename(`${path}.tmp`, path);
     }
-    return new IndexHeader(reader, size, bytes.length);
+    return new IndexHeader(reader, size, bytes.length, fullIndex(size, regions));
   }
 
   /** decode parses an index-header file; throws ThanosBlockError(IndexHeaderCorrupt). */
@@ -126,13 +140,26 @@ export class IndexHeader {
       p += len;
     }
     try {
-      return new IndexHeader(IndexReader.open(new SparseByteSource(size, regions, name)), size, file.length);
+      return new IndexHeader(IndexReader.open(new SparseByteSource(size, regions, name)), size, file.length, fullIndex(size, regions));
     } catch (err) {
       throw corrupt((err as Error).message, err);
     }
   }
 }
 
+/**
+ * HEADER_READ_GUESS is how much of each end of the index the first round of reads fetches: the
+ * symbol table starts the index, the postings offset table and the TOC end it. Indexes up to twice
+ * this size are read whole, in one request.
+ */
+const HEADER_READ_GUESS = 64 * 1024;
+
+/**
+ * Reads the header, symbol table, postings offset table and TOC of the index with as few requests
+ * as possible: a whole small index in one read; otherwise the first and the last
+ * HEADER_READ_GUESS bytes in parallel, then (only when a section is longer) the exact remainders,
+ * in parallel. The TOC tells the sections' bounds.
+ */
 async function fetchRegions(o: IndexHeaderOpenOptions): Promise<{ size: number; regions: ByteRegion[] }> {
   const name = `${o.ulid}/index`;
   const ro = o.signal !== undefined ? { signal: o.signal } : {};
@@ -160,8 +187,11 @@ async function fetchRegions(o: IndexHeaderOpenOptions): Promise<{ size: number; 
     }
   }
   if (size < 5 + TocLen) throw fail(`index of ${size} bytes is too small`);
+  if (size <= 2 * HEADER_READ_GUESS) return { size, regions: [{ offset: 0, data: await get(0, size) }] };
+  const tailOff = size - HEADER_READ_GUESS;
+  const [head, tail] = await Promise.all([get(0, HEADER_READ_GUESS), get(tailOff, HEADER_READ_GUESS)]);
   const tocOff = size - TocLen;
-  const tocBytes = await get(tocOff, TocLen);
+  const tocBytes = tail.subarray(tocOff - tailOff);
   const dv = new DataView(tocBytes.buffer, tocBytes.byteOffset, TocLen);
   const be64 = (i: number): number => dv.getUint32(i * 8) * 2 ** 32 + dv.getUint32(i * 8 + 4);
   const symbols = be64(0);
@@ -169,18 +199,33 @@ async function fetchRegions(o: IndexHeaderOpenOptions): Promise<{ size: number; 
   const postingsTable = be64(5);
   if (symbols < 5 || symbols >= tocOff || postingsTable < 5 || postingsTable >= tocOff) {
     // Let the IndexReader report the precise TOC problem (CRC, bounds).
-    return { size, regions: [{ offset: tocOff, data: tocBytes }, { offset: 0, data: await get(0, 5) }] };
+    return { size, regions: [{ offset: tocOff, data: tocBytes.slice() }, { offset: 0, data: head.slice(0, 5) }] };
   }
-  let head: Uint8Array;
-  if (series > symbols && series <= tocOff) {
-    head = await get(0, series);
-  } else {
-    const lenBytes = await get(symbols, 4);
-    const len = new DataView(lenBytes.buffer, lenBytes.byteOffset, 4).getUint32(0);
-    head = await get(0, Math.min(symbols + 4 + len + 4, tocOff));
+  let headEnd: number;
+  if (series > symbols && series <= tocOff) headEnd = series;
+  else {
+    const lenBytes = symbols + 4 <= head.length ? head.subarray(symbols, symbols + 4) : await get(symbols, 4);
+    headEnd = Math.min(symbols + 4 + new DataView(lenBytes.buffer, lenBytes.byteOffset, 4).getUint32(0) + 4, tocOff);
   }
-  const table = await get(postingsTable, tocOff - postingsTable);
-  return { size, regions: [{ offset: 0, data: head }, { offset: postingsTable, data: table }, { offset: tocOff, data: tocBytes }] };
+  const [headRest, tableStart] = await Promise.all([
+    headEnd > head.length ? get(head.length, headEnd - head.length) : Promise.resolve(undefined),
+    postingsTable < tailOff ? get(postingsTable, tailOff - postingsTable) : Promise.resolve(undefined),
+  ]);
+  const headData = headRest === undefined ? head.slice(0, headEnd) : concat(head, headRest);
+  const tableData = tableStart === undefined ? tail.slice(postingsTable - tailOff) : concat(tableStart, tail);
+  return { size, regions: [{ offset: 0, data: headData }, { offset: postingsTable, data: tableData }] };
+}
+
+function fullIndex(size: number, regions: readonly ByteRegion[]): Uint8Array | undefined {
+  const r = regions[0];
+  return regions.length === 1 && r !== undefined && r.offset === 0 && r.data.length === size ? r.data : undefined;
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
 }
 
 function encode(size: number, regions: readonly ByteRegion[]): Uint8Array {

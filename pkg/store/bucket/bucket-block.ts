@@ -158,6 +158,17 @@ export class BucketBlock {
    */
   async #readParts(name: string, ranges: readonly ByteRange[], kind: FetchKind, budget: QueryBudget, signal: AbortSignal): Promise<{ parts: ReadPart[]; held: number }> {
     const parts = partitionRanges(ranges, this.#gap);
+    const h = this.#header;
+    if (h !== undefined && name === `${this.ulid}/index`) {
+      // A small index is kept whole in the index-header: no reads.
+      const local: ReadPart[] = [];
+      for (const p of parts) {
+        const data = h.resident(p.start, p.end);
+        if (data === undefined) break;
+        local.push({ start: p.start, data, first: p.first, last: p.last });
+      }
+      if (local.length === parts.length) return { parts: local, held: 0 };
+    }
     const out = new Array<ReadPart>(parts.length);
     let held = 0;
     let next = 0;
