@@ -38,7 +38,11 @@ export interface BucketStoreOptions {
   readonly maxConcurrency?: number;
   /** blockConcurrency bounds blocks processed at once per request (default 8). */
   readonly blockConcurrency?: number;
-  /** seriesBatchSize is how many series get their chunks read at once (default 10000, Thanos's --debug.series-batch-size). */
+  /**
+   * seriesBatchSize is the most series whose chunks are read at once (default 50000; Thanos's
+   * --debug.series-batch-size is 10000). Batches are also cut by estimated bytes (an eighth of the
+   * per-request in-flight limit).
+   */
   readonly seriesBatchSize?: number;
   /** chunkHashes fills each chunk's xxHash64 (Chunk.hash) so queriers can drop identical chunks (default true, as Thanos). */
   readonly chunkHashes?: boolean;
@@ -51,12 +55,15 @@ export interface BucketStoreOptions {
   readonly logger?: Logger;
 }
 
+/** DEFAULT_SERIES_BATCH is the default most series per output batch. */
+const DEFAULT_SERIES_BATCH = 50_000;
+
 /**
- * maxChunksPerBatch caps the chunks read for one output batch so that their bytes stay well
- * inside the in-flight budget: a quarter of it, at the average chunk size seen so far.
+ * entryBytes estimates the memory of one series waiting in an output batch: object headers, the
+ * label array (label strings are shared with the index-header's symbol cache) and chunk metas.
  */
-function maxChunksPerBatch(maxInFlight: number, avgChunkBytes: number): number {
-  return maxInFlight > 0 ? Math.max(16, Math.floor(maxInFlight / 4 / Math.max(16, avgChunkBytes))) : Infinity;
+function entryBytes(e: CursorEntry): number {
+  return 96 + 16 * e.labels.size + 48 * e.chunks.length;
 }
 
 class BucketStoreMetrics {
@@ -372,7 +379,7 @@ export class BucketStore implements StoreServer {
     this.#m.blocksQueried.observe(selected.length);
     const drop = new Set(req.withoutReplicaLabels ?? []);
     const warnings: string[] = [];
-    const batchSize = this.#o.seriesBatchSize ?? 10_000;
+    const batchSize = this.#o.seriesBatchSize ?? DEFAULT_SERIES_BATCH;
     // Series metadata is read per block in batches; with many blocks each batch is smaller, so the
     // request holds about 4 output batches' worth of series metadata at most.
     const blockBatch = Math.max(64, Math.min(batchSize, Math.ceil((batchSize * 4) / Math.max(1, selected.length))));
@@ -395,14 +402,32 @@ export class BucketStore implements StoreServer {
       const w = new SeriesFrameWriter(sink, req.responseBatchSize ?? 0);
       for (const warn of warnings) await w.warning(warn);
       const limit = req.limit !== undefined && req.limit > 0 ? req.limit : Infinity;
-      // Chunk sizes are known only once read: start from 1 KiB, then use the average seen.
-      let maxChunks = maxChunksPerBatch(budget.maxInFlightBytes, 1024);
+      const aggregates = req.aggregates ?? [];
+      // An output batch is cut at batchSize series or when its estimated size (series metadata
+      // plus chunk bytes) reaches an eighth of the in-flight limit. Chunk sizes are known only once
+      // read: the estimate starts at 1 KiB a chunk, then uses the average seen. Larger batches mean
+      // fewer, larger chunk reads (each block's chunks of one batch are read together).
+      const target = budget.maxInFlightBytes > 0 ? budget.maxInFlightBytes / 8 : 64 * 1024 * 1024;
+      let avgChunk = 1024;
       let readChunks = 0;
       let readChunkBytes = 0;
-      const aggregates = req.aggregates ?? [];
       let sent = 0;
       let batch: CursorEntry[][] = [];
       let batchChunks = 0;
+      let batchMeta = 0;
+      const flush = async (): Promise<void> => {
+        try {
+          readChunkBytes += await this.#sendBatch(batch, w, skipChunks, aggregates, budget, signal);
+        } finally {
+          budget.release(batchMeta);
+        }
+        readChunks += batchChunks;
+        if (readChunks > 0 && readChunkBytes > 0) avgChunk = Math.max(16, readChunkBytes / readChunks);
+        sent += batch.length;
+        batch = [];
+        batchChunks = 0;
+        batchMeta = 0;
+      };
       while (heap.size > 0) {
         if (signal.aborted) throw abortReason(signal);
         const c = heap.top()!;
@@ -412,16 +437,12 @@ export class BucketStore implements StoreServer {
           last.push(e);
         } else {
           if (sent + batch.length >= limit) break;
-          if (batch.length >= batchSize || batchChunks >= maxChunks) {
-            readChunkBytes += await this.#sendBatch(batch, w, skipChunks, aggregates, budget, signal);
-            readChunks += batchChunks;
-            if (readChunks > 0) maxChunks = maxChunksPerBatch(budget.maxInFlightBytes, readChunkBytes / readChunks);
-            sent += batch.length;
-            batch = [];
-            batchChunks = 0;
-          }
+          if (batch.length > 0 && (batch.length >= batchSize || batchMeta + (skipChunks ? 0 : batchChunks * avgChunk) >= target)) await flush();
           batch.push([e]);
         }
+        const eb = entryBytes(e);
+        budget.hold(eb, 'series waiting for their chunks');
+        batchMeta += eb;
         batchChunks += e.chunks.length;
         const p = c.advance();
         if (p !== undefined) {
@@ -441,7 +462,7 @@ export class BucketStore implements StoreServer {
         if (c.head() === undefined) heap.pop();
         else heap.fix();
       }
-      if (batch.length > 0) await this.#sendBatch(batch, w, skipChunks, aggregates, budget, signal);
+      if (batch.length > 0) await flush();
       await w.flush();
     } finally {
       for (const c of opened) c.close();
@@ -526,7 +547,7 @@ export class BucketStore implements StoreServer {
       budget.touch(refs.length);
       const builder = new LabelsBuilder();
       // Batch by batch, so only one batch of series entries is in memory.
-      const step = this.#o.seriesBatchSize ?? 10_000;
+      const step = Math.min(10_000, this.#o.seriesBatchSize ?? DEFAULT_SERIES_BATCH);
       for (let i = 0; i < refs.length; i += step) {
         if (signal.aborted) throw abortReason(signal);
         const part = refs.slice(i, i + step);
