@@ -1,5 +1,3 @@
-import type { ChunkMeta } from '../chunkenc/index.js';
-
 /**
  * splitOverlapping distributes the chunks of one series (ordered by minTime, possibly overlapping,
  * e.g. one store returning the chunks of several replicas or blocks) into non-overlapping lists,
@@ -7,8 +5,8 @@ import type { ChunkMeta } from '../chunkenc/index.js';
  * chunk starts (maxTime < minTime), else to a new list. Each list can then be read as one replica
  * series and merged with DedupIterator. Chunks must be ordered by minTime; the lists keep that order.
  */
-export function splitOverlapping(chunks: readonly ChunkMeta[]): ChunkMeta[][] {
-  const lists: ChunkMeta[][] = [];
+export function splitOverlapping<C extends { readonly minTime: number; readonly maxTime: number }>(chunks: readonly C[]): C[][] {
+  const lists: C[][] = [];
   outer: for (const c of chunks) {
     for (const l of lists) {
       if (l[l.length - 1]!.maxTime < c.minTime) {

@@ -4,7 +4,7 @@ export { EndpointDiscovery, parseFileSD, systemResolver } from './endpoint-disco
 export type { EndpointDiscoveryOptions, Resolver } from './endpoint-discovery.js';
 export { EndpointSet } from './endpoint-set.js';
 export type { EndpointClient, EndpointSetOptions, EndpointStatus } from './endpoint-set.js';
-export { StoreQueryable, StoreQuerier, splitOverlapping } from './store-queryable.js';
+export { StoreQueryable, StoreQuerier } from './store-queryable.js';
 export type { StoreQueryOptions } from './store-queryable.js';
 export { aggrsForFunc, aggrChunkIterator, CounterResetsIterator, AverageIterator } from './aggr-iterator.js';
 export { QueryApiAdapter, toApiResult } from './query-api-adapter.js';

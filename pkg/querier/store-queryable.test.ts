@@ -3,7 +3,7 @@ import { ValueType } from '../chunkenc/index.js';
 import { Labels, Matcher, MatchType } from '../labels/index.js';
 import type { SeriesSet } from '../storage/index.js';
 import { LocalStore, MemChunkQueryable, ProxyStore, inProcessClient, type ProxyTarget } from '../store/index.js';
-import { StoreQueryable, splitOverlapping } from './store-queryable.js';
+import { StoreQueryable } from './store-queryable.js';
 
 function drain(set: SeriesSet): Record<string, [number, number][]> {
   const out: Record<string, [number, number][]> = {};
@@ -65,16 +65,5 @@ describe('StoreQueryable', () => {
     const q = await new StoreQueryable(client, { replicaLabels: ['replica'], dedup: true, partialResponse: true }).querier(0, 8_000_000);
     expect((await q.labelNames([])).values).toEqual(['__name__', 'cluster', 'job']);
     expect((await q.labelValues('replica', [])).values).toEqual([]);
-  });
-});
-
-describe('splitOverlapping', () => {
-  const c = (minTime: number, maxTime: number) => ({ minTime, maxTime, raw: { type: 0 as const, data: new Uint8Array([minTime]), hashHi: 0, hashLo: 0 } });
-  test('puts each chunk in the first run it does not overlap', () => {
-    const runs = splitOverlapping([c(0, 10), c(5, 15), c(11, 20), c(16, 30), c(21, 25)]);
-    expect(runs.map((r) => r.map((x) => x.minTime))).toEqual([[0, 11, 21], [5, 16]]);
-  });
-  test('drops identical chunks', () => {
-    expect(splitOverlapping([c(0, 10), c(0, 10)])).toHaveLength(1);
   });
 });

@@ -1,5 +1,5 @@
 import type { SampleIterator } from '../chunkenc/index.js';
-import { DedupIterator, isCounterHint } from '../dedup/index.js';
+import { DedupIterator, isCounterHint, splitOverlapping } from '../dedup/index.js';
 import { Labels, type Matcher } from '../labels/index.js';
 import type {
   CallOptions,
@@ -12,7 +12,7 @@ import type {
   SeriesSet,
 } from '../storage/index.js';
 import { ArraySeriesSet } from '../storage/index.js';
-import type { StoreClient } from '../store/index.js';
+import { dedupChunks, type StoreClient } from '../store/index.js';
 import { PartialResponseStrategy, type Aggr, type AggrChunk, type LabelMatcher, type SeriesRequest, type StoreSeries } from '../storepb/index.js';
 import { aggrChunkIterator, aggrsForFunc } from './aggr-iterator.js';
 
@@ -133,8 +133,7 @@ export class StoreQuerier implements Querier {
         group.push(...series[j]!.chunks);
         j++;
       }
-      group.sort((a, b) => a.minTime - b.minTime || a.maxTime - b.maxTime);
-      out.push(new StoreSeriesView(lset, group, aggrs, mint, maxt, isCounterHint(hints?.func, lset)));
+      out.push(new StoreSeriesView(lset, dedupChunks(group), aggrs, mint, maxt, isCounterHint(hints?.func, lset), this.#replica.size > 0));
       i = j;
     }
     if (this.#replica.size > 0) out.sort((a, b) => Labels.compare(a.labels(), b.labels()));
@@ -188,35 +187,6 @@ export class StoreQuerier implements Querier {
   async close(): Promise<void> {}
 }
 
-/**
- * splitOverlapping distributes chunks (sorted by minTime) into runs of non-overlapping chunks:
- * each chunk goes to the first run whose last chunk ends before it starts (algorithms.md §1.2).
- * Identical chunks (same range and bytes) are dropped.
- */
-export function splitOverlapping(chunks: readonly AggrChunk[]): AggrChunk[][] {
-  const runs: AggrChunk[][] = [];
-  outer: for (const c of chunks) {
-    for (const r of runs) {
-      const last = r[r.length - 1]!;
-      if (last.maxTime < c.minTime) {
-        r.push(c);
-        continue outer;
-      }
-      if (last.minTime === c.minTime && last.maxTime === c.maxTime && sameBytes(last, c)) continue outer;
-    }
-    runs.push([c]);
-  }
-  return runs;
-}
-
-function sameBytes(a: AggrChunk, b: AggrChunk): boolean {
-  const x = a.raw?.data;
-  const y = b.raw?.data;
-  if (x === undefined || y === undefined || x.length !== y.length) return false;
-  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
-  return true;
-}
-
 /** StoreSeriesView is one (possibly deduplicated) series built from StoreAPI chunks. */
 class StoreSeriesView implements Series {
   readonly #lset: Labels;
@@ -225,9 +195,12 @@ class StoreSeriesView implements Series {
   readonly #mint: number;
   readonly #maxt: number;
   readonly #counter: boolean;
+  readonly #dedup: boolean;
 
-  constructor(lset: Labels, chunks: AggrChunk[], aggrs: readonly Aggr[], mint: number, maxt: number, counter: boolean) {
+  /** chunks are sorted by time without byte-identical duplicates (dedupChunks). */
+  constructor(lset: Labels, chunks: AggrChunk[], aggrs: readonly Aggr[], mint: number, maxt: number, counter: boolean, dedup: boolean) {
     this.#lset = lset;
+    this.#dedup = dedup;
     this.#runs = splitOverlapping(chunks);
     this.#aggrs = aggrs;
     this.#mint = mint;
@@ -242,7 +215,10 @@ class StoreSeriesView implements Series {
   iterator(): SampleIterator {
     const its = this.#runs.map((r) => aggrChunkIterator(r, this.#aggrs, this.#mint, this.#maxt));
     if (its.length === 0) return aggrChunkIterator([], this.#aggrs, this.#mint, this.#maxt);
-    if (its.length === 1) return its[0]!;
+    // Under dedup even one run goes through the dedup iterator: a run can chain one replica's
+    // chunk onto another's (a ends at 800 s, b starts at 800.37 s), and the iterator thins
+    // samples closer than half an interval, as at a replica switch.
+    if (its.length === 1 && !this.#dedup) return its[0]!;
     return new DedupIterator(its, { counter: this.#counter });
   }
 }
