@@ -31,6 +31,8 @@ export interface StoreGatewayOptions {
   readonly logger?: Logger;
   /** indexCacheBytes is the in-memory index cache budget (--index-cache-size). */
   readonly indexCacheBytes?: number;
+  /** headerCacheBytes bounds the memory of loaded index-headers (--store.index-header-cache-size, 1 GiB). */
+  readonly headerCacheBytes?: number;
   /** syncIntervalMs is the meta sync period (--sync-block-duration, 15m). */
   readonly syncIntervalMs?: number;
   /** blockSyncConcurrency reads deletion marks (--block-sync-concurrency, 20). */
@@ -104,6 +106,7 @@ export class StoreGateway {
       bucket: o.bucket,
       dataDir: o.dataDir,
       indexCacheBytes: o.indexCacheBytes ?? 250 * 1024 * 1024,
+      ...(o.headerCacheBytes !== undefined ? { headerCacheBytes: o.headerCacheBytes } : {}),
       ...(o.limits !== undefined ? { limits: o.limits } : {}),
       ...(o.maxConcurrency !== undefined ? { maxConcurrency: o.maxConcurrency } : {}),
       ...(o.minTime !== undefined ? { minTime: o.minTime } : {}),

@@ -32,6 +32,12 @@ export interface BucketStoreOptions {
   readonly dataDir?: string;
   /** indexCacheBytes is the LRU budget for postings and series (--index-cache-size, default 250 MiB). */
   readonly indexCacheBytes?: number;
+  /**
+   * headerCacheBytes bounds the memory of loaded index-headers (--store.index-header-cache-size,
+   * default 1 GiB): beyond it the least recently used headers are unloaded (and reloaded from the
+   * local data dir on their next use). 0 = unbounded.
+   */
+  readonly headerCacheBytes?: number;
   /** limits bound each request (0 = unlimited). */
   readonly limits?: QueryLimits;
   /** maxConcurrency bounds concurrent Series calls (--store.grpc.series-max-concurrency, default 20). */
@@ -54,6 +60,9 @@ export interface BucketStoreOptions {
   readonly registry?: Registry;
   readonly logger?: Logger;
 }
+
+/** DEFAULT_HEADER_CACHE_BYTES is the default memory budget of loaded index-headers (1 GiB). */
+const DEFAULT_HEADER_CACHE_BYTES = 1024 ** 3;
 
 /** DEFAULT_SERIES_BATCH is the default most series per output batch. */
 const DEFAULT_SERIES_BATCH = 50_000;
@@ -80,6 +89,7 @@ class BucketStoreMetrics {
   readonly gateInFlight: Gauge;
   readonly failedBlocks: Gauge;
   readonly peakInFlight: Histogram;
+  readonly headerEvictions: Counter;
 
   constructor(registry: Registry | undefined, store: BucketStore) {
     const registers = registry !== undefined ? [registry] : [];
@@ -101,6 +111,15 @@ class BucketStoreMetrics {
     this.seriesTouched = new Histogram({ name: 'thanos_bucket_store_series_data_touched', help: 'Number of series touched per request.', buckets: [1, 10, 100, 1000, 10000, 100000, 1000000], registers });
     this.requestDuration = new Histogram({ name: 'thanos_bucket_store_series_request_duration_seconds', help: 'Duration of Series requests.', buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60], registers });
     this.blocksQueried = new Histogram({ name: 'thanos_bucket_store_series_blocks_queried', help: 'Number of blocks in a bucket store that were touched to satisfy a query.', buckets: [1, 2, 5, 10, 50, 100, 500, 1000, 5000], registers });
+    this.headerEvictions = new Counter({ name: 'tessera_bucket_store_index_header_evictions_total', help: 'Index-headers unloaded to stay within the index-header cache size.', registers });
+    new Gauge({
+      name: 'tessera_bucket_store_index_header_bytes',
+      help: 'Memory held by loaded index-headers.',
+      registers,
+      collect() {
+        this.set(store.headerBytes());
+      },
+    });
     this.peakInFlight = new Histogram({
       name: 'tessera_bucket_store_request_peak_in_flight_bytes',
       help: 'Most fetched bytes (postings, series, chunks) one request held in memory at once.',
@@ -300,8 +319,31 @@ export class BucketStore implements StoreServer {
     this.#logger.warn('skipping block in query', { block: b.ulid, action, err });
   }
 
+  /** headerBytes is the memory held by loaded index-headers. */
+  headerBytes(): number {
+    let n = 0;
+    for (const b of this.#blocks.values()) n += b.headerBytes;
+    return n;
+  }
+
+  /** Unloads least recently used index-headers while their memory exceeds headerCacheBytes. */
+  #enforceHeaderBudget(): void {
+    const max = this.#o.headerCacheBytes ?? DEFAULT_HEADER_CACHE_BYTES;
+    if (max <= 0) return;
+    let total = this.headerBytes();
+    if (total <= max) return;
+    const loaded = [...this.#blocks.values()].filter((b) => b.loaded).sort((a, b) => a.lastUsed - b.lastUsed);
+    for (const b of loaded) {
+      if (total <= max) break;
+      total -= b.headerBytes;
+      b.unload();
+      this.#m.headerEvictions.inc();
+    }
+  }
+
   #countLoad(b: BucketBlock, wasLoaded: boolean, failed: boolean): void {
     if (wasLoaded) return;
+    if (!failed) this.#enforceHeaderBudget();
     this.#m.loads.inc();
     if (failed) {
       this.#m.loadFailures.inc();

@@ -133,6 +133,24 @@ describe('BucketStore streams series across blocks', () => {
     await expect(collect(tiny, req)).rejects.toMatchObject({ grpcCode: 8, message: expect.stringMatching(/exceeded memory limit: limit 1000 bytes/) });
   });
 
+  test('loaded index-headers stay within headerCacheBytes (least recently used are unloaded)', async () => {
+    const blocks = [0, 1, 2].map((i) => ({ ext: { b: String(i) }, series: [{ __name__: 'm', a: '1' }] }));
+    const req: SeriesRequest = { minTime: 0, maxTime: 10_000, matchers: [{ type: 0, name: '__name__', value: 'm' }] };
+    const { store, bucket, metas } = await storeWith(blocks);
+    const want = seriesOf(await collect(store, req)).map((s) => s.labels.toString());
+    expect(store.loadedBlocks()).toBe(3);
+    const one = store.headerBytes() / 3;
+    const registry = new Registry();
+    const small = new BucketStore({ bucket, registry, headerCacheBytes: Math.ceil(one * 1.5) });
+    await small.sync(new Map(metas.map((m) => [m.ulid, m])));
+    expect(seriesOf(await collect(small, req)).map((s) => s.labels.toString())).toEqual(want);
+    expect(small.loadedBlocks()).toBe(1);
+    expect(small.headerBytes()).toBeLessThanOrEqual(one * 1.5);
+    expect((await registry.getSingleMetric('tessera_bucket_store_index_header_evictions_total')!.get()).values[0]!.value).toBe(2);
+    // Evicted headers load again on use; answers stay the same.
+    expect(seriesOf(await collect(small, req)).map((s) => s.labels.toString())).toEqual(want);
+  });
+
   test('chunks carry their xxHash64, unless disabled', async () => {
     const blocks = [{ ext: {}, series: [{ __name__: 'm', a: '1' }, { __name__: 'm', a: '2' }] }];
     const req: SeriesRequest = { minTime: 0, maxTime: 10_000, matchers: [{ type: 0, name: '__name__', value: 'm' }] };
