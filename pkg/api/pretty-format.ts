@@ -1,4 +1,4 @@
-import { format, type Expr } from '../promql/parser/index.js';
+import { format, type Expr } from '../promql/index.js';
 
 const maxCharactersPerLine = 100;
 

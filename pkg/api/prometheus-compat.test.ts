@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Labels } from '../labels/index.js';
-import { parseExpr } from '../promql/parser/index.js';
+import { parseExpr } from '../promql/index.js';
 import { freePort, requireBinary, startProcess, waitForHttp, type ManagedProcess } from '../testutil/index.js';
 import type { QueryEngine, SeriesSource } from './query-engine.js';
 import { resultJson } from './result-json.js';

@@ -2,7 +2,7 @@ import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import express, { type Request, type Response, type Router } from 'express';
 import type { Matcher } from '../labels/index.js';
-import { parseExpr, parseMetricSelector } from '../promql/parser/index.js';
+import { parseExpr, parseMetricSelector } from '../promql/index.js';
 import { ApiError, httpStatus, invalidParam, toApiError } from './api-error.js';
 import { readForm, type Form } from './form.js';
 import { jsonString } from './json-string.js';

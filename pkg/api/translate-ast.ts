@@ -1,5 +1,5 @@
 import type { Matcher } from '../labels/index.js';
-import type { Expr, VectorSelector } from '../promql/parser/index.js';
+import type { Expr, VectorSelector } from '../promql/index.js';
 import { formatPlainFloat } from './float-format.js';
 
 const matchOp = ['=', '!=', '=~', '!~'] as const;

@@ -5,14 +5,14 @@
  * Prometheus: one integer native histogram per schema is remote-written with buckets 0…2^s−1
  * (whose upper bounds 2^(j/2^s) lie in [1, 2)), then read back through /api/v1/query.
  *
- * Usage: npx tsx pkg/api/histogram-bounds.gen.ts  (needs the prometheus binary on PATH)
+ * Usage: npx tsx scripts/gen-histogram-bounds.ts  (needs the prometheus binary on PATH)
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ProtoWriter, snappyBlockEncode } from '../prompb/index.js';
-import { findBinary, freePort, startProcess, waitForHttp } from '../testutil/index.js';
+import { ProtoWriter, snappyBlockEncode } from '../pkg/prompb/index.js';
+import { findBinary, freePort, startProcess, waitForHttp } from '../pkg/testutil/index.js';
 
 const bin = findBinary('prometheus');
 if (bin === undefined) throw new Error('prometheus binary not found');
@@ -65,7 +65,7 @@ export const exponentialBounds: readonly (readonly number[])[] = [
 ${tables.join('\n')}
 ];
 `;
-  writeFileSync(join(dirname(fileURLToPath(import.meta.url)), 'histogram-bounds-table.ts'), out);
+  writeFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', 'pkg', 'api', 'histogram-bounds-table.ts'), out);
   console.log('wrote histogram-bounds-table.ts');
 } finally {
   await prom.stop();
