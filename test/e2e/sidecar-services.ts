@@ -131,8 +131,10 @@ export interface PromResult {
 }
 
 /** apiQuery GETs a Prometheus-compatible query endpoint and returns data (throws on error status). */
-export async function apiQuery(base: string, path: string, params: Record<string, string>): Promise<PromResult> {
-  const res = await fetch(`${base}${path}?${new URLSearchParams(params).toString()}`, { signal: AbortSignal.timeout(30_000) });
+export async function apiQuery(base: string, path: string, params: Record<string, string | readonly string[]>): Promise<PromResult> {
+  const qs = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) for (const x of typeof v === 'string' ? [v] : v) qs.append(k, x);
+  const res = await fetch(`${base}${path}?${qs.toString()}`, { signal: AbortSignal.timeout(30_000) });
   const body = (await res.json()) as { status: string; data?: { resultType: string; result: PromSeries[] }; warnings?: string[]; error?: string };
   if (body.status !== 'success' || body.data === undefined) throw new Error(`${path} ${JSON.stringify(params)} on ${base}: ${res.status} ${body.error ?? ''}`);
   return { resultType: body.data.resultType, result: body.data.result, warnings: body.warnings ?? [] };
