@@ -2,6 +2,7 @@ import type { FloatHistogram } from '../../histogram/index.js';
 import { Labels, MetricName, goQuote } from '../../labels/index.js';
 import { xxhash64 } from '../../storepb/index.js';
 import type { AggregateExpr } from '../parser/index.js';
+import { fastAggregation } from './aggregation-fast.js';
 import { annos } from './annotations.js';
 import { ErrExecution } from './errors.js';
 import type { Evaluator } from './evaluator.js';
@@ -122,7 +123,12 @@ export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
   // count_values groups by the grouping labels plus (by) or minus (without) its output label.
   const cvGrouping = op !== 'count_values' ? grouping : e.without ? grouping.filter((g) => g !== cvLabel) : [...new Set([...grouping, cvLabel])].sort();
   const pos = e.posRange;
-  return ev.rangeEval(exprs, (args, enh) => {
+  const mats = ev.evalArgs(exprs);
+  if (e.param === null) {
+    const fast = fastAggregation(ev, op, grouping, e.without, mats[0]!);
+    if (fast !== undefined) return fast;
+  }
+  return ev.rangeEvalMatrices(mats, (args, enh) => {
     let vec = args[valueIdx]!;
     if (op === 'count_values') {
       vec = vec.map((s) => ({ ...s, metric: s.metric.builder().set(cvLabel, s.h !== undefined ? histogramString(s.h) : formatFloat(s.f)).labels() }));

@@ -173,10 +173,39 @@ export class Evaluator implements EvalHelper {
    * argument at that step (empty for string arguments), and collects the results into a Matrix.
    */
   rangeEval(exprs: readonly Expr[], fn: (args: Vector[], enh: EvalHelper) => Vector): Matrix {
-    const mats: Matrix[] = exprs.map((e) => {
+    return this.rangeEvalMatrices(this.evalArgs(exprs), fn);
+  }
+
+  /** evalArgs evaluates exprs in order; string results become empty matrices. */
+  evalArgs(exprs: readonly Expr[]): Matrix[] {
+    return exprs.map((e) => {
       const r = this.eval(e);
       return Array.isArray(r) ? r : [];
     });
+  }
+
+  /**
+   * countStepInputs enforces maxSamples as rangeEval does for already evaluated arguments: the
+   * largest number of points (floats and histograms) the arguments hold at one step.
+   */
+  countStepInputs(mats: readonly Matrix[]): void {
+    const n = this.numSteps;
+    const per = new Int32Array(n);
+    for (const m of mats) {
+      for (const s of m) {
+        for (const p of s.floats) per[this.stepIndex(p.t)]!++;
+        for (const p of s.histograms) per[this.stepIndex(p.t)]!++;
+      }
+    }
+    let max = 0;
+    for (let i = 0; i < n; i++) if (per[i]! > max) max = per[i]!;
+    this.countSamples(max);
+    this.ctx.currentSamples -= max;
+    this.countSamples(0);
+  }
+
+  /** rangeEvalMatrices is rangeEval over already evaluated arguments. */
+  rangeEvalMatrices(mats: readonly Matrix[], fn: (args: Vector[], enh: EvalHelper) => Vector): Matrix {
     const ptrs = mats.map((m) => ({ f: new Int32Array(m.length), h: new Int32Array(m.length) }));
     const out = new MatrixBuilder();
     const args: Vector[] = mats.map(() => []);

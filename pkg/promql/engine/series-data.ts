@@ -27,7 +27,7 @@ export interface SeriesData {
 
 function grow(a: Float64Array, n: number): Float64Array {
   if (n < a.length) return a;
-  const b = new Float64Array(Math.max(16, a.length * 2));
+  const b = new Float64Array(Math.max(256, a.length * 2));
   b.set(a);
   return b;
 }
@@ -80,22 +80,66 @@ export function readSeries(d: SeriesData, it: SampleIterator, mint: number, maxt
   return n;
 }
 
-/** loadSeriesSet reads every series of set into SeriesData. */
+/**
+ * loadSeriesSet reads every series of set into SeriesData. Samples are read into scratch arrays
+ * shared by the whole set (grown once to the longest series), then copied into exact-size views
+ * of a few large arenas, so a series costs no per-sample growth and no per-series allocation
+ * beyond the views.
+ */
 export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check: () => void): SeriesData[] {
   const out: SeriesData[] = [];
   let it: SampleIterator | undefined;
   let count = 0;
+  const scratch = newSeriesData(EMPTY_METRIC);
+  const arena = new Arena();
   while (set.next()) {
     const s = set.at();
-    const d = newSeriesData(s.labels());
     it = s.iterator(it);
-    readSeries(d, it, mint, maxt);
+    scratch.fn = 0;
+    scratch.hn = 0;
+    scratch.sn = 0;
+    scratch.hvs = [];
+    readSeries(scratch, it, mint, maxt);
+    const d = newSeriesData(s.labels());
+    if (scratch.fn > 0) {
+      d.fn = scratch.fn;
+      d.fts = arena.copy(scratch.fts, scratch.fn);
+      d.fvs = arena.copy(scratch.fvs, scratch.fn);
+    }
+    if (scratch.hn > 0) {
+      d.hn = scratch.hn;
+      d.hts = scratch.hts.slice(0, scratch.hn);
+      d.hvs = scratch.hvs;
+    }
+    if (scratch.sn > 0) {
+      d.sn = scratch.sn;
+      d.sts = scratch.sts.slice(0, scratch.sn);
+    }
     out.push(d);
     if (++count % 256 === 0) check();
   }
   const err = set.err();
   if (err !== null) throw err;
   return out;
+}
+
+const EMPTY_METRIC = undefined as unknown as Labels;
+
+/** Arena hands out exact-size Float64Array views of large blocks. */
+class Arena {
+  #block = new Float64Array(0);
+  #used = 0;
+
+  copy(src: Float64Array, n: number): Float64Array {
+    if (this.#used + n > this.#block.length) {
+      this.#block = new Float64Array(Math.max(n, 1 << 16));
+      this.#used = 0;
+    }
+    const v = this.#block.subarray(this.#used, this.#used + n);
+    v.set(src.subarray(0, n));
+    this.#used += n;
+    return v;
+  }
 }
 
 /** seriesDataFromSeries converts an evaluated Series (e.g. a subquery result) to SeriesData. */

@@ -1,0 +1,167 @@
+import { MetricName, type Labels } from '../../labels/index.js';
+import type { Evaluator } from './evaluator.js';
+import type { FPoint, Matrix, Series } from './value.js';
+
+/** Aggregation operators fastAggregation handles. */
+const fastOps = new Set(['sum', 'avg', 'count', 'group', 'min', 'max']);
+
+/**
+ * fastAggregation evaluates sum, avg, count, group, min and max over an already evaluated float
+ * matrix without building per-step vectors: each series' group is computed once, and the
+ * per-(group, step) accumulators live in Float64Arrays. It visits the samples of a (group, step)
+ * in the same order as the per-step evaluation (series order), so results are bit-identical,
+ * and orders the output series as the per-step MatrixBuilder would (by first step, then by the
+ * first contributing input series). Returns undefined when it does not apply (another operator,
+ * or native histograms in the input), and the caller falls back to per-step evaluation.
+ */
+export function fastAggregation(ev: Evaluator, op: string, grouping: readonly string[], without: boolean, m: Matrix): Matrix | undefined {
+  if (!fastOps.has(op)) return undefined;
+  for (const s of m) if (s.histograms.length > 0) return undefined;
+  ev.countStepInputs([m]);
+  const n = ev.numSteps;
+  const start = ev.start;
+  const interval = ev.interval;
+  // Group of every series, computed once.
+  const byKey = new Map<string, number>();
+  const groupLabels: Labels[] = [];
+  const groupDrop: boolean[] = [];
+  const firstStep: number[] = [];
+  const firstSeries: number[] = [];
+  const seriesGroup = new Int32Array(m.length);
+  const drop = without ? [...grouping, MetricName] : null;
+  for (let j = 0; j < m.length; j++) {
+    const s = m[j]!;
+    const labels = drop !== null ? s.metric.without(drop) : s.metric.keep(grouping);
+    const key = labels.key();
+    let g = byKey.get(key);
+    if (g === undefined) {
+      g = groupLabels.length;
+      byKey.set(key, g);
+      groupLabels.push(labels);
+      groupDrop.push(false);
+      firstStep.push(n);
+      firstSeries.push(-1);
+    }
+    seriesGroup[j] = g;
+    const p0 = s.floats[0];
+    if (p0 === undefined) continue;
+    if (s.dropName) groupDrop[g] = true;
+    const st = Math.round((p0.t - start) / interval);
+    if (st < firstStep[g]!) {
+      firstStep[g] = st;
+      firstSeries[g] = j;
+    }
+  }
+  const G = groupLabels.length;
+  const cnt = new Float64Array(G * n);
+  const acc = new Float64Array(op === 'count' || op === 'group' ? 0 : G * n);
+  const comp = new Float64Array(op === 'sum' || op === 'avg' ? G * n : 0);
+  const mean = new Float64Array(op === 'avg' ? G * n : 0);
+  const incr = new Uint8Array(op === 'avg' ? G * n : 0);
+  for (let j = 0; j < m.length; j++) {
+    if ((j & 255) === 255) ev.ctx.check();
+    const fl = m[j]!.floats;
+    const base = seriesGroup[j]! * n;
+    for (let i = 0; i < fl.length; i++) {
+      const p = fl[i]!;
+      const f = p.f;
+      const idx = base + Math.round((p.t - start) / interval);
+      const c0 = cnt[idx]!;
+      cnt[idx] = c0 + 1;
+      switch (op) {
+        case 'sum': {
+          const sum = acc[idx]!;
+          const t = sum + f;
+          if (t === Infinity || t === -Infinity) comp[idx] = 0;
+          else if (Math.abs(sum) >= Math.abs(f)) comp[idx]! += sum - t + f;
+          else comp[idx]! += f - t + sum;
+          acc[idx] = t;
+          break;
+        }
+        case 'avg': {
+          if (c0 === 0) {
+            acc[idx] = f;
+            break;
+          }
+          const count = c0 + 1;
+          if (incr[idx] === 0) {
+            const sum = acc[idx]!;
+            const t = sum + f;
+            let c = comp[idx]!;
+            if (t === Infinity || t === -Infinity) c = 0;
+            else if (Math.abs(sum) >= Math.abs(f)) c += sum - t + f;
+            else c += f - t + sum;
+            if (Number.isFinite(t) || Number.isNaN(t)) {
+              acc[idx] = t;
+              comp[idx] = c;
+              break;
+            }
+            incr[idx] = 1;
+            mean[idx] = acc[idx]! / (count - 1);
+            comp[idx] = comp[idx]! / (count - 1);
+          }
+          const q = (count - 1) / count;
+          const inc = f / count;
+          const sum = q * mean[idx]!;
+          let c = q * comp[idx]!;
+          const t = sum + inc;
+          if (t === Infinity || t === -Infinity) c = 0;
+          else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+          else c += inc - t + sum;
+          mean[idx] = t;
+          comp[idx] = c;
+          break;
+        }
+        case 'min': {
+          const cur = acc[idx]!;
+          if (c0 === 0 || f < cur || Number.isNaN(cur)) acc[idx] = f;
+          break;
+        }
+        case 'max': {
+          const cur = acc[idx]!;
+          if (c0 === 0 || f > cur || Number.isNaN(cur)) acc[idx] = f;
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  }
+  const order: number[] = [];
+  for (let g = 0; g < G; g++) if (firstSeries[g]! >= 0) order.push(g);
+  order.sort((a, b) => firstStep[a]! - firstStep[b]! || firstSeries[a]! - firstSeries[b]!);
+  const out: Matrix = [];
+  for (const g of order) {
+    const floats: FPoint[] = [];
+    const base = g * n;
+    for (let st = 0; st < n; st++) {
+      const idx = base + st;
+      const c = cnt[idx]!;
+      if (c === 0) continue;
+      let f: number;
+      switch (op) {
+        case 'sum': {
+          const sum = acc[idx]!;
+          f = Number.isFinite(sum) ? sum + comp[idx]! : sum;
+          break;
+        }
+        case 'avg':
+          f = incr[idx] === 1 ? mean[idx]! + comp[idx]! : acc[idx]! / c + comp[idx]! / c;
+          break;
+        case 'count':
+          f = c;
+          break;
+        case 'group':
+          f = 1;
+          break;
+        default:
+          f = acc[idx]!;
+      }
+      floats.push({ t: start + st * interval, f });
+    }
+    const metric = groupLabels[g]!;
+    const series: Series = { metric, floats, histograms: [], dropName: groupDrop[g]! && metric.has(MetricName) };
+    out.push(series);
+  }
+  return out;
+}
