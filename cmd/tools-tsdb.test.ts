@@ -7,9 +7,10 @@ import { runCommand } from './command.js';
 import { goBase2Bytes, goDurationMs, goFormatG } from './tools-tsdb-format.js';
 import { toolsTsdbCommand } from './tools-tsdb.js';
 import { requireBinary } from '../pkg/testutil/index.js';
+import { GEN_OPENMETRICS } from '../pkg/testutil/index.js';
 
 const promtool = requireBinary('promtool');
-const GEN = '/work/shared/bench/gen-openmetrics.mjs';
+const GEN = GEN_OPENMETRICS;
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';

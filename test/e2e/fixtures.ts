@@ -10,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { inCI } from '../../pkg/testutil/index.js';
+import { GEN_OPENMETRICS } from '../../pkg/testutil/index.js';
 
 const run = promisify(execFile);
 
 /** GEN_OPENMETRICS is the shared data generator script (override with TESSERA_GEN_OPENMETRICS). */
-export const GEN_OPENMETRICS = process.env['TESSERA_GEN_OPENMETRICS'] ?? '/work/shared/bench/gen-openmetrics.mjs';
+export { GEN_OPENMETRICS };
 
 /** DATA_START_MS is the generator's default first timestamp: 2026-01-01T00:00:00Z. */
 export const DATA_START_MS = 1_767_225_600_000;

@@ -10,6 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { freePort, startProcess, waitFor, waitForHttp, type ManagedProcess, type MinioServer } from '../../pkg/testutil/index.js';
+import { GEN_OPENMETRICS } from '../../pkg/testutil/index.js';
 
 /** repoRoot is the repository root (cwd of spawned tessera processes, so `--import tsx` resolves). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,7 +24,7 @@ export function startTessera(args: readonly string[]): ManagedProcess {
 }
 
 /** GEN_OPENMETRICS is the shared data generator script (override with TESSERA_GEN_OPENMETRICS). */
-export const GEN_OPENMETRICS = process.env['TESSERA_GEN_OPENMETRICS'] ?? '/work/shared/bench/gen-openmetrics.mjs';
+export { GEN_OPENMETRICS };
 
 /** isUlid matches a block directory name. */
 export const isUlid = (n: string): boolean => /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(n);

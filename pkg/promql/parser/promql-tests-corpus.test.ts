@@ -2,8 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ALL_FEATURES, format, parseExpr } from './index.js';
+import { PROMQL_TESTS_DIR } from '../../testutil/index.js';
 
-const DIR = join(import.meta.dirname, '../../../../shared/promql-tests');
+const DIR = PROMQL_TESTS_DIR;
 
 interface Case {
   readonly file: string;

@@ -3,10 +3,11 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { ScriptRunner } from './runner.js';
+import { PROMQL_TESTS_DIR } from '../../testutil/index.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The scripts live in ../shared/promql-tests next to the repository (read in place, never copied).
-const scriptsDir = join(here, '..', '..', '..', '..', 'shared', 'promql-tests');
+const scriptsDir = PROMQL_TESTS_DIR;
 const ratchet = JSON.parse(readFileSync(join(here, 'ratchet.json'), 'utf8')) as Record<string, number>;
 
 describe('PromQL conformance scripts', () => {

@@ -9,9 +9,10 @@ import { ChunkSegmentReader } from '../chunks/index.js';
 import { readBlockMeta } from '../meta/index.js';
 import { parseOpenMetrics } from './openmetrics-parser.js';
 import { planBackfill } from './backfill-plan.js';
+import { GEN_OPENMETRICS } from '../../testutil/index.js';
 
 const promtool = requireBinary('promtool');
-const GEN = '/work/shared/bench/gen-openmetrics.mjs';
+const GEN = GEN_OPENMETRICS;
 const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });

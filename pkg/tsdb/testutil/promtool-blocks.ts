@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { GEN_OPENMETRICS } from '../../testutil/index.js';
 
 /** Generator of realistic OpenMetrics data shared by tests and benchmarks. */
-export const genOpenMetrics = '/work/shared/bench/gen-openmetrics.mjs';
+export const genOpenMetrics = GEN_OPENMETRICS;
 
 /**
  * makePromtoolBlocks writes an OpenMetrics data set with gen-openmetrics.mjs and turns it into
