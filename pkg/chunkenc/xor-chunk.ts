@@ -19,6 +19,9 @@ export const MAX_XOR_SAMPLES = 0xffff;
 
 const { f64, u32, HI, LO } = floatBits;
 
+/** wrapping is set while fromBytes constructs a chunk, which then needs no writer. */
+let wrapping = false;
+
 /**
  * XorChunk is a Gorilla-style float chunk (encoding 1), bit-exact with Prometheus (chunks.md §3).
  * A new XorChunk is empty and writable through appender(); XorChunk.fromBytes wraps stored bytes
@@ -31,15 +34,20 @@ export class XorChunk implements Chunk {
   #appender: XorAppender | null = null;
 
   constructor(options: XorChunkOptions = {}) {
-    this.#w = new BitWriter(2);
+    this.#w = wrapping ? null : new BitWriter(2);
     this.#data = null;
     this.#legacyPad = options.legacyPadByte === true;
   }
 
   /** fromBytes wraps encoded chunk data (the part after the encoding byte). The bytes are not copied. */
   static fromBytes(data: Uint8Array, options: XorChunkOptions = {}): XorChunk {
-    const c = new XorChunk(options);
-    c.#w = null;
+    wrapping = true;
+    let c: XorChunk;
+    try {
+      c = new XorChunk(options);
+    } finally {
+      wrapping = false;
+    }
     c.#data = data;
     return c;
   }

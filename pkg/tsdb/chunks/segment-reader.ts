@@ -60,8 +60,9 @@ interface Seg {
  *   and chunks are zero-copy views of those bytes, valid as long as the reader is referenced.
  * - positional: openFiles() keeps one read-only file descriptor per segment and reads each record on
  *   demand with pread (one read of `readAhead` bytes, or of `sequentialWindow` bytes when reading in
- *   file order, and a second one for longer records); each chunk is a fresh copy owned by the
- *   caller. Memory does not grow with the size of the segment files.
+ *   file order, and a second one for longer records); each chunk is a view into the freshly
+ *   allocated buffer of the read that fetched it (never reused, so it stays valid and unchanged).
+ *   Memory does not grow with the size of the segment files beyond the chunks callers keep.
  *   close() releases the descriptors; reads afterwards throw.
  *
  * Headers are checked when the reader is built; every record's CRC is checked when it is read.
@@ -231,13 +232,14 @@ export class ChunkSegmentReader {
    * otherwise the first read fetches `readAhead` bytes, or `sequentialWindow` bytes when the record
    * starts at or shortly after the end of the previous one (a series walk reads chunks in file
    * order). A record longer than what was read takes a second read into an exact-size buffer.
-   * The returned data is always a fresh copy.
+   * The returned data is a view into a window buffer that is never written again (each read
+   * allocates a new window), so it stays valid and unchanged for as long as the caller keeps it.
    */
   #readRecordAt(seg: Seg, segIdx: number, off: number): ChunkRecord {
-    const where = `read chunk in ${seg.file} at offset ${off}`;
-    if (seg.fd < 0) throw new ChunkSegmentError(seg.file, off, `${where}: reader is closed`, { code: 'TESSERA_CHUNK_SEGMENT_IO' });
+    const where = (): string => `read chunk in ${seg.file} at offset ${off}`;
+    if (seg.fd < 0) throw new ChunkSegmentError(seg.file, off, `${where()}: reader is closed`, { code: 'TESSERA_CHUNK_SEGMENT_IO' });
     if (off < SEGMENT_HEADER_SIZE || off >= seg.size) {
-      throw new ChunkSegmentError(seg.file, off, `${where}: offset outside the records (file has ${seg.size} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
+      throw new ChunkSegmentError(seg.file, off, `${where()}: offset outside the records (file has ${seg.size} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
     }
     let s = this.#scratch;
     let base: number; // index in s of file offset `off`
@@ -248,8 +250,9 @@ export class ChunkSegmentReader {
     } else {
       const sequential = this.#lastSeg === seg && off >= this.#lastEnd && off - this.#lastEnd < this.#seqWindow;
       const first = Math.min(sequential ? this.#seqWindow : this.#readAhead, seg.size - off);
-      if (s.length < first) s = this.#scratch = new Uint8Array(Math.max(first, this.#readAhead));
-      this.#winSeg = undefined; // s is being overwritten
+      // A fresh window per read: records are returned as views into it, so it is never reused.
+      s = this.#scratch = new Uint8Array(Math.max(first, this.#readAhead));
+      this.#winSeg = undefined;
       preadFully(seg, s, 0, first, off);
       this.#winSeg = seg;
       this.#winOff = off;
@@ -261,8 +264,8 @@ export class ChunkSegmentReader {
     let len = 0;
     let mul = 1;
     for (let k = 0; ; k++) {
-      if (p >= avail) throw new ChunkSegmentError(seg.file, off, `${where}: truncated length field`);
-      if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(seg.file, off, `${where}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
+      if (p >= avail) throw new ChunkSegmentError(seg.file, off, `${where()}: truncated length field`);
+      if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(seg.file, off, `${where()}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
       const b = s[base + p++]!;
       len += (b & 0x7f) * mul;
       if (b < 0x80) break;
@@ -271,12 +274,12 @@ export class ChunkSegmentReader {
     const encAt = p;
     const recEnd = encAt + 1 + len + 4; // relative to off
     if (off + recEnd > seg.size) {
-      throw new ChunkSegmentError(seg.file, off, `${where}: chunk of ${len} bytes runs past the end of the ${seg.size}-byte file`);
+      throw new ChunkSegmentError(seg.file, off, `${where()}: chunk of ${len} bytes runs past the end of the ${seg.size}-byte file`);
     }
     // body = encoding byte + data + CRC.
     let body: Uint8Array;
     if (recEnd <= avail) {
-      body = s.slice(base + encAt, base + recEnd);
+      body = s.subarray(base + encAt, base + recEnd);
     } else {
       body = new Uint8Array(recEnd - encAt);
       const have = avail - encAt;
@@ -289,7 +292,7 @@ export class ChunkSegmentReader {
     const want = ((body[end]! << 24) | (body[end + 1]! << 16) | (body[end + 2]! << 8) | body[end + 3]!) >>> 0;
     const got = crc32c(body, 0, 0, end);
     if (want !== got) {
-      throw new ChunkSegmentError(seg.file, off, `${where}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, { code: 'TESSERA_CHUNK_CHECKSUM' });
+      throw new ChunkSegmentError(seg.file, off, `${where()}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, { code: 'TESSERA_CHUNK_CHECKSUM' });
     }
     return { encoding: body[0]!, data: body.subarray(1, end), ref: segIdx * 0x100000000 + off, size: recEnd };
   }
@@ -346,16 +349,16 @@ function checkHeader(file: string, d: Uint8Array, size = d.length): void {
 }
 
 function readRecord(file: string, d: Uint8Array, segIdx: number, off: number): ChunkRecord {
-  const where = `read chunk in ${file} at offset ${off}`;
+  const where = (): string => `read chunk in ${file} at offset ${off}`;
   if (off < SEGMENT_HEADER_SIZE || off >= d.length) {
-    throw new ChunkSegmentError(file, off, `${where}: offset outside the records (file has ${d.length} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
+    throw new ChunkSegmentError(file, off, `${where()}: offset outside the records (file has ${d.length} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
   }
   let p = off;
   let len = 0;
   let mul = 1;
   for (let k = 0; ; k++) {
-    if (p >= d.length) throw new ChunkSegmentError(file, off, `${where}: truncated length field`);
-    if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(file, off, `${where}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
+    if (p >= d.length) throw new ChunkSegmentError(file, off, `${where()}: truncated length field`);
+    if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(file, off, `${where()}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
     const b = d[p++]!;
     len += (b & 0x7f) * mul;
     if (b < 0x80) break;
@@ -364,12 +367,12 @@ function readRecord(file: string, d: Uint8Array, segIdx: number, off: number): C
   const encAt = p;
   const end = encAt + 1 + len;
   if (end + 4 > d.length) {
-    throw new ChunkSegmentError(file, off, `${where}: chunk of ${len} bytes runs past the end of the ${d.length}-byte file`);
+    throw new ChunkSegmentError(file, off, `${where()}: chunk of ${len} bytes runs past the end of the ${d.length}-byte file`);
   }
   const want = ((d[end]! << 24) | (d[end + 1]! << 16) | (d[end + 2]! << 8) | d[end + 3]!) >>> 0;
   const got = crc32c(d, 0, encAt, end);
   if (want !== got) {
-    throw new ChunkSegmentError(file, off, `${where}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, {
+    throw new ChunkSegmentError(file, off, `${where()}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, {
       code: 'TESSERA_CHUNK_CHECKSUM',
     });
   }
