@@ -26,6 +26,8 @@ const SAMPLES = 240; // 1 h at 15 s
 const START = 1_767_225_600_000;
 const INDEX_CACHE = '64MB';
 const QUERY_BUDGET = '512MB';
+/** V8 heap limit of the memory-capped run (node --max-old-space-size, MiB). */
+const HEAP_CAP_MB = Number(process.env['BENCH_STORE_HEAP_CAP_MB'] ?? 160);
 
 function seriesLabels(): Labels[] {
   const out: Labels[] = [];
@@ -82,7 +84,7 @@ async function readyInProcess(bucketDir: string, dataDir: string): Promise<{ ms:
 }
 
 /** Spawns `tessera store` (through tsx) and waits until /-/ready answers 200. */
-async function spawnStore(repo: string, bucketDir: string, dataDir: string): Promise<{ proc: ReturnType<typeof startProcess>; grpcPort: number; http: string; readyS: number }> {
+async function spawnStore(repo: string, bucketDir: string, dataDir: string, env: NodeJS.ProcessEnv = {}, cache = INDEX_CACHE, queryLimit = QUERY_BUDGET): Promise<{ proc: ReturnType<typeof startProcess>; grpcPort: number; http: string; readyS: number }> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const http = `http://127.0.0.1:${httpPort}`;
@@ -95,11 +97,11 @@ async function spawnStore(repo: string, bucketDir: string, dataDir: string): Pro
     `--data-dir=${dataDir}`,
     `--grpc-address=127.0.0.1:${grpcPort}`,
     `--http-address=127.0.0.1:${httpPort}`,
-    `--index-cache-size=${INDEX_CACHE}`,
+    `--index-cache-size=${cache}`,
     // BENCH_STORE_OLD=1 runs against a checkout from before the per-query memory limit existed.
-    process.env['BENCH_STORE_OLD'] === '1' ? `--store.grpc.downloaded-bytes-limit=1GB` : `--store.grpc.series-memory-limit=${QUERY_BUDGET}`,
+    process.env['BENCH_STORE_OLD'] === '1' ? `--store.grpc.downloaded-bytes-limit=1GB` : `--store.grpc.series-memory-limit=${queryLimit}`,
     '--log.level=warn',
-  ]);
+  ], { env });
   await waitFor('store ready', async () => (await fetch(`${http}/-/ready`)).ok, 120_000, 10);
   return { proc, grpcPort, http, readyS: (performance.now() - t0) / 1000 };
 }
@@ -157,6 +159,14 @@ export async function run(): Promise<BenchResult[]> {
       const before = await metrics();
       let series = 0;
       let samples = 0;
+      let peakRss = 0;
+      let sampling = true;
+      const sampler = (async () => {
+        while (sampling) {
+          peakRss = Math.max(peakRss, metricSum(await metrics(), 'process_resident_memory_bytes'));
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
       const q0 = performance.now();
       for await (const batch of c.series({ minTime: START, maxTime: START + 3_600_000, matchers })) {
         for (const f of batch) {
@@ -168,6 +178,8 @@ export async function run(): Promise<BenchResult[]> {
         }
       }
       const secs = (performance.now() - q0) / 1000;
+      sampling = false;
+      await sampler;
       const after = await metrics();
       const delta = (name: string, filter = ''): number => metricSum(after, name, filter) - metricSum(before, name, filter);
       const bytes = delta('thanos_objstore_bucket_operation_fetched_bytes_total');
@@ -182,6 +194,7 @@ export async function run(): Promise<BenchResult[]> {
       });
       res.push({ name: `store: ${name}: reads by kind: ${parts.join(', ')}`, value: reqs, unit: 'requests' });
       res.push({ name: `store: ${name}: most fetched data held at once`, value: delta('tessera_bucket_store_request_peak_in_flight_bytes_sum') / 1024, unit: `KiB (limit ${QUERY_BUDGET})` });
+      res.push({ name: `store: ${name}: resident memory, highest sample during the query`, value: peakRss / 2 ** 20, unit: 'MiB' });
       res.push({ name: `store: ${name}: throughput`, value: series / secs, unit: 'series/s' });
       res.push({ name: `store: ${name}: throughput`, value: samples / secs, unit: 'samples/s' });
     };
@@ -196,6 +209,28 @@ export async function run(): Promise<BenchResult[]> {
     res.push({ name: 'store: heap used after queries', value: metricSum(m, 'nodejs_heap_size_used_bytes') / 2 ** 20, unit: 'MiB' });
     res.push({ name: 'store: index cache in use', value: metricSum(m, 'thanos_store_index_cache_total_size_bytes') / 2 ** 20, unit: `MiB (budget ${INDEX_CACHE}, per-query memory limit ${QUERY_BUDGET})` });
     res.push({ name: 'store: index-headers loaded', value: metricSum(m, 'thanos_bucket_store_blocks_loaded'), unit: 'blocks' });
+    client.close();
+    client = undefined;
+    await proc.stop();
+    proc = undefined;
+
+    // The largest query again, cold, in a process whose V8 heap is capped just above the
+    // configured budgets (index cache 16 MiB, per-query limit 64 MiB, plus the process itself and
+    // the index-headers): with memory bounded by the budgets it completes.
+    const capped = await spawnStore(repo, bucketDir, join(root, 'data-capped'), { NODE_OPTIONS: `--max-old-space-size=${HEAP_CAP_MB}` }, '16MB', '64MB');
+    proc = capped.proc;
+    const cc = new GrpcStoreClient(`127.0.0.1:${capped.grpcPort}`);
+    client = cc;
+    let n = 0;
+    let outcome = 'completed';
+    try {
+      for await (const batch of cc.series({ minTime: START, maxTime: START + 3_600_000, matchers: [{ type: 2, name: '__name__', value: '.+' }] })) {
+        for (const f of batch) n += f.kind === 'series' ? 1 : f.kind === 'batch' ? f.batch.length : 0;
+      }
+    } catch (err) {
+      outcome = `failed: ${(err as Error).message.slice(0, 80)}${capped.proc.proc.exitCode !== null || capped.proc.proc.signalCode !== null ? ' (process died: ' + /heap out of memory/i.exec(capped.proc.output())?.[0] + ')' : ''}`;
+    }
+    res.push({ name: `store: everything over all ${BLOCKS} blocks, index cache 16MB, query limit 64MB, ${HEAP_CAP_MB} MiB V8 heap: series returned (${outcome})`, value: n, unit: 'series' });
     return res;
   } finally {
     client?.close();

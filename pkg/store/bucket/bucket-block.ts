@@ -440,10 +440,20 @@ export class BucketBlock {
     }
     const est = this.meta.thanos?.index_stats.chunk_max_size ?? DEFAULT_CHUNK_MAX_SIZE;
     let held = 0;
-    const keep = (key: number, c: RawChunk): void => {
-      budget.hold(c.data.length, `chunks of block ${this.ulid}`);
-      held += c.data.length;
-      out.set(key, { encoding: c.encoding, data: c.data.slice() });
+    // Chunks of one read are copied together into one buffer (one allocation, views into it), so
+    // the request holds only the chunk bytes, not the gaps the read spanned.
+    const keepAll = (found: { key: number; c: RawChunk }[]): void => {
+      let n = 0;
+      for (const f of found) n += f.c.data.length;
+      budget.hold(n, `chunks of block ${this.ulid}`);
+      held += n;
+      const buf = new Uint8Array(n);
+      let at = 0;
+      for (const f of found) {
+        buf.set(f.c.data, at);
+        out.set(f.key, { encoding: f.c.encoding, data: buf.subarray(at, at + f.c.data.length) });
+        at += f.c.data.length;
+      }
     };
     const results = await Promise.allSettled(
         [...bySeg].map(async ([seg, offs]) => {
@@ -461,12 +471,14 @@ export class BucketBlock {
           const first = await this.#readParts(name, ranges, 'chunks', budget, signal);
           try {
             for (const part of first.parts) {
+              const found: { key: number; c: RawChunk }[] = [];
               for (let k = part.first; k <= part.last; k++) {
                 const r = ranges[k]!;
                 const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
                 if (typeof c === 'number') retry.push({ start: r.start, end: r.start + c });
-                else keep(seg * 0x100000000 + r.start, c);
+                else found.push({ key: seg * 0x100000000 + r.start, c });
               }
+              keepAll(found);
             }
           } finally {
             budget.release(first.held);
@@ -475,12 +487,14 @@ export class BucketBlock {
             const again = await this.#readParts(name, retry, 'chunks', budget, signal);
             try {
               for (const part of again.parts) {
+                const found: { key: number; c: RawChunk }[] = [];
                 for (let k = part.first; k <= part.last; k++) {
                   const r = retry[k]!;
                   const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
                   if (typeof c === 'number') throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${r.start}: record runs past the end of the segment`);
-                  keep(seg * 0x100000000 + r.start, c);
+                  found.push({ key: seg * 0x100000000 + r.start, c });
                 }
+                keepAll(found);
               }
             } finally {
               budget.release(again.held);

@@ -13,8 +13,16 @@ export interface IndexCacheOptions {
 type ItemType = 'Postings' | 'Series';
 
 /**
+ * ENTRY_OVERHEAD is the memory of one cache entry beyond its bytes, counted against the budget so
+ * that it bounds real memory: the Uint8Array and its ArrayBuffer, the key string's header and the
+ * LRU's bookkeeping (about 200 bytes in V8; key characters count twice, UTF-16).
+ */
+const ENTRY_OVERHEAD = 200;
+
+/**
  * IndexCache is the store gateway's in-memory index cache: raw postings lists and series entries
- * keyed by block, in one LRU (lru-cache) bounded by a byte budget (value bytes plus key length).
+ * keyed by block, in one LRU (lru-cache) bounded by a byte budget (value bytes, key and a fixed
+ * per-entry overhead, so the budget bounds the memory the cache really holds).
  * Cached arrays are owned by the cache: callers must not modify them. Metrics follow Thanos's
  * `thanos_store_index_cache_*` names with an item_type label.
  */
@@ -31,7 +39,7 @@ export class IndexCache {
     this.#maxItem = o.maxItemBytes ?? Math.floor(o.maxBytes / 2);
     this.#lru = new LRUCache<string, Uint8Array>({
       maxSize: Math.max(1, o.maxBytes),
-      sizeCalculation: (v, k) => Math.max(1, v.length + k.length),
+      sizeCalculation: (v, k) => v.length + 2 * k.length + ENTRY_OVERHEAD,
     });
     this.#requests = new Counter({ name: 'thanos_store_index_cache_requests_total', help: 'Total number of items requests to the cache.', labelNames: ['item_type'], registers });
     this.#hits = new Counter({ name: 'thanos_store_index_cache_hits_total', help: 'Total number of items requests to the cache that were a hit.', labelNames: ['item_type'], registers });
@@ -65,7 +73,7 @@ export class IndexCache {
   }
 
   #set(type: ItemType, key: string, v: Uint8Array): void {
-    if (v.length + key.length > this.#maxItem) return;
+    if (v.length + 2 * key.length + ENTRY_OVERHEAD > this.#maxItem) return;
     this.#lru.set(key, v);
     this.#added.labels(type).inc();
   }
