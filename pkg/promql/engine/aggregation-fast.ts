@@ -1,5 +1,6 @@
 import { MetricName, type Labels } from '../../labels/index.js';
 import type { Evaluator } from './evaluator.js';
+import { fastPaths } from './fast-paths.js';
 import type { FPoint, Matrix, Series } from './value.js';
 
 /** Aggregation operators fastAggregation handles. */
@@ -15,7 +16,7 @@ const fastOps = new Set(['sum', 'avg', 'count', 'group', 'min', 'max']);
  * or native histograms in the input), and the caller falls back to per-step evaluation.
  */
 export function fastAggregation(ev: Evaluator, op: string, grouping: readonly string[], without: boolean, m: Matrix): Matrix | undefined {
-  if (!fastOps.has(op)) return undefined;
+  if (!fastPaths.enabled || !fastOps.has(op)) return undefined;
   for (const s of m) if (s.histograms.length > 0) return undefined;
   ev.countStepInputs([m]);
   const n = ev.numSteps;

@@ -2,6 +2,7 @@ import { CounterResetHint, type FloatHistogram } from '../../histogram/index.js'
 import { Labels, MetricName } from '../../labels/index.js';
 import { exprType, type BinaryExpr, type BinaryOp, type PositionRange, type VectorMatching } from '../parser/index.js';
 import { annos } from './annotations.js';
+import { fastVectorBinary } from './binary-fast.js';
 import { ErrExecution } from './errors.js';
 import type { EvalHelper } from './eval-helper.js';
 import type { Evaluator } from './evaluator.js';
@@ -222,7 +223,10 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
     });
   }
   if (m.card === 'many-to-many') throw new ErrExecution('many-to-many only allowed for set operators');
-  return ev.rangeEval([e.lhs, e.rhs], (args, enh) => {
+  const mats = ev.evalArgs([e.lhs, e.rhs]);
+  const fast = fastVectorBinary(ev, op, e.returnBool, drops, m, mats, sigOf, resultMetric, goPow);
+  if (fast !== undefined) return fast;
+  return ev.rangeEvalMatrices(mats, (args, enh) => {
     let lhs = args[0]!;
     let rhs = args[1]!;
     const out: Vector = [];

@@ -544,6 +544,7 @@ export class Evaluator implements EvalHelper {
       w.hts = d.hts;
       w.hvs = d.hvs;
       w.metricName = d.metric.get(MetricName);
+      const warnNonCounter = checkCounter && w.metricName !== '' && !/(_total|_sum|_count|_bucket)$/.test(w.metricName);
       let fptr = 0;
       let hptr = 0;
       for (let step = 0; step < n; step++) {
@@ -597,7 +598,7 @@ export class Evaluator implements EvalHelper {
           continue;
         }
         this.countSamples(cnt);
-        if (checkCounter && w.fhi > w.flo && w.metricName !== '' && !/(_total|_sum|_count|_bucket)$/.test(w.metricName)) {
+        if (warnNonCounter && w.fhi > w.flo) {
           this.annotate(annos.possibleNonCounter(w.metricName, w.pos));
         }
         scalars.length = 0;

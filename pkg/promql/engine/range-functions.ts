@@ -179,6 +179,38 @@ function floatQuantile(q: number, vals: number[]): number {
 
 export { floatQuantile };
 
+let quantileScratch = new Float64Array(256);
+
+/**
+ * windowQuantile is floatQuantile over vs[lo, hi) without building an array: the values are
+ * sorted in a reused Float64Array (numeric order, NaNs last), and ranks are shifted so NaNs
+ * count as smallest, as floatQuantile's comparator orders them. Windows holding -0 go through
+ * floatQuantile, whose stable sort keeps -0 and 0 in input order.
+ */
+function windowQuantile(q: number, vs: Float64Array, lo: number, hi: number): number {
+  const n = hi - lo;
+  if (n === 0 || Number.isNaN(q)) return NaN;
+  if (q < 0) return -Infinity;
+  if (q > 1) return Infinity;
+  if (quantileScratch.length < n) quantileScratch = new Float64Array(Math.max(n, quantileScratch.length * 2));
+  const a = quantileScratch.subarray(0, n);
+  let nans = 0;
+  for (let i = 0; i < n; i++) {
+    const v = vs[lo + i]!;
+    if (v === 0 && 1 / v < 0) return floatQuantile(q, Array.from(vs.subarray(lo, hi)));
+    if (v !== v) nans++;
+    a[i] = v;
+  }
+  a.sort();
+  const rank = q * (n - 1);
+  const lower = Math.max(0, Math.floor(rank));
+  const upper = Math.min(n - 1, lower + 1);
+  const weight = rank - Math.floor(rank);
+  const vl = lower < nans ? NaN : a[lower - nans]!;
+  const vu = upper < nans ? NaN : a[upper - nans]!;
+  return vl * (1 - weight) + vu * weight;
+}
+
 function floatsOf(w: RangeWindow): number[] {
   const out: number[] = [];
   for (let i = w.flo; i < w.fhi; i++) out.push(w.fvs[i]!);
@@ -409,7 +441,7 @@ export const rangeFunctions: ReadonlyMap<string, RangeFn> = new Map<string, Rang
       if (w.fhi === w.flo) return undefined;
       if (Number.isNaN(q) || q < 0 || q > 1) enh.annotate(annos.invalidQuantile(q, call.args[0]!.posRange));
       ignoredHistInfo(w, enh);
-      return floatQuantile(q, floatsOf(w));
+      return windowQuantile(q, w.fvs, w.flo, w.fhi);
     },
   ],
   [

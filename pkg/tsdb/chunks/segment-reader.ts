@@ -236,10 +236,10 @@ export class ChunkSegmentReader {
    * allocates a new window), so it stays valid and unchanged for as long as the caller keeps it.
    */
   #readRecordAt(seg: Seg, segIdx: number, off: number): ChunkRecord {
-    const where = (): string => `read chunk in ${seg.file} at offset ${off}`;
-    if (seg.fd < 0) throw new ChunkSegmentError(seg.file, off, `${where()}: reader is closed`, { code: 'TESSERA_CHUNK_SEGMENT_IO' });
+    const file = seg.file;
+    if (seg.fd < 0) throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: reader is closed`, { code: 'TESSERA_CHUNK_SEGMENT_IO' });
     if (off < SEGMENT_HEADER_SIZE || off >= seg.size) {
-      throw new ChunkSegmentError(seg.file, off, `${where()}: offset outside the records (file has ${seg.size} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
+      throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: offset outside the records (file has ${seg.size} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
     }
     let s = this.#scratch;
     let base: number; // index in s of file offset `off`
@@ -264,8 +264,8 @@ export class ChunkSegmentReader {
     let len = 0;
     let mul = 1;
     for (let k = 0; ; k++) {
-      if (p >= avail) throw new ChunkSegmentError(seg.file, off, `${where()}: truncated length field`);
-      if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(seg.file, off, `${where()}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
+      if (p >= avail) throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: truncated length field`);
+      if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
       const b = s[base + p++]!;
       len += (b & 0x7f) * mul;
       if (b < 0x80) break;
@@ -274,7 +274,7 @@ export class ChunkSegmentReader {
     const encAt = p;
     const recEnd = encAt + 1 + len + 4; // relative to off
     if (off + recEnd > seg.size) {
-      throw new ChunkSegmentError(seg.file, off, `${where()}: chunk of ${len} bytes runs past the end of the ${seg.size}-byte file`);
+      throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: chunk of ${len} bytes runs past the end of the ${seg.size}-byte file`);
     }
     // body = encoding byte + data + CRC.
     let body: Uint8Array;
@@ -292,7 +292,7 @@ export class ChunkSegmentReader {
     const want = ((body[end]! << 24) | (body[end + 1]! << 16) | (body[end + 2]! << 8) | body[end + 3]!) >>> 0;
     const got = crc32c(body, 0, 0, end);
     if (want !== got) {
-      throw new ChunkSegmentError(seg.file, off, `${where()}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, { code: 'TESSERA_CHUNK_CHECKSUM' });
+      throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, { code: 'TESSERA_CHUNK_CHECKSUM' });
     }
     return { encoding: body[0]!, data: body.subarray(1, end), ref: segIdx * 0x100000000 + off, size: recEnd };
   }
@@ -349,16 +349,16 @@ function checkHeader(file: string, d: Uint8Array, size = d.length): void {
 }
 
 function readRecord(file: string, d: Uint8Array, segIdx: number, off: number): ChunkRecord {
-  const where = (): string => `read chunk in ${file} at offset ${off}`;
+
   if (off < SEGMENT_HEADER_SIZE || off >= d.length) {
-    throw new ChunkSegmentError(file, off, `${where()}: offset outside the records (file has ${d.length} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
+    throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: offset outside the records (file has ${d.length} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
   }
   let p = off;
   let len = 0;
   let mul = 1;
   for (let k = 0; ; k++) {
-    if (p >= d.length) throw new ChunkSegmentError(file, off, `${where()}: truncated length field`);
-    if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(file, off, `${where()}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
+    if (p >= d.length) throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: truncated length field`);
+    if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
     const b = d[p++]!;
     len += (b & 0x7f) * mul;
     if (b < 0x80) break;
@@ -367,14 +367,19 @@ function readRecord(file: string, d: Uint8Array, segIdx: number, off: number): C
   const encAt = p;
   const end = encAt + 1 + len;
   if (end + 4 > d.length) {
-    throw new ChunkSegmentError(file, off, `${where()}: chunk of ${len} bytes runs past the end of the ${d.length}-byte file`);
+    throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: chunk of ${len} bytes runs past the end of the ${d.length}-byte file`);
   }
   const want = ((d[end]! << 24) | (d[end + 1]! << 16) | (d[end + 2]! << 8) | d[end + 3]!) >>> 0;
   const got = crc32c(d, 0, encAt, end);
   if (want !== got) {
-    throw new ChunkSegmentError(file, off, `${where()}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, {
+    throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, {
       code: 'TESSERA_CHUNK_CHECKSUM',
     });
   }
   return { encoding: d[encAt]!, data: d.subarray(encAt + 1, end), ref: segIdx * 0x100000000 + off, size: end + 4 - off };
+}
+
+/** whereOf names a record for error messages (built only when an error is raised). */
+function whereOf(file: string, off: number): string {
+  return `read chunk in ${file} at offset ${off}`;
 }

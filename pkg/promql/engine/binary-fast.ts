@@ -1,0 +1,154 @@
+import type { Labels } from '../../labels/index.js';
+import type { BinaryOp, VectorMatching } from '../parser/index.js';
+import type { Evaluator } from './evaluator.js';
+import { fastPaths } from './fast-paths.js';
+import type { FPoint, Matrix, Series } from './value.js';
+
+/** goPowFn is Go's math.Pow, passed in to avoid an import cycle with binary.ts. */
+type PowFn = (x: number, y: number) => number;
+
+/**
+ * fastVectorBinary evaluates an arithmetic or comparison operator between two float vectors
+ * (one-to-one, group_left or group_right, no fill modifiers) by matching series once per query
+ * instead of once per step: each left series finds its right partner by signature once, its
+ * result labels are computed once, and the two point lists are merged by step. Returns
+ * undefined whenever per-step evaluation could raise an error or differ (native histograms,
+ * several series with one signature on the "one" side, two left series for one signature in a
+ * one-to-one match, or two results with the same labels); the caller then evaluates per step.
+ * Output series are ordered as the per-step MatrixBuilder orders them.
+ */
+export function fastVectorBinary(
+  ev: Evaluator,
+  op: BinaryOp,
+  returnBool: boolean,
+  drops: boolean,
+  m: VectorMatching,
+  mats: readonly Matrix[],
+  sigOf: (l: Labels) => string,
+  resultMetric: (lhs: Labels, rhs: Labels, m: VectorMatching) => Labels,
+  pow: PowFn,
+): Matrix | undefined {
+  if (!fastPaths.enabled) return undefined;
+  const code = opCode(op);
+  if (code < 0 || m.fillValues.lhs !== null || m.fillValues.rhs !== null) return undefined;
+  const oneToMany = m.card === 'one-to-many';
+  const lhs = oneToMany ? mats[1]! : mats[0]!;
+  const rhs = oneToMany ? mats[0]! : mats[1]!;
+  for (const s of lhs) if (s.histograms.length > 0) return undefined;
+  for (const s of rhs) if (s.histograms.length > 0) return undefined;
+  const rightBySig = new Map<string, number>();
+  for (let j = 0; j < rhs.length; j++) {
+    if (rhs[j]!.floats.length === 0) continue;
+    const sig = sigOf(rhs[j]!.metric);
+    if (rightBySig.has(sig)) return undefined;
+    rightBySig.set(sig, j);
+  }
+  const leftSigs = m.card === 'one-to-one' ? new Set<string>() : null;
+  const outKeys = new Set<string>();
+  const partner = new Int32Array(lhs.length).fill(-1);
+  const metrics: Labels[] = new Array<Labels>(lhs.length);
+  for (let i = 0; i < lhs.length; i++) {
+    const ls = lhs[i]!;
+    if (ls.floats.length === 0) continue;
+    const sig = sigOf(ls.metric);
+    if (leftSigs !== null) {
+      if (leftSigs.has(sig)) return undefined;
+      leftSigs.add(sig);
+    }
+    const r = rightBySig.get(sig);
+    if (r === undefined) continue;
+    const metric = resultMetric(ls.metric, rhs[r]!.metric, m);
+    const k = metric.key();
+    if (outKeys.has(k)) return undefined;
+    outKeys.add(k);
+    partner[i] = r;
+    metrics[i] = metric;
+  }
+  ev.countStepInputs(mats);
+  const start = ev.start;
+  const interval = ev.interval;
+  const made: { series: Series; first: number; idx: number }[] = [];
+  for (let i = 0; i < lhs.length; i++) {
+    const r = partner[i]!;
+    if (r < 0) continue;
+    if ((i & 255) === 255) ev.ctx.check();
+    const lf = lhs[i]!.floats;
+    const rf = rhs[r]!.floats;
+    const floats: FPoint[] = [];
+    let a = 0;
+    let b = 0;
+    while (a < lf.length && b < rf.length) {
+      const ta = lf[a]!.t;
+      const tb = rf[b]!.t;
+      if (ta < tb) {
+        a++;
+        continue;
+      }
+      if (tb < ta) {
+        b++;
+        continue;
+      }
+      // Operands in expression order (undo the one-to-many swap).
+      const l = oneToMany ? rf[b]!.f : lf[a]!.f;
+      const rv = oneToMany ? lf[a]!.f : rf[b]!.f;
+      a++;
+      b++;
+      let f: number;
+      if (code < 7) {
+        f = arith(code, l, rv, pow);
+      } else {
+        const keep = compare(code, l, rv);
+        if (returnBool) f = keep ? 1 : 0;
+        else if (!keep) continue;
+        else f = l;
+      }
+      floats.push({ t: ta, f });
+    }
+    if (floats.length === 0) continue;
+    made.push({ series: { metric: metrics[i]!, floats, histograms: [], dropName: lhs[i]!.dropName || drops }, first: Math.round((floats[0]!.t - start) / interval), idx: i });
+  }
+  made.sort((x, y) => x.first - y.first || x.idx - y.idx);
+  return made.map((x) => x.series);
+}
+
+const codes: Partial<Record<BinaryOp, number>> = { '+': 0, '-': 1, '*': 2, '/': 3, '%': 4, '^': 5, atan2: 6, '==': 7, '!=': 8, '>': 9, '<': 10, '>=': 11, '<=': 12 };
+
+function opCode(op: BinaryOp): number {
+  return codes[op] ?? -1;
+}
+
+function arith(code: number, l: number, r: number, pow: PowFn): number {
+  switch (code) {
+    case 0:
+      return l + r;
+    case 1:
+      return l - r;
+    case 2:
+      return l * r;
+    case 3:
+      return l / r;
+    case 4:
+      return l % r;
+    case 5:
+      return pow(l, r);
+    default:
+      return Math.atan2(l, r);
+  }
+}
+
+function compare(code: number, l: number, r: number): boolean {
+  switch (code) {
+    case 7:
+      return l === r;
+    case 8:
+      return l !== r;
+    case 9:
+      return l > r;
+    case 10:
+      return l < r;
+    case 11:
+      return l >= r;
+    default:
+      return l <= r;
+  }
+}
