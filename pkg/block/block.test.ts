@@ -102,9 +102,25 @@ describe('MetaFetcher', () => {
       const b = newUlid();
       await bkt.upload(`${b}/meta.json`, enc(formatBlockMeta(meta(b, 0, 10, {}))));
       expect([...(await f.fetch()).metas.keys()].sort()).toEqual([a, b].sort());
-      expect(JSON.parse(await readFile(join(dir, a, 'meta.json'), 'utf8')).ulid).toBe(a);
+      await f.flush();
+      // A restart reads the metas from the snapshot: no meta.json from the bucket.
+      let gets = 0;
+      const counting = new Proxy(bkt, {
+        get(t, p, r) {
+          if (p === 'get') return (...x: Parameters<InMemoryBucket['get']>) => (gets++, t.get(...x));
+          const v = Reflect.get(t, p, r) as unknown;
+          return typeof v === 'function' ? (v as (...y: unknown[]) => unknown).bind(t) : v;
+        },
+      });
+      const restarted = new MetaFetcher({ bucket: counting, cacheDir: dir });
+      expect([...(await restarted.fetch()).metas.keys()].sort()).toEqual([a, b].sort());
+      expect(gets).toBe(0);
       await bkt.delete(`${a}/meta.json`);
       expect([...(await f.fetch()).metas.keys()]).toEqual([b]);
+      // A broken snapshot is ignored: metas come from the bucket again.
+      await f.flush();
+      await writeFile(join(dir, 'metas.json'), '{"x":');
+      expect([...(await new MetaFetcher({ bucket: bkt, cacheDir: dir }).fetch()).metas.keys()]).toEqual([b]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,10 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { BucketReader } from '../objstore/index.js';
-import { META_FILENAME, isUlid, parseBlockMeta, type BlockMeta } from '../tsdb/index.js';
+import { META_FILENAME, formatBlockMeta, isUlid, parseBlockMeta, type BlockMeta } from '../tsdb/index.js';
+
+/** SNAPSHOT_FILENAME is the metas snapshot under cacheDir. */
+const SNAPSHOT_FILENAME = 'metas.json';
 import { type Logger, nopLogger } from './logger.js';
 import { SyncState, type FilterContext, type MetaFilter } from './meta-filter.js';
 import { runLimited } from './run-limited.js';
@@ -15,8 +18,9 @@ export interface MetaFetcherOptions {
   /** concurrency of meta.json reads (default 32, Thanos's --block-meta-fetch-concurrency). */
   readonly concurrency?: number;
   /**
-   * cacheDir, when set, keeps a copy of every meta.json read (meta.json is immutable), so a
-   * restart reads metas from local disk instead of the bucket.
+   * cacheDir, when set, keeps the metas read (meta.json is immutable) in one snapshot file,
+   * `<cacheDir>/metas.json`, written in the background after a sync learned new metas; a restart
+   * reads that one file instead of every meta.json from the bucket.
    */
   readonly cacheDir?: string;
   /**
@@ -63,9 +67,9 @@ class MetaFetcherMetrics {
  * MetaFetcher lists the blocks of a bucket and reads their meta.json, Thanos's block.MetaFetcher.
  * A block directory without meta.json (an upload in progress, or a partial delete) or with a
  * meta.json that does not parse is skipped, logged at the first sighting and counted under
- * `no-meta-json` / `corrupted-meta-json`. Parsed metas are cached in memory (and in cacheDir), so
- * each meta.json is read from the bucket once. fetch() is safe to call concurrently; concurrent
- * calls share one sync.
+ * `no-meta-json` / `corrupted-meta-json`. Parsed metas are cached in memory (and in a snapshot
+ * file in cacheDir), so each meta.json is read from the bucket once, also across restarts.
+ * fetch() is safe to call concurrently; concurrent calls share one sync.
  */
 export class MetaFetcher {
   readonly #o: MetaFetcherOptions;
@@ -74,6 +78,9 @@ export class MetaFetcher {
   readonly #cache = new Map<string, BlockMeta>();
   readonly #reported = new Set<string>();
   #running: Promise<FetchResult> | undefined;
+  #snapshotLoaded = false;
+  #dirty = false;
+  #persisting: Promise<void> = Promise.resolve();
 
   constructor(opts: MetaFetcherOptions) {
     this.#o = opts;
@@ -104,7 +111,53 @@ export class MetaFetcher {
     }
   }
 
+  /** flush waits until the metas snapshot of the last sync is written (if any). */
+  async flush(): Promise<void> {
+    await this.#persisting;
+  }
+
+  /** Loads the metas snapshot of an earlier run into the in-memory cache (once). */
+  async #loadSnapshot(): Promise<void> {
+    if (this.#snapshotLoaded || this.#o.cacheDir === undefined) return;
+    this.#snapshotLoaded = true;
+    const path = join(this.#o.cacheDir, SNAPSHOT_FILENAME);
+    let snap: Record<string, string>;
+    try {
+      snap = JSON.parse(await readFile(path, 'utf8')) as Record<string, string>;
+    } catch {
+      return; // None yet, or unreadable: metas are read from the bucket.
+    }
+    for (const [id, text] of Object.entries(snap)) {
+      try {
+        const m = parseBlockMeta(text, path);
+        if (m.ulid === id) this.#cache.set(id, m);
+      } catch {
+        // A broken entry is read from the bucket again.
+      }
+    }
+  }
+
+  /** Writes the metas snapshot in the background (one write at a time; errors are logged). */
+  #persist(): void {
+    const dir = this.#o.cacheDir;
+    if (dir === undefined || !this.#dirty) return;
+    this.#dirty = false;
+    const snap: Record<string, string> = {};
+    for (const [id, m] of this.#cache) snap[id] = formatBlockMeta(m);
+    const path = join(dir, SNAPSHOT_FILENAME);
+    this.#persisting = this.#persisting.then(async () => {
+      try {
+        await mkdir(dir, { recursive: true });
+        await writeFile(`${path}.tmp`, JSON.stringify(snap));
+        await rename(`${path}.tmp`, path);
+      } catch (err) {
+        this.#logger.warn('write meta.json cache snapshot', { path, err });
+      }
+    });
+  }
+
   async #sync(signal: AbortSignal | undefined): Promise<FetchResult> {
+    await this.#loadSnapshot();
     const bkt = this.#o.bucket;
     const recursive = (this.#o.discovery ?? 'recursive') === 'recursive';
     const objects = new Map<string, Set<string>>();
@@ -162,7 +215,13 @@ export class MetaFetcher {
     for (const s of Object.values(SyncState)) this.#m.synced.labels(s).set(states.get(s) ?? 0);
     for (const [s, n] of states) this.#m.synced.labels(s).set(n);
     // Forget cached metas of blocks that are gone from the bucket.
-    for (const id of this.#cache.keys()) if (!objects.has(id)) this.#cache.delete(id);
+    for (const id of this.#cache.keys()) {
+      if (!objects.has(id)) {
+        this.#cache.delete(id);
+        this.#dirty = true;
+      }
+    }
+    this.#persist();
     return { metas, partial, states };
   }
 
@@ -171,18 +230,6 @@ export class MetaFetcher {
     const cached = this.#cache.get(id);
     if (cached !== undefined) return cached;
     const name = `${id}/${META_FILENAME}`;
-    const local = this.#o.cacheDir !== undefined ? join(this.#o.cacheDir, id, META_FILENAME) : undefined;
-    if (local !== undefined) {
-      try {
-        const m = parseBlockMeta(await readFile(local, 'utf8'), local);
-        if (m.ulid === id) {
-          this.#cache.set(id, m);
-          return m;
-        }
-      } catch {
-        // Not cached (or a broken copy): read from the bucket.
-      }
-    }
     let text: string;
     try {
       text = new TextDecoder().decode(await this.#o.bucket.get(name, signal !== undefined ? { signal } : {}));
@@ -200,15 +247,7 @@ export class MetaFetcher {
       return Object.assign(new Error(`validate ${name}: ulid ${meta.ulid} differs from the block directory ${id}`), { state: SyncState.CorruptedMetaJson });
     }
     this.#cache.set(id, meta);
-    if (local !== undefined) {
-      try {
-        await mkdir(join(this.#o.cacheDir!, id), { recursive: true });
-        await writeFile(`${local}.tmp`, text);
-        await rename(`${local}.tmp`, local);
-      } catch (err) {
-        this.#logger.warn('write meta.json cache copy', { block: id, path: local, err });
-      }
-    }
+    this.#dirty = true;
     return meta;
   }
 }

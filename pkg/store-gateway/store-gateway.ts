@@ -179,6 +179,7 @@ export class StoreGateway {
   async stop(): Promise<void> {
     this.#ac.abort();
     await this.#loop?.catch(() => undefined);
+    await this.#fetcher.flush();
     await this.#grpc.stop();
     const http = this.#http;
     if (http !== undefined) {
