@@ -1,11 +1,12 @@
-import type { Querier, Queryable, SelectHints } from '../../storage/index.js';
+import type { ChunkQueryable, Querier, Queryable, SelectHints } from '../../storage/index.js';
 import { ALL_FEATURES, ParseError, exprType, format, inspect, parseExpr, type Call, type Expr, type ParseOptions, type SubqueryExpr, type VectorSelector } from '../parser/index.js';
 import { Annotations } from './annotations.js';
 import { infoRefTime, planInfo, type InfoPlan } from './info.js';
 import { evalDuration } from './durations.js';
 import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryTimeout, ErrStorage, QueryError } from './errors.js';
 import { Evaluator, type EvalContext } from './evaluator.js';
-import { loadSeriesSet, type SeriesData } from './series-data.js';
+import { fastPaths } from './fast-paths.js';
+import { loadChunkSeriesSet, loadSeriesSet, type SeriesData } from './series-data.js';
 import type { Matrix, QueryValue, Series, Vector } from './value.js';
 import { compareSeries, cleanupNames } from './cleanup.js';
 
@@ -146,17 +147,38 @@ export class Query {
       if (sels.length > 0) {
         const mint = Math.min(...sels.map((s) => s.hints.start));
         const maxt = Math.max(...sels.map((s) => s.hints.end));
-        querier = await spec.queryable.querier(mint, maxt);
-        const sets = await Promise.all(
-          sels.map((s) => querier!.select(false, s.hints, s.vs.matchers, signal === undefined ? {} : { signal })),
-        );
-        check();
-        for (let i = 0; i < sels.length; i++) {
-          const s = sels[i]!;
-          const set = sets[i]!;
-          const datas = loadSeriesSet(set, s.hints.start, s.hints.end, check);
-          for (const w of set.warnings()) annotations.add({ kind: 'warning', text: w, pos: undefined });
-          selected.set(s.vs, datas);
+        const callOpts = signal === undefined ? {} : { signal };
+        // Storages that also serve chunks (local blocks) are read chunk by chunk, straight into
+        // the series arrays; a selector whose series have overlapping chunks falls back to samples.
+        if (fastPaths.enabled && isChunkQueryable(spec.queryable)) {
+          const cq = await spec.queryable.chunkQuerier(mint, maxt);
+          try {
+            const sets = await Promise.all(sels.map((s) => cq.select(false, s.hints, s.vs.matchers, callOpts)));
+            check();
+            for (let i = 0; i < sels.length; i++) {
+              const s = sels[i]!;
+              const set = sets[i]!;
+              const datas = loadChunkSeriesSet(set, s.hints.start, s.hints.end, check);
+              if (datas === undefined) continue;
+              for (const w of set.warnings()) annotations.add({ kind: 'warning', text: w, pos: undefined });
+              selected.set(s.vs, datas);
+            }
+          } finally {
+            await cq.close();
+          }
+        }
+        const rest = sels.filter((s) => !selected.has(s.vs));
+        if (rest.length > 0) {
+          querier = await spec.queryable.querier(mint, maxt);
+          const sets = await Promise.all(rest.map((s) => querier!.select(false, s.hints, s.vs.matchers, callOpts)));
+          check();
+          for (let i = 0; i < rest.length; i++) {
+            const s = rest[i]!;
+            const set = sets[i]!;
+            const datas = loadSeriesSet(set, s.hints.start, s.hints.end, check);
+            for (const w of set.warnings()) annotations.add({ kind: 'warning', text: w, pos: undefined });
+            selected.set(s.vs, datas);
+          }
         }
       }
       stage = 'expression evaluation';
@@ -331,3 +353,7 @@ function collectSelectors(root: Expr, spec: QuerySpec, lookback: number, env: { 
 }
 
 export type { Series };
+
+function isChunkQueryable(q: Queryable): q is Queryable & ChunkQueryable {
+  return typeof (q as Partial<ChunkQueryable>).chunkQuerier === 'function';
+}

@@ -1,6 +1,7 @@
 /**
- * fastPaths switches the engine's whole-query evaluation shortcuts (aggregation and vector
- * matching computed once per series instead of once per step). They must give results identical
- * to per-step evaluation; tests turn them off to compare. Not exported from the package.
+ * fastPaths switches the engine's whole-query shortcuts: aggregation and vector matching computed
+ * once per series instead of once per step, and series of chunk-serving storages (local blocks)
+ * decoded chunk by chunk instead of through merged sample iterators. They must give results
+ * identical to the plain path; tests turn them off to compare. Not exported from the package.
  */
 export const fastPaths = { enabled: true };

@@ -1,7 +1,7 @@
-import { ValueType, type SampleIterator } from '../../chunkenc/index.js';
+import { ValueType, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
 import type { FloatHistogram } from '../../histogram/index.js';
 import type { Labels } from '../../labels/index.js';
-import type { SeriesSet } from '../../storage/index.js';
+import type { ChunkSeriesSet, SeriesSet } from '../../storage/index.js';
 import { isStaleNaN } from './stale.js';
 import type { Series } from './value.js';
 
@@ -100,6 +100,58 @@ export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check:
     scratch.sn = 0;
     scratch.hvs = [];
     readSeries(scratch, it, mint, maxt);
+    const d = newSeriesData(s.labels());
+    if (scratch.fn > 0) {
+      d.fn = scratch.fn;
+      d.fts = arena.copy(scratch.fts, scratch.fn);
+      d.fvs = arena.copy(scratch.fvs, scratch.fn);
+    }
+    if (scratch.hn > 0) {
+      d.hn = scratch.hn;
+      d.hts = scratch.hts.slice(0, scratch.hn);
+      d.hvs = scratch.hvs;
+    }
+    if (scratch.sn > 0) {
+      d.sn = scratch.sn;
+      d.sts = scratch.sts.slice(0, scratch.sn);
+    }
+    out.push(d);
+    if (++count % 256 === 0) check();
+  }
+  const err = set.err();
+  if (err !== null) throw err;
+  return out;
+}
+
+/**
+ * loadChunkSeriesSet reads every series of a chunk set into SeriesData, decoding each chunk
+ * straight into the arrays (no per-sample iterator chain across blocks). It applies only when
+ * every series' chunks are in time order without overlap, where the result equals reading the
+ * merged sample series; otherwise it returns undefined and the caller selects samples instead.
+ */
+export function loadChunkSeriesSet(set: ChunkSeriesSet, mint: number, maxt: number, check: () => void): SeriesData[] | undefined {
+  const out: SeriesData[] = [];
+  const its = new Map<number, SampleIterator>();
+  let count = 0;
+  const scratch = newSeriesData(EMPTY_METRIC);
+  const arena = new Arena();
+  while (set.next()) {
+    const s = set.at();
+    const metas = s.chunks();
+    scratch.fn = 0;
+    scratch.hn = 0;
+    scratch.sn = 0;
+    scratch.hvs = [];
+    let prevMax = -Infinity;
+    for (const m of metas as Iterable<ChunkMeta>) {
+      if (m.minTime <= prevMax) return undefined;
+      prevMax = m.maxTime;
+      if (m.maxTime < mint || m.minTime > maxt) continue;
+      const enc = m.chunk.encoding();
+      const it = m.chunk.iterator(its.get(enc));
+      its.set(enc, it);
+      readSeries(scratch, it, mint, maxt);
+    }
     const d = newSeriesData(s.labels());
     if (scratch.fn > 0) {
       d.fn = scratch.fn;
