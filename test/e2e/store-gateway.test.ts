@@ -6,7 +6,7 @@ import { XorChunk, ValueType } from '../../pkg/chunkenc/index.js';
 import { formatDeletionMark } from '../../pkg/block/index.js';
 import { Labels } from '../../pkg/labels/index.js';
 import { FilesystemBucket, S3Bucket, parseS3Config, uploadDir, type Bucket } from '../../pkg/objstore/index.js';
-import type { SeriesRequest, SeriesResponse } from '../../pkg/storepb/index.js';
+import { xxhash64, type SeriesRequest, type SeriesResponse } from '../../pkg/storepb/index.js';
 import { GrpcStoreClient } from '../../pkg/store/index.js';
 import { formatBlockMeta, newUlid, parseBlockMeta } from '../../pkg/tsdb/index.js';
 import { makePromtoolBlocks, promtoolDump, type DumpedSeries } from '../../pkg/tsdb/testutil/promtool-blocks.js';
@@ -76,6 +76,9 @@ async function series(client: GrpcStoreClient, req: Partial<SeriesRequest>): Pro
         let arr = got.get(key);
         if (arr === undefined) got.set(key, (arr = []));
         for (const c of s.chunks) {
+          // Chunk.hash is filled (xxHash64 of the data), as queriers use it to drop identical chunks.
+          const h = xxhash64(c.raw!.data);
+          expect([c.raw!.hashHi, c.raw!.hashLo]).toEqual([h.hi, h.lo]);
           const it = XorChunk.fromBytes(c.raw!.data).iterator();
           while (it.next() !== ValueType.None) arr.push([it.atT(), it.atF()]);
           expect(it.err()).toBeNull();
@@ -86,7 +89,7 @@ async function series(client: GrpcStoreClient, req: Partial<SeriesRequest>): Pro
   return { got, warnings, labels };
 }
 
-async function startStore(objstore: string, name: string): Promise<{ proc: ManagedProcess; client: GrpcStoreClient; http: string; readyMs: number; stop: () => Promise<void> }> {
+async function startStore(objstore: string, name: string, extra: readonly string[] = []): Promise<{ proc: ManagedProcess; client: GrpcStoreClient; http: string; readyMs: number; stop: () => Promise<void> }> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const dir = join(work, `store-data-${name}`);
@@ -100,6 +103,7 @@ async function startStore(objstore: string, name: string): Promise<{ proc: Manag
     `--grpc-address=127.0.0.1:${grpcPort}`,
     `--http-address=127.0.0.1:${httpPort}`,
     '--sync-block-duration=1s',
+    ...extra,
   ]);
   const http = `http://127.0.0.1:${httpPort}`;
   try {
@@ -226,5 +230,32 @@ describe.each(backends)('tessera store over a %s bucket', (kind, enabled) => {
     expect(sets).toEqual(['corrupt', 'r0']);
     expect(store!.proc.proc.exitCode).toBeNull();
     expect(store!.readyMs).toBeLessThan(30_000);
+  });
+});
+
+describe('tessera store with a small per-request memory limit', () => {
+  let store: Awaited<ReturnType<typeof startStore>> | undefined;
+  const enabled = promtool !== undefined;
+
+  beforeAll(async () => {
+    if (!enabled) return;
+    const dir = join(work, 'bucket-limit');
+    const bkt = new FilesystemBucket({ directory: dir });
+    await fill(bkt);
+    await bkt.close();
+    store = await startStore(`type: FILESYSTEM\nconfig:\n  directory: ${dir}\n`, 'limit', ['--store.grpc.series-memory-limit=2KB']);
+  });
+
+  afterAll(async () => {
+    await store?.stop();
+  });
+
+  test.skipIf(!enabled)('a query that needs more fails with RESOURCE_EXHAUSTED naming the limit; the store keeps running', async () => {
+    await expect(series(store!.client, {})).rejects.toMatchObject({ grpcCode: 8, message: expect.stringMatching(/exceeded memory limit: limit 2048 bytes/) });
+    const metrics = await (await fetch(`${store!.http}/metrics`)).text();
+    expect(metrics).toMatch(/thanos_bucket_store_queries_dropped_total\{reason="memory"\} [1-9]/);
+    // The process is unharmed and keeps answering.
+    expect((await store!.client.info()).labelSets.length).toBeGreaterThan(0);
+    expect(store!.proc.proc.exitCode).toBeNull();
   });
 });
