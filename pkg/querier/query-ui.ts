@@ -77,7 +77,10 @@ async function stores(){
   $('stores').innerHTML='<table><tr><th>Endpoint</th><th>Type</th><th>Healthy</th><th>Labels</th><th>Min time</th><th>Max time</th><th>Error</th></tr>'+j.data.map(s=>'<tr><td>'+esc(s.name)+'</td><td>'+esc(s.componentType)+'</td><td>'+(s.healthy?'yes':'no')+'</td><td>'+esc(s.labelSets.map(l=>JSON.stringify(l)).join(' '))+'</td><td>'+(Math.abs(s.minTime)<1e15?new Date(s.minTime).toISOString():s.minTime)+'</td><td>'+(Math.abs(s.maxTime)<1e15?new Date(s.maxTime).toISOString():s.maxTime)+'</td><td>'+esc(s.lastError||'')+'</td></tr>').join('')+'</table>';}catch(e){$('stores').textContent=String(e);}
 }
 $('run').onclick=run; $('q').addEventListener('keydown',e=>{if(e.key==='Enter'&&!e.shiftKey){e.preventDefault();run();}});
-const u=new URLSearchParams(location.search); if(u.get('q')){$('q').value=u.get('q');run();}
+const u=new URLSearchParams(location.search);
+if(u.get('mode')==='graph')document.querySelector('input[value=graph]').checked=true;
+if(u.get('range'))$('range').value=u.get('range');
+if(u.get('q')){$('q').value=u.get('q');run();}
 stores(); setInterval(stores,10000);
 </script></body></html>`;
 }
