@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { Labels, LabelsBuilder } from '../../labels/index.js';
 import { InMemoryBucket } from '../../objstore/index.js';
 import { xxhash64, type SeriesRequest, type SeriesResponse, type StoreSeries } from '../../storepb/index.js';
-import type { BlockMeta } from '../../tsdb/index.js';
+import { BufferByteSource, IndexReader, expandPostings, type BlockMeta } from '../../tsdb/index.js';
 import { writeTestBlock, type TestSeries } from '../../testutil/index.js';
 import { withExternalLabels } from '../local-store.js';
 import { isProperPrefix } from './block-series-cursor.js';
@@ -149,6 +149,32 @@ describe('BucketStore streams series across blocks', () => {
     expect((await registry.getSingleMetric('tessera_bucket_store_index_header_evictions_total')!.get()).values[0]!.value).toBe(2);
     // Evicted headers load again on use; answers stay the same.
     expect(seriesOf(await collect(small, req)).map((s) => s.labels.toString())).toEqual(want);
+  });
+
+  test('a block that fails after some of its series were sent is reported, never silently cut short', async () => {
+    const series: Record<string, string>[] = [];
+    for (let i = 0; i < 100; i++) series.push({ __name__: 'm', i: String(i).padStart(3, '0') });
+    const { bucket, metas } = await storeWith([{ ext: { r: '1' }, series }, { ext: { r: '2' }, series }]);
+    // Break the CRC of series 80 of the first block: the first batch (64 series) reads fine.
+    const bad = metas[0]!.ulid;
+    const idx = await bucket.get(`${bad}/index`);
+    const r = IndexReader.open(new BufferByteSource(idx));
+    const refs = expandPostings(r.allPostings());
+    r.close();
+    const broken = idx.slice();
+    broken[refs[80]! * 16 + 2]! ^= 0xff;
+    await bucket.upload(`${bad}/index`, broken);
+    const req: SeriesRequest = { minTime: 0, maxTime: 10_000, matchers: [{ type: 0, name: '__name__', value: 'm' }] };
+    const store = new BucketStore({ bucket, registry: new Registry(), seriesBatchSize: 10 });
+    await store.sync(new Map(metas.map((m) => [m.ulid, m])));
+    const frames = await collect(store, req);
+    const warnings = frames.flatMap((f) => (f.kind === 'warning' ? [f.warning] : []));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(new RegExp(`skipping corrupt block ${bad}: read series \\(after .*i="0(6[0-9]|7[0-9])".*checksum mismatch`));
+    const got = seriesOf(frames).map((x) => x.labels.get('r'));
+    expect(got.filter((x) => x === '2')).toHaveLength(100);
+    expect(got.filter((x) => x === '1').length).toBeGreaterThanOrEqual(60);
+    expect(got.filter((x) => x === '1').length).toBeLessThan(100);
   });
 
   test('chunks carry their xxHash64, unless disabled', async () => {
