@@ -513,6 +513,7 @@ export class Evaluator implements EvalHelper {
     }
     const scalarArgs: (Float64Array | null)[] = call.args.map((a, i) => (i === idx || call.func.argTypes[Math.min(i, call.func.argTypes.length - 1)] !== 'scalar' ? null : this.evalScalarSteps(a)));
     const scalars: number[] = [];
+    const hasScalars = scalarArgs.some((a) => a !== null);
     const n = this.numSteps;
     const dropName = !namePreservingRangeFns.has(name);
     const w: RangeWindow = {
@@ -601,8 +602,10 @@ export class Evaluator implements EvalHelper {
         if (warnNonCounter && w.fhi > w.flo) {
           this.annotate(annos.possibleNonCounter(w.metricName, w.pos));
         }
-        scalars.length = 0;
-        for (const sa of scalarArgs) if (sa !== null) scalars.push(sa[step]!);
+        if (hasScalars) {
+          scalars.length = 0;
+          for (const sa of scalarArgs) if (sa !== null) scalars.push(sa[step]!);
+        }
         const r = fn(w, scalars, call, this);
         this.ctx.currentSamples -= cnt;
         if (r === undefined) continue;
