@@ -1,5 +1,5 @@
 // xxHash64 (seed 0) without BigInt: 64-bit lanes are (hi, lo) pairs of unsigned 32-bit numbers and
-// results pass through the module registers H/L, so hashing allocates nothing. Thanos uses it for
+// results pass through the module register R, so hashing allocates nothing. Thanos uses it for
 // Chunk.hash (byte-identical chunk dedup) and for ShardInfo series sharding.
 
 const P1H = 0x9e3779b1, P1L = 0x85ebca87;
@@ -9,25 +9,28 @@ const P4H = 0x85ebca77, P4L = 0xc2b2ae63;
 const P5H = 0x27d4eb2f, P5L = 0x165667c5;
 const TWO_32 = 4294967296;
 
-let H = 0;
-let L = 0;
+/** R holds results as [hi, lo]: a typed array, so storing a uint32 ≥ 2^31 allocates no heap number. */
+const R = new Uint32Array(2);
 
 function mul(ah: number, al: number, bh: number, bl: number): void {
+  // Low 64 bits of (ah:al)·(bh:bl): al·bl in 16-bit limbs (every partial product < 2^32 is
+  // exact), plus the low 32 bits of the cross products in the high word.
   const a0 = al & 0xffff;
   const a1 = al >>> 16;
   const b0 = bl & 0xffff;
   const b1 = bl >>> 16;
-  const mid = a0 * b1 + a1 * b0; // < 2^33
-  const low = a0 * b0 + (mid % 65536) * 65536; // < 2^33
-  const carry = low >= TWO_32 ? 1 : 0;
-  L = low >>> 0;
-  H = (a1 * b1 + Math.floor(mid / 65536) + carry + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
+  const p00 = a0 * b0;
+  const p10 = a1 * b0;
+  const p01 = a0 * b1;
+  const t = (p00 >>> 16) + (p10 & 0xffff) + (p01 & 0xffff);
+  R[1] = ((t << 16) | (p00 & 0xffff)) >>> 0;
+  R[0] = (a1 * b1 + (p10 >>> 16) + (p01 >>> 16) + (t >>> 16) + Math.imul(ah, bl) + Math.imul(al, bh)) >>> 0;
 }
 
 function add(ah: number, al: number, bh: number, bl: number): void {
   const lo = al + bl;
-  L = lo >>> 0;
-  H = (ah + bh + (lo >= TWO_32 ? 1 : 0)) >>> 0;
+  R[1] = lo >>> 0;
+  R[0] = (ah + bh + (lo >= TWO_32 ? 1 : 0)) >>> 0;
 }
 
 function rotl(h: number, l: number, r: number): void {
@@ -38,27 +41,27 @@ function rotl(h: number, l: number, r: number): void {
     r -= 32;
   }
   if (r === 0) {
-    H = h;
-    L = l;
+    R[0] = h;
+    R[1] = l;
     return;
   }
-  H = ((h << r) | (l >>> (32 - r))) >>> 0;
-  L = ((l << r) | (h >>> (32 - r))) >>> 0;
+  R[0] = ((h << r) | (l >>> (32 - r))) >>> 0;
+  R[1] = ((l << r) | (h >>> (32 - r))) >>> 0;
 }
 
 /** round: acc = rotl(acc + input * P2, 31) * P1. */
 function round(ah: number, al: number, ih: number, il: number): void {
   mul(ih, il, P2H, P2L);
-  add(ah, al, H, L);
-  rotl(H, L, 31);
-  mul(H, L, P1H, P1L);
+  add(ah, al, R[0]!, R[1]!);
+  rotl(R[0]!, R[1]!, 31);
+  mul(R[0]!, R[1]!, P1H, P1L);
 }
 
 /** mergeRound: acc = (acc ^ round(0, v)) * P1 + P4. */
 function mergeRound(ah: number, al: number, vh: number, vl: number): void {
   round(0, 0, vh, vl);
-  mul((ah ^ H) >>> 0, (al ^ L) >>> 0, P1H, P1L);
-  add(H, L, P4H, P4L);
+  mul((ah ^ R[0]!) >>> 0, (al ^ R[1]!) >>> 0, P1H, P1L);
+  add(R[0]!, R[1]!, P4H, P4L);
 }
 
 function u32(b: Uint8Array, i: number): number {
@@ -79,7 +82,7 @@ export function xxhash64(data: Uint8Array, out: XXHash64Result = { hi: 0, lo: 0 
   let hl: number;
   if (len >= 32) {
     add(P1H, P1L, P2H, P2L);
-    let v1h = H, v1l = L;
+    let v1h = R[0]!, v1l = R[1]!;
     let v2h = P2H, v2l = P2L;
     let v3h = 0, v3l = 0;
     // v4 = -P1 (two's complement)
@@ -87,74 +90,74 @@ export function xxhash64(data: Uint8Array, out: XXHash64Result = { hi: 0, lo: 0 
     let v4h = (~P1H + (v4l === 0 ? 1 : 0)) >>> 0;
     for (; p + 32 <= end; p += 32) {
       round(v1h, v1l, u32(data, p + 4), u32(data, p));
-      v1h = H; v1l = L;
+      v1h = R[0]!; v1l = R[1]!;
       round(v2h, v2l, u32(data, p + 12), u32(data, p + 8));
-      v2h = H; v2l = L;
+      v2h = R[0]!; v2l = R[1]!;
       round(v3h, v3l, u32(data, p + 20), u32(data, p + 16));
-      v3h = H; v3l = L;
+      v3h = R[0]!; v3l = R[1]!;
       round(v4h, v4l, u32(data, p + 28), u32(data, p + 24));
-      v4h = H; v4l = L;
+      v4h = R[0]!; v4l = R[1]!;
     }
     rotl(v1h, v1l, 1);
-    hh = H; hl = L;
+    hh = R[0]!; hl = R[1]!;
     rotl(v2h, v2l, 7);
-    add(hh, hl, H, L);
-    hh = H; hl = L;
+    add(hh, hl, R[0]!, R[1]!);
+    hh = R[0]!; hl = R[1]!;
     rotl(v3h, v3l, 12);
-    add(hh, hl, H, L);
-    hh = H; hl = L;
+    add(hh, hl, R[0]!, R[1]!);
+    hh = R[0]!; hl = R[1]!;
     rotl(v4h, v4l, 18);
-    add(hh, hl, H, L);
-    hh = H; hl = L;
+    add(hh, hl, R[0]!, R[1]!);
+    hh = R[0]!; hl = R[1]!;
     mergeRound(hh, hl, v1h, v1l);
-    mergeRound(H, L, v2h, v2l);
-    mergeRound(H, L, v3h, v3l);
-    mergeRound(H, L, v4h, v4l);
-    hh = H;
-    hl = L;
+    mergeRound(R[0]!, R[1]!, v2h, v2l);
+    mergeRound(R[0]!, R[1]!, v3h, v3l);
+    mergeRound(R[0]!, R[1]!, v4h, v4l);
+    hh = R[0]!;
+    hl = R[1]!;
   } else {
     hh = P5H;
     hl = P5L;
   }
   add(hh, hl, Math.floor(len / TWO_32), len >>> 0);
-  hh = H; hl = L;
+  hh = R[0]!; hl = R[1]!;
   for (; p + 8 <= end; p += 8) {
     round(0, 0, u32(data, p + 4), u32(data, p));
-    hh = (hh ^ H) >>> 0;
-    hl = (hl ^ L) >>> 0;
+    hh = (hh ^ R[0]!) >>> 0;
+    hl = (hl ^ R[1]!) >>> 0;
     rotl(hh, hl, 27);
-    mul(H, L, P1H, P1L);
-    add(H, L, P4H, P4L);
-    hh = H; hl = L;
+    mul(R[0]!, R[1]!, P1H, P1L);
+    add(R[0]!, R[1]!, P4H, P4L);
+    hh = R[0]!; hl = R[1]!;
   }
   if (p + 4 <= end) {
     mul(0, u32(data, p), P1H, P1L);
-    hh = (hh ^ H) >>> 0;
-    hl = (hl ^ L) >>> 0;
+    hh = (hh ^ R[0]!) >>> 0;
+    hl = (hl ^ R[1]!) >>> 0;
     rotl(hh, hl, 23);
-    mul(H, L, P2H, P2L);
-    add(H, L, P3H, P3L);
-    hh = H; hl = L;
+    mul(R[0]!, R[1]!, P2H, P2L);
+    add(R[0]!, R[1]!, P3H, P3L);
+    hh = R[0]!; hl = R[1]!;
     p += 4;
   }
   for (; p < end; p++) {
     mul(0, data[p]!, P5H, P5L);
-    hh = (hh ^ H) >>> 0;
-    hl = (hl ^ L) >>> 0;
+    hh = (hh ^ R[0]!) >>> 0;
+    hl = (hl ^ R[1]!) >>> 0;
     rotl(hh, hl, 11);
-    mul(H, L, P1H, P1L);
-    hh = H; hl = L;
+    mul(R[0]!, R[1]!, P1H, P1L);
+    hh = R[0]!; hl = R[1]!;
   }
   // Avalanche: h ^= h >> 33; h *= P2; h ^= h >> 29; h *= P3; h ^= h >> 32.
   hl = (hl ^ (hh >>> 1)) >>> 0;
   mul(hh, hl, P2H, P2L);
-  hh = H;
-  hl = L;
+  hh = R[0]!;
+  hl = R[1]!;
   hl = (hl ^ ((hl >>> 29) | (hh << 3))) >>> 0;
   hh = (hh ^ (hh >>> 29)) >>> 0;
   mul(hh, hl, P3H, P3L);
-  hh = H;
-  hl = (L ^ H) >>> 0;
+  hh = R[0]!;
+  hl = (R[1]! ^ R[0]!) >>> 0;
   out.hi = hh;
   out.lo = hl;
   return out;
