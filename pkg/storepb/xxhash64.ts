@@ -8,6 +8,8 @@ const P3H = 0x165667b1, P3L = 0x9e3779f9;
 const P4H = 0x85ebca77, P4L = 0xc2b2ae63;
 const P5H = 0x27d4eb2f, P5L = 0x165667c5;
 const TWO_32 = 4294967296;
+const P1L0 = P1L & 0xffff, P1L1 = P1L >>> 16;
+const P2L0 = P2L & 0xffff, P2L1 = P2L >>> 16;
 
 /** R holds results as [hi, lo]: a typed array, so storing a uint32 ≥ 2^31 allocates no heap number. */
 const R = new Uint32Array(2);
@@ -49,12 +51,33 @@ function rotl(h: number, l: number, r: number): void {
   R[1] = ((l << r) | (h >>> (32 - r))) >>> 0;
 }
 
-/** round: acc = rotl(acc + input * P2, 31) * P1. */
+/** round: acc = rotl(acc + input * P2, 31) * P1 (mul, add and rotl inlined on locals). */
 function round(ah: number, al: number, ih: number, il: number): void {
-  mul(ih, il, P2H, P2L);
-  add(ah, al, R[0]!, R[1]!);
-  rotl(R[0]!, R[1]!, 31);
-  mul(R[0]!, R[1]!, P1H, P1L);
+  // m = input * P2
+  let a0 = il & 0xffff;
+  let a1 = il >>> 16;
+  let p00 = a0 * P2L0;
+  let p10 = a1 * P2L0;
+  let p01 = a0 * P2L1;
+  let t = (p00 >>> 16) + (p10 & 0xffff) + (p01 & 0xffff);
+  const ml = ((t << 16) | (p00 & 0xffff)) >>> 0;
+  const mh = (a1 * P2L1 + (p10 >>> 16) + (p01 >>> 16) + (t >>> 16) + Math.imul(ih, P2L) + Math.imul(il, P2H)) >>> 0;
+  // s = acc + m
+  const lo = al + ml;
+  const sl = lo >>> 0;
+  const sh = (ah + mh + (lo >= TWO_32 ? 1 : 0)) >>> 0;
+  // r = rotl(s, 31)
+  const rh = ((sh << 31) | (sl >>> 1)) >>> 0;
+  const rl = ((sl << 31) | (sh >>> 1)) >>> 0;
+  // r * P1
+  a0 = rl & 0xffff;
+  a1 = rl >>> 16;
+  p00 = a0 * P1L0;
+  p10 = a1 * P1L0;
+  p01 = a0 * P1L1;
+  t = (p00 >>> 16) + (p10 & 0xffff) + (p01 & 0xffff);
+  R[1] = ((t << 16) | (p00 & 0xffff)) >>> 0;
+  R[0] = (a1 * P1L1 + (p10 >>> 16) + (p01 >>> 16) + (t >>> 16) + Math.imul(rh, P1L) + Math.imul(rl, P1H)) >>> 0;
 }
 
 /** mergeRound: acc = (acc ^ round(0, v)) * P1 + P4. */
