@@ -259,18 +259,22 @@ export class Evaluator implements EvalHelper {
 
   // ---- selectors ----
 
-  #lookup(d: SeriesData, refT: number): { kind: 0 | 1 | 2; i: number } {
+  /**
+   * #lookup finds the sample an instant selector sees at refT: -1 for none, 2·i for float i,
+   * 2·i + 1 for histogram i (a number, so a lookup allocates nothing).
+   */
+  #lookup(d: SeriesData, refT: number): number {
     const fi = upperBound(d.fts, d.fn, refT) - 1;
     const hi = upperBound(d.hts, d.hn, refT) - 1;
     const ft = fi >= 0 ? d.fts[fi]! : -Infinity;
     const ht = hi >= 0 ? d.hts[hi]! : -Infinity;
     const t = Math.max(ft, ht);
-    if (t === -Infinity || t <= refT - this.ctx.lookbackDelta) return none;
+    if (t === -Infinity || t <= refT - this.ctx.lookbackDelta) return -1;
     if (d.sn > 0) {
       const si = upperBound(d.sts, d.sn, refT) - 1;
-      if (si >= 0 && d.sts[si]! > t) return none;
+      if (si >= 0 && d.sts[si]! > t) return -1;
     }
-    return ft >= ht ? { kind: 1, i: fi } : { kind: 2, i: hi };
+    return ft >= ht ? 2 * fi : 2 * hi + 1;
   }
 
   evalVectorSelector(vs: VectorSelector, sampleTimestamps = false): Matrix {
@@ -297,11 +301,11 @@ export class Evaluator implements EvalHelper {
         const ts = this.start + step * this.interval;
         const refT = (at ?? ts) - offset;
         const r = this.#lookup(d, refT);
-        if (r.kind === 1) floats.push({ t: ts, f: sampleTimestamps ? d.fts[r.i]! / 1000 : d.fvs[r.i]! });
-        else if (r.kind === 2) {
-          if (sampleTimestamps) floats.push({ t: ts, f: d.hts[r.i]! / 1000 });
-          else histograms.push({ t: ts, h: d.hvs[r.i]! });
-        }
+        if (r < 0) continue;
+        const i = r >>> 1;
+        if ((r & 1) === 0) floats.push({ t: ts, f: sampleTimestamps ? d.fts[i]! / 1000 : d.fvs[i]! });
+        else if (sampleTimestamps) floats.push({ t: ts, f: d.hts[i]! / 1000 });
+        else histograms.push({ t: ts, h: d.hvs[i]! });
       }
       if (floats.length > 0 || histograms.length > 0) {
         out.push({ metric: d.metric, floats, histograms, dropName: sampleTimestamps });
@@ -630,7 +634,6 @@ export class Evaluator implements EvalHelper {
   }
 }
 
-const none = { kind: 0 as const, i: -1 };
 
 /** Functions that accept `anchored` and `smoothed` range selectors (Prometheus AnchoredSafeFunctions, SmoothedSafeFunctions). */
 const anchoredSafe = new Set(['resets', 'changes', 'rate', 'increase', 'delta']);
