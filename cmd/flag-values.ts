@@ -1,5 +1,6 @@
 import { parseDuration } from '../pkg/api/index.js';
 import { Labels } from '../pkg/labels/index.js';
+import { parsePromDuration } from '../pkg/sidecar/index.js';
 import { UsageError, flagList, flagString, type RunContext } from './command.js';
 
 /** durationFlag parses a Prometheus-style duration flag (`30s`, `5m`, `1h30m`) into ms. */
@@ -53,4 +54,29 @@ export function logger(component: string): (msg: string, fields?: Record<string,
       .join(' ');
     process.stderr.write(`ts=${new Date().toISOString()} level=info component=${component} msg=${JSON.stringify(msg)}${kv ? ' ' + kv : ''}\n`);
   };
+}
+
+/** splitHostPort checks a `host:port` flag value and splits it ('' host means 0.0.0.0). */
+export function splitHostPort(addr: string, flag: string): { host: string; port: number } {
+  const i = addr.lastIndexOf(':');
+  const port = Number(addr.slice(i + 1));
+  if (i < 0 || !Number.isInteger(port)) throw new UsageError(`--${flag}: "${addr}" is not host:port`);
+  return { host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
+}
+
+/**
+ * parseTimeFlag parses Thanos's time-or-duration flags (--min-time, --max-time): RFC3339, Unix
+ * milliseconds, or a Prometheus duration relative to now (`-2w`, `-1d`, `6h`). '' means unset.
+ */
+export function parseTimeFlag(v: string, now: number, flag: string): number | undefined {
+  if (v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) {
+    const neg = v.startsWith('-');
+    const d = parsePromDuration(neg ? v.slice(1) : v);
+    if (d !== undefined) return neg ? now - d : now + d;
+  }
+  if (/^-?\d+$/.test(v)) return Number(v);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new UsageError(`--${flag}: "${v}" is neither RFC3339, Unix ms nor a duration`);
+  return t;
 }

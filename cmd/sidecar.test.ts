@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { parseMinTime } from './sidecar.js';
+import { parseTimeFlag } from './flag-values.js';
+
+const parseMinTime = (v: string, now: number) => parseTimeFlag(v, now, 'min-time');
 
 describe('--min-time', () => {
   const now = Date.parse('2026-01-01T12:00:00Z');
@@ -10,6 +12,7 @@ describe('--min-time', () => {
     ['2026-01-01T00:00:00Z', Date.parse('2026-01-01T00:00:00Z')],
     ['1700000000000', 1_700_000_000_000],
     ['-5', -5],
+    ['6h', now + 21_600_000],
   ])('%j', (v, want) => {
     expect(parseMinTime(v, now)).toBe(want);
   });

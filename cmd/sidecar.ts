@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
+import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
 import {
@@ -47,26 +48,6 @@ function duration(ctx: RunContext, name: string): number {
   return ms;
 }
 
-/** parseMinTime parses --min-time: RFC3339, Unix ms, or a negative duration relative to now. */
-export function parseMinTime(v: string, now: number): number | undefined {
-  if (v === '') return undefined;
-  if (v.startsWith('-')) {
-    const d = parsePromDuration(v.slice(1));
-    if (d !== undefined) return now - d;
-  }
-  if (/^-?\d+$/.test(v)) return Number(v);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new UsageError(`--min-time: "${v}" is neither RFC3339, Unix ms nor a negative duration`);
-  return t;
-}
-
-function splitHostPort(addr: string, flag: string): { host: string; port: number } {
-  const i = addr.lastIndexOf(':');
-  const port = Number(addr.slice(i + 1));
-  if (i < 0 || !Number.isInteger(port)) throw new UsageError(`--${flag}: "${addr}" is not host:port`);
-  return { host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
-}
-
 async function runSidecar(ctx: RunContext): Promise<number> {
   const level = flagString(ctx, 'log.level');
   if (!(level in LogLevel)) throw new UsageError(`--log.level: unknown level "${level}"`);
@@ -75,7 +56,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   const configInterval = duration(ctx, 'prometheus.get_config_interval');
   const configTimeout = duration(ctx, 'prometheus.get_config_timeout');
   const syncInterval = duration(ctx, 'shipper.sync-interval');
-  const minTime = parseMinTime(flagString(ctx, 'min-time'), Date.now());
+  const minTime = parseTimeFlag(flagString(ctx, 'min-time'), Date.now(), 'min-time');
   const grpcAddr = flagString(ctx, 'grpc-address');
   const http = splitHostPort(flagString(ctx, 'http-address'), 'http-address');
   splitHostPort(grpcAddr, 'grpc-address');

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
+import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { parseRelabelConfigs } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, parseDuration, readObjstoreFlags } from '../pkg/objstore/index.js';
@@ -72,32 +73,13 @@ function bytes(ctx: RunContext, name: string): number {
   return n;
 }
 
-/** parseTimeOrDuration parses --min-time/--max-time: RFC3339, Unix ms, or a duration relative to now. */
-export function parseTimeOrDuration(v: string, now: number, flag: string): number | undefined {
-  if (v === '') return undefined;
-  const neg = v.startsWith('-');
-  const d = parseDuration(neg ? v.slice(1) : v);
-  if (d !== undefined && !/^\d+$/.test(v.replace(/^-/, ''))) return neg ? now - d : now + d;
-  if (/^-?\d+$/.test(v)) return Number(v);
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new UsageError(`--${flag}: "${v}" is neither RFC3339, Unix ms nor a duration`);
-  return t;
-}
-
-function splitHostPort(addr: string, flag: string): { host: string; port: number } {
-  const i = addr.lastIndexOf(':');
-  const port = Number(addr.slice(i + 1));
-  if (i < 0 || !Number.isInteger(port)) throw new UsageError(`--${flag}: "${addr}" is not host:port`);
-  return { host: addr.slice(0, i).replace(/^\[(.*)\]$/, '$1') || '0.0.0.0', port };
-}
-
 async function runStore(ctx: RunContext): Promise<number> {
   const level = flagString(ctx, 'log.level');
   if (!(level in LogLevel)) throw new UsageError(`--log.level: unknown level "${level}"`);
   const logger = newLogfmtLogger(ctx.stderr, level as keyof typeof LogLevel, { component: 'store' });
   const now = Date.now();
-  const minTime = parseTimeOrDuration(flagString(ctx, 'min-time'), now, 'min-time');
-  const maxTime = parseTimeOrDuration(flagString(ctx, 'max-time'), now, 'max-time');
+  const minTime = parseTimeFlag(flagString(ctx, 'min-time'), now, 'min-time');
+  const maxTime = parseTimeFlag(flagString(ctx, 'max-time'), now, 'max-time');
   if (minTime !== undefined && maxTime !== undefined && minTime > maxTime) throw new UsageError('--min-time is after --max-time');
   const discovery = flagString(ctx, 'block-discovery-strategy');
   if (discovery !== 'recursive' && discovery !== 'concurrent') throw new UsageError(`--block-discovery-strategy: "${discovery}" is not recursive or concurrent`);
