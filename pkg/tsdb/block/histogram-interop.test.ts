@@ -215,10 +215,19 @@ describe.skipIf(bin === undefined)('native histogram chunks written by a real Pr
           n++;
         }
       }
-      // The counter reset cuts a chunk (the layout change before it re-codes the first one instead).
-      // 2.42's snapshot re-encodes head chunks and leaves both headers "unknown".
-      expect(counts).toEqual([60, 21]);
-      expect(headers).toEqual([`hist_counter:${CounterResetHeader.Unknown}`, `hist_counter:${CounterResetHeader.Unknown}`]);
+      // The counter reset always cuts a chunk, so the last chunk holds the 21 samples after it.
+      // Before it, Prometheus cuts by its time-based chunk-end estimate, which depends on where the
+      // data falls against the wall clock (the test writes the last 40 minutes), so the number of
+      // chunks before the reset varies between runs ([60], [36, 24], [32, 28]…); a time-based cut
+      // gets a "not a counter reset" header, the rest stay "unknown" in 2.42's snapshot. The bytes
+      // of every chunk are compared above whatever the cut.
+      expect(counts.reduce((a, c) => a + c, 0)).toBe(81);
+      expect(counts[counts.length - 1]).toBe(21);
+      expect(counts.length).toBeLessThanOrEqual(4);
+      expect(headers[0]).toBe(`hist_counter:${CounterResetHeader.Unknown}`);
+      for (const h of headers) {
+        expect([`hist_counter:${CounterResetHeader.Unknown}`, `hist_counter:${CounterResetHeader.NotCounterReset}`]).toContain(h);
+      }
     } finally {
       b.close();
     }
