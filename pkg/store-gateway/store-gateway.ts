@@ -31,6 +31,8 @@ export interface StoreGatewayOptions {
   readonly logger?: Logger;
   /** indexCacheBytes is the in-memory index cache budget (--index-cache-size). */
   readonly indexCacheBytes?: number;
+  /** chunkCacheBytes is the in-memory chunk cache budget (--store.chunk-cache-size, 256 MiB; 0 disables). */
+  readonly chunkCacheBytes?: number;
   /** headerCacheBytes bounds the memory of loaded index-headers (--store.index-header-cache-size, 1 GiB). */
   readonly headerCacheBytes?: number;
   /** syncIntervalMs is the meta sync period (--sync-block-duration, 15m). */
@@ -106,6 +108,7 @@ export class StoreGateway {
       bucket: o.bucket,
       dataDir: o.dataDir,
       indexCacheBytes: o.indexCacheBytes ?? 250 * 1024 * 1024,
+      ...(o.chunkCacheBytes !== undefined ? { chunkCacheBytes: o.chunkCacheBytes } : {}),
       ...(o.headerCacheBytes !== undefined ? { headerCacheBytes: o.headerCacheBytes } : {}),
       ...(o.limits !== undefined ? { limits: o.limits } : {}),
       ...(o.maxConcurrency !== undefined ? { maxConcurrency: o.maxConcurrency } : {}),

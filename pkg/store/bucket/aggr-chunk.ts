@@ -12,15 +12,19 @@ const field = { [Aggr.COUNT]: 'count', [Aggr.SUM]: 'sum', [Aggr.MIN]: 'min', [Ag
  * aggregates were asked). Aggregate chunks (encoding 0xFF, chunks.md §5) fill the requested
  * aggregates, each a sub-chunk view of data; a requested aggregate the chunk lacks is an error,
  * as in Thanos. Payloads are not copied. With hash, each (sub-)chunk gets the xxHash64 of its data
- * (Chunk.hash, which queriers use to drop identical chunks from replicas).
+ * (Chunk.hash, which queriers use to drop identical chunks from replicas). With memo (an array owned
+ * by the caller for this one chunk record, e.g. a cached chunk's), hashed StoreChunks are taken from
+ * it and added to it (slot 0: raw chunk, 1..5: sub-chunks in encoding order), so a chunk served
+ * again is not hashed again; the StoreChunks are then shared and must not be modified.
  */
-export function toAggrChunk(encoding: number, data: Uint8Array, minTime: number, maxTime: number, aggregates: readonly number[], where: string, hash = false): AggrChunk {
+export function toAggrChunk(encoding: number, data: Uint8Array, minTime: number, maxTime: number, aggregates: readonly number[], where: string, hash = false, memo?: (StoreChunk | undefined)[]): AggrChunk {
   if (encoding !== AGGR_CHUNK_ENCODING) {
-    return { minTime, maxTime, raw: storeChunk((encoding - 1) as StoreChunk['type'], data, hash) };
+    return { minTime, maxTime, raw: storeChunk((encoding - 1) as StoreChunk['type'], data, hash, memo, 0) };
   }
   const subs = new Map<number, StoreChunk>();
   let p = 0;
-  for (const a of order) {
+  for (let slot = 1; slot <= order.length; slot++) {
+    const a = order[slot - 1]!;
     let len = 0;
     let mul = 1;
     for (;;) {
@@ -32,7 +36,7 @@ export function toAggrChunk(encoding: number, data: Uint8Array, minTime: number,
     }
     if (len === 0) continue;
     if (p + 1 + len > data.length) throw new StoreError(GrpcCode.Internal, `decode aggregate chunk ${where}: sub-chunk of ${len} bytes at byte ${p} runs past the end`);
-    subs.set(a, storeChunk((data[p]! - 1) as StoreChunk['type'], data.subarray(p + 1, p + 1 + len), hash));
+    subs.set(a, storeChunk((data[p]! - 1) as StoreChunk['type'], data.subarray(p + 1, p + 1 + len), hash, memo, slot));
     p += 1 + len;
   }
   const out: { -readonly [K in keyof AggrChunk]: AggrChunk[K] } = { minTime, maxTime };
@@ -46,8 +50,12 @@ export function toAggrChunk(encoding: number, data: Uint8Array, minTime: number,
   return out;
 }
 
-function storeChunk(type: StoreChunk['type'], data: Uint8Array, hash: boolean): StoreChunk {
+function storeChunk(type: StoreChunk['type'], data: Uint8Array, hash: boolean, memo: (StoreChunk | undefined)[] | undefined, slot: number): StoreChunk {
   if (!hash) return { type, data, hashHi: 0, hashLo: 0 };
+  const known = memo?.[slot];
+  if (known !== undefined) return known;
   const h = xxhash64(data);
-  return { type, data, hashHi: h.hi, hashLo: h.lo };
+  const c: StoreChunk = { type, data, hashHi: h.hi, hashLo: h.lo };
+  if (memo !== undefined) memo[slot] = c;
+  return c;
 }

@@ -15,6 +15,7 @@ import {
   type PostingsSource,
 } from '../../tsdb/index.js';
 import type { BlockMeta } from '../../tsdb/index.js';
+import type { CachedChunk, ChunkCache } from './chunk-cache.js';
 import type { IndexCache } from './index-cache.js';
 import { partitionRanges, type ByteRange } from './partitioner.js';
 import type { FetchKind, QueryBudget } from './query-budget.js';
@@ -41,10 +42,14 @@ interface ReadPart {
   readonly last: number;
 }
 
-/** RawChunk is a chunk record read from a segment: TSDB encoding byte and payload. */
+/**
+ * RawChunk is a chunk record read from a segment: TSDB encoding byte and payload. A chunk from
+ * the chunk cache also carries `hashed`, its memo of hashed StoreChunks (see toAggrChunk).
+ */
 export interface RawChunk {
   readonly encoding: number;
   readonly data: Uint8Array;
+  readonly hashed?: CachedChunk['hashed'];
 }
 
 /** Options of a BucketBlock. */
@@ -56,6 +61,8 @@ export interface BucketBlockOptions {
   readonly dir?: string;
   /** partitionGap: ranges closer than this are read together (default 512 KiB). */
   readonly partitionGap?: number;
+  /** chunkCache, when set, serves chunk records read before and keeps the ones read now. */
+  readonly chunkCache?: ChunkCache;
 }
 
 /** BlockCorruptError marks data of a block in the bucket that cannot be decoded. */
@@ -260,7 +267,7 @@ export class BucketBlock {
     if (want !== got) throw new BlockCorruptError(this.ulid, `read ${where}: checksum mismatch`);
     const n = dv.getUint32(4);
     if (4 + 4 * n !== len) throw new BlockCorruptError(this.ulid, `read ${where}: ${n} entries do not match length ${len}`);
-    return buf.slice(at + 4, at + 4 + len);
+    return new Uint8Array(buf.subarray(at + 4, at + 4 + len));
   }
 
   /**
@@ -385,7 +392,7 @@ export class BucketBlock {
     if (dv.getUint32(0) !== crc32c(buf, 0, p, p + len)) {
       throw new BlockCorruptError(this.ulid, `read series of block ${this.ulid} at offset ${fileOff}: checksum mismatch`);
     }
-    return buf.slice(p, p + len);
+    return new Uint8Array(buf.subarray(p, p + len));
   }
 
   #decodeSeries(body: Uint8Array, ref: number, h: IndexHeader, chunks: IndexChunkMeta[]): Labels {
@@ -427,26 +434,48 @@ export class BucketBlock {
    * chunks reads the chunk records of refs from the segment files with coalesced ranged reads
    * (gap-based partitioning over the chunks of all the given series). Payloads are copied out of
    * the read buffers, so the request holds only the chunk bytes: `held` of them are held in the
-   * budget, for the caller to release once the chunks are sent.
+   * budget, for the caller to release once the chunks are sent. With a chunk cache, cached chunks
+   * are served without reads (and without being held: the cache owns them) and the chunks read are
+   * added to it; returned chunks must not be modified.
    */
   async chunks(refs: readonly number[], budget: QueryBudget, signal: AbortSignal): Promise<{ chunks: Map<number, RawChunk>; held: number }> {
     const out = new Map<number, RawChunk>();
     const bySeg = new Map<number, number[]>();
+    const cache = this.#o.chunkCache;
     for (const r of refs) {
       const s = chunkRefSegment(r);
+      const off = chunkRefOffset(r);
+      if (cache !== undefined) {
+        // Cached chunks are served as they are: their bytes belong to the cache, not the request.
+        const c = out.get(s * 0x100000000 + off) ?? cache.get(this.ulid, s, off);
+        if (c !== undefined) {
+          out.set(s * 0x100000000 + off, c);
+          continue;
+        }
+      }
       let l = bySeg.get(s);
       if (l === undefined) bySeg.set(s, (l = []));
-      l.push(chunkRefOffset(r));
+      l.push(off);
     }
     const est = this.meta.thanos?.index_stats.chunk_max_size ?? DEFAULT_CHUNK_MAX_SIZE;
     let held = 0;
     // Chunks of one read are copied together into one buffer (one allocation, views into it), so
-    // the request holds only the chunk bytes, not the gaps the read spanned.
+    // the request holds only the chunk bytes, not the gaps the read spanned. With a chunk cache,
+    // each chunk gets its own copy instead, so that evicting it frees its memory.
     const keepAll = (found: { key: number; c: RawChunk }[]): void => {
       let n = 0;
       for (const f of found) n += f.c.data.length;
       budget.hold(n, `chunks of block ${this.ulid}`);
       held += n;
+      if (cache !== undefined) {
+        for (const f of found) {
+          const c: CachedChunk = { encoding: f.c.encoding, data: new Uint8Array(f.c.data), hashed: [] };
+          const seg = Math.floor(f.key / 0x100000000);
+          cache.set(this.ulid, seg, f.key - seg * 0x100000000, c);
+          out.set(f.key, c);
+        }
+        return;
+      }
       const buf = new Uint8Array(n);
       let at = 0;
       for (const f of found) {
@@ -542,6 +571,9 @@ export class BucketBlock {
     return (await this.header(budget, signal)).reader.labelValues(name);
   }
 }
+
+// Copies are made with new Uint8Array(view): bucket reads may return a Node Buffer, whose slice()
+// is a view that would keep the whole read buffer alive in a cache.
 
 function keyOf(name: string, value: string): string {
   return `${name}\u0000${value}`;

@@ -18,6 +18,7 @@ import { BlockCorruptError, BucketBlock, type RawChunk } from './bucket-block.js
 import { BlockSeriesCursor, type CursorEntry } from './block-series-cursor.js';
 import { CursorHeap } from './cursor-heap.js';
 import { Gate } from './gate.js';
+import { ChunkCache } from './chunk-cache.js';
 import { IndexCache } from './index-cache.js';
 import { QueryBudget, type QueryLimits } from './query-budget.js';
 import { selectByResolution } from './resolution.js';
@@ -32,6 +33,11 @@ export interface BucketStoreOptions {
   readonly dataDir?: string;
   /** indexCacheBytes is the LRU budget for postings and series (--index-cache-size, default 250 MiB). */
   readonly indexCacheBytes?: number;
+  /**
+   * chunkCacheBytes is the LRU budget for chunk records (--store.chunk-cache-size, default
+   * 256 MiB); 0 disables the chunk cache (every chunk is read from the bucket on every request).
+   */
+  readonly chunkCacheBytes?: number;
   /**
    * headerCacheBytes bounds the memory of loaded index-headers (--store.index-header-cache-size,
    * default 1 GiB): beyond it the least recently used headers are unloaded (and reloaded from the
@@ -63,6 +69,9 @@ export interface BucketStoreOptions {
 
 /** DEFAULT_HEADER_CACHE_BYTES is the default memory budget of loaded index-headers (1 GiB). */
 const DEFAULT_HEADER_CACHE_BYTES = 1024 ** 3;
+
+/** DEFAULT_CHUNK_CACHE_BYTES is the default chunk cache budget (256 MiB). */
+export const DEFAULT_CHUNK_CACHE_BYTES = 256 * 1024 * 1024;
 
 /** DEFAULT_SERIES_BATCH is the default most series per output batch. */
 const DEFAULT_SERIES_BATCH = 50_000;
@@ -152,6 +161,7 @@ class BucketStoreMetrics {
 export class BucketStore implements StoreServer {
   readonly #o: BucketStoreOptions;
   readonly #cache: IndexCache;
+  readonly #chunkCache: ChunkCache | undefined;
   readonly #gate: Gate;
   readonly #m: BucketStoreMetrics;
   readonly #logger: Logger;
@@ -161,6 +171,8 @@ export class BucketStore implements StoreServer {
   constructor(opts: BucketStoreOptions) {
     this.#o = opts;
     this.#cache = new IndexCache({ maxBytes: opts.indexCacheBytes ?? 250 * 1024 * 1024, ...(opts.registry !== undefined ? { registry: opts.registry } : {}) });
+    const chunkBytes = opts.chunkCacheBytes ?? DEFAULT_CHUNK_CACHE_BYTES;
+    this.#chunkCache = chunkBytes > 0 ? new ChunkCache({ maxBytes: chunkBytes, ...(opts.registry !== undefined ? { registry: opts.registry } : {}) }) : undefined;
     this.#gate = new Gate(opts.maxConcurrency ?? 20);
     this.#m = new BucketStoreMetrics(opts.registry, this);
     this.#logger = opts.logger ?? nopLogger;
@@ -177,6 +189,11 @@ export class BucketStore implements StoreServer {
   /** blocks returns the served blocks by ULID. */
   blocks(): ReadonlyMap<string, BucketBlock> {
     return this.#blocks;
+  }
+
+  /** chunkCache is the chunk cache (undefined when disabled). */
+  get chunkCache(): ChunkCache | undefined {
+    return this.#chunkCache;
   }
 
   /** indexCacheBytes is the memory used by the index cache. */
@@ -204,6 +221,7 @@ export class BucketStore implements StoreServer {
           meta,
           bucket: this.#o.bucket,
           cache: this.#cache,
+          ...(this.#chunkCache !== undefined ? { chunkCache: this.#chunkCache } : {}),
           ...(this.#o.dataDir !== undefined ? { dir: this.#o.dataDir } : {}),
           ...(this.#o.partitionGap !== undefined ? { partitionGap: this.#o.partitionGap } : {}),
         }),
@@ -550,7 +568,7 @@ export class BucketStore implements StoreServer {
             for (const c of p.chunks) {
               const raw = data.get(c.ref);
               if (raw === undefined) throw new BlockCorruptError(p.block.ulid, `read chunk ${c.ref} of block ${p.block.ulid}: not found`);
-              const ac = toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, `${c.ref} of block ${p.block.ulid}`, this.#hashes);
+              const ac = toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, `${c.ref} of block ${p.block.ulid}`, this.#hashes, raw.hashed);
               budget.addSamples(chunkSamples(ac));
               chunks.push(ac);
             }

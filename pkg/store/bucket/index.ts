@@ -1,8 +1,10 @@
-export { BucketStore } from './bucket-store.js';
+export { BucketStore, DEFAULT_CHUNK_CACHE_BYTES } from './bucket-store.js';
 export type { BucketStoreOptions } from './bucket-store.js';
 export { BucketBlock, BlockCorruptError } from './bucket-block.js';
 export type { BucketBlockOptions, SeriesEntry, RawChunk } from './bucket-block.js';
 export { IndexCache } from './index-cache.js';
+export { ChunkCache } from './chunk-cache.js';
+export type { ChunkCacheOptions, CachedChunk } from './chunk-cache.js';
 export type { IndexCacheOptions } from './index-cache.js';
 export { QueryBudget, DEFAULT_MAX_IN_FLIGHT_BYTES } from './query-budget.js';
 export type { QueryLimits, FetchKind } from './query-budget.js';
