@@ -5,19 +5,21 @@ import type { SampleIterator } from './sample-iterator.js';
 import { ValueType } from './value-type.js';
 import type { XorEncoderState } from './xor-chunk.js';
 
-const { f64, u32, HI, LO } = floatBits;
+const { HI, LO } = floatBits;
 /** Zero bytes kept after the copied chunk so reads past the end never go out of bounds. */
 const PAD = 24;
 
 /**
  * XorIterator decodes an XOR chunk (chunks.md §3). It implements SampleIterator and is reusable:
  * reset(bytes) re-points it at another chunk. It copies the chunk into an owned, zero-padded buffer
- * (grown by doubling, reused across resets) so that the per-sample path needs no bounds checks and
- * allocates nothing; values are kept as two uint32 halves and only turned into a number by atF(), so
- * NaN payloads such as the staleness marker survive bit for bit.
+ * (grown by doubling, reused across resets) so that the per-sample path never reads out of range and
+ * allocates nothing. Fields are read through a 32-bit window (one big-endian DataView load plus one byte)
+ * rather than bit by bit. The value is kept as two int32 halves aliasing a one-element Float64Array, so
+ * atF() is a plain load and NaN payloads such as the staleness marker survive bit for bit.
  */
 export class XorIterator implements SampleIterator {
   #b: Uint8Array = new Uint8Array(256);
+  #dv: DataView = new DataView(this.#b.buffer);
   #nbits = 0;
   #pos = 0;
   #num = 0;
@@ -25,8 +27,9 @@ export class XorIterator implements SampleIterator {
   #done = false;
   #t = 0;
   #tDelta = 0;
-  #vh = 0;
-  #vl = 0;
+  /** The current value: #f[0] is the float, #v[HI]/#v[LO] its bit-pattern halves (same memory). */
+  readonly #f = new Float64Array(1);
+  readonly #v = new Int32Array(this.#f.buffer);
   #leading = 0;
   #trailing = 0;
   #err: TesseraError | null = null;
@@ -38,6 +41,7 @@ export class XorIterator implements SampleIterator {
       let size = this.#b.length * 2;
       while (size < n + PAD) size *= 2;
       this.#b = new Uint8Array(size);
+      this.#dv = new DataView(this.#b.buffer);
     }
     this.#b.set(data);
     this.#b.fill(0, n, n + PAD);
@@ -47,8 +51,7 @@ export class XorIterator implements SampleIterator {
     this.#done = false;
     this.#t = 0;
     this.#tDelta = 0;
-    this.#vh = 0;
-    this.#vl = 0;
+    this.#f[0] = 0;
     this.#leading = 0;
     this.#trailing = 0;
     this.#err = null;
@@ -68,94 +71,106 @@ export class XorIterator implements SampleIterator {
       this.#done = true;
       return ValueType.None;
     }
-    const b = this.#b;
-    if (read === 0) {
-      const u = this.#uvarint();
-      this.#t = u % 2 === 0 ? u / 2 : -(u + 1) / 2;
-      this.#vh = this.#bits(32);
-      this.#vl = this.#bits(32);
+    if (read === 0) return this.#first();
+    const dv = this.#dv;
+    let pos: number;
+    // w holds the 32 bits starting at pos, most significant first.
+    let w: number;
+    if (read === 1) {
+      this.#tDelta = this.#uvarint();
+      pos = this.#pos;
+      w = window32(dv, pos);
     } else {
-      if (read === 1) {
-        this.#tDelta = this.#uvarint();
+      pos = this.#pos;
+      w = window32(dv, pos);
+      // Delta-of-delta prefix: 0, 10, 110, 1110, 1111.
+      if (w >= 0) {
+        // dod == 0: the timestamp delta repeats; the value's control bits follow in the same window.
+        pos += 1;
+        w <<= 1;
       } else {
-        // Delta-of-delta prefix: 0, 10, 110, 1110, 1111.
-        let pos = this.#pos;
-        if (((b[pos >>> 3]! >>> (7 - (pos & 7))) & 1) === 0) {
-          this.#pos = pos + 1;
+        let d: number;
+        if ((w & 0x40000000) === 0) {
+          d = (w << 2) >>> 18; // 14 bits
+          if (d > 0x2000) d -= 0x4000;
+          pos += 16;
+        } else if ((w & 0x20000000) === 0) {
+          d = (w << 3) >>> 15; // 17 bits
+          if (d > 0x10000) d -= 0x20000;
+          pos += 20;
+        } else if ((w & 0x10000000) === 0) {
+          d = (w << 4) >>> 12; // 20 bits
+          if (d > 0x80000) d -= 0x100000;
+          pos += 24;
         } else {
-          const w = this.#bits(4);
-          let sz: number;
-          if ((w & 0b0100) === 0) {
-            sz = 14;
-            pos += 2;
-          } else if ((w & 0b0010) === 0) {
-            sz = 17;
-            pos += 3;
-          } else if ((w & 0b0001) === 0) {
-            sz = 20;
-            pos += 4;
-          } else {
-            sz = 64;
-            pos += 4;
-          }
-          this.#pos = pos;
-          if (sz === 64) {
-            const hi = this.#bits(32) | 0;
-            const lo = this.#bits(32);
-            this.#tDelta += hi * 0x100000000 + lo;
-          } else {
-            let d = this.#bits(sz);
-            if (d > 1 << (sz - 1)) d -= 1 << sz;
-            this.#tDelta += d;
-          }
+          d = window32(dv, pos + 4) * 0x100000000 + (window32(dv, pos + 36) >>> 0);
+          pos += 68;
         }
-      }
-      this.#t += this.#tDelta;
-      // Value.
-      const pos = this.#pos;
-      if (((b[pos >>> 3]! >>> (7 - (pos & 7))) & 1) === 0) {
-        this.#pos = pos + 1;
-      } else {
-        const p1 = pos + 1;
-        this.#pos = pos + 2;
-        let sig: number;
-        let tz: number;
-        if (((b[p1 >>> 3]! >>> (7 - (p1 & 7))) & 1) === 0) {
-          tz = this.#trailing;
-          sig = 64 - this.#leading - tz;
-        } else {
-          const w = this.#bits(11);
-          const lz = w >>> 6;
-          sig = w & 63;
-          if (sig === 0) sig = 64;
-          tz = 64 - lz - sig;
-          this.#leading = lz;
-          this.#trailing = tz;
-        }
-        let mh = 0;
-        let ml: number;
-        if (sig > 32) {
-          mh = this.#bits(sig - 32);
-          ml = this.#bits(32);
-        } else {
-          ml = this.#bits(sig);
-        }
-        if (tz === 0) {
-          this.#vh ^= mh;
-          this.#vl ^= ml;
-        } else if (tz < 32) {
-          this.#vh ^= (mh << tz) | (ml >>> (32 - tz));
-          this.#vl ^= ml << tz;
-        } else {
-          this.#vh ^= ml << (tz - 32);
-        }
+        this.#tDelta += d;
+        w = window32(dv, pos);
       }
     }
-    if (this.#pos > this.#nbits) {
-      this.#fail(`sample ${read} of ${this.#num} reads bit ${this.#pos} beyond the ${this.#nbits >>> 3}-byte chunk`);
+    this.#t += this.#tDelta;
+    // Value: 0 = unchanged, 10 = reuse leading/trailing, 11 = new leading/sig bits.
+    if (w >= 0) {
+      pos += 1;
+    } else {
+      let sig: number;
+      let tz: number;
+      if ((w & 0x40000000) === 0) {
+        tz = this.#trailing;
+        sig = 64 - this.#leading - tz;
+        pos += 2;
+      } else {
+        const lz = (w >>> 25) & 31;
+        sig = (w >>> 19) & 63;
+        if (sig === 0) sig = 64;
+        tz = 64 - lz - sig;
+        this.#leading = lz;
+        this.#trailing = tz;
+        pos += 13;
+      }
+      let mh = 0;
+      let ml: number;
+      if (sig > 32) {
+        mh = window32(dv, pos) >>> (64 - sig);
+        ml = window32(dv, pos + sig - 32);
+      } else {
+        ml = window32(dv, pos) >>> (32 - sig);
+      }
+      pos += sig;
+      const v = this.#v;
+      if (tz === 0) {
+        v[HI]! ^= mh;
+        v[LO]! ^= ml;
+      } else if (tz < 32) {
+        v[HI]! ^= (mh << tz) | (ml >>> (32 - tz));
+        v[LO]! ^= ml << tz;
+      } else {
+        v[HI]! ^= ml << (tz - 32);
+      }
+    }
+    this.#pos = pos;
+    if (pos > this.#nbits) {
+      this.#fail(`sample ${read} of ${this.#num} reads bit ${pos} beyond the ${this.#nbits >>> 3}-byte chunk`);
       return ValueType.None;
     }
     this.#read = read + 1;
+    return ValueType.Float;
+  }
+
+  /** #first decodes sample 0: a varint timestamp and the raw 64-bit value. */
+  #first(): ValueType {
+    const u = this.#uvarint();
+    this.#t = u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+    const v = this.#v;
+    v[HI] = this.#bits(32);
+    v[LO] = this.#bits(32);
+    if (this.#pos > this.#nbits) {
+      this.#fail(`sample 0 of ${this.#num} reads bit ${this.#pos} beyond the ${this.#nbits >>> 3}-byte chunk`);
+      return ValueType.None;
+    }
+    this.#read = 1;
     return ValueType.Float;
   }
 
@@ -172,18 +187,16 @@ export class XorIterator implements SampleIterator {
   }
 
   atF(): number {
-    u32[HI] = this.#vh;
-    u32[LO] = this.#vl;
-    return f64[0]!;
+    return this.#f[0]!;
   }
 
   /** atBitsHi/atBitsLo return the current value's IEEE-754 bit pattern halves. */
   atBitsHi(): number {
-    return this.#vh >>> 0;
+    return this.#v[HI]! >>> 0;
   }
 
   atBitsLo(): number {
-    return this.#vl >>> 0;
+    return this.#v[LO]! >>> 0;
   }
 
   atFloatHistogram(_into?: FloatHistogram): FloatHistogram {
@@ -204,8 +217,8 @@ export class XorIterator implements SampleIterator {
     return {
       t: this.#t,
       tDelta: this.#tDelta,
-      vh: this.#vh >>> 0,
-      vl: this.#vl >>> 0,
+      vh: this.#v[HI]! >>> 0,
+      vl: this.#v[LO]! >>> 0,
       leading: this.#read < 2 ? 0xff : this.#leading,
       trailing: this.#trailing,
     };
@@ -242,4 +255,14 @@ export class XorIterator implements SampleIterator {
     this.#pos = i * 8;
     return result;
   }
+}
+
+/**
+ * window32 returns the 32 bits starting at bit `pos` (most significant first) as an int32. The view
+ * must have 5 readable bytes from byte pos >>> 3; the iterator's padding guarantees that.
+ */
+function window32(dv: DataView, pos: number): number {
+  const i = pos >>> 3;
+  const s = pos & 7;
+  return (dv.getInt32(i) << s) | (dv.getUint8(i + 4) >>> (8 - s));
 }
