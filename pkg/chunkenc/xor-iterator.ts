@@ -23,6 +23,8 @@ export class XorIterator implements SampleIterator {
   #nbits = 0;
   #pos = 0;
   #num = 0;
+  /** #end is #num, or 0 once decoding failed, so next() stops with a single comparison. */
+  #end = 0;
   #read = 0;
   #done = false;
   #t = 0;
@@ -32,6 +34,8 @@ export class XorIterator implements SampleIterator {
   readonly #v = new Int32Array(this.#f.buffer);
   #leading = 0;
   #trailing = 0;
+  /** #sig is 64 - #leading - #trailing, the significant-bit count reused by the '10' value case. */
+  #sig = 64;
   #err: TesseraError | null = null;
 
   /** reset re-points the iterator at the start of the encoded chunk `data`. */
@@ -54,20 +58,22 @@ export class XorIterator implements SampleIterator {
     this.#f[0] = 0;
     this.#leading = 0;
     this.#trailing = 0;
+    this.#sig = 64;
     this.#err = null;
     if (n < 2) {
       this.#num = 0;
+      this.#end = 0;
       this.#err = new TesseraError('TESSERA_CHUNK_CORRUPT', `decode XOR chunk: ${n} bytes, shorter than the 2-byte header`);
     } else {
       this.#num = (this.#b[0]! << 8) | this.#b[1]!;
+      this.#end = this.#num;
     }
     return this;
   }
 
   next(): ValueType {
-    if (this.#done) return ValueType.None;
     const read = this.#read;
-    if (read >= this.#num) {
+    if (read >= this.#end) {
       this.#done = true;
       return ValueType.None;
     }
@@ -119,7 +125,7 @@ export class XorIterator implements SampleIterator {
       let tz: number;
       if ((w & 0x40000000) === 0) {
         tz = this.#trailing;
-        sig = 64 - this.#leading - tz;
+        sig = this.#sig;
         pos += 2;
       } else {
         const lz = (w >>> 25) & 31;
@@ -128,6 +134,7 @@ export class XorIterator implements SampleIterator {
         tz = 64 - lz - sig;
         this.#leading = lz;
         this.#trailing = tz;
+        this.#sig = sig;
         pos += 13;
       }
       let mh = 0;
@@ -227,6 +234,7 @@ export class XorIterator implements SampleIterator {
   #fail(msg: string): void {
     this.#err = new TesseraError('TESSERA_CHUNK_CORRUPT', `decode XOR chunk: ${msg}`);
     this.#done = true;
+    this.#end = 0;
   }
 
   /** #bits reads n bits (1 ≤ n ≤ 32) as an unsigned number. */
