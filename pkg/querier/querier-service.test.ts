@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Labels } from '../labels/index.js';
 import { LocalStore, MemChunkQueryable, StoreGrpcServer } from '../store/index.js';
-import { Querier } from './querier-service.js';
+import { Querier, type QuerierOptions } from './querier-service.js';
 
 interface Started {
   server: StoreGrpcServer;
@@ -22,6 +22,24 @@ async function startStore(replica: string, offsetMs: number, gap?: [number, numb
   return { server, port };
 }
 
+/** newQuerier makes a querier on free ports deduplicating on `replica`, with test-sized limits. */
+function newQuerier(endpoints: string[], extra: Partial<QuerierOptions> = {}): Querier {
+  return new Querier({
+    httpAddress: '127.0.0.1:0',
+    grpcAddress: '127.0.0.1:0',
+    endpoints,
+    replicaLabels: ['replica'],
+    timeoutMs: 30_000,
+    maxConcurrent: 4,
+    lookbackDeltaMs: 300_000,
+    maxSamples: 1_000_000,
+    partialResponse: true,
+    autoDownsampling: false,
+    defaultEvaluationIntervalMs: 60_000,
+    ...extra,
+  });
+}
+
 describe('Querier over two replica stores', () => {
   let a: Started;
   let b: Started;
@@ -31,20 +49,7 @@ describe('Querier over two replica stores', () => {
   beforeAll(async () => {
     a = await startStore('a', 0, [1_200_000, 1_800_000]);
     b = await startStore('b', 250);
-    querier = new Querier({
-      httpAddress: '127.0.0.1:0',
-      grpcAddress: '127.0.0.1:0',
-      endpoints: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`],
-      replicaLabels: ['replica'],
-      timeoutMs: 30_000,
-      maxConcurrent: 4,
-      lookbackDeltaMs: 300_000,
-      maxSamples: 1_000_000,
-      partialResponse: true,
-      autoDownsampling: false,
-      defaultEvaluationIntervalMs: 60_000,
-      infoTimeoutMs: 2000,
-    });
+    querier = newQuerier([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], { infoTimeoutMs: 2000 });
     await querier.start();
     url = `http://127.0.0.1:${querier.httpPort}`;
   });
@@ -118,19 +123,7 @@ describe('storeMatch[]', () => {
   test('selects stores by address', async () => {
     const a = await startStore('a', 0);
     const b = await startStore('b', 250);
-    const querier = new Querier({
-      httpAddress: '127.0.0.1:0',
-      grpcAddress: '127.0.0.1:0',
-      endpoints: [`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`],
-      replicaLabels: ['replica'],
-      timeoutMs: 30_000,
-      maxConcurrent: 4,
-      lookbackDeltaMs: 300_000,
-      maxSamples: 1_000_000,
-      partialResponse: true,
-      autoDownsampling: false,
-      defaultEvaluationIntervalMs: 60_000,
-    });
+    const querier = newQuerier([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`]);
     try {
       await querier.start();
       const q = async (params: Record<string, string>) => {
@@ -152,19 +145,7 @@ describe('storeMatch[]', () => {
 describe('/api/v1/stores', () => {
   test('lists the endpoints with health and labels', async () => {
     const a = await startStore('a', 0);
-    const querier = new Querier({
-      httpAddress: '127.0.0.1:0',
-      grpcAddress: '127.0.0.1:0',
-      endpoints: [`127.0.0.1:${a.port}`],
-      replicaLabels: ['replica'],
-      timeoutMs: 30_000,
-      maxConcurrent: 4,
-      lookbackDeltaMs: 300_000,
-      maxSamples: 1_000_000,
-      partialResponse: true,
-      autoDownsampling: false,
-      defaultEvaluationIntervalMs: 60_000,
-    });
+    const querier = newQuerier([`127.0.0.1:${a.port}`]);
     try {
       await querier.start();
       const res = await fetch(`http://127.0.0.1:${querier.httpPort}/api/v1/stores`);
