@@ -3,6 +3,7 @@ import { BitWriter } from './bstream.js';
 import { Encoding, type Appender, type Chunk } from './chunk.js';
 import { floatBits } from './float-bits.js';
 import type { SampleIterator } from './sample-iterator.js';
+import { xorWrite } from './varbit.js';
 import { XorIterator } from './xor-iterator.js';
 
 /** XorChunkOptions configures an XOR chunk being written. */
@@ -116,10 +117,9 @@ export class XorAppender implements Appender {
   #num = 0;
   #t = 0;
   #tDelta = 0;
-  #vh = 0;
-  #vl = 0;
-  #leading = 0xff;
-  #trailing = 0;
+  /** Previous value's bit halves and the current leading/trailing window, in xorWrite's layout. */
+  readonly #bits = new Uint32Array(2);
+  readonly #lt = Uint8Array.of(0xff, 0);
 
   /** init binds the appender to a writer; used by XorChunk. */
   init(w: BitWriter, num: number, st: XorEncoderState | null): void {
@@ -128,10 +128,10 @@ export class XorAppender implements Appender {
     if (st !== null) {
       this.#t = st.t;
       this.#tDelta = st.tDelta;
-      this.#vh = st.vh;
-      this.#vl = st.vl;
-      this.#leading = st.leading;
-      this.#trailing = st.trailing;
+      this.#bits[0] = st.vh;
+      this.#bits[1] = st.vl;
+      this.#lt[0] = st.leading;
+      this.#lt[1] = st.trailing;
     }
   }
 
@@ -174,61 +174,16 @@ export class XorAppender implements Appender {
         }
       }
       this.#tDelta = tDelta;
-      this.#writeValue(vh, vl);
+      xorWrite(w, this.#bits, this.#lt, 0, vh, vl);
     }
     this.#t = t;
-    this.#vh = vh;
-    this.#vl = vl;
+    this.#bits[0] = vh;
+    this.#bits[1] = vl;
     this.#num = num + 1;
     const buf = w.buffer;
     buf[0] = (num + 1) >>> 8;
     buf[1] = (num + 1) & 0xff;
   }
-
-  #writeValue(vh: number, vl: number): void {
-    const w = this.#w;
-    const xh = (vh ^ this.#vh) >>> 0;
-    const xl = (vl ^ this.#vl) >>> 0;
-    if (xh === 0 && xl === 0) {
-      w.writeBit(0);
-      return;
-    }
-    let lz = xh !== 0 ? Math.clz32(xh) : 32 + Math.clz32(xl);
-    const tz = xl !== 0 ? 31 - Math.clz32(xl & -xl) : 32 + 31 - Math.clz32(xh & -xh);
-    if (lz >= 32) lz = 31;
-    const pl = this.#leading;
-    const pt = this.#trailing;
-    if (pl !== 0xff && lz >= pl && tz >= pt) {
-      // Form 3: reuse the window.
-      w.writeBits(0b10, 2);
-      writeShifted(w, xh, xl, pt, 64 - pl - pt);
-      return;
-    }
-    const sig = 64 - lz - tz;
-    w.writeBits(0b11, 2);
-    w.writeBits(lz, 5);
-    w.writeBits(sig & 63, 6);
-    writeShifted(w, xh, xl, tz, sig);
-    this.#leading = lz;
-    this.#trailing = tz;
-  }
-}
-
-/** writeShifted writes the low n bits of (xh:xl >> shift). */
-function writeShifted(w: BitWriter, xh: number, xl: number, shift: number, n: number): void {
-  let h: number;
-  let l: number;
-  if (shift === 0) {
-    h = xh;
-    l = xl;
-  } else if (shift < 32) {
-    l = ((xl >>> shift) | (xh << (32 - shift))) >>> 0;
-    h = xh >>> shift;
-  } else {
-    l = xh >>> (shift - 32);
-    h = 0;
-  }
-  w.writeBits64(h, l, n);
 }
 
 /** writeUvarintBits writes an unsigned LEB128 value byte by byte through the bit stream. */
