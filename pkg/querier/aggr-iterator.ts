@@ -1,4 +1,4 @@
-import { Encoding, ValueType, chunkFromData, type Chunk, type SampleIterator } from '../chunkenc/index.js';
+import { ValueType, chunkFromData, type Chunk, type SampleIterator } from '../chunkenc/index.js';
 import { FloatHistogram } from '../histogram/index.js';
 import { Aggr, type AggrChunk } from '../storepb/index.js';
 import { ChunkListIterator } from '../storage/index.js';
@@ -17,9 +17,12 @@ export function aggrsForFunc(func: string | undefined): Aggr[] {
   return [Aggr.COUNT, Aggr.SUM];
 }
 
-/** toChunk decodes a StoreAPI chunk (store numbering: XOR = 0) into a Chunk, without copying. */
+/**
+ * toChunk decodes a StoreAPI chunk into a Chunk without copying. StoreAPI numbers encodings from
+ * XOR = 0, the TSDB from XOR = 1 (chunks.md §1), hence the + 1.
+ */
 function toChunk(c: { type: number; data: Uint8Array }): Chunk {
-  return chunkFromData(c.type + 1 === Encoding.XOR ? Encoding.XOR : c.type + 1, c.data);
+  return chunkFromData(c.type + 1, c.data);
 }
 
 /**
