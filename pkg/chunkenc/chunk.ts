@@ -2,14 +2,15 @@ import type { SampleIterator } from './sample-iterator.js';
 
 /**
  * Encoding is a chunk encoding, numbered as in the TSDB chunk files (chunkenc.Encoding):
- * XOR = 1, Histogram = 2, FloatHistogram = 3. (StoreAPI and remote read number them differently;
- * their codecs convert.)
+ * XOR = 1, Histogram = 2, FloatHistogram = 3, and Thanos's downsampled aggregate chunk = 0xFF.
+ * (StoreAPI and remote read number them differently; their codecs convert.)
  */
 export const Encoding = {
   None: 0,
   XOR: 1,
   Histogram: 2,
   FloatHistogram: 3,
+  Aggr: 0xff,
 } as const;
 export type Encoding = (typeof Encoding)[keyof typeof Encoding];
 

@@ -1,13 +1,16 @@
 import { TesseraError } from '../errors/index.js';
 import type { FloatHistogram } from '../histogram/index.js';
-import type { Chunk, Encoding } from './chunk.js';
+import { findAggrSection } from './aggr-layout.js';
+import { AggrType } from './aggr-type.js';
+import { Encoding, type Chunk } from './chunk.js';
 import type { SampleIterator } from './sample-iterator.js';
 import { ValueType } from './value-type.js';
 
 /**
  * OpaqueChunk carries encoded chunk bytes that are only passed through, never decoded (e.g. an
- * encoding this package does not know). numSamples() reads the BE16 header; its iterator yields
- * nothing and reports an error. chunkFromData decodes encodings 1, 2 and 3 itself.
+ * encoding this package does not know). numSamples() reads the BE16 header (for an aggregate
+ * chunk, 0xFF, the count sub-chunk's, as Thanos counts it); its iterator yields nothing and reports
+ * an error. chunkFromData decodes encodings 1, 2, 3 and 0xFF itself.
  */
 export class OpaqueChunk implements Chunk {
   readonly #enc: Encoding;
@@ -27,7 +30,16 @@ export class OpaqueChunk implements Chunk {
   }
 
   numSamples(): number {
-    const b = this.#data;
+    let b = this.#data;
+    if (this.#enc === Encoding.Aggr) {
+      try {
+        const s = findAggrSection(b, AggrType.Count);
+        if (s === null) return 0;
+        b = s.data;
+      } catch {
+        return 0;
+      }
+    }
     return b.length < 2 ? 0 : (b[0]! << 8) | b[1]!;
   }
 

@@ -3,13 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
-import { OpaqueChunk, ValueType, XorChunk, type Encoding } from '../../chunkenc/index.js';
+import { Encoding, OpaqueChunk, ValueType, XorChunk } from '../../chunkenc/index.js';
 import { Labels } from '../../labels/index.js';
 import { InMemoryBucket, uploadDir, type Bucket } from '../../objstore/index.js';
 import { Aggr, type SeriesRequest, type SeriesResponse, type StoreChunk, type StoreSeries } from '../../storepb/index.js';
 import { BlockWriter, formatBlockMeta, parseBlockMeta, type BlockMeta } from '../../tsdb/index.js';
 import { writeTestBlock } from '../../testutil/index.js';
-import { AGGR_CHUNK_ENCODING } from './aggr-chunk.js';
 import { BucketStore } from './bucket-store.js';
 
 /**
@@ -68,7 +67,7 @@ async function writeDownsampledBlock(bkt: Bucket, subs: readonly (Uint8Array | u
   const dir = await mkdtemp(join(tmpdir(), 'tessera-ds-'));
   try {
     const w = await BlockWriter.create(dir);
-    await w.addChunkSeries(LBL, [{ ref: 0, minTime, maxTime, chunk: new OpaqueChunk(AGGR_CHUNK_ENCODING as Encoding, aggrChunk(subs)) }]);
+    await w.addChunkSeries(LBL, [{ ref: 0, minTime, maxTime, chunk: new OpaqueChunk(Encoding.Aggr, aggrChunk(subs)) }]);
     const b = await w.flush();
     const meta = parseBlockMeta(await readFile(join(b.dir, 'meta.json'), 'utf8'));
     meta.thanos = { labels: EXT.toRecord(), downsample: { resolution: RES }, source: 'compactor', index_stats: {} };

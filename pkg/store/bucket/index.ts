@@ -15,5 +15,5 @@ export { partitionRanges } from './partitioner.js';
 export type { ByteRange, Part } from './partitioner.js';
 export { selectByResolution } from './resolution.js';
 export type { TimedBlock } from './resolution.js';
-export { toAggrChunk, AGGR_CHUNK_ENCODING } from './aggr-chunk.js';
+export { toAggrChunk } from './aggr-chunk.js';
 export { Gate } from './gate.js';
