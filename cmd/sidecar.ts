@@ -1,7 +1,8 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
+import { createHttpServer } from '../pkg/api/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
 import {
@@ -155,7 +156,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
 }
 
 function startHttp(host: string, port: number, registry: Registry, ready: () => boolean, logger: Logger): Promise<Server> {
-  const srv = createServer((req, res) => {
+  const srv = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
       registry.metrics().then(

@@ -1,9 +1,11 @@
 export { ApiError, ErrorType, httpStatus, invalidParam, toApiError } from './api-error.js';
 export { formatFloat, formatPlainFloat, formatTimestamp, formatScalarTimestamp } from './float-format.js';
+export { createJsonErrorHandler } from './error-handler.js';
 export { Form, readForm } from './form.js';
 export { createHealthRouter } from './health.js';
 export type { HealthRouterOptions } from './health.js';
 export { histogramJson } from './histogram-json.js';
+export { createHttpServer, maxHeaderBytes } from './http-server.js';
 export { jsonString } from './json-string.js';
 export { MIN_TIME, MAX_TIME, parseTime, parseDuration, parseLimit, parseBool } from './params.js';
 export type {

@@ -1,13 +1,15 @@
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import express, { type Request, type Response, type Router } from 'express';
-import type { Matcher } from '../labels/index.js';
+import { goQuote, type Matcher } from '../labels/index.js';
 import { parseExpr, parseMetricSelector } from '../promql/index.js';
 import { ApiError, httpStatus, invalidParam, toApiError } from './api-error.js';
+import { createJsonErrorHandler } from './error-handler.js';
 import { readForm, type Form } from './form.js';
 import { jsonString } from './json-string.js';
 import { MAX_TIME, MIN_TIME, parseBool, parseDuration, parseLimit, parseTime } from './params.js';
 import type { MetadataSource, QueryEngine, QueryOptions, QueryResult, QueryValue, SeriesSource, SeriesSourceOptions } from './query-engine.js';
+import { decodePathSegment } from './path-segment.js';
 import { prettyFormat } from './pretty-format.js';
 import { labelsJson, resultJson } from './result-json.js';
 import { translateAst } from './translate-ast.js';
@@ -156,15 +158,15 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     next();
   });
 
-  const route = (path: string, methods: readonly string[], h: Handler): void => {
+  const route = (path: string | RegExp, methods: readonly string[], h: Handler): void => {
     const handler = wrap(h);
-    router.all(path, (req, res) => {
+    router.all(path, (req, res, next) => {
       const m = req.method === 'HEAD' ? 'GET' : req.method;
       if (!methods.includes(m)) {
         res.status(405).type('text/plain; charset=utf-8').send('Method Not Allowed\n');
         return;
       }
-      void handler(req, res);
+      handler(req, res).catch(next);
     });
   };
   const getPost = ['GET', 'POST'] as const;
@@ -364,8 +366,9 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
 
   route('/series', getPost, async (form, _req, signal) => {
     const limit = limitParam(form);
+    // Prometheus checks after r.ParseForm(), which does not read multipart bodies.
+    if (form.parsedForm('match[]').length === 0) throw new ApiError('bad_data', 'no match[] parameter provided');
     const matches = form.getAll('match[]');
-    if (matches.length === 0) throw new ApiError('bad_data', 'no match[] parameter provided');
     const start = timeParam(form, 'start', MIN_TIME);
     const end = timeParam(form, 'end', MAX_TIME);
     const sets = matcherSets(matches, 'match[]');
@@ -407,9 +410,12 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     }
   });
 
-  route('/label/:name/values', getOnly, async (form, req, signal) => {
-    const name = unescapeLabelName(String(req.params['name'] ?? ''));
-    if (name === '' || !isValidUtf16(name)) throw new ApiError('bad_data', `invalid label name: ${jsonString(name)}`);
+  // The name is taken from the raw path and decoded here: express would decode it with
+  // decodeURIComponent, which throws on invalid UTF-8 (`%FF%FE`) before any handler runs.
+  route(/^\/label\/(?:[^/]+)\/values\/?$/, getOnly, async (form, req, signal) => {
+    const raw = /^\/label\/([^/]+)\//.exec(req.path)?.[1] ?? '';
+    const name = unescapeLabelName(decodePathSegment(raw));
+    if (name === '' || !isValidUtf16(name)) throw new ApiError('bad_data', `invalid label name: ${goQuote(name)}`);
     const limit = limitParam(form);
     const start = timeParam(form, 'start', MIN_TIME);
     const end = timeParam(form, 'end', MAX_TIME);
@@ -447,6 +453,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   router.use((_req, res) => {
     res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
   });
+  router.use(createJsonErrorHandler({ canceledStatus }));
   return router;
 }
 

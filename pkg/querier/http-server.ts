@@ -1,8 +1,9 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { Express } from 'express';
+import { createHttpServer } from '../api/index.js';
 
 /**
- * listenHttp starts an HTTP server for app on `host:port` (port 0 picks a free one) and resolves
+ * listenHttp starts an HTTP server (createHttpServer: Go's header limits) for app on `host:port` (port 0 picks a free one) and resolves
  * with the server and its bound port.
  */
 export function listenHttp(app: Express, address: string): Promise<{ server: Server; port: number }> {
@@ -10,7 +11,7 @@ export function listenHttp(app: Express, address: string): Promise<{ server: Ser
   const host = address.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
   const port = Number(address.slice(i + 1));
   return new Promise((resolve, reject) => {
-    const server = createServer(app);
+    const server = createHttpServer(app);
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { createApiRouter, createHealthRouter } from '../api/index.js';
+import { createApiRouter, createHealthRouter, createJsonErrorHandler } from '../api/index.js';
 import { Labels } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
 import { GrpcStoreClient, ProxyStore, StoreGrpcServer, inProcessClient } from '../store/index.js';
@@ -181,6 +181,8 @@ export class Querier {
     app.get([`${prefix}/`, `${prefix}/graph`], (_req, res) => {
       res.type('html').send(ui);
     });
+    // Last: anything thrown outside the API router becomes a JSON error, never express's HTML page.
+    app.use(createJsonErrorHandler({ canceledStatus: 503 }));
 
     this.#grpcPort = await this.#grpc.listen(o.grpcAddress);
     const { server, port } = await listenHttp(app, o.httpAddress);

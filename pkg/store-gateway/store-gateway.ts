@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import {
@@ -11,6 +11,7 @@ import {
   type MetaFilter,
   type RelabelConfig,
 } from '../block/index.js';
+import { createHttpServer } from '../api/index.js';
 import type { Bucket } from '../objstore/index.js';
 import { BucketStore, StoreGrpcServer, type QueryLimits } from '../store/index.js';
 
@@ -193,7 +194,7 @@ export class StoreGateway {
 
   #startHttp(): Promise<Server> {
     const registry = this.#o.registry;
-    const srv = createServer((req, res) => {
+    const srv = createHttpServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
       if (path === '/metrics') {
         registry.metrics().then(
