@@ -1,79 +1,10 @@
-import { createReadStream } from 'node:fs';
-import { readFile, readdir, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UsageError, flagList, flagString, type Command, type FlagSpec, type RunContext } from './command.js';
-import { TesseraError, isTesseraError } from '../pkg/errors/index.js';
+import { uploadBlock as uploadBlockDir } from '../pkg/block/index.js';
+import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, readObjstoreFlags, type Bucket } from '../pkg/objstore/index.js';
-
-// TODO(objstore): move uploadBlock / fetchBlockMetas into pkg/block once it exists, and use the
-// meta.json codec of pkg/tsdb once pkg/tsdb/index.ts exports it; cmd/ should only wire.
-
-/** BlockMeta is the subset of meta.json the bucket tools read; `raw` is the whole parsed document. */
-export interface BlockMeta {
-  readonly ulid: string;
-  readonly minTime: number;
-  readonly maxTime: number;
-  readonly stats: { readonly numSeries?: number; readonly numSamples?: number; readonly numChunks?: number };
-  readonly compaction: { readonly level: number; readonly failed?: boolean };
-  readonly thanos?: { readonly labels: Record<string, string>; readonly downsample: { readonly resolution: number }; readonly source: string };
-  readonly raw: Record<string, unknown>;
-}
-
-/** isUlid reports whether s is a canonical (upper-case) 26-character Crockford base32 ULID. */
-export function isUlid(s: string): boolean {
-  return /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(s);
-}
-
-/** parseMetaJson parses and checks the parts of meta.json the tools use; `where` names the file in errors. */
-export function parseMetaJson(text: string, where: string): BlockMeta {
-  const bad = (why: string): never => {
-    throw new TesseraError('TESSERA_META_INVALID', `parse ${where}: ${why}`);
-  };
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    return bad((err as Error).message);
-  }
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return bad('not a JSON object');
-  const o = raw as Record<string, unknown>;
-  if (o['version'] !== 1) bad(`unexpected meta file version ${JSON.stringify(o['version'])}, want 1`);
-  const ulid = o['ulid'];
-  if (typeof ulid !== 'string' || !isUlid(ulid)) return bad(`ulid ${JSON.stringify(ulid)} is not a ULID`);
-  const minTime = o['minTime'];
-  const maxTime = o['maxTime'];
-  if (!Number.isSafeInteger(minTime) || !Number.isSafeInteger(maxTime)) return bad('minTime and maxTime must be integers');
-  const stats = (typeof o['stats'] === 'object' && o['stats'] !== null ? o['stats'] : {}) as Record<string, unknown>;
-  const comp = (typeof o['compaction'] === 'object' && o['compaction'] !== null ? o['compaction'] : {}) as Record<string, unknown>;
-  const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-  const meta: { -readonly [K in keyof BlockMeta]: BlockMeta[K] } = {
-    ulid,
-    minTime: minTime as number,
-    maxTime: maxTime as number,
-    stats: { ...(num(stats['numSeries']) !== undefined ? { numSeries: num(stats['numSeries'])! } : {}), ...(num(stats['numSamples']) !== undefined ? { numSamples: num(stats['numSamples'])! } : {}), ...(num(stats['numChunks']) !== undefined ? { numChunks: num(stats['numChunks'])! } : {}) },
-    compaction: { level: num(comp['level']) ?? 0, ...(comp['failed'] === true ? { failed: true } : {}) },
-    raw: o,
-  };
-  const t = o['thanos'];
-  if (typeof t === 'object' && t !== null) {
-    const tr = t as Record<string, unknown>;
-    const labels = tr['labels'];
-    if (labels !== undefined && labels !== null && (typeof labels !== 'object' || !Object.values(labels).every((v) => typeof v === 'string'))) bad('thanos.labels must map strings to strings');
-    const ds = tr['downsample'] as Record<string, unknown> | undefined;
-    meta.thanos = {
-      labels: { ...((labels ?? {}) as Record<string, string>) },
-      downsample: { resolution: num(ds?.['resolution']) ?? 0 },
-      source: typeof tr['source'] === 'string' ? tr['source'] : '',
-    };
-  }
-  return meta;
-}
-
-/** ThanosFile is one `thanos.files` entry. */
-interface ThanosFile {
-  rel_path: string;
-  size_bytes?: number;
-}
+import { formatBlockMeta, isUlid, parseBlockMeta, readBlockMeta, type BlockMeta } from '../pkg/tsdb/index.js';
 
 const objstoreFlags: Record<string, FlagSpec> = {
   'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration.' },
@@ -137,7 +68,7 @@ export async function fetchBlockMetas(bkt: Bucket, concurrency = 16): Promise<Fe
         throw err;
       }
       try {
-        metas[i] = parseMetaJson(new TextDecoder().decode(data), `${id}/meta.json`);
+        metas[i] = parseBlockMeta(new TextDecoder().decode(data), `${id}/meta.json`);
       } catch (err) {
         corrupted.push({ ulid: id, error: (err as Error).message });
       }
@@ -167,63 +98,23 @@ export interface UploadBlockOptions {
 export type UploadResult = 'uploaded' | 'exists' | 'empty';
 
 /**
- * uploadBlock uploads one local TSDB block the way Thanos' shipper and `block.Upload` do: the
- * `thanos` section is set (labels, source, segment_files, files with sizes, downsample resolution
- * kept or 0), then every `chunks/*` file, then `index`, then meta.json last (with `upload_time`).
- * The local meta.json is not modified; `tombstones` and other files are not uploaded. A block whose
- * meta.json already exists in the bucket is skipped ('exists'), as is a block with no samples.
+ * uploadBlock uploads one local TSDB block with pkg/block's uploadBlock (chunks, index, meta.json
+ * last, with the `thanos` section completed) unless its meta.json already exists in the bucket
+ * ('exists') or it has no samples ('empty').
  */
 export async function uploadBlock(bkt: Bucket, blockDir: string, opts: UploadBlockOptions): Promise<UploadResult> {
   if (Object.keys(opts.labels).length === 0) throw new UsageError('empty external labels are not allowed for Thanos blocks; pass --label name=value');
-  const metaPath = join(blockDir, 'meta.json');
-  const meta = parseMetaJson(await readFile(metaPath, 'utf8'), metaPath);
-  const id = meta.ulid;
-  if (basename(blockDir) !== id) throw new UsageError(`upload ${blockDir}: directory name does not match meta.json ulid ${id}`);
+  const meta = await readBlockMeta(blockDir);
+  if (basename(blockDir) !== meta.ulid) throw new UsageError(`upload ${blockDir}: directory name does not match meta.json ulid ${meta.ulid}`);
   if ((meta.stats.numSamples ?? 0) === 0) return 'empty';
-  if (await bkt.exists(`${id}/meta.json`)) return 'exists';
-
-  const chunkNames = (await readdir(join(blockDir, 'chunks'), { withFileTypes: true }).catch(() => []))
-    .filter((e) => e.isFile())
-    .map((e) => e.name)
-    .sort();
-  const files: ThanosFile[] = [];
-  for (const c of chunkNames) files.push({ rel_path: `chunks/${c}`, size_bytes: (await stat(join(blockDir, 'chunks', c))).size });
-  files.push({ rel_path: 'index', size_bytes: (await stat(join(blockDir, 'index'))).size });
-  files.push({ rel_path: 'meta.json' });
-  files.sort((a, b) => (a.rel_path < b.rel_path ? -1 : a.rel_path > b.rel_path ? 1 : 0));
-
-  // The thanos section in Go struct order (blocks.md §2.2); existing optional fields are kept.
-  const prev = (typeof meta.raw['thanos'] === 'object' && meta.raw['thanos'] !== null ? meta.raw['thanos'] : {}) as Record<string, unknown>;
-  const labels: Record<string, string> = {};
-  for (const k of Object.keys(opts.labels).sort()) labels[k] = opts.labels[k]!;
-  const thanos: Record<string, unknown> = {};
-  if (prev['version'] !== undefined) thanos['version'] = prev['version'];
-  thanos['labels'] = labels;
-  thanos['downsample'] = { resolution: meta.thanos?.downsample.resolution ?? 0 };
-  thanos['source'] = opts.source ?? 'bucket.upload';
-  if (chunkNames.length > 0) thanos['segment_files'] = chunkNames;
-  thanos['files'] = files;
-  if (prev['rewrites'] !== undefined) thanos['rewrites'] = prev['rewrites'];
-  thanos['index_stats'] = typeof prev['index_stats'] === 'object' && prev['index_stats'] !== null ? prev['index_stats'] : {};
-  if (prev['extensions'] !== undefined) thanos['extensions'] = prev['extensions'];
-
-  const upload = async (rel: string) => {
-    const stream = createReadStream(join(blockDir, ...rel.split('/')));
-    try {
-      await bkt.upload(`${id}/${rel}`, stream as AsyncIterable<Uint8Array>);
-    } finally {
-      stream.destroy();
-    }
-  };
-  let next = 0;
-  const worker = async () => {
-    while (next < chunkNames.length) await upload(`chunks/${chunkNames[next++]!}`);
-  };
-  await Promise.all(Array.from({ length: Math.min(opts.concurrency ?? 4, Math.max(1, chunkNames.length)) }, worker));
-  await upload('index');
-  thanos['upload_time'] = (opts.now ?? (() => new Date()))().toISOString();
-  const out = { ...meta.raw, thanos };
-  await bkt.upload(`${id}/meta.json`, new TextEncoder().encode(JSON.stringify(out, null, '\t')), { contentType: 'application/json' });
+  if (await bkt.exists(`${meta.ulid}/meta.json`)) return 'exists';
+  const now = opts.now;
+  await uploadBlockDir(bkt, blockDir, {
+    labels: opts.labels,
+    source: opts.source ?? 'bucket.upload',
+    concurrency: opts.concurrency ?? 4,
+    ...(now !== undefined ? { now: () => now().getTime() } : {}),
+  });
   return 'uploaded';
 }
 
@@ -373,7 +264,7 @@ const lsCommand: Command = {
       reportSkipped(ctx, fetched);
       for (const m of fetched.metas) {
         if (format === '') ctx.stdout.write(`${m.ulid}\n`);
-        else if (format === 'json') ctx.stdout.write(`${JSON.stringify(m.raw, null, '\t')}\n`);
+        else if (format === 'json') ctx.stdout.write(`${formatBlockMeta(m)}\n`);
         else {
           ctx.stdout.write(
             `${m.ulid} -- ${fmtTime(m.minTime, 'ls')} - ${fmtTime(m.maxTime, 'ls')} Diff: ${goDuration(Math.floor(m.maxTime / 1000) * 1000 - Math.floor(m.minTime / 1000) * 1000)}, ` +

@@ -8,6 +8,14 @@ export const BlockErrorCode = {
   IndexHeaderBuild: 'TESSERA_BLOCK_INDEX_HEADER_BUILD',
   /** A local index-header file is unreadable or corrupt (it is rebuilt). */
   IndexHeaderCorrupt: 'TESSERA_BLOCK_INDEX_HEADER_CORRUPT',
+  /** A marker file could not be written to the bucket. */
+  MarkerWrite: 'TESSERA_BLOCK_MARKER_WRITE',
+  /** A local block cannot be uploaded (not a block directory, bad meta.json, no external labels) or an upload failed. */
+  Upload: 'TESSERA_BLOCK_UPLOAD',
+  /** A block could not be downloaded from the bucket. */
+  Download: 'TESSERA_BLOCK_DOWNLOAD',
+  /** A block could not be deleted from the bucket. */
+  Delete: 'TESSERA_BLOCK_DELETE',
   /** A relabel configuration is invalid. */
   RelabelConfig: 'TESSERA_BLOCK_RELABEL_CONFIG',
 } as const;

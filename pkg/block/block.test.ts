@@ -46,8 +46,8 @@ describe('relabel', () => {
 describe('markers', () => {
   test('deletion mark round trip and validation', () => {
     const id = newUlid();
-    const m = parseDeletionMark(formatDeletionMark({ id, version: 1, deletionTime: 1700000000 }));
-    expect(m).toEqual({ id, version: 1, deletionTime: 1700000000 });
+    const m = parseDeletionMark(formatDeletionMark({ id, version: 1, deletion_time: 1700000000 }));
+    expect(m).toEqual({ id, version: 1, deletion_time: 1700000000 });
     expect(() => parseDeletionMark('{"id":"x","version":1,"deletion_time":1}')).toThrow(/ULID/);
     expect(() => parseDeletionMark(`{"id":"${id}","version":2,"deletion_time":1}`)).toThrow(/version/);
     expect(() => parseDeletionMark('{')).toThrow(/parse/);
@@ -67,8 +67,8 @@ describe('MetaFetcher', () => {
       [oldMark, meta(oldMark, 1000, 2000, { cluster: 'eu' })],
       [newMark, meta(newMark, 1000, 2000, { cluster: 'eu' })],
     ] as const) await bkt.upload(`${id}/meta.json`, enc(formatBlockMeta(m)));
-    await bkt.upload(`${oldMark}/deletion-mark.json`, enc(formatDeletionMark({ id: oldMark, version: 1, deletionTime: now / 1000 - 2 * 86400 })));
-    await bkt.upload(`${newMark}/deletion-mark.json`, enc(formatDeletionMark({ id: newMark, version: 1, deletionTime: now / 1000 - 3600 })));
+    await bkt.upload(`${oldMark}/deletion-mark.json`, enc(formatDeletionMark({ id: oldMark, version: 1, deletion_time: now / 1000 - 2 * 86400 })));
+    await bkt.upload(`${newMark}/deletion-mark.json`, enc(formatDeletionMark({ id: newMark, version: 1, deletion_time: now / 1000 - 3600 })));
     await bkt.upload(`${noMeta}/index`, enc('x'));
     await bkt.upload(`${badMeta}/meta.json`, enc('{"version": 1'));
     await bkt.upload('not-a-block/meta.json', enc('{}'));

@@ -56,7 +56,7 @@ export class IgnoreDeletionMarkFilter implements MetaFilter {
       }
       if (mark === undefined) return;
       marks.set(id, mark);
-      if (now - mark.deletionTime * 1000 > this.#o.delayMs && metas.delete(id)) ctx.count(SyncState.MarkedForDeletion);
+      if (now - mark.deletion_time * 1000 > this.#o.delayMs && metas.delete(id)) ctx.count(SyncState.MarkedForDeletion);
     });
     this.#marks = marks;
   }

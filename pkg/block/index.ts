@@ -6,13 +6,27 @@ export {
   NO_COMPACT_MARK_FILENAME,
   NO_DOWNSAMPLE_MARK_FILENAME,
   MARKER_VERSION,
+  NoCompactReason,
   parseDeletionMark,
   parseNoCompactMark,
+  parseNoDownsampleMark,
+  formatMarker,
   formatDeletionMark,
   readDeletionMark,
+  readNoCompactMark,
+  readNoDownsampleMark,
   markForDeletion,
+  markForNoCompact,
+  markForNoDownsample,
 } from './markers.js';
-export type { DeletionMark, NoCompactMark } from './markers.js';
+export type { DeletionMark, NoCompactMark, NoDownsampleMark, MarkOptions } from './markers.js';
+export { uploadBlock } from './upload.js';
+export type { UploadBlockOptions } from './upload.js';
+export { downloadBlock } from './download.js';
+export type { DownloadBlockOptions } from './download.js';
+export { deleteBlock } from './delete.js';
+export { sha256File } from './file-hash.js';
+export type { HashFunc } from './file-hash.js';
 export { parseRelabelConfigs, relabel } from './relabel.js';
 export type { RelabelConfig, RelabelAction } from './relabel.js';
 export { SyncState } from './meta-filter.js';

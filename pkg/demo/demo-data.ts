@@ -1,8 +1,8 @@
-import { readdir, readFile, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { uploadBlock } from '../block/index.js';
 import { Labels } from '../labels/index.js';
 import type { Bucket } from '../objstore/index.js';
-import { BlockWriter, formatBlockMeta, readBlockMeta } from '../tsdb/index.js';
+import { BlockWriter } from '../tsdb/index.js';
 
 /** DemoDataOptions describe the generated demo history. */
 export interface DemoDataOptions {
@@ -100,18 +100,10 @@ export async function writeDemoBlocks(bucket: Bucket, workDir: string, opts: Dem
         await w.addSeries(g.labels, ts, vs);
       }
       const written = await w.flush();
-      await uploadBlock(bucket, written.dir, written.ulid);
+      await uploadBlock(bucket, written.dir);
       await rm(written.dir, { recursive: true, force: true });
       ulids.push(written.ulid);
     }
   }
   return ulids;
-}
-
-async function uploadBlock(bucket: Bucket, dir: string, ulid: string): Promise<void> {
-  const chunkFiles = (await readdir(join(dir, 'chunks'))).sort();
-  for (const f of chunkFiles) await bucket.upload(`${ulid}/chunks/${f}`, await readFile(join(dir, 'chunks', f)));
-  await bucket.upload(`${ulid}/index`, await readFile(join(dir, 'index')));
-  const meta = await readBlockMeta(dir);
-  await bucket.upload(`${ulid}/meta.json`, new TextEncoder().encode(formatBlockMeta(meta)));
 }

@@ -1,8 +1,10 @@
-import { open, readdir, readFile, type FileHandle } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
+import { uploadBlock } from '../block/index.js';
 import type { Bucket } from '../objstore/index.js';
 import type { Labels } from '../labels/index.js';
+import { parseBlockMeta, type BlockMeta } from '../tsdb/index.js';
 import { SidecarError, SidecarErrorCode } from './errors.js';
 import { nopLogger, type Logger } from './logger.js';
 import { readShipperState, writeShipperState } from './shipper-state.js';
@@ -45,7 +47,7 @@ export interface SyncResult {
 /** BlockCandidate is a completed local block that may be shipped. */
 interface BlockCandidate {
   readonly ulid: string;
-  readonly meta: Record<string, unknown>;
+  readonly meta: BlockMeta;
   readonly minTime: number;
 }
 
@@ -227,24 +229,29 @@ export class Shipper {
     for (const e of entries) {
       if (!e.isDirectory() || !isULID(e.name)) continue;
       const metaPath = join(this.#dir, e.name, 'meta.json');
-      let meta: Record<string, unknown>;
+      let text: string;
       try {
-        meta = JSON.parse(await readFile(metaPath, 'utf8')) as Record<string, unknown>;
+        text = await readFile(metaPath, 'utf8');
+        JSON.parse(text);
       } catch (err) {
         // Missing or half-written meta.json: not a completed block (yet).
         this.#logger.debug('skipping block without a readable meta.json', { block: e.name, err });
         continue;
       }
-      const problem = checkMeta(meta, e.name);
-      if (problem !== undefined) {
-        this.#logger.warn('skipping block with an unusable meta.json', { block: e.name, problem });
+      let meta: BlockMeta;
+      try {
+        meta = parseBlockMeta(text, metaPath);
+      } catch (err) {
+        this.#logger.warn('skipping block with an unusable meta.json', { block: e.name, problem: (err as Error).message });
         continue;
       }
-      const stats = (meta['stats'] ?? {}) as { numSamples?: number };
-      if (!((stats.numSamples ?? 0) > 0)) continue;
-      const level = (meta['compaction'] as { level: number }).level;
-      if (level > 1 && !this.#uploadCompacted) continue;
-      out.push({ ulid: e.name, meta, minTime: meta['minTime'] as number });
+      if (meta.ulid !== e.name) {
+        this.#logger.warn('skipping block with an unusable meta.json', { block: e.name, problem: `ulid ${meta.ulid} does not match the directory name` });
+        continue;
+      }
+      if (!((meta.stats.numSamples ?? 0) > 0)) continue;
+      if (meta.compaction.level > 1 && !this.#uploadCompacted) continue;
+      out.push({ ulid: e.name, meta, minTime: meta.minTime });
     }
     out.sort((a, b) => a.minTime - b.minTime || (a.ulid < b.ulid ? -1 : 1));
     return out;
@@ -284,60 +291,15 @@ export class Shipper {
   async #uploadBlock(c: BlockCandidate, signal: AbortSignal | undefined): Promise<void> {
     const ext = this.#externalLabels();
     if (ext.isEmpty()) throw new SidecarError(SidecarErrorCode.Config, `upload block ${c.ulid}: no external labels configured`);
-    const blockDir = join(this.#dir, c.ulid);
-    // Open every file first: an open descriptor keeps the data readable even if Prometheus deletes
-    // the block (retention) while we upload, so what we ship is consistent.
-    const handles: { rel: string; fh: FileHandle; size: number }[] = [];
     try {
-      let chunkNames: string[] = [];
-      try {
-        chunkNames = (await readdir(join(blockDir, 'chunks'))).sort();
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-      for (const rel of [...chunkNames.map((n) => `chunks/${n}`), 'index']) {
-        const fh = await open(join(blockDir, rel), 'r');
-        handles.push({ rel, fh, size: 0 });
-        handles[handles.length - 1]!.size = (await fh.stat()).size;
-      }
-      const files = [...handles.map((h) => ({ rel_path: h.rel, size_bytes: h.size })), { rel_path: 'meta.json' }].sort((a, b) => (a.rel_path < b.rel_path ? -1 : 1));
-      for (const h of handles) {
-        const opts = signal ? { signal } : {};
-        try {
-          await this.#bucket.upload(`${c.ulid}/${h.rel}`, h.fh.createReadStream({ start: 0, autoClose: false }), opts);
-        } catch (err) {
-          throw new SidecarError(SidecarErrorCode.Upload, `upload ${h.rel} of block ${c.ulid} to bucket ${this.#bucket.name()}`, { cause: err });
-        }
-      }
-      const meta = {
-        ...c.meta,
-        thanos: {
-          version: 1,
-          labels: ext.toRecord(),
-          downsample: { resolution: 0 },
-          source: this.#source,
-          segment_files: chunkNames,
-          files,
-          index_stats: {},
-          upload_time: new Date(this.#now()).toISOString(),
-        },
-      };
-      try {
-        await this.#bucket.upload(`${c.ulid}/meta.json`, new TextEncoder().encode(JSON.stringify(meta, null, '\t') + '\n'), { contentType: 'application/json', ...(signal ? { signal } : {}) });
-      } catch (err) {
-        throw new SidecarError(SidecarErrorCode.Upload, `upload meta.json of block ${c.ulid} to bucket ${this.#bucket.name()}`, { cause: err });
-      }
-    } finally {
-      await Promise.all(handles.map((h) => h.fh.close().catch(() => {})));
+      await uploadBlock(this.#bucket, join(this.#dir, c.ulid), {
+        labels: ext.toRecord(),
+        source: this.#source,
+        now: this.#now,
+        ...(signal !== undefined ? { signal } : {}),
+      });
+    } catch (err) {
+      throw new SidecarError(SidecarErrorCode.Upload, `upload block ${c.ulid} to bucket ${this.#bucket.name()}`, { cause: err });
     }
   }
-}
-
-function checkMeta(m: Record<string, unknown>, dirName: string): string | undefined {
-  if (m['ulid'] !== dirName) return `ulid ${String(m['ulid'])} does not match the directory name`;
-  if (m['version'] !== 1) return `unsupported meta.json version ${String(m['version'])}`;
-  if (typeof m['minTime'] !== 'number' || typeof m['maxTime'] !== 'number') return 'minTime/maxTime missing';
-  const comp = m['compaction'] as { level?: unknown } | undefined;
-  if (typeof comp?.level !== 'number') return 'compaction.level missing';
-  return undefined;
 }

@@ -57,7 +57,7 @@ async function fill(bkt: Bucket): Promise<{ corrupt: string; deleted: string }> 
   const deleted = newUlid();
   for (const f of ['index', 'chunks/000001']) await bkt.upload(`${deleted}/${f}`, await bkt.get(`${src}/${f}`));
   await bkt.upload(`${deleted}/meta.json`, new TextEncoder().encode(formatBlockMeta({ ...meta0, ulid: deleted, thanos: { ...meta0.thanos!, labels: { ...EXT, replica: 'deleted' } } })));
-  await bkt.upload(`${deleted}/deletion-mark.json`, new TextEncoder().encode(formatDeletionMark({ id: deleted, version: 1, deletionTime: Math.floor(Date.now() / 1000) - 3 * 86400 })));
+  await bkt.upload(`${deleted}/deletion-mark.json`, new TextEncoder().encode(formatDeletionMark({ id: deleted, version: 1, deletion_time: Math.floor(Date.now() / 1000) - 3 * 86400 })));
   return { corrupt, deleted };
 }
 
