@@ -25,6 +25,7 @@ const layer: Record<string, number> = {
   tsdb: 3,
   promql: 3,
   dedup: 3,
+  datagen: 3,
   block: 4,
   api: 4,
   store: 5,
