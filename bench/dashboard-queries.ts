@@ -77,7 +77,7 @@ function labelsRecord(l: Labels): Record<string, string> {
 export function engineToApi(v: QueryValue): QueryData {
   switch (v.type) {
     case 'matrix':
-      return { resultType: 'matrix', result: v.value.map((s) => ({ metric: labelsRecord(s.metric), values: s.floats.map((p) => [p.t / 1000, String(p.f)] as [number, string]) })) };
+      return { resultType: 'matrix', result: v.value.map((s) => ({ metric: labelsRecord(s.metric), values: s.floats.points().map((p) => [p.t / 1000, String(p.f)] as [number, string]) })) };
     case 'vector':
       return { resultType: 'vector', result: v.value.map((s) => ({ metric: labelsRecord(s.metric), value: [s.t / 1000, String(s.f)] as [number, string] })) };
     case 'scalar':

@@ -58,6 +58,7 @@ export {
   ErrQueryTimeout,
   ErrStorage,
   ErrTooManySamples,
+  Floats,
   Query,
   QueryError,
   formatFloat,

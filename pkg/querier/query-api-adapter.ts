@@ -174,12 +174,8 @@ export function toApiResult(r: EngineResult): QueryResult {
       return {
         resultType: 'matrix',
         result: v.value.map((s): MatrixSeries => {
-          const ts = new Float64Array(s.floats.length);
-          const fs = new Float64Array(s.floats.length);
-          for (let i = 0; i < s.floats.length; i++) {
-            ts[i] = s.floats[i]!.t;
-            fs[i] = s.floats[i]!.f;
-          }
+          const ts = s.floats.ts.subarray(0, s.floats.length);
+          const fs = s.floats.fs.subarray(0, s.floats.length);
           if (s.histograms.length === 0) return { metric: s.metric, ts, fs };
           const hts = s.histograms.map((p) => p.t);
           const hs: FloatHistogram[] = s.histograms.map((p) => p.h);

@@ -1,7 +1,8 @@
 import { MetricName, type Labels } from '../../labels/index.js';
 import type { Evaluator } from './evaluator.js';
 import { fastPaths } from './fast-paths.js';
-import type { FPoint, Matrix, Series } from './value.js';
+import { Floats } from './floats.js';
+import type { Matrix, Series } from './value.js';
 
 /** Aggregation operators fastAggregation handles. */
 const fastOps = new Set(['sum', 'avg', 'count', 'group', 'min', 'max']);
@@ -18,7 +19,6 @@ const fastOps = new Set(['sum', 'avg', 'count', 'group', 'min', 'max']);
 export function fastAggregation(ev: Evaluator, op: string, grouping: readonly string[], without: boolean, m: Matrix): Matrix | undefined {
   if (!fastPaths.enabled || !fastOps.has(op)) return undefined;
   for (const s of m) if (s.histograms.length > 0) return undefined;
-  ev.countStepInputs([m]);
   const n = ev.numSteps;
   const start = ev.start;
   const interval = ev.interval;
@@ -44,10 +44,9 @@ export function fastAggregation(ev: Evaluator, op: string, grouping: readonly st
       firstSeries.push(-1);
     }
     seriesGroup[j] = g;
-    const p0 = s.floats[0];
-    if (p0 === undefined) continue;
+    if (s.floats.length === 0) continue;
     if (s.dropName) groupDrop[g] = true;
-    const st = Math.round((p0.t - start) / interval);
+    const st = Math.round((s.floats.ts[0]! - start) / interval);
     if (st < firstStep[g]!) {
       firstStep[g] = st;
       firstSeries[g] = j;
@@ -64,9 +63,8 @@ export function fastAggregation(ev: Evaluator, op: string, grouping: readonly st
     const fl = m[j]!.floats;
     const base = seriesGroup[j]! * n;
     for (let i = 0; i < fl.length; i++) {
-      const p = fl[i]!;
-      const f = p.f;
-      const idx = base + Math.round((p.t - start) / interval);
+      const f = fl.fs[i]!;
+      const idx = base + Math.round((fl.ts[i]! - start) / interval);
       const c0 = cnt[idx]!;
       cnt[idx] = c0 + 1;
       switch (op) {
@@ -133,8 +131,10 @@ export function fastAggregation(ev: Evaluator, op: string, grouping: readonly st
   order.sort((a, b) => firstStep[a]! - firstStep[b]! || firstSeries[a]! - firstSeries[b]!);
   const out: Matrix = [];
   for (const g of order) {
-    const floats: FPoint[] = [];
     const base = g * n;
+    let len = 0;
+    for (let st = 0; st < n; st++) if (cnt[base + st] !== 0) len++;
+    const floats = Floats.withCapacity(len);
     for (let st = 0; st < n; st++) {
       const idx = base + st;
       const c = cnt[idx]!;
@@ -158,7 +158,7 @@ export function fastAggregation(ev: Evaluator, op: string, grouping: readonly st
         default:
           f = acc[idx]!;
       }
-      floats.push({ t: start + st * interval, f });
+      floats.push(start + st * interval, f);
     }
     const metric = groupLabels[g]!;
     const series: Series = { metric, floats, histograms: [], dropName: groupDrop[g]! && metric.has(MetricName) };

@@ -123,10 +123,11 @@ export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
   // count_values groups by the grouping labels plus (by) or minus (without) its output label.
   const cvGrouping = op !== 'count_values' ? grouping : e.without ? grouping.filter((g) => g !== cvLabel) : [...new Set([...grouping, cvLabel])].sort();
   const pos = e.posRange;
+  const original = ev.ctx.currentSamples;
   const mats = ev.evalArgs(exprs);
   if (e.param === null) {
     const fast = fastAggregation(ev, op, grouping, e.without, mats[0]!);
-    if (fast !== undefined) return fast;
+    if (fast !== undefined) return ev.settle(original, fast);
   }
   return ev.rangeEvalMatrices(mats, (args, enh) => {
     let vec = args[valueIdx]!;
@@ -300,7 +301,7 @@ export function evalAggregation(ev: Evaluator, e: AggregateExpr): Matrix {
       }
     }
     return out;
-  });
+  }, original);
 }
 
 function histogramString(h: FloatHistogram): string {

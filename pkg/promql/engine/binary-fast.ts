@@ -2,7 +2,8 @@ import type { Labels } from '../../labels/index.js';
 import type { BinaryOp, VectorMatching } from '../parser/index.js';
 import type { Evaluator } from './evaluator.js';
 import { fastPaths } from './fast-paths.js';
-import type { FPoint, Matrix, Series } from './value.js';
+import { Floats } from './floats.js';
+import type { Matrix, Series } from './value.js';
 
 /** goPowFn is Go's math.Pow, passed in to avoid an import cycle with binary.ts. */
 type PowFn = (x: number, y: number) => number;
@@ -64,7 +65,6 @@ export function fastVectorBinary(
     partner[i] = r;
     metrics[i] = metric;
   }
-  ev.countStepInputs(mats);
   const start = ev.start;
   const interval = ev.interval;
   const made: { series: Series; first: number; idx: number }[] = [];
@@ -74,12 +74,12 @@ export function fastVectorBinary(
     if ((i & 255) === 255) ev.ctx.check();
     const lf = lhs[i]!.floats;
     const rf = rhs[r]!.floats;
-    const floats: FPoint[] = [];
+    const floats = Floats.withCapacity(Math.min(lf.length, rf.length));
     let a = 0;
     let b = 0;
     while (a < lf.length && b < rf.length) {
-      const ta = lf[a]!.t;
-      const tb = rf[b]!.t;
+      const ta = lf.ts[a]!;
+      const tb = rf.ts[b]!;
       if (ta < tb) {
         a++;
         continue;
@@ -89,8 +89,8 @@ export function fastVectorBinary(
         continue;
       }
       // Operands in expression order (undo the one-to-many swap).
-      const l = oneToMany ? rf[b]!.f : lf[a]!.f;
-      const rv = oneToMany ? lf[a]!.f : rf[b]!.f;
+      const l = oneToMany ? rf.fs[b]! : lf.fs[a]!;
+      const rv = oneToMany ? lf.fs[a]! : rf.fs[b]!;
       a++;
       b++;
       let f: number;
@@ -102,10 +102,10 @@ export function fastVectorBinary(
         else if (!keep) continue;
         else f = l;
       }
-      floats.push({ t: ta, f });
+      floats.push(ta, f);
     }
     if (floats.length === 0) continue;
-    made.push({ series: { metric: metrics[i]!, floats, histograms: [], dropName: lhs[i]!.dropName || drops }, first: Math.round((floats[0]!.t - start) / interval), idx: i });
+    made.push({ series: { metric: metrics[i]!, floats, histograms: [], dropName: lhs[i]!.dropName || drops }, first: Math.round((floats.ts[0]! - start) / interval), idx: i });
   }
   made.sort((x, y) => x.first - y.first || x.idx - y.idx);
   return made.map((x) => x.series);

@@ -223,9 +223,10 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
     });
   }
   if (m.card === 'many-to-many') throw new ErrExecution('many-to-many only allowed for set operators');
+  const original = ev.ctx.currentSamples;
   const mats = ev.evalArgs([e.lhs, e.rhs]);
   const fast = fastVectorBinary(ev, op, e.returnBool, drops, m, mats, sigOf, resultMetric, goPow);
-  if (fast !== undefined) return fast;
+  if (fast !== undefined) return ev.settle(original, fast);
   return ev.rangeEvalMatrices(mats, (args, enh) => {
     let lhs = args[0]!;
     let rhs = args[1]!;
@@ -317,5 +318,5 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
       }
     }
     return out;
-  });
+  }, original);
 }

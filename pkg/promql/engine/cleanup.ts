@@ -1,5 +1,6 @@
 import { Labels } from '../../labels/index.js';
 import { ErrExecution } from './errors.js';
+import { Floats } from './floats.js';
 import type { Matrix, Series } from './value.js';
 
 // Type-and-unit labels go with the metric name (Prometheus DropReserved with type-and-unit labels).
@@ -32,11 +33,11 @@ export function cleanupNames(m: Matrix): Matrix {
       continue;
     }
     const ts = new Set<number>();
-    for (const p of prev.floats) ts.add(p.t);
+    for (let i = 0; i < prev.floats.length; i++) ts.add(prev.floats.ts[i]!);
     for (const p of prev.histograms) ts.add(p.t);
-    for (const p of s.floats) if (ts.has(p.t)) throw new ErrExecution('vector cannot contain metrics with the same labelset');
+    for (let i = 0; i < s.floats.length; i++) if (ts.has(s.floats.ts[i]!)) throw new ErrExecution('vector cannot contain metrics with the same labelset');
     for (const p of s.histograms) if (ts.has(p.t)) throw new ErrExecution('vector cannot contain metrics with the same labelset');
-    prev.floats = [...prev.floats, ...s.floats].sort((a, b) => a.t - b.t);
+    prev.floats = Floats.of([...prev.floats.points(), ...s.floats.points()].sort((a, b) => a.t - b.t));
     prev.histograms = [...prev.histograms, ...s.histograms].sort((a, b) => a.t - b.t);
   }
   return out;

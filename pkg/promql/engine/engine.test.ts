@@ -39,8 +39,8 @@ describe('Engine', () => {
     const r = await new Engine().rangeQuery(storage(), 'rate(up[2m])', 120_000, 240_000, 60_000).exec();
     if (r.value.type !== 'matrix') throw new Error(`unexpected ${r.value.type}`);
     expect(r.value.value.map((s) => s.metric.toString())).toEqual(['{job="a"}', '{job="b"}']);
-    expect(r.value.value[1]!.floats.map((p) => p.t)).toEqual([120_000, 180_000, 240_000]);
-    for (const p of r.value.value[1]!.floats) expect(p.f).toBeCloseTo(10 / 60, 12);
+    expect(r.value.value[1]!.floats.points().map((p) => p.t)).toEqual([120_000, 180_000, 240_000]);
+    for (const p of r.value.value[1]!.floats.points()) expect(p.f).toBeCloseTo(10 / 60, 12);
   });
 
   test('a staleness marker ends the series within the lookback window', async () => {
@@ -52,6 +52,28 @@ describe('Engine', () => {
     const at90 = await new Engine().instantQuery(s, 'x', 90_000).exec();
     expect(at30.value.type === 'vector' && at30.value.value.length).toBe(1);
     expect(at90.value.type === 'vector' && at90.value.value.length).toBe(0);
+  });
+
+  test('intermediate results are released as Prometheus releases them: a long chain peaks at lhs + rhs + output', async () => {
+    // 2 series × 11 steps = 22 samples per operand; every `+` holds its two inputs and its output.
+    const chain = Array.from({ length: 12 }, () => 'up').join(' + ');
+    for (const fast of [chain, `(${chain}) * on(job) group_left up`]) {
+      const ok = await new Engine({ maxSamples: 66 }).rangeQuery(storage(), fast, 0, 600_000, 60_000).exec();
+      expect(ok.value.type).toBe('matrix');
+    }
+    const err = await rejection(new Engine({ maxSamples: 65 }).rangeQuery(storage(), chain, 0, 600_000, 60_000).exec());
+    expect(err).toBeInstanceOf(ErrTooManySamples);
+  });
+
+  test('subquery samples count while their function runs and are released after it', async () => {
+    // up[10m:1m] at 600s: 10 steps × 2 series = 20 samples; a window of 10 per series, the last
+    // one counted while its output is added: 20 + 10 + 1 + 1 = 32 on the left; the right side
+    // runs on top of the left sum's 1 output sample: 33.
+    const q = 'sum(count_over_time(up[10m:1m])) + sum(count_over_time(up[10m:1m]))';
+    const ok = await new Engine({ maxSamples: 33 }).instantQuery(storage(), q, 600_000).exec();
+    expect(ok.value.type).toBe('vector');
+    const err = await rejection(new Engine({ maxSamples: 32 }).instantQuery(storage(), q, 600_000).exec());
+    expect(err).toBeInstanceOf(ErrTooManySamples);
   });
 
   test('maxSamples gives ErrTooManySamples (execution)', async () => {

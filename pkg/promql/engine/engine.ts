@@ -205,7 +205,7 @@ export class Query {
       } else if (t === 'scalar') {
         const s = res[0];
         if (spec.isRange) value = { type: 'matrix', value: s === undefined ? [] : [{ ...s, dropName: false }] };
-        else value = { type: 'scalar', value: { t: spec.start, v: s?.floats[0]?.f ?? NaN } };
+        else value = { type: 'scalar', value: { t: spec.start, v: s !== undefined && s.floats.length > 0 ? s.floats.fs[0]! : NaN } };
       } else if (t === 'matrix') {
         value = { type: 'matrix', value: cleanupNames(res).sort(compareSeries) };
       } else if (spec.isRange) {
@@ -229,8 +229,7 @@ export class Query {
 function toVector(m: Matrix, ts: number): Vector {
   const out: Vector = [];
   for (const s of m) {
-    const f = s.floats[0];
-    if (f !== undefined) out.push({ metric: s.metric, t: ts, f: f.f, h: undefined, dropName: false });
+    if (s.floats.length > 0) out.push({ metric: s.metric, t: ts, f: s.floats.fs[0]!, h: undefined, dropName: false });
     else {
       const h = s.histograms[0];
       if (h !== undefined) out.push({ metric: s.metric, t: ts, f: 0, h: h.h, dropName: false });

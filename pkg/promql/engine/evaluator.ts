@@ -14,7 +14,8 @@ import { absentLabelsOf, instantFunctions } from './functions.js';
 import { negateHistogram } from './histogram-ops.js';
 import { rangeFunctions } from './range-functions.js';
 import { seriesDataFromSeries, upperBound, type SeriesData } from './series-data.js';
-import type { FPoint, HPoint, Matrix, Sample, Series, StringValue, Vector } from './value.js';
+import { FloatArena, Floats } from './floats.js';
+import type { HPoint, Matrix, Sample, Series, StringValue, Vector } from './value.js';
 
 /** EvalContext is shared by the evaluators of one query (top-level and subqueries). */
 export interface EvalContext {
@@ -112,7 +113,8 @@ export class Evaluator implements EvalHelper {
         const m = this.evalMatrix(e.expr);
         if (e.op === '-') {
           for (const s of m) {
-            for (const p of s.floats) p.f = -p.f;
+            const fs = s.floats.fs;
+            for (let i = 0; i < s.floats.length; i++) fs[i] = -fs[i]!;
             for (const p of s.histograms) p.h = negateHistogram(p.h);
             if (s.metric.has(MetricName)) s.dropName = true;
           }
@@ -146,7 +148,7 @@ export class Evaluator implements EvalHelper {
     const m = this.evalMatrix(e);
     const out = new Float64Array(this.numSteps).fill(NaN);
     const s = m[0];
-    if (s !== undefined) for (const p of s.floats) out[this.stepIndex(p.t)] = p.f;
+    if (s !== undefined) for (let i = 0; i < s.floats.length; i++) out[this.stepIndex(s.floats.ts[i]!)] = s.floats.fs[i]!;
     return out;
   }
 
@@ -157,8 +159,8 @@ export class Evaluator implements EvalHelper {
   /** constant returns a scalar matrix with v at every step. */
   constant(v: number): Matrix {
     const n = this.numSteps;
-    const floats: FPoint[] = new Array<FPoint>(n);
-    for (let i = 0; i < n; i++) floats[i] = { t: this.start + i * this.interval, f: v };
+    const floats = Floats.withCapacity(n);
+    for (let i = 0; i < n; i++) floats.push(this.start + i * this.interval, v);
     return [{ metric: Labels.EMPTY, floats, histograms: [], dropName: false }];
   }
 
@@ -169,11 +171,25 @@ export class Evaluator implements EvalHelper {
   }
 
   /**
+   * settle ends a node that consumed already evaluated inputs, as Prometheus's rangeEval does:
+   * the output's samples are counted on top of the inputs (failing when both together exceed
+   * maxSamples), then the inputs are released, leaving original (the count before the inputs were
+   * evaluated) plus the output.
+   */
+  settle(original: number, out: Matrix): Matrix {
+    const n = totalSamples(out);
+    this.countSamples(n);
+    this.ctx.currentSamples = original + n;
+    return out;
+  }
+
+  /**
    * rangeEval evaluates exprs, then calls fn once per step with the instant vectors of each
    * argument at that step (empty for string arguments), and collects the results into a Matrix.
    */
   rangeEval(exprs: readonly Expr[], fn: (args: Vector[], enh: EvalHelper) => Vector): Matrix {
-    return this.rangeEvalMatrices(this.evalArgs(exprs), fn);
+    const original = this.ctx.currentSamples;
+    return this.rangeEvalMatrices(this.evalArgs(exprs), fn, original);
   }
 
   /** evalArgs evaluates exprs in order; string results become empty matrices. */
@@ -185,27 +201,11 @@ export class Evaluator implements EvalHelper {
   }
 
   /**
-   * countStepInputs enforces maxSamples as rangeEval does for already evaluated arguments: the
-   * largest number of points (floats and histograms) the arguments hold at one step.
+   * rangeEvalMatrices is rangeEval over already evaluated arguments; original is the sample count
+   * before they were evaluated. As Prometheus's rangeEval, the inputs stay counted while the
+   * output grows (each step's output is counted and checked), and are released at the end.
    */
-  countStepInputs(mats: readonly Matrix[]): void {
-    const n = this.numSteps;
-    const per = new Int32Array(n);
-    for (const m of mats) {
-      for (const s of m) {
-        for (const p of s.floats) per[this.stepIndex(p.t)]!++;
-        for (const p of s.histograms) per[this.stepIndex(p.t)]!++;
-      }
-    }
-    let max = 0;
-    for (let i = 0; i < n; i++) if (per[i]! > max) max = per[i]!;
-    this.countSamples(max);
-    this.ctx.currentSamples -= max;
-    this.countSamples(0);
-  }
-
-  /** rangeEvalMatrices is rangeEval over already evaluated arguments. */
-  rangeEvalMatrices(mats: readonly Matrix[], fn: (args: Vector[], enh: EvalHelper) => Vector): Matrix {
+  rangeEvalMatrices(mats: readonly Matrix[], fn: (args: Vector[], enh: EvalHelper) => Vector, original: number): Matrix {
     const ptrs = mats.map((m) => ({ f: new Int32Array(m.length), h: new Int32Array(m.length) }));
     const out = new MatrixBuilder();
     const args: Vector[] = mats.map(() => []);
@@ -214,19 +214,18 @@ export class Evaluator implements EvalHelper {
       if ((step & 63) === 0) this.ctx.check();
       const ts = this.start + step * this.interval;
       this.ts = ts;
-      let inSamples = 0;
       for (let i = 0; i < mats.length; i++) {
         const m = mats[i]!;
         const p = ptrs[i]!;
         const vec: Vector = [];
         for (let j = 0; j < m.length; j++) {
           const s = m[j]!;
+          const fl = s.floats;
           let fi = p.f[j]!;
-          while (fi < s.floats.length && s.floats[fi]!.t < ts) fi++;
+          while (fi < fl.length && fl.ts[fi]! < ts) fi++;
           p.f[j] = fi;
-          const fp = s.floats[fi];
-          if (fp !== undefined && fp.t === ts) {
-            vec.push({ metric: s.metric, t: ts, f: fp.f, h: undefined, dropName: s.dropName });
+          if (fi < fl.length && fl.ts[fi] === ts) {
+            vec.push({ metric: s.metric, t: ts, f: fl.fs[fi]!, h: undefined, dropName: s.dropName });
             continue;
           }
           let hi = p.h[j]!;
@@ -236,15 +235,13 @@ export class Evaluator implements EvalHelper {
           if (hp !== undefined && hp.t === ts) vec.push({ metric: s.metric, t: ts, f: 0, h: hp.h, dropName: s.dropName });
         }
         args[i] = vec;
-        inSamples += vec.length;
       }
-      this.countSamples(inSamples);
       const res = fn(args, this);
-      this.ctx.currentSamples -= inSamples;
+      this.countSamples(res.length);
       out.addVector(res, ts);
     }
     const m = out.matrix();
-    this.countSamples(0);
+    this.ctx.currentSamples = original + totalSamples(m);
     return m;
   }
 
@@ -283,17 +280,27 @@ export class Evaluator implements EvalHelper {
     const offset = this.offsetOf(vs);
     const out: Matrix = [];
     const n = this.numSteps;
+    const ctx = this.ctx;
+    const max = ctx.maxSamples;
+    // Points go into a scratch list sized for the longest series, then into exact-size views;
+    // every point is counted as it is produced, so an over-limit selector fails before it holds
+    // more than maxSamples points.
+    const scratch = Floats.withCapacity(Math.min(n, 1 << 16));
+    scratch.maxCapacity = n;
+    const arena = new FloatArena();
+    let processed = 0;
     for (const d of datas) {
-      const floats: FPoint[] = [];
+      if ((++processed & 63) === 0) ctx.check();
+      scratch.length = 0;
       const histograms: HPoint[] = [];
       if (vs.smoothed && !sampleTimestamps) {
         for (let step = 0; step < n; step++) {
           const ts = this.start + step * this.interval;
-          this.#smoothedAt(d, (at ?? ts) - offset, ts, vs, floats, histograms);
+          this.#smoothedAt(d, (at ?? ts) - offset, ts, vs, scratch, histograms);
         }
-        if (floats.length > 0 || histograms.length > 0) {
-          out.push({ metric: d.metric, floats, histograms, dropName: false });
-          this.countSamples(floats.length + histograms.length);
+        if (scratch.length > 0 || histograms.length > 0) {
+          out.push({ metric: d.metric, floats: arena.seal(scratch), histograms, dropName: false });
+          this.countSamples(scratch.length + histograms.length);
         }
         continue;
       }
@@ -302,14 +309,15 @@ export class Evaluator implements EvalHelper {
         const refT = (at ?? ts) - offset;
         const r = this.#lookup(d, refT);
         if (r < 0) continue;
+        if (++ctx.currentSamples > max) throw new ErrTooManySamples('query execution');
+        if ((step & 0xffff) === 0xffff) ctx.check();
         const i = r >>> 1;
-        if ((r & 1) === 0) floats.push({ t: ts, f: sampleTimestamps ? d.fts[i]! / 1000 : d.fvs[i]! });
-        else if (sampleTimestamps) floats.push({ t: ts, f: d.hts[i]! / 1000 });
+        if ((r & 1) === 0) scratch.push(ts, sampleTimestamps ? d.fts[i]! / 1000 : d.fvs[i]!);
+        else if (sampleTimestamps) scratch.push(ts, d.hts[i]! / 1000);
         else histograms.push({ t: ts, h: d.hvs[i]! });
       }
-      if (floats.length > 0 || histograms.length > 0) {
-        out.push({ metric: d.metric, floats, histograms, dropName: sampleTimestamps });
-        this.countSamples(floats.length + histograms.length);
+      if (scratch.length > 0 || histograms.length > 0) {
+        out.push({ metric: d.metric, floats: arena.seal(scratch), histograms, dropName: sampleTimestamps });
       }
     }
     return out;
@@ -320,7 +328,7 @@ export class Evaluator implements EvalHelper {
    * linear interpolation between the samples around refT (within the lookback delta on each
    * side; histograms as counters), else the last sample before refT.
    */
-  #smoothedAt(d: SeriesData, refT: number, ts: number, vs: VectorSelector, floats: FPoint[], histograms: HPoint[]): void {
+  #smoothedAt(d: SeriesData, refT: number, ts: number, vs: VectorSelector, floats: Floats, histograms: HPoint[]): void {
     const lb = this.ctx.lookbackDelta;
     const fi = upperBound(d.fts, d.fn, refT) - 1;
     const hi = upperBound(d.hts, d.hn, refT) - 1;
@@ -332,14 +340,14 @@ export class Evaluator implements EvalHelper {
     const prevT = Math.max(pft, pht);
     if (prevT === -Infinity) return;
     if (prevT === refT) {
-      if (prevIsF) floats.push({ t: ts, f: d.fvs[fi]! });
+      if (prevIsF) floats.push(ts, d.fvs[fi]!);
       else histograms.push({ t: ts, h: d.hvs[hi]! });
       return;
     }
     const nextIsF = nft <= nht;
     const nextT = Math.min(nft, nht);
     if (nextT === Infinity) {
-      if (prevIsF) floats.push({ t: ts, f: d.fvs[fi]! });
+      if (prevIsF) floats.push(ts, d.fvs[fi]!);
       else histograms.push({ t: ts, h: d.hvs[hi]! });
       return;
     }
@@ -348,7 +356,7 @@ export class Evaluator implements EvalHelper {
       return;
     }
     if (prevIsF) {
-      floats.push({ t: ts, f: interpolate(prevT, d.fvs[fi]!, nextT, d.fvs[fi + 1]!, refT, false) });
+      floats.push(ts, interpolate(prevT, d.fvs[fi]!, nextT, d.fvs[fi + 1]!, refT, false));
       return;
     }
     const h1 = d.hvs[hi]!;
@@ -381,11 +389,10 @@ export class Evaluator implements EvalHelper {
       const hlo = upperBound(d.hts, d.hn, refT - range);
       const hhi = upperBound(d.hts, d.hn, refT);
       if (flo === fhi && hlo === hhi) continue;
-      const floats: FPoint[] = [];
-      for (let i = flo; i < fhi; i++) floats.push({ t: d.fts[i]!, f: d.fvs[i]! });
+      this.countSamples(fhi - flo + (hhi - hlo));
+      const floats = new Floats(d.fts.slice(flo, fhi), d.fvs.slice(flo, fhi));
       const histograms: HPoint[] = [];
       for (let i = hlo; i < hhi; i++) histograms.push({ t: d.hts[i]!, h: d.hvs[i]! });
-      this.countSamples(floats.length + histograms.length);
       out.push({ metric: d.metric, floats, histograms, dropName: d.dropName });
     }
     return out;
@@ -397,7 +404,7 @@ export class Evaluator implements EvalHelper {
   }
 
   /** subqueryTimes returns the evaluator for a subquery and the data of its result series. */
-  evalSubquery(sq: SubqueryExpr): { datas: SeriesData[]; range: number; offset: number; at: number | null } {
+  evalSubquery(sq: SubqueryExpr): { datas: SeriesData[]; range: number; offset: number; at: number | null; samples: number } {
     const range = sq.rangeExpr !== null && sq.range === 0 ? evalDuration(sq.rangeExpr, this.#durEnv()) : sq.range;
     let step = sq.stepExpr !== null && sq.step === 0 ? evalDuration(sq.stepExpr, this.#durEnv()) : sq.step;
     if (step === 0) step = this.ctx.noStepSubqueryInterval;
@@ -408,14 +415,18 @@ export class Evaluator implements EvalHelper {
     let start = step * Math.trunc(from / step);
     if (start <= from) start += step;
     const sub = new Evaluator(this.ctx, start, to, step);
-    if (start > to) return { datas: [], range, offset, at };
+    if (start > to) return { datas: [], range, offset, at, samples: 0 };
+    // The result's samples stay counted (the sub-evaluator shares ctx) until the caller is done
+    // with them and subtracts `samples`, as Prometheus's evalSubquery/totalSamples.
     const m = sub.evalMatrix(sq.expr);
-    return { datas: m.map(seriesDataFromSeries), range, offset, at };
+    return { datas: m.map(seriesDataFromSeries), range, offset, at, samples: totalSamples(m) };
   }
 
   evalSubqueryDirect(sq: SubqueryExpr): Matrix {
     const r = this.evalSubquery(sq);
-    return this.#matrixFromData(r.datas, r.range, r.offset, r.at);
+    const out = this.#matrixFromData(r.datas, r.range, r.offset, r.at);
+    this.ctx.currentSamples -= r.samples;
+    return out;
   }
 
   // ---- calls ----
@@ -494,6 +505,7 @@ export class Evaluator implements EvalHelper {
     let offset: number;
     let at: number | null;
     let matchers: VectorSelector | null = null;
+    let subSamples = 0;
     let anchored = false;
     let smoothed = false;
     if (arg.kind === 'MatrixSelector') {
@@ -512,6 +524,7 @@ export class Evaluator implements EvalHelper {
       range = r.range;
       offset = r.offset;
       at = r.at;
+      subSamples = r.samples;
     } else {
       throw new ErrExecution(`ranges only allowed for vector selectors`);
     }
@@ -540,9 +553,15 @@ export class Evaluator implements EvalHelper {
     const checkCounter = name === 'rate' || name === 'increase';
     const out: Matrix = [];
     let processed = 0;
+    const floats = Floats.withCapacity(Math.min(n, 1 << 16));
+    floats.maxCapacity = n;
+    const arena = new FloatArena();
     for (const d of datas) {
       if ((++processed & 63) === 0) this.ctx.check();
-      const floats: FPoint[] = [];
+      floats.length = 0;
+      // The window of the last step stays counted while the series' output is added, as
+      // Prometheus's buffer of window points stays counted until the next series.
+      let lastCnt = 0;
       const histograms: HPoint[] = [];
       w.fts = d.fts;
       w.fvs = d.fvs;
@@ -567,12 +586,13 @@ export class Evaluator implements EvalHelper {
           w.rangeStart = lo;
           w.rangeEnd = refT;
           const cnt = w.fhi - w.flo + (w.hhi - w.hlo);
+          lastCnt = cnt;
           if (cnt === 0) continue;
           this.countSamples(cnt);
           const r = this.#extendedCall(name, w, smoothed, call, scalarArgs, step);
           this.ctx.currentSamples -= cnt;
           if (r === undefined) continue;
-          if (typeof r === 'number') floats.push({ t: ts, f: r });
+          if (typeof r === 'number') floats.push(ts, r);
           else histograms.push({ t: ts, h: r });
           continue;
         }
@@ -597,6 +617,7 @@ export class Evaluator implements EvalHelper {
         w.rangeStart = lo;
         w.rangeEnd = refT;
         const cnt = w.fhi - w.flo + (w.hhi - w.hlo);
+        lastCnt = cnt;
         if (cnt === 0) continue;
         if (present !== null) {
           present[step] = 1;
@@ -613,19 +634,21 @@ export class Evaluator implements EvalHelper {
         const r = fn(w, scalars, call, this);
         this.ctx.currentSamples -= cnt;
         if (r === undefined) continue;
-        if (typeof r === 'number') floats.push({ t: ts, f: r });
+        if (typeof r === 'number') floats.push(ts, r);
         else histograms.push({ t: ts, h: r });
       }
       w.fhi = 0;
       w.hhi = 0;
       if (floats.length > 0 || histograms.length > 0) {
-        out.push({ metric: d.metric, floats, histograms, dropName: d.dropName || (dropName && d.metric.has(MetricName)) });
-        this.countSamples(floats.length + histograms.length);
+        this.countSamples(lastCnt + floats.length + histograms.length);
+        this.ctx.currentSamples -= lastCnt;
+        out.push({ metric: d.metric, floats: arena.seal(floats), histograms, dropName: d.dropName || (dropName && d.metric.has(MetricName)) });
       }
     }
+    this.ctx.currentSamples -= subSamples;
     if (present !== null) {
-      const floats: FPoint[] = [];
-      for (let step = 0; step < n; step++) if (present[step] === 0) floats.push({ t: this.start + step * this.interval, f: 1 });
+      const floats = Floats.withCapacity(n);
+      for (let step = 0; step < n; step++) if (present[step] === 0) floats.push(this.start + step * this.interval, 1);
       if (floats.length === 0) return [];
       const metric = matchers === null ? Labels.EMPTY : absentLabelsOf(matchers);
       return [{ metric, floats, histograms: [], dropName: false }];
@@ -655,22 +678,24 @@ export class MatrixBuilder {
     const key = s.metric.key();
     let ser = this.#byKey.get(key);
     if (ser === undefined) {
-      ser = { metric: s.metric, floats: [], histograms: [], dropName: s.dropName };
+      ser = { metric: s.metric, floats: new Floats(), histograms: [], dropName: s.dropName };
       this.#byKey.set(key, ser);
       this.#order.push(ser);
     } else {
-      const lf = ser.floats[ser.floats.length - 1];
       const lh = ser.histograms[ser.histograms.length - 1];
-      if ((lf !== undefined && lf.t === ts) || (lh !== undefined && lh.t === ts)) {
+      if (ser.floats.lastT() === ts || (lh !== undefined && lh.t === ts)) {
         throw new ErrExecution('vector cannot contain metrics with the same labelset');
       }
       ser.dropName ||= s.dropName;
     }
     if (s.h !== undefined) ser.histograms.push({ t: ts, h: s.h });
-    else ser.floats.push({ t: ts, f: s.f });
+    else ser.floats.push(ts, s.f);
   }
 
+  /** matrix returns the series, their floats moved to exact-size arrays. */
   matrix(): Matrix {
+    const arena = new FloatArena();
+    for (const s of this.#order) s.floats = arena.seal(s.floats);
     return this.#order;
   }
 }
@@ -692,9 +717,9 @@ export function checkDuplicateSeries(m: Matrix, afterNameDrop: boolean): void {
 
 function overlaps(a: Series, b: Series): boolean {
   const ta = new Set<number>();
-  for (const p of a.floats) ta.add(p.t);
+  for (let i = 0; i < a.floats.length; i++) ta.add(a.floats.ts[i]!);
   for (const p of a.histograms) ta.add(p.t);
-  for (const p of b.floats) if (ta.has(p.t)) return true;
+  for (let i = 0; i < b.floats.length; i++) if (ta.has(b.floats.ts[i]!)) return true;
   for (const p of b.histograms) if (ta.has(p.t)) return true;
   return false;
 }
@@ -702,4 +727,11 @@ function overlaps(a: Series, b: Series): boolean {
 /** sampleOf makes a Sample (helper for functions). */
 export function sampleOf(metric: Labels, t: number, f: number, h: FloatHistogram | undefined, dropName: boolean): Sample {
   return { metric, t, f, h, dropName };
+}
+
+/** totalSamples is the number of points m holds (Prometheus's Matrix.TotalSamples, histograms as 1). */
+export function totalSamples(m: Matrix): number {
+  let n = 0;
+  for (const s of m) n += s.floats.length + s.histograms.length;
+  return n;
 }

@@ -7,3 +7,4 @@ export type { Annotation } from './annotations.js';
 export { staleNaN, isStaleNaN } from './stale.js';
 export { formatFloat } from './format-float.js';
 export type { Sample, Vector, Series, Matrix, Scalar, StringValue, FPoint, HPoint, QueryValue } from './value.js';
+export { Floats } from './floats.js';

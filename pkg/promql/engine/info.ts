@@ -185,13 +185,12 @@ export function combineInfo(
     });
     base.forEach((s, bi) => {
       const p = ptrs[bi]!;
-      while (p.f < s.floats.length && s.floats[p.f]!.t < ts) p.f++;
+      while (p.f < s.floats.length && s.floats.ts[p.f]! < ts) p.f++;
       while (p.h < s.histograms.length && s.histograms[p.h]!.t < ts) p.h++;
-      const fp = s.floats[p.f];
       const hp = s.histograms[p.h];
       let f = 0;
       let h: Series0['h'];
-      if (fp !== undefined && fp.t === ts) f = fp.f;
+      if (p.f < s.floats.length && s.floats.ts[p.f] === ts) f = s.floats.fs[p.f]!;
       else if (hp !== undefined && hp.t === ts) h = hp.h;
       else return;
       if (ignored[bi]) {

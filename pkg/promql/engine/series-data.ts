@@ -194,17 +194,16 @@ class Arena {
   }
 }
 
-/** seriesDataFromSeries converts an evaluated Series (e.g. a subquery result) to SeriesData. */
+/**
+ * seriesDataFromSeries converts an evaluated Series (e.g. a subquery result) to SeriesData,
+ * sharing its float arrays (no copy).
+ */
 export function seriesDataFromSeries(s: Series): SeriesData {
   const d = newSeriesData(s.metric);
   d.dropName = s.dropName;
   d.fn = s.floats.length;
-  d.fts = new Float64Array(d.fn);
-  d.fvs = new Float64Array(d.fn);
-  for (let i = 0; i < d.fn; i++) {
-    d.fts[i] = s.floats[i]!.t;
-    d.fvs[i] = s.floats[i]!.f;
-  }
+  d.fts = s.floats.ts;
+  d.fvs = s.floats.fs;
   d.hn = s.histograms.length;
   d.hts = new Float64Array(d.hn);
   for (let i = 0; i < d.hn; i++) {

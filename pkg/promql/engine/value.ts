@@ -1,5 +1,6 @@
 import type { FloatHistogram } from '../../histogram/index.js';
 import type { Labels } from '../../labels/index.js';
+import type { Floats } from './floats.js';
 
 /** FPoint is one float sample of a series in a Matrix. */
 export interface FPoint {
@@ -30,12 +31,12 @@ export interface Sample {
 export type Vector = Sample[];
 
 /**
- * Series is one series of a Matrix: floats and histograms, each sorted by time (a timestamp
- * appears in at most one of the two arrays).
+ * Series is one series of a Matrix: floats (typed arrays) and histograms, each sorted by time (a
+ * timestamp appears in at most one of the two).
  */
 export interface Series {
   metric: Labels;
-  floats: FPoint[];
+  floats: Floats;
   histograms: HPoint[];
   dropName: boolean;
 }

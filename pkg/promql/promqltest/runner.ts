@@ -167,7 +167,7 @@ function vectorString(v: Vector): string {
 }
 
 function seriesString(s: Matrix[number]): string {
-  const f = s.floats.map((p) => `${fmtVal(p.f)} @[${p.t}]`).join(' ');
+  const f = s.floats.points().map((p) => `${fmtVal(p.f)} @[${p.t}]`).join(' ');
   const h = s.histograms.map((p) => `${histogramTestExpression(p.h)} @[${p.t}]`).join(' ');
   return `${s.floats.length} float points [${f}] and ${s.histograms.length} histogram points [${h}]`;
 }
@@ -196,7 +196,7 @@ function compareMatrix(cmd: EvalCmd, val: Matrix): void {
       throw new EvalFailure(`expected ${ef.length} float points and ${eh.length} histogram points for ${s.metric.toString()}, but got ${seriesString(s)}`);
     }
     ef.forEach((e, i) => {
-      const a = s.floats[i]!;
+      const a = { t: s.floats.t(i), f: s.floats.f(i) };
       if (e.t !== a.t) throw new EvalFailure(`expected float value at index ${i} for ${s.metric.toString()} to have timestamp ${e.t}, but it had timestamp ${a.t} (result has ${seriesString(s)})`);
       if (!almostEqual(a.f, e.f, epsilon)) throw new EvalFailure(`expected float value at index ${i} (t=${a.t}) for ${s.metric.toString()} to be ${fmtVal(e.f)}, but got ${fmtVal(a.f)} (result has ${seriesString(s)})`);
     });
@@ -417,8 +417,8 @@ export class ScriptRunner {
     }
     const vec: Vector = [];
     for (const s of mat) {
-      const f = s.floats.find((p) => p.t === t);
-      if (f !== undefined) vec.push({ metric: s.metric, t, f: f.f, h: undefined, dropName: false });
+      const fi = s.floats.indexOf(t);
+      if (fi >= 0) vec.push({ metric: s.metric, t, f: s.floats.f(fi), h: undefined, dropName: false });
       const h = s.histograms.find((p) => p.t === t);
       if (h !== undefined) vec.push({ metric: s.metric, t, f: 0, h: h.h, dropName: false });
     }
