@@ -27,6 +27,7 @@ const layer: Record<string, number> = {
   dedup: 3,
   datagen: 3,
   block: 4,
+  downsample: 4,
   api: 4,
   store: 5,
   sidecar: 6,
