@@ -29,7 +29,8 @@ export class DeduplicateFilter implements MetaFilter {
     }
     const dups: string[] = [];
     for (const g of groups.values()) {
-      g.sort((a, b) => sourcesOf(b).length - sourcesOf(a).length || (a.ulid < b.ulid ? -1 : a.ulid > b.ulid ? 1 : 0));
+      // Bigger source sets first; on equal sets the higher level (a rewrite's output) wins.
+      g.sort((a, b) => sourcesOf(b).length - sourcesOf(a).length || b.compaction.level - a.compaction.level || (a.ulid < b.ulid ? -1 : a.ulid > b.ulid ? 1 : 0));
       const covering: Set<string>[] = [];
       for (const m of g) {
         const src = sourcesOf(m);

@@ -1,0 +1,258 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, markForNoCompact, readNoCompactMark, uploadBlock } from '../block/index.js';
+import { ValueType } from '../chunkenc/index.js';
+import { TesseraError } from '../errors/index.js';
+import { Labels } from '../labels/index.js';
+import { InMemoryBucket } from '../objstore/index.js';
+import { BlockReader, BlockWriter, META_FILENAME, UlidGenerator, parseBlockMeta, writeBlockMeta, type BlockMeta, type IndexChunkMeta } from '../tsdb/index.js';
+import type { BlockMerger, MergeRequest, MergeResult } from './block-merger.js';
+import { BucketLease } from './bucket-lease.js';
+import { Compactor, type CompactorOptions } from './compactor.js';
+
+const H = 3_600_000;
+const NOW = Date.UTC(2026, 0, 20);
+
+/** Reads every sample of a local block: series key → [t, v][]. */
+async function readSamples(dir: string): Promise<Map<string, { lset: Labels; samples: [number, number][] }>> {
+  const out = new Map<string, { lset: Labels; samples: [number, number][] }>();
+  const b = await BlockReader.open(dir);
+  try {
+    const p = b.index.allPostings();
+    const metas: IndexChunkMeta[] = [];
+    while (p.next()) {
+      const lset = b.index.series(p.at(), metas);
+      const samples: [number, number][] = [];
+      for (const m of metas) {
+        const it = b.chunks.chunk(m.ref).iterator();
+        while (it.next() !== ValueType.None) samples.push([it.atT(), it.atF()]);
+      }
+      out.set(lset.toString(), { lset, samples });
+    }
+  } finally {
+    b.close();
+  }
+  return out;
+}
+
+/**
+ * A test merger: reads all samples of the inputs and writes them back, one sample per timestamp
+ * (the first input wins). Inputs with a series named `unmergeable` make it throw.
+ */
+class SampleMerger implements BlockMerger {
+  calls = 0;
+  async merge(req: MergeRequest): Promise<MergeResult> {
+    this.calls++;
+    const all = new Map<string, { lset: Labels; samples: Map<number, number> }>();
+    for (const d of req.inputDirs) {
+      for (const [k, s] of await readSamples(d)) {
+        if (s.lset.get('__name__') === 'unmergeable') throw new TesseraError('TESSERA_TEST_UNMERGEABLE', `series ${k} cannot be merged`);
+        let e = all.get(k);
+        if (e === undefined) all.set(k, (e = { lset: s.lset, samples: new Map() }));
+        for (const [t, v] of s.samples) if (!e.samples.has(t)) e.samples.set(t, v);
+      }
+    }
+    const w = await BlockWriter.create(req.outDir, { ulid: req.ulid });
+    let n = 0;
+    for (const e of [...all.values()].sort((a, b) => Labels.compare(a.lset, b.lset))) {
+      const ts = [...e.samples.keys()].sort((a, b) => a - b);
+      n += ts.length;
+      await w.addSeries(e.lset, ts, ts.map((t) => e.samples.get(t)!));
+    }
+    const b = await w.flush();
+    return { stats: { ...b.meta.stats, numSamples: n } };
+  }
+}
+
+const gen = new UlidGenerator();
+let tmp: string;
+beforeEach(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'tessera-compactor-'));
+});
+afterEach(async () => {
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** putBlock uploads a [minH, maxH) block of series `m{i=0..n}` with a sample every 15 minutes. */
+async function putBlock(bkt: InMemoryBucket, ext: Record<string, string>, minH: number, maxH: number, o: { series?: number; name?: string; offset?: number; level?: number; sources?: string[] } = {}): Promise<BlockMeta> {
+  const dir = await mkdtemp(join(tmp, 'src-'));
+  const ulid = gen.next(NOW - 100 * H + minH * 1000);
+  const w = await BlockWriter.create(dir, { ulid, minTime: minH * H, maxTime: maxH * H, ...(o.level !== undefined ? { level: o.level } : {}), ...(o.sources !== undefined ? { sources: o.sources } : {}) });
+  for (let i = 0; i < (o.series ?? 2); i++) {
+    const ts: number[] = [];
+    for (let t = minH * H + (o.offset ?? 0); t < maxH * H; t += 15 * 60_000) ts.push(t);
+    await w.addSeries(Labels.fromRecord({ __name__: o.name ?? 'm', i: String(i) }), ts, ts.map((t) => t / 1000 + i));
+  }
+  const b = await w.flush();
+  await writeBlockMeta(b.dir, { ...b.meta, thanos: { labels: ext, downsample: { resolution: 0 }, source: 'sidecar', index_stats: {} } });
+  return uploadBlock(bkt, b.dir, { now: () => NOW - 50 * H });
+}
+
+async function blocksIn(bkt: InMemoryBucket): Promise<Map<string, { meta?: BlockMeta; marks: string[] }>> {
+  const out = new Map<string, { meta?: BlockMeta; marks: string[] }>();
+  for await (const name of bkt.iter('', { recursive: true })) {
+    const [id, file] = [name.slice(0, name.indexOf('/')), name.slice(name.indexOf('/') + 1)];
+    if (id === '') continue;
+    let e = out.get(id);
+    if (e === undefined) out.set(id, (e = { marks: [] }));
+    if (file === META_FILENAME) e.meta = parseBlockMeta(new TextDecoder().decode(await bkt.get(name)));
+    if (file.endsWith('-mark.json')) e.marks.push(file);
+  }
+  return out;
+}
+
+function compactor(bkt: InMemoryBucket, merger: BlockMerger, o: Partial<CompactorOptions> = {}): Compactor {
+  return new Compactor({ bucket: bkt, dataDir: join(tmp, 'data'), merger, consistencyDelayMs: 0, deleteDelayMs: 48 * H, now: () => NOW, ...o });
+}
+
+describe('Compactor', () => {
+  test('compacts aligned 2h blocks into 8h blocks, marks inputs, hides them and keeps every sample', async () => {
+    const bkt = new InMemoryBucket();
+    const src: BlockMeta[] = [];
+    for (let h = 0; h < 18; h += 2) src.push(await putBlock(bkt, { cluster: 'a' }, h, h + 2));
+    const merger = new SampleMerger();
+    const res = await compactor(bkt, merger).runOnce();
+    // [0,8) and [8,16) are complete 8h ranges; [16,18) is the newest block.
+    expect(res.compactions).toBe(2);
+    expect(res.failedGroups).toEqual([]);
+    const blocks = await blocksIn(bkt);
+    const live = [...blocks.values()].filter((b) => b.meta !== undefined && !b.marks.includes(DELETION_MARK_FILENAME));
+    expect(live.map((b) => [b.meta!.minTime / H, b.meta!.maxTime / H]).sort((a, b) => a[0]! - b[0]!)).toEqual([[0, 8], [8, 16], [16, 18]]);
+    const c = live.find((b) => b.meta!.minTime === 0)!.meta!;
+    expect(c.compaction.level).toBe(2);
+    expect(c.compaction.sources).toEqual(src.slice(0, 4).map((m) => m.ulid).sort());
+    expect(c.compaction.parents?.map((p) => p.ulid)).toEqual(src.slice(0, 4).map((m) => m.ulid));
+    expect(c.thanos?.source).toBe('compactor');
+    expect(c.thanos?.labels).toEqual({ cluster: 'a' });
+    expect(c.stats.numSamples).toBe(2 * 8 * 4);
+    for (const m of src.slice(0, 8)) expect(blocks.get(m.ulid)!.marks).toContain(DELETION_MARK_FILENAME);
+    // A second pass finds nothing new to do (the marked inputs are hidden by their sources).
+    const again = await compactor(bkt, merger).runOnce();
+    expect(again.compactions).toBe(0);
+  });
+
+  test('deletes marked blocks after the delete delay, the meta.json first', async () => {
+    const bkt = new InMemoryBucket();
+    for (let h = 0; h < 10; h += 2) await putBlock(bkt, { cluster: 'a' }, h, h + 2);
+    let now = NOW;
+    const c = compactor(bkt, new SampleMerger(), { now: () => now });
+    expect((await c.runOnce()).compactions).toBe(1);
+    expect((await blocksIn(bkt)).size).toBe(6);
+    now += 49 * H;
+    const res = await c.runOnce();
+    expect(res.deleted).toBe(4);
+    expect((await blocksIn(bkt)).size).toBe(2);
+  });
+
+  test('vertical compaction merges overlapping blocks; replica labels are dropped with dedup', async () => {
+    const bkt = new InMemoryBucket();
+    const a = await putBlock(bkt, { cluster: 'c', replica: 'a' }, 0, 2);
+    const b = await putBlock(bkt, { cluster: 'c', replica: 'b' }, 0, 2, { offset: 60_000 });
+    // Without dedup the replicas are separate groups: nothing to do.
+    expect((await compactor(bkt, new SampleMerger()).runOnce()).compactions).toBe(0);
+    const res = await compactor(bkt, new SampleMerger(), { replicaLabels: ['replica'], dataDir: join(tmp, 'd2') }).runOnce();
+    expect(res.compactions).toBe(1);
+    const live = [...(await blocksIn(bkt)).values()].filter((x) => x.meta !== undefined && x.marks.length === 0);
+    expect(live).toHaveLength(1);
+    expect(live[0]!.meta!.thanos!.labels).toEqual({ cluster: 'c' });
+    expect(live[0]!.meta!.compaction.sources).toEqual([a.ulid, b.ulid].sort());
+    expect(live[0]!.meta!.stats.numSamples).toBe(2 * 8 * 2);
+  });
+
+  test('a faulty group is quarantined with a no-compact mark while other groups compact', async () => {
+    const bkt = new InMemoryBucket();
+    for (let h = 0; h < 10; h += 2) await putBlock(bkt, { cluster: 'bad' }, h, h + 2, { name: h === 2 ? 'unmergeable' : 'm' });
+    for (let h = 0; h < 10; h += 2) await putBlock(bkt, { cluster: 'good' }, h, h + 2);
+    const res = await compactor(bkt, new SampleMerger()).runOnce();
+    expect(res.compactions).toBeGreaterThanOrEqual(1);
+    expect(res.quarantined.length).toBeGreaterThan(0);
+    expect(res.quarantined[0]!.reason).toBe('unmergeable-blocks');
+    const marked = await readNoCompactMark(bkt, res.quarantined[0]!.block);
+    expect(marked?.details).toMatch(/cannot be merged/);
+    const live = [...(await blocksIn(bkt)).values()].filter((x) => x.meta !== undefined && !x.marks.includes(DELETION_MARK_FILENAME));
+    expect(live.filter((x) => x.meta!.thanos!.labels['cluster'] === 'good').map((x) => x.meta!.maxTime / H).sort((p, q) => p - q)).toEqual([8, 10]);
+  });
+
+  test('a corrupt block is quarantined; no-compact marked blocks are left alone', async () => {
+    const bkt = new InMemoryBucket();
+    const ms: BlockMeta[] = [];
+    for (let h = 0; h < 10; h += 2) ms.push(await putBlock(bkt, { cluster: 'a' }, h, h + 2));
+    await bkt.upload(`${ms[1]!.ulid}/index`, new Uint8Array([1, 2, 3]));
+    const res = await compactor(bkt, new SampleMerger()).runOnce();
+    expect(res.quarantined.map((q) => q.block)).toEqual([ms[1]!.ulid]);
+    expect(res.quarantined[0]!.reason).toBe('block-corrupt');
+    // The planner then compacts around the marked block without gaps: [4,6),[6,8).
+    const live = [...(await blocksIn(bkt)).values()].filter((x) => x.meta !== undefined && !x.marks.includes(DELETION_MARK_FILENAME));
+    expect(live.map((x) => [x.meta!.minTime / H, x.meta!.maxTime / H]).sort((p, q) => p[0]! - q[0]!)).toEqual([[0, 2], [2, 4], [4, 8], [8, 10]]);
+    expect((await blocksIn(bkt)).get(ms[1]!.ulid)!.marks).toEqual([NO_COMPACT_MARK_FILENAME]);
+  });
+
+  test('manually no-compact marked blocks are not compacted', async () => {
+    const bkt = new InMemoryBucket();
+    const ms: BlockMeta[] = [];
+    for (let h = 0; h < 10; h += 2) ms.push(await putBlock(bkt, { cluster: 'a' }, h, h + 2));
+    for (const m of ms) await markForNoCompact(bkt, m.ulid, 'manual');
+    const merger = new SampleMerger();
+    expect((await compactor(bkt, merger).runOnce()).compactions).toBe(0);
+    expect(merger.calls).toBe(0);
+  });
+
+  test('retention per resolution marks exactly the blocks past it', async () => {
+    const bkt = new InMemoryBucket();
+    const old = await putBlock(bkt, { cluster: 'a' }, 0, 2);
+    const edge = await putBlock(bkt, { cluster: 'b' }, 2, 4);
+    const young = await putBlock(bkt, { cluster: 'c' }, 4, 6);
+    // now - retention = 4h: a block ending at 2h is past it, one ending at exactly 4h is not.
+    const retentionMs = new Map([[0, NOW - 4 * H]]);
+    const res = await compactor(bkt, new SampleMerger(), { retentionMs }).runOnce();
+    expect(res.retention).toBe(1);
+    const blocks = await blocksIn(bkt);
+    expect(blocks.get(old.ulid)!.marks).toEqual([DELETION_MARK_FILENAME]);
+    expect(blocks.get(edge.ulid)!.marks).toEqual([]);
+    expect(blocks.get(young.ulid)!.marks).toEqual([]);
+    // Another resolution's retention does not apply to raw blocks.
+    const res5m = await compactor(bkt, new SampleMerger(), { retentionMs: new Map([[300_000, 1]]), dataDir: join(tmp, 'd5') }).runOnce();
+    expect(res5m.retention).toBe(0);
+  });
+
+  test('a crash after upload leaves duplicates that the next pass marks; partial uploads are cleaned', async () => {
+    const bkt = new InMemoryBucket();
+    const ms: BlockMeta[] = [];
+    for (let h = 0; h < 10; h += 2) ms.push(await putBlock(bkt, { cluster: 'a' }, h, h + 2));
+    // Simulate: a compacted block of the first four exists, its inputs are unmarked.
+    const dir = await mkdtemp(join(tmp, 'x-'));
+    const w = await BlockWriter.create(dir, { ulid: gen.next(NOW - H), minTime: 0, maxTime: 8 * H, level: 2, sources: ms.slice(0, 4).map((m) => m.ulid) });
+    await w.addSeries(Labels.fromRecord({ __name__: 'm', i: '0' }), [0], [0]);
+    const b = await w.flush();
+    await writeBlockMeta(b.dir, { ...b.meta, thanos: { labels: { cluster: 'a' }, downsample: { resolution: 0 }, source: 'compactor', index_stats: {} } });
+    await uploadBlock(bkt, b.dir, { now: () => NOW - H });
+    // And a partial upload (no meta.json), old enough to be an aborted one.
+    const partial = gen.next(NOW - 72 * H);
+    await bkt.upload(`${partial}/index`, new Uint8Array([1]));
+    const merger = new SampleMerger();
+    // The in-memory bucket stamps objects with the real clock.
+    const res = await compactor(bkt, merger, { partialUploadThresholdMs: 0, now: () => Date.now() + 1000 }).runOnce();
+    expect(merger.calls).toBe(0);
+    const blocks = await blocksIn(bkt);
+    for (const m of ms.slice(0, 4)) expect(blocks.get(m.ulid)!.marks).toEqual([DELETION_MARK_FILENAME]);
+    expect(blocks.has(partial)).toBe(false);
+    expect(res.deleted).toBe(1);
+  });
+
+  test('the pass stops when the lease is lost', async () => {
+    const bkt = new InMemoryBucket();
+    for (let h = 0; h < 10; h += 2) await putBlock(bkt, { cluster: 'a' }, h, h + 2);
+    const lease = new BucketLease({ bucket: bkt, owner: 'me', ttlMs: 60_000, settleMs: 0 });
+    await lease.acquire({ wait: false });
+    const other = new BucketLease({ bucket: bkt, owner: 'me', ttlMs: 60_000, settleMs: 0 });
+    await other.acquire({ wait: false }); // takes it over
+    await lease.renew();
+    await expect(compactor(bkt, new SampleMerger(), { lease }).runOnce()).rejects.toThrow(/lost|no longer held/);
+    await other.release();
+    await lease.release();
+    const blocks = await blocksIn(bkt);
+    expect([...blocks.values()].every((x) => x.marks.length === 0)).toBe(true);
+  });
+});
