@@ -1,6 +1,6 @@
 // Public surface of the tsdb package: blocks on disk (index v2, chunk segments, tombstones,
 // meta.json) and the block reader/writer. Sub-folders are implementation detail.
-export type { ByteSource, ByteSink, Toc, IndexChunkMeta, Postings, PostingsSource } from './index/index.js';
+export type { ByteSource, ByteSink, Toc, IndexChunkMeta, Postings, PostingsSource, StreamingIndexWriterOptions } from './index/index.js';
 export {
   BufferByteSource,
   FileByteSource,
@@ -15,6 +15,7 @@ export {
   IndexCorruptErrorCode,
   IndexWriter,
   IndexWriteErrorCode,
+  StreamingIndexWriter,
   IndexReader,
   ListPostings,
   BigEndianPostings,
@@ -28,8 +29,8 @@ export {
   postingsForMatchers,
   literalPrefix,
 } from './index/index.js';
-export type { BlockWriterOptions, WrittenBlock } from './block/index.js';
-export { BlockWriter, BlockReader, BlockSeries, BlockSeriesIterator, BlockChunkSeries, BlockDB, openDB, BlockError, BlockErrorCode } from './block/index.js';
+export type { BlockWriterOptions, WrittenBlock, StreamingBlockWriterOptions, StreamedChunkSeries } from './block/index.js';
+export { BlockWriter, StreamingBlockWriter, BlockReader, BlockSeries, BlockSeriesIterator, BlockChunkSeries, BlockDB, openDB, BlockError, BlockErrorCode } from './block/index.js';
 export type { ChunkSegmentWriterOptions, ChunkSegment, ChunkRecord, ChunkSegmentFileOptions } from './chunks/index.js';
 export {
   ChunkSegmentWriter,

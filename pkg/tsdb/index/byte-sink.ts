@@ -84,6 +84,11 @@ export class FileByteSink implements ByteSink {
     this.#flushed += b.length;
   }
 
+  /** flush writes the buffered bytes to the file (no fsync), so a reader of the path sees everything written so far. */
+  flush(): void {
+    this.#flush();
+  }
+
   #flush(): void {
     if (this.#buffered === 0) return;
     const n = this.#buffered;

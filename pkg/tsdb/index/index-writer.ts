@@ -2,6 +2,7 @@ import { Encbuf } from '../../encoding/index.js';
 import { TesseraError } from '../../errors/index.js';
 import { compareStrings, Labels } from '../../labels/index.js';
 import type { ByteSink } from './byte-sink.js';
+import { SeriesEntryEncoder } from './series-entry.js';
 import { IndexFormatV2, MagicIndex, MaxIndexSize, type IndexChunkMeta, type Toc } from './format.js';
 
 /** IndexWriteErrorCode is the code of errors raised for misuse of the IndexWriter. */
@@ -36,9 +37,11 @@ export class IndexWriter {
     postingsTable: 0,
   };
   #lastSeries: Labels | undefined;
-  #lastChunkRef = 0;
   readonly #buf = new Encbuf(1 << 12);
-  readonly #body = new Encbuf(1 << 12);
+  readonly #entries = new SeriesEntryEncoder(
+    (s) => this.#symbolRefs.get(s),
+    (msg) => this.#fail(msg),
+  );
   /** postings[nameRef] → Map(valueRef → series refs), filled as series are added. */
   readonly #postings = new Map<number, Map<number, number[]>>();
   readonly #all: number[] = [];
@@ -117,54 +120,15 @@ export class IndexWriter {
     if (off >= MaxIndexSize) this.#fail(`index exceeds ${MaxIndexSize} bytes`);
     const ref = off / 16;
 
-    const b = this.#body;
-    b.reset();
-    b.putUvarint(lset.size);
-    for (let i = 0; i < lset.size; i++) {
-      const name = lset.nameAt(i);
-      const value = lset.valueAt(i);
-      const nr = this.#symbolRefs.get(name);
-      const vr = this.#symbolRefs.get(value);
-      if (nr === undefined) this.#fail(`label name ${JSON.stringify(name)} of ${lset.toString()} is not a symbol`);
-      if (vr === undefined) this.#fail(`label value ${JSON.stringify(value)} of ${lset.toString()} is not a symbol`);
-      b.putUvarint(nr);
-      b.putUvarint(vr);
+    const entry = this.#entries.encode(lset, chunks, (nr, vr) => {
       let byValue = this.#postings.get(nr);
       if (byValue === undefined) this.#postings.set(nr, (byValue = new Map()));
       const list = byValue.get(vr);
       if (list === undefined) byValue.set(vr, [ref]);
       else list.push(ref);
-    }
-    b.putUvarint(chunks.length);
-    let prevMaxt = 0;
-    let prevRef = 0;
-    for (let i = 0; i < chunks.length; i++) {
-      const c = chunks[i]!;
-      if (c.maxTime < c.minTime) this.#fail(`chunk ${i} of ${lset.toString()} has maxTime ${c.maxTime} < minTime ${c.minTime}`);
-      if (c.ref < this.#lastChunkRef) this.#fail(`chunk ref ${c.ref} of ${lset.toString()} is below previous ref ${this.#lastChunkRef}`);
-      if (i === 0) {
-        b.putVarint(c.minTime);
-        b.putUvarint(c.maxTime - c.minTime);
-        b.putUvarint(c.ref);
-      } else {
-        if (c.minTime <= prevMaxt) this.#fail(`chunk ${i} of ${lset.toString()} overlaps the previous chunk (minTime ${c.minTime} ≤ ${prevMaxt})`);
-        b.putUvarint(c.minTime - prevMaxt);
-        b.putUvarint(c.maxTime - c.minTime);
-        b.putVarint(c.ref - prevRef);
-      }
-      prevMaxt = c.maxTime;
-      prevRef = c.ref;
-      this.#lastChunkRef = c.ref;
-    }
-
-    const e = this.#buf;
-    e.reset();
-    e.putUvarint(b.len);
-    const start = e.len;
-    e.putBytes(b.get());
-    e.putCRC32C(start);
-    this.#sink.write(e.get());
-    if (e.len > this.#maxSeriesSize) this.#maxSeriesSize = e.len;
+    });
+    this.#sink.write(entry);
+    if (entry.length > this.#maxSeriesSize) this.#maxSeriesSize = entry.length;
     this.#all.push(ref);
     this.#lastSeries = lset;
     this.#numSeries++;

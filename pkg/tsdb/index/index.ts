@@ -6,6 +6,8 @@ export type { Toc, IndexChunkMeta } from './format.js';
 export { MagicIndex, IndexFormatV2, HeaderLen, TocLen, MaxIndexSize } from './format.js';
 export { IndexCorruptError, IndexCorruptErrorCode } from './index-corrupt-error.js';
 export { IndexWriter, IndexWriteErrorCode } from './index-writer.js';
+export { StreamingIndexWriter } from './streaming-index-writer.js';
+export type { StreamingIndexWriterOptions } from './streaming-index-writer.js';
 export { IndexReader } from './index-reader.js';
 export type { Postings } from './postings.js';
 export {
