@@ -40,7 +40,24 @@ interface ReadPart {
   readonly data: Uint8Array;
   readonly first: number;
   readonly last: number;
+  /** error is why the part could not be read (only from tolerant reads; data is then empty). */
+  readonly error?: unknown;
 }
+
+/**
+ * ChunkFailure is a chunk record that could not be read: the segment file, the record's offset,
+ * and the error (corrupt: the bytes are there but wrong or missing from the file; otherwise the
+ * read itself failed, e.g. the bucket was unreachable).
+ */
+export interface ChunkFailure {
+  readonly file: string;
+  readonly offset: number;
+  readonly err: Error;
+  readonly corrupt: boolean;
+}
+
+/** MAX_BAD_CHUNKS bounds how many failed chunk reads a block remembers (see BucketBlock.badChunks). */
+const MAX_BAD_CHUNKS = 1024;
 
 /**
  * RawChunk is a chunk record read from a segment: TSDB encoding byte and payload. A chunk from
@@ -98,6 +115,12 @@ export class BucketBlock {
   failure: Error | undefined;
   /** lastUsed is the Date.now() of the last header use. */
   lastUsed = 0;
+  /**
+   * badChunks marks the chunk records (by ref) whose last read failed, with when it failed. The
+   * block is still served: every query reads such chunks again (a repaired or re-uploaded file is
+   * picked up), and a successful read clears the mark.
+   */
+  readonly badChunks = new Map<number, ChunkFailure & { readonly at: number }>();
   readonly #scratch: IndexChunkMeta[] = [];
 
   constructor(o: BucketBlockOptions) {
@@ -163,7 +186,7 @@ export class BucketBlock {
    * part is counted in the budget (downloaded bytes) and held in its in-flight bytes before the
    * read is issued; the caller releases `held` once it no longer keeps the parts' bytes.
    */
-  async #readParts(name: string, ranges: readonly ByteRange[], kind: FetchKind, budget: QueryBudget, signal: AbortSignal): Promise<{ parts: ReadPart[]; held: number }> {
+  async #readParts(name: string, ranges: readonly ByteRange[], kind: FetchKind, budget: QueryBudget, signal: AbortSignal, tolerant = false): Promise<{ parts: ReadPart[]; held: number }> {
     const parts = partitionRanges(ranges, this.#gap);
     const h = this.#header;
     if (h !== undefined && name === `${this.ulid}/index`) {
@@ -188,7 +211,19 @@ export class BucketBlock {
         budget.reserve(n, kind);
         budget.hold(n, `${kind} of block ${this.ulid}`);
         held += n;
-        const data = await this.#o.bucket.getRange(name, p.start, n, { signal });
+        let data: Uint8Array;
+        try {
+          data = await this.#o.bucket.getRange(name, p.start, n, { signal });
+        } catch (err) {
+          // A tolerant read reports the part as failed and goes on with the others; aborts still
+          // end the whole read.
+          if (!tolerant || signal.aborted) throw err;
+          budget.refund(n, kind);
+          budget.release(n);
+          held -= n;
+          out[i] = { start: p.start, data: new Uint8Array(0), first: p.first, last: p.last, error: err };
+          continue;
+        }
         budget.refund(n - data.length, kind);
         out[i] = { start: p.start, data, first: p.first, last: p.last };
       }
@@ -437,9 +472,14 @@ export class BucketBlock {
    * budget, for the caller to release once the chunks are sent. With a chunk cache, cached chunks
    * are served without reads (and without being held: the cache owns them) and the chunks read are
    * added to it; returned chunks must not be modified.
+   *
+   * A chunk that cannot be read (a failed ranged read, a record past the end of a truncated file,
+   * a checksum mismatch) does not fail the others: it is returned in `failed` (by ref, naming the
+   * file and offset) and marked in badChunks. Only an abort or a request limit throws.
    */
-  async chunks(refs: readonly number[], budget: QueryBudget, signal: AbortSignal): Promise<{ chunks: Map<number, RawChunk>; held: number }> {
+  async chunks(refs: readonly number[], budget: QueryBudget, signal: AbortSignal): Promise<{ chunks: Map<number, RawChunk>; held: number; failed: Map<number, ChunkFailure> }> {
     const out = new Map<number, RawChunk>();
+    const failed = new Map<number, ChunkFailure>();
     const bySeg = new Map<number, number[]>();
     const cache = this.#o.chunkCache;
     for (const r of refs) {
@@ -467,6 +507,7 @@ export class BucketBlock {
       for (const f of found) n += f.c.data.length;
       budget.hold(n, `chunks of block ${this.ulid}`);
       held += n;
+      if (this.badChunks.size > 0) for (const f of found) this.badChunks.delete(f.key);
       if (cache !== undefined) {
         for (const f of found) {
           const c: CachedChunk = { encoding: f.c.encoding, data: new Uint8Array(f.c.data), hashed: [] };
@@ -484,60 +525,73 @@ export class BucketBlock {
         at += f.c.data.length;
       }
     };
-    const results = await Promise.allSettled(
-        [...bySeg].map(async ([seg, offs]) => {
-          offs.sort((a, b) => a - b);
-          const uniq = offs.filter((o, i) => i === 0 || offs[i - 1] !== o);
-          const name = `${this.ulid}/chunks/${segmentFileName(seg)}`;
-          // The last chunk's size is unknown: guess twice the largest distance between the chunks
-          // read (chunks of neighbouring series are alike), within the block's maximum chunk size;
-          // a chunk that turns out larger is read again.
-          let gap = 0;
-          for (let i = 1; i < uniq.length; i++) gap = Math.max(gap, uniq[i]! - uniq[i - 1]!);
-          const lastEst = uniq.length > 1 ? Math.min(est, 2 * gap + 64) : est;
-          const ranges = uniq.map((o, i) => ({ start: o, end: i + 1 < uniq.length ? Math.min(o + est, uniq[i + 1]!) : o + lastEst }));
-          const retry: ByteRange[] = [];
-          const first = await this.#readParts(name, ranges, 'chunks', budget, signal);
+    const fail = (key: number, file: string, offset: number, err: unknown): void => {
+      const corrupt = err instanceof BlockCorruptError;
+      const e = corrupt ? err : new StoreError(GrpcCode.Unavailable, `read chunk in ${file} at offset ${offset}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+      const f: ChunkFailure = { file, offset, err: e, corrupt };
+      failed.set(key, f);
+      if (this.badChunks.size < MAX_BAD_CHUNKS || this.badChunks.has(key)) this.badChunks.set(key, { ...f, at: Date.now() });
+    };
+    // Decodes the records of a read; records that need more bytes than were read go to `retry`.
+    const decode = (seg: number, name: string, parts: readonly ReadPart[], ranges: readonly ByteRange[], retry: ByteRange[] | undefined): void => {
+      for (const part of parts) {
+        const found: { key: number; c: RawChunk }[] = [];
+        for (let k = part.first; k <= part.last; k++) {
+          const r = ranges[k]!;
+          const key = seg * 0x100000000 + r.start;
+          if (part.error !== undefined) {
+            fail(key, name, r.start, part.error);
+            continue;
+          }
           try {
-            for (const part of first.parts) {
-              const found: { key: number; c: RawChunk }[] = [];
-              for (let k = part.first; k <= part.last; k++) {
-                const r = ranges[k]!;
-                const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
-                if (typeof c === 'number') retry.push({ start: r.start, end: r.start + c });
-                else found.push({ key: seg * 0x100000000 + r.start, c });
-              }
-              keepAll(found);
-            }
+            const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
+            if (typeof c !== 'number') found.push({ key, c });
+            else if (retry !== undefined) retry.push({ start: r.start, end: r.start + c });
+            else throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${r.start}: record runs past the end of the segment`);
+          } catch (err) {
+            if (!(err instanceof BlockCorruptError)) throw err;
+            fail(key, name, r.start, err);
+          }
+        }
+        keepAll(found);
+      }
+    };
+    const results = await Promise.allSettled(
+      [...bySeg].map(async ([seg, offs]) => {
+        offs.sort((a, b) => a - b);
+        const uniq = offs.filter((o, i) => i === 0 || offs[i - 1] !== o);
+        const name = `${this.ulid}/chunks/${segmentFileName(seg)}`;
+        // The last chunk's size is unknown: guess twice the largest distance between the chunks
+        // read (chunks of neighbouring series are alike), within the block's maximum chunk size;
+        // a chunk that turns out larger is read again.
+        let gap = 0;
+        for (let i = 1; i < uniq.length; i++) gap = Math.max(gap, uniq[i]! - uniq[i - 1]!);
+        const lastEst = uniq.length > 1 ? Math.min(est, 2 * gap + 64) : est;
+        const ranges = uniq.map((o, i) => ({ start: o, end: i + 1 < uniq.length ? Math.min(o + est, uniq[i + 1]!) : o + lastEst }));
+        const retry: ByteRange[] = [];
+        const first = await this.#readParts(name, ranges, 'chunks', budget, signal, true);
+        try {
+          decode(seg, name, first.parts, ranges, retry);
+        } finally {
+          budget.release(first.held);
+        }
+        if (retry.length > 0) {
+          const again = await this.#readParts(name, retry, 'chunks', budget, signal, true);
+          try {
+            decode(seg, name, again.parts, retry, undefined);
           } finally {
-            budget.release(first.held);
+            budget.release(again.held);
           }
-          if (retry.length > 0) {
-            const again = await this.#readParts(name, retry, 'chunks', budget, signal);
-            try {
-              for (const part of again.parts) {
-                const found: { key: number; c: RawChunk }[] = [];
-                for (let k = part.first; k <= part.last; k++) {
-                  const r = retry[k]!;
-                  const c = this.#chunkRecord(part.data, r.start - part.start, name, r.start);
-                  if (typeof c === 'number') throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${r.start}: record runs past the end of the segment`);
-                  found.push({ key: seg * 0x100000000 + r.start, c });
-                }
-                keepAll(found);
-              }
-            } finally {
-              budget.release(again.held);
-            }
-          }
-        }),
-      );
+        }
+      }),
+    );
     for (const r of results) {
       if (r.status === 'rejected') {
         budget.release(held);
         throw r.reason;
       }
     }
-    return { chunks: out, held };
+    return { chunks: out, held, failed };
   }
 
   /** Decodes the chunk record at buf[at], or returns the bytes it needs when buf is too short. */

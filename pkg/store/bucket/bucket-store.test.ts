@@ -5,7 +5,7 @@ import { Registry } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Labels } from '../../labels/index.js';
 import { InMemoryBucket } from '../../objstore/index.js';
-import type { SeriesResponse } from '../../storepb/index.js';
+import { PartialResponseStrategy, type SeriesResponse } from '../../storepb/index.js';
 import type { BlockMeta } from '../../tsdb/index.js';
 import { storeAPIAcceptanceSuite } from '../acceptance.js';
 import { GrpcStoreClient } from '../grpc-client.js';
@@ -92,6 +92,84 @@ describe('BucketStore', () => {
     } finally {
       await s.close();
     }
+  });
+
+  describe('a truncated chunk file of one replica', () => {
+    // Two replicas' blocks over the same range, 20 series each; replica a's chunk file is cut in
+    // the middle, as with `truncate -s`.
+    const hosts = Array.from({ length: 20 }, (_, i) => mk('up', `host-${String(i).padStart(2, '0')}`, 2000));
+    let bucket: InMemoryBucket;
+    let a: BlockMeta;
+    let b: BlockMeta;
+    let cut: number;
+    beforeAll(async () => {
+      bucket = new InMemoryBucket();
+      a = await writeTestBlock(bucket, hosts, Labels.fromStrings('replica', 'a'), { samplesPerChunk: 120 });
+      b = await writeTestBlock(bucket, hosts, Labels.fromStrings('replica', 'b'), { samplesPerChunk: 120 });
+      const seg = await bucket.get(`${a.ulid}/chunks/000001`);
+      cut = Math.floor(seg.length / 2);
+      await bucket.upload(`${a.ulid}/chunks/000001`, seg.subarray(0, cut));
+    });
+    const req = (o: Partial<Parameters<BucketStore['series']>[0]> = {}) => ({ minTime: 0, maxTime: 2_000_000, matchers: [{ type: 0 as const, name: '__name__', value: 'up' }], ...o });
+    const newStore = async (registry = new Registry()) => {
+      const store = new BucketStore({ bucket, registry, chunkCacheBytes: 0 });
+      await store.sync(new Map([a, b].map((m) => [m.ulid, m])));
+      return store;
+    };
+    const samples = (frames: SeriesResponse[]) => {
+      const out = new Map<string, number>();
+      for (const f of frames) if (f.kind === 'series') out.set(f.series.labels.toString(), f.series.chunks.length);
+      return out;
+    };
+
+    test('replica labels dropped: every series complete from replica b, one warning naming block, file and offset', async () => {
+      const registry = new Registry();
+      const store = await newStore(registry);
+      const frames = await collect(store, req({ withoutReplicaLabels: ['replica'] }));
+      const got = samples(frames);
+      expect(got.size).toBe(20);
+      // Every series has at least replica b's 17 chunks (2000 samples / 120).
+      for (const n of got.values()) expect(n).toBeGreaterThanOrEqual(17);
+      const warnings = frames.flatMap((f) => (f.kind === 'warning' ? [f.warning] : []));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(new RegExp(`read chunk in ${a.ulid}/chunks/000001 at offset \\d+: .*left out \\d+ series of block ${a.ulid}, \\d+ of them covered by other replicas`));
+      const m = await registry.metrics();
+      expect(m).toMatch(/tessera_bucket_store_chunk_read_failures_total\{reason="corrupt"\} [1-9]/);
+      expect(m).toMatch(/tessera_bucket_store_series_left_out_total\{covered="true"\} [1-9]/);
+      expect(m).toMatch(/tessera_bucket_store_failed_blocks 1\b/);
+      expect(store.blocks().get(a.ulid)!.badChunks.size).toBeGreaterThan(0);
+      // Retried on the next query: still served, still reported.
+      const again = await collect(store, req({ withoutReplicaLabels: ['replica'] }));
+      expect(samples(again).size).toBe(20);
+      expect(again.filter((f) => f.kind === 'warning')).toHaveLength(1);
+    });
+
+    test('partial response disabled succeeds when the other replica covers the data', async () => {
+      const store = await newStore();
+      const frames = await collect(store, req({ withoutReplicaLabels: ['replica'], partialResponseDisabled: true, partialResponseStrategy: PartialResponseStrategy.ABORT }));
+      expect(samples(frames).size).toBe(20);
+      expect(frames.filter((f) => f.kind === 'warning')).toHaveLength(0);
+    });
+
+    test('replicas kept apart: replica b complete, replica a without only its unreadable series; ABORT fails', async () => {
+      const store = await newStore();
+      const frames = await collect(store, req());
+      const got = samples(frames);
+      const fromB = [...got.keys()].filter((k) => k.includes('replica="b"'));
+      const fromA = [...got.keys()].filter((k) => k.includes('replica="a"'));
+      expect(fromB).toHaveLength(20);
+      // The first series' chunks lie before the cut, the last ones' after it.
+      expect(fromA.length).toBeGreaterThan(0);
+      expect(fromA.length).toBeLessThan(20);
+      const warnings = frames.flatMap((f) => (f.kind === 'warning' ? [f.warning] : []));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain(`left out ${20 - fromA.length} series of block ${a.ulid}`);
+      await expect(collect(store, req({ partialResponseDisabled: true, partialResponseStrategy: PartialResponseStrategy.ABORT }))).rejects.toThrow(/has no other replica covering it/);
+      // A query that touches only readable chunks has no warning.
+      const first = await collect(store, req({ matchers: [{ type: 0, name: 'instance', value: 'host-00' }] }));
+      expect(samples(first).size).toBe(2);
+      expect(first.filter((f) => f.kind === 'warning')).toHaveLength(0);
+    });
   });
 
   test('limits fail the request with ResourceExhausted', async () => {

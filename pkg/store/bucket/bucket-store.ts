@@ -6,7 +6,7 @@ import { isTesseraError } from '../../errors/index.js';
 import { Labels, LabelsBuilder, Matcher, MatchType, compareStrings } from '../../labels/index.js';
 import type { BucketReader } from '../../objstore/index.js';
 import { PartialResponseStrategy, type AggrChunk, type InfoResponse, type LabelNamesRequest, type LabelNamesResponse, type LabelValuesRequest, type LabelValuesResponse, type SeriesRequest, type StoreSeries, type TSDBInfo } from '../../storepb/index.js';
-import type { BlockMeta } from '../../tsdb/index.js';
+import { chunkRefOffset, chunkRefSegment, segmentFileName, type BlockMeta } from '../../tsdb/index.js';
 import { chunkSamples } from '../limits.js';
 import { matchExternalLabels, toMatchers } from '../matchers.js';
 import { withExternalLabels } from '../local-store.js';
@@ -14,7 +14,9 @@ import { SeriesFrameWriter } from '../series-frame-writer.js';
 import type { SeriesSink, StoreServer } from '../store-api.js';
 import { GrpcCode, StoreError, abortReason, toStoreError } from '../store-error.js';
 import { toAggrChunk } from './aggr-chunk.js';
-import { BlockCorruptError, BucketBlock, type RawChunk } from './bucket-block.js';
+import { BlockCorruptError, BucketBlock, type ChunkFailure, type RawChunk } from './bucket-block.js';
+import { ChunkFailures } from './chunk-failures.js';
+import { coveredByReplicas } from './replica-coverage.js';
 import { BlockSeriesCursor, type CursorEntry } from './block-series-cursor.js';
 import { CursorHeap } from './cursor-heap.js';
 import { Gate } from './gate.js';
@@ -97,6 +99,8 @@ class BucketStoreMetrics {
   readonly blocksQueried: Histogram;
   readonly gateInFlight: Gauge;
   readonly failedBlocks: Gauge;
+  readonly chunkFailures: Counter<'reason'>;
+  readonly seriesLeftOut: Counter<'covered'>;
   readonly peakInFlight: Histogram;
   readonly headerEvictions: Counter;
 
@@ -113,7 +117,18 @@ class BucketStoreMetrics {
     this.blocks = new Gauge({ name: 'tessera_bucket_store_blocks', help: 'Number of blocks known to the store (loaded lazily).', registers });
     this.loads = new Counter({ name: 'thanos_bucket_store_block_loads_total', help: 'Total number of remote block loading attempts.', registers });
     this.loadFailures = new Counter({ name: 'thanos_bucket_store_block_load_failures_total', help: 'Total number of failed remote block loading attempts.', registers });
-    this.failedBlocks = new Gauge({ name: 'tessera_bucket_store_failed_blocks', help: 'Number of blocks skipped because their index or data is corrupt or unreadable.', registers });
+    this.failedBlocks = new Gauge({
+      name: 'tessera_bucket_store_failed_blocks',
+      help: 'Number of blocks skipped because their index is corrupt or unreadable, or with chunks whose last read failed.',
+      registers,
+      collect() {
+        this.set(store.failedBlocks());
+      },
+    });
+    this.chunkFailures = new Counter({ name: 'tessera_bucket_store_chunk_read_failures_total', help: 'Chunks that could not be read by queries (reason: corrupt = missing or bad bytes, unavailable = failed read); their series of that block were left out.', labelNames: ['reason'], registers });
+    this.seriesLeftOut = new Counter({ name: 'tessera_bucket_store_series_left_out_total', help: "Series of a block left out of a response because its chunks could not be read (covered: other replicas' blocks hold the same data).", labelNames: ['covered'], registers });
+    for (const r of ['corrupt', 'unavailable']) this.chunkFailures.labels(r).inc(0);
+    for (const c of ['true', 'false']) this.seriesLeftOut.labels(c).inc(0);
     this.drops = new Counter({ name: 'thanos_bucket_store_queries_dropped_total', help: 'Number of queries that were dropped due to a limit.', labelNames: ['reason'], registers });
     this.fetchedBytes = new Counter({ name: 'tessera_bucket_store_fetched_bytes_total', help: 'Bytes read from the bucket by queries, by data type.', labelNames: ['data_type'], registers });
     this.fetchRequests = new Counter({ name: 'tessera_bucket_store_fetch_requests_total', help: 'Ranged reads made by queries, by data type.', labelNames: ['data_type'], registers });
@@ -157,6 +172,15 @@ class BucketStoreMetrics {
  * reported as a `warning` frame (and in metrics and the log), never silently left out; with the
  * ABORT strategy a transient bucket error fails the call. Limits (touched series, samples,
  * downloaded bytes) fail the call with ResourceExhausted.
+ *
+ * Chunk failures are isolated per block and series: a chunk that cannot be read (e.g. past the end
+ * of a truncated segment file) leaves out only that block's part of the series it belongs to; the
+ * other series, and the same series from other blocks (other replicas when the querier drops
+ * replica labels), are sent. One warning per block names the block, file and offset; the failure is
+ * logged at error level, counted (tessera_bucket_store_chunk_read_failures_total,
+ * tessera_bucket_store_series_left_out_total) and the chunk is marked on its block
+ * (tessera_bucket_store_failed_blocks) until a later query reads it successfully. With the ABORT
+ * strategy the call fails only when no other block covers the left-out data.
  */
 export class BucketStore implements StoreServer {
   readonly #o: BucketStoreOptions;
@@ -230,7 +254,6 @@ export class BucketStore implements StoreServer {
     const gone = [...this.#blocks.keys()].filter((id) => !next.has(id));
     this.#blocks = next;
     this.#m.blocks.set(next.size);
-    this.#m.failedBlocks.set([...next.values()].filter((b) => b.failure !== undefined).length);
     for (const id of gone) {
       this.#blocks.get(id)?.unload();
       if (this.#o.dataDir !== undefined) await rm(join(this.#o.dataDir, id), { recursive: true, force: true }).catch(() => undefined);
@@ -337,6 +360,13 @@ export class BucketStore implements StoreServer {
     this.#logger.warn('skipping block in query', { block: b.ulid, action, err });
   }
 
+  /** failedBlocks is the number of blocks skipped as unreadable or with chunks whose last read failed. */
+  failedBlocks(): number {
+    let n = 0;
+    for (const b of this.#blocks.values()) if (b.failure !== undefined || b.badChunks.size > 0) n++;
+    return n;
+  }
+
   /** headerBytes is the memory held by loaded index-headers. */
   headerBytes(): number {
     let n = 0;
@@ -363,10 +393,7 @@ export class BucketStore implements StoreServer {
     if (wasLoaded) return;
     if (!failed) this.#enforceHeaderBudget();
     this.#m.loads.inc();
-    if (failed) {
-      this.#m.loadFailures.inc();
-      this.#m.failedBlocks.set([...this.#blocks.values()].filter((x) => x.failure !== undefined).length);
-    }
+    if (failed) this.#m.loadFailures.inc();
   }
 
   /** Runs fn for each selected block, turning block failures into warnings (or errors). */
@@ -445,6 +472,7 @@ export class BucketStore implements StoreServer {
     const blockBatch = Math.max(64, Math.min(batchSize, Math.ceil((batchSize * 4) / Math.max(1, selected.length))));
     const opened: BlockSeriesCursor[] = [];
     const heap = new CursorHeap();
+    const fails = new ChunkFailures({ replicas: drop.size > 0, abort, minTime: req.minTime, maxTime: req.maxTime });
     try {
       const cursors = await this.#perBlock(selected, 'select series', abort, warnings, signal, async (b, ms) => {
         const c = new BlockSeriesCursor({ block: b, matchers: ms, minTime: req.minTime, maxTime: req.maxTime, skipChunks, batchSize: blockBatch, withoutReplicaLabels: drop, budget, signal });
@@ -477,7 +505,7 @@ export class BucketStore implements StoreServer {
       let batchMeta = 0;
       const flush = async (): Promise<void> => {
         try {
-          readChunkBytes += await this.#sendBatch(batch, w, skipChunks, aggregates, budget, signal);
+          readChunkBytes += await this.#sendBatch(batch, w, skipChunks, aggregates, budget, signal, fails);
         } finally {
           budget.release(batchMeta);
         }
@@ -523,9 +551,32 @@ export class BucketStore implements StoreServer {
         else heap.fix();
       }
       if (batch.length > 0) await flush();
+      // Under ABORT every failure left here is covered by other replicas (else the call failed):
+      // no warning then, as a warning fails an ABORT request in the querier.
+      if (!abort) for (const warn of fails.warnings()) await w.warning(warn);
       await w.flush();
     } finally {
       for (const c of opened) c.close();
+      this.#reportChunkFailures(fails);
+    }
+  }
+
+  /** Logs and counts the chunks a request could not read, per block. */
+  #reportChunkFailures(fails: ChunkFailures): void {
+    for (const [b, x] of fails.byBlock) {
+      this.#m.chunkFailures.labels(x.first.corrupt ? 'corrupt' : 'unavailable').inc(x.chunks);
+      if (x.series > x.covered) this.#m.seriesLeftOut.labels('false').inc(x.series - x.covered);
+      if (x.covered > 0) this.#m.seriesLeftOut.labels('true').inc(x.covered);
+      this.#logger.error('left out series of a block whose chunks cannot be read', {
+        block: b.ulid,
+        file: x.first.file,
+        offset: x.first.offset,
+        failed_chunks: x.chunks,
+        series: x.series,
+        covered_by_replicas: x.covered,
+        marked_chunks: b.badChunks.size,
+        err: x.first.err,
+      });
     }
   }
 
@@ -540,9 +591,15 @@ export class BucketStore implements StoreServer {
    * Reads the chunks of a batch of series groups (each group: the same series from one or more
    * blocks), coalesced per block, and sends the series; the chunk bytes are released once sent.
    * Returns the chunk bytes read.
+   *
+   * A chunk that cannot be read fails only its block's part of the series: that part is left out,
+   * the rest of the series (other blocks, e.g. other replicas when replica labels are dropped) and
+   * every other series are sent. Failures are collected per block in `fails` for one warning per
+   * block at the end; under the ABORT strategy the call fails only when the data is really missing,
+   * i.e. the other blocks of the same series do not cover the left-out time range.
    */
-  async #sendBatch(batch: readonly CursorEntry[][], w: SeriesFrameWriter, skipChunks: boolean, aggregates: readonly number[], budget: QueryBudget, signal: AbortSignal): Promise<number> {
-    const chunkData = new Map<BucketBlock, Map<number, RawChunk>>();
+  async #sendBatch(batch: readonly CursorEntry[][], w: SeriesFrameWriter, skipChunks: boolean, aggregates: readonly number[], budget: QueryBudget, signal: AbortSignal, fails: ChunkFailures): Promise<number> {
+    const chunkData = new Map<BucketBlock, { chunks: Map<number, RawChunk>; failed: Map<number, ChunkFailure> }>();
     let held = 0;
     try {
       if (!skipChunks) {
@@ -555,23 +612,55 @@ export class BucketStore implements StoreServer {
           }
         }
         await runLimited([...refsByBlock.keys()], this.#o.blockConcurrency ?? 8, async (b) => {
-          const r = await b.chunks(refsByBlock.get(b)!, budget, signal);
-          held += r.held;
-          chunkData.set(b, r.chunks);
+          const refs = refsByBlock.get(b)!;
+          try {
+            const r = await b.chunks(refs, budget, signal);
+            held += r.held;
+            chunkData.set(b, r);
+          } catch (err) {
+            this.#rethrowLimits(err, signal);
+            // Not expected (chunks() reports read failures per chunk), but still only this block's.
+            const failed = new Map<number, ChunkFailure>();
+            const e = err instanceof Error ? err : new Error(String(err));
+            for (const ref of refs) failed.set(ref, { file: `${b.ulid}/chunks/${segmentFileName(chunkRefSegment(ref))}`, offset: chunkRefOffset(ref), err: e, corrupt: isCorruption(err) });
+            chunkData.set(b, { chunks: new Map(), failed });
+          }
         });
       }
+      const part: AggrChunk[] = [];
       for (const g of batch) {
         const chunks: AggrChunk[] = [];
         if (!skipChunks) {
+          let lost: CursorEntry[] | undefined;
           for (const p of g) {
             const data = chunkData.get(p.block)!;
+            part.length = 0;
+            let failure: ChunkFailure | undefined;
             for (const c of p.chunks) {
-              const raw = data.get(c.ref);
-              if (raw === undefined) throw new BlockCorruptError(p.block.ulid, `read chunk ${c.ref} of block ${p.block.ulid}: not found`);
-              const ac = toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, `${c.ref} of block ${p.block.ulid}`, this.#hashes, raw.hashed);
+              failure = data.failed.get(c.ref);
+              if (failure !== undefined) break;
+              const raw = data.chunks.get(c.ref);
+              if (raw === undefined) {
+                failure = { file: `${p.block.ulid}/chunks/${segmentFileName(chunkRefSegment(c.ref))}`, offset: chunkRefOffset(c.ref), err: new BlockCorruptError(p.block.ulid, `read chunk ${c.ref} of block ${p.block.ulid}: not found`), corrupt: true };
+                break;
+              }
+              part.push(toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, `${c.ref} of block ${p.block.ulid}`, this.#hashes, raw.hashed));
+            }
+            if (failure !== undefined) {
+              (lost ??= []).push(p);
+              fails.add(p.block, failure);
+              continue;
+            }
+            for (const ac of part) {
               budget.addSamples(chunkSamples(ac));
               chunks.push(ac);
             }
+          }
+          if (lost !== undefined) {
+            const others = g.filter((p) => !lost.includes(p)).map((p) => p.chunks);
+            const covered = fails.replicas && others.length > 0 && coveredByReplicas(lost.flatMap((p) => p.chunks), others, fails.minTime, fails.maxTime);
+            fails.series(lost, covered);
+            if (chunks.length === 0) continue;
           }
           if (g.length > 1) chunks.sort((a, b) => a.minTime - b.minTime || a.maxTime - b.maxTime);
         }

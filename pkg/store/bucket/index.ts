@@ -1,7 +1,9 @@
 export { BucketStore, DEFAULT_CHUNK_CACHE_BYTES } from './bucket-store.js';
 export type { BucketStoreOptions } from './bucket-store.js';
 export { BucketBlock, BlockCorruptError } from './bucket-block.js';
-export type { BucketBlockOptions, SeriesEntry, RawChunk } from './bucket-block.js';
+export type { BucketBlockOptions, SeriesEntry, RawChunk, ChunkFailure } from './bucket-block.js';
+export { coveredByReplicas } from './replica-coverage.js';
+export type { TimeSpan } from './replica-coverage.js';
 export { IndexCache } from './index-cache.js';
 export { ChunkCache } from './chunk-cache.js';
 export type { ChunkCacheOptions, CachedChunk } from './chunk-cache.js';
