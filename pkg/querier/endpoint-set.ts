@@ -5,6 +5,11 @@ import type { InfoResponse } from '../storepb/index.js';
 /** EndpointClient is a StoreAPI client that can be closed (a gRPC channel). */
 export interface EndpointClient extends StoreClient {
   close(): void;
+  /**
+   * resetBackoff, when the client has it, ends any reconnect backoff so that the next call
+   * connects at once (see GrpcStoreClient.resetBackoff).
+   */
+  resetBackoff?(): unknown;
 }
 
 /** EndpointStatus is what the querier knows about one endpoint (shown in /api/v1/stores-like views). */
@@ -98,6 +103,10 @@ export class EndpointSet {
   async #poll(addr: string, e: Entry): Promise<void> {
     const now = this.#now();
     e.lastCheck = now;
+    // An endpoint that failed its last check (e.g. a restarted store) is probed with a fresh
+    // connection, not after gRPC's growing reconnect backoff: once it is back, the next check
+    // (at most one interval later) finds it and queries use it again.
+    if (!e.healthy) e.client.resetBackoff?.();
     try {
       e.info = await e.client.info({ timeoutMs: this.#opts.infoTimeoutMs ?? 5000 });
       if (!e.healthy) this.#opts.onChange?.(addr, true);

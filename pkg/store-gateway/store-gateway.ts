@@ -13,7 +13,7 @@ import {
 } from '../block/index.js';
 import { createHttpServer } from '../api/index.js';
 import type { Bucket } from '../objstore/index.js';
-import { BucketStore, StoreGrpcServer, type QueryLimits } from '../store/index.js';
+import { BucketStore, GrpcCode, StoreError, StoreGrpcServer, type QueryLimits } from '../store/index.js';
 
 const MIN_INT64 = -9223372036854775808;
 const MAX_INT64 = 9223372036854775807;
@@ -118,7 +118,21 @@ export class StoreGateway {
       registry: o.registry,
       logger: this.#logger,
     });
-    this.#grpc = new StoreGrpcServer(this.store);
+    // Until the first block sync is done the block set is empty: answering Info then would
+    // advertise no data (a querier polling at that moment would skip this store until its next
+    // check), and answering Series would silently return nothing. Every call fails with
+    // UNAVAILABLE instead, so queriers retry and report it.
+    const store = this.store;
+    const notReady = (): StoreError => new StoreError(GrpcCode.Unavailable, 'store gateway is not ready: initial block sync not done');
+    this.#grpc = new StoreGrpcServer(
+      {
+        info: () => (this.#ready ? store.info() : Promise.reject(notReady())),
+        series: (req, sink, signal) => (this.#ready ? store.series(req, sink, signal) : Promise.reject(notReady())),
+        labelNames: (req, signal) => (this.#ready ? store.labelNames(req, signal) : Promise.reject(notReady())),
+        labelValues: (req, signal) => (this.#ready ? store.labelValues(req, signal) : Promise.reject(notReady())),
+      },
+      { onError: (err, action) => this.#logger.error('unexpected error in a gRPC call', { action, err }) },
+    );
     this.#syncFailures = new Counter({ name: 'tessera_store_gateway_sync_failures_total', help: 'Failed block syncs of the store gateway.', registers: [o.registry] });
     this.#lastSync = new Gauge({ name: 'tessera_store_gateway_last_successful_sync_timestamp_seconds', help: 'Unix time of the last successful block sync.', registers: [o.registry] });
   }

@@ -36,28 +36,65 @@ function toError(err: unknown, action: string): StoreError {
 /**
  * GrpcStoreClient calls a StoreAPI server (Tessera or Thanos) over gRPC with grpc-js: keepalive
  * pings every 10 s (5 s timeout) and no 4 MiB receive limit, as Thanos clients do.
+ *
+ * Each client has its own connection (a local subchannel pool), so resetBackoff() can replace it
+ * without touching other clients of the same address.
  */
 export class GrpcStoreClient implements StoreClient {
   readonly name: string;
-  readonly #client: grpc.Client;
+  #client: grpc.Client;
   readonly #maxBatch: number;
+  readonly #address: string;
+  readonly #opts: GrpcStoreClientOptions;
+  #closed = false;
 
   constructor(address: string, opts: GrpcStoreClientOptions = {}) {
     this.name = address;
+    this.#address = address;
+    this.#opts = opts;
     this.#maxBatch = opts.maxBatchFrames ?? 1024;
-    this.#client = new grpc.Client(address, opts.credentials ?? grpc.credentials.createInsecure(), {
+    this.#client = this.#newClient();
+  }
+
+  #newClient(): grpc.Client {
+    const opts = this.#opts;
+    return new grpc.Client(this.#address, opts.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': opts.maxRecvMsgSize ?? MAX_INT32,
       'grpc.max_send_message_length': MAX_INT32,
       'grpc.keepalive_time_ms': 10_000,
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
+      'grpc.use_local_subchannel_pool': 1,
       ...(opts.compression === 'gzip' ? { 'grpc.default_compression_algorithm': 2 } : {}),
     });
   }
 
   /** close closes the channel; running calls are cancelled. */
   close(): void {
+    this.#closed = true;
     this.#client.close();
+  }
+
+  /** connectivityState is the channel's gRPC connectivity state (grpc.connectivityState). */
+  connectivityState(): grpc.connectivityState {
+    return this.#client.getChannel().getConnectivityState(false);
+  }
+
+  /**
+   * resetBackoff makes the next call connect at once when the channel is waiting to reconnect.
+   * After a failed connection attempt grpc-js waits an exponentially growing backoff (1 s × 1.6ⁿ,
+   * up to 2 min) before the next one, and calls fail meanwhile; pick-first's resetBackoff is a
+   * no-op in grpc-js, so the channel is replaced by a fresh one (its calls had failed anyway). A
+   * READY or CONNECTING channel is left alone. Returns whether the channel was replaced.
+   */
+  resetBackoff(): boolean {
+    if (this.#closed) return false;
+    const state = this.connectivityState();
+    if (state === grpc.connectivityState.READY || state === grpc.connectivityState.CONNECTING) return false;
+    const old = this.#client;
+    this.#client = this.#newClient();
+    old.close();
+    return true;
   }
 
   #callOptions(opts: StoreCallOptions | undefined): grpc.CallOptions {

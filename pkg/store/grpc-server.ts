@@ -13,6 +13,16 @@ export interface StoreGrpcServerOptions {
   readonly maxSendMsgSize?: number;
   /** credentials (default insecure). */
   readonly credentials?: grpc.ServerCredentials;
+  /**
+   * onError receives what a call's handler could not turn into a gRPC status (e.g. the transport
+   * threw while answering); the call is failed or dropped, the server goes on. Default: a line on
+   * stderr.
+   */
+  readonly onError?: (err: unknown, action: string) => void;
+}
+
+function defaultOnError(err: unknown, action: string): void {
+  process.stderr.write(`ts=${new Date().toISOString()} level=error msg="unexpected error in a gRPC call" action=${JSON.stringify(action)} err=${JSON.stringify(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
 }
 
 const MAX_INT32 = 2147483647;
@@ -55,10 +65,12 @@ export class StoreGrpcServer {
   readonly #server: grpc.Server;
   readonly #store: StoreServer;
   readonly #creds: grpc.ServerCredentials;
+  readonly #onError: (err: unknown, action: string) => void;
   #port = 0;
 
   constructor(store: StoreServer, opts: StoreGrpcServerOptions = {}) {
     this.#store = store;
+    this.#onError = opts.onError ?? defaultOnError;
     this.#creds = opts.credentials ?? grpc.ServerCredentials.createInsecure();
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': opts.maxRecvMsgSize ?? MAX_INT32,
@@ -115,10 +127,15 @@ export class StoreGrpcServer {
     return (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
       const ac = new AbortController();
       call.on('cancelled', () => ac.abort(new StoreError(GrpcCode.Canceled, `${action}: call cancelled by client`)));
-      fn(call.request, ac.signal).then(
-        (res) => cb(null, res),
-        (err: unknown) => cb(statusOf(err, action)),
-      );
+      // Every failure ends at this call: a handler throwing synchronously, rejecting, or the
+      // answer failing to go out never reaches the process (no unhandled rejection).
+      Promise.resolve()
+        .then(() => fn(call.request, ac.signal))
+        .then(
+          (res) => cb(null, res),
+          (err: unknown) => cb(statusOf(err, action)),
+        )
+        .catch((err: unknown) => this.#onError(err, action));
     };
   }
 
@@ -144,11 +161,14 @@ export class StoreGrpcServer {
         });
       },
     };
-    this.#store.series(call.request, sink, ac.signal).then(
-      () => call.end(),
-      (err: unknown) => {
-        if (!ac.signal.aborted) call.emit('error', statusOf(err, 'series'));
-      },
-    );
+    Promise.resolve()
+      .then(() => this.#store.series(call.request, sink, ac.signal))
+      .then(
+        () => call.end(),
+        (err: unknown) => {
+          if (!ac.signal.aborted) call.emit('error', statusOf(err, 'series'));
+        },
+      )
+      .catch((err: unknown) => this.#onError(err, 'series'));
   }
 }
