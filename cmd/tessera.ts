@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { runCommand, type Command } from './command.js';
+import { compactCommand } from './compact.js';
 import { demoCommand } from './demo.js';
 import { queryCommand } from './query.js';
 import { sidecarCommand } from './sidecar.js';
@@ -10,7 +11,7 @@ import { toolsCommand } from './tools.js';
 const root: Command = {
   name: 'tessera',
   help: 'Tessera: long-term storage and global query layer for Prometheus, compatible with Thanos.',
-  subcommands: [sidecarCommand, storeCommand, queryCommand, toolsCommand, demoCommand],
+  subcommands: [sidecarCommand, storeCommand, queryCommand, compactCommand, toolsCommand, demoCommand],
 };
 
 const code = await runCommand(root, process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });

@@ -16,3 +16,5 @@ export type { CompactorOptions, PassResult } from './compactor.js';
 export { CompactorMetrics } from './compactor-metrics.js';
 export { CompactService } from './compact-service.js';
 export type { CompactServiceOptions } from './compact-service.js';
+export { newStreamingMerger } from './streaming-merger.js';
+export type { StreamingMergerOptions } from './streaming-merger.js';

@@ -1,0 +1,138 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCommand } from './command.js';
+import { compactCommand } from './compact.js';
+import { DELETION_MARK_FILENAME, uploadBlock } from '../pkg/block/index.js';
+import { BucketLease } from '../pkg/compactor/index.js';
+import { Labels } from '../pkg/labels/index.js';
+import { FilesystemBucket } from '../pkg/objstore/index.js';
+import { freePort, startProcess, waitForHttp } from '../pkg/testutil/index.js';
+import { BlockWriter, META_FILENAME, UlidGenerator, parseBlockMeta, writeBlockMeta } from '../pkg/tsdb/index.js';
+
+const H = 3_600_000;
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+async function cli(argv: string[]): Promise<{ code: number; err: string }> {
+  let err = '';
+  const sink = { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream;
+  const code = await runCommand(compactCommand, argv, { stdout: sink, stderr: sink });
+  return { code, err };
+}
+
+let base: string;
+let bucketDir: string;
+let config: string;
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'tessera-compact-cmd-'));
+  bucketDir = join(base, 'bucket');
+  config = join(base, 'bucket.yml');
+  await writeFile(config, `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`);
+});
+afterAll(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+/** Uploads five 2h blocks [0,10h) of two series, old enough to pass the consistency delay. */
+async function seed(bkt: FilesystemBucket, ext: Record<string, string>): Promise<string[]> {
+  const gen = new UlidGenerator();
+  const ids: string[] = [];
+  for (let h = 0; h < 10; h += 2) {
+    const dir = await mkdtemp(join(base, 'src-'));
+    const w = await BlockWriter.create(dir, { ulid: gen.next(Date.now() - 10 * H), minTime: h * H, maxTime: (h + 2) * H });
+    for (const i of ['0', '1']) {
+      const ts = Array.from({ length: 8 }, (_, k) => h * H + k * 15 * 60_000);
+      await w.addSeries(Labels.fromRecord({ __name__: 'up', i }), ts, ts.map((t) => t / 1000));
+    }
+    const b = await w.flush();
+    await writeBlockMeta(b.dir, { ...b.meta, thanos: { labels: ext, downsample: { resolution: 0 }, source: 'sidecar', index_stats: {} } });
+    ids.push((await uploadBlock(bkt, b.dir, { now: () => Date.now() - 5 * H })).ulid);
+  }
+  return ids;
+}
+
+describe('tessera compact flags', () => {
+  test.each([
+    [['--deduplication.func=foo'], /--deduplication.func: unsupported/],
+    [['--deduplication.func=penalty'], /needs at least one --deduplication.replica-label/],
+    [['--retention.resolution-raw=1d'], /--retention.resolution-raw: raw resolution must be higher .*40 hours/],
+    [['--retention.resolution-5m=2d'], /--retention.resolution-5m: 5m resolution retention/],
+    [['--delete-delay=soon'], /--delete-delay: invalid duration "soon"/],
+    [['--compact.concurrency=0'], /--compact.concurrency: "0" is not a positive integer/],
+    [['--debug.max-compaction-level=9'], /--debug.max-compaction-level/],
+    [['--log.level=loud'], /--log.level/],
+    [['--no-such-flag'], /no-such-flag/],
+  ])('%j exits 2 naming the flag', async (args, msg) => {
+    const r = await cli(['--objstore.config-file', config, ...args]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(msg);
+  });
+
+  test('raw retention below 40h is fine with downsampling disabled', async () => {
+    const r = await cli(['--objstore.config-file', config, '--data-dir', join(base, 'd0'), '--retention.resolution-raw=1d', '--downsampling.disable']);
+    expect(r.err).not.toMatch(/retention/);
+    expect(r.code).toBe(0);
+  });
+
+  test('a missing or bad objstore config exits 1 naming the file', async () => {
+    const missing = await cli(['--objstore.config-file', join(base, 'nope.yml')]);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(join(base, 'nope.yml'));
+    const bad = join(base, 'bad.yml');
+    await writeFile(bad, 'type: FILESYSTEM\nconfig: {}\n');
+    const r = await cli(['--objstore.config-file', bad]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(bad);
+    expect(r.err).toMatch(/directory/);
+    const none = await cli([]);
+    expect(none.code).toBe(1);
+    expect(none.err).toMatch(/--objstore.config-file/);
+  });
+});
+
+describe('tessera compact', () => {
+  test('one pass compacts, marks the inputs and exits 0; a held lease makes a second compactor exit 1', async () => {
+    const bkt = new FilesystemBucket({ directory: bucketDir });
+    const ids = await seed(bkt, { cluster: 'one' });
+    const r = await cli(['--objstore.config-file', config, '--data-dir', join(base, 'd1')]);
+    expect(r.err).toMatch(/compacted and uploaded block/);
+    expect(r.code).toBe(0);
+    for (const id of ids.slice(0, 4)) expect(await bkt.exists(`${id}/${DELETION_MARK_FILENAME}`)).toBe(true);
+    let compacted = 0;
+    for await (const d of bkt.iter('')) {
+      const id = d.replace(/\/$/, '');
+      if (ids.includes(id) || !(await bkt.exists(`${id}/${META_FILENAME}`))) continue;
+      const m = parseBlockMeta(new TextDecoder().decode(await bkt.get(`${id}/${META_FILENAME}`)));
+      expect([m.minTime, m.maxTime, m.compaction.level, m.stats.numSamples, m.thanos?.source]).toEqual([0, 8 * H, 2, 2 * 8 * 4, 'compactor']);
+      compacted++;
+    }
+    expect(compacted).toBe(1);
+
+    const other = new BucketLease({ bucket: bkt, owner: 'elsewhere:/data', ttlMs: 60_000, settleMs: 0 });
+    await other.acquire({ wait: false });
+    try {
+      const second = await cli(['--objstore.config-file', config, '--data-dir', join(base, 'd2')]);
+      expect(second.code).toBe(1);
+      expect(second.err).toMatch(/leased by compactor \\?"elsewhere:\/data\\?".*another tessera compact is running/);
+    } finally {
+      await other.release();
+    }
+  });
+
+  test('--wait serves /-/ready and /metrics and stops on SIGTERM', async () => {
+    const port = await freePort();
+    const p = startProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'cmd', 'tessera.ts'), 'compact', '--wait', '--wait-interval=1h', `--objstore.config-file=${config}`, `--data-dir=${join(base, 'd3')}`, `--http-address=127.0.0.1:${port}`], { cwd: repoRoot });
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/-/ready`, 60_000);
+      const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metrics).toMatch(/thanos_compact_halted 0/);
+      expect(metrics).toMatch(/thanos_blocks_meta_syncs_total/);
+    } finally {
+      await p.stop();
+    }
+    expect(p.proc.exitCode).toBe(0);
+    expect(p.output()).toMatch(/shutting down/);
+  }, 90_000);
+});

@@ -1,0 +1,187 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
+import { listFlag, splitHostPort } from './flag-values.js';
+import { parseRelabelConfigs } from '../pkg/block/index.js';
+import { BucketLease, CompactService, Compactor, CompactorErrorCode, compactionLevels, newStreamingMerger } from '../pkg/compactor/index.js';
+import { isTesseraError } from '../pkg/errors/index.js';
+import { newBucketFromConfig, parseDuration, readObjstoreFlags } from '../pkg/objstore/index.js';
+import { LogLevel, newLogfmtLogger } from '../pkg/sidecar/index.js';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** compactCommand runs the compactor over a bucket (Thanos's `thanos compact`). */
+export const compactCommand: Command = {
+  name: 'compact',
+  help: 'Continuously compacts blocks in an object store bucket: merges 2h blocks into 8h, 2d and 14d blocks, deduplicates replicas, applies retention. Never halts: faulty blocks get a no-compact mark.',
+  flags: {
+    'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration.' },
+    'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
+    'data-dir': { type: 'string', default: './data', help: 'Data directory in which to cache blocks and process compactions.' },
+    'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP (/metrics, /-/healthy, /-/ready) when --wait is set.' },
+    'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are processed.' },
+    'retention.resolution-raw': { type: 'string', default: '0d', help: 'How long to retain raw samples in the bucket. 0d = forever.' },
+    'retention.resolution-5m': { type: 'string', default: '0d', help: 'How long to retain samples of resolution 1 (5 minutes) in the bucket. 0d = forever.' },
+    'retention.resolution-1h': { type: 'string', default: '0d', help: 'How long to retain samples of resolution 2 (1 hour) in the bucket. 0d = forever.' },
+    'retention.resolution-1d': { type: 'string', default: '0d', help: 'How long to retain samples of the 1-day resolution (Tessera only) in the bucket. 0d = forever.' },
+    wait: { type: 'boolean', default: false, help: 'Do not exit after all compactions have been processed and wait for new work.' },
+    'wait-interval': { type: 'string', default: '5m', help: 'Wait interval between consecutive compaction runs and bucket refreshes. Only works when --wait flag specified.' },
+    'downsampling.disable': { type: 'boolean', default: false, help: 'Disables downsampling (not yet implemented by tessera compact: no downsampled blocks are written either way).' },
+    'deduplication.replica-label': { type: 'string', multiple: true, help: 'Label to treat as a replica indicator of blocks that can be deduplicated (repeated flag). Merges the replicas into one block; irreversible.' },
+    'deduplication.func': { type: 'string', default: '', help: 'Deduplication algorithm for merging overlapping blocks: "" (one sample per timestamp, for identical replicas) or "penalty" (the querier\'s penalty dedup; needs --deduplication.replica-label).' },
+    'compact.concurrency': { type: 'string', default: '1', help: 'Number of groups compacted at once.' },
+    'compact.cleanup-interval': { type: 'string', default: '5m', help: 'How often blocks marked for deletion and partial uploads are cleaned up between passes with --wait (0s = only at the end of a pass).' },
+    'compact.lease-duration': { type: 'string', default: '2m', help: 'How long the bucket lease lasts without renewal; a second compactor on the bucket waits (--wait) or exits.' },
+    'debug.max-compaction-level': { type: 'string', default: '4', help: 'Maximum compaction level: 1=2h, 2=8h, 3=2d, 4=14d.' },
+    'downsample.concurrency': { type: 'string', default: '1', help: 'Number of blocks downsampled at once.' },
+    'block-meta-fetch-concurrency': { type: 'string', default: '32', help: 'Number of meta.json files read concurrently.' },
+    'delete-delay': { type: 'string', default: '48h', help: 'Time before a block marked for deletion is deleted from the bucket (0s = at once).' },
+    'selector.relabel-config-file': { type: 'string', help: 'Path to a YAML file with relabel configs applied to block external labels to select the blocks to compact.' },
+    'selector.relabel-config': { type: 'string', help: 'Relabel configs in YAML (alternative to --selector.relabel-config-file).' },
+    'log.level': { type: 'string', default: 'info', help: 'Log filtering level: debug, info, warn, error.' },
+    'log.format': { type: 'string', default: 'logfmt', help: 'Log format: logfmt.' },
+  },
+  run: runCompact,
+};
+
+function duration(ctx: RunContext, name: string): number {
+  const v = flagString(ctx, name);
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new UsageError(`--${name}: invalid duration "${v}"`);
+  return ms;
+}
+
+function positiveInt(ctx: RunContext, name: string): number {
+  const v = flagString(ctx, name);
+  if (!/^\d+$/.test(v) || Number(v) < 1) throw new UsageError(`--${name}: "${v}" is not a positive integer`);
+  return Number(v);
+}
+
+async function runCompact(ctx: RunContext): Promise<number> {
+  const level = flagString(ctx, 'log.level');
+  if (!(level in LogLevel)) throw new UsageError(`--log.level: unknown level "${level}"`);
+  if (flagString(ctx, 'log.format') !== 'logfmt') throw new UsageError(`--log.format: unsupported format "${flagString(ctx, 'log.format')}" (only logfmt)`);
+  const logger = newLogfmtLogger(ctx.stderr, level as keyof typeof LogLevel, { component: 'compact' });
+  const wait = flagBool(ctx, 'wait');
+  const http = splitHostPort(flagString(ctx, 'http-address'), 'http-address');
+  const replicaLabels = listFlag(ctx, 'deduplication.replica-label');
+  const dedupFunc = flagString(ctx, 'deduplication.func');
+  if (dedupFunc !== '' && dedupFunc !== 'penalty') throw new UsageError(`--deduplication.func: unsupported deduplication func "${dedupFunc}" (want "" or "penalty")`);
+  if (dedupFunc === 'penalty' && replicaLabels.length === 0) throw new UsageError('--deduplication.func=penalty needs at least one --deduplication.replica-label');
+  const maxLevel = Number(flagString(ctx, 'debug.max-compaction-level'));
+  let levels: number[];
+  try {
+    levels = compactionLevels(maxLevel);
+  } catch (err) {
+    throw new UsageError(`--debug.max-compaction-level: ${(err as Error).message}`);
+  }
+  const retention = new Map<number, number>([
+    [0, duration(ctx, 'retention.resolution-raw')],
+    [300_000, duration(ctx, 'retention.resolution-5m')],
+    [3_600_000, duration(ctx, 'retention.resolution-1h')],
+    [86_400_000, duration(ctx, 'retention.resolution-1d')],
+  ]);
+  const downsampling = !flagBool(ctx, 'downsampling.disable');
+  const raw = retention.get(0)!;
+  const fiveM = retention.get(300_000)!;
+  if (downsampling && raw !== 0 && raw < 40 * HOUR) {
+    throw new UsageError('--retention.resolution-raw: raw resolution must be higher than the minimum block size after which 5m resolution downsampling will occur (40 hours); or set --downsampling.disable');
+  }
+  if (downsampling && fiveM !== 0 && fiveM < 10 * DAY) {
+    throw new UsageError('--retention.resolution-5m: 5m resolution retention must be higher than the minimum block size after which 1h resolution downsampling will occur (10 days); or set --downsampling.disable');
+  }
+  const dataDir = flagString(ctx, 'data-dir');
+  const consistencyDelayMs = duration(ctx, 'consistency-delay');
+  const deleteDelayMs = duration(ctx, 'delete-delay');
+  const intervalMs = duration(ctx, 'wait-interval');
+  const cleanupIntervalMs = duration(ctx, 'compact.cleanup-interval');
+  const leaseMs = duration(ctx, 'compact.lease-duration');
+  if (leaseMs < 1000) throw new UsageError('--compact.lease-duration: must be at least 1s');
+  const concurrency = positiveInt(ctx, 'compact.concurrency');
+  positiveInt(ctx, 'downsample.concurrency');
+  const metaFetchConcurrency = positiveInt(ctx, 'block-meta-fetch-concurrency');
+
+  const relabelFile = flagString(ctx, 'selector.relabel-config-file');
+  const relabelInline = flagString(ctx, 'selector.relabel-config');
+  if (relabelFile !== '' && relabelInline !== '') throw new UsageError('both --selector.relabel-config-file and --selector.relabel-config are set; use one');
+  let relabelText = relabelInline;
+  if (relabelFile !== '') {
+    try {
+      relabelText = await readFile(relabelFile, 'utf8');
+    } catch (err) {
+      logger.error(`read --selector.relabel-config-file ${relabelFile}`, { err });
+      return 1;
+    }
+  }
+  let relabel;
+  try {
+    relabel = parseRelabelConfigs(relabelText);
+  } catch (err) {
+    logger.error(`parse ${relabelFile !== '' ? `--selector.relabel-config-file ${relabelFile}` : '--selector.relabel-config'}`, { err });
+    return 1;
+  }
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const configFile = flagString(ctx, 'objstore.config-file');
+  let bucket;
+  try {
+    const yaml = await readObjstoreFlags(configFile, flagString(ctx, 'objstore.config'));
+    bucket = newBucketFromConfig(yaml, { component: 'compact', registry });
+  } catch (err) {
+    if (!isTesseraError(err)) throw err;
+    logger.error(`configure bucket from ${configFile !== '' ? `--objstore.config-file ${configFile}` : '--objstore.config'}`, { err });
+    return 1;
+  }
+  if (downsampling) logger.warn('downsampling is not implemented yet; only compaction and retention run', {});
+  const lease = new BucketLease({ bucket, owner: `${hostname()}:${resolve(dataDir)}`, ttlMs: leaseMs, logger });
+  const compactor = new Compactor({
+    bucket,
+    dataDir,
+    merger: newStreamingMerger({ replicaLabels, dedupFunc }),
+    consistencyDelayMs,
+    deleteDelayMs,
+    retentionMs: retention,
+    replicaLabels,
+    concurrency,
+    relabel,
+    levels,
+    metaFetchConcurrency,
+    lease,
+    registry,
+    logger,
+  });
+  const service = new CompactService({ compactor, lease, wait, intervalMs, cleanupIntervalMs, httpHost: http.host, httpPort: http.port, registry, logger });
+
+  const ac = new AbortController();
+  const onSignal = (sig: string) => () => {
+    logger.info('shutting down', { signal: sig });
+    ac.abort();
+  };
+  const onTerm = onSignal('SIGTERM');
+  const onInt = onSignal('SIGINT');
+  process.once('SIGTERM', onTerm);
+  process.once('SIGINT', onInt);
+  try {
+    const res = await service.run(ac.signal);
+    if (res !== undefined && !wait) {
+      logger.info('compaction pass done', { compactions: res.compactions, marked: res.markedForDeletion, deleted: res.deleted, quarantined: res.quarantined.length, failedGroups: res.failedGroups.join(' ') });
+      if (res.failedGroups.length > 0) return 1;
+    }
+    return 0;
+  } catch (err) {
+    if (isTesseraError(err, CompactorErrorCode.LeaseHeld)) {
+      logger.error(err.message, {});
+      return 1;
+    }
+    logger.error('compact', { err });
+    return 1;
+  } finally {
+    process.off('SIGTERM', onTerm);
+    process.off('SIGINT', onInt);
+    await bucket.close();
+  }
+}
