@@ -111,6 +111,56 @@ export function fastVectorBinary(
   return made.map((x) => x.series);
 }
 
+/**
+ * fastScalarBinary evaluates an arithmetic or comparison operator between a float vector and a
+ * scalar series by series over their typed arrays, instead of building a vector per step; the
+ * result equals the per-step evaluation, in the same series order (by first step, then input
+ * order). Returns undefined when it does not apply (native histograms, another operator).
+ */
+export function fastScalarBinary(ev: Evaluator, op: BinaryOp, returnBool: boolean, drops: boolean, swap: boolean, mats: readonly Matrix[], pow: PowFn): Matrix | undefined {
+  if (!fastPaths.enabled) return undefined;
+  const code = opCode(op);
+  if (code < 0) return undefined;
+  const vec = swap ? mats[1]! : mats[0]!;
+  for (const s of vec) if (s.histograms.length > 0) return undefined;
+  const n = ev.numSteps;
+  const start = ev.start;
+  const interval = ev.interval;
+  const sv = new Float64Array(n).fill(NaN);
+  const sc = (swap ? mats[0]! : mats[1]!)[0];
+  if (sc !== undefined) for (let i = 0; i < sc.floats.length; i++) sv[Math.round((sc.floats.ts[i]! - start) / interval)] = sc.floats.fs[i]!;
+  const made: { series: Series; first: number; idx: number }[] = [];
+  for (let j = 0; j < vec.length; j++) {
+    if ((j & 255) === 255) ev.ctx.check();
+    const s = vec[j]!;
+    const fl = s.floats;
+    // Arithmetic keeps every point; a filter keeps a subset: size for the input, trim below.
+    const floats = Floats.withCapacity(fl.length);
+    for (let i = 0; i < fl.length; i++) {
+      const t = fl.ts[i]!;
+      const v = fl.fs[i]!;
+      const c = sv[Math.round((t - start) / interval)]!;
+      const l = swap ? c : v;
+      const r = swap ? v : c;
+      let f: number;
+      if (code < 7) {
+        f = arith(code, l, r, pow);
+      } else {
+        const keep = compare(code, l, r);
+        if (returnBool) f = keep ? 1 : 0;
+        else if (!keep) continue;
+        else f = v;
+      }
+      floats.push(t, f);
+    }
+    if (floats.length === 0) continue;
+    const exact = floats.length === fl.length ? floats : new Floats(floats.ts.slice(0, floats.length), floats.fs.slice(0, floats.length));
+    made.push({ series: { metric: s.metric, floats: exact, histograms: [], dropName: s.dropName || drops }, first: Math.round((exact.ts[0]! - start) / interval), idx: j });
+  }
+  made.sort((x, y) => x.first - y.first || x.idx - y.idx);
+  return made.map((x) => x.series);
+}
+
 const codes: Partial<Record<BinaryOp, number>> = { '+': 0, '-': 1, '*': 2, '/': 3, '%': 4, '^': 5, atan2: 6, '==': 7, '!=': 8, '>': 9, '<': 10, '>=': 11, '<=': 12 };
 
 function opCode(op: BinaryOp): number {

@@ -2,7 +2,7 @@ import { CounterResetHint, type FloatHistogram } from '../../histogram/index.js'
 import { Labels, MetricName } from '../../labels/index.js';
 import { exprType, type BinaryExpr, type BinaryOp, type PositionRange, type VectorMatching } from '../parser/index.js';
 import { annos } from './annotations.js';
-import { fastVectorBinary } from './binary-fast.js';
+import { fastScalarBinary, fastVectorBinary } from './binary-fast.js';
 import { ErrExecution } from './errors.js';
 import type { EvalHelper } from './eval-helper.js';
 import type { Evaluator } from './evaluator.js';
@@ -20,53 +20,68 @@ export function goPow(x: number, y: number): number {
   return Math.pow(x, y);
 }
 
-function floatOp(op: BinaryOp, l: number, r: number): [number, boolean] {
-  switch (op) {
-    case '+': return [l + r, true];
-    case '-': return [l - r, true];
-    case '*': return [l * r, true];
-    case '/': return [l / r, true];
-    case '^': return [goPow(l, r), true];
-    case '%': return [l % r, true];
-    case 'atan2': return [Math.atan2(l, r), true];
-    case '==': return [l, l === r];
-    case '!=': return [l, l !== r];
-    case '>': return [l, l > r];
-    case '<': return [l, l < r];
-    case '>=': return [l, l >= r];
-    case '<=': return [l, l <= r];
-    default: throw new ErrExecution(`operator ${op} not allowed for float operations`);
-  }
-}
-
+/**
+ * ElemResult is where floatOp and vectorElemBinop leave their result: one object per module,
+ * overwritten by every call, so the per-element path allocates nothing (no result object, no
+ * tuple). Read it right after the call.
+ */
 interface ElemResult {
   f: number;
   h: FloatHistogram | undefined;
   keep: boolean;
-  /** incompatible is set when the operand types do not combine; the pair yields nothing. */
-  incompatible?: boolean;
 }
 
-/** vectorElemBinop applies op to one pair of values (float or histogram on each side). */
-function vectorElemBinop(op: BinaryOp, lf: number, rf: number, lh: FloatHistogram | undefined, rh: FloatHistogram | undefined, pos: PositionRange, enh: EvalHelper): ElemResult {
+const res: ElemResult = { f: 0, h: undefined, keep: false };
+
+/** floatOp applies op to two floats into res (h undefined). */
+function floatOp(op: BinaryOp, l: number, r: number): void {
+  res.h = undefined;
+  res.keep = true;
+  switch (op) {
+    case '+': res.f = l + r; return;
+    case '-': res.f = l - r; return;
+    case '*': res.f = l * r; return;
+    case '/': res.f = l / r; return;
+    case '^': res.f = goPow(l, r); return;
+    case '%': res.f = l % r; return;
+    case 'atan2': res.f = Math.atan2(l, r); return;
+    case '==': res.f = l; res.keep = l === r; return;
+    case '!=': res.f = l; res.keep = l !== r; return;
+    case '>': res.f = l; res.keep = l > r; return;
+    case '<': res.f = l; res.keep = l < r; return;
+    case '>=': res.f = l; res.keep = l >= r; return;
+    case '<=': res.f = l; res.keep = l <= r; return;
+    default: throw new ErrExecution(`operator ${op} not allowed for float operations`);
+  }
+}
+
+function setRes(f: number, h: FloatHistogram | undefined, keep: boolean): true {
+  res.f = f;
+  res.h = h;
+  res.keep = keep;
+  return true;
+}
+
+/**
+ * vectorElemBinop applies op to one pair of values (float or histogram on each side) into res.
+ * It returns false when the operand types do not combine (the pair yields nothing).
+ */
+function vectorElemBinop(op: BinaryOp, lf: number, rf: number, lh: FloatHistogram | undefined, rh: FloatHistogram | undefined, pos: PositionRange, enh: EvalHelper): boolean {
+  if (lh === undefined && rh === undefined) {
+    if (op === '</' || op === '>/') return false;
+    floatOp(op, lf, rf);
+    return true;
+  }
   if ((op === '</' || op === '>/') && (lh === undefined || rh !== undefined)) {
     // Trim operators only apply to a histogram on the left and a float on the right.
-    return { f: 0, h: undefined, keep: false, incompatible: true };
+    return false;
   }
-  if (lh === undefined && rh === undefined) {
-    const [f, keep] = floatOp(op, lf, rf);
-    return { f, h: undefined, keep };
-  }
-  const incompatible = (l: string, r: string): ElemResult => {
-    enh.annotate(annos.incompatibleTypesInBinOp(l, op, r, pos));
-    return { f: 0, h: undefined, keep: false, incompatible: true };
-  };
   if (lh === undefined && rh !== undefined) {
-    if (op === '*') return { f: 0, h: compactHistogram(scaleHistogram(rh, lf)), keep: true };
-    return incompatible('float', 'histogram');
+    if (op === '*') return setRes(0, compactHistogram(scaleHistogram(rh, lf)), true);
+    return incompatible(enh, 'float', op, 'histogram', pos);
   }
   if (lh !== undefined && rh === undefined) {
-    if (op === '*') return { f: 0, h: compactHistogram(scaleHistogram(lh, rf)), keep: true };
+    if (op === '*') return setRes(0, compactHistogram(scaleHistogram(lh, rf)), true);
     if (op === '/') {
       const q = scaleHistogram(lh, 1 / rf);
       if (rf === 0) {
@@ -79,10 +94,10 @@ function vectorElemBinop(op: BinaryOp, lf: number, rf: number, lh: FloatHistogra
         q.negativeSpans = [];
         q.negativeBuckets = [];
       }
-      return { f: 0, h: compactHistogram(q), keep: true };
+      return setRes(0, compactHistogram(q), true);
     }
-    if (op === '</' || op === '>/') return { f: 0, h: trimHistogram(lh, rf, op === '</'), keep: true };
-    return incompatible('histogram', 'float');
+    if (op === '</' || op === '>/') return setRes(0, trimHistogram(lh, rf, op === '</'), true);
+    return incompatible(enh, 'histogram', op, 'float', pos);
   }
   const a = lh!;
   const b = rh!;
@@ -92,20 +107,25 @@ function vectorElemBinop(op: BinaryOp, lf: number, rf: number, lh: FloatHistogra
       const r = combine(a, b, op === '-');
       if (r.h === undefined) {
         enh.annotate(annos.incompatibleBucketLayoutInBinOp(op, pos));
-        return { f: 0, h: undefined, keep: false, incompatible: true };
+        return false;
       }
       if (r.reconciled) enh.annotate(annos.mismatchedCustomBuckets(op === '+' ? 'addition' : 'subtraction', pos));
       const out = compactHistogram(r.h);
       if (op === '-') out.counterResetHint = CounterResetHint.Gauge;
-      return { f: 0, h: out, keep: true };
+      return setRes(0, out, true);
     }
     case '==':
-      return { f: 0, h: a, keep: histogramsEqual(compactHistogram(a), compactHistogram(b)) };
+      return setRes(0, a, histogramsEqual(compactHistogram(a), compactHistogram(b)));
     case '!=':
-      return { f: 0, h: a, keep: !histogramsEqual(compactHistogram(a), compactHistogram(b)) };
+      return setRes(0, a, !histogramsEqual(compactHistogram(a), compactHistogram(b)));
     default:
-      return incompatible('histogram', 'histogram');
+      return incompatible(enh, 'histogram', op, 'histogram', pos);
   }
+}
+
+function incompatible(enh: EvalHelper, l: string, op: BinaryOp, r: string, pos: PositionRange): false {
+  enh.annotate(annos.incompatibleTypesInBinOp(l, op, r, pos));
+  return false;
 }
 
 function signatureFn(m: VectorMatching): (l: Labels) => string {
@@ -144,34 +164,31 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
     return ev.rangeEval([e.lhs, e.rhs], (args, enh) => {
       const l = args[0]![0]?.f ?? NaN;
       const r = args[1]![0]?.f ?? NaN;
-      let [f, keep] = floatOp(op, l, r);
-      if (comparison.has(op)) f = keep ? 1 : 0;
+      floatOp(op, l, r);
+      const f = comparison.has(op) ? (res.keep ? 1 : 0) : res.f;
       return [{ metric: Labels.EMPTY, t: enh.ts, f, h: undefined, dropName: false }];
     });
   }
   if (lt === 'scalar' || rt === 'scalar') {
     const swap = lt === 'scalar';
-    return ev.rangeEval([e.lhs, e.rhs], (args, enh) => {
+    const isComparison = comparison.has(op);
+    const original = ev.ctx.currentSamples;
+    const mats = ev.evalArgs([e.lhs, e.rhs]);
+    const fast = fastScalarBinary(ev, op, e.returnBool, drops, swap, mats, goPow);
+    if (fast !== undefined) return ev.settle(original, fast);
+    return ev.rangeEvalMatrices(mats, (args, enh) => {
       const vec = swap ? args[1]! : args[0]!;
       const sv = (swap ? args[0]! : args[1]!)[0]?.f ?? NaN;
       const out: Vector = [];
       for (const s of vec) {
-        let lf = s.f;
-        let rf = sv;
-        let lh = s.h;
-        let rh: FloatHistogram | undefined;
-        if (swap) {
-          [lf, rf] = [rf, lf];
-          [lh, rh] = [rh, lh];
-        }
-        const r = vectorElemBinop(op, lf, rf, lh, rh, pos, enh);
-        if (r.incompatible === true) continue;
-        let f = r.f;
-        let h = r.h;
-        let keep = r.keep;
-        if (comparison.has(op) && swap) {
-          f = rf;
-          h = rh;
+        const ok = swap ? vectorElemBinop(op, sv, s.f, undefined, s.h, pos, enh) : vectorElemBinop(op, s.f, sv, s.h, undefined, pos, enh);
+        if (!ok) continue;
+        let f = res.f;
+        let h = res.h;
+        let keep = res.keep;
+        if (isComparison && swap) {
+          f = s.f;
+          h = s.h;
         }
         if (e.returnBool) {
           f = keep ? 1 : 0;
@@ -181,7 +198,7 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
         if (keep) out.push({ metric: s.metric, t: enh.ts, f, h, dropName: s.dropName || drops });
       }
       return out;
-    });
+    }, original);
   }
   const m = e.matching;
   if (m === null) throw new ErrExecution('vector matching missing for binary operation between vectors');
@@ -253,22 +270,14 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
     // emit applies op to a pair where one side may be a fill value (experimental fill modifiers);
     // fill values apply to the sides after the one-to-many swap, as upstream does.
     const emit = (lf0: number, lh0: FloatHistogram | undefined, rf0: number, rh0: FloatHistogram | undefined, metric: Labels, dropName: boolean): void => {
-      let lf = lf0;
-      let rf = rf0;
-      let lh = lh0;
-      let rh = rh0;
-      if (oneToMany) {
-        [lf, rf] = [rf, lf];
-        [lh, rh] = [rh, lh];
-      }
-      const r = vectorElemBinop(op, lf, rf, lh, rh, pos, enh);
-      if (r.incompatible === true) return;
-      let f = r.f;
-      let h = r.h;
+      const ok = oneToMany ? vectorElemBinop(op, rf0, lf0, rh0, lh0, pos, enh) : vectorElemBinop(op, lf0, rf0, lh0, rh0, pos, enh);
+      if (!ok) return;
+      let f = res.f;
+      let h = res.h;
       if (e.returnBool) {
         h = undefined;
-        f = r.keep ? 1 : 0;
-      } else if (!r.keep) return;
+        f = res.keep ? 1 : 0;
+      } else if (!res.keep) return;
       out.push({ metric, t: enh.ts, f, h, dropName });
     };
     const matchedRight = new Set<string>();
@@ -280,27 +289,19 @@ export function evalBinary(ev: Evaluator, e: BinaryExpr): Matrix {
         continue;
       }
       matchedRight.add(s);
-      let lf = ls.f;
-      let rf = rs.f;
-      let lh = ls.h;
-      let rh = rs.h;
-      if (oneToMany) {
-        [lf, rf] = [rf, lf];
-        [lh, rh] = [rh, lh];
-      }
-      const r = vectorElemBinop(op, lf, rf, lh, rh, pos, enh);
+      const ok = oneToMany ? vectorElemBinop(op, rs.f, ls.f, rs.h, ls.h, pos, enh) : vectorElemBinop(op, ls.f, rs.f, ls.h, rs.h, pos, enh);
       const seen = matched.get(s);
       if (m.card === 'one-to-one') {
         if (seen !== undefined) throw new ErrExecution('multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)');
         matched.set(s, null);
       }
-      if (r.incompatible === true) continue;
-      let f = r.f;
-      let h = r.h;
+      if (!ok) continue;
+      let f = res.f;
+      let h = res.h;
       if (e.returnBool) {
         h = undefined;
-        f = r.keep ? 1 : 0;
-      } else if (!r.keep) continue;
+        f = res.keep ? 1 : 0;
+      } else if (!res.keep) continue;
       const metric = resultMetric(ls.metric, rs.metric, m);
       if (m.card !== 'one-to-one') {
         const ik = metric.key();

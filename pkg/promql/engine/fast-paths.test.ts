@@ -32,6 +32,7 @@ const SELECTORS = ['m', 'n', 'c_total', 'm{mode="x"}', 'rate(c_total[1m])', '{__
 const AGGS = ['sum', 'avg', 'count', 'group', 'min', 'max'];
 const GROUPS = ['', ' by (job)', ' by (instance)', ' without (instance)', ' by (__name__)', ' without (mode)', ' by (job, mode)'];
 const OPS = ['+', '-', '*', '/', '%', '^', 'atan2', '==', '!=', '>', '<=', '> bool', '== bool'];
+const SCALARS = ['2', '-0.5', '0', 'NaN', '-Inf', 'scalar(n{instance="i1"})', 'time()', '(1 + 2)'];
 const MATCH = ['', ' on(job)', ' ignoring(mode)', ' on(job) group_left', ' on(job) group_right', ' on(instance) group_left(mode)', ' ignoring(job, mode)'];
 
 const exprArb: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
@@ -41,6 +42,7 @@ const exprArb: fc.Arbitrary<string> = fc.letrec<{ e: string }>((tie) => ({
     fc.tuple(fc.constantFrom(...AGGS), fc.constantFrom(...GROUPS), tie('e')).map(([a, g, x]) => `${a}${g} (${x})`),
     fc.tuple(tie('e'), fc.constantFrom(...OPS), fc.constantFrom(...MATCH), tie('e')).map(([l, o, m, r]) => `(${l}) ${o}${m} (${r})`),
     tie('e').map((x) => `max_over_time((${x})[1m:15s])`),
+    fc.tuple(tie('e'), fc.constantFrom(...OPS), fc.constantFrom(...SCALARS), fc.boolean()).map(([x, o, c, swap]) => (swap ? `${c} ${o} (${x})` : `(${x}) ${o} ${c}`)),
   ),
 })).e;
 
