@@ -1,6 +1,6 @@
 /**
  * The "compare with Prometheus" benchmark set shared by promql.bench.ts and querier.bench.ts:
- * typical dashboard range queries over the gen-openmetrics data set (200 hosts, 6 hours, 15 s),
+ * typical dashboard range queries over the generated data set (pkg/datagen) (200 hosts, 6 hours, 15 s),
  * plus the timing and reporting helpers.
  */
 import type { Labels } from '../pkg/labels/index.js';

@@ -2,7 +2,7 @@
  * Issue 5: the dashboard query set through real `tessera store` + `tessera query` processes vs a
  * real Prometheus over the same blocks, both over HTTP /api/v1/query_range.
  *
- * Data: the cached gen-openmetrics blocks of promql.bench.ts (200 hosts, 6 h, replica a), uploaded
+ * Data: the cached generated blocks of promql.bench.ts (200 hosts, 6 h, replica a), uploaded
  * to a MinIO bucket with external labels cluster=c1, replica=a; one `tessera store` over the
  * bucket; `tessera query --query.replica-label=replica` over the store (deduplication runs, over a
  * single replica). Prometheus serves a copy of the same blocks. The store's index cache is warm
@@ -13,12 +13,11 @@
  * `tessera store`, and a second `tessera query` deduplicates a+b; Prometheus still serves a alone
  * (deduplication yields replica a's samples, so the results must still be equal).
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findBinary } from '../pkg/testutil/index.js';
-import { cachedBlocks, copyBlocks, GEN_OPENMETRICS } from '../test/e2e/fixtures.js';
+import { cachedBlocks, copyBlocks } from '../test/e2e/fixtures.js';
 import { compareData, rangeQuery } from '../test/e2e/prom-compare.js';
 import { startBuckets, startPrometheus, startQuery, ServiceGroup, startStore, uploadBlocks, type BucketService } from '../test/e2e/services.js';
 import { DASHBOARD_DATA, DASHBOARD_QUERIES, DASHBOARD_RANGE, measure, median, rowLine, summarize, type ComparisonRow } from './dashboard-queries.js';
@@ -28,8 +27,8 @@ export async function run(): Promise<BenchResult[]> {
   const promtool = findBinary('promtool');
   const prometheus = findBinary('prometheus');
   const minio = findBinary('minio');
-  if (promtool === undefined || prometheus === undefined || minio === undefined || !existsSync(GEN_OPENMETRICS)) {
-    console.log('querier.bench: SKIPPED (needs promtool, prometheus, minio and the gen-openmetrics script)');
+  if (promtool === undefined || prometheus === undefined || minio === undefined) {
+    console.log('querier.bench: SKIPPED (needs promtool, prometheus and minio)');
     return [];
   }
   const dataA = await cachedBlocks(promtool, DASHBOARD_DATA);

@@ -1,7 +1,5 @@
-import { createWriteStream } from 'node:fs';
-import { finished } from 'node:stream/promises';
 import { UsageError, flagBool, flagString, type Command, type FlagSpec, type RunContext } from './command.js';
-import { DataSet, isDataGenError, writeDataSetBlocks, writeOpenMetrics, type DataSetOptions } from '../pkg/datagen/index.js';
+import { DataSet, isDataGenError, writeDataSetBlocks, writeOpenMetrics, writeOpenMetricsFile, type DataSetOptions } from '../pkg/datagen/index.js';
 
 const dataSetFlags: Readonly<Record<string, FlagSpec>> = {
   hosts: { type: 'string', default: '20', help: 'Monitored hosts (about 75 series each).' },
@@ -58,12 +56,7 @@ const openMetricsCommand: Command = {
     if (ctx.positionals.length > 0) throw new UsageError(`unexpected argument "${ctx.positionals[0]}"`);
     const ds = new DataSet(dataSetOptions(ctx));
     const file = flagString(ctx, 'out');
-    const out = file === '' ? ctx.stdout : createWriteStream(file);
-    const stats = await writeOpenMetrics(ds, out);
-    if (file !== '') {
-      out.end();
-      await finished(out);
-    }
+    const stats = file === '' ? await writeOpenMetrics(ds, ctx.stdout) : await writeOpenMetricsFile(ds, file);
     ctx.stderr.write(`series=${stats.series} samples=${stats.samples} from=${stats.firstMs} to=${stats.lastMs} replica=${ds.replica}\n`);
   }),
 };

@@ -7,10 +7,9 @@ import { runCommand } from './command.js';
 import { goBase2Bytes, goDurationMs, goFormatG } from './tools-tsdb-format.js';
 import { toolsTsdbCommand } from './tools-tsdb.js';
 import { requireBinary } from '../pkg/testutil/index.js';
-import { GEN_OPENMETRICS } from '../pkg/testutil/index.js';
+import { DataSet, writeOpenMetricsFile } from '../pkg/datagen/index.js';
 
 const promtool = requireBinary('promtool');
-const GEN = GEN_OPENMETRICS;
 
 async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -66,7 +65,7 @@ describe.skipIf(promtool === undefined)('tessera tools tsdb against promtool 2.4
     base = await mkdtemp(join(tmpdir(), 'tessera-tools-tsdb-'));
     // Replica b: jittered timestamps and a 10-minute gap; 3 hours → two blocks.
     om = join(base, 'data.om');
-    execFileSync(process.execPath, [GEN, '--hosts', '2', '--hours', '3', '--replica', 'b', '--out', om], { stdio: 'pipe' });
+    await writeOpenMetricsFile(new DataSet({ hosts: 2, hours: 3, replica: 'b' }), om);
     // Extra values that exercise %g, NaN, infinities and label escaping.
     const text = await readFile(om, 'utf8');
     const extra =

@@ -121,7 +121,7 @@ export class DataSet {
     if (!Number.isInteger(this.startSec)) throw new DataGenError(`generate data set: start ${this.startSec} is not whole unix seconds`);
     if (!Number.isInteger(this.seed)) throw new DataGenError(`generate data set: seed ${this.seed} is not an integer`);
     if (this.replica === '') throw new DataGenError('generate data set: empty replica name');
-    this.steps = Math.floor((hours * 3600) / this.intervalSec);
+    this.steps = Math.floor((hours * 3600) / this.intervalSec + 1e-9); // hours may come from a ms difference
     if (this.steps < 1) throw new DataGenError(`generate data set: ${hours} hours hold no scrape at a ${this.intervalSec}s interval`);
     // A process restart every 90 minutes (at least every other step), staggered by host.
     this.#resetEvery = Math.max(2, Math.round(5400 / this.intervalSec));

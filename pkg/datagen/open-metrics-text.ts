@@ -1,3 +1,5 @@
+import { createWriteStream } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import type { Labels } from '../labels/index.js';
 import type { DataSet } from './data-set.js';
 
@@ -68,4 +70,18 @@ export async function writeOpenMetrics(ds: DataSet, out: NodeJS.WritableStream):
     if (!out.write(piece)) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   return stats;
+}
+
+/** writeOpenMetricsFile writes openMetricsText(ds) to a file (replaced if it exists) and returns the stats. */
+export async function writeOpenMetricsFile(ds: DataSet, path: string): Promise<OpenMetricsStats> {
+  const out = createWriteStream(path);
+  try {
+    const stats = await writeOpenMetrics(ds, out);
+    out.end();
+    await finished(out);
+    return stats;
+  } catch (err) {
+    out.destroy();
+    throw err;
+  }
 }

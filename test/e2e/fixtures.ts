@@ -1,7 +1,8 @@
 /**
- * Data fixtures for end-to-end tests and benchmarks: OpenMetrics data sets from the shared
- * generator (node_exporter + HTTP service shape, two HA replicas), turned into real Prometheus
- * TSDB blocks by `promtool tsdb create-blocks-from openmetrics`.
+ * Data fixtures for end-to-end tests and benchmarks: data sets from the project's generator
+ * (pkg/datagen, `tessera tools gen openmetrics`: node_exporter + HTTP service shape, two HA
+ * replicas) written as OpenMetrics text and turned into real Prometheus TSDB blocks by
+ * `promtool tsdb create-blocks-from openmetrics`.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -9,13 +10,9 @@ import { cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { inCI } from '../../pkg/testutil/index.js';
-import { GEN_OPENMETRICS } from '../../pkg/testutil/index.js';
+import { DataSet, writeOpenMetricsFile } from '../../pkg/datagen/index.js';
 
 const run = promisify(execFile);
-
-/** GEN_OPENMETRICS is the shared data generator script (override with TESSERA_GEN_OPENMETRICS). */
-export { GEN_OPENMETRICS };
 
 /** DATA_START_MS is the generator's default first timestamp: 2026-01-01T00:00:00Z. */
 export const DATA_START_MS = 1_767_225_600_000;
@@ -30,41 +27,24 @@ export interface DataSetOptions {
   readonly interval?: number;
 }
 
-/**
- * requireGenerator returns the generator script path, or undefined after a loud warning when it is
- * missing (throws under CI=true), like requireBinary does for external binaries.
- */
-export function requireGenerator(): string | undefined {
-  if (existsSync(GEN_OPENMETRICS)) return GEN_OPENMETRICS;
-  const msg = `OpenMetrics generator ${GEN_OPENMETRICS} not found; set TESSERA_GEN_OPENMETRICS`;
-  if (inCI()) throw new Error(`${msg} (CI=true: failing instead of skipping)`);
-  console.warn(`\n*** SKIPPING: ${msg} ***\n`);
-  return undefined;
+function dataSet(opts: Pick<DataSetOptions, 'hours' | 'interval'> & Partial<DataSetOptions>): DataSet {
+  return new DataSet({ hosts: opts.hosts ?? 1, hours: opts.hours, replica: opts.replica ?? 'a', ...(opts.interval !== undefined ? { intervalSec: opts.interval } : {}) });
 }
 
-/**
- * replicaGap returns the [from, to) window in ms where replica 'b' of a data set scraped nothing
- * (the generator's formula: the 10 minutes starting at half of the data set's steps).
- */
+/** replicaGap returns the [from, to) window in ms where replica 'b' of a data set scraped nothing. */
 export function replicaGap(opts: Pick<DataSetOptions, 'hours' | 'interval'>): { from: number; to: number } {
-  const interval = opts.interval ?? 15;
-  const steps = Math.floor((opts.hours * 3600) / interval);
-  const gapFrom = Math.floor(steps * 0.5);
-  const gapTo = gapFrom + Math.floor(600 / interval);
-  return { from: DATA_START_MS + gapFrom * interval * 1000, to: DATA_START_MS + gapTo * interval * 1000 };
+  const gap = dataSet({ ...opts, replica: 'b' }).gap!;
+  return { from: gap.fromMs, to: gap.toMs };
 }
 
 /** dataEnd returns the timestamp of the last scrape step of a data set (replica 'a'). */
 export function dataEnd(opts: Pick<DataSetOptions, 'hours' | 'interval'>): number {
-  const interval = opts.interval ?? 15;
-  return DATA_START_MS + (Math.floor((opts.hours * 3600) / interval) - 1) * interval * 1000;
+  return dataSet(opts).lastNominalMs;
 }
 
 /** generateOpenMetrics writes the data set as OpenMetrics text to outFile. */
 export async function generateOpenMetrics(opts: DataSetOptions, outFile: string): Promise<void> {
-  const args = [GEN_OPENMETRICS, '--hosts', String(opts.hosts), '--hours', String(opts.hours), '--replica', opts.replica, '--out', outFile];
-  if (opts.interval !== undefined) args.push('--interval', String(opts.interval));
-  await run(process.execPath, args, { maxBuffer: 1 << 20 });
+  await writeOpenMetricsFile(dataSet(opts), outFile);
 }
 
 /** listBlocks returns the ULID-named block directories directly under dir, sorted. */
@@ -106,7 +86,8 @@ export function benchCacheDir(): string {
  * first use under the cache dir (a `.complete` marker guards against half-written sets).
  */
 export async function cachedBlocks(promtool: string, opts: DataSetOptions, cacheDir = benchCacheDir()): Promise<{ dir: string; generatedMs: number }> {
-  const dir = join(cacheDir, `om-h${opts.hosts}-${opts.hours}h-i${opts.interval ?? 15}-${opts.replica}`);
+  // `dg1`: blocks of the project's generator (the cache key changes when its data changes).
+  const dir = join(cacheDir, `dg1-h${opts.hosts}-${opts.hours}h-i${opts.interval ?? 15}-${opts.replica}`);
   if (existsSync(join(dir, '.complete'))) return { dir, generatedMs: 0 };
   const t0 = performance.now();
   const tmp = `${dir}.tmp-${process.pid}`;

@@ -1,5 +1,5 @@
 /**
- * Issue 5 acceptance: two HA replicas' blocks (gen-openmetrics `--replica a|b`, promtool blocks)
+ * Issue 5 acceptance: two HA replicas' blocks (`tessera tools gen openmetrics --replica a|b`, promtool blocks)
  * in MinIO, each served by its own `tessera store`, queried through `tessera query
  * --query.replica-label replica`, against a real Prometheus serving replica a's blocks.
  *
@@ -29,15 +29,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireBinary } from '../../pkg/testutil/index.js';
-import { DATA_START_MS, copyBlocks, dataEnd, makeBlocks, replicaGap, requireGenerator } from './fixtures.js';
+import { DATA_START_MS, copyBlocks, dataEnd, makeBlocks, replicaGap } from './fixtures.js';
 import { apiGet, compareData, instantQuery, rangeQuery, type ApiResponse, type QueryData } from './prom-compare.js';
 import { startBuckets, startPrometheus, startQuery, ServiceGroup, startStore, uploadBlocks, type BucketService, type Service } from './services.js';
 
 const prometheusBin = requireBinary('prometheus');
 const promtoolBin = requireBinary('promtool');
 const minioBin = requireBinary('minio');
-const generator = requireGenerator();
-const ready = prometheusBin !== undefined && promtoolBin !== undefined && minioBin !== undefined && generator !== undefined;
+const ready = prometheusBin !== undefined && promtoolBin !== undefined && minioBin !== undefined;
 
 const DATA = { hosts: 5, hours: 4 } as const;
 const S = DATA_START_MS;

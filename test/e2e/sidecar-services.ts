@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { freePort, startProcess, waitFor, waitForHttp, type ManagedProcess, type MinioServer } from '../../pkg/testutil/index.js';
-import { GEN_OPENMETRICS } from '../../pkg/testutil/index.js';
+import { DataSet, writeOpenMetricsFile } from '../../pkg/datagen/index.js';
 
 /** repoRoot is the repository root (cwd of spawned tessera processes, so `--import tsx` resolves). */
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -23,20 +23,17 @@ export function startTessera(args: readonly string[]): ManagedProcess {
   return startProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'cmd', 'tessera.ts'), ...args], { cwd: repoRoot });
 }
 
-/** GEN_OPENMETRICS is the shared data generator script (override with TESSERA_GEN_OPENMETRICS). */
-export { GEN_OPENMETRICS };
-
 /** isUlid matches a block directory name. */
 export const isUlid = (n: string): boolean => /^[0-7][0-9A-HJKMNP-TV-Z]{25}$/.test(n);
 
 /**
- * backfill writes `hours` of gen-openmetrics data (3 hosts, 15s interval; replica b shifted and
+ * backfill writes `hours` of generated data (pkg/datagen: 3 hosts, 15s interval; replica b shifted and
  * with a 10-minute gap) starting at startSec into dataDir with `promtool tsdb create-blocks-from
  * openmetrics`, and returns the ULIDs of the blocks created, oldest first.
  */
-export async function backfill(opts: { promtool: string; generator: string; workDir: string; dataDir: string; replica: 'a' | 'b'; startSec: number; hours: number; hosts?: number }): Promise<string[]> {
+export async function backfill(opts: { promtool: string; workDir: string; dataDir: string; replica: 'a' | 'b'; startSec: number; hours: number; hosts?: number }): Promise<string[]> {
   const om = join(opts.workDir, `replica-${opts.replica}.om`);
-  execFileSync(process.execPath, [opts.generator, '--hosts', String(opts.hosts ?? 3), '--hours', String(opts.hours), '--replica', opts.replica, '--start', String(opts.startSec), '--out', om], { stdio: 'pipe' });
+  await writeOpenMetricsFile(new DataSet({ hosts: opts.hosts ?? 3, hours: opts.hours, replica: opts.replica, startSec: opts.startSec }), om);
   await mkdir(opts.dataDir, { recursive: true });
   execFileSync(opts.promtool, ['tsdb', 'create-blocks-from', 'openmetrics', om, opts.dataDir], { stdio: 'pipe' });
   return blockDirs(opts.dataDir);

@@ -9,10 +9,9 @@ import { ChunkSegmentReader } from '../chunks/index.js';
 import { readBlockMeta } from '../meta/index.js';
 import { parseOpenMetrics } from './openmetrics-parser.js';
 import { planBackfill } from './backfill-plan.js';
-import { GEN_OPENMETRICS } from '../../testutil/index.js';
+import { writeOpenMetricsSync } from '../testutil/promtool-blocks.js';
 
 const promtool = requireBinary('promtool');
-const GEN = GEN_OPENMETRICS;
 const dirs: string[] = [];
 afterAll(async () => {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
@@ -22,14 +21,14 @@ describe.skipIf(promtool === undefined)('(c) re-encoding promtool-made chunks', 
   // Replica a (regular 15 s), replica b (jitter + gap), and 1 s scrapes (exercises the 240-sample
   // cut and the end-time estimate).
   test.each([
-    ['15s replica a', ['--hosts', '2', '--hours', '3']],
-    ['15s replica b', ['--hosts', '2', '--hours', '5', '--replica', 'b']],
-    ['1s replica b', ['--hosts', '1', '--hours', '2', '--interval', '1', '--replica', 'b']],
-  ])('%s: every chunk byte-identical with 2.42 quirks applied', async (_name, args) => {
+    ['15s replica a', { hosts: 2, hours: 3 }],
+    ['15s replica b', { hosts: 2, hours: 5, replica: 'b' }],
+    ['1s replica b', { hosts: 1, hours: 2, intervalSec: 1, replica: 'b' }],
+  ])('%s: every chunk byte-identical with 2.42 quirks applied', async (_name, opts) => {
     const dir = await mkdtemp(join(tmpdir(), 'tessera-reenc-'));
     dirs.push(dir);
     const om = join(dir, 'data.om');
-    execFileSync(process.execPath, [GEN, ...args, '--out', om], { stdio: 'pipe' });
+    writeOpenMetricsSync(opts, om);
     execFileSync(promtool!, ['tsdb', 'create-blocks-from', 'openmetrics', om, join(dir, 'prom')], { stdio: 'pipe' });
 
     // 2.42 quirks: pad byte, no 1 KiB cap, integer end-time estimate; 4h windows are the default.

@@ -1,20 +1,27 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { GEN_OPENMETRICS } from '../../testutil/index.js';
+import { DataSet, openMetricsText, type DataSetOptions } from '../../datagen/index.js';
 
-/** Generator of realistic OpenMetrics data shared by tests and benchmarks. */
-export const genOpenMetrics = GEN_OPENMETRICS;
+/** writeOpenMetricsSync writes a generated data set as OpenMetrics text to file (synchronously). */
+export function writeOpenMetricsSync(opts: DataSetOptions, file: string): void {
+  const fd = openSync(file, 'w');
+  try {
+    for (const piece of openMetricsText(new DataSet(opts))) writeSync(fd, piece);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /**
- * makePromtoolBlocks writes an OpenMetrics data set with gen-openmetrics.mjs and turns it into
+ * makePromtoolBlocks writes an OpenMetrics data set with the project's generator (pkg/datagen) and turns it into
  * real Prometheus blocks with `promtool tsdb create-blocks-from openmetrics`, in `dir/data`.
  * Returns the data dir and the block ULIDs (sorted).
  */
 export function makePromtoolBlocks(promtool: string, dir: string, opts: { hosts: number; hours: number }): { dataDir: string; blocks: string[] } {
   const om = join(dir, 'data.om');
   const dataDir = join(dir, 'data');
-  execFileSync(process.execPath, [genOpenMetrics, '--hosts', String(opts.hosts), '--hours', String(opts.hours), '--out', om], { stdio: 'pipe' });
+  writeOpenMetricsSync({ hosts: opts.hosts, hours: opts.hours }, om);
   execFileSync(promtool, ['tsdb', 'create-blocks-from', 'openmetrics', om, dataDir], { stdio: 'pipe' });
   const blocks = readdirSync(dataDir).filter((n) => /^[0-9A-Z]{26}$/.test(n)).sort();
   return { dataDir, blocks };
