@@ -18,3 +18,6 @@ export { emptySeriesSet, emptyChunkSeriesSet, errSeriesSet, errChunkSeriesSet, A
 export { ListSeries, ListSeriesIterator } from './list-series.js';
 export { mergeSeriesSets, mergeChunkSeriesSets, ChainSampleIterator } from './merge-series-set.js';
 export { ChunkListIterator } from './chunk-list-iterator.js';
+export { SampleChunkEncoder, DEFAULT_SAMPLES_PER_CHUNK } from './sample-chunk-encoder.js';
+export { compactingChunkSeriesMerger, MergedChunkSeries, overlappingChunkGroups, encodeSamples, mergeAggrChunks, MergeChunkErrorCode } from './chunk-series-merge.js';
+export type { ChunkSeriesMergeFunc, SourcedChunk, MergeChunkGroup } from './chunk-series-merge.js';

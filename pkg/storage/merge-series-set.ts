@@ -120,12 +120,13 @@ export function mergeSeriesSets(sets: readonly SeriesSet[]): SeriesSet {
 
 /**
  * mergeChunkSeriesSets merges label-sorted chunk series sets. Equal-labelled series are combined
- * into one whose chunks are all inputs' chunks ordered by (minTime, maxTime), dropping exact
- * duplicates (same time range and bytes); the remaining chunks may overlap.
+ * by `merge` (a ChunkSeriesMergeFunc, e.g. compactingChunkSeriesMerger) or, by default, into one
+ * whose chunks are all inputs' chunks ordered by (minTime, maxTime), dropping exact duplicates
+ * (same time range and bytes); the remaining chunks may then overlap.
  */
-export function mergeChunkSeriesSets(sets: readonly ChunkSeriesSet[]): ChunkSeriesSet {
+export function mergeChunkSeriesSets(sets: readonly ChunkSeriesSet[], merge?: (series: readonly ChunkSeries[]) => ChunkSeries): ChunkSeriesSet {
   if (sets.length === 1) return sets[0]!;
-  return new MergeSet<ChunkSeries>([...sets], (group) => new VerticalChunkSeries(group));
+  return new MergeSet<ChunkSeries>([...sets], merge ?? ((group) => new VerticalChunkSeries(group)));
 }
 
 /** VerticalSeries is the sample-level union of equal-labelled series. */
