@@ -2,9 +2,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ALL_FEATURES, format, parseExpr } from './index.js';
-import { PROMQL_TESTS_DIR } from '../../testutil/index.js';
+import { requirePromqlTests } from '../../testutil/index.js';
 
-const DIR = PROMQL_TESTS_DIR;
+const DIR = requirePromqlTests();
 
 interface Case {
   readonly file: string;
@@ -16,6 +16,7 @@ interface Case {
 /** Extracts every `eval` query from the promqltest scripts, noting which expect a failure. */
 function extract(): Case[] {
   const out: Case[] = [];
+  if (DIR === undefined) return out;
   for (const file of readdirSync(DIR).filter((f) => f.endsWith('.test')).sort()) {
     const lines = readFileSync(join(DIR, file), 'utf8').split('\n');
     lines.forEach((raw, i) => {
@@ -33,7 +34,7 @@ function extract(): Case[] {
 
 const cases = extract();
 
-describe('promql-tests corpus', () => {
+describe.skipIf(DIR === undefined)('promql-tests corpus', () => {
   test('extracts the eval queries', () => {
     expect(cases.length).toBeGreaterThan(1000);
   });
