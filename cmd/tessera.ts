@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { runCommand, type Command } from './command.js';
 import { compactCommand } from './compact.js';
+import { installProcessGuards } from './process-guards.js';
 import { demoCommand } from './demo.js';
 import { queryCommand } from './query.js';
 import { sidecarCommand } from './sidecar.js';
@@ -14,5 +15,18 @@ const root: Command = {
   subcommands: [sidecarCommand, storeCommand, queryCommand, compactCommand, toolsCommand, demoCommand],
 };
 
-const code = await runCommand(root, process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
-process.exitCode = code;
+/**
+ * Components that serve until a signal: an error escaping every handler is logged and fails one
+ * request, it never ends the process. One-shot tools keep Node's default (crash with the stack).
+ */
+const COMPONENTS = new Set(['sidecar', 'store', 'query', 'compact', 'demo', 'rule', 'receive']);
+const sub = process.argv[2];
+if (sub !== undefined && COMPONENTS.has(sub)) installProcessGuards(sub);
+
+try {
+  process.exitCode = await runCommand(root, process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
+} catch (err) {
+  // run() failed (e.g. a component could not start): report and exit, whatever is still open.
+  process.stderr.write(`tessera ${process.argv.slice(2, 3).join(' ')}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+}

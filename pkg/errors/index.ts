@@ -1,1 +1,3 @@
 export { TesseraError, isTesseraError } from './tessera-error.js';
+export { runInRequestScope, currentRequestScope } from './request-scope.js';
+export type { RequestScope } from './request-scope.js';

@@ -1,4 +1,5 @@
 import * as grpc from '@grpc/grpc-js';
+import { runInRequestScope } from '../errors/index.js';
 import { Labels } from '../labels/index.js';
 import { StoreType, type InfoResponse, type LegacyInfoResponse, type SeriesRequest, type SeriesResponse } from '../storepb/index.js';
 import { healthService, infoService, storeService } from './grpc-services.js';
@@ -127,15 +128,32 @@ export class StoreGrpcServer {
     return (call: grpc.ServerUnaryCall<Req, Res>, cb: grpc.sendUnaryData<Res>) => {
       const ac = new AbortController();
       call.on('cancelled', () => ac.abort(new StoreError(GrpcCode.Canceled, `${action}: call cancelled by client`)));
+      let answered = false;
+      const answer = (err: unknown, res?: Res): void => {
+        if (answered) return;
+        answered = true;
+        if (err === undefined) cb(null, res);
+        else cb(statusOf(err, action));
+      };
       // Every failure ends at this call: a handler throwing synchronously, rejecting, or the
-      // answer failing to go out never reaches the process (no unhandled rejection).
-      Promise.resolve()
-        .then(() => fn(call.request, ac.signal))
-        .then(
-          (res) => cb(null, res),
-          (err: unknown) => cb(statusOf(err, action)),
-        )
-        .catch((err: unknown) => this.#onError(err, action));
+      // answer failing to go out never reaches the process; an error that escapes anyway (a
+      // callback the handler started) fails this call through its RequestScope.
+      const scope = {
+        what: `gRPC ${action}`,
+        fail: (err: unknown) => {
+          ac.abort(err);
+          answer(err);
+        },
+      };
+      runInRequestScope(scope, () =>
+        Promise.resolve()
+          .then(() => fn(call.request, ac.signal))
+          .then(
+            (res) => answer(undefined, res),
+            (err: unknown) => answer(err ?? new Error('rejected without a reason')),
+          )
+          .catch((err: unknown) => this.#onError(err, action)),
+      );
     };
   }
 
@@ -161,14 +179,25 @@ export class StoreGrpcServer {
         });
       },
     };
-    Promise.resolve()
-      .then(() => this.#store.series(call.request, sink, ac.signal))
-      .then(
-        () => call.end(),
-        (err: unknown) => {
-          if (!ac.signal.aborted) call.emit('error', statusOf(err, 'series'));
-        },
-      )
-      .catch((err: unknown) => this.#onError(err, 'series'));
+    let finished = false;
+    const fail = (err: unknown): void => {
+      if (finished) return;
+      finished = true;
+      if (!ac.signal.aborted) call.emit('error', statusOf(err, 'series'));
+      ac.abort(err);
+    };
+    runInRequestScope({ what: 'gRPC series', fail }, () =>
+      Promise.resolve()
+        .then(() => this.#store.series(call.request, sink, ac.signal))
+        .then(
+          () => {
+            if (finished) return;
+            finished = true;
+            call.end();
+          },
+          (err: unknown) => fail(err ?? new Error('rejected without a reason')),
+        )
+        .catch((err: unknown) => this.#onError(err, 'series')),
+    );
   }
 }
