@@ -52,7 +52,8 @@ const SPOOL_FILENAME = 'series.spool';
  * §7), with memory bounded by one series plus the symbol table: each series' chunks are written to
  * the chunk segments as it arrives (any encoding: XOR, histogram, float histogram, Thanos
  * aggregate 0xFF), its index entry either straight into the index (when the symbols are known up
- * front) or to a spool file that is replayed into the index at flush; postings are rebuilt from
+ * front) or to a spool file (labels as ids of the symbols seen so far) that is replayed into the
+ * index at flush; postings are rebuilt from
  * the written series section (StreamingIndexWriter). Everything happens inside
  * `<ulid>.tmp-for-creation`, renamed to `<ulid>` at the end. For the same input, chunks and index
  * are byte-identical to BlockWriter's.
@@ -69,7 +70,9 @@ export class StreamingBlockWriter {
   #index: StreamingIndexWriter | undefined;
   #spool: FileByteSink | undefined;
   readonly #spoolBuf = new Encbuf(1 << 12);
-  readonly #symbols: Set<string> | undefined;
+  /** Spool mode: every symbol seen, by spool id (the order of first use), and the reverse map. */
+  readonly #symbolIds: Map<string, number> | undefined;
+  readonly #symbolList: string[] = [];
   #last: Labels | undefined;
   #minT = Infinity;
   #maxT = -Infinity;
@@ -92,7 +95,8 @@ export class StreamingBlockWriter {
       this.#index = StreamingIndexWriter.create(join(tmp, 'index'), postings);
       for (const s of [...syms].sort(compareStrings)) this.#index.addSymbol(s);
     } else {
-      this.#symbols = new Set(['']);
+      this.#symbolIds = new Map([['', 0]]);
+      this.#symbolList.push('');
       this.#spool = FileByteSink.create(join(tmp, SPOOL_FILENAME));
     }
   }
@@ -174,12 +178,8 @@ export class StreamingBlockWriter {
     e.putBE32(0);
     e.putUvarint(lset.size);
     for (let i = 0; i < lset.size; i++) {
-      const n = lset.nameAt(i);
-      const v = lset.valueAt(i);
-      this.#symbols!.add(n);
-      this.#symbols!.add(v);
-      e.putUvarintStr(n);
-      e.putUvarintStr(v);
+      e.putUvarint(this.#symbolId(lset.nameAt(i)));
+      e.putUvarint(this.#symbolId(lset.valueAt(i)));
     }
     e.putUvarint(metas.length);
     for (const m of metas) {
@@ -191,14 +191,26 @@ export class StreamingBlockWriter {
     this.#spool!.write(e.get());
   }
 
+  #symbolId(s: string): number {
+    const ids = this.#symbolIds!;
+    let id = ids.get(s);
+    if (id === undefined) {
+      id = this.#symbolList.length;
+      ids.set(s, id);
+      this.#symbolList.push(s);
+    }
+    return id;
+  }
+
   /** Writes the index from the spool: symbols first, then every spooled series in order. */
   #indexFromSpool(): StreamingIndexWriter {
     const spoolPath = join(this.#tmp, SPOOL_FILENAME);
     this.#spool!.close();
     const index = StreamingIndexWriter.create(join(this.#tmp, 'index'), this.#opts.postingsBatchRefs === undefined ? {} : { postingsBatchRefs: this.#opts.postingsBatchRefs });
     this.#index = index;
-    for (const s of [...this.#symbols!].sort(compareStrings)) index.addSymbol(s);
-    this.#symbols!.clear();
+    for (const s of [...this.#symbolList].sort(compareStrings)) index.addSymbol(s);
+    this.#symbolIds!.clear();
+    const strs = this.#symbolList;
     const fd = openSync(spoolPath, 'r');
     try {
       let win = new Uint8Array(1 << 20);
@@ -227,7 +239,11 @@ export class StreamingBlockWriter {
         kv.length = 0;
         metas.length = 0;
         const nl = d.uvarint();
-        for (let j = 0; j < nl; j++) kv.push(d.uvarintStr(), d.uvarintStr());
+        for (let j = 0; j < 2 * nl; j++) {
+          const str = strs[d.uvarint()];
+          if (str === undefined) this.#fail(`read back series spool ${spoolPath}: unknown symbol id`);
+          kv.push(str);
+        }
         const nc = d.uvarint();
         for (let j = 0; j < nc; j++) {
           const minTime = d.varint();
