@@ -220,7 +220,10 @@ describe('DedupIterator properties', () => {
     );
   });
 
-  test('counter mode: a decrease only comes from a reset inside one replica, and a switch adds no more than the new replica’s own increase', () => {
+  // The bound on a switch is the new replica's own increase scaled to the step (it was unscaled
+  // while values after a switch were always re-based; raw values of replicas of one target are
+  // now kept, and the counter really grew by that much over a step longer than the interval).
+  test('counter mode: a decrease only comes from a reset inside one replica, and a switch adds no more than the new replica’s own increase over the step', () => {
     fc.assert(
       fc.property(scenario({ counterResets: true, maxReplicas: 3 }), (s) => {
         const out = dedup(s.replicas, true);
@@ -234,8 +237,40 @@ describe('DedupIterator properties', () => {
             continue;
           }
           expect(b.v).toBeGreaterThanOrEqual(a.v);
-          if (k > 0 && rep.vs[k]! >= rep.vs[k - 1]!) expect(b.v - a.v).toBeLessThanOrEqual(rep.vs[k]! - rep.vs[k - 1]! + 1e-9);
+          const f = Math.max(1, (b.t - a.t) / (b.t - rep.ts[k - 1]!));
+          if (k > 0 && rep.vs[k]! >= rep.vs[k - 1]!) expect(b.v - a.v).toBeLessThanOrEqual((rep.vs[k]! - rep.vs[k - 1]!) * f + 1e-9);
         }
+      }),
+      runs,
+    );
+  });
+});
+
+describe('a complete first replica', () => {
+  /** complete replaces replica 0 by a regular one (with jitter) spanning all others and more. */
+  const complete = (s: Scenario, base: number): ReferenceReplica[] => {
+    const all = s.replicas.flatMap((r) => r.ts);
+    const from = Math.min(...all, 1_700_000_000_000) - 3 * s.interval;
+    const to = Math.max(...all, 1_700_000_000_000) + 3 * s.interval;
+    const ts: number[] = [];
+    for (let t = from, i = 0; t <= to; t += s.interval, i++) ts.push(t + (((i * 7919) % 11) - 5) * Math.floor(s.jitter / 5));
+    return [{ ts, vs: ts.map((t) => base + s.rate * (t - 1_700_000_000_000)) }, ...s.replicas.slice(1)];
+  };
+
+  test('the output is replica 0, sample for sample, over the whole range and in every window with context', () => {
+    fc.assert(
+      fc.property(scenario({ counterResets: true, maxReplicas: 3 }), fc.boolean(), fc.integer({ min: 0, max: 5000 }), fc.double({ min: 0, max: 1, noNaN: true }), fc.integer({ min: 1, max: 6 }), (s, counter, base, where, len) => {
+        const reps = complete(s, base);
+        const r0 = reps[0]!;
+        const want = r0.ts.map((t, i) => ({ t, v: r0.vs[i]!, src: 0 }));
+        expect(dedup(reps, counter)).toEqual(want);
+        const mint = r0.ts[0]! + where * (r0.ts[r0.ts.length - 1]! - r0.ts[0]!);
+        const maxt = mint + len * (s.interval / 2);
+        const ctx = 4 * s.interval;
+        const it = new BoundedIterator(new DedupIterator(reps.map((r) => new BoundedIterator(iterOf(r), mint - ctx, maxt + ctx)), { counter }), mint, maxt);
+        const got: ReferenceSample[] = [];
+        while (it.next() !== ValueType.None) got.push({ t: it.atT(), v: it.atF(), src: 0 });
+        expect(got).toEqual(want.filter((o) => o.t >= mint && o.t <= maxt));
       }),
       runs,
     );
@@ -313,16 +348,49 @@ describe('DedupIterator examples', () => {
     const b = range(0, 400_000, 5000);
     const out = dedup([{ ts: a, vs: a.map(() => 1) }, { ts: b, vs: b.map(() => 2) }], false);
     const ts = out.map((o) => o.t);
-    // a until 100 s, then b from 105 s (the first b sample ≥ lastT + δ/2), b until its end.
-    expect(ts.slice(0, 11)).toEqual(range(0, 100_000));
-    expect(ts.slice(11)).toEqual(range(100_000, 400_000, 5000));
+    // a until 100 s, then b from 105 s (the first b sample ≥ lastT + δ/2) to 295 s (the last one
+    // ≤ a's next sample − δ/2), a again from 300 s (a is preferred wherever it has data), and b's
+    // 405 s after a's end.
+    expect(ts).toEqual(range(0, 100_000).concat(range(100_000, 290_000, 5000), range(300_000, 400_000), [405_000]));
+    expect(out.map((o) => o.src)).toEqual(ts.map((t) => (t % 10_000 === 0 ? 0 : 1)));
   });
 
-  test('a gap right after the first sample is filled (interval estimated from the other replica)', () => {
+  test('a gap right after the first sample is filled (interval from the delta after the gap)', () => {
     const a = [0].concat(range(300_000, 400_000));
     const b = range(0, 400_000, 5000);
     const out = dedup([{ ts: a, vs: a.map(() => 1) }, { ts: b, vs: b.map(() => 2) }], false);
-    expect(out.map((o) => o.t)).toEqual([0].concat(range(0, 400_000, 5000)));
+    expect(out.map((o) => o.t)).toEqual([0].concat(range(0, 290_000, 5000), range(300_000, 400_000), [405_000]));
+  });
+
+  test('an isolated sample of each replica: the interval comes from the hint, and an offset between replicas is no gap', () => {
+    const hinted = (ts: number[], h: number): SampleIterator & { sampleInterval(): number } => {
+      const it = iterOf({ ts, vs: ts.map(() => 1) });
+      return Object.assign(it, { sampleInterval: () => h });
+    };
+    // One sample per replica in the window, 250 ms apart: without any interval this used to be
+    // two samples; with the chunks' mean interval (15 s) it is the first replica's one.
+    const it = new DedupIterator([hinted([1_000_000], 15_000), hinted([1_000_250], 15_000)]);
+    expect(drain(it).map((o) => [o.t, o.src])).toEqual([[1_000_000, 0]]);
+    // The same from the other replica's interval when the first has none.
+    const it2 = new DedupIterator([iterOf({ ts: [1_000_000], vs: [1] }), iterOf({ ts: [1_000_250, 1_015_250], vs: [1, 1] })]);
+    expect(drain(it2).map((o) => [o.t, o.src])).toEqual([[1_000_000, 0], [1_015_250, 1]]);
+  });
+
+  test('window independence: a window with context gives the samples of the whole range there', () => {
+    // b is the complete one here; a misses 10 minutes; b scrapes 250–650 ms later.
+    const a = range(0, 3_600_000).filter((t) => t < 1_200_000 || t >= 1_800_000);
+    const b = range(0, 3_600_000).map((t, i) => t + 250 + ((i * 37) % 400));
+    const reps = [{ ts: a, vs: a.map((t) => t / 1000) }, { ts: b, vs: b.map((t) => t / 1000) }];
+    const all = dedup(reps, true);
+    for (let mint = 0; mint < 3_600_000; mint += 7_001) {
+      const maxt = mint + 30_000;
+      const ctx = 60_000;
+      const its = reps.map((r) => new BoundedIterator(iterOf(r), mint - ctx, maxt + ctx));
+      const it = new BoundedIterator(new DedupIterator(its, { counter: true }), mint, maxt);
+      const got: [number, number][] = [];
+      while (it.next() !== ValueType.None) got.push([it.atT(), it.atF()]);
+      expect(got, `window [${mint}, ${maxt}]`).toEqual(all.filter((o) => o.t >= mint && o.t <= maxt).map((o) => [o.t, o.v]));
+    }
   });
 
   test('after an outage of every replica, the interval is not taken from the outage', () => {

@@ -1,5 +1,5 @@
 export { DedupIterator } from './dedup-iterator.js';
-export type { DedupIteratorOptions } from './dedup-iterator.js';
+export type { DedupIteratorOptions, SampleIntervalHint } from './dedup-iterator.js';
 export { DedupSeriesSet, DedupSeries, compareForDedup } from './dedup-series-set.js';
 export type { DedupSeriesSetOptions } from './dedup-series-set.js';
 export { BoundedIterator } from './bounded-iterator.js';

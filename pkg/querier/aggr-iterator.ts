@@ -20,7 +20,7 @@ export function aggrsForFunc(func: string | undefined): Aggr[] {
  * toChunk decodes a StoreAPI chunk into a Chunk without copying. StoreAPI numbers encodings from
  * XOR = 0, the TSDB from XOR = 1 (chunks.md §1), hence the + 1.
  */
-function toChunk(c: { type: number; data: Uint8Array }): Chunk {
+export function toChunk(c: { type: number; data: Uint8Array }): Chunk {
   return chunkFromData(c.type + 1, c.data);
 }
 

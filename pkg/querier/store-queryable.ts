@@ -1,5 +1,5 @@
 import type { SampleIterator } from '../chunkenc/index.js';
-import { DedupIterator, isCounterHint, splitOverlapping } from '../dedup/index.js';
+import { BoundedIterator, DedupIterator, isCounterHint, splitOverlapping } from '../dedup/index.js';
 import { Labels, type Matcher } from '../labels/index.js';
 import type {
   CallOptions,
@@ -15,6 +15,7 @@ import { ArraySeriesSet } from '../storage/index.js';
 import { dedupChunks, type StoreClient } from '../store/index.js';
 import { PartialResponseStrategy, type Aggr, type AggrChunk, type LabelMatcher, type SeriesRequest, type StoreSeries } from '../storepb/index.js';
 import { aggrChunkIterator, aggrsForFunc } from './aggr-iterator.js';
+import { ReplicaChunkIterator } from './replica-chunk-iterator.js';
 
 /** StoreQueryOptions are the per-request choices of the Thanos querier (flags and API params). */
 export interface StoreQueryOptions {
@@ -40,10 +41,21 @@ const MIN_T = -9223372036854775808;
 const MAX_T = 9223372036854775807;
 
 /**
+ * DEDUP_CONTEXT_MS is how much data beyond the query window each replica is read with under
+ * dedup: DedupIterator decides at a time t from the replicas' samples a few intervals around t,
+ * so with this context a window gets exactly the samples the whole range has there (for scrape
+ * intervals up to about a minute and a half).
+ */
+const DEDUP_CONTEXT_MS = 5 * 60_000;
+
+/**
  * StoreQueryable adapts a StoreAPI client (usually the in-process ProxyStore) to the storage
- * Queryable the PromQL engine reads, as Thanos's pkg/query does: it asks for
- * `without_replica_labels`, splits each returned series' chunks into non-overlapping runs
- * ("virtual replicas") and merges the runs with the dedup iterator.
+ * Queryable the PromQL engine reads. Unlike Thanos's pkg/query it does not ask the stores for
+ * `without_replica_labels` on Series: a store would merge the chunks of all replicas into one
+ * series, and splitting them again by overlap ("virtual replicas") chains one replica's chunk
+ * onto another's at every chunk cut and block boundary, so the output would switch replica
+ * there. It keeps each replica's chunks apart instead, strips the replica labels itself, and
+ * merges the replicas of each series with the dedup iterator in replica-label order.
  */
 export class StoreQueryable implements Queryable {
   readonly #client: StoreClient;
@@ -89,18 +101,19 @@ export class StoreQuerier implements Querier {
   async select(_sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<SeriesSet> {
     const mint = Math.max(hints?.start ?? this.#mint, MIN_T);
     const maxt = Math.min(hints?.end ?? this.#maxt, MAX_T);
+    const dedup = this.#replica.size > 0;
+    const ctx = dedup ? DEDUP_CONTEXT_MS : 0;
     const aggrs = aggrsForFunc(hints?.func);
     const skipChunks = hints?.func === 'series';
     const req: SeriesRequest = {
-      minTime: mint,
-      maxTime: maxt,
+      minTime: Math.max(mint - ctx, MIN_T),
+      maxTime: Math.min(maxt + ctx, MAX_T),
       matchers: toLabelMatchers(matchers),
       maxResolutionWindow: this.#resolutionFor(hints),
       aggregates: aggrs,
       partialResponseStrategy: this.#strategy(),
       partialResponseDisabled: !this.#opts.partialResponse,
       skipChunks,
-      withoutReplicaLabels: [...this.#replica],
       ...(hints?.step !== undefined ? { step: hints.step } : {}),
       ...(hints?.range !== undefined ? { range: hints.range } : {}),
       queryHints: {
@@ -119,24 +132,26 @@ export class StoreQuerier implements Querier {
         else if (r.kind === 'warning') warnings.push(r.warning);
       }
     }
+    // Series sorted by their labels without the replica labels, then by the replica labels, so
+    // that the replicas of one series are adjacent and in a fixed order (the dedup priority).
+    let entries = series.map((s) => ({ lset: dedup ? s.labels.without(this.#replica) : s.labels, full: s.labels, chunks: s.chunks }));
+    if (dedup) entries = entries.sort((a, b) => Labels.compare(a.lset, b.lset) || Labels.compare(a.full, b.full));
     const out: Series[] = [];
     let i = 0;
-    while (i < series.length) {
-      // Stores return sorted series; equal label sets (replicas or several stores) are adjacent.
-      let lset = series[i]!.labels;
-      if (this.#replica.size > 0) lset = lset.without(this.#replica);
-      const group: AggrChunk[] = [...series[i]!.chunks];
-      let j = i + 1;
-      while (j < series.length) {
-        const l = this.#replica.size > 0 ? series[j]!.labels.without(this.#replica) : series[j]!.labels;
-        if (!l.equals(lset)) break;
-        group.push(...series[j]!.chunks);
-        j++;
+    while (i < entries.length) {
+      const lset = entries[i]!.lset;
+      // Runs of non-overlapping chunks: per replica (equal full labels, from any store), in order.
+      const runs: AggrChunk[][] = [];
+      let j = i;
+      while (j < entries.length && entries[j]!.lset.equals(lset)) {
+        const full = entries[j]!.full;
+        const replica: AggrChunk[] = [];
+        while (j < entries.length && entries[j]!.full.equals(full)) replica.push(...entries[j++]!.chunks);
+        runs.push(...splitOverlapping(dedupChunks(replica)));
       }
-      out.push(new StoreSeriesView(lset, dedupChunks(group), aggrs, mint, maxt, isCounterHint(hints?.func, lset), this.#replica.size > 0));
+      out.push(new StoreSeriesView(lset, runs, aggrs, mint, maxt, ctx, isCounterHint(hints?.func, lset)));
       i = j;
     }
-    if (this.#replica.size > 0) out.sort((a, b) => Labels.compare(a.labels(), b.labels()));
     return new ArraySeriesSet(out, warnings);
   }
 
@@ -194,17 +209,20 @@ class StoreSeriesView implements Series {
   readonly #aggrs: readonly Aggr[];
   readonly #mint: number;
   readonly #maxt: number;
+  readonly #ctx: number;
   readonly #counter: boolean;
-  readonly #dedup: boolean;
 
-  /** chunks are sorted by time without byte-identical duplicates (dedupChunks). */
-  constructor(lset: Labels, chunks: AggrChunk[], aggrs: readonly Aggr[], mint: number, maxt: number, counter: boolean, dedup: boolean) {
+  /**
+   * runs are sorted, non-overlapping chunk lists in dedup priority order (one replica's chunks
+   * each, usually); ctx is how far beyond [mint, maxt] the replicas are read for dedup.
+   */
+  constructor(lset: Labels, runs: AggrChunk[][], aggrs: readonly Aggr[], mint: number, maxt: number, ctx: number, counter: boolean) {
     this.#lset = lset;
-    this.#dedup = dedup;
-    this.#runs = splitOverlapping(chunks);
+    this.#runs = runs;
     this.#aggrs = aggrs;
     this.#mint = mint;
     this.#maxt = maxt;
+    this.#ctx = ctx;
     this.#counter = counter;
   }
 
@@ -213,12 +231,11 @@ class StoreSeriesView implements Series {
   }
 
   iterator(): SampleIterator {
-    const its = this.#runs.map((r) => aggrChunkIterator(r, this.#aggrs, this.#mint, this.#maxt));
-    if (its.length === 0) return aggrChunkIterator([], this.#aggrs, this.#mint, this.#maxt);
-    // Under dedup even one run goes through the dedup iterator: a run can chain one replica's
-    // chunk onto another's (a ends at 800 s, b starts at 800.37 s), and the iterator thins
-    // samples closer than half an interval, as at a replica switch.
-    if (its.length === 1 && !this.#dedup) return its[0]!;
-    return new DedupIterator(its, { counter: this.#counter });
+    const runs = this.#runs;
+    if (runs.length <= 1) return aggrChunkIterator(runs[0] ?? [], this.#aggrs, this.#mint, this.#maxt);
+    const lo = this.#mint - this.#ctx;
+    const hi = this.#maxt + this.#ctx;
+    const its = runs.map((r) => (r.every((c) => c.raw !== undefined) ? new ReplicaChunkIterator(r, lo, hi) : aggrChunkIterator(r, this.#aggrs, lo, hi)));
+    return new BoundedIterator(new DedupIterator(its, { counter: this.#counter }), this.#mint, this.#maxt);
   }
 }

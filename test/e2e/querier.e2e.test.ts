@@ -4,9 +4,10 @@
  * --query.replica-label replica`, against a real Prometheus serving replica a's blocks.
  *
  * Why equality holds: replica a scrapes at exact 15 s multiples and has no gap; replica b's scrapes
- * are 250–649 ms later with the same values and miss 10 minutes. Penalty deduplication starts on
- * the replica with the earlier sample and only switches when it has a gap, so the deduplicated
- * a+b data is replica a's samples everywhere, including b's gap.
+ * are 250–649 ms later with the same values and miss 10 minutes. Deduplication follows the first
+ * replica (in replica-label order) wherever it has no gap, deciding from the samples around each
+ * time (so every window gets the same answer as the whole range), so the deduplicated a+b data is
+ * replica a's samples everywhere, including b's gap.
  *
  * Prometheus here is 2.42 (closed range windows [t-r, t]); Tessera follows 3.x (left-open
  * (t-r, t]). They agree when no window's left edge lands on a sample. Hence:
@@ -110,7 +111,7 @@ const EXPRS: readonly string[] = [
   'absent_over_time(up{job="nope"}[5m])',
 ];
 /** Expressions whose correct answer is empty on this data (the others must return data). */
-const EMPTY_OK = new Set<string>(['node_memory_MemAvailable_bytes > 8e9', 'up and on(instance) node_memory_MemAvailable_bytes > 8e9']);
+const EMPTY_OK = new Set<string>(['node_memory_MemAvailable_bytes > 8e9', 'up and on(instance) node_memory_MemAvailable_bytes > 8e9', 'rate(node_cpu_seconds_total[5m] offset 1h)']);
 
 let dir: string;
 const services = new ServiceGroup();
@@ -185,6 +186,24 @@ describe.skipIf(!ready)('tessera query over two tessera stores vs Prometheus (is
   }
   // A range-vector instant query returns raw samples: the (t-1m, t] window holds replica a's 4 samples.
   cases.push({ name: 'instant raw samples: node_memory_MemAvailable_bytes[1m]', expr: 'node_memory_MemAvailable_bytes[1m]', ask: (b) => instantQuery(b, 'node_memory_MemAvailable_bytes[1m]', at(100)) });
+
+  // Issue 10: windows holding one or two samples per replica (the start of the data, right after
+  // the 2h block boundary, right after b's gap) and a rate whose window holds a single sample (no
+  // series), where the dedup used to return both replicas' samples side by side.
+  const HOUR = 60 * MIN;
+  const edges: [string, number][] = [
+    ['node_cpu_seconds_total[30s]', S + 7000],
+    ['node_cpu_seconds_total[30s]', S + 2 * HOUR + 1000],
+    ['node_cpu_seconds_total[30s]', S + 2 * HOUR + 7000],
+    ['node_cpu_seconds_total[1m]', GAP.to + 1000],
+    ['count_over_time(node_cpu_seconds_total[30s])', S + 7000],
+    ['count_over_time(node_cpu_seconds_total[30s])', S + 2 * HOUR + 7000],
+    ['changes(node_memory_MemAvailable_bytes[1m])', S + 2 * HOUR + 1000],
+    ['rate(node_cpu_seconds_total[5m])', S + 2 * HOUR + 7000],
+    ['rate(node_cpu_seconds_total[1m])', GAP.to + 7000],
+    ['rate(node_cpu_seconds_total[5m] offset 1h)', S + HOUR + 7000],
+  ];
+  for (const [expr, t] of edges) cases.push({ name: `edge @${(t - S) / 1000}s: ${expr}`, expr, ask: (b) => instantQuery(b, expr, t) });
 
   test(`the ${cases.length} instant and range queries are at least 50, over the data and across b's gap`, () => {
     expect(cases.length).toBeGreaterThanOrEqual(50);
