@@ -1,4 +1,5 @@
 import { mkdtemp, rm, stat, truncate, writeFile } from 'node:fs/promises';
+import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -159,6 +160,37 @@ describe('store process with a truncated chunk file of one replica', () => {
     const log = store!.process.output();
     expect(log).toMatch(/level=error .*left out series of a block whose chunks cannot be read.*block=/);
     expect(log).toContain(blocks.a.ulid);
+  });
+});
+
+/** Writes seeded random bytes (after the HTTP/2 preface for odd i) on a raw connection to port and closes it. */
+function garbage(port: number, i: number): Promise<void> {
+  let x = 0x9e3779b9 ^ i;
+  const next = (): number => {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (x >>> 0) & 0xff;
+  };
+  const body = Buffer.from(Array.from({ length: 64 + (i % 7) * 300 }, next));
+  const data = i % 2 === 1 ? Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), body]) : body;
+  return new Promise((resolve) => {
+    const sock = tcpConnect(port, '127.0.0.1');
+    sock.on('error', () => resolve());
+    sock.on('close', () => resolve());
+    sock.on('data', () => undefined);
+    sock.setTimeout(2000, () => sock.destroy());
+    sock.on('connect', () => sock.end(data));
+  });
+}
+
+describe('store process under garbage on its gRPC port', () => {
+  test('stays up and keeps answering the querier', async () => {
+    await Promise.all(Array.from({ length: 40 }, (_, i) => garbage(grpcPort, i)));
+    expect(store!.process.proc.exitCode).toBeNull();
+    const r = await queryRange('count(node_cpu_seconds_total)');
+    expect(r.http).toBe(200);
+    expect(r.body.data!.result).toHaveLength(1);
   });
 });
 
