@@ -180,6 +180,18 @@ describe('Downsampler matches Thanos on its own test cases', () => {
     expect(ds.series(ins, 1, 2).map(decode)).toEqual([{ [Counter]: want }]);
   });
 
+  test('48h of 15s raw samples make 5 chunks of about 116 windows (targetChunkCount 5, batches of 2305)', () => {
+    const pts: S[] = Array.from({ length: 11_520 }, (_, i) => [i * 15_000, i] as S);
+    const chunks: ChunkMeta[] = [];
+    for (let i = 0; i < pts.length; i += 120) chunks.push(rawChunk(pts.slice(i, i + 120)));
+    const out = ds.series(chunks, 0, RES_5M);
+    // Batch k covers raw samples [2305k, 2305(k+1)) extended to the end of the window: 2320 samples
+    // (116 windows of 20) for the first four, the remaining 2240 (112 windows) for the last.
+    expect(out.map((m) => m.chunk.numSamples())).toEqual([116, 116, 116, 116, 112]);
+    expect(out[0]!.minTime).toBe(299_999);
+    expect(out[4]!.maxTime).toBe(pts[pts.length - 1]![0]);
+  });
+
   test('target resolution must be coarser', () => {
     expect(() => ds.series([], RES_5M, RES_5M)).toThrow(/target resolution 5m is not coarser than 5m/);
   });
