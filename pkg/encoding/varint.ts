@@ -37,3 +37,44 @@ export function unzigzag(u: number): number {
 export function putVarint(buf: Uint8Array, off: number, v: number): number {
   return putUvarint(buf, off, zigzag(v));
 }
+
+/** UvarintRead receives what readUvarint decoded: the value and the offset just after it. */
+export interface UvarintRead {
+  value: number;
+  next: number;
+}
+
+/** UvarintStatus is readUvarint's result. */
+export const UvarintStatus = {
+  /** Decoded; the UvarintRead is filled in. */
+  OK: 0,
+  /** buf ended (at `end`) before the last byte: more bytes are needed. */
+  Short: 1,
+  /** More than maxBytes bytes, or a value beyond 2^53: not a valid field. */
+  Invalid: 2,
+} as const;
+export type UvarintStatus = (typeof UvarintStatus)[keyof typeof UvarintStatus];
+
+/**
+ * readUvarint decodes the uvarint at buf[at], reading at most maxBytes bytes and none at or after
+ * `end`, into `out` (a caller-owned object reused across calls: nothing is allocated). It is the
+ * one uvarint loop behind Decbuf.uvarint and the length fields of index series entries and chunk
+ * records, which need to tell "more bytes needed" from "invalid".
+ */
+export function readUvarint(buf: Uint8Array, at: number, end: number, maxBytes: number, out: UvarintRead): UvarintStatus {
+  let value = 0;
+  let mul = 1;
+  const stop = Math.min(end, at + maxBytes);
+  for (let p = at; p < stop; p++) {
+    const b = buf[p]!;
+    value += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      if (value > Number.MAX_SAFE_INTEGER) return UvarintStatus.Invalid;
+      out.value = value;
+      out.next = p + 1;
+      return UvarintStatus.OK;
+    }
+    mul *= 128;
+  }
+  return stop === at + maxBytes ? UvarintStatus.Invalid : UvarintStatus.Short;
+}

@@ -16,6 +16,7 @@ export {
   IndexWriter,
   IndexWriteErrorCode,
   StreamingIndexWriter,
+  decodeSeriesBody,
   IndexReader,
   ListPostings,
   BigEndianPostings,
@@ -43,6 +44,8 @@ export {
   DEFAULT_SEGMENT_SIZE,
   chunkRef,
   chunkRefSegment,
+  readChunkRecordLength,
+  chunkRecordChecksum,
   chunkRefOffset,
   segmentFileName,
 } from './chunks/index.js';

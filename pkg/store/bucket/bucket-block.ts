@@ -1,8 +1,8 @@
 import { IndexHeader } from '../../block/index.js';
-import { Decbuf, crc32c } from '../../encoding/index.js';
+import { Decbuf, crc32c, readUvarint, UvarintStatus, verifyCRC32C, type UvarintRead } from '../../encoding/index.js';
 import { Labels, type Matcher } from '../../labels/index.js';
 import type { BucketReader } from '../../objstore/index.js';
-import { chunkRefOffset, chunkRefSegment, segmentFileName } from '../../tsdb/index.js';
+import { chunkRecordChecksum, chunkRefOffset, chunkRefSegment, decodeSeriesBody, readChunkRecordLength, segmentFileName } from '../../tsdb/index.js';
 import {
   BigEndianPostings,
   ListPostings,
@@ -20,6 +20,9 @@ import type { IndexCache } from './index-cache.js';
 import { partitionRanges, type ByteRange } from './partitioner.js';
 import type { FetchKind, QueryBudget } from './query-budget.js';
 import { GrpcCode, StoreError } from '../store-error.js';
+
+/** Scratch for the length field being decoded (decoding is synchronous). */
+const lenField: UvarintRead = { value: 0, next: 0 };
 
 /** Default read-ahead estimates when meta.json has no index_stats (Thanos's defaults). */
 const DEFAULT_SERIES_MAX_SIZE = 64 * 1024;
@@ -410,21 +413,14 @@ export class BucketBlock {
    * the entry needs when buf holds only part of it.
    */
   #seriesBody(buf: Uint8Array, at: number, fileOff: number): Uint8Array | number {
-    let len = 0;
-    let mul = 1;
-    let p = at;
-    for (;;) {
-      if (p >= buf.length) return p - at + 16;
-      const b = buf[p++]!;
-      len += (b & 0x7f) * mul;
-      if (b < 0x80) break;
-      mul *= 128;
-      if (p - at > 5) throw new BlockCorruptError(this.ulid, `read series of block ${this.ulid} at offset ${fileOff}: invalid length varint`);
-    }
+    const st = readUvarint(buf, at, buf.length, 5, lenField);
+    if (st === UvarintStatus.Short) return buf.length - at + 16;
+    if (st === UvarintStatus.Invalid) throw new BlockCorruptError(this.ulid, `read series of block ${this.ulid} at offset ${fileOff}: invalid length varint`);
+    const len = lenField.value;
+    const p = lenField.next;
     const need = p - at + len + 4;
     if (at + need > buf.length) return need;
-    const dv = new DataView(buf.buffer, buf.byteOffset + p + len, 4);
-    if (dv.getUint32(0) !== crc32c(buf, 0, p, p + len)) {
+    if (verifyCRC32C(buf, p, p + len, 'series') !== null) {
       throw new BlockCorruptError(this.ulid, `read series of block ${this.ulid} at offset ${fileOff}: checksum mismatch`);
     }
     return new Uint8Array(buf.subarray(p, p + len));
@@ -432,36 +428,15 @@ export class BucketBlock {
 
   #decodeSeries(body: Uint8Array, ref: number, h: IndexHeader, chunks: IndexChunkMeta[]): Labels {
     const d = new Decbuf(body, ref * 16);
-    const nl = d.uvarint();
-    if (nl * 2 > d.remaining) throw new BlockCorruptError(this.ulid, `decode series ${ref} of block ${this.ulid}: ${nl} labels cannot fit in ${body.length} bytes`);
-    const kv = new Array<string>(nl * 2);
+    const kv: string[] = [];
+    let bad: string | null;
     try {
-      for (let i = 0; i < nl; i++) {
-        kv[2 * i] = h.reader.symbol(d.uvarint());
-        kv[2 * i + 1] = h.reader.symbol(d.uvarint());
-      }
+      bad = decodeSeriesBody(d, (r) => h.reader.symbol(r), kv, chunks);
     } catch (err) {
       throw new BlockCorruptError(this.ulid, `decode series ${ref} of block ${this.ulid}: ${(err as Error).message}`, { cause: err });
     }
-    chunks.length = 0;
-    const nc = d.uvarint();
-    let maxt = 0;
-    let cref = 0;
-    for (let i = 0; i < nc && d.err() === null; i++) {
-      let mint: number;
-      if (i === 0) {
-        mint = d.varint();
-        maxt = mint + d.uvarint();
-        cref = d.uvarint();
-      } else {
-        mint = maxt + d.uvarint();
-        maxt = mint + d.uvarint();
-        cref += d.varint();
-      }
-      chunks.push({ ref: cref, minTime: mint, maxTime: maxt });
-    }
     const err = d.err();
-    if (err !== null) throw new BlockCorruptError(this.ulid, `decode series ${ref} of block ${this.ulid}: ${err.message}`, { cause: err });
+    if (bad !== null || err !== null) throw new BlockCorruptError(this.ulid, `decode series ${ref} of block ${this.ulid}: ${bad ?? err!.message}`, err !== null ? { cause: err } : undefined);
     return Labels.fromSortedFlat(kv);
   }
 
@@ -597,21 +572,14 @@ export class BucketBlock {
   /** Decodes the chunk record at buf[at], or returns the bytes it needs when buf is too short. */
   #chunkRecord(buf: Uint8Array, at: number, name: string, fileOff: number): RawChunk | number {
     if (at >= buf.length) throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${fileOff}: offset past the end of the segment`);
-    let len = 0;
-    let mul = 1;
-    let p = at;
-    for (;;) {
-      if (p >= buf.length) return p - at + 1 + DEFAULT_CHUNK_MAX_SIZE + 4;
-      const b = buf[p++]!;
-      len += (b & 0x7f) * mul;
-      if (b < 0x80) break;
-      mul *= 128;
-      if (p - at > 5) throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${fileOff}: length field longer than 5 bytes`);
-    }
+    const st = readChunkRecordLength(buf, at, buf.length, lenField);
+    if (st === UvarintStatus.Short) return buf.length - at + 1 + DEFAULT_CHUNK_MAX_SIZE + 4;
+    if (st === UvarintStatus.Invalid) throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${fileOff}: length field longer than 5 bytes`);
+    const p = lenField.next;
+    const len = lenField.value;
     const end = p + 1 + len;
     if (end + 4 > buf.length) return end + 4 - at;
-    const want = ((buf[end]! << 24) | (buf[end + 1]! << 16) | (buf[end + 2]! << 8) | buf[end + 3]!) >>> 0;
-    if (want !== crc32c(buf, 0, p, end)) throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${fileOff}: checksum mismatch`);
+    if (chunkRecordChecksum(buf, p, len) !== null) throw new BlockCorruptError(this.ulid, `read chunk in ${name} at offset ${fileOff}: checksum mismatch`);
     return { encoding: buf[p]!, data: buf.subarray(p + 1, end) };
   }
 

@@ -14,3 +14,4 @@ export {
   chunkRefOffset,
   segmentFileName,
 } from './segment-format.js';
+export { readChunkRecordLength, chunkRecordChecksum } from './chunk-record.js';

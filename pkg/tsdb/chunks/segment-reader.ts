@@ -2,7 +2,11 @@ import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chunkFromData, type Chunk } from '../../chunkenc/index.js';
-import { crc32c } from '../../encoding/index.js';
+import { UvarintStatus, type UvarintRead } from '../../encoding/index.js';
+import { chunkRecordChecksum, readChunkRecordLength } from './chunk-record.js';
+
+/** Scratch for the length field of the record being read (reads are synchronous). */
+const lenField: UvarintRead = { value: 0, next: 0 };
 import { ChunkSegmentError } from './chunk-segment-error.js';
 import { MAX_CHUNK_LEN_FIELD_SIZE, SEGMENT_HEADER_SIZE, SEGMENT_MAGIC, SEGMENT_VERSION, chunkRefOffset, chunkRefSegment } from './segment-format.js';
 
@@ -260,18 +264,11 @@ export class ChunkSegmentReader {
       base = 0;
       avail = first;
     }
-    let p = 0;
-    let len = 0;
-    let mul = 1;
-    for (let k = 0; ; k++) {
-      if (p >= avail) throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: truncated length field`);
-      if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
-      const b = s[base + p++]!;
-      len += (b & 0x7f) * mul;
-      if (b < 0x80) break;
-      mul *= 128;
-    }
-    const encAt = p;
+    const st = readChunkRecordLength(s, base, base + avail, lenField);
+    if (st === UvarintStatus.Short) throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: truncated length field`);
+    if (st === UvarintStatus.Invalid) throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
+    const len = lenField.value;
+    const encAt = lenField.next - base;
     const recEnd = encAt + 1 + len + 4; // relative to off
     if (off + recEnd > seg.size) {
       throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: chunk of ${len} bytes runs past the end of the ${seg.size}-byte file`);
@@ -289,10 +286,9 @@ export class ChunkSegmentReader {
     this.#lastSeg = seg;
     this.#lastEnd = off + recEnd;
     const end = 1 + len;
-    const want = ((body[end]! << 24) | (body[end + 1]! << 16) | (body[end + 2]! << 8) | body[end + 3]!) >>> 0;
-    const got = crc32c(body, 0, 0, end);
-    if (want !== got) {
-      throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, { code: 'TESSERA_CHUNK_CHECKSUM' });
+    const bad = chunkRecordChecksum(body, 0, len);
+    if (bad !== null) {
+      throw new ChunkSegmentError(seg.file, off, `${whereOf(file, off)}: checksum mismatch: stored ${hex8(bad.stored)}, computed ${hex8(bad.computed)}`, { code: 'TESSERA_CHUNK_CHECKSUM' });
     }
     return { encoding: body[0]!, data: body.subarray(1, end), ref: segIdx * 0x100000000 + off, size: recEnd };
   }
@@ -349,30 +345,21 @@ function checkHeader(file: string, d: Uint8Array, size = d.length): void {
 }
 
 function readRecord(file: string, d: Uint8Array, segIdx: number, off: number): ChunkRecord {
-
   if (off < SEGMENT_HEADER_SIZE || off >= d.length) {
     throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: offset outside the records (file has ${d.length} bytes)`, { code: 'TESSERA_CHUNK_REF_INVALID' });
   }
-  let p = off;
-  let len = 0;
-  let mul = 1;
-  for (let k = 0; ; k++) {
-    if (p >= d.length) throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: truncated length field`);
-    if (k >= MAX_CHUNK_LEN_FIELD_SIZE) throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
-    const b = d[p++]!;
-    len += (b & 0x7f) * mul;
-    if (b < 0x80) break;
-    mul *= 128;
-  }
-  const encAt = p;
+  const st = readChunkRecordLength(d, off, d.length, lenField);
+  if (st === UvarintStatus.Short) throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: truncated length field`);
+  if (st === UvarintStatus.Invalid) throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: length field longer than ${MAX_CHUNK_LEN_FIELD_SIZE} bytes`);
+  const len = lenField.value;
+  const encAt = lenField.next;
   const end = encAt + 1 + len;
   if (end + 4 > d.length) {
     throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: chunk of ${len} bytes runs past the end of the ${d.length}-byte file`);
   }
-  const want = ((d[end]! << 24) | (d[end + 1]! << 16) | (d[end + 2]! << 8) | d[end + 3]!) >>> 0;
-  const got = crc32c(d, 0, encAt, end);
-  if (want !== got) {
-    throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: checksum mismatch: stored ${hex8(want)}, computed ${hex8(got)}`, {
+  const bad = chunkRecordChecksum(d, encAt, len);
+  if (bad !== null) {
+    throw new ChunkSegmentError(file, off, `${whereOf(file, off)}: checksum mismatch: stored ${hex8(bad.stored)}, computed ${hex8(bad.computed)}`, {
       code: 'TESSERA_CHUNK_CHECKSUM',
     });
   }

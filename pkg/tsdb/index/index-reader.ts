@@ -2,6 +2,7 @@ import { DecodeError, Decbuf, decodeUtf8, verifyCRC32C } from '../../encoding/in
 import { compareStrings, Labels } from '../../labels/index.js';
 import type { ByteSource } from './byte-source.js';
 import { HeaderLen, MagicIndex, SymbolSampleRate, TocLen, type IndexChunkMeta, type Toc } from './format.js';
+import { decodeSeriesBody } from './series-entry.js';
 import { IndexCorruptError } from './index-corrupt-error.js';
 import { BigEndianPostings, emptyPostings, ErrPostings, merge, type Postings } from './postings.js';
 
@@ -43,6 +44,8 @@ export class IndexReader {
   #allEntry = -1;
   #win: Uint8Array = new Uint8Array(0);
   #winOff = 0;
+
+  readonly #symbolFn = (ref: number): string => this.symbol(ref);
 
   private constructor(src: ByteSource, version: number, toc: Toc) {
     this.#src = src;
@@ -428,36 +431,9 @@ export class IndexReader {
     const ce = verifyCRC32C(win, s, s + len, `series ${ref}`, this.#winOff);
     if (ce !== null) throw this.#corrupt(ce.offset, ce.message, ce);
     d = new Decbuf(win.subarray(s, s + len), off + hdr);
-    const nl = d.uvarint();
-    if (nl * 2 > d.remaining) throw this.#corrupt(off, `series ${ref} at offset ${off}: ${nl} labels cannot fit in ${len} bytes`);
-    const kv = new Array<string>(nl * 2);
-    for (let i = 0; i < nl; i++) {
-      const nr = d.uvarint();
-      const vr = d.uvarint();
-      if (d.err() !== null) break;
-      kv[2 * i] = this.symbol(nr);
-      kv[2 * i + 1] = this.symbol(vr);
-    }
-    if (chunks !== undefined) {
-      chunks.length = 0;
-      const nc = d.uvarint();
-      if (nc * 3 > d.remaining) throw this.#corrupt(off, `series ${ref} at offset ${off}: ${nc} chunks cannot fit in ${len} bytes`);
-      let maxt = 0;
-      let cref = 0;
-      for (let i = 0; i < nc; i++) {
-        let mint: number;
-        if (i === 0) {
-          mint = d.varint();
-          maxt = mint + d.uvarint();
-          cref = d.uvarint();
-        } else {
-          mint = maxt + d.uvarint();
-          maxt = mint + d.uvarint();
-          cref += d.varint();
-        }
-        chunks.push({ ref: cref, minTime: mint, maxTime: maxt });
-      }
-    }
+    const kv: string[] = [];
+    const bad = decodeSeriesBody(d, this.#symbolFn, kv, chunks);
+    if (bad !== null) throw this.#corrupt(off, `series ${ref} at offset ${off}: ${bad}`);
     err = d.err();
     if (err !== null) throw this.#fromDecode(err, `series ${ref}`);
     return Labels.fromSortedFlat(kv);

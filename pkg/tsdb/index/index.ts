@@ -7,6 +7,7 @@ export { MagicIndex, IndexFormatV2, HeaderLen, TocLen, MaxIndexSize } from './fo
 export { IndexCorruptError, IndexCorruptErrorCode } from './index-corrupt-error.js';
 export { IndexWriter, IndexWriteErrorCode } from './index-writer.js';
 export { StreamingIndexWriter } from './streaming-index-writer.js';
+export { decodeSeriesBody } from './series-entry.js';
 export type { StreamingIndexWriterOptions } from './streaming-index-writer.js';
 export { IndexReader } from './index-reader.js';
 export type { Postings } from './postings.js';

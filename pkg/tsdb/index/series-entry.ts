@@ -1,4 +1,4 @@
-import { Encbuf } from '../../encoding/index.js';
+import { Encbuf, type Decbuf } from '../../encoding/index.js';
 import type { Labels } from '../../labels/index.js';
 import type { IndexChunkMeta } from './format.js';
 
@@ -68,4 +68,44 @@ export class SeriesEntryEncoder {
     e.putCRC32C(start);
     return e.get();
   }
+}
+
+/**
+ * decodeSeriesBody decodes the body of a series entry (blocks.md §5.4, between the length field
+ * and the CRC) from d: the labels, resolved with `symbol`, replace the content of kv as flat
+ * name/value pairs; when chunks is given, its content is replaced by the chunk metas. Returns what
+ * is wrong with the entry, or null (then check d.err() too); `symbol` may throw. The one series
+ * decoder of the index reader and the bucket store.
+ */
+export function decodeSeriesBody(d: Decbuf, symbol: (ref: number) => string, kv: string[], chunks: IndexChunkMeta[] | undefined): string | null {
+  const nl = d.uvarint();
+  if (nl * 2 > d.remaining) return `${nl} labels cannot fit in ${d.remaining} bytes`;
+  kv.length = nl * 2;
+  for (let i = 0; i < nl; i++) {
+    const nr = d.uvarint();
+    const vr = d.uvarint();
+    if (d.err() !== null) return null;
+    kv[2 * i] = symbol(nr);
+    kv[2 * i + 1] = symbol(vr);
+  }
+  if (chunks === undefined) return null;
+  chunks.length = 0;
+  const nc = d.uvarint();
+  if (nc * 3 > d.remaining) return `${nc} chunks cannot fit in ${d.remaining} bytes`;
+  let maxt = 0;
+  let cref = 0;
+  for (let i = 0; i < nc && d.err() === null; i++) {
+    let mint: number;
+    if (i === 0) {
+      mint = d.varint();
+      maxt = mint + d.uvarint();
+      cref = d.uvarint();
+    } else {
+      mint = maxt + d.uvarint();
+      maxt = mint + d.uvarint();
+      cref += d.varint();
+    }
+    chunks.push({ ref: cref, minTime: mint, maxTime: maxt });
+  }
+  return null;
 }
