@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { versionText } from './version.js';
 
 /** FlagSpec describes one flag, Thanos-style (`--objstore.config-file`). */
 export interface FlagSpec {
@@ -52,6 +53,11 @@ export async function runCommand(root: Command, argv: readonly string[], io: Pic
     i++;
   }
   const rest = argv.slice(i);
+  // `--version` works on the root and on every command, as Thanos's kingpin version flag does.
+  if (rest.includes('--version')) {
+    io.stdout.write(versionText(root.name));
+    return 0;
+  }
   if (rest.includes('--help') || rest.includes('-h') || cmd.run === undefined) {
     const out = cmd.run === undefined && !rest.includes('--help') && !rest.includes('-h') && rest.length > 0 ? io.stderr : io.stdout;
     out.write(usage(cmd, path));

@@ -3,12 +3,12 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
+import { logFlags, loggerFromFlags } from './common-flags.js';
 import { listFlag, splitHostPort } from './flag-values.js';
 import { parseRelabelConfigs } from '../pkg/block/index.js';
 import { BucketLease, CompactService, Compactor, CompactorErrorCode, compactionLevels, newStreamingMerger } from '../pkg/compactor/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, parseDuration, readObjstoreFlags } from '../pkg/objstore/index.js';
-import { LogLevel, newLogfmtLogger } from '../pkg/sidecar/index.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -41,8 +41,7 @@ export const compactCommand: Command = {
     'delete-delay': { type: 'string', default: '48h', help: 'Time before a block marked for deletion is deleted from the bucket (0s = at once).' },
     'selector.relabel-config-file': { type: 'string', help: 'Path to a YAML file with relabel configs applied to block external labels to select the blocks to compact.' },
     'selector.relabel-config': { type: 'string', help: 'Relabel configs in YAML (alternative to --selector.relabel-config-file).' },
-    'log.level': { type: 'string', default: 'info', help: 'Log filtering level: debug, info, warn, error.' },
-    'log.format': { type: 'string', default: 'logfmt', help: 'Log format: logfmt.' },
+    ...logFlags,
   },
   run: runCompact,
 };
@@ -61,10 +60,7 @@ function positiveInt(ctx: RunContext, name: string): number {
 }
 
 async function runCompact(ctx: RunContext): Promise<number> {
-  const level = flagString(ctx, 'log.level');
-  if (!(level in LogLevel)) throw new UsageError(`--log.level: unknown level "${level}"`);
-  if (flagString(ctx, 'log.format') !== 'logfmt') throw new UsageError(`--log.format: unsupported format "${flagString(ctx, 'log.format')}" (only logfmt)`);
-  const logger = newLogfmtLogger(ctx.stderr, level as keyof typeof LogLevel, { component: 'compact' });
+  const logger = loggerFromFlags(ctx, 'compact');
   const wait = flagBool(ctx, 'wait');
   const http = splitHostPort(flagString(ctx, 'http-address'), 'http-address');
   const replicaLabels = listFlag(ctx, 'deduplication.replica-label');

@@ -10,7 +10,8 @@ import { Querier } from '../pkg/querier/index.js';
 import { nopLogger } from '../pkg/sidecar/index.js';
 import { StoreGateway } from '../pkg/store-gateway/index.js';
 import { flagBool, flagString, type Command } from './command.js';
-import { intFlag, logger, waitForShutdown } from './flag-values.js';
+import { logFlags, loggerFromFlags } from './common-flags.js';
+import { intFlag, waitForShutdown } from './flag-values.js';
 
 function which(name: string): string | undefined {
   for (const d of (process.env['PATH'] ?? '').split(delimiter)) {
@@ -66,9 +67,11 @@ export const demoCommand: Command = {
     'grpc-address': { type: 'string', default: '127.0.0.1:10901', help: 'Querier StoreAPI address.' },
     hours: { type: 'string', default: '12', help: 'Hours of demo history to generate on first start.' },
     'no-prometheus': { type: 'boolean', help: 'Do not start Prometheus and a sidecar even when prometheus is installed.' },
+    ...logFlags,
   },
   async run(ctx) {
-    const log = logger('demo');
+    const logger = loggerFromFlags(ctx, 'demo');
+    const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     const dataDir = resolve(flagString(ctx, 'data-dir'));
     const bucketDir = join(dataDir, 'bucket');
     await mkdir(bucketDir, { recursive: true });

@@ -46,16 +46,6 @@ export function waitForShutdown(): Promise<string> {
   });
 }
 
-/** logger writes logfmt-style lines to stderr, as Thanos components do. */
-export function logger(component: string): (msg: string, fields?: Record<string, unknown>) => void {
-  return (msg, fields = {}) => {
-    const kv = Object.entries(fields)
-      .map(([k, v]) => `${k}=${JSON.stringify(typeof v === 'string' ? v : String(v))}`)
-      .join(' ');
-    process.stderr.write(`ts=${new Date().toISOString()} level=info component=${component} msg=${JSON.stringify(msg)}${kv ? ' ' + kv : ''}\n`);
-  };
-}
-
 /** splitHostPort checks a `host:port` flag value and splits it ('' host means 0.0.0.0). */
 export function splitHostPort(addr: string, flag: string): { host: string; port: number } {
   const i = addr.lastIndexOf(':');

@@ -1,6 +1,7 @@
 import { Querier } from '../pkg/querier/index.js';
 import { flagBool, flagList, flagString, type Command } from './command.js';
-import { durationFlag, intFlag, listFlag, logger, waitForShutdown } from './flag-values.js';
+import { logFlags, loggerFromFlags } from './common-flags.js';
+import { durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
 
 /** queryCommand is `tessera query`: the global query layer (Thanos `query`). */
 export const queryCommand: Command = {
@@ -27,10 +28,11 @@ export const queryCommand: Command = {
     'query.default-evaluation-interval': { type: 'string', default: '1m', help: 'Default evaluation interval of subqueries without a step.' },
     'web.route-prefix': { type: 'string', default: '', help: 'Prefix for API and UI routes.' },
     'web.external-prefix': { type: 'string', default: '', help: 'Prefix of the externally reachable URL (used by the UI).' },
-    'log.level': { type: 'string', default: 'info', help: 'Log filtering level.' },
+    ...logFlags,
   },
   async run(ctx) {
-    const log = logger('query');
+    const logger = loggerFromFlags(ctx, 'query');
+    const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     const q = new Querier({
       httpAddress: flagString(ctx, 'http-address'),
       grpcAddress: flagString(ctx, 'grpc-address'),

@@ -1,18 +1,17 @@
 import type { Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
+import { logFlags, loggerFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { createHttpServer } from '../pkg/api/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
 import {
-  LogLevel,
   PrometheusClient,
   PrometheusStore,
   PrometheusWatcher,
   Shipper,
   formatPromDuration,
-  newLogfmtLogger,
   parsePromDuration,
   type Logger,
 } from '../pkg/sidecar/index.js';
@@ -37,7 +36,7 @@ export const sidecarCommand: Command = {
     'prometheus.get_config_interval': { type: 'string', default: '30s', help: 'How often to re-read external labels and the lowest timestamp from Prometheus.' },
     'prometheus.get_config_timeout': { type: 'string', default: '5s', help: 'Timeout of each request to Prometheus\'s HTTP API.' },
     'shipper.sync-interval': { type: 'string', default: '30s', help: 'How often to scan the TSDB directory for new blocks.' },
-    'log.level': { type: 'string', default: 'info', help: 'Log filtering level: debug, info, warn, error.' },
+    ...logFlags,
   },
   run: runSidecar,
 };
@@ -50,9 +49,7 @@ function duration(ctx: RunContext, name: string): number {
 }
 
 async function runSidecar(ctx: RunContext): Promise<number> {
-  const level = flagString(ctx, 'log.level');
-  if (!(level in LogLevel)) throw new UsageError(`--log.level: unknown level "${level}"`);
-  const logger = newLogfmtLogger(ctx.stderr, level as keyof typeof LogLevel, { component: 'sidecar' });
+  const logger = loggerFromFlags(ctx, 'sidecar');
   const readyTimeout = duration(ctx, 'prometheus.ready_timeout');
   const configInterval = duration(ctx, 'prometheus.get_config_interval');
   const configTimeout = duration(ctx, 'prometheus.get_config_timeout');

@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
+import { logFlags, loggerFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { parseRelabelConfigs } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, parseDuration, readObjstoreFlags } from '../pkg/objstore/index.js';
-import { LogLevel, newLogfmtLogger } from '../pkg/sidecar/index.js';
 import { StoreGateway } from '../pkg/store-gateway/index.js';
 
 /** storeCommand runs the store gateway: the StoreAPI over the blocks of a bucket. */
@@ -39,7 +39,7 @@ export const storeCommand: Command = {
     'store.grpc.series-max-concurrency': { type: 'string', default: '20', help: 'Maximum number of concurrent Series calls.' },
     'store.enable-index-header-lazy-reader': { type: 'boolean', default: true, help: 'Index-headers are always loaded lazily, on first use (accepted for Thanos compatibility).' },
     'store.index-header-lazy-reader-idle-timeout': { type: 'string', default: '5m', help: 'Unload index-headers not used for this long (0 disables).' },
-    'log.level': { type: 'string', default: 'info', help: 'Log filtering level: debug, info, warn, error.' },
+    ...logFlags,
   },
   run: runStore,
 };
@@ -75,9 +75,7 @@ function bytes(ctx: RunContext, name: string): number {
 }
 
 async function runStore(ctx: RunContext): Promise<number> {
-  const level = flagString(ctx, 'log.level');
-  if (!(level in LogLevel)) throw new UsageError(`--log.level: unknown level "${level}"`);
-  const logger = newLogfmtLogger(ctx.stderr, level as keyof typeof LogLevel, { component: 'store' });
+  const logger = loggerFromFlags(ctx, 'store');
   const now = Date.now();
   const minTime = parseTimeFlag(flagString(ctx, 'min-time'), now, 'min-time');
   const maxTime = parseTimeFlag(flagString(ctx, 'max-time'), now, 'max-time');

@@ -1,6 +1,6 @@
 export { BlockErrorCode, ThanosBlockError } from './block-errors.js';
-export type { Logger } from './logger.js';
-export { nopLogger } from './logger.js';
+export type { Logger, LogFormat, LoggerOptions } from './logger.js';
+export { LogLevel, isLogFormat, isLogLevel, newLogfmtLogger, newLogger, nopLogger } from './logger.js';
 export {
   DELETION_MARK_FILENAME,
   NO_COMPACT_MARK_FILENAME,

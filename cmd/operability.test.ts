@@ -1,0 +1,99 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCommand, type Command } from './command.js';
+import { queryCommand } from './query.js';
+import { freePort, startProcess, waitFor } from '../pkg/testutil/index.js';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const tessera = (args: readonly string[]) => startProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'cmd', 'tessera.ts'), ...args], { cwd: repoRoot });
+
+let base: string;
+let bucketYml: string;
+beforeAll(async () => {
+  base = await mkdtemp(join(tmpdir(), 'tessera-operability-'));
+  bucketYml = join(base, 'bucket.yml');
+  await writeFile(bucketYml, `type: FILESYSTEM\nconfig:\n  directory: ${join(base, 'bucket')}\n`);
+});
+afterAll(async () => {
+  await rm(base, { recursive: true, force: true });
+});
+
+async function capture(cmd: Command, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const o = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+  const e = { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream;
+  const code = await runCommand(cmd, argv, { stdout: o, stderr: e });
+  return { code, out, err };
+}
+
+describe('--version', () => {
+  const line = /^tessera, version 0\.1\.0 \(branch: \S+, revision: \S+\)\n/;
+  test('tessera --version prints the version line as Thanos does', async () => {
+    const p = tessera(['--version']);
+    await waitFor('tessera --version to exit', async () => p.proc.exitCode !== null, 60_000);
+    expect(p.proc.exitCode).toBe(0);
+    expect(p.output()).toMatch(line);
+    expect(p.output()).toMatch(/node version: +v\d+/);
+  }, 90_000);
+  test('every command takes --version', async () => {
+    const r = await capture({ name: 'tessera', help: '', subcommands: [queryCommand] }, ['query', '--version']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(line);
+  });
+});
+
+describe('log flags', () => {
+  test.each([
+    [['--log.level=trace'], /--log.level: unknown level "trace"/],
+    [['--log.format=text'], /--log.format: unknown format "text"/],
+  ])('%j is a usage error', async (argv, want) => {
+    const r = await capture({ name: 'tessera', help: '', subcommands: [queryCommand] }, ['query', ...argv]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(want);
+  });
+});
+
+/**
+ * Each component as a process: --log.format=json gives JSON lines, /-/healthy answers 200,
+ * /-/ready answers as the component's state says, SIGTERM ends it with exit code 0.
+ */
+describe.each([
+  ['query', (http: number, grpc: number) => ['query', `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`], 200],
+  ['store', (http: number, grpc: number) => ['store', `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, `--objstore.config-file=${bucketYml}`, `--data-dir=${join(base, 'store')}`], 200],
+  // No Prometheus answers at this URL: healthy, never ready.
+  ['sidecar', (http: number, grpc: number) => ['sidecar', `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, `--prometheus.url=http://127.0.0.1:${grpc}`], 503],
+  ['compact', (http: number) => ['compact', '--wait', '--wait-interval=1h', `--http-address=127.0.0.1:${http}`, `--objstore.config-file=${bucketYml}`, `--data-dir=${join(base, 'compact')}`], 200],
+] as const)('tessera %s', (name, args, readyStatus) => {
+  test('json logs, /-/healthy, /-/ready, SIGTERM exits 0', async () => {
+    const http = await freePort();
+    const grpc = await freePort();
+    const p = tessera([...args(http, grpc), '--log.format=json', '--log.level=debug']);
+    try {
+      await waitFor(`${name} /-/healthy`, async () => {
+        if (p.proc.exitCode !== null) throw new Error(`exited: ${p.output()}`);
+        return (await fetch(`http://127.0.0.1:${http}/-/healthy`)).status === 200;
+      }, 60_000);
+      const ready = await waitFor(`${name} /-/ready`, async () => {
+        const res = await fetch(`http://127.0.0.1:${http}/-/ready`);
+        await res.arrayBuffer();
+        return res.status === readyStatus ? res.status : undefined;
+      }, 30_000);
+      expect(ready).toBe(readyStatus);
+    } finally {
+      await p.stop(20_000);
+    }
+    expect(p.proc.exitCode, p.output()).toBe(0);
+    const lines = p.output().split('\n').filter((l) => l.trim() !== '');
+    expect(lines.length).toBeGreaterThan(0);
+    for (const l of lines) {
+      const o = JSON.parse(l) as Record<string, unknown>;
+      expect(o['component']).toBe(name);
+      expect(['debug', 'info', 'warn', 'error']).toContain(o['level']);
+    }
+    expect(lines.some((l) => /shutting down/.test(l))).toBe(true);
+  }, 120_000);
+});
