@@ -137,7 +137,7 @@ async function runCompact(ctx: RunContext): Promise<number> {
   const compactor = new Compactor({
     bucket,
     dataDir,
-    merger: newStreamingMerger({ replicaLabels, dedupFunc }),
+    merger: newStreamingMerger({ dedupFunc }),
     consistencyDelayMs,
     deleteDelayMs,
     retentionMs: retention,

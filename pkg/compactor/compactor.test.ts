@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, markForNoCompact, readNoCompactMark, uploadBlock } from '../block/index.js';
+import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, downloadBlock, markForNoCompact, readNoCompactMark, uploadBlock } from '../block/index.js';
 import { ValueType } from '../chunkenc/index.js';
 import { TesseraError } from '../errors/index.js';
 import { Labels } from '../labels/index.js';
@@ -11,6 +11,7 @@ import { BlockReader, BlockWriter, META_FILENAME, UlidGenerator, parseBlockMeta,
 import type { BlockMerger, MergeRequest, MergeResult } from './block-merger.js';
 import { BucketLease } from './bucket-lease.js';
 import { Compactor, type CompactorOptions } from './compactor.js';
+import { newStreamingMerger } from './streaming-merger.js';
 
 const H = 3_600_000;
 const NOW = Date.UTC(2026, 0, 20);
@@ -254,5 +255,48 @@ describe('Compactor', () => {
     await lease.release();
     const blocks = await blocksIn(bkt);
     expect([...blocks.values()].every((x) => x.marks.length === 0)).toBe(true);
+  });
+});
+
+describe('Compactor with the streaming merger', () => {
+  async function liveSamples(bkt: InMemoryBucket): Promise<{ metas: BlockMeta[]; samples: Map<string, [number, number][]> }> {
+    const live = [...(await blocksIn(bkt)).values()].filter((x) => x.meta !== undefined && !x.marks.includes(DELETION_MARK_FILENAME)).map((x) => x.meta!);
+    const samples = new Map<string, [number, number][]>();
+    for (const m of live.sort((a, b) => a.minTime - b.minTime)) {
+      const dir = join(tmp, 'read', m.ulid);
+      await downloadBlock(bkt, m.ulid, dir);
+      for (const [k, s] of await readSamples(dir)) samples.set(k, [...(samples.get(k) ?? []), ...s.samples]);
+    }
+    return { metas: live, samples };
+  }
+
+  test('2h blocks become 8h blocks with the same samples', async () => {
+    const bkt = new InMemoryBucket();
+    for (let h = 0; h < 10; h += 2) await putBlock(bkt, { cluster: 'a' }, h, h + 2, { series: 3 });
+    const before = await liveSamples(bkt);
+    const res = await compactor(bkt, newStreamingMerger()).runOnce();
+    expect(res.compactions).toBe(1);
+    const after = await liveSamples(bkt);
+    expect(after.metas.map((m) => [m.minTime / H, m.maxTime / H]).sort((a, b) => a[0]! - b[0]!)).toEqual([[0, 8], [8, 10]]);
+    expect(after.samples).toEqual(before.samples);
+    const c = after.metas.find((m) => m.maxTime === 8 * H)!;
+    expect(c.stats).toMatchObject({ numSamples: 3 * 8 * 4, numSeries: 3 });
+    expect(c.thanos?.index_stats.series_max_size).toBeGreaterThan(0);
+  });
+
+  test('replicas are deduplicated: identical samples once, distinct samples merged', async () => {
+    const bkt = new InMemoryBucket();
+    await putBlock(bkt, { cluster: 'c', replica: 'a' }, 0, 2);
+    await putBlock(bkt, { cluster: 'c', replica: 'b' }, 0, 2);
+    await putBlock(bkt, { cluster: 'd', replica: 'a' }, 0, 2);
+    await putBlock(bkt, { cluster: 'd', replica: 'b' }, 0, 2, { offset: 60_000 });
+    const res = await compactor(bkt, newStreamingMerger(), { replicaLabels: ['replica'] }).runOnce();
+    expect(res.compactions).toBe(2);
+    const after = await liveSamples(bkt);
+    expect(after.metas.map((m) => m.thanos!.labels).sort((a, b) => (a['cluster']! < b['cluster']! ? -1 : 1))).toEqual([{ cluster: 'c' }, { cluster: 'd' }]);
+    const c = after.metas.find((m) => m.thanos!.labels['cluster'] === 'c')!;
+    const d = after.metas.find((m) => m.thanos!.labels['cluster'] === 'd')!;
+    expect(c.stats.numSamples).toBe(2 * 8);
+    expect(d.stats.numSamples).toBe(2 * 16);
   });
 });

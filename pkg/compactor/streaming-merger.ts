@@ -1,13 +1,16 @@
-import type { ChunkMeta } from '../chunkenc/index.js';
+import { dedupChunkSeriesMerger } from '../block/index.js';
 import { MatchType, Matcher } from '../labels/index.js';
-import { mergeChunkSeriesSets, type ChunkSeriesSet } from '../storage/index.js';
-import { BlockReader, BlockWriter } from '../tsdb/index.js';
+import { compactingChunkSeriesMerger, mergeChunkSeriesSets, type ChunkSeriesMergeFunc, type ChunkSeriesSet } from '../storage/index.js';
+import { BlockReader, StreamingBlockWriter } from '../tsdb/index.js';
 import type { BlockMerger, MergeRequest, MergeResult } from './block-merger.js';
 
 /** Options of the compactor's block merger. */
 export interface StreamingMergerOptions {
-  /** replicaLabels / dedupFunc select the merge of overlapping series (--deduplication.*). */
-  readonly replicaLabels?: readonly string[];
+  /**
+   * dedupFunc is `--deduplication.func`: '' (default) merges overlapping chunks sample by sample,
+   * one sample per timestamp (Prometheus's compacting merger); 'penalty' merges replicas with the
+   * querier's penalty deduplication.
+   */
   readonly dedupFunc?: '' | 'penalty' | string;
 }
 
@@ -15,37 +18,50 @@ const ALL = [new Matcher(MatchType.Regexp, '__name__', '(?s:.*)')];
 
 /**
  * newStreamingMerger returns the compactor's BlockMerger: it opens the input blocks, merges their
- * label-sorted chunk series (equal series concatenated, identical chunks dropped) and writes each
- * merged series' chunks as they come, byte for byte, so memory holds one series' chunks plus the
- * index entries. Overlapping inputs (vertical compaction) need the sample-level chunk-series
- * merge; until it is wired in, such a plan fails as a transient error and is retried.
+ * label-sorted chunk series with the merge function (chunks that overlap nothing are copied byte
+ * for byte, identical chunks kept once, overlapping ones re-encoded) and streams each merged
+ * series into a StreamingBlockWriter, so memory holds one series' chunks at a time. The index
+ * symbols are the union of the inputs' (as Prometheus's compactor does), so series entries go
+ * straight into the index.
  */
 export function newStreamingMerger(opts: StreamingMergerOptions = {}): BlockMerger {
-  return new ChunkSeriesMerger(opts);
+  const merge = opts.dedupFunc === 'penalty' ? dedupChunkSeriesMerger({ algorithm: 'penalty' }) : compactingChunkSeriesMerger;
+  return new ChunkSeriesMerger(merge);
 }
 
 class ChunkSeriesMerger implements BlockMerger {
-  constructor(readonly opts: StreamingMergerOptions) {}
+  readonly #merge: ChunkSeriesMergeFunc;
+  constructor(merge: ChunkSeriesMergeFunc) {
+    this.#merge = merge;
+  }
 
   async merge(req: MergeRequest): Promise<MergeResult> {
-    if (req.overlapping) throw new Error(`merge ${req.inputDirs.join(', ')}: vertical compaction of overlapping blocks is not available yet`);
     const readers: BlockReader[] = [];
     try {
       for (const d of req.inputDirs) readers.push(await BlockReader.open(d));
+      const symbols = new Set<string>();
+      for (const r of readers) {
+        for (const name of r.index.labelNames()) {
+          symbols.add(name);
+          for (const v of r.index.labelValues(name)) symbols.add(v);
+        }
+      }
       const sets: ChunkSeriesSet[] = [];
       for (const r of readers) sets.push(await (await r.chunkQuerier(r.minTime, r.maxTime)).select(true, undefined, ALL));
-      const set = mergeChunkSeriesSets(sets);
-      const minTime = Math.min(...readers.map((r) => r.minTime));
-      const maxTime = Math.max(...readers.map((r) => r.maxTime));
-      const w = await BlockWriter.create(req.outDir, { ulid: req.ulid, minTime, maxTime, thanos: { labels: {}, downsample: { resolution: 0 }, source: 'compactor', index_stats: {} } });
+      const set = mergeChunkSeriesSets(sets, this.#merge);
+      const w = await StreamingBlockWriter.create(req.outDir, {
+        ulid: req.ulid,
+        minTime: Math.min(...readers.map((r) => r.minTime)),
+        maxTime: Math.max(...readers.map((r) => r.maxTime)),
+        symbols,
+        thanos: { labels: {}, downsample: { resolution: 0 }, source: 'compactor', index_stats: {} },
+      });
       let series = 0;
       try {
         while (set.next()) {
           req.signal?.throwIfAborted();
           const s = set.at();
-          const chunks: ChunkMeta[] = [...s.chunks()];
-          if (chunks.length === 0) continue;
-          await w.addChunkSeries(s.labels(), chunks);
+          await w.addSeries(s.labels(), s.chunks());
           series++;
         }
         const err = set.err();
@@ -58,7 +74,14 @@ class ChunkSeriesMerger implements BlockMerger {
         await w.abort();
         return { stats: { numSamples: 0 } };
       }
-      const b = await w.flush();
+      let b;
+      try {
+        b = await w.flush();
+      } catch (err) {
+        // A writer with only empty series has nothing to flush.
+        if (/no samples/.test((err as Error).message)) return { stats: { numSamples: 0 } };
+        throw err;
+      }
       const is = b.meta.thanos?.index_stats ?? {};
       return {
         stats: b.meta.stats,
