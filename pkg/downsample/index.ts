@@ -16,3 +16,5 @@ export {
   resolutionName,
 } from './resolution.js';
 export { windowEnd, targetChunkCount } from './windows.js';
+export { downsampleBlock } from './downsample-block.js';
+export type { DownsampleBlockOptions } from './downsample-block.js';
