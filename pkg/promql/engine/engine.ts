@@ -195,6 +195,7 @@ export class Query {
         annotations,
         check,
         currentSamples: 0,
+        depth: 0,
       };
       const ev = new Evaluator(ctx, spec.start, spec.end, interval);
       const res = ev.eval(expr);
@@ -306,48 +307,52 @@ function collectSelectors(root: Expr, spec: QuerySpec, lookback: number, env: { 
     };
     out.push({ vs, hints });
   };
-  const visit = (e: Expr): void => {
+  // An explicit stack instead of recursion (expressions may be thousands of levels deep);
+  // null pops the path.
+  const stack: (Expr | null)[] = [root];
+  while (stack.length > 0) {
+    const e = stack.pop()!;
+    if (e === null) {
+      path.pop();
+      continue;
+    }
     if (e.kind === 'VectorSelector') {
       visitSel(e, 0);
-      return;
+      continue;
     }
     if (e.kind === 'MatrixSelector') {
       const r = e.rangeExpr !== null && e.range === 0 ? evalDuration(e.rangeExpr, env) : e.range;
       path.push(e);
       visitSel(e.vectorSelector, r);
       path.pop();
-      return;
+      continue;
     }
     path.push(e);
+    stack.push(null);
+    let kids: readonly Expr[];
     switch (e.kind) {
       case 'AggregateExpr':
-        visit(e.expr);
-        if (e.param !== null) visit(e.param);
+        kids = e.param !== null ? [e.expr, e.param] : [e.expr];
         break;
       case 'BinaryExpr':
-        visit(e.lhs);
-        visit(e.rhs);
+        kids = [e.lhs, e.rhs];
         break;
       case 'Call':
-        if (e.func.name === 'info') {
-          // The second argument only selects info series; the engine pre-selects those itself.
-          if (e.args[0] !== undefined) visit(e.args[0]);
-          break;
-        }
-        for (const a of e.args) visit(a);
+        // info()'s second argument only selects info series; the engine pre-selects those itself.
+        kids = e.func.name === 'info' ? e.args.slice(0, 1) : e.args;
         break;
       case 'SubqueryExpr':
       case 'ParenExpr':
       case 'UnaryExpr':
       case 'StepInvariantExpr':
-        visit(e.expr);
+        kids = [e.expr];
         break;
       default:
+        kids = [];
         break;
     }
-    path.pop();
-  };
-  visit(root);
+    for (let i = kids.length - 1; i >= 0; i--) stack.push(kids[i]!);
+  }
   return out;
 }
 

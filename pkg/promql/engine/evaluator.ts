@@ -33,7 +33,14 @@ export interface EvalContext {
   /** check throws when the query timed out or was canceled. */
   readonly check: () => void;
   currentSamples: number;
+  /** depth counts the nested eval calls on the JavaScript stack (see Evaluator.eval). */
+  depth: number;
 }
+
+/** DEEP_EVAL is the eval nesting from which a subtree is evaluated in bands (see #evalDeep). */
+const DEEP_EVAL = 96;
+/** BAND is the number of levels each banded evaluation recurses at most. */
+const BAND = 48;
 
 /** EvalResult is what evaluating a node gives: a matrix over all steps, or a string. */
 export type EvalResult = Matrix | StringValue;
@@ -96,8 +103,64 @@ export class Evaluator implements EvalHelper {
     this.ctx.annotations.add(a);
   }
 
-  /** eval evaluates e over all steps. */
+  /**
+   * eval evaluates e over all steps. Expressions may nest arbitrarily deep (a chain of 10,000
+   * binary operators is 10,000 levels), beyond what the JavaScript stack holds: past DEEP_EVAL
+   * nested calls, the subtree is evaluated in bands (#evalDeep).
+   */
   eval(e: Expr): EvalResult {
+    const pre = this.#pre.get(e);
+    if (pre !== undefined) {
+      this.#pre.delete(e);
+      if (Array.isArray(pre)) this.countSamples(totalSamples(pre));
+      return pre;
+    }
+    const ctx = this.ctx;
+    if (ctx.depth >= DEEP_EVAL) return this.#evalDeep(e);
+    ctx.depth++;
+    try {
+      return this.#evalNode(e);
+    } finally {
+      ctx.depth--;
+    }
+  }
+
+  readonly #pre = new Map<Expr, EvalResult>();
+
+  /**
+   * #evalDeep evaluates a deep subtree without deep recursion: the nodes BAND, 2·BAND, … levels
+   * below e (among those this evaluator evaluates through eval) are evaluated first, deepest
+   * band first, each recursing at most BAND levels before it meets the results of the band
+   * below; then e itself. A pending result is not counted against maxSamples until its parent
+   * takes it (eval counts it then), so the accounting equals the recursive evaluation's except
+   * that the peak omits results waiting for their parent.
+   */
+  #evalDeep(e: Expr): EvalResult {
+    const ctx = this.ctx;
+    const saved = ctx.depth;
+    ctx.depth = 0;
+    try {
+      const bands: Expr[][] = [];
+      const stack: [Expr, number][] = [[e, 0]];
+      while (stack.length > 0) {
+        const [n, d] = stack.pop()!;
+        if (d > 0 && d % BAND === 0) (bands[d / BAND] ??= []).push(n);
+        for (const c of evalOperands(n)) stack.push([c, d + 1]);
+      }
+      for (let b = bands.length - 1; b >= 1; b--) {
+        for (const n of bands[b] ?? []) {
+          const r = this.eval(n);
+          if (Array.isArray(r)) ctx.currentSamples -= totalSamples(r);
+          this.#pre.set(n, r);
+        }
+      }
+      return this.eval(e);
+    } finally {
+      ctx.depth = saved;
+    }
+  }
+
+  #evalNode(e: Expr): EvalResult {
     this.ctx.check();
     switch (e.kind) {
       case 'NumberLiteral':
@@ -734,4 +797,32 @@ export function totalSamples(m: Matrix): number {
   let n = 0;
   for (const s of m) n += s.floats.length + s.histograms.length;
   return n;
+}
+
+/**
+ * evalOperands lists the operands of n that an evaluator evaluates through its own eval (same
+ * steps): not a range function's matrix argument, not a subquery's body (another evaluator),
+ * not timestamp()'s selector, not info()'s label selector.
+ */
+function evalOperands(n: Expr): readonly Expr[] {
+  switch (n.kind) {
+    case 'ParenExpr':
+    case 'StepInvariantExpr':
+    case 'UnaryExpr':
+      return [n.expr];
+    case 'BinaryExpr':
+      return [n.lhs, n.rhs];
+    case 'AggregateExpr':
+      return n.param !== null && n.op !== 'count_values' ? [n.param, n.expr] : [n.expr];
+    case 'Call': {
+      const name = n.func.name;
+      if (name === 'timestamp' && n.args[0] !== undefined && unwrapParens(n.args[0]).kind === 'VectorSelector') return [];
+      if (name === 'info') return n.args.slice(0, 1);
+      const idx = n.func.argTypes.indexOf('matrix');
+      if (idx >= 0 && n.args.length > idx) return n.args.filter((_a, i) => i !== idx && n.func.argTypes[Math.min(i, n.func.argTypes.length - 1)] === 'scalar');
+      return n.args;
+    }
+    default:
+      return [];
+  }
 }

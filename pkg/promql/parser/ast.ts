@@ -265,6 +265,39 @@ export type ExprKind = Expr['kind'];
  * expressions are scalar only when both sides are, durations are scalars.
  */
 export function exprType(e: Expr): ValueType {
+  const direct = ownType(e);
+  if (direct !== undefined) return direct;
+  const cached = typeCache.get(e);
+  if (cached !== undefined) return cached;
+  // Parens, unary and binary expressions take their type from their operands: resolve them
+  // bottom-up with an explicit stack (chains may be thousands of levels deep), caching each.
+  const stack: Expr[] = [e];
+  while (stack.length > 0) {
+    const n = stack[stack.length - 1]!;
+    if (typeCache.has(n)) {
+      stack.pop();
+      continue;
+    }
+    const ops = n.kind === 'BinaryExpr' ? [n.lhs, n.rhs] : n.kind === 'ParenExpr' || n.kind === 'UnaryExpr' || n.kind === 'StepInvariantExpr' ? [n.expr] : [];
+    let ready = true;
+    for (const o of ops) {
+      if (ownType(o) === undefined && !typeCache.has(o)) {
+        stack.push(o);
+        ready = false;
+      }
+    }
+    if (!ready) continue;
+    stack.pop();
+    const typeOf = (o: Expr): ValueType => ownType(o) ?? typeCache.get(o)!;
+    typeCache.set(n, n.kind === 'BinaryExpr' ? (typeOf(n.lhs) === 'scalar' && typeOf(n.rhs) === 'scalar' ? 'scalar' : 'vector') : typeOf(ops[0]!));
+  }
+  return typeCache.get(e)!;
+}
+
+const typeCache = new WeakMap<Expr, ValueType>();
+
+/** ownType is the type of a node that does not depend on its operands, else undefined. */
+function ownType(e: Expr): ValueType | undefined {
   switch (e.kind) {
     case 'AggregateExpr':
     case 'VectorSelector':
@@ -279,12 +312,8 @@ export function exprType(e: Expr): ValueType {
       return 'scalar';
     case 'StringLiteral':
       return 'string';
-    case 'ParenExpr':
-    case 'UnaryExpr':
-    case 'StepInvariantExpr':
-      return exprType(e.expr);
-    case 'BinaryExpr':
-      return exprType(e.lhs) === 'scalar' && exprType(e.rhs) === 'scalar' ? 'scalar' : 'vector';
+    default:
+      return undefined;
   }
 }
 

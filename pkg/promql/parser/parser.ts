@@ -29,6 +29,7 @@ import type { Token, TokenType } from './lexer.js';
 import { ParseError } from './parse-error.js';
 import { parseGoDuration, parseGoNumber } from './literals.js';
 import { unquoteString } from './unquote.js';
+import { maxDepth, postOrder } from './walk.js';
 
 /**
  * ParseOptions switch on Prometheus's experimental PromQL features; all default to off, as in
@@ -118,6 +119,7 @@ class Parser {
   #i = 0;
   /** Innermost grammar context with an error rule (Prometheus's yacc recovery), for messages. */
   readonly #ctx: string[] = [];
+  readonly #checked = new Map<Expr, ValueType>();
 
   constructor(input: string, opts: ParseOptions) {
     this.#input = input;
@@ -130,6 +132,9 @@ class Parser {
       if (this.#peek().type === 'EOF') this.#fail('no expression found in input', { start: 0, end: 0 });
       const e = this.#expr(0);
       this.#expectEnd();
+      // A deep tree (long operator chains) is checked bottom-up, so each check finds its
+      // operands done and nothing recurses deeply; shallow trees keep the recursive order.
+      if (maxDepth(e) > DEEP) for (const n of postOrder(e)) this.#check(n);
       this.#check(e);
       return finish(e, this.#input);
     } catch (err) {
@@ -810,6 +815,14 @@ class Parser {
   // ---- type checks (Prometheus checkAST) ----
 
   #check(node: Expr): ValueType {
+    const done = this.#checked.get(node);
+    if (done !== undefined) return done;
+    const typ = this.#checkNode(node);
+    this.#checked.set(node, typ);
+    return typ;
+  }
+
+  #checkNode(node: Expr): ValueType {
     const typ = exprType(node);
     switch (node.kind) {
       case 'AggregateExpr':
@@ -939,6 +952,9 @@ class Parser {
   }
 }
 
+/** DEEP is the tree depth from which the type check runs bottom-up instead of recursively. */
+const DEEP = 200;
+
 function isSpaceChar(c: string): boolean {
   return c === ' ' || c === '\t' || c === '\n' || c === '\r';
 }
@@ -1034,9 +1050,21 @@ function byteConverter(s: string): (i: number) => number {
 function finish(e: Expr, input: string): Expr {
   const conv = byteConverter(input);
   const seen = new Set<object>();
+  // An explicit work list: trees may be arbitrarily deep. Children are frozen before their
+  // parents (a parent is pushed back after them).
+  const work: [Expr, boolean][] = [[e, false]];
   const visit = (n: Expr): void => {
-    if (seen.has(n)) return;
+    work.push([n, false]);
+  };
+  while (work.length > 0) {
+    const [n, ready] = work.pop()!;
+    if (ready) {
+      Object.freeze(n);
+      continue;
+    }
+    if (seen.has(n)) continue;
     seen.add(n);
+    work.push([n, true]);
     const m = n as Mutable<Expr>;
     m.posRange = Object.freeze({ start: conv(n.posRange.start), end: conv(n.posRange.end) });
     switch (n.kind) {
@@ -1085,9 +1113,7 @@ function finish(e: Expr, input: string): Expr {
       default:
         break;
     }
-    Object.freeze(n);
-  };
-  visit(e);
+  }
   return e;
 }
 

@@ -1,6 +1,7 @@
 import { MetricName, MatchType, goQuote } from '../../labels/index.js';
 import type { DurationExpr, Expr, StartOrEnd, VectorMatching, VectorSelector } from './ast.js';
 import { formatDuration, formatFloatF, formatFloatV } from './literals.js';
+import { postOrder } from './walk.js';
 
 const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
@@ -10,6 +11,20 @@ const LEGACY_LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
  * equivalent AST.
  */
 export function format(e: Expr): string {
+  if (printed !== undefined) return printed.get(e) ?? formatNode(e);
+  // Print bottom-up, each node from its children's strings: no recursion however deep e is.
+  printed = new Map();
+  try {
+    for (const n of postOrder(e)) printed.set(n, formatNode(n));
+    return printed.get(e)!;
+  } finally {
+    printed = undefined;
+  }
+}
+
+let printed: Map<Expr, string> | undefined;
+
+function formatNode(e: Expr): string {
   switch (e.kind) {
     case 'AggregateExpr': {
       let s = e.op;
