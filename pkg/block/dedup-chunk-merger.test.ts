@@ -7,7 +7,7 @@ import { compareForDedup, DedupSeriesSet } from '../dedup/index.js';
 import { Labels, Matcher, MatchType } from '../labels/index.js';
 import { ArraySeriesSet, compactingChunkSeriesMerger, ListSeries, mergeChunkSeriesSets, type ChunkSeriesMergeFunc, type ChunkSeriesSet, type Series } from '../storage/index.js';
 import { BlockReader, BlockWriter, StreamingBlockWriter } from '../tsdb/index.js';
-import { dedupChunkSeriesMerger } from './dedup-chunk-merger.js';
+import { dedupChunkSeriesMerger, replicaChunkSeriesSet } from './dedup-chunk-merger.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -43,13 +43,14 @@ function replica(name: string, shift: number, gapFrom: number, gapTo: number, ji
   return { name, series };
 }
 
-async function writeReplicaBlock(r: Replica): Promise<BlockReader> {
-  const w = await BlockWriter.create(join(dir, r.name), { minTime: T0, maxTime: T0 + 7_200_000 });
+async function writeReplicaBlock(r: Replica, from = 0, to = 7_200_000): Promise<BlockReader> {
+  const w = await BlockWriter.create(join(dir, r.name), { minTime: T0 + from, maxTime: T0 + to });
   for (const s of [...r.series.values()].sort((a, b) => Labels.compare(a.labels, b.labels))) {
+    const part = s.samples.filter((p) => p[0] >= T0 + from && p[0] < T0 + to);
     await w.addSeries(
       s.labels,
-      s.samples.map((p) => p[0]),
-      s.samples.map((p) => p[1]),
+      part.map((p) => p[0]),
+      part.map((p) => p[1]),
     );
   }
   return BlockReader.open((await w.flush()).dir);
@@ -60,9 +61,10 @@ async function chunkSet(r: BlockReader): Promise<ChunkSeriesSet> {
 }
 
 /** Merges the replicas' blocks with the merge function, writes the result with StreamingBlockWriter and reads its samples back. */
-async function compactAndRead(readers: readonly BlockReader[], merge: ChunkSeriesMergeFunc): Promise<Map<string, Samples>> {
+async function compactAndRead(readers: readonly BlockReader[], merge: ChunkSeriesMergeFunc, ranks?: readonly number[]): Promise<Map<string, Samples>> {
   const w = await StreamingBlockWriter.create(join(dir, 'out'), { level: 2 });
-  await w.writeSeriesSet(mergeChunkSeriesSets(await Promise.all(readers.map(chunkSet)), merge));
+  const sets = await Promise.all(readers.map(chunkSet));
+  await w.writeSeriesSet(mergeChunkSeriesSets(ranks === undefined ? sets : sets.map((s, i) => replicaChunkSeriesSet(s, ranks[i]!)), merge));
   const written = await w.flush();
   const r = await BlockReader.open(written.dir);
   const out = new Map<string, Samples>();
@@ -108,18 +110,33 @@ function queryDedup(replicas: readonly Replica[]): Map<string, Samples> {
 }
 
 describe('block merge', () => {
-  test('dedup merge of two replicas equals what pkg/dedup returns for the same data', async () => {
+  test('dedup merge of two replicas (two blocks each) equals what pkg/dedup returns for the same data, for either preferred replica', async () => {
     const a = replica('a', 0, 1_800_000, 2_400_000, 0);
     const b = replica('b', 250, 4_000_000, 4_300_000, 1000);
-    const readers = [await writeReplicaBlock(a), await writeReplicaBlock(b)];
-    const got = await compactAndRead(readers, dedupChunkSeriesMerger());
-    const want = queryDedup([a, b]);
-    expect([...got.keys()]).toEqual([...want.keys()]);
-    for (const [k, v] of want) expect(got.get(k), k).toEqual(v);
-    // The gaps of each replica are filled by the other; the sample rate is not doubled.
-    const first = want.values().next().value!;
-    expect(first.length).toBeGreaterThan(470);
-    expect(first.length).toBeLessThan(490);
+    const readers = [await writeReplicaBlock(a, 0, 3_600_000), await writeReplicaBlock(b, 0, 3_600_000), await writeReplicaBlock(a, 3_600_000, 7_200_000), await writeReplicaBlock(b, 3_600_000, 7_200_000)];
+    for (const [ranks, preferred] of [
+      [[0, 1, 0, 1], [a, b]],
+      [[1, 0, 1, 0], [b, a]],
+    ] as const) {
+      const got = await compactAndRead(readers, dedupChunkSeriesMerger(), ranks);
+      // The querier prefers replicas in replica-label order.
+      const want = queryDedup([
+        { ...preferred[0], name: 'r0' },
+        { ...preferred[1], name: 'r1' },
+      ]);
+      expect([...got.keys()]).toEqual([...want.keys()]);
+      for (const [k, v] of want) expect(got.get(k), k).toEqual(v);
+      // The gaps of each replica are filled by the other; the sample rate is not doubled.
+      const first = want.values().next().value!;
+      expect(first.length).toBeGreaterThan(470);
+      expect(first.length).toBeLessThan(490);
+      await rm(join(dir, 'out'), { recursive: true });
+    }
+    // The preferred replica comes out unchanged outside its gap.
+    const k = [...a.series.keys()][0]!;
+    const got = await compactAndRead(readers, dedupChunkSeriesMerger(), [0, 1, 0, 1]);
+    const outsideGap = (p: [number, number]): boolean => p[0] < T0 + 1_800_000 || p[0] >= T0 + 2_400_000;
+    expect(got.get(k)!.filter(outsideGap)).toEqual(a.series.get(k)!.samples);
   });
 
   test('compacting merge: B duplicating A gives A once; distinct overlapping samples give the union', async () => {

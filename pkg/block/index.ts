@@ -42,5 +42,5 @@ export { SparseByteSource } from './sparse-byte-source.js';
 export type { ByteRegion } from './sparse-byte-source.js';
 export { IndexHeader, INDEX_HEADER_FILENAME } from './index-header.js';
 export type { IndexHeaderOpenOptions } from './index-header.js';
-export { dedupChunkSeriesMerger } from './dedup-chunk-merger.js';
+export { dedupChunkSeriesMerger, replicaChunkSeriesSet } from './dedup-chunk-merger.js';
 export type { DedupChunkSeriesMergerOptions } from './dedup-chunk-merger.js';

@@ -87,6 +87,11 @@ class MergeSet<S extends { labels(): Labels }> implements AnySet<S> {
     this.#pending.push(first);
     const lset = first.at().labels();
     while (this.#heap.length > 0 && Labels.compare(this.#heap[0]!.at().labels(), lset) === 0) this.#pending.push(this.#pop());
+    if (this.#pending.length > 1) {
+      // combine sees the series in the order of the input sets (merge functions rely on it for ties).
+      const sets = this.#sets;
+      this.#pending.sort((a, b) => sets.indexOf(a) - sets.indexOf(b));
+    }
     this.#cur = this.#pending.length === 1 ? first.at() : this.#combine(this.#pending.map((s) => s.at()));
     return true;
   }

@@ -133,7 +133,7 @@ export class StreamingBlockWriter {
     const list: ChunkMeta[] = [];
     let samples = 0;
     let histSamples = 0;
-    for await (const c of chunks) {
+    const take = (c: ChunkMeta): void => {
       const prev = list[list.length - 1];
       if (c.maxTime < c.minTime || (prev !== undefined && c.minTime <= prev.maxTime)) {
         this.#fail(`chunk ${list.length} of ${lset.toString()} [${c.minTime}, ${c.maxTime}] is out of order or overlaps the previous one`);
@@ -143,7 +143,10 @@ export class StreamingBlockWriter {
       const enc = c.chunk.encoding();
       if (enc === Encoding.Histogram || enc === Encoding.FloatHistogram) histSamples += n;
       list.push({ ref: 0, minTime: c.minTime, maxTime: c.maxTime, chunk: c.chunk });
-    }
+    };
+    // Synchronous sources are read without a microtask per chunk.
+    if (Symbol.iterator in chunks) for (const c of chunks) take(c);
+    else for await (const c of chunks) take(c);
     this.#last = lset;
     if (list.length === 0) return;
     await this.#chunks.writeChunks(list);
