@@ -9,13 +9,14 @@ import { InMemoryBucket, uploadDir, type Bucket } from '../../objstore/index.js'
 import { Aggr, type SeriesRequest, type SeriesResponse, type StoreChunk, type StoreSeries } from '../../storepb/index.js';
 import { BlockWriter, formatBlockMeta, parseBlockMeta, type BlockMeta } from '../../tsdb/index.js';
 import { writeTestBlock } from '../../testutil/index.js';
+import { downsampleBlock } from '../../downsample/index.js';
 import { BucketStore } from './bucket-store.js';
 
 /**
  * Downsampled blocks through the BucketStore. No real Thanos-downsampled block can be produced
- * here (no thanos binary, and Tessera has no downsampler yet), so the 5m block is written the way
- * chunks.md §5 describes Thanos's: one aggregate chunk (encoding 0xFF) per window of series data,
- * holding count, sum, min, max and counter XOR sub-chunks.
+ * here (no thanos binary), so the first 5m block is written by hand the way chunks.md §5 describes
+ * Thanos's: one aggregate chunk (encoding 0xFF) holding count, sum, min, max and counter XOR
+ * sub-chunks; the last test serves a block made by our own downsampler (pkg/downsample).
  */
 const RES = 300_000;
 const EXT = Labels.fromStrings('cluster', 'c1');
@@ -137,5 +138,41 @@ describe('BucketStore over a downsampled (5m) block next to the raw one', () => 
     await store.sync(new Map([[meta.ulid, meta]]));
     expect((await series(store, { maxResolutionWindow: RES, aggregates: [Aggr.COUNT] }))[0]!.chunks[0]!.count).toBeDefined();
     await expect(series(store, { maxResolutionWindow: RES, aggregates: [Aggr.MAX] })).rejects.toThrow(/aggregate 4 does not exist/);
+  });
+});
+
+describe('BucketStore over a block written by our downsampler', () => {
+  test('serves its aggregates as stored, and they match the raw data per 5m window', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'tessera-ds-'));
+    try {
+      const w = await BlockWriter.create(dir, { minTime: 0, maxTime: 2 * 3_600_000, thanos: { labels: EXT.toRecord(), downsample: { resolution: 0 }, source: 'sidecar', index_stats: {} } });
+      await w.addSeries(LBL, raw.map(([t]) => t), raw.map(([, v]) => v));
+      const rawBlock = await w.flush();
+      const ds = (await downsampleBlock({ blockDir: rawBlock.dir, outDir: join(dir, 'out'), resolution: RES }))!;
+      const bkt = new InMemoryBucket();
+      await uploadDir(bkt, rawBlock.dir, rawBlock.ulid);
+      await uploadDir(bkt, ds.dir, ds.ulid);
+      const store = new BucketStore({ bucket: bkt, registry: new Registry() });
+      await store.sync(new Map([[rawBlock.ulid, rawBlock.meta], [ds.ulid, ds.meta]]));
+
+      const got = await series(store, { maxResolutionWindow: RES, aggregates: [Aggr.COUNT, Aggr.SUM, Aggr.MIN, Aggr.MAX, Aggr.COUNTER] });
+      expect(got).toHaveLength(1);
+      const cs = got[0]!.chunks;
+      expect(cs.every((c) => c.raw === undefined)).toBe(true);
+      // The per-window values of the hand-written fixture, stamped as Thanos stamps windows: the
+      // window's last millisecond, and the last sample's time for the series' last window.
+      const stamp = (s: [number, number][]) => s.map(([t, v], i): [number, number] => [i === s.length - 1 ? t : t - (t % RES) + RES - 1, v]);
+      const f = aggregates();
+      const a = { count: stamp(f.count), sum: stamp(f.sum), min: stamp(f.min), max: stamp(f.max), counter: stamp(f.counter) };
+      expect(cs.flatMap((c) => decode(c.count!))).toEqual(a.count);
+      expect(cs.flatMap((c) => decode(c.sum!))).toEqual(a.sum);
+      expect(cs.flatMap((c) => decode(c.min!))).toEqual(a.min);
+      expect(cs.flatMap((c) => decode(c.max!))).toEqual(a.max);
+      // Counter sub-chunks: the first raw value, the window totals, the last raw value repeated.
+      const counter = cs.flatMap((c) => decode(c.counter!));
+      expect(counter).toEqual([raw[0]!, ...a.counter, a.counter[a.counter.length - 1]!]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
