@@ -22,7 +22,8 @@ export type {
   MetadataSource,
   MetricMetadata,
 } from './query-engine.js';
-export { labelsJson, resultJson } from './result-json.js';
+export { arrayJsonPieces, jsonPieceSize, labelsJson, resultJson, resultJsonPieces } from './result-json.js';
+export { sendJson } from './send-json.js';
 export { createApiRouter } from './router.js';
 export type { ApiRouterOptions, BuildInfo } from './router.js';
 export { translateAst } from './translate-ast.js';

@@ -3,23 +3,36 @@ import type { AddressInfo } from 'node:net';
 import { request } from 'node:http';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Matcher } from '../labels/index.js';
+import { gunzipSync } from 'node:zlib';
+import { Labels, type Matcher } from '../labels/index.js';
 import { createJsonErrorHandler } from './error-handler.js';
 import { createHttpServer, maxHeaderBytes } from './http-server.js';
-import type { QueryEngine, QueryResult, SeriesSource } from './query-engine.js';
+import type { QueryEngine, QueryResult, QueryValue, SeriesSource } from './query-engine.js';
+import { resultJson } from './result-json.js';
 import { createApiRouter } from './router.js';
 
 // Issue 13 items 5, 6 and 8: error paths answer Prometheus JSON, big GETs are served, multipart
 // forms are read. Expected answers were taken from a real Prometheus (2.42) on the same requests.
 
+const bigMatrix: QueryValue = {
+  resultType: 'matrix',
+  result: Array.from({ length: 200 }, (_, s) => ({
+    metric: Labels.fromStrings('__name__', 'node_cpu_seconds_total', 'instance', `host-${s}:9100`, 'mode', s % 2 === 0 ? 'idle' : 'user<&>'),
+    ts: Float64Array.from({ length: 1000 }, (_, i) => 1_767_225_600_000 + i * 2000),
+    fs: Float64Array.from({ length: 1000 }, (_, i) => (i % 7 === 0 ? NaN : Math.sin(i + s) * 1e3)),
+  })),
+};
+
 const calls: { expr?: string; time?: number; sets?: readonly (readonly Matcher[])[]; name?: string }[] = [];
 const engine: QueryEngine = {
   async instantQuery(expr, time) {
     calls.push({ expr, time });
+    if (expr === 'big') return { ...bigMatrix, warnings: ['w <1>'], infos: ['i1'] };
     return { resultType: 'scalar', result: { t: time, v: 1 } } satisfies QueryResult;
   },
   async rangeQuery(expr) {
     calls.push({ expr });
+    if (expr === 'big') return bigMatrix;
     return { resultType: 'matrix', result: [] };
   },
 };
@@ -199,5 +212,35 @@ describe('multipart/form-data POSTs (item 8)', () => {
     const noBoundary = await call('/api/v1/query', { method: 'POST', body: 'garbage', headers: { 'Content-Type': 'multipart/form-data' } });
     expect(noBoundary.status).toBe(200);
     expect(calls.at(-1)?.expr).toBe('');
+  });
+});
+
+describe('results are streamed (item 2)', () => {
+  // resultJson is checked byte for byte against the formatter that built one string (result-json.test.ts).
+  test('a 200,000-point range result arrives chunked and byte-identical to the one-string answer', async () => {
+    const res = await fetch(`${base}/api/v1/query_range?query=big&start=0&end=100&step=1`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('transfer-encoding')).toBe('chunked');
+    expect(res.headers.get('content-length')).toBeNull();
+    const text = await res.text();
+    expect(text).toBe(`{"status":"success","data":{"resultType":"matrix","result":${resultJson(bigMatrix)}}}`);
+    expect(text.length).toBeGreaterThan(5_000_000);
+  });
+
+  test('warnings, infos and stats follow the streamed result; gzip streams too', async () => {
+    const raw = await new Promise<Buffer>((resolve, reject) => {
+      const u = new URL(`${base}/api/v1/query?query=big&time=5&stats=all`);
+      request({ host: u.hostname, port: u.port, path: u.pathname + u.search, headers: { 'Accept-Encoding': 'gzip' } }, (r) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => resolve(Buffer.concat(chunks)));
+      })
+        .on('error', reject)
+        .end();
+    });
+    const text = gunzipSync(raw).toString();
+    expect(text.startsWith(`{"status":"success","data":{"resultType":"matrix","result":${resultJson(bigMatrix)},"stats":{`)).toBe(true);
+    expect(text.endsWith('},"warnings":["w \\u003c1\\u003e"],"infos":["i1"]}')).toBe(true);
+    expect(JSON.parse(text).data.result).toHaveLength(200);
   });
 });

@@ -1,5 +1,3 @@
-import { gzip } from 'node:zlib';
-import { promisify } from 'node:util';
 import express, { type Request, type Response, type Router } from 'express';
 import { goQuote, type Matcher } from '../labels/index.js';
 import { parseExpr, parseMetricSelector } from '../promql/index.js';
@@ -11,10 +9,9 @@ import { MAX_TIME, MIN_TIME, parseBool, parseDuration, parseLimit, parseTime } f
 import type { MetadataSource, QueryEngine, QueryOptions, QueryResult, QueryValue, SeriesSource, SeriesSourceOptions } from './query-engine.js';
 import { decodePathSegment } from './path-segment.js';
 import { prettyFormat } from './pretty-format.js';
-import { labelsJson, resultJson } from './result-json.js';
+import { arrayJsonPieces, labelsJson, resultJsonPieces } from './result-json.js';
+import { sendJson } from './send-json.js';
 import { translateAst } from './translate-ast.js';
-
-const gzipAsync = promisify(gzip);
 
 /** BuildInfo is the answer of /api/v1/status/buildinfo. */
 export interface BuildInfo {
@@ -60,9 +57,12 @@ const maxPoints = 11_000;
 
 type Handler = (form: Form, req: Request, signal: AbortSignal) => Promise<Answer>;
 
+/** JsonText is JSON as one string or as pieces written one after the other (see sendJson). */
+type JsonText = string | Iterable<string>;
+
 /** Answer is a handler's success: `data` as JSON text (undefined → 204) and annotations. */
 interface Answer {
-  readonly data: string | undefined;
+  readonly data: JsonText | undefined;
   readonly warnings?: readonly string[] | undefined;
   readonly infos?: readonly string[] | undefined;
 }
@@ -92,22 +92,22 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     return [...list.slice(0, annotationLimit), `${list.length - annotationLimit} more ${kind} annotations omitted`];
   };
 
-  const send = async (req: Request, res: Response, status: number, body: string): Promise<void> => {
-    res.status(status);
-    res.setHeader('Content-Type', 'application/json');
-    if (/\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''))) {
-      const z = await gzipAsync(body);
-      res.setHeader('Content-Encoding', 'gzip');
-      res.end(z);
-      return;
-    }
-    res.end(body);
-  };
-
   const sendError = (req: Request, res: Response, err: unknown): Promise<void> => {
     const e = toApiError(err);
-    return send(req, res, httpStatus(e.errorType, canceledStatus), `{"status":"error","errorType":"${e.errorType}","error":${jsonString(e.message)}}`);
+    return sendJson(req, res, httpStatus(e.errorType, canceledStatus), [`{"status":"error","errorType":"${e.errorType}","error":${jsonString(e.message)}}`]);
   };
+
+  /** successPieces is the answer's JSON: data (a string or pieces), then capped annotations. */
+  function* successPieces(a: Answer & { data: JsonText }): Generator<string> {
+    yield '{"status":"success","data":';
+    if (typeof a.data === 'string') yield a.data;
+    else yield* a.data;
+    const w = cap(a.warnings, 'warning');
+    if (w.length > 0) yield `,"warnings":[${w.map(jsonString).join(',')}]`;
+    const inf = withInfos ? cap(a.infos, 'info') : [];
+    if (inf.length > 0) yield `,"infos":[${inf.map(jsonString).join(',')}]`;
+    yield '}';
+  }
 
   const wrap =
     (h: Handler) =>
@@ -124,12 +124,8 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
           res.status(204).end();
           return;
         }
-        let body = `{"status":"success","data":${a.data}`;
-        const w = cap(a.warnings, 'warning');
-        if (w.length > 0) body += `,"warnings":[${w.map(jsonString).join(',')}]`;
-        const inf = withInfos ? cap(a.infos, 'info') : [];
-        if (inf.length > 0) body += `,"infos":[${inf.map(jsonString).join(',')}]`;
-        await send(req, res, 200, `${body}}`);
+        // Evaluation is complete here (warnings included): only serialization streams.
+        await sendJson(req, res, 200, successPieces({ ...a, data: a.data }));
       } catch (err) {
         if (!res.headersSent) await sendError(req, res, err);
       } finally {
@@ -300,9 +296,13 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
       value = res.resultType === 'vector' ? { resultType: 'vector', result: res.result.slice(0, limit) } : { resultType: 'matrix', result: res.result.slice(0, limit) };
       warnings.push('results truncated due to limit');
     }
-    let data = `{"resultType":"${value.resultType}","result":${resultJson(value)}`;
-    if (q.opts.stats !== undefined) data += `,"stats":${JSON.stringify(res.stats ?? emptyStats)}`;
-    return { data: `${data}}`, warnings, infos: res.infos };
+    const stats = q.opts.stats === undefined ? '' : `,"stats":${JSON.stringify(res.stats ?? emptyStats)}`;
+    function* data(): Generator<string> {
+      yield `{"resultType":"${value.resultType}","result":`;
+      yield* resultJsonPieces(value);
+      yield `${stats}}`;
+    }
+    return { data: data(), warnings, infos: res.infos };
   };
 
   // ---- query endpoints ----
@@ -384,7 +384,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
       series = series.slice(0, limit);
       warnings.push('results truncated due to limit');
     }
-    return { data: `[${series.map(labelsJson).join(',')}]`, warnings };
+    return { data: arrayJsonPieces(series, labelsJson), warnings };
   });
 
   const labelsAnswer = (values: readonly string[], sourceWarnings: readonly string[] | undefined, limit: number): Answer => {
@@ -394,7 +394,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
       v = v.slice(0, limit);
       warnings.push('results truncated due to limit');
     }
-    return { data: `[${v.map(jsonString).join(',')}]`, warnings };
+    return { data: arrayJsonPieces(v, jsonString), warnings };
   };
 
   route('/labels', getPost, async (form, _req, signal) => {
