@@ -1,33 +1,11 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { UsageError, flagList, flagString, type Command, type FlagSpec, type RunContext } from './command.js';
-import { uploadBlock as uploadBlockDir } from '../pkg/block/index.js';
-import { isTesseraError } from '../pkg/errors/index.js';
-import { newBucketFromConfig, readObjstoreFlags, type Bucket } from '../pkg/objstore/index.js';
+import { UsageError, flagList, flagString, type Command, type RunContext } from './command.js';
+import { bucketMaintenanceCommands } from './tools-bucket-maintenance.js';
+import { objstoreFlags, openBucket, reportErrors } from './tools-bucket-common.js';
+import { DELETION_MARK_FILENAME, NO_DOWNSAMPLE_MARK_FILENAME, readNoCompactMark, uploadBlock as uploadBlockDir } from '../pkg/block/index.js';
+import type { Bucket } from '../pkg/objstore/index.js';
 import { formatBlockMeta, isUlid, parseBlockMeta, readBlockMeta, type BlockMeta } from '../pkg/tsdb/index.js';
-
-const objstoreFlags: Record<string, FlagSpec> = {
-  'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration.' },
-  'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
-};
-
-/** reportErrors turns domain errors (bad config, unreachable bucket, bad meta.json) into a message and exit code 1. */
-function reportErrors(run: (ctx: RunContext) => Promise<number | void>): (ctx: RunContext) => Promise<number | void> {
-  return async (ctx) => {
-    try {
-      return await run(ctx);
-    } catch (err) {
-      if (!isTesseraError(err)) throw err;
-      ctx.stderr.write(`error: ${err.message}\n`);
-      return 1;
-    }
-  };
-}
-
-async function openBucket(ctx: RunContext): Promise<Bucket> {
-  const yaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'));
-  return newBucketFromConfig(yaml, { component: 'bucket' });
-}
 
 /** FetchedMetas are the blocks found in a bucket by {@link fetchBlockMetas}. */
 export interface FetchedMetas {
@@ -184,9 +162,9 @@ function labelsString(meta: BlockMeta): string {
     .join(',');
 }
 
-const INSPECT_COLUMNS = ['ULID', 'FROM', 'UNTIL', 'RANGE', 'UNTIL-DOWN', '#SERIES', '#SAMPLES', '#CHUNKS', 'COMP-LEVEL', 'COMP-FAILED', 'LABELS', 'RESOLUTION', 'SOURCE'] as const;
+const INSPECT_COLUMNS = ['ULID', 'FROM', 'UNTIL', 'RANGE', 'UNTIL-DOWN', '#SERIES', '#SAMPLES', '#CHUNKS', 'COMP-LEVEL', 'COMP-FAILED', 'LABELS', 'RESOLUTION', 'SOURCE', 'MARKS'] as const;
 
-function inspectRow(m: BlockMeta): string[] {
+function inspectRow(m: BlockMeta, marks: string): string[] {
   const range = m.maxTime - m.minTime;
   const res = m.thanos?.downsample.resolution ?? 0;
   // Thanos compact.UntilNextDownsampling: raw blocks are downsampled at 40h, 5m blocks at 10d.
@@ -206,7 +184,25 @@ function inspectRow(m: BlockMeta): string[] {
     labelsString(m),
     goDuration(res),
     m.thanos?.source ?? '',
+    marks,
   ];
+}
+
+/**
+ * blockMarks describes a block's markers for inspect: `deletion`, `no-compact(<reason>)` (a
+ * quarantined block names why), `no-downsample`; empty when none.
+ */
+async function blockMarks(bkt: Bucket, id: string): Promise<string> {
+  const out: string[] = [];
+  if (await bkt.exists(`${id}/${DELETION_MARK_FILENAME}`)) out.push('deletion');
+  try {
+    const nc = await readNoCompactMark(bkt, id);
+    if (nc !== undefined) out.push(`no-compact(${nc.reason})`);
+  } catch {
+    out.push('no-compact(unreadable)');
+  }
+  if (await bkt.exists(`${id}/${NO_DOWNSAMPLE_MARK_FILENAME}`)) out.push('no-downsample');
+  return out.join(',');
 }
 
 /** renderTable renders rows like tablewriter with side borders and a `|` separator. */
@@ -298,9 +294,10 @@ const inspectCommand: Command = {
     try {
       const fetched = await fetchBlockMetas(bkt);
       reportSkipped(ctx, fetched);
-      const rows = fetched.metas
-        .filter((m) => Object.entries(selector).every(([k, v]) => m.thanos?.labels[k] === v))
-        .map(inspectRow)
+      const selected = fetched.metas.filter((m) => Object.entries(selector).every(([k, v]) => m.thanos?.labels[k] === v));
+      const marks = await Promise.all(selected.map((m) => blockMarks(bkt, m.ulid)));
+      const rows = selected
+        .map((m, i) => inspectRow(m, marks[i]!))
         .sort((a, b) => {
           for (const i of sortIdx) {
             const c = compareCells(a[i]!, b[i]!);
@@ -356,5 +353,5 @@ const uploadCommand: Command = {
 export const toolsBucketCommand: Command = {
   name: 'bucket',
   help: 'Bucket utility commands: list, inspect and upload blocks.',
-  subcommands: [lsCommand, inspectCommand, uploadCommand],
+  subcommands: [lsCommand, inspectCommand, uploadCommand, ...bucketMaintenanceCommands],
 };

@@ -87,6 +87,7 @@ export class CompactService {
   async #idle(signal: AbortSignal): Promise<void> {
     const end = Date.now() + this.#o.intervalMs;
     const every = this.#o.cleanupIntervalMs ?? 0;
+    // Cleanup runs every cleanup interval while idle (and at the end of every pass).
     try {
       while (!signal.aborted && Date.now() < end) {
         const step = every > 0 ? Math.min(every, end - Date.now()) : end - Date.now();

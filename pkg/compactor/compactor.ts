@@ -196,10 +196,19 @@ export class Compactor {
     return res;
   }
 
-  /** cleanup deletes blocks marked longer ago than the delete delay and aborted partial uploads. */
-  async cleanup(signal?: AbortSignal): Promise<number> {
+  /**
+   * cleanup (`tools bucket cleanup`, and between passes) deletes blocks marked longer ago than the
+   * delete delay and aborted partial uploads, and marks blocks whose data a compacted block holds.
+   */
+  async cleanup(signal?: AbortSignal): Promise<{ deleted: number; markedForDeletion: number }> {
     const sync = await this.#sync(signal);
-    return (await this.#deleteMarked(signal)) + (await this.#cleanPartial(sync, signal));
+    const deleted = (await this.#deleteMarked(signal)) + (await this.#cleanPartial(sync, signal));
+    return { deleted, markedForDeletion: await this.#garbageCollect(signal) };
+  }
+
+  /** applyRetention (`tools bucket retention`) marks the blocks past their resolution's retention for deletion. */
+  async applyRetention(signal?: AbortSignal): Promise<number> {
+    return this.#applyRetention(await this.#sync(signal), signal);
   }
 
   async #sync(signal: AbortSignal | undefined): Promise<FetchResult> {

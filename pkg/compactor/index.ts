@@ -18,3 +18,5 @@ export { CompactService } from './compact-service.js';
 export type { CompactServiceOptions } from './compact-service.js';
 export { newStreamingMerger } from './streaming-merger.js';
 export type { StreamingMergerOptions } from './streaming-merger.js';
+export { findOverlaps } from './overlaps.js';
+export type { BlockOverlap } from './overlaps.js';

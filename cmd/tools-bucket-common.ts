@@ -1,0 +1,28 @@
+import { flagString, type FlagSpec, type RunContext } from './command.js';
+import { isTesseraError } from '../pkg/errors/index.js';
+import { newBucketFromConfig, readObjstoreFlags, type Bucket } from '../pkg/objstore/index.js';
+
+/** objstoreFlags are the bucket flags every `tools bucket` subcommand takes. */
+export const objstoreFlags: Record<string, FlagSpec> = {
+  'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration.' },
+  'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
+};
+
+/** reportErrors turns domain errors (bad config, unreachable bucket, bad meta.json) into a message and exit code 1. */
+export function reportErrors(run: (ctx: RunContext) => Promise<number | void>): (ctx: RunContext) => Promise<number | void> {
+  return async (ctx) => {
+    try {
+      return await run(ctx);
+    } catch (err) {
+      if (!isTesseraError(err)) throw err;
+      ctx.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+  };
+}
+
+/** openBucket opens the bucket named by the objstore flags. */
+export async function openBucket(ctx: RunContext): Promise<Bucket> {
+  const yaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'));
+  return newBucketFromConfig(yaml, { component: 'bucket' });
+}

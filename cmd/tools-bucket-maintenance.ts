@@ -1,0 +1,237 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError, flagBool, flagList, flagString, type Command, type RunContext } from './command.js';
+import { objstoreFlags, openBucket, reportErrors } from './tools-bucket-common.js';
+import {
+  DELETION_MARK_FILENAME,
+  NO_COMPACT_MARK_FILENAME,
+  NO_DOWNSAMPLE_MARK_FILENAME,
+  NoCompactReason,
+  downloadBlock,
+  markForDeletion,
+  markForNoCompact,
+  markForNoDownsample,
+  MetaFetcher,
+  parseRelabelConfigs,
+} from '../pkg/block/index.js';
+import { BucketLease, Compactor, CompactorErrorCode, findOverlaps, formatIssues, newStreamingMerger, verifyBlock } from '../pkg/compactor/index.js';
+import { isTesseraError } from '../pkg/errors/index.js';
+import { parseDuration, type Bucket } from '../pkg/objstore/index.js';
+import { LogLevel, newLogfmtLogger } from '../pkg/sidecar/index.js';
+import { META_FILENAME, isUlid } from '../pkg/tsdb/index.js';
+
+const MARKERS = [DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, NO_DOWNSAMPLE_MARK_FILENAME] as const;
+
+function durationFlag(ctx: RunContext, name: string): number {
+  const v = flagString(ctx, name);
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new UsageError(`--${name}: invalid duration "${v}"`);
+  return ms;
+}
+
+function toolLogger(ctx: RunContext) {
+  const level = flagString(ctx, 'log.level') || 'info';
+  if (!(level in LogLevel)) throw new UsageError(`--log.level: unknown level "${level}"`);
+  return newLogfmtLogger(ctx.stderr, level as keyof typeof LogLevel, { component: 'bucket' });
+}
+
+/**
+ * withCompactor runs fn with a Compactor over the bucket while holding the compactor lease, so a
+ * tool never races a running `tessera compact` (it exits naming the holder instead).
+ */
+async function withCompactor(ctx: RunContext, opts: { deleteDelayMs?: number; consistencyDelayMs?: number; retentionMs?: Map<number, number> }, fn: (c: Compactor) => Promise<void>): Promise<number> {
+  const logger = toolLogger(ctx);
+  const bkt = await openBucket(ctx);
+  const dataDir = await mkdtemp(join(tmpdir(), 'tessera-bucket-tool-'));
+  const lease = new BucketLease({ bucket: bkt, owner: `${hostname()}:tools-bucket:${process.pid}`, ttlMs: 60_000, logger });
+  try {
+    const relabelText = flagString(ctx, 'selector.relabel-config');
+    const c = new Compactor({
+      bucket: bkt,
+      dataDir,
+      merger: newStreamingMerger(),
+      lease,
+      logger,
+      relabel: parseRelabelConfigs(relabelText),
+      ...opts,
+    });
+    try {
+      await lease.acquire({ wait: false });
+    } catch (err) {
+      if (!isTesseraError(err, CompactorErrorCode.LeaseHeld)) throw err;
+      ctx.stderr.write(`error: ${err.message}\n`);
+      return 1;
+    }
+    await fn(c);
+    return 0;
+  } finally {
+    await lease.release();
+    await rm(dataDir, { recursive: true, force: true });
+    await bkt.close();
+  }
+}
+
+const markCommand: Command = {
+  name: 'mark',
+  help: 'Mark blocks for deletion or no-compact / no-downsample (or remove such marks) safely, as Thanos does.',
+  flags: {
+    ...objstoreFlags,
+    id: { type: 'string', multiple: true, help: 'ULID of a block to mark (repeatable).' },
+    marker: { type: 'string', help: `Marker to put: ${MARKERS.join(', ')}.` },
+    details: { type: 'string', default: '', help: 'Human readable details to be put into the marker.' },
+    remove: { type: 'boolean', default: false, help: 'Remove the marker instead of adding it.' },
+  },
+  run: reportErrors(async (ctx) => {
+    const ids = flagList(ctx, 'id');
+    if (ids.length === 0) throw new UsageError('--id is required');
+    for (const id of ids) if (!isUlid(id)) throw new UsageError(`--id: "${id}" is not a ULID`);
+    const marker = flagString(ctx, 'marker');
+    if (!(MARKERS as readonly string[]).includes(marker)) throw new UsageError(`--marker: "${marker}" is not one of ${MARKERS.join(', ')}`);
+    const details = flagString(ctx, 'details');
+    const remove = flagBool(ctx, 'remove');
+    const bkt = await openBucket(ctx);
+    try {
+      for (const id of ids) {
+        if (!(await bkt.exists(`${id}/${META_FILENAME}`))) {
+          ctx.stderr.write(`error: block ${id} not found in bucket ${bkt.name()} (no ${id}/${META_FILENAME})\n`);
+          return 1;
+        }
+      }
+      for (const id of ids) {
+        const name = `${id}/${marker}`;
+        if (remove) {
+          if (await bkt.exists(name)) {
+            await bkt.delete(name);
+            ctx.stdout.write(`removed ${name}\n`);
+          } else ctx.stdout.write(`${name} does not exist\n`);
+          continue;
+        }
+        const o = details !== '' ? { details } : {};
+        const wrote =
+          marker === DELETION_MARK_FILENAME
+            ? await markForDeletion(bkt, id, o)
+            : marker === NO_COMPACT_MARK_FILENAME
+              ? await markForNoCompact(bkt, id, NoCompactReason.Manual, o)
+              : await markForNoDownsample(bkt, id, 'manual', o);
+        ctx.stdout.write(wrote ? `marked ${name}\n` : `${name} already exists\n`);
+      }
+      return 0;
+    } finally {
+      await bkt.close();
+    }
+  }),
+};
+
+const logFlags = {
+  'log.level': { type: 'string', default: 'info', help: 'Log filtering level: debug, info, warn, error.' },
+  'selector.relabel-config': { type: 'string', default: '', help: 'Relabel configs in YAML selecting the blocks to work on by their external labels.' },
+} as const;
+
+const cleanupCommand: Command = {
+  name: 'cleanup',
+  help: 'Delete blocks marked for deletion longer ago than --delete-delay and aborted partial uploads, and mark blocks whose data a compacted block already holds.',
+  flags: {
+    ...objstoreFlags,
+    ...logFlags,
+    'delete-delay': { type: 'string', default: '48h', help: 'Time before a block marked for deletion is deleted from the bucket.' },
+    'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are considered.' },
+  },
+  run: reportErrors(async (ctx) => {
+    const deleteDelayMs = durationFlag(ctx, 'delete-delay');
+    const consistencyDelayMs = durationFlag(ctx, 'consistency-delay');
+    return withCompactor(ctx, { deleteDelayMs, consistencyDelayMs }, async (c) => {
+      const r = await c.cleanup();
+      ctx.stdout.write(`deleted ${r.deleted} blocks, marked ${r.markedForDeletion} outdated blocks for deletion\n`);
+    });
+  }),
+};
+
+const retentionCommand: Command = {
+  name: 'retention',
+  help: 'Mark for deletion the blocks past the retention of their resolution (deleted by cleanup or the compactor after --delete-delay).',
+  flags: {
+    ...objstoreFlags,
+    ...logFlags,
+    'retention.resolution-raw': { type: 'string', default: '0d', help: 'How long to retain raw samples. 0d = forever.' },
+    'retention.resolution-5m': { type: 'string', default: '0d', help: 'How long to retain 5m-resolution samples. 0d = forever.' },
+    'retention.resolution-1h': { type: 'string', default: '0d', help: 'How long to retain 1h-resolution samples. 0d = forever.' },
+    'retention.resolution-1d': { type: 'string', default: '0d', help: 'How long to retain 1d-resolution samples (Tessera only). 0d = forever.' },
+    'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are considered.' },
+  },
+  run: reportErrors(async (ctx) => {
+    const retentionMs = new Map<number, number>([
+      [0, durationFlag(ctx, 'retention.resolution-raw')],
+      [300_000, durationFlag(ctx, 'retention.resolution-5m')],
+      [3_600_000, durationFlag(ctx, 'retention.resolution-1h')],
+      [86_400_000, durationFlag(ctx, 'retention.resolution-1d')],
+    ]);
+    const consistencyDelayMs = durationFlag(ctx, 'consistency-delay');
+    return withCompactor(ctx, { retentionMs, consistencyDelayMs }, async (c) => {
+      const n = await c.applyRetention();
+      ctx.stdout.write(`marked ${n} blocks for deletion\n`);
+    });
+  }),
+};
+
+const verifyCommand: Command = {
+  name: 'verify',
+  help: 'Verify the blocks of a bucket: overlapping blocks of one group, index issues (unsorted series or labels, chunks outside the block range, out-of-order or overlapping chunks) and unreadable chunks. Exits 1 when issues are found.',
+  flags: {
+    ...objstoreFlags,
+    id: { type: 'string', multiple: true, help: 'Verify only these blocks (repeatable); default every block.' },
+    'index.skip': { type: 'boolean', default: false, help: 'Only check overlaps from meta.json (no block download).' },
+  },
+  run: reportErrors(async (ctx) => {
+    const only = new Set(flagList(ctx, 'id'));
+    for (const id of only) if (!isUlid(id)) throw new UsageError(`--id: "${id}" is not a ULID`);
+    const bkt = await openBucket(ctx);
+    let issues = 0;
+    try {
+      const fetched = await new MetaFetcher({ bucket: bkt }).fetch();
+      const metas = [...fetched.metas.values()].filter((m) => only.size === 0 || only.has(m.ulid));
+      for (const o of findOverlaps(metas)) {
+        issues++;
+        ctx.stdout.write(`overlap: ${o.a.ulid} [${o.a.minTime}, ${o.a.maxTime}) and ${o.b.ulid} [${o.b.minTime}, ${o.b.maxTime}) in group ${o.groupKey}\n`);
+      }
+      for (const [id, err] of fetched.partial) {
+        if (only.size > 0 && !only.has(id)) continue;
+        ctx.stdout.write(`partial block (not loaded by stores): ${id}: ${err.message}\n`);
+      }
+      if (!flagBool(ctx, 'index.skip')) issues += await verifyIndexes(ctx, bkt, metas.map((m) => m.ulid));
+    } finally {
+      await bkt.close();
+    }
+    ctx.stdout.write(issues === 0 ? 'no issues found\n' : `${issues} issues found\n`);
+    return issues === 0 ? 0 : 1;
+  }),
+};
+
+async function verifyIndexes(ctx: RunContext, bkt: Bucket, ids: readonly string[]): Promise<number> {
+  let issues = 0;
+  const dir = await mkdtemp(join(tmpdir(), 'tessera-verify-'));
+  try {
+    for (const id of ids) {
+      const bdir = join(dir, id);
+      try {
+        await downloadBlock(bkt, id, bdir);
+      } catch (err) {
+        issues++;
+        ctx.stdout.write(`unreadable block ${id}: ${(err as Error).message}\n`);
+        continue;
+      }
+      const h = await verifyBlock(bdir, { readChunks: true });
+      if (h.issues.length > 0) {
+        issues += h.issues.length;
+        ctx.stdout.write(`block ${id}: ${formatIssues(h.issues)}\n`);
+      }
+      await rm(bdir, { recursive: true, force: true });
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  return issues;
+}
+
+/** bucketMaintenanceCommands are the `tools bucket` subcommands that change or check a bucket's blocks. */
+export const bucketMaintenanceCommands: readonly Command[] = [markCommand, cleanupCommand, retentionCommand, verifyCommand];
