@@ -1,9 +1,5 @@
 import { TesseraError } from '../errors/index.js';
 import { crc32c } from './crc32c.js';
-import { readUvarint, UvarintStatus, type UvarintRead } from './varint.js';
-
-/** Scratch result of readUvarint, read right after each call (decoding is synchronous). */
-const uv: UvarintRead = { value: 0, next: 0 };
 
 const textDecoder = new TextDecoder('utf-8', { fatal: false });
 
@@ -142,18 +138,27 @@ export class Decbuf {
   uvarint(): number {
     if (this.#err !== null) return 0;
     const d = this.#data;
-    const st = readUvarint(d, this.#off, d.length, 10, uv);
-    if (st === UvarintStatus.OK) {
-      this.#off = uv.next;
-      return uv.value;
+    let off = this.#off;
+    let result = 0;
+    let mul = 1;
+    for (let i = 0; i < 10; i++) {
+      if (off >= d.length) {
+        this.fail(DecodeErrorCode.InvalidSize, 'invalid size: truncated varint');
+        return 0;
+      }
+      const b = d[off++]!;
+      result += (b & 0x7f) * mul;
+      if (b < 0x80) {
+        if (result > Number.MAX_SAFE_INTEGER) {
+          this.fail(DecodeErrorCode.Overflow, 'varint value beyond 2^53');
+          return 0;
+        }
+        this.#off = off;
+        return result;
+      }
+      mul *= 128;
     }
-    if (st === UvarintStatus.Short) {
-      this.fail(DecodeErrorCode.InvalidSize, 'invalid size: truncated varint');
-      return 0;
-    }
-    let k = 0;
-    while (k < 10 && d[this.#off + k]! >= 0x80) k++;
-    this.fail(DecodeErrorCode.Overflow, k === 10 ? 'varint overflows 64 bits' : 'varint value beyond 2^53');
+    this.fail(DecodeErrorCode.Overflow, 'varint overflows 64 bits');
     return 0;
   }
 

@@ -57,9 +57,11 @@ export type UvarintStatus = (typeof UvarintStatus)[keyof typeof UvarintStatus];
 
 /**
  * readUvarint decodes the uvarint at buf[at], reading at most maxBytes bytes and none at or after
- * `end`, into `out` (a caller-owned object reused across calls: nothing is allocated). It is the
- * one uvarint loop behind Decbuf.uvarint and the length fields of index series entries and chunk
- * records, which need to tell "more bytes needed" from "invalid".
+ * `end`, into `out` (a caller-owned object reused across calls: nothing is allocated). It reads
+ * the length fields of index series entries and chunk records for pkg/tsdb and the bucket store,
+ * which need to tell "more bytes needed" from "invalid". Fields inside a buffer already in hand are
+ * read with Decbuf.uvarint, whose inline loop is about twice as fast per value (measured) and
+ * worth keeping on the per-field paths.
  */
 export function readUvarint(buf: Uint8Array, at: number, end: number, maxBytes: number, out: UvarintRead): UvarintStatus {
   let value = 0;
