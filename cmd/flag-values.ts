@@ -21,6 +21,19 @@ export function intFlag(ctx: RunContext, name: string): number {
   return n;
 }
 
+/**
+ * bytesFlag parses a size flag as Thanos's units.Base2Bytes does: a number with an optional unit
+ * B, KB/KiB, MB/MiB, GB/GiB, TB/TiB, all powers of 1024 (`512MB`, `2GiB`, `0`).
+ */
+export function bytesFlag(ctx: RunContext, name: string): number {
+  const v = flagString(ctx, name);
+  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)?$/i.exec(v.trim());
+  if (m === null) throw new UsageError(`--${name}: "${v}" is not a size (e.g. 512MB, 2GiB)`);
+  const unit = (m[2] ?? 'B').toUpperCase().replace('I', '');
+  const pow = { B: 0, KB: 1, MB: 2, GB: 3, TB: 4 }[unit] ?? 0;
+  return Math.floor(Number(m[1]) * 1024 ** pow);
+}
+
 /** labelFlags parses repeatable `k=v` (or `k="v"`) flags into labels. */
 export function labelFlags(ctx: RunContext, name: string): Labels {
   const rec: Record<string, string> = {};

@@ -1,7 +1,7 @@
 import { Querier } from '../pkg/querier/index.js';
 import { flagBool, flagList, flagString, type Command } from './command.js';
 import { logFlags, loggerFromFlags } from './common-flags.js';
-import { durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
+import { bytesFlag, durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
 
 /** queryCommand is `tessera query`: the global query layer (Thanos `query`). */
 export const queryCommand: Command = {
@@ -22,6 +22,7 @@ export const queryCommand: Command = {
     'query.max-concurrent': { type: 'string', default: '20', help: 'Maximum number of queries processed concurrently.' },
     'query.lookback-delta': { type: 'string', default: '5m', help: 'How far back an instant selector looks for samples.' },
     'query.max-samples': { type: 'string', default: '50000000', help: 'Maximum number of samples a single query may load into memory.' },
+    'query.max-memory': { type: 'string', default: '0', help: 'Per-query memory budget (e.g. 2GB) for series data loaded from stores plus samples held in evaluation; over it a query fails with 422. 0 disables.' },
     'query.partial-response': { type: 'boolean', default: true, help: 'Enable partial response when the request does not say (default on).' },
     'no-query.partial-response': { type: 'boolean', help: 'Disable partial response by default.' },
     'query.auto-downsampling': { type: 'boolean', help: 'Use downsampled data when the request does not say (max_source_resolution = step/5).' },
@@ -48,6 +49,7 @@ export const queryCommand: Command = {
       maxConcurrent: intFlag(ctx, 'query.max-concurrent'),
       lookbackDeltaMs: durationFlag(ctx, 'query.lookback-delta'),
       maxSamples: intFlag(ctx, 'query.max-samples'),
+      maxMemoryBytes: bytesFlag(ctx, 'query.max-memory'),
       partialResponse: flagBool(ctx, 'query.partial-response') && !flagBool(ctx, 'no-query.partial-response'),
       autoDownsampling: flagBool(ctx, 'query.auto-downsampling'),
       defaultEvaluationIntervalMs: durationFlag(ctx, 'query.default-evaluation-interval'),

@@ -58,6 +58,7 @@ export {
   ErrQueryTimeout,
   ErrStorage,
   ErrTooManySamples,
+  ErrQueryMemory,
   Floats,
   Query,
   QueryError,

@@ -25,6 +25,8 @@ export interface QuerierOptions {
   readonly maxConcurrent: number;
   readonly lookbackDeltaMs: number;
   readonly maxSamples: number;
+  /** maxMemoryBytes is the engine's per-query memory budget (--query.max-memory; 0: none). */
+  readonly maxMemoryBytes?: number;
   readonly partialResponse: boolean;
   readonly autoDownsampling: boolean;
   readonly defaultEvaluationIntervalMs: number;
@@ -113,6 +115,7 @@ export class Querier {
     const engine = new Engine({
       timeoutMs: o.timeoutMs,
       maxSamples: o.maxSamples,
+      maxMemoryBytes: o.maxMemoryBytes ?? 0,
       lookbackDeltaMs: o.lookbackDeltaMs,
       noStepSubqueryIntervalMs: o.defaultEvaluationIntervalMs,
     });

@@ -3,7 +3,7 @@ import { Labels } from '../../labels/index.js';
 import type { Querier, Queryable } from '../../storage/index.js';
 import { MemoryStorage } from '../promqltest/memory-storage.js';
 import { Engine } from './engine.js';
-import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryTimeout, ErrStorage, ErrTooManySamples, QueryError } from './errors.js';
+import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryMemory, ErrQueryTimeout, ErrStorage, ErrTooManySamples, QueryError } from './errors.js';
 import { staleNaN } from './stale.js';
 
 function storage(): MemoryStorage {
@@ -74,6 +74,20 @@ describe('Engine', () => {
     expect(ok.value.type).toBe('vector');
     const err = await rejection(new Engine({ maxSamples: 32 }).instantQuery(storage(), q, 600_000).exec());
     expect(err).toBeInstanceOf(ErrTooManySamples);
+  });
+
+  test('maxMemoryBytes bounds the loaded series data and the samples held (execution error)', async () => {
+    // Each `up` series: 11 floats (176 bytes) + labels + overhead ≈ 400 bytes; loading both ≈ 800.
+    const load = await rejection(new Engine({ maxMemoryBytes: 500 }).rangeQuery(storage(), 'up', 0, 600_000, 60_000).exec());
+    expect(load).toBeInstanceOf(ErrQueryMemory);
+    expect((load as QueryError).errorType).toBe('execution');
+    expect((load as Error).message).toMatch(/^query processing would use more than the per-query memory budget of 500 bytes \(--query.max-memory\) in series loading: about \d+ bytes$/);
+    // Enough for the data, not for the 22 + 22 + 22 samples of up + up at 16 bytes each.
+    const evalErr = await rejection(new Engine({ maxMemoryBytes: 1500 }).rangeQuery(storage(), 'up + up', 0, 600_000, 60_000).exec());
+    expect(evalErr).toBeInstanceOf(ErrQueryMemory);
+    expect((evalErr as Error).message).toContain('in query execution');
+    const ok = await new Engine({ maxMemoryBytes: 4000 }).rangeQuery(storage(), 'up + up', 0, 600_000, 60_000).exec();
+    expect(ok.value.type).toBe('matrix');
   });
 
   test('maxSamples gives ErrTooManySamples (execution)', async () => {

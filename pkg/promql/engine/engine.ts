@@ -3,10 +3,10 @@ import { ALL_FEATURES, ParseError, exprType, format, inspect, parseExpr, type Ca
 import { Annotations } from './annotations.js';
 import { infoRefTime, planInfo, type InfoPlan } from './info.js';
 import { evalDuration } from './durations.js';
-import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryTimeout, ErrStorage, QueryError } from './errors.js';
-import { Evaluator, type EvalContext } from './evaluator.js';
+import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryMemory, ErrQueryTimeout, ErrStorage, QueryError } from './errors.js';
+import { BYTES_PER_SAMPLE, Evaluator, type EvalContext } from './evaluator.js';
 import { fastPaths } from './fast-paths.js';
-import { loadChunkSeriesSet, loadSeriesSet, type SeriesData } from './series-data.js';
+import { loadChunkSeriesSet, loadSeriesSet, seriesDataBytes, type SeriesData } from './series-data.js';
 import type { Matrix, QueryValue, Series, Vector } from './value.js';
 import { compareSeries, cleanupNames } from './cleanup.js';
 
@@ -16,6 +16,12 @@ export interface EngineOptions {
   readonly timeoutMs?: number;
   /** maxSamples bounds the samples held in memory at once (default 50 million). */
   readonly maxSamples?: number;
+  /**
+   * maxMemoryBytes is a per-query memory budget for what max-samples does not count: the series
+   * data loaded from storage (samples, staleness markers, histograms, labels), plus 16 bytes a
+   * sample held in evaluation. 0 (the default) means no budget.
+   */
+  readonly maxMemoryBytes?: number;
   /** lookbackDeltaMs is how far back an instant selector looks for a sample (default 5 minutes). */
   readonly lookbackDeltaMs?: number;
   /** enableAtModifier allows `@` (default true, as Prometheus 3). */
@@ -63,6 +69,7 @@ export class Engine {
     this.#opts = {
       timeoutMs: opts.timeoutMs ?? 120_000,
       maxSamples: opts.maxSamples ?? 50_000_000,
+      maxMemoryBytes: opts.maxMemoryBytes ?? 0,
       lookbackDeltaMs: opts.lookbackDeltaMs ?? 300_000,
       enableAtModifier: opts.enableAtModifier ?? true,
       enableNegativeOffset: opts.enableNegativeOffset ?? true,
@@ -129,6 +136,12 @@ export class Query {
     const lookback = spec.opts.lookbackDeltaMs ?? this.#opts.lookbackDeltaMs;
     const selected = new Map<VectorSelector, SeriesData[]>();
     const annotations = new Annotations();
+    const budget = this.#opts.maxMemoryBytes;
+    let loadedBytes = 0;
+    const loaded = (d: SeriesData): void => {
+      loadedBytes += seriesDataBytes(d);
+      if (budget > 0 && loadedBytes > budget) throw new ErrQueryMemory('series loading', loadedBytes, budget);
+    };
     const env = { start: spec.start, end: spec.end, interval: spec.isRange ? spec.step : 0 };
 
     // Select every selector's series once, with hints.
@@ -158,8 +171,12 @@ export class Query {
             for (let i = 0; i < sels.length; i++) {
               const s = sels[i]!;
               const set = sets[i]!;
-              const datas = loadChunkSeriesSet(set, s.hints.start, s.hints.end, check);
-              if (datas === undefined) continue;
+              const before = loadedBytes;
+              const datas = loadChunkSeriesSet(set, s.hints.start, s.hints.end, check, loaded);
+              if (datas === undefined) {
+                loadedBytes = before;
+                continue;
+              }
               for (const w of set.warnings()) annotations.add({ kind: 'warning', text: w, pos: undefined });
               selected.set(s.vs, datas);
             }
@@ -175,7 +192,7 @@ export class Query {
           for (let i = 0; i < rest.length; i++) {
             const s = rest[i]!;
             const set = sets[i]!;
-            const datas = loadSeriesSet(set, s.hints.start, s.hints.end, check);
+            const datas = loadSeriesSet(set, s.hints.start, s.hints.end, check, loaded);
             for (const w of set.warnings()) annotations.add({ kind: 'warning', text: w, pos: undefined });
             selected.set(s.vs, datas);
           }
@@ -189,6 +206,9 @@ export class Query {
         queryStep: spec.isRange ? spec.step : 0,
         lookbackDelta: lookback,
         maxSamples: this.#opts.maxSamples,
+        sampleLimit: budget > 0 ? Math.min(this.#opts.maxSamples, Math.max(0, Math.floor((budget - loadedBytes) / BYTES_PER_SAMPLE))) : this.#opts.maxSamples,
+        maxMemoryBytes: budget,
+        loadedBytes,
         noStepSubqueryInterval: this.#opts.noStepSubqueryIntervalMs,
         selected,
         infoPlans,

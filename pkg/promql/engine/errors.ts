@@ -42,6 +42,17 @@ export class ErrTooManySamples extends QueryError {
   }
 }
 
+/**
+ * ErrQueryMemory: the query would exceed the per-query memory budget (--query.max-memory), counted
+ * as the bytes of the series data loaded from storage plus 16 bytes a sample held in evaluation.
+ */
+export class ErrQueryMemory extends QueryError {
+  static readonly code = 'PROMQL_QUERY_MEMORY';
+  constructor(where: string, bytes: number, budget: number) {
+    super(ErrQueryMemory.code, 'execution', `query processing would use more than the per-query memory budget of ${budget} bytes (--query.max-memory) in ${where}: about ${bytes} bytes`);
+  }
+}
+
 /** ErrStorage wraps an error returned by the queried storage. */
 export class ErrStorage extends QueryError {
   static readonly code = 'PROMQL_STORAGE';

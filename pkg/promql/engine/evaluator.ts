@@ -8,7 +8,7 @@ import { evalDuration } from './durations.js';
 import { combineInfo, infoRefTime, type InfoPlan } from './info.js';
 import { anchorWindow, extendedFloatRate, extendedHistogramRate, interpolate, interpolateHistograms } from './extended-rate.js';
 import { usesCustomBuckets } from './histogram-ops.js';
-import { ErrExecution, ErrTooManySamples } from './errors.js';
+import { ErrExecution, ErrQueryMemory, ErrTooManySamples } from './errors.js';
 import type { EvalHelper, RangeWindow } from './eval-helper.js';
 import { absentLabelsOf, instantFunctions } from './functions.js';
 import { negateHistogram } from './histogram-ops.js';
@@ -25,6 +25,14 @@ export interface EvalContext {
   readonly queryStep: number;
   readonly lookbackDelta: number;
   readonly maxSamples: number;
+  /**
+   * sampleLimit is the number of samples evaluation may hold: maxSamples, or fewer when the
+   * per-query memory budget (less the loaded series data) allows fewer at 16 bytes a sample.
+   */
+  readonly sampleLimit: number;
+  /** maxMemoryBytes is the per-query memory budget (0: none); loadedBytes what loading took of it. */
+  readonly maxMemoryBytes: number;
+  readonly loadedBytes: number;
   readonly noStepSubqueryInterval: number;
   readonly selected: Map<VectorSelector, SeriesData[]>;
   /** infoPlans holds the plan of every info() call, whose info series are in selected. */
@@ -230,7 +238,7 @@ export class Evaluator implements EvalHelper {
   /** countSamples adds n to the in-memory sample count and enforces maxSamples. */
   countSamples(n: number): void {
     this.ctx.currentSamples += n;
-    if (this.ctx.currentSamples > this.ctx.maxSamples) throw new ErrTooManySamples('query execution');
+    if (this.ctx.currentSamples > this.ctx.sampleLimit) throw limitError(this.ctx);
   }
 
   /**
@@ -344,7 +352,7 @@ export class Evaluator implements EvalHelper {
     const out: Matrix = [];
     const n = this.numSteps;
     const ctx = this.ctx;
-    const max = ctx.maxSamples;
+    const max = ctx.sampleLimit;
     // Points go into a scratch list sized for the longest series, then into exact-size views;
     // every point is counted as it is produced, so an over-limit selector fails before it holds
     // more than maxSamples points.
@@ -372,7 +380,7 @@ export class Evaluator implements EvalHelper {
         const refT = (at ?? ts) - offset;
         const r = this.#lookup(d, refT);
         if (r < 0) continue;
-        if (++ctx.currentSamples > max) throw new ErrTooManySamples('query execution');
+        if (++ctx.currentSamples > max) throw limitError(ctx);
         if ((step & 0xffff) === 0xffff) ctx.check();
         const i = r >>> 1;
         if ((r & 1) === 0) scratch.push(ts, sampleTimestamps ? d.fts[i]! / 1000 : d.fvs[i]!);
@@ -825,4 +833,13 @@ function evalOperands(n: Expr): readonly Expr[] {
     default:
       return [];
   }
+}
+
+/** BYTES_PER_SAMPLE is what a float sample held in evaluation costs (two Float64Array slots). */
+export const BYTES_PER_SAMPLE = 16;
+
+/** limitError is the error for ctx.currentSamples over ctx.sampleLimit: samples or memory. */
+function limitError(ctx: EvalContext): Error {
+  if (ctx.currentSamples > ctx.maxSamples) return new ErrTooManySamples('query execution');
+  return new ErrQueryMemory('query execution', ctx.loadedBytes + ctx.currentSamples * BYTES_PER_SAMPLE, ctx.maxMemoryBytes);
 }

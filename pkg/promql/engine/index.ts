@@ -1,6 +1,6 @@
 export { Engine, Query } from './engine.js';
 export type { EngineOptions, QueryOptions, QueryResult } from './engine.js';
-export { QueryError, ErrQueryTimeout, ErrQueryCanceled, ErrTooManySamples, ErrStorage, ErrExecution, ErrBadData } from './errors.js';
+export { QueryError, ErrQueryTimeout, ErrQueryCanceled, ErrTooManySamples, ErrQueryMemory, ErrStorage, ErrExecution, ErrBadData } from './errors.js';
 export type { PromQLErrorType } from './errors.js';
 export { Annotations, startPosInput } from './annotations.js';
 export type { Annotation } from './annotations.js';

@@ -86,7 +86,7 @@ export function readSeries(d: SeriesData, it: SampleIterator, mint: number, maxt
  * of a few large arenas, so a series costs no per-sample growth and no per-series allocation
  * beyond the views.
  */
-export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check: () => void): SeriesData[] {
+export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void = noop): SeriesData[] {
   const out: SeriesData[] = [];
   let it: SampleIterator | undefined;
   let count = 0;
@@ -116,6 +116,7 @@ export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check:
       d.sts = scratch.sts.slice(0, scratch.sn);
     }
     out.push(d);
+    loaded(d);
     if (++count % 256 === 0) check();
   }
   const err = set.err();
@@ -129,7 +130,7 @@ export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check:
  * every series' chunks are in time order without overlap, where the result equals reading the
  * merged sample series; otherwise it returns undefined and the caller selects samples instead.
  */
-export function loadChunkSeriesSet(set: ChunkSeriesSet, mint: number, maxt: number, check: () => void): SeriesData[] | undefined {
+export function loadChunkSeriesSet(set: ChunkSeriesSet, mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void = noop): SeriesData[] | undefined {
   const out: SeriesData[] = [];
   const its = new Map<number, SampleIterator>();
   let count = 0;
@@ -168,6 +169,7 @@ export function loadChunkSeriesSet(set: ChunkSeriesSet, mint: number, maxt: numb
       d.sts = scratch.sts.slice(0, scratch.sn);
     }
     out.push(d);
+    loaded(d);
     if (++count % 256 === 0) check();
   }
   const err = set.err();
@@ -176,6 +178,8 @@ export function loadChunkSeriesSet(set: ChunkSeriesSet, mint: number, maxt: numb
 }
 
 const EMPTY_METRIC = undefined as unknown as Labels;
+
+function noop(): void {}
 
 /** Arena hands out exact-size Float64Array views of large blocks. */
 class Arena {
@@ -211,6 +215,18 @@ export function seriesDataFromSeries(s: Series): SeriesData {
     d.hvs.push(s.histograms[i]!.h);
   }
   return d;
+}
+
+/**
+ * seriesDataBytes estimates the memory d holds: 16 bytes a float sample, 8 a staleness marker,
+ * histograms by their bucket counts, and the label strings (UTF-16, plus object overhead).
+ */
+export function seriesDataBytes(d: SeriesData): number {
+  let n = 96 + d.fn * 16 + d.sn * 8 + d.hn * 8;
+  for (const h of d.hvs) n += 96 + 8 * (h.positiveBuckets.length + h.negativeBuckets.length + h.positiveSpans.length + h.negativeSpans.length);
+  const m = d.metric;
+  for (let i = 0; i < m.size; i++) n += 32 + 2 * (m.nameAt(i).length + m.valueAt(i).length);
+  return n;
 }
 
 /** upperBound returns the first index i in a[0..n) with a[i] > t. */
