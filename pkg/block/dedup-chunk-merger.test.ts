@@ -1,4 +1,5 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdirSync } from 'node:fs';
+import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -6,8 +7,12 @@ import { ValueType, type ChunkMeta } from '../chunkenc/index.js';
 import { compareForDedup, DedupSeriesSet } from '../dedup/index.js';
 import { Labels, Matcher, MatchType } from '../labels/index.js';
 import { ArraySeriesSet, compactingChunkSeriesMerger, ListSeries, mergeChunkSeriesSets, type ChunkSeriesMergeFunc, type ChunkSeriesSet, type Series } from '../storage/index.js';
+import { requireBinary } from '../testutil/index.js';
 import { BlockReader, BlockWriter, StreamingBlockWriter } from '../tsdb/index.js';
+import { promtoolDump } from '../tsdb/testutil/promtool-blocks.js';
 import { dedupChunkSeriesMerger, replicaChunkSeriesSet } from './dedup-chunk-merger.js';
+
+const promtool = requireBinary('promtool');
 
 let dir: string;
 beforeEach(async () => {
@@ -152,5 +157,21 @@ describe('block merge', () => {
       const want = [...s.samples, ...b.series.get(k)!.samples].sort((x, y) => x[0] - y[0]);
       expect(union.get(k)).toEqual(want);
     }
+  });
+
+  test.skipIf(!promtool)('compacting merge equals promtool dump of the overlapping source blocks (Prometheus merges them vertically)', async () => {
+    const a = replica('a', 0, 1_800_000, 2_400_000, 0);
+    const b = replica('b', 7_500, 4_000_000, 4_300_000, 0);
+    // The second hour of a again, cut into chunks elsewhere: identical samples that overlap a's chunks.
+    // (Equal timestamps with different values have no defined winner in Prometheus's merge either.)
+    const readers = [await writeReplicaBlock(a), await writeReplicaBlock(b), await writeReplicaBlock({ ...a, name: 'a-again' }, 3_600_000 + 7_000, 7_200_000)];
+    const srcDir = join(dir, 'sources');
+    mkdirSync(srcDir);
+    for (const r of readers) await rename(r.dir, join(srcDir, r.ulid));
+    const want = promtoolDump(promtool!, srcDir);
+    const moved = await Promise.all(readers.map((r) => BlockReader.open(join(srcDir, r.ulid))));
+    await compactAndRead(moved, compactingChunkSeriesMerger);
+    expect(promtoolDump(promtool!, join(dir, 'out'))).toEqual(want);
+    expect([...want.values()][0]!.length).toBe(900); // a: 480 − 40 in its gap, b: 480 − 20; a-again adds nothing
   });
 });
