@@ -59,6 +59,7 @@ describe('tessera compact flags', () => {
     [['--deduplication.func=penalty'], /needs at least one --deduplication.replica-label/],
     [['--retention.resolution-raw=1d'], /--retention.resolution-raw: raw resolution must be higher .*40 hours/],
     [['--retention.resolution-5m=2d'], /--retention.resolution-5m: 5m resolution retention/],
+    [['--retention.resolution-1h=7d'], /--retention.resolution-1h: 1h resolution retention .*14 days/],
     [['--delete-delay=soon'], /--delete-delay: invalid duration "soon"/],
     [['--compact.concurrency=0'], /--compact.concurrency: "0" is not a positive integer/],
     [['--debug.max-compaction-level=9'], /--debug.max-compaction-level/],

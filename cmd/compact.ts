@@ -29,7 +29,8 @@ export const compactCommand: Command = {
     'retention.resolution-1d': { type: 'string', default: '0d', help: 'How long to retain samples of the 1-day resolution (Tessera only) in the bucket. 0d = forever.' },
     wait: { type: 'boolean', default: false, help: 'Do not exit after all compactions have been processed and wait for new work.' },
     'wait-interval': { type: 'string', default: '5m', help: 'Wait interval between consecutive compaction runs and bucket refreshes. Only works when --wait flag specified.' },
-    'downsampling.disable': { type: 'boolean', default: false, help: 'Disables downsampling (not yet implemented by tessera compact: no downsampled blocks are written either way).' },
+    'downsampling.disable': { type: 'boolean', default: false, help: 'Disables downsampling (raw → 5m at 40h blocks, 5m → 1h at 10d blocks, 1h → 1d at 14d blocks). Not recommended: queries over long ranges then read raw data.' },
+    'downsampling.disable-1d': { type: 'boolean', default: false, help: 'Do not downsample 1h blocks to 1d. Set it when a Thanos compactor or store also works on this bucket: Thanos does not know the 1d resolution (its compactor fails on such blocks, its store skips them).' },
     'deduplication.replica-label': { type: 'string', multiple: true, help: 'Label to treat as a replica indicator of blocks that can be deduplicated (repeated flag). Merges the replicas into one block; irreversible.' },
     'deduplication.func': { type: 'string', default: '', help: 'Deduplication algorithm for merging overlapping blocks: "" (one sample per timestamp, for identical replicas) or "penalty" (the querier\'s penalty dedup; needs --deduplication.replica-label).' },
     'compact.concurrency': { type: 'string', default: '1', help: 'Number of groups compacted at once.' },
@@ -89,6 +90,10 @@ async function runCompact(ctx: RunContext): Promise<number> {
   if (downsampling && fiveM !== 0 && fiveM < 10 * DAY) {
     throw new UsageError('--retention.resolution-5m: 5m resolution retention must be higher than the minimum block size after which 1h resolution downsampling will occur (10 days); or set --downsampling.disable');
   }
+  const oneH = retention.get(3_600_000)!;
+  if (downsampling && !flagBool(ctx, 'downsampling.disable-1d') && oneH !== 0 && oneH < 14 * DAY) {
+    throw new UsageError('--retention.resolution-1h: 1h resolution retention must be at least the minimum block size after which 1d downsampling occurs (14 days); or set --downsampling.disable-1d');
+  }
   const dataDir = flagString(ctx, 'data-dir');
   const consistencyDelayMs = duration(ctx, 'consistency-delay');
   const deleteDelayMs = duration(ctx, 'delete-delay');
@@ -97,7 +102,7 @@ async function runCompact(ctx: RunContext): Promise<number> {
   const leaseMs = duration(ctx, 'compact.lease-duration');
   if (leaseMs < 1000) throw new UsageError('--compact.lease-duration: must be at least 1s');
   const concurrency = positiveInt(ctx, 'compact.concurrency');
-  positiveInt(ctx, 'downsample.concurrency');
+  const downsampleConcurrency = positiveInt(ctx, 'downsample.concurrency');
   const metaFetchConcurrency = positiveInt(ctx, 'block-meta-fetch-concurrency');
 
   const relabelFile = flagString(ctx, 'selector.relabel-config-file');
@@ -132,7 +137,6 @@ async function runCompact(ctx: RunContext): Promise<number> {
     logger.error(`configure bucket from ${configFile !== '' ? `--objstore.config-file ${configFile}` : '--objstore.config'}`, { err });
     return 1;
   }
-  if (downsampling) logger.warn('downsampling is not implemented yet; only compaction and retention run', {});
   const lease = new BucketLease({ bucket, owner: `${hostname()}:${resolve(dataDir)}`, ttlMs: leaseMs, logger });
   const compactor = new Compactor({
     bucket,
@@ -141,6 +145,9 @@ async function runCompact(ctx: RunContext): Promise<number> {
     consistencyDelayMs,
     deleteDelayMs,
     retentionMs: retention,
+    downsampling,
+    disable1d: flagBool(ctx, 'downsampling.disable-1d'),
+    downsampleConcurrency,
     replicaLabels,
     concurrency,
     relabel,

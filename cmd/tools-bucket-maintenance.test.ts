@@ -95,6 +95,16 @@ describe('tools bucket mark, inspect, retention, cleanup, verify', () => {
     }
   });
 
+  test('downsample writes a 5m copy of a 48h raw block, once', async () => {
+    const id = await put({ c: 'ds' }, 0, 48 * H);
+    const r = await cli(['downsample', ...cfg, '--consistency-delay=0s']);
+    expect(r.code, r.err).toBe(0);
+    expect(r.out).toMatch(/downsampled 1 blocks/);
+    const again = await cli(['downsample', ...cfg, '--consistency-delay=0s']);
+    expect(again.out).toMatch(/downsampled 0 blocks/);
+    expect(await bkt.exists(`${id}/${META_FILENAME}`)).toBe(true);
+  });
+
   test('verify finds overlaps and corrupt indexes, and passes clean blocks', async () => {
     const a = await put({ c: 'v' }, 100 * H, 102 * H);
     const ok = await cli(['verify', ...cfg, '--id', a]);

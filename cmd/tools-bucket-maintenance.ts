@@ -40,7 +40,7 @@ function toolLogger(ctx: RunContext) {
  * withCompactor runs fn with a Compactor over the bucket while holding the compactor lease, so a
  * tool never races a running `tessera compact` (it exits naming the holder instead).
  */
-async function withCompactor(ctx: RunContext, opts: { deleteDelayMs?: number; consistencyDelayMs?: number; retentionMs?: Map<number, number> }, fn: (c: Compactor) => Promise<void>): Promise<number> {
+async function withCompactor(ctx: RunContext, opts: { deleteDelayMs?: number; consistencyDelayMs?: number; retentionMs?: Map<number, number>; downsampling?: boolean; disable1d?: boolean; downsampleConcurrency?: number }, fn: (c: Compactor) => Promise<void>): Promise<number> {
   const logger = toolLogger(ctx);
   const bkt = await openBucket(ctx);
   const dataDir = await mkdtemp(join(tmpdir(), 'tessera-bucket-tool-'));
@@ -233,5 +233,29 @@ async function verifyIndexes(ctx: RunContext, bkt: Bucket, ids: readonly string[
   return issues;
 }
 
+const downsampleCommand: Command = {
+  name: 'downsample',
+  help: 'Downsample the blocks of the bucket that are due (raw → 5m at 40h, 5m → 1h at 10d, 1h → 1d at 14d), as the compactor does; the inputs stay.',
+  flags: {
+    ...objstoreFlags,
+    ...logFlags,
+    'downsampling.disable-1d': { type: 'boolean', default: false, help: 'Do not write 1d blocks (for buckets Thanos also works on).' },
+    'downsample.concurrency': { type: 'string', default: '1', help: 'Number of blocks downsampled at once.' },
+    'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are considered.' },
+  },
+  run: reportErrors(async (ctx) => {
+    const conc = flagString(ctx, 'downsample.concurrency');
+    if (!/^[1-9]\d*$/.test(conc)) throw new UsageError(`--downsample.concurrency: "${conc}" is not a positive integer`);
+    const consistencyDelayMs = durationFlag(ctx, 'consistency-delay');
+    let failed = false;
+    const code = await withCompactor(ctx, { consistencyDelayMs, downsampling: true, disable1d: flagBool(ctx, 'downsampling.disable-1d'), downsampleConcurrency: Number(conc) }, async (c) => {
+      const r = await c.downsample();
+      ctx.stdout.write(`downsampled ${r.downsampled} blocks${r.quarantined.length > 0 ? `, marked ${r.quarantined.length} no-downsample` : ''}${r.failedGroups.length > 0 ? `, ${r.failedGroups.length} failed` : ''}\n`);
+      failed = r.failedGroups.length > 0;
+    });
+    return code !== 0 ? code : failed ? 1 : 0;
+  }),
+};
+
 /** bucketMaintenanceCommands are the `tools bucket` subcommands that change or check a bucket's blocks. */
-export const bucketMaintenanceCommands: readonly Command[] = [markCommand, cleanupCommand, retentionCommand, verifyCommand];
+export const bucketMaintenanceCommands: readonly Command[] = [markCommand, cleanupCommand, retentionCommand, verifyCommand, downsampleCommand];

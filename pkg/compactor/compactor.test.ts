@@ -300,3 +300,25 @@ describe('Compactor with the streaming merger', () => {
     expect(d.stats.numSamples).toBe(2 * 16);
   });
 });
+
+describe('Compactor downsampling', () => {
+  test('a raw block of 48h gets a 5m copy once; a 5m block of 48h is not downsampled further', async () => {
+    const bkt = new InMemoryBucket();
+    const raw = await putBlock(bkt, { cluster: 'a' }, 0, 48, { level: 3 });
+    const c = compactor(bkt, newStreamingMerger(), { downsampling: true });
+    const res = await c.runOnce();
+    expect(res.downsampled).toBe(1);
+    const all = [...(await blocksIn(bkt)).values()].map((b) => b.meta!).filter((m) => m.ulid !== raw.ulid);
+    expect(all).toHaveLength(1);
+    const ds = all[0]!;
+    expect(ds.thanos?.downsample.resolution).toBe(300_000);
+    expect(ds.thanos?.labels).toEqual({ cluster: 'a' });
+    expect(ds.thanos?.source).toBe('compactor');
+    expect([ds.minTime, ds.maxTime, ds.compaction.level]).toEqual([0, 48 * H, 3]);
+    expect(ds.compaction.sources).toEqual(raw.compaction.sources);
+    expect(ds.stats.numSeries).toBe(2);
+    // Nothing left to do: the 5m block covers the raw block's sources, and 48h < 10d for 1h.
+    expect((await c.runOnce()).downsampled).toBe(0);
+    expect((await compactor(bkt, newStreamingMerger(), { downsampling: false, dataDir: join(tmp, 'd9') }).runOnce()).downsampled).toBe(0);
+  });
+});

@@ -12,6 +12,8 @@ import {
   downloadBlock,
   markForDeletion,
   markForNoCompact,
+  markForNoDownsample,
+  NO_DOWNSAMPLE_MARK_FILENAME,
   nopLogger,
   readDeletionMark,
   runLimited,
@@ -20,6 +22,7 @@ import {
   type Logger,
   type RelabelConfig,
 } from '../block/index.js';
+import { RES_1D, downsampleBlock, downsampleRange, nextResolution } from '../downsample/index.js';
 import { isTesseraError } from '../errors/index.js';
 import type { Bucket } from '../objstore/index.js';
 import { TOMBSTONES_FILENAME, newUlid, ulidTime, writeBlockMeta, type BlockMeta } from '../tsdb/index.js';
@@ -59,6 +62,12 @@ export interface CompactorOptions {
   readonly relabel?: readonly RelabelConfig[];
   /** levels are the compaction ranges (default COMPACTION_LEVELS). */
   readonly levels?: readonly number[];
+  /** downsampling enables the downsampling pass (raw → 5m → 1h, and 1h → 1d unless disabled1d). */
+  readonly downsampling?: boolean;
+  /** disable1d keeps 1h blocks from being downsampled to 1d (for buckets a Thanos compactor also works on). */
+  readonly disable1d?: boolean;
+  /** downsampleConcurrency is the number of blocks downsampled at once (default 1). */
+  readonly downsampleConcurrency?: number;
   /** partialUploadThresholdMs is the age after which a block without meta.json is deleted (default 48h). */
   readonly partialUploadThresholdMs?: number;
   /** metaFetchConcurrency is the number of meta.json reads at once (default 32). */
@@ -80,6 +89,8 @@ export interface PassResult {
   retention: number;
   /** deleted counts blocks removed from the bucket (after the delete delay, and partial uploads). */
   deleted: number;
+  /** downsampled counts downsampled blocks uploaded. */
+  downsampled: number;
   /** quarantined lists blocks that got a no-compact mark in this pass, with the reason. */
   quarantined: { block: string; reason: string; details: string }[];
   /** failedGroups lists groups whose compaction hit a transient error (retried next pass). */
@@ -156,7 +167,7 @@ export class Compactor {
 
   /** runOnce runs one full pass: compaction until done, retention, cleanup. */
   async runOnce(signal?: AbortSignal): Promise<PassResult> {
-    const res: PassResult = { compactions: 0, markedForDeletion: 0, retention: 0, deleted: 0, quarantined: [], failedGroups: [] };
+    const res: PassResult = { compactions: 0, downsampled: 0, markedForDeletion: 0, retention: 0, deleted: 0, quarantined: [], failedGroups: [] };
     const sig = this.#o.lease !== undefined ? (signal !== undefined ? AbortSignal.any([signal, this.#o.lease.signal]) : this.#o.lease.signal) : signal;
     const workDir = join(this.#o.dataDir, 'compact');
     await rm(workDir, { recursive: true, force: true });
@@ -187,6 +198,14 @@ export class Compactor {
       });
       if (!progressed) break;
     }
+    if (this.#o.downsampling === true) {
+      // Up to three passes, so 5m blocks made in this pass can become 1h (and 1h 1d) ones.
+      for (let i = 0; i < 3; i++) {
+        const n = await this.#downsample(await this.#sync(sig), res, sig);
+        res.downsampled += n;
+        if (n === 0) break;
+      }
+    }
     const sync = await this.#sync(sig);
     res.retention = await this.#applyRetention(sync, sig);
     res.markedForDeletion += res.retention;
@@ -204,6 +223,17 @@ export class Compactor {
     const sync = await this.#sync(signal);
     const deleted = (await this.#deleteMarked(signal)) + (await this.#cleanPartial(sync, signal));
     return { deleted, markedForDeletion: await this.#garbageCollect(signal) };
+  }
+
+  /** downsample (`tools bucket downsample`) runs the downsampling passes once; returns the blocks written. */
+  async downsample(signal?: AbortSignal): Promise<PassResult> {
+    const res: PassResult = { compactions: 0, downsampled: 0, markedForDeletion: 0, retention: 0, deleted: 0, quarantined: [], failedGroups: [] };
+    for (let i = 0; i < 3; i++) {
+      const n = await this.#downsample(await this.#sync(signal), res, signal);
+      res.downsampled += n;
+      if (n === 0) break;
+    }
+    return res;
   }
 
   /** applyRetention (`tools bucket retention`) marks the blocks past their resolution's retention for deletion. */
@@ -267,7 +297,9 @@ export class Compactor {
   /** Compacts the group's next plan; false when there is nothing to do. */
   async #compactGroup(g: CompactionGroup, workDir: string, res: PassResult, signal: AbortSignal | undefined): Promise<boolean> {
     const marks = this.#noCompact.marks();
-    const plan = planCompaction(g.metas, this.#levels, (id) => marks.has(id));
+    // 1d groups get one more level, 112d (8 × 14d), so a year is a handful of blocks (algorithms.md §6).
+    const levels = g.resolution === RES_1D ? [...this.#levels, 8 * 14 * 24 * HOUR] : this.#levels;
+    const plan = planCompaction(g.metas, levels, (id) => marks.has(id));
     if (plan.length === 0) return false;
     const overlapping = selectOverlapping(plan).length > 0;
     if (overlapping && g.resolution !== 0) {
@@ -332,6 +364,76 @@ export class Compactor {
       if (wrote) this.#m.blocksMarked.labels(NO_COMPACT_MARK_FILENAME, fault.reason).inc();
       res.quarantined.push({ block: id, reason: fault.reason, details: fault.details });
     }
+  }
+
+  /**
+   * One downsampling pass (algorithms.md §3.1, §6): a block is downsampled to the next resolution
+   * when it spans the level's minimum range, has no no-downsample mark, and not all of its
+   * sources are already in blocks of the target resolution. Inputs stay (retention removes
+   * them). A block whose data cannot be downsampled gets a no-downsample mark; other failures are
+   * retried in the next pass.
+   */
+  async #downsample(sync: FetchResult, res: PassResult, signal: AbortSignal | undefined): Promise<number> {
+    const covered = new Map<number, Set<string>>();
+    for (const m of sync.metas.values()) {
+      const r = m.thanos?.downsample.resolution ?? 0;
+      let set = covered.get(r);
+      if (set === undefined) covered.set(r, (set = new Set()));
+      for (const src of m.compaction.sources ?? [m.ulid]) set.add(src);
+    }
+    const todo: { meta: BlockMeta; to: number }[] = [];
+    for (const m of [...sync.metas.values()].sort((a, b) => a.minTime - b.minTime || (a.ulid < b.ulid ? -1 : 1))) {
+      const from = m.thanos?.downsample.resolution ?? 0;
+      const to = nextResolution(from);
+      if (to === undefined || (to === RES_1D && this.#o.disable1d === true)) continue;
+      if (m.maxTime - m.minTime < (downsampleRange(to) ?? Infinity)) continue;
+      const have = covered.get(to);
+      if ((m.compaction.sources ?? [m.ulid]).every((s) => have?.has(s) === true)) continue;
+      if (await this.#o.bucket.exists(`${m.ulid}/${NO_DOWNSAMPLE_MARK_FILENAME}`, signal !== undefined ? { signal } : {})) continue;
+      todo.push({ meta: m, to });
+    }
+    let n = 0;
+    const workDir = join(this.#o.dataDir, 'downsample');
+    await runLimited(todo, this.#o.downsampleConcurrency ?? 1, async ({ meta, to }) => {
+      const dir = join(workDir, meta.ulid);
+      await rm(dir, { recursive: true, force: true });
+      try {
+        const bdir = join(dir, meta.ulid);
+        const local = await downloadBlock(this.#o.bucket, meta.ulid, bdir, signal !== undefined ? { signal } : {});
+        let written;
+        try {
+          written = await downsampleBlock({ blockDir: bdir, outDir: join(dir, 'out'), resolution: to, ulid: newUlid(this.#now()), ...(signal !== undefined ? { signal } : {}) });
+        } catch (err) {
+          signal?.throwIfAborted();
+          if (!isTesseraError(err)) throw err;
+          this.#assertLease();
+          const details = `downsample to ${resolutionName(to)}: ${(err as Error).message}`;
+          this.#logger.error('cannot downsample block; marked no-downsample, the others go on', { block: meta.ulid, err });
+          if (await markForNoDownsample(this.#o.bucket, meta.ulid, `downsample-failed`, { now: this.#now(), details, ...(signal !== undefined ? { signal } : {}) })) {
+            this.#m.blocksMarked.labels(NO_DOWNSAMPLE_MARK_FILENAME, 'downsample-failed').inc();
+          }
+          res.quarantined.push({ block: meta.ulid, reason: 'downsample-failed', details });
+          return;
+        }
+        if (written === undefined) {
+          this.#logger.warn('downsampling left no data; nothing uploaded', { block: meta.ulid, resolution: resolutionName(to) });
+          return;
+        }
+        this.#assertLease();
+        await uploadBlock(this.#o.bucket, written.dir, { labels: local.thanos?.labels ?? {}, source: 'compactor', now: this.#now, ...(signal !== undefined ? { signal } : {}) });
+        n++;
+        this.#m.downsamples.labels(resolutionName(to)).inc();
+        this.#logger.info('downsampled block', { from: meta.ulid, block: written.ulid, resolution: resolutionName(to) });
+      } catch (err) {
+        signal?.throwIfAborted();
+        this.#m.downsampleFailures.labels(resolutionName(to)).inc();
+        this.#logger.error('downsample block; retrying in the next pass', { block: meta.ulid, err });
+        res.failedGroups.push(`downsample ${meta.ulid}`);
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    });
+    return n;
   }
 
   /** Marks for deletion the blocks older than their resolution's retention. */
