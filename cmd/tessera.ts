@@ -4,6 +4,7 @@ import { compactCommand } from './compact.js';
 import { installProcessGuards } from './process-guards.js';
 import { demoCommand } from './demo.js';
 import { queryCommand } from './query.js';
+import { queryFrontendCommand } from './query-frontend.js';
 import { sidecarCommand } from './sidecar.js';
 import { storeCommand } from './store.js';
 import { toolsCommand } from './tools.js';
@@ -12,14 +13,14 @@ import { toolsCommand } from './tools.js';
 const root: Command = {
   name: 'tessera',
   help: 'Tessera: long-term storage and global query layer for Prometheus, compatible with Thanos.',
-  subcommands: [sidecarCommand, storeCommand, queryCommand, compactCommand, toolsCommand, demoCommand],
+  subcommands: [sidecarCommand, storeCommand, queryCommand, queryFrontendCommand, compactCommand, toolsCommand, demoCommand],
 };
 
 /**
  * Components that serve until a signal: an error escaping every handler is logged and fails one
  * request, it never ends the process. One-shot tools keep Node's default (crash with the stack).
  */
-const COMPONENTS = new Set(['sidecar', 'store', 'query', 'compact', 'demo', 'rule', 'receive']);
+const COMPONENTS = new Set(['sidecar', 'store', 'query', 'query-frontend', 'compact', 'demo', 'rule', 'receive']);
 const sub = process.argv[2];
 if (sub !== undefined && COMPONENTS.has(sub)) installProcessGuards(sub);
 

@@ -35,6 +35,7 @@ const layer: Record<string, number> = {
   compactor: 6,
   ruler: 6,
   'store-gateway': 6,
+  'query-frontend': 6,
   demo: 6,
   testutil: 7,
 };

@@ -1,0 +1,65 @@
+import { QueryFrontend, parseGoDuration, readCacheConfig } from '../pkg/query-frontend/index.js';
+import { flagBool, flagList, flagString, UsageError, type Command, type RunContext } from './command.js';
+import { intFlag, logger, waitForShutdown } from './flag-values.js';
+
+/** goDurationFlag parses a Go duration flag (`24h`, `1m`, `0`, `-1s`) into ms. */
+function goDurationFlag(ctx: RunContext, name: string): number {
+  try {
+    return parseGoDuration(flagString(ctx, name));
+  } catch (err) {
+    throw new UsageError(`--${name}: ${(err as Error).message}`);
+  }
+}
+
+/** queryFrontendCommand is `tessera query-frontend` (Thanos `query-frontend`). */
+export const queryFrontendCommand: Command = {
+  name: 'query-frontend',
+  help: 'Query frontend: in front of queriers, splits range queries by time, runs the parts in parallel, caches results (IN-MEMORY or REDIS) and passes every other Prometheus HTTP API request through.',
+  flags: {
+    'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen host:port for HTTP endpoints.' },
+    'query-frontend.downstream-url': { type: 'string', default: 'http://localhost:9090', help: 'URL of downstream Prometheus Query compatible API.' },
+    'query-frontend.forward-header': { type: 'string', multiple: true, help: 'Request header forwarded to downstream queriers (repeatable).' },
+    'query-frontend.log-queries-longer-than': { type: 'string', default: '0', help: 'Log queries slower than this; 0 disables, < 0 logs every query.' },
+    'query-frontend.vertical-shards': { type: 'string', default: '0', help: 'Number of shards for shardable aggregations. Not supported yet: only 0 or 1 is accepted.' },
+    'query-range.split-interval': { type: 'string', default: '24h', help: 'Split range queries by this interval and run the parts in parallel; must be > 0 for caching.' },
+    'query-range.align-range-with-step': { type: 'boolean', help: 'Align start and end of range queries with their step for better cacheability.' },
+    'query-range.max-retries-per-request': { type: 'string', default: '5', help: 'Maximum tries of one downstream request (connection errors and 5xx).' },
+    'query-range.max-query-length': { type: 'string', default: '0', help: 'Limit the query time range (end - start); 0 disables it.' },
+    'query-range.max-query-parallelism': { type: 'string', default: '14', help: 'Maximum number of downstream requests of one query run in parallel.' },
+    'query-range.response-cache-config-file': { type: 'string', default: '', help: 'Path to a YAML results cache config (type IN-MEMORY or REDIS).' },
+    'query-range.response-cache-config': { type: 'string', default: '', help: "Alternative to 'query-range.response-cache-config-file' (lower priority): the YAML content." },
+    'query-range.response-cache-max-freshness': { type: 'string', default: '1m', help: 'Results newer than this are not cached (they may still change).' },
+    'labels.split-interval': { type: 'string', default: '24h', help: 'Split labels, label values and series requests by this interval; 0 disables.' },
+    'labels.response-cache-config-file': { type: 'string', default: '', help: 'Accepted for compatibility; label responses are split but not cached yet.' },
+    'labels.response-cache-config': { type: 'string', default: '', help: 'Accepted for compatibility; label responses are split but not cached yet.' },
+    'log.level': { type: 'string', default: 'info', help: 'Log filtering level.' },
+  },
+  async run(ctx) {
+    const log = logger('query-frontend');
+    const shards = intFlag(ctx, 'query-frontend.vertical-shards');
+    if (shards > 1) throw new UsageError('--query-frontend.vertical-shards: vertical sharding needs a shard matcher in the querier, which tessera query does not have yet');
+    if (flagString(ctx, 'labels.response-cache-config-file') !== '' || flagString(ctx, 'labels.response-cache-config') !== '') {
+      log('labels response cache is not supported yet; labels requests are split but not cached');
+    }
+    const fe = new QueryFrontend({
+      httpAddress: flagString(ctx, 'http-address'),
+      downstreamUrl: flagString(ctx, 'query-frontend.downstream-url'),
+      splitIntervalMs: goDurationFlag(ctx, 'query-range.split-interval'),
+      alignRangeWithStep: flagBool(ctx, 'query-range.align-range-with-step'),
+      maxRetries: intFlag(ctx, 'query-range.max-retries-per-request'),
+      maxQueryLengthMs: goDurationFlag(ctx, 'query-range.max-query-length'),
+      maxQueryParallelism: intFlag(ctx, 'query-range.max-query-parallelism'),
+      maxFreshnessMs: goDurationFlag(ctx, 'query-range.response-cache-max-freshness'),
+      labelsSplitIntervalMs: goDurationFlag(ctx, 'labels.split-interval'),
+      logQueriesLongerThanMs: goDurationFlag(ctx, 'query-frontend.log-queries-longer-than'),
+      forwardHeaders: flagList(ctx, 'query-frontend.forward-header'),
+      responseCacheConfig: readCacheConfig(flagString(ctx, 'query-range.response-cache-config-file'), flagString(ctx, 'query-range.response-cache-config')),
+      log,
+    });
+    await fe.start();
+    log('listening', { http: fe.httpPort, downstream: flagString(ctx, 'query-frontend.downstream-url') });
+    const sig = await waitForShutdown();
+    log('shutting down', { signal: sig });
+    await fe.stop();
+  },
+};

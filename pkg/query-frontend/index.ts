@@ -1,0 +1,15 @@
+export { QueryFrontend } from './query-frontend-service.js';
+export type { QueryFrontendOptions } from './query-frontend-service.js';
+export { cacheFromConfig, readCacheConfig, parseBytes } from './cache-config.js';
+export type { ResultsCache, CacheErrorHandler } from './results-cache.js';
+export { InMemoryCache } from './in-memory-cache.js';
+export type { InMemoryCacheOptions } from './in-memory-cache.js';
+export { RedisCache } from './redis-cache.js';
+export type { RedisCacheOptions } from './redis-cache.js';
+export { splitByInterval, alignToStep } from './step-range.js';
+export type { StepRange } from './step-range.js';
+export { missingRanges, mergeExtents, answerFrom } from './extents.js';
+export type { Extent } from './extents.js';
+export { concatMatrices, sliceMatrix, sortMatrix } from './matrix.js';
+export type { Matrix, MatrixSeries } from './matrix.js';
+export { parseGoDuration, formatGoDuration } from './go-duration.js';

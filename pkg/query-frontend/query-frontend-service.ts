@@ -1,0 +1,392 @@
+import { createHash } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import express from 'express';
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { createHealthRouter, createHttpServer } from '../api/index.js';
+import { runInRequestScope } from '../errors/index.js';
+import { Downstream, type DownstreamResponse } from './downstream.js';
+import { answerFrom, mergeExtents, missingRanges, type Extent } from './extents.js';
+import { formatGoDuration } from './go-duration.js';
+import { splitLabelsRequest, mergeLabelsResponses } from './labels-split.js';
+import type { Matrix } from './matrix.js';
+import { formatSeconds, parseRangeRequest, type RangeRequest } from './range-request.js';
+import type { ResultsCache } from './results-cache.js';
+import { cacheFromConfig } from './cache-config.js';
+import { Semaphore } from './semaphore.js';
+import { alignToStep, bucketOf, lastGridPoint, splitByInterval, type StepRange } from './step-range.js';
+
+/** QueryFrontendOptions configure the query-frontend component (Thanos flags; durations in ms). */
+export interface QueryFrontendOptions {
+  readonly httpAddress: string;
+  readonly downstreamUrl: string;
+  readonly splitIntervalMs: number;
+  readonly alignRangeWithStep: boolean;
+  readonly maxRetries: number;
+  readonly maxQueryLengthMs: number;
+  readonly maxQueryParallelism: number;
+  readonly maxFreshnessMs: number;
+  readonly labelsSplitIntervalMs: number;
+  readonly logQueriesLongerThanMs: number;
+  readonly forwardHeaders: readonly string[];
+  /** responseCacheConfig is Thanos's response cache YAML (IN-MEMORY or REDIS); '' for none. */
+  readonly responseCacheConfig?: string;
+  readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** now is the clock (tests); Date.now by default. */
+  readonly now?: () => number;
+}
+
+interface PartOk {
+  readonly ok: true;
+  readonly pieces: Extent[];
+  readonly warnings: string[];
+  readonly infos: string[];
+}
+interface PartFailed {
+  readonly ok: false;
+  readonly response: DownstreamResponse;
+}
+type PartResult = PartOk | PartFailed;
+
+interface Fetched {
+  readonly ok: true;
+  readonly result: Matrix;
+  readonly warnings: string[];
+  readonly infos: string[];
+  readonly noStore: boolean;
+}
+
+const maxBodyBytes = 32 << 20;
+const hopHeaders = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+
+/**
+ * QueryFrontend is the `tessera query-frontend` component: it sits in front of a querier, serves
+ * the whole Prometheus HTTP API by passing requests through, and answers range queries by
+ * splitting them at the split interval, running the parts in parallel, caching each part's
+ * extents and merging everything exactly (every step of the query is answered by exactly one
+ * part). Label and series requests with a time range are split at the labels split interval.
+ */
+export class QueryFrontend {
+  readonly registry = new Registry();
+  readonly #o: QueryFrontendOptions;
+  readonly #down: Downstream;
+  readonly #log: (msg: string, fields?: Record<string, unknown>) => void;
+  readonly #now: () => number;
+  readonly #m;
+  readonly #cache: ResultsCache | undefined;
+  #http: Server | undefined;
+  #port = 0;
+
+  constructor(opts: QueryFrontendOptions) {
+    this.#o = opts;
+    this.#log = opts.log ?? (() => {});
+    this.#now = opts.now ?? Date.now;
+    collectDefaultMetrics({ register: this.registry });
+    const r = [this.registry];
+    this.#m = {
+      queries: new Counter({ name: 'tessera_query_frontend_queries_total', help: 'Requests served, by kind.', labelNames: ['op'], registers: r }),
+      downstream: new Counter({ name: 'tessera_query_frontend_downstream_requests_total', help: 'Requests sent to the downstream querier (split parts, cache misses, passthrough).', labelNames: ['op'], registers: r }),
+      retries: new Counter({ name: 'tessera_query_frontend_downstream_retries_total', help: 'Downstream requests tried again after a connection error or a 5xx.', registers: r }),
+      cacheLookups: new Counter({ name: 'tessera_query_frontend_cache_lookups_total', help: 'Split parts looked up in the results cache.', labelNames: ['cache'], registers: r }),
+      cacheHits: new Counter({ name: 'tessera_query_frontend_cache_hits_total', help: 'Split parts answered entirely from the results cache.', labelNames: ['cache'], registers: r }),
+      cacheErrors: new Counter({ name: 'tessera_query_frontend_cache_errors_total', help: 'Results cache operations that failed or timed out (the query went on uncached).', labelNames: ['cache', 'op'], registers: r }),
+      cacheSkipped: new Counter({ name: 'tessera_query_frontend_cache_skipped_total', help: 'Fetched results not cached, by reason.', labelNames: ['reason'], registers: r }),
+      duration: new Histogram({ name: 'tessera_query_frontend_request_duration_seconds', help: 'Time to answer a request.', labelNames: ['op'], buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 30], registers: r }),
+    };
+    this.#cache = cacheFromConfig(opts.responseCacheConfig ?? '', (op) => this.#m.cacheErrors.inc({ cache: this.#cache?.name ?? '', op }));
+    if (this.#cache !== undefined && opts.splitIntervalMs <= 0) this.#log('results cache disabled: --query-range.split-interval must be greater than 0');
+    this.#down = new Downstream({ url: opts.downstreamUrl, maxTries: opts.maxRetries, onRetry: () => this.#m.retries.inc() });
+  }
+
+
+  get httpPort(): number {
+    return this.#port;
+  }
+
+  async start(): Promise<void> {
+    const app = express();
+    app.disable('x-powered-by');
+    app.use(createHealthRouter({ ready: () => true, registry: this.registry, name: 'Tessera Query Frontend' }));
+    app.use((req, res) => {
+      void this.#serve(req, res).catch((err: unknown) => {
+        this.#log('request failed', { path: req.url, err: err instanceof Error ? err.message : String(err) });
+        if (!res.headersSent) writeError(res, 502, 'unavailable', `query-frontend: downstream ${this.#down.baseUrl}: ${err instanceof Error ? err.message : String(err)}`);
+        else res.destroy();
+      });
+    });
+    const server = createHttpServer((req, res) =>
+      runInRequestScope(
+        {
+          what: `HTTP ${req.method ?? ''} ${(req.url ?? '').split('?')[0]}`,
+          fail: (err) => {
+            if (res.writableEnded) return;
+            if (res.headersSent) res.destroy();
+            else writeError(res, 500, 'internal', `internal error: ${err instanceof Error ? err.message : String(err)}`);
+          },
+        },
+        () => app(req, res),
+      ),
+    );
+    const i = this.#o.httpAddress.lastIndexOf(':');
+    const host = this.#o.httpAddress.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
+    const port = Number(this.#o.httpAddress.slice(i + 1));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const addr = server.address();
+    this.#port = typeof addr === 'object' && addr !== null ? addr.port : port;
+    this.#http = server;
+  }
+
+  async stop(): Promise<void> {
+    const s = this.#http;
+    if (s !== undefined) {
+      await new Promise<void>((resolve) => {
+        s.close(() => resolve());
+        s.closeIdleConnections();
+        setTimeout(() => s.closeAllConnections(), 2000).unref();
+      });
+    }
+    await this.#cache?.close();
+  }
+
+  #forwarded(req: IncomingMessage): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const h of this.#o.forwardHeaders) {
+      const v = req.headers[h.toLowerCase()];
+      if (v !== undefined) out[h] = Array.isArray(v) ? v.join(', ') : v;
+    }
+    return out;
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const t0 = performance.now();
+    const body = await readBody(req);
+    const url = req.url ?? '/';
+    const qi = url.indexOf('?');
+    const path = qi < 0 ? url : url.slice(0, qi);
+    const pairs: [string, string][] = [];
+    const ct = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    if (req.method === 'POST' && ct === 'application/x-www-form-urlencoded') pairs.push(...new URLSearchParams(body.toString('utf8')));
+    pairs.push(...new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1)));
+    let op = 'passthrough';
+    try {
+      if (path.endsWith('/api/v1/query_range') && (req.method === 'GET' || req.method === 'POST')) {
+        op = 'query_range';
+        await this.#queryRange(req, res, path, pairs, body);
+      } else if (this.#o.labelsSplitIntervalMs > 0 && (req.method === 'GET' || req.method === 'POST') && (/\/api\/v1\/(labels|series)$/.test(path) || (req.method === 'GET' && /\/api\/v1\/label\/[^/]+\/values$/.test(path)))) {
+        op = 'labels';
+        await this.#labels(req, res, path, pairs, body);
+      } else {
+        await this.#passthrough(req, res, body);
+      }
+    } finally {
+      const secs = (performance.now() - t0) / 1000;
+      this.#m.queries.inc({ op });
+      this.#m.duration.observe({ op }, secs);
+      const slow = this.#o.logQueriesLongerThanMs;
+      if (slow !== 0 && (slow < 0 || secs * 1000 > slow)) {
+        this.#log('slow query detected', { method: req.method, path, time_taken: formatGoDuration(Math.round(secs * 1000)), ...Object.fromEntries(pairs.map(([k, v]) => [`param_${k}`, v])) });
+      }
+    }
+  }
+
+  async #passthrough(req: IncomingMessage, res: ServerResponse, body: Buffer): Promise<void> {
+    const headers = this.#forwarded(req);
+    for (const h of ['content-type', 'accept']) {
+      const v = req.headers[h];
+      if (typeof v === 'string') headers[h] = v;
+    }
+    this.#m.downstream.inc({ op: 'passthrough' });
+    relay(res, await this.#down.request(req.method ?? 'GET', req.url ?? '/', headers, body));
+  }
+
+  async #queryRange(req: IncomingMessage, res: ServerResponse, path: string, pairs: [string, string][], body: Buffer): Promise<void> {
+    const parsed = parseRangeRequest(pairs);
+    if (parsed === undefined) return this.#passthrough(req, res, body);
+    const len = parsed.range.end - parsed.range.start;
+    if (this.#o.maxQueryLengthMs > 0 && len > this.#o.maxQueryLengthMs) {
+      writeError(res, 400, 'bad_data', `the query time range exceeds the limit (query length: ${formatGoDuration(len)}, limit: ${formatGoDuration(this.#o.maxQueryLengthMs)})`);
+      return;
+    }
+    const range = this.#o.alignRangeWithStep ? alignToStep(parsed.range) : parsed.range;
+    const parts = splitByInterval(range, this.#o.splitIntervalMs);
+    if (parts.length === 0) return this.#passthrough(req, res, body);
+    const fwd = this.#forwarded(req);
+    const noStore = /(^|,)\s*no-store\s*(,|$)/i.test(String(req.headers['cache-control'] ?? ''));
+    const cache = this.#cache !== undefined && this.#o.splitIntervalMs > 0 && !noStore ? this.#cache : undefined;
+    const sem = new Semaphore(this.#o.maxQueryParallelism);
+    const keyBase = cache === undefined ? '' : this.#cacheKeyBase(path, parsed, fwd);
+    const results = await Promise.all(parts.map((p) => this.#part(path, parsed, p, fwd, sem, cache, keyBase)));
+    const failed = results.find((r): r is PartFailed => !r.ok);
+    if (failed !== undefined) {
+      relay(res, failed.response);
+      return;
+    }
+    const ok = results as PartOk[];
+    const result = answerFrom(range, ok.flatMap((r) => r.pieces));
+    const warnings = unique(ok.flatMap((r) => r.warnings));
+    const infos = unique(ok.flatMap((r) => r.infos));
+    const out: Record<string, unknown> = { status: 'success', data: { resultType: 'matrix', result } };
+    if (warnings.length > 0) out['warnings'] = warnings;
+    if (infos.length > 0) out['infos'] = infos;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(out));
+  }
+
+  #cacheKeyBase(path: string, r: RangeRequest, fwd: Record<string, string>): string {
+    const params = [...r.params].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+    const headers = Object.entries(fwd).map(([k, v]) => [k.toLowerCase(), v]).sort();
+    const step = r.range.step;
+    const offset = ((r.range.start % step) + step) % step;
+    const raw = JSON.stringify(['v1', this.#down.baseUrl, path, step, offset, this.#o.splitIntervalMs, params, headers]);
+    return `tessera:qfe:${createHash('sha256').update(raw).digest('hex')}`;
+  }
+
+  async #part(path: string, r: RangeRequest, p: StepRange, fwd: Record<string, string>, sem: Semaphore, cache: ResultsCache | undefined, keyBase: string): Promise<PartResult> {
+    if (cache === undefined) {
+      const f = await this.#fetch(path, r, p, fwd, sem);
+      return f.ok ? { ok: true, pieces: [{ start: p.start, end: p.end, result: f.result }], warnings: f.warnings, infos: f.infos } : f;
+    }
+    const key = `${keyBase}:${bucketOf(p.start, this.#o.splitIntervalMs)}`;
+    this.#m.cacheLookups.inc({ cache: cache.name });
+    const cached = decodeExtents(await cache.get(key), p.step);
+    const missing = missingRanges(p, cached);
+    if (missing.length === 0) {
+      this.#m.cacheHits.inc({ cache: cache.name });
+      return { ok: true, pieces: cached, warnings: [], infos: [] };
+    }
+    const fetched = await Promise.all(missing.map((m) => this.#fetch(path, r, m, fwd, sem)));
+    const pieces: Extent[] = [...cached];
+    const warnings: string[] = [];
+    const infos: string[] = [];
+    let cacheable = true;
+    for (let i = 0; i < fetched.length; i++) {
+      const f = fetched[i]!;
+      if (!f.ok) return f;
+      pieces.push({ start: missing[i]!.start, end: missing[i]!.end, result: f.result });
+      warnings.push(...f.warnings);
+      infos.push(...f.infos);
+      if (f.noStore) {
+        cacheable = false;
+        this.#m.cacheSkipped.inc({ reason: 'no-store' });
+      } else if (f.warnings.length > 0) {
+        cacheable = false;
+        this.#m.cacheSkipped.inc({ reason: 'warnings' });
+      }
+    }
+    if (cacheable) {
+      const maxT = this.#now() - this.#o.maxFreshnessMs;
+      const fresh: Extent[] = [];
+      for (const e of pieces.slice(cached.length)) {
+        const end = Math.min(e.end, lastGridPoint(p.start, p.step, maxT));
+        if (end < e.start) continue;
+        fresh.push(end === e.end ? e : { start: e.start, end, result: answerFrom({ start: e.start, end, step: p.step }, [e]) });
+      }
+      if (fresh.length > 0) await cache.set(key, encodeExtents(mergeExtents([...cached, ...fresh], p.step)));
+      else this.#m.cacheSkipped.inc({ reason: 'too-fresh' });
+    }
+    return { ok: true, pieces, warnings, infos };
+  }
+
+  async #fetch(path: string, r: RangeRequest, p: StepRange, fwd: Record<string, string>, sem: Semaphore): Promise<Fetched | PartFailed> {
+    const form = new URLSearchParams();
+    for (const [k, v] of r.params) form.append(k, v);
+    form.append('start', formatSeconds(p.start));
+    form.append('end', formatSeconds(p.end));
+    form.append('step', formatSeconds(p.step));
+    const res = await sem.run(() => {
+      this.#m.downstream.inc({ op: 'query_range' });
+      return this.#down.request('POST', path, { ...fwd, 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));
+    });
+    if (res.status !== 200) return { ok: false, response: res };
+    let doc: { status?: string; data?: { resultType?: string; result?: Matrix }; warnings?: string[]; infos?: string[] };
+    try {
+      doc = JSON.parse(res.body.toString('utf8')) as typeof doc;
+    } catch {
+      return { ok: false, response: res };
+    }
+    if (doc.status !== 'success' || doc.data?.resultType !== 'matrix' || !Array.isArray(doc.data.result)) return { ok: false, response: res };
+    return {
+      ok: true,
+      result: doc.data.result,
+      warnings: doc.warnings ?? [],
+      infos: doc.infos ?? [],
+      noStore: /(^|,)\s*no-store\s*(,|$)/i.test(res.headers.get('cache-control') ?? ''),
+    };
+  }
+
+  async #labels(req: IncomingMessage, res: ServerResponse, path: string, pairs: [string, string][], body: Buffer): Promise<void> {
+    const ranges = splitLabelsRequest(pairs, this.#o.labelsSplitIntervalMs);
+    if (ranges === undefined || ranges.length <= 1) return this.#passthrough(req, res, body);
+    const fwd = this.#forwarded(req);
+    const sem = new Semaphore(this.#o.maxQueryParallelism);
+    const rest = pairs.filter((p) => p[0] !== 'start' && p[0] !== 'end');
+    const answers = await Promise.all(
+      ranges.map((rg) =>
+        sem.run(() => {
+          // GET with the URL's parameters: label values answer GET only, as in Prometheus.
+          const form = new URLSearchParams();
+          for (const [k, v] of rest) form.append(k, v);
+          form.append('start', formatSeconds(rg.start));
+          form.append('end', formatSeconds(rg.end));
+          this.#m.downstream.inc({ op: 'labels' });
+          return this.#down.request('GET', `${path}?${form.toString()}`, fwd);
+        }),
+      ),
+    );
+    const failed = answers.find((a) => a.status !== 200);
+    if (failed !== undefined) return relay(res, failed);
+    const merged = mergeLabelsResponses(path.endsWith('/series') ? 'series' : 'values', answers.map((a) => a.body));
+    if (merged === undefined) return relay(res, answers[0]!);
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(merged);
+  }
+}
+
+function unique(xs: string[]): string[] {
+  return [...new Set(xs)];
+}
+
+function encodeExtents(extents: Extent[]): string {
+  return JSON.stringify({ v: 1, extents });
+}
+
+function decodeExtents(s: string | undefined, step: number): Extent[] {
+  if (s === undefined) return [];
+  try {
+    const doc = JSON.parse(s) as { v?: number; extents?: Extent[] };
+    if (doc.v !== 1 || !Array.isArray(doc.extents)) return [];
+    return doc.extents.filter((e) => Number.isInteger(e.start) && Number.isInteger(e.end) && e.end >= e.start && (e.end - e.start) % step === 0 && Array.isArray(e.result));
+  } catch {
+    return [];
+  }
+}
+
+function relay(res: ServerResponse, r: DownstreamResponse): void {
+  const headers: Record<string, string> = {};
+  r.headers.forEach((v, k) => {
+    if (!hopHeaders.has(k)) headers[k] = v;
+  });
+  res.writeHead(r.status, headers);
+  res.end(r.body);
+}
+
+function writeError(res: ServerResponse, status: number, errorType: string, error: string): void {
+  res.writeHead(status, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify({ status: 'error', errorType, error }));
+}
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req as AsyncIterable<Buffer>) {
+    size += c.length;
+    if (size > maxBodyBytes) throw new Error(`request body larger than ${maxBodyBytes} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}

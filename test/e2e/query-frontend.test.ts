@@ -1,0 +1,154 @@
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { QueryFrontend, type QueryFrontendOptions } from '../../pkg/query-frontend/index.js';
+import { DATA_END, DAY, QUERIES, T0, rangeQuery, startQuerierFixture, type QuerierFixture } from './query-frontend-fixture.js';
+
+/**
+ * The query-frontend in front of a real querier (in process, two replica stores): split, cached
+ * and merged answers must equal the querier's own answer exactly, whatever the split points and
+ * whatever the cache already holds.
+ */
+describe('query-frontend in front of tessera query', () => {
+  let querier: QuerierFixture;
+  const frontends: { fe: QueryFrontend; url: string }[] = [];
+  let now = DATA_END + DAY;
+
+  const start = async (o: Partial<QueryFrontendOptions>) => {
+    const fe = new QueryFrontend({
+      httpAddress: '127.0.0.1:0',
+      downstreamUrl: querier.url,
+      splitIntervalMs: DAY,
+      alignRangeWithStep: false,
+      maxRetries: 5,
+      maxQueryLengthMs: 0,
+      maxQueryParallelism: 14,
+      maxFreshnessMs: 60_000,
+      labelsSplitIntervalMs: 0,
+      logQueriesLongerThanMs: 0,
+      forwardHeaders: [],
+      now: () => now,
+      ...o,
+    });
+    await fe.start();
+    const f = { fe, url: `http://127.0.0.1:${fe.httpPort}` };
+    frontends.push(f);
+    return f;
+  };
+
+  beforeAll(async () => {
+    querier = await startQuerierFixture();
+  });
+
+  afterAll(async () => {
+    for (const f of frontends) await f.fe.stop();
+    await querier?.stop();
+  });
+
+  test('a 3-hour query split by the hour equals the unsplit answer, for every test query', async () => {
+    const fe = await start({ splitIntervalMs: 3_600_000 });
+    for (const query of QUERIES) {
+      const params = { query, start: String((DATA_END - 10_000_000) / 1000), end: String((DATA_END + 1_800_000) / 1000), step: '60' };
+      const want = await rangeQuery(querier.url, params);
+      const got = await rangeQuery(fe.url, params);
+      expect(want.status, query).toBe(200);
+      expect(got, query).toEqual(want);
+    }
+  });
+
+  test('property: cached and split answers equal the querier for random ranges, steps, split points and cache states', async () => {
+    const cfg = (items: number) => `type: IN-MEMORY\nconfig:\n  max_size_items: ${items}\n  max_size: 64MB\n`;
+    const fes = [
+      await start({ splitIntervalMs: 3_600_000, responseCacheConfig: cfg(1000) }),
+      await start({ splitIntervalMs: 6 * 3_600_000, responseCacheConfig: cfg(3) }),
+      await start({ splitIntervalMs: DAY, responseCacheConfig: cfg(1000), maxQueryParallelism: 2 }),
+      await start({ splitIntervalMs: 7 * 60_000, responseCacheConfig: cfg(50) }),
+    ];
+    const extra = [{}, { dedup: 'false' }, { partial_response: 'false' }, { 'replicaLabels[]': 'cluster' }, { lookback_delta: '2m' }];
+    const window = fc.record({ off: fc.integer({ min: -300, max: 1500 }), n: fc.integer({ min: 1, max: 300 }) });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record({
+          q: fc.nat(QUERIES.length - 1),
+          x: fc.nat(extra.length - 1),
+          fe: fc.nat(fes.length - 1),
+          step: fc.constantFrom(15_000, 60_000, 300_000, 7_000, 3_600_000),
+          startSec: fc.integer({ min: (T0 - 7_200_000) / 1000, max: (DATA_END - 600_000) / 1000 }),
+          n: fc.integer({ min: 1, max: 300 }),
+          warm: fc.array(window, { maxLength: 3 }),
+          nowAt: fc.constantFrom(DATA_END + DAY, T0 + 2 * DAY, T0 + DAY + 1234),
+        }),
+        async (c) => {
+          now = c.nowAt;
+          const f = fes[c.fe]!;
+          const base = { query: QUERIES[c.q]!, ...extra[c.x], step: String(c.step / 1000) };
+          const at = (off: number, n: number) => ({
+            ...base,
+            start: String(c.startSec + (off * c.step) / 1000),
+            end: String(c.startSec + ((off + n - 1) * c.step) / 1000),
+          });
+          for (const w of [...c.warm, { off: 0, n: c.n }]) {
+            const params = at(w.off, w.n);
+            const want = await rangeQuery(querier.url, params);
+            const got = await rangeQuery(f.url, params);
+            expect(got, JSON.stringify(params)).toEqual(want);
+          }
+          // Asked again, now from the cache where possible: still equal.
+          const params = at(0, c.n);
+          expect(await rangeQuery(f.url, params)).toEqual(await rangeQuery(querier.url, params));
+        },
+      ),
+      { numRuns: 14 },
+    );
+  });
+
+  test('--query-range.max-query-length answers 400 bad_data like Prometheus', async () => {
+    const fe = await start({ maxQueryLengthMs: DAY });
+    const got = await rangeQuery(fe.url, { query: 'temperature', start: String(T0 / 1000), end: String((T0 + DAY + 1000) / 1000), step: '60' });
+    expect(got).toEqual({ status: 400, body: { status: 'error', errorType: 'bad_data', error: 'the query time range exceeds the limit (query length: 24h0m1s, limit: 24h0m0s)' } });
+  });
+
+  test('errors are the querier\'s own: bad PromQL, bad parameters, too many points', async () => {
+    const fe = await start({ splitIntervalMs: 3_600_000 });
+    for (const params of [
+      { query: 'sum(', start: String(T0 / 1000), end: String((T0 + 3 * 3_600_000) / 1000), step: '60' },
+      { query: 'up', start: 'x', end: '10', step: '60' },
+      { query: 'up', start: '100', end: '10', step: '60' },
+      { query: 'up', start: '0', end: '11001', step: '1' },
+      { query: 'up', start: '0', end: '100', step: '0' },
+    ]) {
+      const want = await rangeQuery(querier.url, params);
+      expect(want.status).toBe(400);
+      expect(await rangeQuery(fe.url, params), JSON.stringify(params)).toEqual(want);
+    }
+  });
+
+  test('--query-range.align-range-with-step answers the querier\'s answer for the aligned range', async () => {
+    const fe = await start({ splitIntervalMs: 3_600_000, alignRangeWithStep: true });
+    const got = await rangeQuery(fe.url, { query: 'temperature', start: String((T0 + 61_500) / 1000), end: String((T0 + 5 * 3_600_000 + 59_000) / 1000), step: '60' });
+    const want = await rangeQuery(querier.url, { query: 'temperature', start: String((T0 + 60_000) / 1000), end: String((T0 + 5 * 3_600_000) / 1000), step: '60' });
+    expect(got).toEqual(want);
+  });
+
+  test('everything else passes through: instant queries, labels, series (split by --labels.split-interval), status', async () => {
+    const fe = await start({ labelsSplitIntervalMs: 3_600_000 });
+    const s = String((T0 + 1_800_000) / 1000);
+    const e = String((T0 + DAY + 3_600_000) / 1000);
+    for (const path of [
+      `/api/v1/query?query=${encodeURIComponent('sum by (job) (temperature)')}&time=${e}`,
+      `/api/v1/labels?start=${s}&end=${e}`,
+      `/api/v1/label/instance/values?start=${s}&end=${e}`,
+      `/api/v1/label/__name__/values`,
+      `/api/v1/series?match[]=temperature&start=${s}&end=${e}`,
+      `/api/v1/series?match[]=temperature&start=${s}&end=${e}&limit=2`,
+      `/api/v1/status/buildinfo`,
+      `/api/v1/nonexistent`,
+    ]) {
+      const want = await fetch(querier.url + path);
+      const got = await fetch(fe.url + path);
+      expect(got.status, path).toBe(want.status);
+      const [g, w] = [await got.text(), await want.text()];
+      if (want.headers.get('content-type')?.includes('json')) expect(JSON.parse(g), path).toEqual(JSON.parse(w));
+      else expect(g, path).toBe(w);
+    }
+  });
+});
