@@ -1,6 +1,7 @@
 import { QueryFrontend, parseGoDuration, readCacheConfig } from '../pkg/query-frontend/index.js';
 import { flagBool, flagList, flagString, UsageError, type Command, type RunContext } from './command.js';
-import { intFlag, logger, waitForShutdown } from './flag-values.js';
+import { logFlags, loggerFromFlags } from './common-flags.js';
+import { intFlag, waitForShutdown } from './flag-values.js';
 
 /** goDurationFlag parses a Go duration flag (`24h`, `1m`, `0`, `-1s`) into ms. */
 function goDurationFlag(ctx: RunContext, name: string): number {
@@ -32,10 +33,11 @@ export const queryFrontendCommand: Command = {
     'labels.split-interval': { type: 'string', default: '24h', help: 'Split labels, label values and series requests by this interval; 0 disables.' },
     'labels.response-cache-config-file': { type: 'string', default: '', help: 'Accepted for compatibility; label responses are split but not cached yet.' },
     'labels.response-cache-config': { type: 'string', default: '', help: 'Accepted for compatibility; label responses are split but not cached yet.' },
-    'log.level': { type: 'string', default: 'info', help: 'Log filtering level.' },
+    ...logFlags,
   },
   async run(ctx) {
-    const log = logger('query-frontend');
+    const logger = loggerFromFlags(ctx, 'query-frontend');
+    const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     const shards = intFlag(ctx, 'query-frontend.vertical-shards');
     if (shards > 1) throw new UsageError('--query-frontend.vertical-shards: vertical sharding needs a shard matcher in the querier, which tessera query does not have yet');
     if (flagString(ctx, 'labels.response-cache-config-file') !== '' || flagString(ctx, 'labels.response-cache-config') !== '') {
