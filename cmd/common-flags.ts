@@ -1,5 +1,7 @@
+import { loadWebConfig, type WebConfig } from '../pkg/api/index.js';
 import { isLogFormat, isLogLevel, newLogger, type Logger } from '../pkg/block/index.js';
-import { UsageError, flagString, type FlagSpec, type RunContext } from './command.js';
+import { grpcClientCredentials, grpcServerCredentials, type GrpcClientTls } from '../pkg/store/index.js';
+import { UsageError, flagBool, flagString, type FlagSpec, type RunContext } from './command.js';
 
 /** logFlags are every component's logging flags (Thanos's names and defaults). */
 export const logFlags: Readonly<Record<string, FlagSpec>> = {
@@ -14,4 +16,52 @@ export function loggerFromFlags(ctx: RunContext, component: string): Logger {
   const format = flagString(ctx, 'log.format') || 'logfmt';
   if (!isLogFormat(format)) throw new UsageError(`--log.format: unknown format "${format}" (logfmt, json)`);
   return newLogger(ctx.stderr, { level, format, base: { component } });
+}
+
+/** httpConfigFlags is every component's --http.config (exporter-toolkit web config: TLS, basic auth, headers). */
+export const httpConfigFlags: Readonly<Record<string, FlagSpec>> = {
+  'http.config': { type: 'string', default: '', help: 'Path to the web configuration file (Prometheus exporter-toolkit format) that can enable TLS, basic authentication and response headers for all HTTP endpoints.' },
+};
+
+/** webConfigFromFlags reads --http.config; undefined when unset. */
+export function webConfigFromFlags(ctx: RunContext): Promise<WebConfig | undefined> {
+  return loadWebConfig(flagString(ctx, 'http.config'));
+}
+
+/** grpcServerTlsFlags are the TLS flags of every gRPC server (Thanos's names). */
+export const grpcServerTlsFlags: Readonly<Record<string, FlagSpec>> = {
+  'grpc-server-tls-cert': { type: 'string', default: '', help: 'TLS certificate for the gRPC server; leave blank to disable TLS.' },
+  'grpc-server-tls-key': { type: 'string', default: '', help: 'TLS key for the gRPC server; leave blank to disable TLS.' },
+  'grpc-server-tls-client-ca': { type: 'string', default: '', help: 'TLS CA to verify clients against (mutual TLS). If no client CA is specified, there is no client verification on server side.' },
+};
+
+/** grpcServerCredentialsFromFlags builds the gRPC server's credentials from grpcServerTlsFlags. */
+export function grpcServerCredentialsFromFlags(ctx: RunContext): ReturnType<typeof grpcServerCredentials> {
+  return grpcServerCredentials({
+    certFile: flagString(ctx, 'grpc-server-tls-cert'),
+    keyFile: flagString(ctx, 'grpc-server-tls-key'),
+    clientCaFile: flagString(ctx, 'grpc-server-tls-client-ca'),
+  });
+}
+
+/** grpcClientTlsFlags are the TLS flags of components that dial StoreAPI endpoints (Thanos's names). */
+export const grpcClientTlsFlags: Readonly<Record<string, FlagSpec>> = {
+  'grpc-client-tls-secure': { type: 'boolean', default: false, help: 'Use TLS when talking to the gRPC server.' },
+  'grpc-client-tls-skip-verify': { type: 'boolean', default: false, help: 'Disable TLS certificate verification, i.e. accept self-signed certificates or ones signed by an unknown CA.' },
+  'grpc-client-tls-cert': { type: 'string', default: '', help: 'TLS certificate to identify this client to the server.' },
+  'grpc-client-tls-key': { type: 'string', default: '', help: "TLS key for the client's certificate." },
+  'grpc-client-tls-ca': { type: 'string', default: '', help: 'TLS CA certificates to verify gRPC servers with (default: the system roots).' },
+  'grpc-client-server-name': { type: 'string', default: '', help: 'Server name to verify the hostname on the returned gRPC certificates (see RFC 4366 section 3.1).' },
+};
+
+/** grpcClientTlsFromFlags builds the dialling credentials from grpcClientTlsFlags (undefined = plain text). */
+export function grpcClientTlsFromFlags(ctx: RunContext): Promise<GrpcClientTls | undefined> {
+  return grpcClientCredentials({
+    secure: flagBool(ctx, 'grpc-client-tls-secure'),
+    skipVerify: flagBool(ctx, 'grpc-client-tls-skip-verify'),
+    certFile: flagString(ctx, 'grpc-client-tls-cert'),
+    keyFile: flagString(ctx, 'grpc-client-tls-key'),
+    caFile: flagString(ctx, 'grpc-client-tls-ca'),
+    serverName: flagString(ctx, 'grpc-client-server-name'),
+  });
 }

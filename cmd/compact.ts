@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { logFlags, loggerFromFlags } from './common-flags.js';
+import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { listFlag, splitHostPort } from './flag-values.js';
 import { parseRelabelConfigs } from '../pkg/block/index.js';
 import { BucketLease, CompactService, Compactor, CompactorErrorCode, compactionLevels, newStreamingMerger } from '../pkg/compactor/index.js';
@@ -42,6 +42,7 @@ export const compactCommand: Command = {
     'delete-delay': { type: 'string', default: '48h', help: 'Time before a block marked for deletion is deleted from the bucket (0s = at once).' },
     'selector.relabel-config-file': { type: 'string', help: 'Path to a YAML file with relabel configs applied to block external labels to select the blocks to compact.' },
     'selector.relabel-config': { type: 'string', help: 'Relabel configs in YAML (alternative to --selector.relabel-config-file).' },
+    ...httpConfigFlags,
     ...logFlags,
   },
   run: runCompact,
@@ -129,6 +130,14 @@ async function runCompact(ctx: RunContext): Promise<number> {
   collectDefaultMetrics({ register: registry });
   const configFile = flagString(ctx, 'objstore.config-file');
   let bucket;
+  let webConfig;
+  try {
+    webConfig = await webConfigFromFlags(ctx);
+  } catch (err) {
+    if (!isTesseraError(err)) throw err;
+    logger.error('read web configuration', { err });
+    return 1;
+  }
   try {
     const yaml = await readObjstoreFlags(configFile, flagString(ctx, 'objstore.config'));
     bucket = newBucketFromConfig(yaml, { component: 'compact', registry });
@@ -157,7 +166,7 @@ async function runCompact(ctx: RunContext): Promise<number> {
     registry,
     logger,
   });
-  const service = new CompactService({ compactor, lease, wait, intervalMs, cleanupIntervalMs, httpHost: http.host, httpPort: http.port, registry, logger });
+  const service = new CompactService({ compactor, lease, wait, intervalMs, cleanupIntervalMs, httpHost: http.host, httpPort: http.port, registry, logger, ...(webConfig !== undefined ? { webConfig } : {}) });
 
   const ac = new AbortController();
   const onSignal = (sig: string) => () => {

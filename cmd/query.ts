@@ -1,6 +1,7 @@
+import { isTesseraError } from '../pkg/errors/index.js';
 import { Querier } from '../pkg/querier/index.js';
 import { flagBool, flagList, flagString, type Command } from './command.js';
-import { logFlags, loggerFromFlags } from './common-flags.js';
+import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
 
 /** queryCommand is `tessera query`: the global query layer (Thanos `query`). */
@@ -29,11 +30,24 @@ export const queryCommand: Command = {
     'query.default-evaluation-interval': { type: 'string', default: '1m', help: 'Default evaluation interval of subqueries without a step.' },
     'web.route-prefix': { type: 'string', default: '', help: 'Prefix for API and UI routes.' },
     'web.external-prefix': { type: 'string', default: '', help: 'Prefix of the externally reachable URL (used by the UI).' },
+    ...grpcServerTlsFlags,
+    ...grpcClientTlsFlags,
+    ...httpConfigFlags,
     ...logFlags,
   },
   async run(ctx) {
     const logger = loggerFromFlags(ctx, 'query');
     const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
+    let grpcCredentials, grpcClientTls, webConfig;
+    try {
+      grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
+      grpcClientTls = await grpcClientTlsFromFlags(ctx);
+      webConfig = await webConfigFromFlags(ctx);
+    } catch (err) {
+      if (!isTesseraError(err)) throw err;
+      logger.error('read configuration', { err });
+      return 1;
+    }
     const q = new Querier({
       httpAddress: flagString(ctx, 'http-address'),
       grpcAddress: flagString(ctx, 'grpc-address'),
@@ -56,11 +70,15 @@ export const queryCommand: Command = {
       routePrefix: flagString(ctx, 'web.route-prefix'),
       externalPrefix: flagString(ctx, 'web.external-prefix'),
       log,
+      grpcCredentials,
+      ...(grpcClientTls !== undefined ? { grpcClientTls } : {}),
+      ...(webConfig !== undefined ? { webConfig } : {}),
     });
     await q.start();
     log('listening', { http: q.httpPort, grpc: q.grpcPort });
     const sig = await waitForShutdown();
     log('shutting down', { signal: sig });
     await q.stop();
+    return 0;
   },
 };

@@ -1,9 +1,9 @@
 import type { Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { logFlags, loggerFromFlags } from './common-flags.js';
+import { grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
-import { createHttpServer } from '../pkg/api/index.js';
+import { createHttpServer, type WebConfig } from '../pkg/api/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
 import {
@@ -36,6 +36,8 @@ export const sidecarCommand: Command = {
     'prometheus.get_config_interval': { type: 'string', default: '30s', help: 'How often to re-read external labels and the lowest timestamp from Prometheus.' },
     'prometheus.get_config_timeout': { type: 'string', default: '5s', help: 'Timeout of each request to Prometheus\'s HTTP API.' },
     'shipper.sync-interval': { type: 'string', default: '30s', help: 'How often to scan the TSDB directory for new blocks.' },
+    ...grpcServerTlsFlags,
+    ...httpConfigFlags,
     ...logFlags,
   },
   run: runSidecar,
@@ -65,11 +67,15 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   const watcher = new PrometheusWatcher({ client, registry, logger, ...(minTime !== undefined ? { minTime } : {}) });
 
   let bucketYaml = '';
+  let grpcCredentials: Awaited<ReturnType<typeof grpcServerCredentialsFromFlags>>;
+  let webConfig: WebConfig | undefined;
   try {
     bucketYaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'), false);
+    grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
+    webConfig = await webConfigFromFlags(ctx);
   } catch (err) {
     if (isTesseraError(err)) {
-      logger.error('read object storage configuration', { err });
+      logger.error('read configuration', { err });
       return 1;
     }
     throw err;
@@ -87,9 +93,9 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   process.once('SIGINT', onInt);
 
   let shipperStarted = false;
-  const httpServer = await startHttp(http.host, http.port, registry, () => watcher.loaded() && watcher.isUp() && (!uploads || shipperStarted), logger);
+  const httpServer = await startHttp(http.host, http.port, registry, () => watcher.loaded() && watcher.isUp() && (!uploads || shipperStarted), logger, webConfig);
   const store = new PrometheusStore({ client, externalLabels: () => watcher.externalLabels(), minTime: () => watcher.minTime(), registry, logger });
-  const grpcServer = new StoreGrpcServer(store);
+  const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials });
   const tasks: Promise<unknown>[] = [];
   try {
     const port = await grpcServer.listen(grpcAddr);
@@ -152,7 +158,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   }
 }
 
-function startHttp(host: string, port: number, registry: Registry, ready: () => boolean, logger: Logger): Promise<Server> {
+function startHttp(host: string, port: number, registry: Registry, ready: () => boolean, logger: Logger, web: WebConfig | undefined): Promise<Server> {
   const srv = createHttpServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') {
@@ -177,7 +183,7 @@ function startHttp(host: string, port: number, registry: Registry, ready: () => 
       res.writeHead(404);
       res.end('not found\n');
     }
-  });
+  }, web);
   return new Promise((resolve, reject) => {
     srv.once('error', reject);
     srv.listen(port, host, () => {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { logFlags, loggerFromFlags } from './common-flags.js';
+import { grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { parseRelabelConfigs } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
@@ -39,6 +39,8 @@ export const storeCommand: Command = {
     'store.grpc.series-max-concurrency': { type: 'string', default: '20', help: 'Maximum number of concurrent Series calls.' },
     'store.enable-index-header-lazy-reader': { type: 'boolean', default: true, help: 'Index-headers are always loaded lazily, on first use (accepted for Thanos compatibility).' },
     'store.index-header-lazy-reader-idle-timeout': { type: 'string', default: '5m', help: 'Unload index-headers not used for this long (0 disables).' },
+    ...grpcServerTlsFlags,
+    ...httpConfigFlags,
     ...logFlags,
   },
   run: runStore,
@@ -96,6 +98,8 @@ async function runStore(ctx: RunContext): Promise<number> {
     const relabel = parseRelabelConfigs(relabelFile !== '' ? await readFile(relabelFile, 'utf8') : relabelInline);
     const yaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'));
     const bucket = newBucketFromConfig(yaml, { component: 'store', registry });
+    const grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
+    const webConfig = await webConfigFromFlags(ctx);
     gateway = new StoreGateway({
       bucket,
       dataDir: flagString(ctx, 'data-dir'),
@@ -123,6 +127,8 @@ async function runStore(ctx: RunContext): Promise<number> {
       maxConcurrency: int(ctx, 'store.grpc.series-max-concurrency'),
       idleTimeoutMs: duration(ctx, 'store.index-header-lazy-reader-idle-timeout'),
       discovery,
+      grpcCredentials,
+      ...(webConfig !== undefined ? { webConfig } : {}),
     });
   } catch (err) {
     if (err instanceof UsageError) throw err;

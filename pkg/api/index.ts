@@ -6,6 +6,9 @@ export { createHealthRouter } from './health.js';
 export type { HealthRouterOptions } from './health.js';
 export { histogramJson } from './histogram-json.js';
 export { createHttpServer, maxHeaderBytes } from './http-server.js';
+export { BasicAuth } from './basic-auth.js';
+export { WEB_CONFIG_ERROR, loadWebConfig, parseWebConfig } from './web-config.js';
+export type { ClientAuthType, WebConfig, WebTls } from './web-config.js';
 export { jsonString } from './json-string.js';
 export { MIN_TIME, MAX_TIME, parseTime, parseDuration, parseLimit, parseBool } from './params.js';
 export type {

@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import express from 'express';
 import type { Registry } from 'prom-client';
-import { createHealthRouter, createHttpServer } from '../api/index.js';
+import { createHealthRouter, createHttpServer, type WebConfig } from '../api/index.js';
 import { nopLogger, type Logger } from '../block/index.js';
 import type { BucketLease } from './bucket-lease.js';
 import type { Compactor, PassResult } from './compactor.js';
@@ -22,6 +22,8 @@ export interface CompactServiceOptions {
   readonly httpPort?: number;
   readonly registry?: Registry;
   readonly logger?: Logger;
+  /** webConfig: TLS, basic auth and headers of the HTTP server (--http.config). */
+  readonly webConfig?: WebConfig;
 }
 
 /**
@@ -104,7 +106,7 @@ export class CompactService {
   async #startHttp(): Promise<void> {
     const app = express();
     app.use(createHealthRouter({ ready: () => this.#ready, name: 'Tessera Compactor', ...(this.#o.registry !== undefined ? { registry: this.#o.registry } : {}) }));
-    const srv = createHttpServer(app);
+    const srv = createHttpServer(app, this.#o.webConfig);
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
       srv.listen(this.#o.httpPort ?? 10902, this.#o.httpHost ?? '0.0.0.0', () => {

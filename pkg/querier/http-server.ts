@@ -1,6 +1,6 @@
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Express } from 'express';
-import { createHttpServer } from '../api/index.js';
+import { createHttpServer, type WebConfig } from '../api/index.js';
 import { runInRequestScope } from '../errors/index.js';
 
 /**
@@ -33,12 +33,12 @@ function scoped(app: Express): (req: IncomingMessage, res: ServerResponse) => vo
  * listenHttp starts an HTTP server (createHttpServer: Go's header limits) for app on `host:port` (port 0 picks a free one) and resolves
  * with the server and its bound port.
  */
-export function listenHttp(app: Express, address: string): Promise<{ server: Server; port: number }> {
+export function listenHttp(app: Express, address: string, web?: WebConfig): Promise<{ server: Server; port: number }> {
   const i = address.lastIndexOf(':');
   const host = address.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
   const port = Number(address.slice(i + 1));
   return new Promise((resolve, reject) => {
-    const server = createHttpServer(scoped(app));
+    const server = createHttpServer(scoped(app), web);
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);

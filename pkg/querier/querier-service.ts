@@ -1,10 +1,10 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { createApiRouter, createHealthRouter, createJsonErrorHandler } from '../api/index.js';
+import { createApiRouter, createHealthRouter, createJsonErrorHandler, type WebConfig } from '../api/index.js';
 import { Labels } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
-import { GrpcStoreClient, ProxyStore, StoreGrpcServer, inProcessClient } from '../store/index.js';
+import { GrpcStoreClient, ProxyStore, StoreGrpcServer, inProcessClient, type GrpcClientTls, type StoreGrpcServerOptions } from '../store/index.js';
 import { EndpointDiscovery } from './endpoint-discovery.js';
 import { EndpointSet } from './endpoint-set.js';
 import { closeHttp, listenHttp } from './http-server.js';
@@ -41,6 +41,12 @@ export interface QuerierOptions {
   /** selectorLabels are this querier's own external labels advertised in Info (--selector-label). */
   readonly selectorLabels?: Labels;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** grpcCredentials of the querier's own StoreAPI server (--grpc-server-tls-*; default plain text). */
+  readonly grpcCredentials?: StoreGrpcServerOptions['credentials'];
+  /** grpcClientTls: how endpoints are dialled (--grpc-client-tls-*; default plain text). */
+  readonly grpcClientTls?: GrpcClientTls;
+  /** webConfig: TLS, basic auth and headers of the HTTP server (--http.config). */
+  readonly webConfig?: WebConfig;
 }
 
 /**
@@ -75,7 +81,7 @@ export class Querier {
     });
     this.#endpoints = new EndpointSet({
       addresses: () => this.#discovery.addresses(),
-      newClient: (addr) => new GrpcStoreClient(addr),
+      newClient: (addr) => new GrpcStoreClient(addr, opts.grpcClientTls !== undefined ? { credentials: opts.grpcClientTls.credentials, serverName: opts.grpcClientTls.serverName } : {}),
       ...(opts.infoTimeoutMs !== undefined ? { infoTimeoutMs: opts.infoTimeoutMs } : {}),
       ...(opts.unhealthyTimeoutMs !== undefined ? { unhealthyTimeoutMs: opts.unhealthyTimeoutMs } : {}),
       onChange: (address, healthy, err) => {
@@ -89,7 +95,7 @@ export class Querier {
       componentType: 'query',
       ...(opts.storeResponseTimeoutMs !== undefined ? { responseTimeoutMs: opts.storeResponseTimeoutMs } : {}),
     });
-    this.#grpc = new StoreGrpcServer(this.#proxy);
+    this.#grpc = new StoreGrpcServer(this.#proxy, opts.grpcCredentials !== undefined ? { credentials: opts.grpcCredentials } : {});
   }
 
   get httpPort(): number {
@@ -188,7 +194,7 @@ export class Querier {
     app.use(createJsonErrorHandler({ canceledStatus: 503 }));
 
     this.#grpcPort = await this.#grpc.listen(o.grpcAddress);
-    const { server, port } = await listenHttp(app, o.httpAddress);
+    const { server, port } = await listenHttp(app, o.httpAddress, o.webConfig);
     this.#http = server;
     this.#httpPort = port;
   }

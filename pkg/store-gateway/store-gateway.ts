@@ -11,9 +11,9 @@ import {
   type MetaFilter,
   type RelabelConfig,
 } from '../block/index.js';
-import { createHttpServer } from '../api/index.js';
+import { createHttpServer, type WebConfig } from '../api/index.js';
 import type { Bucket } from '../objstore/index.js';
-import { BucketStore, GrpcCode, StoreError, StoreGrpcServer, type QueryLimits } from '../store/index.js';
+import { BucketStore, GrpcCode, StoreError, StoreGrpcServer, type QueryLimits, type StoreGrpcServerOptions } from '../store/index.js';
 
 const MIN_INT64 = -9223372036854775808;
 const MAX_INT64 = 9223372036854775807;
@@ -56,6 +56,10 @@ export interface StoreGatewayOptions {
   readonly idleTimeoutMs?: number;
   /** discovery of blocks (--block-discovery-strategy): 'recursive' (default) or 'concurrent'. */
   readonly discovery?: 'recursive' | 'concurrent';
+  /** grpcCredentials of the StoreAPI server (--grpc-server-tls-*; default plain text). */
+  readonly grpcCredentials?: StoreGrpcServerOptions['credentials'];
+  /** webConfig: TLS, basic auth and headers of the HTTP server (--http.config). */
+  readonly webConfig?: WebConfig;
 }
 
 /**
@@ -131,7 +135,10 @@ export class StoreGateway {
         labelNames: (req, signal) => (this.#ready ? store.labelNames(req, signal) : Promise.reject(notReady())),
         labelValues: (req, signal) => (this.#ready ? store.labelValues(req, signal) : Promise.reject(notReady())),
       },
-      { onError: (err, action) => this.#logger.error('unexpected error in a gRPC call', { action, err }) },
+      {
+        onError: (err, action) => this.#logger.error('unexpected error in a gRPC call', { action, err }),
+        ...(o.grpcCredentials !== undefined ? { credentials: o.grpcCredentials } : {}),
+      },
     );
     this.#syncFailures = new Counter({ name: 'tessera_store_gateway_sync_failures_total', help: 'Failed block syncs of the store gateway.', registers: [o.registry] });
     this.#lastSync = new Gauge({ name: 'tessera_store_gateway_last_successful_sync_timestamp_seconds', help: 'Unix time of the last successful block sync.', registers: [o.registry] });
@@ -232,7 +239,7 @@ export class StoreGateway {
         res.writeHead(404);
         res.end('not found\n');
       }
-    });
+    }, this.#o.webConfig);
     return new Promise((resolve, reject) => {
       srv.once('error', reject);
       srv.listen(this.#o.httpPort, this.#o.httpHost, () => {

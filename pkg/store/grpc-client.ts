@@ -14,8 +14,10 @@ import { GrpcCode, StoreError, abortReason, toStoreError } from './store-error.j
 
 /** Options of a GrpcStoreClient. */
 export interface GrpcStoreClientOptions {
-  /** credentials (default insecure). */
+  /** credentials (default insecure); grpcClientCredentials builds them from Thanos's flags. */
   readonly credentials?: grpc.ChannelCredentials;
+  /** serverName: with TLS, the name the server's certificate is checked for and sent as SNI. */
+  readonly serverName?: string;
   /** maxRecvMsgSize in bytes (default math.MaxInt32, as Thanos). */
   readonly maxRecvMsgSize?: number;
   /** compression of requests: 'identity' (default, as Thanos queriers) or 'gzip'. */
@@ -66,6 +68,7 @@ export class GrpcStoreClient implements StoreClient {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.use_local_subchannel_pool': 1,
       ...(opts.compression === 'gzip' ? { 'grpc.default_compression_algorithm': 2 } : {}),
+      ...(opts.serverName !== undefined && opts.serverName !== '' ? { 'grpc.ssl_target_name_override': opts.serverName, 'grpc.default_authority': opts.serverName } : {}),
     });
   }
 

@@ -17,6 +17,8 @@ export { StoreGrpcServer, legacyInfo } from './grpc-server.js';
 export type { StoreGrpcServerOptions } from './grpc-server.js';
 export { GrpcStoreClient } from './grpc-client.js';
 export type { GrpcStoreClientOptions } from './grpc-client.js';
+export { GRPC_TLS_CONFIG_ERROR, grpcClientCredentials, grpcServerCredentials } from './grpc-tls.js';
+export type { GrpcClientTls, GrpcClientTlsOptions, GrpcServerTlsOptions } from './grpc-tls.js';
 export { storeService, infoService, healthService } from './grpc-services.js';
 export { storeAPIAcceptanceSuite, acceptanceSeries } from './acceptance.js';
 export type { AcceptanceTestApi, StoreUnderTest, StartStore } from './acceptance.js';
