@@ -16,7 +16,7 @@ export interface DownsampleBlockOptions {
   readonly ulid?: string;
   /** signal aborts between series; the partial block is removed. */
   readonly signal?: AbortSignal;
-  /** downsampler to reuse (its buffers), e.g. one per worker; default a new one. */
+  /** downsampler to reuse (its buffers), e.g. one per worker, and its options (histograms: 'skip'); default a new one. */
   readonly downsampler?: Downsampler;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { AggrChunk, AggrType, AGGR_TYPES, ValueType, XorChunk, staleNaN, type ChunkMeta } from '../chunkenc/index.js';
+import { AggrChunk, AggrType, AGGR_TYPES, Encoding, OpaqueChunk, ValueType, XorChunk, staleNaN, type ChunkMeta } from '../chunkenc/index.js';
 import { isTesseraError } from '../errors/index.js';
 import { Downsampler } from './downsampler.js';
 import { RES_1H, RES_5M } from './resolution.js';
@@ -194,5 +194,28 @@ describe('Downsampler matches Thanos on its own test cases', () => {
 
   test('target resolution must be coarser', () => {
     expect(() => ds.series([], RES_5M, RES_5M)).toThrow(/target resolution 5m is not coarser than 5m/);
+  });
+});
+
+describe('Downsampler and native histograms', () => {
+  const pts = (from: number, to: number): S[] => Array.from({ length: (to - from) / 15_000 }, (_, i) => [from + i * 15_000, i] as S);
+  const a = rawChunk(pts(0, 3_600_000));
+  const b = rawChunk(pts(7_200_000, 10_800_000));
+  // Never decoded: only its encoding and sample count are looked at.
+  const hist: ChunkMeta = { ref: 0, minTime: 3_600_000, maxTime: 7_000_000, chunk: new OpaqueChunk(Encoding.FloatHistogram, Uint8Array.of(0, 5, 0)) };
+  const hex = (ms: ChunkMeta[]) => ms.map((m) => [m.minTime, m.maxTime, Buffer.from(m.chunk.bytes()).toString('hex')]);
+
+  test('are an error by default', () => {
+    expect(() => new Downsampler().series([a, hist, b], 0, RES_5M, 's')).toThrow(/downsample s: chunk 1 holds native histograms/);
+  });
+
+  test("with histograms: 'skip' are left out, the float runs around them downsampled separately", () => {
+    const ds = new Downsampler({ histograms: 'skip' });
+    const m5 = ds.series([a, hist, b], 0, RES_5M);
+    expect(hex(m5)).toEqual(hex([...ds.series([a], 0, RES_5M), ...ds.series([b], 0, RES_5M)]));
+    const [a5, b5] = [ds.series([a], 0, RES_5M), ds.series([b], 0, RES_5M)];
+    const h1 = ds.series([...a5, hist, ...b5], RES_5M, RES_1H);
+    expect(hex(h1)).toEqual(hex([...ds.series(a5, RES_5M, RES_1H), ...ds.series(b5, RES_5M, RES_1H)]));
+    expect(ds.skippedHistogramChunks).toBe(2);
   });
 });

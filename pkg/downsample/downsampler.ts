@@ -9,6 +9,16 @@ import { targetChunkCount, windowEnd } from './windows.js';
 
 const isHistogram = (enc: number): boolean => enc === Encoding.Histogram || enc === Encoding.FloatHistogram;
 
+/** DownsamplerOptions configures a Downsampler. */
+export interface DownsamplerOptions {
+  /**
+   * histograms says what to do with native histogram chunks, which are not downsampled yet:
+   * 'error' (default) throws a DownsampleError (TESSERA_DOWNSAMPLE_UNSUPPORTED); 'skip' leaves them
+   * out of the output.
+   */
+  readonly histograms?: 'error' | 'skip';
+}
+
 /** One aggregate chunk of the input with its time range. */
 interface AggrInput {
   readonly minTime: number;
@@ -34,17 +44,26 @@ interface AggrInput {
  * yields no window is skipped (Thanos fails with "invalid range"); a group whose counters are all
  * absent gets an empty counter sub-chunk (Thanos would write an absent last aggregate it cannot
  * read back); more groups than input chunks cannot loop forever. Native histogram chunks are not
- * supported yet (DownsampleError TESSERA_DOWNSAMPLE_UNSUPPORTED).
+ * supported yet: they are a DownsampleError (TESSERA_DOWNSAMPLE_UNSUPPORTED), or, with
+ * `histograms: 'skip'`, left out (counted in skippedHistogramChunks) while the float runs around
+ * them are downsampled as Thanos would.
  *
  * Buffers are reused across calls: one Downsampler per worker; nothing is allocated per sample.
  */
 export class Downsampler {
+  /** skippedHistogramChunks counts the histogram chunks left out with `histograms: 'skip'`. */
+  skippedHistogramChunks = 0;
+  readonly #skipHistograms: boolean;
   readonly #all = new SampleBuffer();
   readonly #batch = new SampleBuffer();
   readonly #agg = new FloatAggregator();
   readonly #list = new ChunkListIterator();
   readonly #counter = new CounterResetsIterator();
   #it: SampleIterator | undefined;
+
+  constructor(opts: DownsamplerOptions = {}) {
+    this.#skipHistograms = opts.histograms === 'skip';
+  }
 
   /**
    * series downsamples one series: chunks are its chunks from a block of resolution inRes, ordered
@@ -73,7 +92,14 @@ export class Downsampler {
     all.clear();
     for (let i = 0; i < chunks.length; i++) {
       const c = chunks[i]!.chunk;
-      if (isHistogram(c.encoding())) throw unsupported(where, i);
+      if (isHistogram(c.encoding())) {
+        if (!this.#skipHistograms) throw unsupported(where, i);
+        // A float run ends where histograms start, as Thanos cuts runs where the sample type changes.
+        this.#rawRun(outRes, out);
+        all.clear();
+        this.skippedHistogramChunks++;
+        continue;
+      }
       this.#expand(c, all, where, i);
     }
     this.#rawRun(outRes, out);
@@ -143,6 +169,7 @@ export class Downsampler {
   #aggregated(chunks: readonly ChunkMeta[], inRes: number, outRes: number, where: string, out: ChunkMeta[]): void {
     // Aggregate chunks as they are; raw chunks turned into 5m aggregates first; empty ones skipped.
     const fixed: AggrInput[] = [];
+    const cutBefore = new Set<number>();
     for (let i = 0; i < chunks.length; i++) {
       const m = chunks[i]!;
       const enc = m.chunk.encoding();
@@ -152,18 +179,31 @@ export class Downsampler {
         continue;
       }
       if (m.chunk.numSamples() === 0) continue;
-      if (isHistogram(enc)) throw unsupported(where, i);
+      if (isHistogram(enc)) {
+        if (!this.#skipHistograms) throw unsupported(where, i);
+        this.skippedHistogramChunks++;
+        cutBefore.add(fixed.length);
+        continue;
+      }
       this.#all.clear();
       this.#expand(m.chunk, this.#all, where, i);
       const conv: ChunkMeta[] = [];
       this.#rawRun(RES_5M, conv);
       for (const c of conv) fixed.push({ minTime: c.minTime, maxTime: c.maxTime, chunk: c.chunk as AggrChunk });
     }
-    if (fixed.length === 0) return;
-    for (let i = 0; i < fixed.length; i++) {
-      if (isHistogramAggr(fixed[i]!.chunk)) throw unsupported(where, i);
+    // Runs of float aggregates, cut where histograms were (skipped, or an error), as Thanos cuts
+    // runs where the sample type changes.
+    let start = 0;
+    for (let i = 0; i <= fixed.length; i++) {
+      const hist = i < fixed.length && isHistogramAggr(fixed[i]!.chunk);
+      if (i < fixed.length && !hist && !cutBefore.has(i)) continue;
+      if (hist) {
+        if (!this.#skipHistograms) throw unsupported(where, i);
+        this.skippedHistogramChunks++;
+      }
+      if (i > start) this.#aggrRun(fixed.slice(start, i), inRes, outRes, where, out);
+      start = hist ? i + 1 : i;
     }
-    this.#aggrRun(fixed, inRes, outRes, where, out);
   }
 
   /** #aggrRun re-aggregates a run of aggregate chunks (downsampleAggr + downsampleAggrLoop). */

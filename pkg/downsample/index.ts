@@ -1,6 +1,7 @@
 // Public surface of the downsample package: Thanos-compatible downsampling of series chunks into
 // aggregate chunks (raw → 5m → 1h, and our 1h → 1d), and of whole blocks.
 export { Downsampler } from './downsampler.js';
+export type { DownsamplerOptions } from './downsampler.js';
 export { DownsampleError, DownsampleErrorCode } from './downsample-error.js';
 export {
   RES_RAW,
