@@ -116,17 +116,26 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
 
   async series(matcherSets: readonly (readonly Matcher[])[], start: number, end: number, opts: SeriesSourceOptions): Promise<SeriesResult> {
     const q = await this.#queryable(opts, 0).querier(start, end);
-    const seen = new Map<string, Labels>();
-    const warnings: string[] = [];
-    for (const ms of matcherSets) {
+    // One select per matcher set, several in flight (as Thanos starts them all before merging):
+    // 1,000 `match[]` one after the other took 15 s over two stores.
+    const perSet = await mapConcurrent(matcherSets, seriesSelectConcurrency, async (ms) => {
       const set = await q.select(true, { start, end, func: 'series' }, ms, { signal: opts.signal });
+      const found: Labels[] = [];
       while (set.next()) {
-        const l = set.at().labels();
-        seen.set(l.key(), l);
-        if (opts.limit > 0 && seen.size > opts.limit) break;
+        found.push(set.at().labels());
+        if (opts.limit > 0 && found.length > opts.limit) break;
       }
       if (set.err() !== null) throw set.err();
-      warnings.push(...set.warnings());
+      return { found, warnings: set.warnings() };
+    });
+    const seen = new Map<string, Labels>();
+    const warnings: string[] = [];
+    for (const r of perSet) {
+      for (const l of r.found) {
+        if (opts.limit > 0 && seen.size > opts.limit) break;
+        seen.set(l.key(), l);
+      }
+      warnings.push(...r.warnings);
     }
     const series = [...seen.values()].sort(Labels.compare);
     return { series, warnings };
@@ -143,6 +152,23 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
       await Promise.all((matcherSets.length === 0 ? [[]] : matcherSets).map((ms) => q.labelValues(name, ms, opts.limit > 0 ? { limit: opts.limit } : {}, { signal: opts.signal }))),
     );
   }
+}
+
+/** seriesSelectConcurrency bounds the selects /series runs at once for its matcher sets. */
+const seriesSelectConcurrency = 16;
+
+/** mapConcurrent maps items with at most `limit` calls of f in flight; results keep item order. */
+async function mapConcurrent<T, R>(items: readonly T[], limit: number, f: (x: T) => Promise<R>): Promise<R[]> {
+  const out = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await f(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
 function merged(results: readonly { values: readonly string[]; warnings: readonly string[] }[]): LabelsResult {
