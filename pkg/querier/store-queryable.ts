@@ -114,6 +114,7 @@ export class StoreQuerier implements Querier {
       partialResponseStrategy: this.#strategy(),
       partialResponseDisabled: !this.#opts.partialResponse,
       skipChunks,
+      ...(dedup ? { replicaLabelsHint: [...this.#replica] } : {}),
       ...(hints?.step !== undefined ? { step: hints.step } : {}),
       ...(hints?.range !== undefined ? { range: hints.range } : {}),
       queryHints: {

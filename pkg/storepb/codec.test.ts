@@ -202,6 +202,7 @@ const seriesRequest: fc.Arbitrary<SeriesRequest> = fc.record(
     withoutReplicaLabels: fc.array(str, { maxLength: 3 }),
     limit: int64,
     responseBatchSize: int64,
+    replicaLabelsHint: fc.array(str, { maxLength: 3 }),
   },
   { requiredKeys: ['minTime', 'maxTime', 'matchers'] },
 );
@@ -237,6 +238,7 @@ function seriesRequestObj(r: SeriesRequest): object {
     withoutReplicaLabels: r.withoutReplicaLabels ?? [],
     limit: String(r.limit ?? 0),
     responseBatchSize: String(r.responseBatchSize ?? 0),
+    replicaLabelsHint: r.replicaLabelsHint ?? [],
   };
 }
 

@@ -103,6 +103,12 @@ export interface SeriesRequest {
   readonly withoutReplicaLabels?: readonly string[];
   readonly limit?: number;
   readonly responseBatchSize?: number;
+  /**
+   * replicaLabelsHint (Tessera extension, field 1000; Thanos ignores it) names the querier's replica
+   * labels when it keeps replicas apart: a store may use it to judge whether an unreadable series is
+   * covered by another replica. Nothing is dropped because of it.
+   */
+  readonly replicaLabelsHint?: readonly string[];
 }
 
 /** SeriesResponse is one frame of the Series stream (the `result` oneof). */

@@ -123,6 +123,7 @@ export function encodeSeriesRequest(req: SeriesRequest): Uint8Array {
   putStrings(w, 14, req.withoutReplicaLabels);
   putInt64(w, 15, req.limit);
   putInt64(w, 16, req.responseBatchSize);
+  putStrings(w, 1000, req.replicaLabelsHint);
   return w.finish();
 }
 
@@ -215,7 +216,7 @@ function readShardInfo(r: ProtoReader): ShardInfo {
 }
 
 /** decodeSeriesRequest decodes a thanos.SeriesRequest; absent fields get their proto3 defaults. */
-export function decodeSeriesRequest(buf: Uint8Array): Required<Omit<SeriesRequest, 'hints' | 'queryHints' | 'shardInfo'>> & SeriesRequest {
+export function decodeSeriesRequest(buf: Uint8Array): Required<Omit<SeriesRequest, 'hints' | 'queryHints' | 'shardInfo' | 'replicaLabelsHint'>> & SeriesRequest {
   const r = new ProtoReader(buf);
   let minTime = 0;
   let maxTime = 0;
@@ -231,6 +232,7 @@ export function decodeSeriesRequest(buf: Uint8Array): Required<Omit<SeriesReques
   let queryHints: QueryHints | undefined;
   let shardInfo: ShardInfo | undefined;
   const withoutReplicaLabels: string[] = [];
+  const replicaLabelsHint: string[] = [];
   let limit = 0;
   let responseBatchSize = 0;
   while (!r.done()) {
@@ -301,6 +303,10 @@ export function decodeSeriesRequest(buf: Uint8Array): Required<Omit<SeriesReques
         if (wt !== VI) break;
         responseBatchSize = r.int64();
         continue;
+      case 1000:
+        if (wt !== LD) break;
+        replicaLabelsHint.push(r.string());
+        continue;
     }
     r.skip(wt);
   }
@@ -321,6 +327,7 @@ export function decodeSeriesRequest(buf: Uint8Array): Required<Omit<SeriesReques
     withoutReplicaLabels,
     limit,
     responseBatchSize,
+    ...(replicaLabelsHint.length > 0 ? { replicaLabelsHint } : {}),
   };
 }
 

@@ -170,6 +170,18 @@ describe('BucketStore', () => {
       expect(samples(first).size).toBe(2);
       expect(first.filter((f) => f.kind === 'warning')).toHaveLength(0);
     });
+
+    test('replicas kept apart with the replica-label hint: ABORT succeeds (replica b covers), labels kept; a wrong hint still fails', async () => {
+      const store = await newStore();
+      const strict = { partialResponseDisabled: true, partialResponseStrategy: PartialResponseStrategy.ABORT } as const;
+      const frames = await collect(store, req({ ...strict, replicaLabelsHint: ['replica'] }));
+      const got = samples(frames);
+      expect([...got.keys()].filter((k) => k.includes('replica="b"'))).toHaveLength(20);
+      expect([...got.keys()].filter((k) => k.includes('replica="a"')).length).toBeLessThan(20);
+      expect(frames.filter((f) => f.kind === 'warning')).toHaveLength(0);
+      // A hint naming a label that does not tell the blocks apart finds no other replica.
+      await expect(collect(store, req({ ...strict, replicaLabelsHint: ['cluster'] }))).rejects.toThrow(/has no other replica covering it/);
+    });
   });
 
   test('limits fail the request with ResourceExhausted', async () => {

@@ -6,7 +6,7 @@ import { isTesseraError } from '../../errors/index.js';
 import { Labels, LabelsBuilder, Matcher, MatchType, compareStrings } from '../../labels/index.js';
 import type { BucketReader } from '../../objstore/index.js';
 import { PartialResponseStrategy, type AggrChunk, type InfoResponse, type LabelNamesRequest, type LabelNamesResponse, type LabelValuesRequest, type LabelValuesResponse, type SeriesRequest, type StoreSeries, type TSDBInfo } from '../../storepb/index.js';
-import { chunkRefOffset, chunkRefSegment, segmentFileName, type BlockMeta } from '../../tsdb/index.js';
+import { chunkRefOffset, chunkRefSegment, segmentFileName, type BlockMeta, type IndexChunkMeta } from '../../tsdb/index.js';
 import { chunkSamples } from '../limits.js';
 import { matchExternalLabels, toMatchers } from '../matchers.js';
 import { withExternalLabels } from '../local-store.js';
@@ -472,7 +472,10 @@ export class BucketStore implements StoreServer {
     const blockBatch = Math.max(64, Math.min(batchSize, Math.ceil((batchSize * 4) / Math.max(1, selected.length))));
     const opened: BlockSeriesCursor[] = [];
     const heap = new CursorHeap();
-    const fails = new ChunkFailures({ replicas: drop.size > 0, abort, minTime: req.minTime, maxTime: req.maxTime });
+    // Replicas kept apart (only a hint names the replica labels): other replicas of a series that
+    // cannot be read are looked up in the other selected blocks.
+    const hinted = new Set(drop.size === 0 ? (req.replicaLabelsHint ?? []) : []);
+    const fails = new ChunkFailures({ replicas: drop.size > 0 || hinted.size > 0, replicaLabels: hinted, abort, minTime: req.minTime, maxTime: req.maxTime });
     try {
       const cursors = await this.#perBlock(selected, 'select series', abort, warnings, signal, async (b, ms) => {
         const c = new BlockSeriesCursor({ block: b, matchers: ms, minTime: req.minTime, maxTime: req.maxTime, skipChunks, batchSize: blockBatch, withoutReplicaLabels: drop, budget, signal });
@@ -505,7 +508,7 @@ export class BucketStore implements StoreServer {
       let batchMeta = 0;
       const flush = async (): Promise<void> => {
         try {
-          readChunkBytes += await this.#sendBatch(batch, w, skipChunks, aggregates, budget, signal, fails);
+          readChunkBytes += await this.#sendBatch(batch, w, skipChunks, aggregates, budget, signal, fails, selected);
         } finally {
           budget.release(batchMeta);
         }
@@ -588,6 +591,42 @@ export class BucketStore implements StoreServer {
   }
 
   /**
+   * otherReplicaChunks returns the chunk metas, in [minTime, maxTime], of the other replicas of
+   * series part p: the same series (its own labels) in selected blocks whose external labels equal
+   * p's block's except for the hinted replica labels, which must differ. Used only after a chunk
+   * read failed, to judge whether dropping p loses data; empty when the block's external labels
+   * hold no replica label (replicas are then not told apart by blocks).
+   */
+  async #otherReplicaChunks(p: CursorEntry, fails: ChunkFailures, selected: readonly { block: BucketBlock }[], budget: QueryBudget, signal: AbortSignal): Promise<IndexChunkMeta[][]> {
+    const ext = p.block.extLabels;
+    const replicaNames = ext.names().filter((n) => fails.replicaLabels.has(n));
+    if (replicaNames.length === 0) return [];
+    const common = ext.without(replicaNames);
+    const own = p.labels.without(ext.names());
+    const matchers: Matcher[] = [];
+    own.forEach((n, v) => matchers.push(new Matcher(MatchType.Equal, n, v)));
+    const out: IndexChunkMeta[][] = [];
+    for (const { block: b } of selected) {
+      if (b === p.block || !b.extLabels.without(fails.replicaLabels).equals(common)) continue;
+      if (replicaNames.every((n) => b.extLabels.get(n) === ext.get(n))) continue;
+      const c = new BlockSeriesCursor({ block: b, matchers, minTime: fails.minTime, maxTime: fails.maxTime, skipChunks: false, batchSize: 16, withoutReplicaLabels: new Set(), budget, signal });
+      try {
+        await c.open();
+        for (let e = c.head(); e !== undefined; e = c.head()) {
+          if (e.labels.without(b.extLabels.names()).equals(own)) out.push([...e.chunks]);
+          const next = c.advance();
+          if (next !== undefined) await next;
+        }
+      } catch {
+        // An unreadable replica covers nothing.
+      } finally {
+        c.close();
+      }
+    }
+    return out;
+  }
+
+  /**
    * Reads the chunks of a batch of series groups (each group: the same series from one or more
    * blocks), coalesced per block, and sends the series; the chunk bytes are released once sent.
    * Returns the chunk bytes read.
@@ -598,7 +637,7 @@ export class BucketStore implements StoreServer {
    * block at the end; under the ABORT strategy the call fails only when the data is really missing,
    * i.e. the other blocks of the same series do not cover the left-out time range.
    */
-  async #sendBatch(batch: readonly CursorEntry[][], w: SeriesFrameWriter, skipChunks: boolean, aggregates: readonly number[], budget: QueryBudget, signal: AbortSignal, fails: ChunkFailures): Promise<number> {
+  async #sendBatch(batch: readonly CursorEntry[][], w: SeriesFrameWriter, skipChunks: boolean, aggregates: readonly number[], budget: QueryBudget, signal: AbortSignal, fails: ChunkFailures, selected: readonly { block: BucketBlock }[]): Promise<number> {
     const chunkData = new Map<BucketBlock, { chunks: Map<number, RawChunk>; failed: Map<number, ChunkFailure> }>();
     let held = 0;
     try {
@@ -658,6 +697,7 @@ export class BucketStore implements StoreServer {
           }
           if (lost !== undefined) {
             const others = g.filter((p) => !lost.includes(p)).map((p) => p.chunks);
+            if (fails.replicaLabels.size > 0) for (const p of lost) others.push(...(await this.#otherReplicaChunks(p, fails, selected, budget, signal)));
             const covered = fails.replicas && others.length > 0 && coveredByReplicas(lost.flatMap((p) => p.chunks), others, fails.minTime, fails.maxTime);
             fails.series(lost, covered);
             if (chunks.length === 0) continue;

@@ -24,11 +24,17 @@ export class ChunkFailures {
   readonly replicas: boolean;
   readonly minTime: number;
   readonly maxTime: number;
+  /**
+   * replicaLabels are the querier's replica labels when it keeps replicas apart (the request's
+   * replica_labels_hint): other replicas of a series are then other series, looked up in blocks.
+   */
+  readonly replicaLabels: ReadonlySet<string>;
   readonly #abort: boolean;
   readonly byBlock = new Map<BucketBlock, BlockChunkFailures>();
 
-  constructor(o: { replicas: boolean; abort: boolean; minTime: number; maxTime: number }) {
+  constructor(o: { replicas: boolean; replicaLabels?: ReadonlySet<string>; abort: boolean; minTime: number; maxTime: number }) {
     this.replicas = o.replicas;
+    this.replicaLabels = o.replicaLabels ?? new Set();
     this.#abort = o.abort;
     this.minTime = o.minTime;
     this.maxTime = o.maxTime;
