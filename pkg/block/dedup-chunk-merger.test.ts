@@ -142,6 +142,11 @@ describe('block merge', () => {
     const got = await compactAndRead(readers, dedupChunkSeriesMerger(), [0, 1, 0, 1]);
     const outsideGap = (p: [number, number]): boolean => p[0] < T0 + 1_800_000 || p[0] >= T0 + 2_400_000;
     expect(got.get(k)!.filter(outsideGap)).toEqual(a.series.get(k)!.samples);
+    await rm(join(dir, 'out'), { recursive: true });
+
+    // 'chain' keeps every replica's samples, one per timestamp.
+    const chained = await compactAndRead(readers, dedupChunkSeriesMerger({ algorithm: 'chain' }), [0, 1, 0, 1]);
+    expect(chained.get(k)).toEqual([...a.series.get(k)!.samples, ...b.series.get(k)!.samples].sort((x, y) => x[0] - y[0]));
   });
 
   test('compacting merge: B duplicating A gives A once; distinct overlapping samples give the union', async () => {
