@@ -112,6 +112,11 @@ describe('routing and parse errors are Prometheus JSON errors (item 5)', () => {
     expect(JSON.parse(trailing.text).errorType).toBe('bad_data');
   });
 
+  test('an encoded slash in the name matches no route, as in Go: 404 page not found', async () => {
+    const r = await rawGet('/api/v1/label/a%2Fb/values');
+    expect([r.status, r.type, r.text]).toEqual([404, 'text/plain; charset=utf-8', '404 page not found\n']);
+  });
+
   test('U__-escaped names are unescaped before validation', async () => {
     expect((await rawGet('/api/v1/label/U__a_2e_b/values')).status).toBe(200);
     expect(calls.at(-1)?.name).toBe('a.b');

@@ -411,7 +411,9 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   });
 
   // The name is taken from the raw path and decoded here: express would decode it with
-  // decodeURIComponent, which throws on invalid UTF-8 (`%FF%FE`) before any handler runs.
+  // decodeURIComponent, which throws on invalid UTF-8 (`%FF%FE`) before any handler runs. Go
+  // routes on the decoded path, so an encoded `/` (%2F) in the name matches no route there.
+  router.all(/^\/label\/[^/]*%2[fF][^/]*\/values\/?$/, (_req, res) => notFound(res));
   route(/^\/label\/(?:[^/]+)\/values\/?$/, getOnly, async (form, req, signal) => {
     const raw = /^\/label\/([^/]+)\//.exec(req.path)?.[1] ?? '';
     const name = unescapeLabelName(decodePathSegment(raw));
@@ -450,11 +452,14 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   route('/status/buildinfo', getOnly, async () => ({ data: JSON.stringify(buildInfo) }));
   route('/status/flags', getOnly, async () => ({ data: JSON.stringify(opts.flags ?? {}) }));
 
-  router.use((_req, res) => {
-    res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
-  });
+  router.use((_req, res) => notFound(res));
   router.use(createJsonErrorHandler({ canceledStatus }));
   return router;
+}
+
+/** notFound answers as Go's http.NotFound does (Prometheus's router for unknown API paths). */
+function notFound(res: Response): void {
+  res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
 }
 
 const emptyStats = {
