@@ -99,6 +99,9 @@ const errorTypes = new Set(['bad_data', 'execution', 'canceled', 'timeout', 'int
 /** expectPrometheusJson checks an API answer: JSON, success with data (200), or a typed error with its status. */
 function expectPrometheusJson(r: Reply, what: string): void {
   const ctx = `${what} → ${r.status} ${r.type ?? ''} ${r.text.slice(0, 300)}`;
+  // A path that matches no route (e.g. a name with an encoded slash) gets Go's plain-text 404,
+  // exactly as from Prometheus.
+  if (r.status === 404 && r.type === 'text/plain; charset=utf-8' && r.text === '404 page not found\n') return;
   expect(r.type, ctx).toBe('application/json');
   let body: Record<string, unknown>;
   try {
@@ -141,6 +144,24 @@ describe('the exact inputs of issue 13 against the querier', () => {
     const q = await send('GET', `/api/v1/query?query=${encodeURIComponent(long)}&time=3000`);
     expect(q.status).toBe(200);
     expect(JSON.parse(q.text).data.result).toHaveLength(1);
+  });
+
+  test('query_range {__name__=~".+"}, step=2, dedup=false is streamed, not built as one string (item 2, scaled)', async () => {
+    const r = await new Promise<{ status: number; te: string | undefined; text: string }>((resolve, reject) => {
+      const path = `/api/v1/query_range?query=${encodeURIComponent('{__name__=~".+"}')}&start=0&end=3600&step=2&dedup=false`;
+      request({ host, port, path }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, te: res.headers['transfer-encoding'], text: Buffer.concat(chunks).toString() }));
+      })
+        .on('error', reject)
+        .end();
+    });
+    expect(r.status).toBe(200);
+    expect(r.te).toBe('chunked');
+    const result = JSON.parse(r.text).data.result as { metric: Record<string, string>; values: unknown[] }[];
+    expect(result).toHaveLength(22);
+    expect(result.reduce((n, s) => n + s.values.length, 0)).toBeGreaterThan(39_000);
   });
 
   test('POST multipart/form-data: 200 (item 8)', async () => {
