@@ -61,16 +61,22 @@ describe('deep expressions', () => {
     expect(r.value.value.map((s) => s.f)).toEqual([3]);
   });
 
-  test('nested parentheses, functions and right-nested operators 1,000 deep', async () => {
-    const d = 1000;
-    const cases = ['('.repeat(d) + 'up' + ')'.repeat(d), 'abs('.repeat(d) + 'up' + ')'.repeat(d), '0+('.repeat(d) + 'up' + ')'.repeat(d), '-'.repeat(d) + 'up'];
+  test('nested parentheses, function calls, right-nested operators and unary minus 5,000 deep', async () => {
+    const d = 5000;
+    const cases = ['('.repeat(d) + 'up' + ')'.repeat(d), 'abs('.repeat(d) + 'up' + ')'.repeat(d), '0+('.repeat(d) + 'up' + ')'.repeat(d), '-'.repeat(d) + 'up', '1^'.repeat(d) + 'up'];
     for (const q of cases) {
       const printed = format(parseExpr(q));
       expect(format(parseExpr(printed))).toBe(printed);
       const r = await new Engine().instantQuery(storage(), `sum(${q})`, 600_000).exec();
       if (r.value.type !== 'vector') throw new Error(`unexpected ${r.value.type}`);
-      expect(r.value.value.map((s) => Math.abs(s.f))).toEqual([3]);
+      expect(r.value.value.map((s) => Math.abs(s.f)), q.slice(0, 8)).toEqual([q.startsWith('1^') ? 2 : 3]);
     }
+  });
+
+  test('100,000 nested parentheses and function calls parse (promtool accepts them)', () => {
+    const d = 100_000;
+    expect(parseExpr('('.repeat(d) + 'up' + ')'.repeat(d)).kind).toBe('ParenExpr');
+    expect(parseExpr('abs('.repeat(d) + 'up' + ')'.repeat(d)).kind).toBe('Call');
   });
 
   test('samples of a deep chain are still limited by maxSamples', async () => {

@@ -213,16 +213,92 @@ class Parser {
 
   // ---- expressions ----
 
+  /**
+   * #expr parses an expression whose binary operators bind at least as tightly as minPrec
+   * (precedence climbing). Operator chains, parentheses and unary operators nest through an
+   * explicit stack rather than recursion, so `((((…))))` or `a+(b+(c+…))` may be nested as deep
+   * as Prometheus's table-driven parser allows (function calls and aggregations still recurse).
+   */
   #expr(minPrec: number): Expr {
-    let lhs = this.#unary();
+    // Frames: a 'loop' frame is one precedence-climbing loop (its lhs, and the operator whose
+    // right operand is being parsed); 'unary' and 'paren' frames wait for their operand.
+    type Frame =
+      | { k: 'loop'; minPrec: number; lhs: Expr | null; op: BinaryOp | null; mods: { returnBool: boolean; matching: Mutable<VectorMatching> } | null }
+      | { k: 'unary'; tok: Token }
+      | { k: 'paren'; tok: Token }
+      | { k: 'call'; id: Token; args: Expr[] };
+    const stack: Frame[] = [{ k: 'loop', minPrec, lhs: null, op: null, mods: null }];
     for (;;) {
+      // Parse the start of an operand: unary signs and open parentheses push frames.
+      let v: Expr;
       const t = this.#tok();
-      const prec = BIN_PREC[t.type];
-      if (prec === undefined || prec < minPrec) return lhs;
-      this.#nextTok();
-      const mods = this.#binModifiers();
-      const rhs = this.#expr(t.type === '^' ? prec : prec + 1);
-      lhs = this.#newBinary(t.type as BinaryOp, lhs, rhs, mods);
+      if (t.type === '+' || t.type === '-') {
+        this.#nextTok();
+        stack.push({ k: 'unary', tok: t }, { k: 'loop', minPrec: BIN_PREC['^']!, lhs: null, op: null, mods: null });
+        continue;
+      }
+      if (t.type === '(') {
+        this.#nextTok();
+        stack.push({ k: 'paren', tok: t }, { k: 'loop', minPrec: 0, lhs: null, op: null, mods: null });
+        continue;
+      }
+      if (CALL_NAME_TOKENS.has(t.type) && this.#peek(1).type === '(') {
+        const id = this.#nextTok();
+        this.#nextTok(); // '('
+        if (this.#tok().type !== ')') {
+          stack.push({ k: 'call', id, args: [] }, { k: 'loop', minPrec: 0, lhs: null, op: null, mods: null });
+          continue;
+        }
+        v = this.#postfix(this.#finishCall(id, [], this.#nextTok()));
+      } else {
+        v = this.#postfix(this.#primary());
+      }
+      // Hand v to the frames waiting for it until one needs another operand.
+      for (;;) {
+        const f = stack[stack.length - 1]!;
+        if (f.k === 'unary') {
+          stack.pop();
+          v = this.#applyUnary(f.tok, v);
+          continue;
+        }
+        if (f.k === 'call') {
+          f.args.push(v);
+          const sep = this.#tok();
+          if (sep.type === ',') {
+            this.#nextTok();
+            if (this.#tok().type === ')') this.#fail('trailing commas not allowed in function call args', { start: sep.pos, end: sep.end });
+            stack.push({ k: 'loop', minPrec: 0, lhs: null, op: null, mods: null });
+            break;
+          }
+          if (sep.type !== ')') this.#unexpected('', '');
+          stack.pop();
+          v = this.#postfix(this.#finishCall(f.id, f.args, this.#nextTok()));
+          continue;
+        }
+        if (f.k === 'paren') {
+          stack.pop();
+          const close = this.#tok();
+          if (close.type !== ')') this.#unexpected('', '');
+          this.#nextTok();
+          v = this.#postfix({ kind: 'ParenExpr', expr: v, posRange: { start: f.tok.pos, end: close.end } });
+          continue;
+        }
+        const lhs = f.op === null ? v : this.#newBinary(f.op, f.lhs!, v, f.mods!);
+        const op = this.#tok();
+        const prec = BIN_PREC[op.type];
+        if (prec === undefined || prec < f.minPrec) {
+          stack.pop();
+          if (stack.length === 0) return lhs;
+          v = lhs;
+          continue;
+        }
+        this.#nextTok();
+        f.lhs = lhs;
+        f.op = op.type as BinaryOp;
+        f.mods = this.#binModifiers();
+        stack.push({ k: 'loop', minPrec: op.type === '^' ? prec : prec + 1, lhs: null, op: null, mods: null });
+        break;
+      }
     }
   }
 
@@ -291,21 +367,16 @@ class Parser {
     return node;
   }
 
-  #unary(): Expr {
-    const t = this.#tok();
-    if (t.type === '+' || t.type === '-') {
-      this.#nextTok();
-      const operand = this.#expr(BIN_PREC['^']!);
-      if (operand.kind === 'NumberLiteral') {
-        const n = operand as Mutable<NumberLiteral>;
-        if (t.type === '-') n.val = -n.val;
-        n.posRange = { start: t.pos, end: n.posRange.end };
-        return n;
-      }
-      const u: UnaryExpr = { kind: 'UnaryExpr', op: t.type, expr: operand, posRange: { start: t.pos, end: operand.posRange.end } };
-      return u;
+  /** #applyUnary applies a unary sign to its operand (folding it into a number literal). */
+  #applyUnary(t: Token, operand: Expr): Expr {
+    if (operand.kind === 'NumberLiteral') {
+      const n = operand as Mutable<NumberLiteral>;
+      if (t.type === '-') n.val = -n.val;
+      n.posRange = { start: t.pos, end: n.posRange.end };
+      return n;
     }
-    return this.#postfix(this.#primary());
+    const u: UnaryExpr = { kind: 'UnaryExpr', op: t.type as UnaryExpr['op'], expr: operand, posRange: { start: t.pos, end: operand.posRange.end } };
+    return u;
   }
 
   #primary(): Expr {
@@ -333,9 +404,6 @@ class Parser {
       const n = this.#peek(1).type;
       if (n === '(' || n === 'by' || n === 'without') return this.#aggregate();
     }
-    if ((t.type === 'IDENTIFIER' || t.type === 'start' || t.type === 'end' || t.type === 'step' || t.type === 'range' || t.type === 'min_of' || t.type === 'max_of') && this.#peek(1).type === '(') {
-      return this.#call();
-    }
     if (METRIC_IDENT_TOKENS.has(t.type)) return this.#vectorSelector();
     this.#unexpected('', '');
   }
@@ -362,25 +430,8 @@ class Parser {
     return r.value;
   }
 
-  #call(): Expr {
-    const id = this.#nextTok();
-    const open = this.#nextTok(); // '('
-    void open;
-    const args: Expr[] = [];
-    if (this.#tok().type !== ')') {
-      for (;;) {
-        args.push(this.#expr(0));
-        const t = this.#tok();
-        if (t.type === ',') {
-          this.#nextTok();
-          if (this.#tok().type === ')') this.#fail('trailing commas not allowed in function call args', { start: t.pos, end: t.end });
-          continue;
-        }
-        if (t.type === ')') break;
-        this.#unexpected('', '');
-      }
-    }
-    const close = this.#nextTok();
+  /** #finishCall builds a call once its arguments and closing parenthesis are parsed. */
+  #finishCall(id: Token, args: Expr[], close: Token): Expr {
     const name = id.val;
     const fn = FUNCTIONS.get(name);
     const idRange = { start: id.pos, end: id.end };
@@ -951,6 +1002,9 @@ class Parser {
     return { start, end };
   }
 }
+
+/** Tokens that start a function call when followed by '('. */
+const CALL_NAME_TOKENS = new Set<TokenType>(['IDENTIFIER', 'start', 'end', 'step', 'range', 'min_of', 'max_of']);
 
 /** DEEP is the tree depth from which the type check runs bottom-up instead of recursively. */
 const DEEP = 200;
