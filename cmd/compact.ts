@@ -150,7 +150,7 @@ async function runCompact(ctx: RunContext): Promise<number> {
   const compactor = new Compactor({
     bucket,
     dataDir,
-    merger: newStreamingMerger({ dedupFunc }),
+    merger: newStreamingMerger({ dedupFunc, replicaLabels }),
     consistencyDelayMs,
     deleteDelayMs,
     retentionMs: retention,

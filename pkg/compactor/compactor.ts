@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Registry } from 'prom-client';
@@ -169,6 +170,8 @@ export class Compactor {
   async runOnce(signal?: AbortSignal): Promise<PassResult> {
     const res: PassResult = { compactions: 0, downsampled: 0, markedForDeletion: 0, retention: 0, deleted: 0, quarantined: [], failedGroups: [] };
     const sig = this.#o.lease !== undefined ? (signal !== undefined ? AbortSignal.any([signal, this.#o.lease.signal]) : this.#o.lease.signal) : signal;
+    // Every concurrent bucket request listens on it.
+    if (sig !== undefined) setMaxListeners(0, sig);
     const workDir = join(this.#o.dataDir, 'compact');
     await rm(workDir, { recursive: true, force: true });
     await mkdir(workDir, { recursive: true });

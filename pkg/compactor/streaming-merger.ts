@@ -1,4 +1,4 @@
-import { dedupChunkSeriesMerger } from '../block/index.js';
+import { dedupChunkSeriesMerger, replicaChunkSeriesSet } from '../block/index.js';
 import { MatchType, Matcher } from '../labels/index.js';
 import { compactingChunkSeriesMerger, mergeChunkSeriesSets, type ChunkSeriesMergeFunc, type ChunkSeriesSet } from '../storage/index.js';
 import { BlockReader, StreamingBlockWriter } from '../tsdb/index.js';
@@ -12,6 +12,11 @@ export interface StreamingMergerOptions {
    * querier's penalty deduplication.
    */
   readonly dedupFunc?: '' | 'penalty' | string;
+  /**
+   * replicaLabels name the replica of each input block (from its own meta.json): with 'penalty'
+   * the replicas are ranked by these labels' values in sorted order, as the querier prefers them.
+   */
+  readonly replicaLabels?: readonly string[];
 }
 
 const ALL = [new Matcher(MatchType.Regexp, '__name__', '(?s:.*)')];
@@ -25,14 +30,16 @@ const ALL = [new Matcher(MatchType.Regexp, '__name__', '(?s:.*)')];
  * straight into the index.
  */
 export function newStreamingMerger(opts: StreamingMergerOptions = {}): BlockMerger {
-  const merge = opts.dedupFunc === 'penalty' ? dedupChunkSeriesMerger({ algorithm: 'penalty' }) : compactingChunkSeriesMerger;
-  return new ChunkSeriesMerger(merge);
+  if (opts.dedupFunc === 'penalty') return new ChunkSeriesMerger(dedupChunkSeriesMerger({ algorithm: 'penalty' }), opts.replicaLabels ?? []);
+  return new ChunkSeriesMerger(compactingChunkSeriesMerger, undefined);
 }
 
 class ChunkSeriesMerger implements BlockMerger {
   readonly #merge: ChunkSeriesMergeFunc;
-  constructor(merge: ChunkSeriesMergeFunc) {
+  readonly #replicaLabels: readonly string[] | undefined;
+  constructor(merge: ChunkSeriesMergeFunc, replicaLabels: readonly string[] | undefined) {
     this.#merge = merge;
+    this.#replicaLabels = replicaLabels;
   }
 
   async merge(req: MergeRequest): Promise<MergeResult> {
@@ -48,6 +55,12 @@ class ChunkSeriesMerger implements BlockMerger {
       }
       const sets: ChunkSeriesSet[] = [];
       for (const r of readers) sets.push(await (await r.chunkQuerier(r.minTime, r.maxTime)).select(true, undefined, ALL));
+      if (this.#replicaLabels !== undefined) {
+        // Rank the replicas by their replica label values in sorted order (the querier's preference).
+        const keys = readers.map((r) => this.#replicaLabels!.map((l) => r.meta.thanos?.labels[l] ?? '').join('\xff'));
+        const ranked = [...new Set(keys)].sort();
+        for (let i = 0; i < sets.length; i++) sets[i] = replicaChunkSeriesSet(sets[i]!, ranked.indexOf(keys[i]!));
+      }
       const set = mergeChunkSeriesSets(sets, this.#merge);
       const w = await StreamingBlockWriter.create(req.outDir, {
         ulid: req.ulid,
