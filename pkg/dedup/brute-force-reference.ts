@@ -159,9 +159,8 @@ export function referenceDedup(replicas: readonly ReferenceReplica[], counter: b
       } else if (src >= 0 && !Number.isNaN(lastF)) {
         const f = (t - lastT) / (t - pt);
         const max = f > 1 ? (v - pv) * f : v - pv;
-        const plausible = (x: number): boolean => x >= lastF && (Number.isNaN(pv) || v < pv || x - lastF <= max);
-        if (plausible(v)) off[k] = 0;
-        else if (!plausible(v + off[k]!)) off[k] = switchOffset(v, pv, pt, t, off[k]!, lastF, lastT);
+        const plausible = v >= lastF && (Number.isNaN(pv) || v < pv || v - lastF <= max);
+        off[k] = plausible ? 0 : switchOffset(v, pv, pt, t, off[k]!, lastF, lastT);
       }
       v += off[k]!;
       if (v > capOut && !(capOut < lastF)) v = capOut;

@@ -7,6 +7,7 @@ import { ListSeries } from '../storage/index.js';
 import { BoundedIterator } from './bounded-iterator.js';
 import { referenceDedup, type ReferenceReplica, type ReferenceSample } from './brute-force-reference.js';
 import { DedupIterator } from './dedup-iterator.js';
+import { FollowFirstIterator } from './follow-first-iterator.js';
 import { thanosPenaltyTimestamps } from './thanos-penalty-reference.js';
 
 const L = Labels.fromStrings('__name__', 'x_total');
@@ -271,6 +272,42 @@ describe('a complete first replica', () => {
         const got: ReferenceSample[] = [];
         while (it.next() !== ValueType.None) got.push({ t: it.atT(), v: it.atF(), src: 0 });
         expect(got).toEqual(want.filter((o) => o.t >= mint && o.t <= maxt));
+      }),
+      runs,
+    );
+  });
+});
+
+describe('FollowFirstIterator', () => {
+  test('gives the DedupIterator’s output over the whole range in any window, reading replica 0 alone where it covers', () => {
+    fc.assert(
+      fc.property(scenario({ counterResets: true, maxReplicas: 3 }), fc.boolean(), fc.double({ min: -0.1, max: 1, noNaN: true }), fc.integer({ min: 1, max: 80 }), (s, counter, where, len) => {
+        const all = s.replicas.flatMap((r) => r.ts);
+        if (all.length === 0) return;
+        const from = Math.min(...all);
+        const mint = Math.round(from + where * (Math.max(...all) - from));
+        const maxt = mint + len * (s.interval / 2);
+        const want = dedup(s.replicas, counter).filter((o) => o.t >= mint && o.t <= maxt);
+        let firstReads = 0;
+        const it = new FollowFirstIterator({
+          open: (lo, hi) => s.replicas.map((r) => new BoundedIterator(iterOf(r), lo, hi)),
+          openFirst: (lo, hi) => {
+            firstReads++;
+            return new BoundedIterator(iterOf(s.replicas[0]!), lo, hi);
+          },
+          mint,
+          maxt,
+          ctx: 20 * s.interval,
+          counter,
+        });
+        const got: [number, number][] = [];
+        while (it.next() !== ValueType.None) got.push([it.atT(), it.atF()]);
+        expect(it.err()).toBeNull();
+        expect(got.map((x) => x[0])).toEqual(want.map((o) => o.t));
+        if (!counter) expect(got.map((x) => x[1])).toEqual(want.map((o) => o.v));
+        // Replica 0 is read alone after its first sample in a window (unless it has none there, or
+        // a counter offset, which only the DedupIterator applies).
+        if (!counter && want.filter((o) => o.src === 0).length >= 2) expect(firstReads).toBeGreaterThan(0);
       }),
       runs,
     );

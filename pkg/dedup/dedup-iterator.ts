@@ -59,8 +59,7 @@ const Float = ValueType.Float;
  *    raw value y (own previous raw value p at pt), its value is kept raw when y is plausible
  *    after the last emitted value L at lastT (y ≥ L, and unless k itself reset, y − L ≤ (y − p)·
  *    max(1, (t − lastT)/(t − pt)): replicas of one target see the same counter, so values stay
- *    exact); else its current offset is kept when that is
- *    plausible; else the offset becomes switchOffset(...): L + k's own increase estimated over
+ *    exact); else the offset becomes switchOffset(...): L + k's own increase estimated over
  *    the step, so that neither different counter bases nor the switch add or drop an increase.
  *    Values in a fill are clamped to the value of the higher-priority sample that ends the fill
  *    (when that is not below the last emitted value), so returning to it is plausible and it
@@ -90,6 +89,8 @@ export class DedupIterator implements SampleIterator {
   readonly #p2t: Float64Array;
   readonly #p3t: Float64Array;
   readonly #p4t: Float64Array;
+  /** δ at the previous kept sample (#ownDelta, cached by #advance). */
+  readonly #pd: Float64Array;
   /** One-sample lookahead per replica (raw, not thinned; only taken when the current sample is a float). */
   readonly #la: Uint8Array;
   readonly #lty: Uint8Array;
@@ -124,6 +125,7 @@ export class DedupIterator implements SampleIterator {
     this.#p2t = new Float64Array(n).fill(NaN);
     this.#p3t = new Float64Array(n).fill(NaN);
     this.#p4t = new Float64Array(n).fill(NaN);
+    this.#pd = new Float64Array(n).fill(NaN);
     this.#la = new Uint8Array(n);
     this.#lty = new Uint8Array(n);
     this.#lt = new Float64Array(n);
@@ -169,6 +171,7 @@ export class DedupIterator implements SampleIterator {
     }
     const p1 = this.#p1t[i]!;
     const d = this.#ownDelta(i);
+    this.#pd[i] = d;
     for (;;) {
       this.#readRaw(i);
       const t = this.#lt[i]!;
@@ -216,7 +219,7 @@ export class DedupIterator implements SampleIterator {
   /** #delta returns replica k's interval at its current position (rule 2), NaN when unknown. */
   #delta(k: number): number {
     const p1 = this.#p1t[k]!;
-    let d = Number.isNaN(p1) ? positive(this.#h[k]!) : this.#ownDelta(k);
+    let d = Number.isNaN(p1) ? positive(this.#h[k]!) : this.#pd[k]!;
     if (Number.isNaN(d) && this.#t[k] !== Infinity) {
       const dn = this.#peek(k) - this.#t[k]!;
       if (dn > 0 && dn !== Infinity) d = dn;
@@ -315,8 +318,7 @@ export class DedupIterator implements SampleIterator {
         const pt = this.#p1t[k]!;
         const f = (t - this.#lastT) / (t - pt);
         const max = f > 1 ? (out - p) * f : out - p;
-        if (plausible(out, out, p, last, max)) this.#off[k] = 0;
-        else if (!plausible(out + this.#off[k]!, out, p, last, max)) this.#off[k] = switchOffset(out, p, pt, t, this.#off[k]!, last, this.#lastT);
+        this.#off[k] = plausible(out, p, last, max) ? 0 : switchOffset(out, p, pt, t, this.#off[k]!, last, this.#lastT);
       }
       out += this.#off[k]!;
       const cap = this.#cap;
@@ -361,6 +363,23 @@ export class DedupIterator implements SampleIterator {
     return this.#err;
   }
 
+  /** offset returns replica i's current counter offset (0 outside counter mode). */
+  offset(i: number): number {
+    return this.#off[i]!;
+  }
+
+  /**
+   * history writes replica i's current kept sample time, its three previous kept sample times and
+   * the hint at the current one into out[0..5) (NaN where unknown), for FollowFirstIterator.
+   */
+  history(i: number, out: Float64Array): void {
+    out[0] = this.#t[i]!;
+    out[1] = this.#p1t[i]!;
+    out[2] = this.#p2t[i]!;
+    out[3] = this.#p3t[i]!;
+    out[4] = this.#h[i]!;
+  }
+
   /** current returns the index of the replica the current sample comes from (for tests, debugging). */
   current(): number {
     return this.#src;
@@ -369,12 +388,12 @@ export class DedupIterator implements SampleIterator {
 
 
 /**
- * plausible tells whether x, a replica's value (raw y, previous raw value p) plus an offset, can
- * follow the last emitted value after a switch: no decrease, and no more increase than max, the
- * replica's own since p scaled to the step (unless the replica itself reset).
+ * plausible tells whether a replica's raw value y (previous raw value p) can follow the last
+ * emitted value after a switch: no decrease, and no more increase than max, the replica's own
+ * since p scaled to the step (unless the replica itself reset).
  */
-function plausible(x: number, y: number, p: number, last: number, max: number): boolean {
-  return x >= last && (Number.isNaN(p) || y < p || x - last <= max);
+function plausible(y: number, p: number, last: number, max: number): boolean {
+  return y >= last && (Number.isNaN(p) || y < p || y - last <= max);
 }
 
 function positive(x: number): number {

@@ -1,8 +1,12 @@
-import type { SampleIterator } from '../chunkenc/index.js';
-import { BoundedIterator, DedupIterator, isCounterHint, splitOverlapping } from '../dedup/index.js';
+import type { ChunkMeta, SampleIterator } from '../chunkenc/index.js';
+import { BoundedIterator, DedupIterator, FollowFirstIterator, isCounterHint, splitOverlapping } from '../dedup/index.js';
 import { Labels, type Matcher } from '../labels/index.js';
 import type {
   CallOptions,
+  ChunkQuerier,
+  ChunkQueryable,
+  ChunkSeries,
+  ChunkSeriesSet,
   LabelHints,
   LabelResult,
   Querier,
@@ -14,7 +18,8 @@ import type {
 import { ArraySeriesSet } from '../storage/index.js';
 import { dedupChunks, type StoreClient } from '../store/index.js';
 import { PartialResponseStrategy, type Aggr, type AggrChunk, type LabelMatcher, type SeriesRequest, type StoreSeries } from '../storepb/index.js';
-import { aggrChunkIterator, aggrsForFunc } from './aggr-iterator.js';
+import { aggrChunkIterator, aggrsForFunc, toChunk } from './aggr-iterator.js';
+import { IteratorChunk } from './iterator-chunk.js';
 import { ReplicaChunkIterator } from './replica-chunk-iterator.js';
 
 /** StoreQueryOptions are the per-request choices of the Thanos querier (flags and API params). */
@@ -56,8 +61,13 @@ const DEDUP_CONTEXT_MS = 5 * 60_000;
  * onto another's at every chunk cut and block boundary, so the output would switch replica
  * there. It keeps each replica's chunks apart instead, strips the replica labels itself, and
  * merges the replicas of each series with the dedup iterator in replica-label order.
+ *
+ * It is also a ChunkQueryable for the PromQL engine's chunk path: a series whose samples come
+ * from one replica's chunks in the query range (decided from the chunks' time ranges) passes
+ * those chunks through, decoded straight into the engine's arrays with no iterator or dedup work
+ * per sample; other series are one IteratorChunk over their merge.
  */
-export class StoreQueryable implements Queryable {
+export class StoreQueryable implements Queryable, ChunkQueryable {
   readonly #client: StoreClient;
   readonly #opts: StoreQueryOptions;
 
@@ -68,6 +78,36 @@ export class StoreQueryable implements Queryable {
 
   async querier(mint: number, maxt: number): Promise<Querier> {
     return new StoreQuerier(this.#client, this.#opts, mint, maxt);
+  }
+
+  async chunkQuerier(mint: number, maxt: number): Promise<ChunkQuerier> {
+    return new StoreChunkQuerier(new StoreQuerier(this.#client, this.#opts, mint, maxt));
+  }
+}
+
+/** StoreChunkQuerier serves a StoreQuerier's series as chunks (StoreSeriesView.chunks). */
+class StoreChunkQuerier implements ChunkQuerier {
+  readonly #q: StoreQuerier;
+
+  constructor(q: StoreQuerier) {
+    this.#q = q;
+  }
+
+  async select(_sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<ChunkSeriesSet> {
+    const { views, warnings } = await this.#q.views(hints, matchers, opts);
+    return new ArraySeriesSet<ChunkSeries>(views, warnings);
+  }
+
+  labelNames(matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
+    return this.#q.labelNames(matchers, hints, opts);
+  }
+
+  labelValues(name: string, matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
+    return this.#q.labelValues(name, matchers, hints, opts);
+  }
+
+  close(): Promise<void> {
+    return this.#q.close();
   }
 }
 
@@ -99,6 +139,12 @@ export class StoreQuerier implements Querier {
   }
 
   async select(_sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<SeriesSet> {
+    const { views, warnings } = await this.views(hints, matchers, opts);
+    return new ArraySeriesSet<Series>(views, warnings);
+  }
+
+  /** views fetches the selected series, sorted by their labels without the replica labels. */
+  async views(hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<{ views: StoreSeriesView[]; warnings: string[] }> {
     const mint = Math.max(hints?.start ?? this.#mint, MIN_T);
     const maxt = Math.min(hints?.end ?? this.#maxt, MAX_T);
     const dedup = this.#replica.size > 0;
@@ -137,7 +183,7 @@ export class StoreQuerier implements Querier {
     // that the replicas of one series are adjacent and in a fixed order (the dedup priority).
     let entries = series.map((s) => ({ lset: dedup ? s.labels.without(this.#replica) : s.labels, full: s.labels, chunks: s.chunks }));
     if (dedup) entries = entries.sort((a, b) => Labels.compare(a.lset, b.lset) || Labels.compare(a.full, b.full));
-    const out: Series[] = [];
+    const out: StoreSeriesView[] = [];
     let i = 0;
     while (i < entries.length) {
       const lset = entries[i]!.lset;
@@ -153,7 +199,7 @@ export class StoreQuerier implements Querier {
       out.push(new StoreSeriesView(lset, runs, aggrs, mint, maxt, ctx, isCounterHint(hints?.func, lset)));
       i = j;
     }
-    return new ArraySeriesSet(out, warnings);
+    return { views: out, warnings };
   }
 
   #resolutionFor(hints: SelectHints | undefined): number {
@@ -204,7 +250,7 @@ export class StoreQuerier implements Querier {
 }
 
 /** StoreSeriesView is one (possibly deduplicated) series built from StoreAPI chunks. */
-class StoreSeriesView implements Series {
+class StoreSeriesView implements Series, ChunkSeries {
   readonly #lset: Labels;
   readonly #runs: AggrChunk[][];
   readonly #aggrs: readonly Aggr[];
@@ -215,11 +261,15 @@ class StoreSeriesView implements Series {
 
   /**
    * runs are sorted, non-overlapping chunk lists in dedup priority order (one replica's chunks
-   * each, usually); ctx is how far beyond [mint, maxt] the replicas are read for dedup.
+   * each, usually); ctx is how far beyond [mint, maxt] the replicas are read for dedup. Runs
+   * without a chunk in that range take no part (the chunk-level decision: with one run left,
+   * there is nothing to merge).
    */
   constructor(lset: Labels, runs: AggrChunk[][], aggrs: readonly Aggr[], mint: number, maxt: number, ctx: number, counter: boolean) {
     this.#lset = lset;
-    this.#runs = runs;
+    const lo = mint - ctx;
+    const hi = maxt + ctx;
+    this.#runs = runs.length <= 1 ? runs : runs.filter((r) => r.some((c) => c.maxTime >= lo && c.minTime <= hi));
     this.#aggrs = aggrs;
     this.#mint = mint;
     this.#maxt = maxt;
@@ -234,9 +284,36 @@ class StoreSeriesView implements Series {
   iterator(): SampleIterator {
     const runs = this.#runs;
     if (runs.length <= 1) return aggrChunkIterator(runs[0] ?? [], this.#aggrs, this.#mint, this.#maxt);
+    if (runs.every((r) => r.every((c) => c.raw !== undefined))) {
+      // Replica 0's chunks straight where it covers; the dedup iterator only around its gaps.
+      const open = (r: AggrChunk[], lo: number, hi: number) => new ReplicaChunkIterator(r.filter((c) => c.maxTime >= lo && c.minTime <= hi), lo, hi);
+      return new FollowFirstIterator({
+        open: (lo, hi) => runs.map((r) => open(r, lo, hi)),
+        openFirst: (lo, hi) => open(runs[0]!, lo, hi),
+        mint: this.#mint,
+        maxt: this.#maxt,
+        ctx: this.#ctx,
+        counter: this.#counter,
+      });
+    }
     const lo = this.#mint - this.#ctx;
     const hi = this.#maxt + this.#ctx;
-    const its = runs.map((r) => (r.every((c) => c.raw !== undefined) ? new ReplicaChunkIterator(r, lo, hi) : aggrChunkIterator(r, this.#aggrs, lo, hi)));
+    const its = runs.map((r) => aggrChunkIterator(r, this.#aggrs, lo, hi));
     return new BoundedIterator(new DedupIterator(its, { counter: this.#counter }), this.#mint, this.#maxt);
+  }
+
+  /**
+   * chunks returns the raw chunks of a series with one run (the engine decodes them itself and
+   * bounds them to the query range), else one IteratorChunk over iterator().
+   */
+  chunks(): ChunkMeta[] {
+    const runs = this.#runs;
+    const only = runs.length === 1 ? runs[0]! : runs.length === 0 ? [] : undefined;
+    if (only !== undefined && only.every((c) => c.raw !== undefined)) {
+      const out: ChunkMeta[] = [];
+      for (const c of only) if (c.maxTime >= this.#mint && c.minTime <= this.#maxt) out.push({ ref: 0, minTime: c.minTime, maxTime: c.maxTime, chunk: toChunk(c.raw!) });
+      return out;
+    }
+    return [{ ref: 0, minTime: this.#mint, maxTime: this.#maxt, chunk: new IteratorChunk(() => this.iterator()) }];
   }
 }
