@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rename, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,10 +10,25 @@ import { Labels, Matcher, MatchType } from '../labels/index.js';
 import { ArraySeriesSet, compactingChunkSeriesMerger, ListSeries, mergeChunkSeriesSets, type ChunkSeriesMergeFunc, type ChunkSeriesSet, type Series } from '../storage/index.js';
 import { requireBinary } from '../testutil/index.js';
 import { BlockReader, BlockWriter, StreamingBlockWriter } from '../tsdb/index.js';
-import { promtoolDump } from '../tsdb/testutil/promtool-blocks.js';
 import { dedupChunkSeriesMerger, replicaChunkSeriesSet } from './dedup-chunk-merger.js';
 
 const promtool = requireBinary('promtool');
+
+/** promtoolDump runs `promtool tsdb dump` on a directory of blocks: label set → [t, v] samples. */
+function promtoolDump(bin: string, dataDir: string): Map<string, [number, number][]> {
+  mkdirSync(join(dataDir, 'wal'), { recursive: true });
+  const out = new Map<string, [number, number][]>();
+  for (const line of execFileSync(bin, ['tsdb', 'dump', dataDir], { maxBuffer: 1 << 30, encoding: 'utf8' }).split('\n')) {
+    if (line === '') continue;
+    const close = line.lastIndexOf('} ');
+    const [v, t] = line.slice(close + 2).split(' ');
+    const key = line.slice(0, close + 1);
+    let arr = out.get(key);
+    if (arr === undefined) out.set(key, (arr = []));
+    arr.push([Number(t), Number(v)]);
+  }
+  return out;
+}
 
 let dir: string;
 beforeEach(async () => {
