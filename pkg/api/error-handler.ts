@@ -1,5 +1,5 @@
 import { STATUS_CODES } from 'node:http';
-import type { ErrorRequestHandler } from 'express';
+import type { ErrorRequestHandler, Request } from 'express';
 import { ApiError, ErrorType, httpStatus } from './api-error.js';
 import { jsonString } from './json-string.js';
 
@@ -11,15 +11,19 @@ import { jsonString } from './json-string.js';
  * `status`/`statusCode` keeps it (bad_data, or not_found/not_acceptable for 404/406) and its
  * message when `expose` allows; anything else is 500 internal with its message. When the answer
  * has started already, the connection is closed so the client sees a truncated response.
+ * onError hears of what is a failure rather than an answer: 5xx errors and errors after the
+ * answer started (for the log, with the request).
  */
-export function createJsonErrorHandler(opts: { canceledStatus?: number; onError?: (err: unknown) => void } = {}): ErrorRequestHandler {
-  return (err: unknown, _req, res, _next) => {
-    opts.onError?.(err);
+export function createJsonErrorHandler(opts: { canceledStatus?: number; onError?: (err: unknown, req: Request) => void } = {}): ErrorRequestHandler {
+  return (err: unknown, req, res, _next) => {
     if (res.headersSent) {
+      opts.onError?.(err, req);
       res.destroy();
       return;
     }
     const { status, errorType, message } = classify(err, opts.canceledStatus);
+    // Client errors (a bad escape, a body too large) are answers, not failures worth a log line.
+    if (status >= 500) opts.onError?.(err, req);
     res.status(status);
     res.setHeader('Content-Type', 'application/json');
     res.end(`{"status":"error","errorType":"${errorType}","error":${jsonString(message)}}`);

@@ -23,6 +23,24 @@ const bigMatrix: QueryValue = {
   })),
 };
 
+/** A matrix whose samples cannot be read past index 50,000: serialization fails after the first pieces. */
+const breaksMidStream: QueryValue = {
+  resultType: 'matrix',
+  result: [
+    {
+      metric: Labels.fromStrings('__name__', 'x'),
+      ts: new Proxy({ length: 100_000 } as ArrayLike<number>, {
+        get: (t, k) => {
+          if (k === 'length') return t.length;
+          if (Number(k) >= 50_000) throw new Error('sample store went away');
+          return Number(k) * 1000;
+        },
+      }),
+      fs: new Float64Array(100_000),
+    },
+  ],
+};
+
 const calls: { expr?: string; time?: number; sets?: readonly (readonly Matcher[])[]; name?: string }[] = [];
 const engine: QueryEngine = {
   async instantQuery(expr, time) {
@@ -33,6 +51,7 @@ const engine: QueryEngine = {
   async rangeQuery(expr) {
     calls.push({ expr });
     if (expr === 'big') return bigMatrix;
+    if (expr === 'breaks-mid-stream') return breaksMidStream;
     return { resultType: 'matrix', result: [] };
   },
 };
@@ -51,19 +70,20 @@ const source: SeriesSource = {
   },
 };
 
+const logged: string[] = [];
 let server: Server;
 let base = '';
 
 beforeAll(async () => {
   const app = express();
-  app.use('/api/v1', createApiRouter({ engine, source, now: () => 1_000_000 }));
+  app.use('/api/v1', createApiRouter({ engine, source, now: () => 1_000_000, onError: (err, req) => logged.push(`${req.path}: ${(err as Error).message}`) }));
   app.post('/upload', express.urlencoded({ limit: 10 }), (_req, res) => {
     res.end('ok');
   });
   app.get('/boom', () => {
     throw new Error('handler exploded');
   });
-  app.use(createJsonErrorHandler());
+  app.use(createJsonErrorHandler({ onError: (err, req) => logged.push(`${req.path}: ${(err as Error).message}`) }));
   server = createHttpServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -123,13 +143,16 @@ describe('routing and parse errors are Prometheus JSON errors (item 5)', () => {
   });
 
   test('the app-level handler turns thrown errors and body-parser errors into JSON without a stack', async () => {
+    logged.length = 0;
     const boom = await call('/boom');
+    expect(logged).toEqual(['/boom: handler exploded']);
     expect([boom.status, boom.type]).toEqual([500, 'application/json']);
     expect(JSON.parse(boom.text)).toEqual({ status: 'error', errorType: 'internal', error: 'handler exploded' });
     const big = await call('/upload', { method: 'POST', body: 'x='.padEnd(100, 'y'), headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
     expect([big.status, big.type]).toEqual([413, 'application/json']);
     expect(JSON.parse(big.text)).toMatchObject({ status: 'error', errorType: 'bad_data' });
     expect(big.text).not.toMatch(/<html|\bat .*\.js:\d+/i);
+    expect(logged).toEqual(['/boom: handler exploded']); // a 413 is an answer, not a failure
   });
 
   test('a form body over the limit is a JSON bad_data error', async () => {
@@ -247,5 +270,19 @@ describe('results are streamed (item 2)', () => {
     expect(text.startsWith(`{"status":"success","data":{"resultType":"matrix","result":${resultJson(bigMatrix)},"stats":{`)).toBe(true);
     expect(text.endsWith('},"warnings":["w \\u003c1\\u003e"],"infos":["i1"]}')).toBe(true);
     expect(JSON.parse(text).data.result).toHaveLength(200);
+  });
+
+  test('a serialization failure after the first byte closes the connection and is reported, never a well-formed answer', async () => {
+    logged.length = 0;
+    const err = await fetch(`${base}/api/v1/query_range?query=breaks-mid-stream&start=0&end=100&step=1`).then(
+      async (r) => {
+        expect(r.status).toBe(200); // the status went out with the first piece
+        await r.text();
+        return undefined;
+      },
+      (e: unknown) => e,
+    ).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Error); // the body ends abruptly: fetch reports a terminated stream
+    expect(logged).toEqual(['/query_range: sample store went away']);
   });
 });

@@ -50,6 +50,12 @@ export interface ApiRouterOptions {
   readonly defaultStep?: number;
   /** maxBodyBytes limits form-encoded POST bodies; default 16 MiB. */
   readonly maxBodyBytes?: number;
+  /**
+   * onError hears of failures that are not an API answer: exceptions that reach the router's
+   * error handler with a 5xx status, and errors while an answer was already being streamed
+   * (the connection is closed then). For logging.
+   */
+  readonly onError?: (err: unknown, req: Request) => void;
 }
 
 const bodyLimit = 16 << 20;
@@ -128,6 +134,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
         await sendJson(req, res, 200, successPieces({ ...a, data: a.data }));
       } catch (err) {
         if (!res.headersSent) await sendError(req, res, err);
+        else opts.onError?.(err, req);
       } finally {
         res.off('close', onClose);
       }
@@ -453,7 +460,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   route('/status/flags', getOnly, async () => ({ data: JSON.stringify(opts.flags ?? {}) }));
 
   router.use((_req, res) => notFound(res));
-  router.use(createJsonErrorHandler({ canceledStatus }));
+  router.use(createJsonErrorHandler({ canceledStatus, ...(opts.onError !== undefined ? { onError: opts.onError } : {}) }));
   return router;
 }
 

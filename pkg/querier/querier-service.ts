@@ -138,6 +138,9 @@ export class Querier {
       maxConcurrent: o.maxConcurrent,
       ...(o.storeResponseTimeoutMs ? { storeTimeoutMs: o.storeResponseTimeoutMs } : {}),
     });
+    const logHttpError = (err: unknown, req: express.Request): void => {
+      o.log?.('HTTP request failed', { method: req.method, path: req.originalUrl.split('?')[0], err: err instanceof Error ? err.message : String(err) });
+    };
     const app = express();
     app.disable('x-powered-by');
     const prefix = (o.routePrefix ?? '').replace(/\/+$/, '');
@@ -170,6 +173,7 @@ export class Querier {
     app.use(
       `${prefix}/api/v1`,
       createApiRouter({
+        onError: logHttpError,
         engine: adapter,
         source: adapter,
         maxTimeout: o.timeoutMs,
@@ -191,7 +195,7 @@ export class Querier {
       res.type('html').send(ui);
     });
     // Last: anything thrown outside the API router becomes a JSON error, never express's HTML page.
-    app.use(createJsonErrorHandler({ canceledStatus: 503 }));
+    app.use(createJsonErrorHandler({ canceledStatus: 503, onError: logHttpError }));
 
     this.#grpcPort = await this.#grpc.listen(o.grpcAddress);
     const { server, port } = await listenHttp(app, o.httpAddress, o.webConfig);
