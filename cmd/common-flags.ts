@@ -18,6 +18,15 @@ export function loggerFromFlags(ctx: RunContext, component: string): Logger {
   return newLogger(ctx.stderr, { level, format, base: { component } });
 }
 
+/** gracePeriodFlags are Thanos's shutdown grace periods: in-flight calls get this long to finish after SIGTERM. */
+export const gracePeriodFlags: Readonly<Record<string, FlagSpec>> = {
+  'http-grace-period': { type: 'string', default: '2m', help: 'Time to wait after an interrupt received for the HTTP server to finish requests in flight.' },
+  'grpc-grace-period': { type: 'string', default: '2m', help: 'Time to wait after an interrupt received for the gRPC server to finish calls in flight.' },
+};
+
+/** grpcGracePeriodFlags is the gRPC grace period alone, for components whose HTTP serves only health and metrics. */
+export const grpcGracePeriodFlags: Readonly<Record<string, FlagSpec>> = { 'grpc-grace-period': gracePeriodFlags['grpc-grace-period']! };
+
 /** httpConfigFlags is every component's --http.config (exporter-toolkit web config: TLS, basic auth, headers). */
 export const httpConfigFlags: Readonly<Record<string, FlagSpec>> = {
   'http.config': { type: 'string', default: '', help: 'Path to the web configuration file (Prometheus exporter-toolkit format) that can enable TLS, basic authentication and response headers for all HTTP endpoints.' },

@@ -10,7 +10,8 @@ import { Querier } from '../pkg/querier/index.js';
 import { nopLogger } from '../pkg/sidecar/index.js';
 import { StoreGateway } from '../pkg/store-gateway/index.js';
 import { flagBool, flagString, type Command } from './command.js';
-import { logFlags, loggerFromFlags } from './common-flags.js';
+import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { versionInfo } from './version.js';
 import { intFlag, waitForShutdown } from './flag-values.js';
 
 function which(name: string): string | undefined {
@@ -67,10 +68,12 @@ export const demoCommand: Command = {
     'grpc-address': { type: 'string', default: '127.0.0.1:10901', help: 'Querier StoreAPI address.' },
     hours: { type: 'string', default: '12', help: 'Hours of demo history to generate on first start.' },
     'no-prometheus': { type: 'boolean', help: 'Do not start Prometheus and a sidecar even when prometheus is installed.' },
+    ...httpConfigFlags,
     ...logFlags,
   },
   async run(ctx) {
     const logger = loggerFromFlags(ctx, 'demo');
+    const webConfig = await webConfigFromFlags(ctx);
     const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     const dataDir = resolve(flagString(ctx, 'data-dir'));
     const bucketDir = join(dataDir, 'bucket');
@@ -157,9 +160,11 @@ export const demoCommand: Command = {
       autoDownsampling: false,
       defaultEvaluationIntervalMs: 60_000,
       endpointPollIntervalMs: 2000,
+      version: versionInfo(),
+      ...(webConfig !== undefined ? { webConfig } : {}),
     });
     await querier.start();
-    const url = `http://${flagString(ctx, 'http-address').replace(/^0\.0\.0\.0/, '127.0.0.1').replace(/:\d+$/, '')}:${querier.httpPort}`;
+    const url = `${webConfig?.tls !== undefined ? 'https' : 'http'}://${flagString(ctx, 'http-address').replace(/^0\.0\.0\.0/, '127.0.0.1').replace(/:\d+$/, '')}:${querier.httpPort}`;
     ctx.stdout.write(
       `\nTessera demo is up.\n  UI and Prometheus API: ${url}  (Grafana: add a Prometheus data source with this URL)\n` +
         `  try: sum by (mode) (rate(node_cpu_seconds_total[5m]))\n` +

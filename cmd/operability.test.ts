@@ -5,6 +5,10 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCommand, type Command } from './command.js';
 import { queryCommand } from './query.js';
+import { versionInfo } from './version.js';
+import { Labels } from '../pkg/labels/index.js';
+import { StoreGrpcServer, type SeriesSink } from '../pkg/store/index.js';
+import type { InfoResponse } from '../pkg/storepb/index.js';
 import { freePort, startProcess, waitFor } from '../pkg/testutil/index.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -83,6 +87,10 @@ describe.each([
         return res.status === readyStatus ? res.status : undefined;
       }, 30_000);
       expect(ready).toBe(readyStatus);
+      if (name === 'query') {
+        const info = (await (await fetch(`http://127.0.0.1:${http}/api/v1/status/buildinfo`)).json()) as { data: { version: string; revision: string } };
+        expect(info.data).toMatchObject({ version: '0.1.0', revision: versionInfo().revision });
+      }
     } finally {
       await p.stop(20_000);
     }
@@ -95,5 +103,49 @@ describe.each([
       expect(['debug', 'info', 'warn', 'error']).toContain(o['level']);
     }
     expect(lines.some((l) => /shutting down/.test(l))).toBe(true);
+  }, 120_000);
+});
+
+describe('graceful SIGTERM', () => {
+  test('the querier finishes a query in flight, then exits 0', async () => {
+    // A StoreAPI endpoint whose Series call waits until the test releases it.
+    let release!: () => void;
+    const released = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const inFlight = new Promise<void>((r) => (reached = r));
+    const info: InfoResponse = { labelSets: [Labels.fromStrings('site', 'x')], componentType: 'store', store: { minTime: 0, maxTime: 9_000_000_000_000 } };
+    const store = new StoreGrpcServer({
+      info: () => Promise.resolve(info),
+      async series(_req, sink: SeriesSink) {
+        reached();
+        await released;
+        await sink.send({ kind: 'series', series: { labels: Labels.fromStrings('__name__', 'slow_metric', 'site', 'x'), chunks: [] } });
+      },
+      labelNames: () => Promise.resolve({ names: [], warnings: [] }),
+      labelValues: () => Promise.resolve({ values: [], warnings: [] }),
+    });
+    const storePort = await store.listen('127.0.0.1:0');
+    const http = await freePort();
+    const p = tessera(['query', `--endpoint=127.0.0.1:${storePort}`, `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${await freePort()}`]);
+    try {
+      await waitFor('query ready', async () => {
+        if (p.proc.exitCode !== null) throw new Error(p.output());
+        return (await fetch(`http://127.0.0.1:${http}/-/ready`)).ok && /endpoint healthy/.test(p.output());
+      }, 60_000);
+      const answer = fetch(`http://127.0.0.1:${http}/api/v1/series?match[]=slow_metric`).then(async (r) => ({ status: r.status, body: await r.text() }));
+      await inFlight;
+      p.proc.kill('SIGTERM');
+      await waitFor('shutting down logged', async () => /shutting down/.test(p.output()), 30_000);
+      release();
+      const res = await answer;
+      expect(res.status).toBe(200);
+      expect(JSON.parse(res.body)).toMatchObject({ status: 'success', data: [{ __name__: 'slow_metric', site: 'x' }] });
+      await waitFor('query exit', async () => p.proc.exitCode !== null, 30_000);
+      expect(p.proc.exitCode, p.output()).toBe(0);
+    } finally {
+      release();
+      await p.stop();
+      await store.stop(1000);
+    }
   }, 120_000);
 });

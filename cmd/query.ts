@@ -1,7 +1,8 @@
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Querier } from '../pkg/querier/index.js';
 import { flagBool, flagList, flagString, type Command } from './command.js';
-import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { versionInfo } from './version.js';
+import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
 
 /** queryCommand is `tessera query`: the global query layer (Thanos `query`). */
@@ -33,6 +34,7 @@ export const queryCommand: Command = {
     ...grpcServerTlsFlags,
     ...grpcClientTlsFlags,
     ...httpConfigFlags,
+    ...gracePeriodFlags,
     ...logFlags,
   },
   async run(ctx) {
@@ -71,6 +73,9 @@ export const queryCommand: Command = {
       externalPrefix: flagString(ctx, 'web.external-prefix'),
       log,
       grpcCredentials,
+      version: versionInfo(),
+      httpGracePeriodMs: durationFlag(ctx, 'http-grace-period'),
+      grpcGracePeriodMs: durationFlag(ctx, 'grpc-grace-period'),
       ...(grpcClientTls !== undefined ? { grpcClientTls } : {}),
       ...(webConfig !== undefined ? { webConfig } : {}),
     });

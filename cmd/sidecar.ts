@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { createHttpServer, type WebConfig } from '../pkg/api/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
@@ -38,6 +38,7 @@ export const sidecarCommand: Command = {
     'shipper.sync-interval': { type: 'string', default: '30s', help: 'How often to scan the TSDB directory for new blocks.' },
     ...grpcServerTlsFlags,
     ...httpConfigFlags,
+    ...grpcGracePeriodFlags,
     ...logFlags,
   },
   run: runSidecar,
@@ -56,6 +57,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   const configInterval = duration(ctx, 'prometheus.get_config_interval');
   const configTimeout = duration(ctx, 'prometheus.get_config_timeout');
   const syncInterval = duration(ctx, 'shipper.sync-interval');
+  const grpcGrace = duration(ctx, 'grpc-grace-period');
   const minTime = parseTimeFlag(flagString(ctx, 'min-time'), Date.now(), 'min-time');
   const grpcAddr = flagString(ctx, 'grpc-address');
   const http = splitHostPort(flagString(ctx, 'http-address'), 'http-address');
@@ -153,7 +155,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
     process.off('SIGTERM', onTerm);
     process.off('SIGINT', onInt);
     await Promise.allSettled(tasks);
-    await grpcServer.stop();
+    await grpcServer.stop(grpcGrace);
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
   }
 }

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { parseRelabelConfigs } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
@@ -41,6 +41,7 @@ export const storeCommand: Command = {
     'store.index-header-lazy-reader-idle-timeout': { type: 'string', default: '5m', help: 'Unload index-headers not used for this long (0 disables).' },
     ...grpcServerTlsFlags,
     ...httpConfigFlags,
+    ...grpcGracePeriodFlags,
     ...logFlags,
   },
   run: runStore,
@@ -128,6 +129,7 @@ async function runStore(ctx: RunContext): Promise<number> {
       idleTimeoutMs: duration(ctx, 'store.index-header-lazy-reader-idle-timeout'),
       discovery,
       grpcCredentials,
+      grpcGracePeriodMs: duration(ctx, 'grpc-grace-period'),
       ...(webConfig !== undefined ? { webConfig } : {}),
     });
   } catch (err) {

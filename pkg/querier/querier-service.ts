@@ -47,6 +47,11 @@ export interface QuerierOptions {
   readonly grpcClientTls?: GrpcClientTls;
   /** webConfig: TLS, basic auth and headers of the HTTP server (--http.config). */
   readonly webConfig?: WebConfig;
+  /** httpGracePeriodMs/grpcGracePeriodMs: how long stop() lets requests in flight finish (--http-grace-period, --grpc-grace-period; default 2 s). */
+  readonly httpGracePeriodMs?: number;
+  readonly grpcGracePeriodMs?: number;
+  /** version/branch/revision for /api/v1/status/buildinfo (cmd reads them from package.json and git). */
+  readonly version?: { readonly version: string; readonly branch: string; readonly revision: string };
 }
 
 /**
@@ -179,7 +184,7 @@ export class Querier {
         maxTimeout: o.timeoutMs,
         canceledStatus: 503,
         defaultStep: 1000,
-        buildInfo: { version: '0.1.0', revision: 'unknown', branch: 'main', buildUser: 'tessera', buildDate: '', goVersion: process.version },
+        buildInfo: { version: o.version?.version ?? '0.1.0', revision: o.version?.revision ?? 'unknown', branch: o.version?.branch ?? 'unknown', buildUser: 'tessera', buildDate: '', goVersion: process.version },
         flags: {
           'query.replica-label': o.replicaLabels.join(','),
           'query.timeout': `${o.timeoutMs / 1000}s`,
@@ -207,7 +212,7 @@ export class Querier {
   async stop(): Promise<void> {
     if (this.#endpointTimer !== undefined) clearInterval(this.#endpointTimer);
     this.#discovery.stop();
-    await Promise.all([this.#http ? closeHttp(this.#http) : Promise.resolve(), this.#grpc.stop(2000)]);
+    await Promise.all([this.#http ? closeHttp(this.#http, this.#opts.httpGracePeriodMs) : Promise.resolve(), this.#grpc.stop(this.#opts.grpcGracePeriodMs ?? 2000)]);
     this.#endpoints.stop();
   }
 }

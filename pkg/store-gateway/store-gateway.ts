@@ -60,6 +60,8 @@ export interface StoreGatewayOptions {
   readonly grpcCredentials?: StoreGrpcServerOptions['credentials'];
   /** webConfig: TLS, basic auth and headers of the HTTP server (--http.config). */
   readonly webConfig?: WebConfig;
+  /** grpcGracePeriodMs: how long stop() lets Series calls in flight finish (--grpc-grace-period; default 5 s). */
+  readonly grpcGracePeriodMs?: number;
 }
 
 /**
@@ -205,7 +207,7 @@ export class StoreGateway {
     this.#ac.abort();
     await this.#loop?.catch(() => undefined);
     await this.#fetcher.flush();
-    await this.#grpc.stop();
+    await this.#grpc.stop(this.#o.grpcGracePeriodMs);
     const http = this.#http;
     if (http !== undefined) {
       http.closeAllConnections();
