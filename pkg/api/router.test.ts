@@ -327,6 +327,9 @@ describe('HTTP behaviour', () => {
   test('405 for POST on GET-only endpoints, 404 for unknown paths, OPTIONS 204, CORS with Origin', async () => {
     const r405 = await post('/api/v1/label/job/values', '');
     expect([r405.status, r405.text]).toEqual([405, 'Method Not Allowed\n']);
+    const put = await fetch(`${base}/api/v1/query`, { method: 'PUT' });
+    expect([put.status, put.headers.get('allow'), put.headers.get('x-content-type-options')]).toEqual([405, 'GET, OPTIONS, POST', 'nosniff']);
+    await put.text();
     const r404 = await get('/api/v1/nope');
     expect([r404.status, r404.text]).toEqual([404, '404 page not found\n']);
     const opt = await get('/api/v1/query', { method: 'OPTIONS' });

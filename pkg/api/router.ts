@@ -166,6 +166,9 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     router.all(path, (req, res, next) => {
       const m = req.method === 'HEAD' ? 'GET' : req.method;
       if (!methods.includes(m)) {
+        // Go's router: Allow lists the route's methods and OPTIONS, sorted; http.Error's body.
+        res.setHeader('Allow', [...methods, 'OPTIONS'].sort().join(', '));
+        res.setHeader('X-Content-Type-Options', 'nosniff');
         res.status(405).type('text/plain; charset=utf-8').send('Method Not Allowed\n');
         return;
       }
@@ -466,6 +469,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
 
 /** notFound answers as Go's http.NotFound does (Prometheus's router for unknown API paths). */
 function notFound(res: Response): void {
+  res.setHeader('X-Content-Type-Options', 'nosniff');
   res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
 }
 
