@@ -125,7 +125,7 @@ export async function startQuery(opts: QueryOptions): Promise<Service> {
         if (res.status === 404) {
           await res.arrayBuffer();
           const out = svc.process.output();
-          return opts.endpoints.every((e) => out.includes(`msg="endpoint healthy" address="${e}"`));
+          return opts.endpoints.every((e) => out.includes(`msg="endpoint healthy" address=${e}`) || out.includes(`msg="endpoint healthy" address="${e}"`));
         }
         const body = (await res.json()) as { data?: { name: string; healthy: boolean }[] };
         const healthy = new Set((body.data ?? []).filter((s) => s.healthy).map((s) => s.name));

@@ -445,7 +445,7 @@ export async function startBound(start: (grpcPort: number, httpPort: number) => 
 }
 
 /** Output lines that tell a component has bound its listeners (`startBound`). */
-export const BOUND = { sidecar: /listening for StoreAPI gRPC/, store: /listening for StoreAPI gRPC/, query: /msg="listening"/ } as const;
+export const BOUND = { sidecar: /listening for StoreAPI gRPC/, store: /listening for StoreAPI gRPC/, query: /msg="?listening"?(\s|$)/ } as const;
 
 /** waitReady waits for `<httpUrl>/-/ready` to answer 2xx, adding the process output on timeout. */
 export async function waitReady(c: TesseraComponent, timeoutMs = 60_000): Promise<void> {
