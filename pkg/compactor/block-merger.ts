@@ -9,6 +9,12 @@ export interface MergeRequest {
   readonly ulid: string;
   /** overlapping is true when the inputs overlap in time (vertical compaction). */
   readonly overlapping: boolean;
+  /**
+   * repair rewrites one block whose series have out-of-order or overlapping chunks: each series'
+   * samples are sorted and re-encoded. A timestamp with two different values cannot be repaired
+   * (the merger throws a TesseraError).
+   */
+  readonly repair?: boolean;
   readonly signal?: AbortSignal;
 }
 

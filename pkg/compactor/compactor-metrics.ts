@@ -15,6 +15,7 @@ export class CompactorMetrics {
   readonly partialDeleteAttempts: Counter;
   readonly quarantined: Counter<'resolution' | 'reason'>;
   readonly downsamples: Counter<'resolution'>;
+  readonly repairs: Counter;
   readonly downsampleFailures: Counter<'resolution'>;
   readonly quarantinedBlocks: Gauge;
 
@@ -33,6 +34,7 @@ export class CompactorMetrics {
     this.cleanupFailures = new Counter({ name: 'thanos_compact_block_cleanup_failures_total', help: 'Failures encountered while deleting blocks in compactor.', registers });
     this.partialDeleteAttempts = new Counter({ name: 'thanos_compact_aborted_partial_uploads_deletion_attempts_total', help: 'Total number of started deletions of blocks that are assumed aborted and only partially uploaded.', registers });
     this.quarantined = new Counter({ name: 'tessera_compact_group_quarantined_total', help: 'Compaction plans stopped by faulty blocks (corrupt, out-of-order chunks, unmergeable overlap); the blocks got a no-compact mark and the other groups went on.', labelNames: ['resolution', 'reason'], registers });
+    this.repairs = new Counter({ name: 'tessera_compact_repaired_blocks_total', help: 'Blocks with out-of-order chunks rewritten in order (the original marked for deletion).', registers });
     this.downsamples = new Counter({ name: 'thanos_compact_downsample_total', help: 'Total number of downsampling attempts.', labelNames: ['resolution'], registers });
     this.downsampleFailures = new Counter({ name: 'thanos_compact_downsample_failures_total', help: 'Total number of failed downsampling attempts.', labelNames: ['resolution'], registers });
     this.quarantinedBlocks = new Gauge({ name: 'tessera_compact_no_compact_blocks', help: 'Blocks with a no-compact mark seen by the last sync.', registers });

@@ -1,9 +1,10 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, downloadBlock, markForNoCompact, readNoCompactMark, uploadBlock } from '../block/index.js';
-import { ValueType } from '../chunkenc/index.js';
+import { ValueType, XorChunk } from '../chunkenc/index.js';
+import { crc32c } from '../encoding/index.js';
 import { TesseraError } from '../errors/index.js';
 import { Labels } from '../labels/index.js';
 import { InMemoryBucket } from '../objstore/index.js';
@@ -12,6 +13,7 @@ import type { BlockMerger, MergeRequest, MergeResult } from './block-merger.js';
 import { BucketLease } from './bucket-lease.js';
 import { Compactor, type CompactorOptions } from './compactor.js';
 import { newStreamingMerger } from './streaming-merger.js';
+import { verifyBlock } from './verify-block.js';
 
 const H = 3_600_000;
 const NOW = Date.UTC(2026, 0, 20);
@@ -321,4 +323,96 @@ describe('Compactor downsampling', () => {
     expect((await c.runOnce()).downsampled).toBe(0);
     expect((await compactor(bkt, newStreamingMerger(), { downsampling: false, dataDir: join(tmp, 'd9') }).runOnce()).downsampled).toBe(0);
   });
+});
+
+describe('Compactor repairs out-of-order chunks', () => {
+  /**
+   * Uploads a [0,2h) block whose series has two chunks where the index says the second starts at
+   * the first one's maxTime (an out-of-order chunk, as Thanos's verifier sees them). The second
+   * chunk also holds a sample at that timestamp: the same value (repairable) or another one.
+   */
+  async function putOutOfOrder(bkt: InMemoryBucket, ext: Record<string, string>, conflict: boolean): Promise<BlockMeta> {
+    const dir = await mkdtemp(join(tmp, 'ooo-'));
+    const ulid = gen.next(NOW - 100 * H);
+    const q = 15 * 60_000;
+    const c1 = new XorChunk();
+    const a1 = c1.appender();
+    for (let k = 0; k < 4; k++) a1.append(k * q, k);
+    const c2 = new XorChunk();
+    const a2 = c2.appender();
+    a2.append(3 * q, conflict ? 99 : 3);
+    for (let k = 4; k < 8; k++) a2.append(k * q, k);
+    const w = await BlockWriter.create(dir, { ulid, minTime: 0, maxTime: 2 * H });
+    // The index cannot hold overlapping chunks: write minTime + 1, patch the delta to 0 below.
+    await w.addChunkSeries(Labels.fromRecord({ __name__: 'm' }), [
+      { ref: 0, minTime: 0, maxTime: 3 * q, chunk: c1 },
+      { ref: 0, minTime: 3 * q + 1, maxTime: 7 * q, chunk: c2 },
+    ]);
+    const b = await w.flush();
+    const indexPath = join(b.dir, 'index');
+    const buf = new Uint8Array(await readFile(indexPath));
+    const r = await BlockReader.open(b.dir);
+    const p = r.index.allPostings();
+    p.next();
+    const off = p.at() * 16;
+    r.close();
+    const uv = (at: number): [number, number] => {
+      let v = 0;
+      let mul = 1;
+      for (;;) {
+        const x = buf[at++]!;
+        v += (x & 0x7f) * mul;
+        if (x < 0x80) return [v, at];
+        mul *= 128;
+      }
+    };
+    const [len, body] = uv(off);
+    let [, at] = uv(body); // label count (1)
+    [, at] = uv(at); // name ref
+    [, at] = uv(at); // value ref
+    [, at] = uv(at); // chunk count
+    [, at] = uv(at); // mint (zigzag varint, 0)
+    [, at] = uv(at); // maxt - mint
+    [, at] = uv(at); // ref
+    const [delta] = uv(at);
+    expect(delta).toBe(1);
+    buf[at] = 0; // second chunk: minTime - previous maxTime = 0
+    new DataView(buf.buffer, buf.byteOffset).setUint32(body + len, crc32c(buf, 0, body, body + len));
+    await writeFile(indexPath, buf);
+    await writeBlockMeta(b.dir, { ...b.meta, thanos: { labels: ext, downsample: { resolution: 0 }, source: 'sidecar', index_stats: {} } });
+    return uploadBlock(bkt, b.dir, { now: () => NOW - 50 * H });
+  }
+
+  test('repairable samples: the block is rewritten in order and compacted; conflicting ones: quarantined', async () => {
+    const bkt = new InMemoryBucket();
+    const good = await putOutOfOrder(bkt, { cluster: 'ok' }, false);
+    for (let h = 2; h < 10; h += 2) await putBlock(bkt, { cluster: 'ok' }, h, h + 2, { series: 1 });
+    const bad = await putOutOfOrder(bkt, { cluster: 'conflict' }, true);
+    for (let h = 2; h < 10; h += 2) await putBlock(bkt, { cluster: 'conflict' }, h, h + 2, { series: 1 });
+    // The verifier sees the problem.
+    const d = join(tmp, 'v');
+    await downloadBlock(bkt, good.ulid, join(d, good.ulid));
+    expect((await verifyBlock(join(d, good.ulid))).issues.map((i) => i.kind)).toEqual(['out-of-order-chunks']);
+
+    const res = await compactor(bkt, newStreamingMerger()).runOnce();
+    expect(res.repaired.map((r) => r.block)).toEqual([good.ulid]);
+    expect(res.quarantined.map((q) => [q.block, q.reason])).toEqual([[bad.ulid, 'block-index-out-of-order-chunk']]);
+    expect(res.quarantined[0]!.details).toMatch(/two values \(3 and 99\)/);
+    const after = await liveSamples(bkt);
+    const ok = after.metas.filter((m) => m.thanos!.labels['cluster'] === 'ok').sort((a, b) => a.minTime - b.minTime);
+    expect(ok.map((m) => [m.minTime / H, m.maxTime / H])).toEqual([[0, 8], [8, 10]]);
+    const series = after.samples.get('{__name__="m"}')!;
+    expect(series.slice(0, 8)).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((k) => [k * 15 * 60_000, k]));
+  });
+
+  async function liveSamples(bkt: InMemoryBucket): Promise<{ metas: BlockMeta[]; samples: Map<string, [number, number][]> }> {
+    const live = [...(await blocksIn(bkt)).values()].filter((x) => x.meta !== undefined && !x.marks.includes(DELETION_MARK_FILENAME) && !x.marks.includes(NO_COMPACT_MARK_FILENAME)).map((x) => x.meta!);
+    const samples = new Map<string, [number, number][]>();
+    for (const m of live.sort((a, b) => a.minTime - b.minTime)) {
+      const dir = join(tmp, 'read2', m.ulid);
+      await downloadBlock(bkt, m.ulid, dir);
+      for (const [k, s] of await readSamples(dir)) samples.set(k, [...(samples.get(k) ?? []), ...s.samples]);
+    }
+    return { metas: live, samples };
+  }
 });

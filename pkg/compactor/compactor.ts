@@ -26,7 +26,7 @@ import {
 import { RES_1D, downsampleBlock, downsampleRange, nextResolution } from '../downsample/index.js';
 import { isTesseraError } from '../errors/index.js';
 import type { Bucket } from '../objstore/index.js';
-import { TOMBSTONES_FILENAME, newUlid, ulidTime, writeBlockMeta, type BlockMeta } from '../tsdb/index.js';
+import { TOMBSTONES_FILENAME, newUlid, readBlockMeta, ulidTime, writeBlockMeta, type BlockMeta } from '../tsdb/index.js';
 import type { BlockMerger, MergeResult } from './block-merger.js';
 import type { BucketLease } from './bucket-lease.js';
 import { CompactorMetrics } from './compactor-metrics.js';
@@ -90,6 +90,8 @@ export interface PassResult {
   retention: number;
   /** deleted counts blocks removed from the bucket (after the delete delay, and partial uploads). */
   deleted: number;
+  /** repaired lists blocks with out-of-order chunks rewritten in order (the original is marked for deletion). */
+  repaired: { block: string; into: string }[];
   /** downsampled counts downsampled blocks uploaded. */
   downsampled: number;
   /** quarantined lists blocks that got a no-compact mark in this pass, with the reason. */
@@ -168,7 +170,7 @@ export class Compactor {
 
   /** runOnce runs one full pass: compaction until done, retention, cleanup. */
   async runOnce(signal?: AbortSignal): Promise<PassResult> {
-    const res: PassResult = { compactions: 0, downsampled: 0, markedForDeletion: 0, retention: 0, deleted: 0, quarantined: [], failedGroups: [] };
+    const res: PassResult = { compactions: 0, downsampled: 0, markedForDeletion: 0, retention: 0, deleted: 0, quarantined: [], failedGroups: [], repaired: [] };
     const sig = this.#o.lease !== undefined ? (signal !== undefined ? AbortSignal.any([signal, this.#o.lease.signal]) : this.#o.lease.signal) : signal;
     // Every concurrent bucket request listens on it.
     if (sig !== undefined) setMaxListeners(0, sig);
@@ -230,7 +232,7 @@ export class Compactor {
 
   /** downsample (`tools bucket downsample`) runs the downsampling passes once; returns the blocks written. */
   async downsample(signal?: AbortSignal): Promise<PassResult> {
-    const res: PassResult = { compactions: 0, downsampled: 0, markedForDeletion: 0, retention: 0, deleted: 0, quarantined: [], failedGroups: [] };
+    const res: PassResult = { compactions: 0, downsampled: 0, markedForDeletion: 0, retention: 0, deleted: 0, quarantined: [], failedGroups: [], repaired: [] };
     for (let i = 0; i < 3; i++) {
       const n = await this.#downsample(await this.#sync(signal), res, signal);
       res.downsampled += n;
@@ -320,6 +322,10 @@ export class Compactor {
         await downloadBlock(this.#o.bucket, m.ulid, bdir, signal !== undefined ? { signal } : {});
         const health = await verifyBlock(bdir);
         const bad = health.issues;
+        if (bad.length > 0 && bad.every((i) => i.kind === 'out-of-order-chunks') && g.resolution === 0) {
+          await this.#repair(m, bdir, dir, formatIssues(bad), res, signal);
+          return true;
+        }
         if (bad.length > 0) {
           const reason = bad.some((i) => i.kind === 'out-of-order-chunks') ? NoCompactReason.OutOfOrderChunks : `block-${bad[0]!.kind}`;
           throw new PlanFault([m.ulid], reason, `block ${m.ulid}: ${formatIssues(bad)}`);
@@ -356,6 +362,41 @@ export class Compactor {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /**
+   * Repairs a block with out-of-order or overlapping chunks (its samples sorted and re-encoded),
+   * uploads the result (source `compactor.repair`, same sources and labels, level + 1 so it wins
+   * over the original in the duplicate filter) and marks the original for deletion. A block whose
+   * samples conflict is quarantined instead.
+   */
+  async #repair(m: BlockMeta, bdir: string, dir: string, issues: string, res: PassResult, signal: AbortSignal | undefined): Promise<void> {
+    const ulid = newUlid(this.#now());
+    let merged: MergeResult;
+    try {
+      merged = await this.#o.merger.merge({ inputDirs: [bdir], outDir: dir, ulid, overlapping: false, repair: true, ...(signal !== undefined ? { signal } : {}) });
+    } catch (err) {
+      if (isTesseraError(err)) throw new PlanFault([m.ulid], NoCompactReason.OutOfOrderChunks, `block ${m.ulid}: ${issues}; not repairable: ${(err as Error).message}`);
+      throw err;
+    }
+    const local = await readBlockMeta(bdir);
+    const rdir = join(dir, ulid);
+    await writeBlockMeta(rdir, {
+      ulid,
+      minTime: local.minTime,
+      maxTime: local.maxTime,
+      stats: merged.stats,
+      compaction: { ...local.compaction, level: local.compaction.level + 1, sources: [...(local.compaction.sources ?? [local.ulid])], parents: [{ ulid: local.ulid, minTime: local.minTime, maxTime: local.maxTime }] },
+      version: 1,
+      thanos: { labels: { ...(local.thanos?.labels ?? {}) }, downsample: { resolution: local.thanos?.downsample.resolution ?? 0 }, source: 'compactor.repair', index_stats: {} },
+    });
+    await rm(join(rdir, TOMBSTONES_FILENAME), { force: true });
+    this.#assertLease();
+    await uploadBlock(this.#o.bucket, rdir, { source: 'compactor.repair', now: this.#now, ...(signal !== undefined ? { signal } : {}) });
+    this.#logger.warn('repaired block with out-of-order chunks', { block: m.ulid, repaired: ulid, issues });
+    this.#m.repairs.inc();
+    if (await this.#mark(m.ulid, `repaired into ${ulid}: ${issues}`, signal)) res.markedForDeletion++;
+    res.repaired.push({ block: m.ulid, into: ulid });
   }
 
   async #quarantine(g: CompactionGroup, fault: PlanFault, res: PassResult, signal: AbortSignal | undefined): Promise<void> {

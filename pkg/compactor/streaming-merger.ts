@@ -1,6 +1,18 @@
 import { dedupChunkSeriesMerger, replicaChunkSeriesSet } from '../block/index.js';
 import { MatchType, Matcher } from '../labels/index.js';
-import { compactingChunkSeriesMerger, mergeChunkSeriesSets, type ChunkSeriesMergeFunc, type ChunkSeriesSet } from '../storage/index.js';
+import { Encoding, ValueType, type ChunkMeta } from '../chunkenc/index.js';
+import { CompactorError, CompactorErrorCode } from './compactor-errors.js';
+import {
+  ListSeries,
+  MergedChunkSeries,
+  compactingChunkSeriesMerger,
+  encodeSamples,
+  mergeChunkSeriesSets,
+  type ChunkSeries,
+  type ChunkSeriesMergeFunc,
+  type ChunkSeriesSet,
+  type SourcedChunk,
+} from '../storage/index.js';
 import { BlockReader, StreamingBlockWriter } from '../tsdb/index.js';
 import type { BlockMerger, MergeRequest, MergeResult } from './block-merger.js';
 
@@ -61,7 +73,7 @@ class ChunkSeriesMerger implements BlockMerger {
         const ranked = [...new Set(keys)].sort();
         for (let i = 0; i < sets.length; i++) sets[i] = replicaChunkSeriesSet(sets[i]!, ranked.indexOf(keys[i]!));
       }
-      const set = mergeChunkSeriesSets(sets, this.#merge);
+      const set = req.repair === true ? repairedSeriesSet(sets) : mergeChunkSeriesSets(sets, this.#merge);
       const w = await StreamingBlockWriter.create(req.outDir, {
         ulid: req.ulid,
         minTime: Math.min(...readers.map((r) => r.minTime)),
@@ -105,4 +117,58 @@ class ChunkSeriesMerger implements BlockMerger {
       for (const r of readers) r.close();
     }
   }
+}
+
+/**
+ * repairedSeriesSet rewrites the series of one block whose chunks are out of order or overlap:
+ * chunks that overlap nothing pass through, each overlapping group is decoded, sorted by time and
+ * re-encoded; equal samples at one timestamp are kept once, different values at one timestamp
+ * make the block unrepairable.
+ */
+function repairedSeriesSet(sets: readonly ChunkSeriesSet[]): ChunkSeriesSet {
+  if (sets.length !== 1) throw new RangeError('repair works on one block');
+  const set = sets[0]!;
+  let cur: ChunkSeries | undefined;
+  return {
+    next(): boolean {
+      if (!set.next()) return false;
+      const s = set.at();
+      cur = new MergedChunkSeries([s], (group) => repairGroup(s, group));
+      return true;
+    },
+    at(): ChunkSeries {
+      if (cur === undefined) throw new RangeError('at() called without a current series');
+      return cur;
+    },
+    err: () => set.err(),
+    warnings: () => set.warnings(),
+  };
+}
+
+function repairGroup(s: ChunkSeries, group: readonly SourcedChunk[]): Iterable<ChunkMeta> {
+  const what = (): string => s.labels().toString();
+  const pts: [number, number][] = [];
+  for (const c of group) {
+    if (c.meta.chunk.encoding() !== Encoding.XOR) {
+      throw new CompactorError(CompactorErrorCode.GroupFault, `repair series ${what()}: overlapping chunks of encoding ${c.meta.chunk.encoding()} cannot be repaired`);
+    }
+    const it = c.meta.chunk.iterator();
+    while (it.next() === ValueType.Float) pts.push([it.atT(), it.atF()]);
+    const err = it.err();
+    if (err !== null) throw err;
+  }
+  pts.sort((a, b) => a[0] - b[0]);
+  const ts: number[] = [];
+  const vs: number[] = [];
+  for (const [t, v] of pts) {
+    if (ts.length > 0 && ts[ts.length - 1] === t) {
+      if (!Object.is(vs[vs.length - 1], v)) {
+        throw new CompactorError(CompactorErrorCode.GroupFault, `repair series ${what()}: timestamp ${t} has two values (${vs[vs.length - 1]} and ${v})`);
+      }
+      continue;
+    }
+    ts.push(t);
+    vs.push(v);
+  }
+  return encodeSamples(new ListSeries(s.labels(), ts, vs).iterator(), what);
 }
