@@ -1,6 +1,8 @@
 import { AggrChunk, AggrType, CounterResetsIterator, Encoding, XorChunk, isStaleNaN, type Chunk, type ChunkMeta, type SampleIterator } from '../chunkenc/index.js';
 import { ChunkListIterator } from '../storage/index.js';
-import { FiveAggregates, OneAggregate, Pick, TimeRange, aggregateWindows } from './aggregate-windows.js';
+import { FiveAggregates, OneAggregate, Pick } from './aggregate-sinks.js';
+import { aggregateWindows } from './aggregate-windows.js';
+import { TimeRange } from './time-range.js';
 import { DownsampleError, DownsampleErrorCode } from './downsample-error.js';
 import { FloatAggregator } from './float-aggregator.js';
 import { RAW_INPUT_RESOLUTION, RES_5M, resolutionName } from './resolution.js';
