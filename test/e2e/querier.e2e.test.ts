@@ -26,6 +26,7 @@
  * removed by deduplication): the comparison drops `cluster` and `replica` on both sides.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -277,6 +278,46 @@ describe.skipIf(!ready)('tessera query over two tessera stores vs Prometheus (is
     const noStep = await apiGet(query!.httpUrl, '/api/v1/query_range', { query: 'count(up)', start: s + 3600, end: s + 7200 });
     expect(noStep.httpStatus).toBe(200);
     expect(noStep.data?.resultType === 'matrix' ? noStep.data.result[0]?.values.length : undefined).toBe(Math.floor(3600 / 14) + 1);
+  });
+
+  test('issue 13 items 5, 6, 8: a bad label name, a 1,000-match[] GET and a multipart POST get what Prometheus answers', async () => {
+    const raw = (base: string, method: string, path: string, body?: { type: string; data: string }) =>
+      new Promise<{ status: number; type: string | undefined; text: string }>((resolve, reject) => {
+        const u = new URL(base);
+        const headers: Record<string, string> = body === undefined ? {} : { 'Content-Type': body.type };
+        const req = request({ host: u.hostname, port: u.port, path, method, headers }, (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, type: res.headers['content-type'], text: Buffer.concat(chunks).toString() }));
+        });
+        req.on('error', reject);
+        req.end(body?.data);
+      });
+    const bothRaw = (method: string, path: string, body?: { type: string; data: string }) => Promise.all([raw(query!.httpUrl, method, path, body), raw(prom!.httpUrl, method, path, body)]);
+    const drop = (text: string) => JSON.stringify(JSON.parse(text), (k, v: unknown) => (k === 'cluster' || k === 'replica' ? undefined : v));
+
+    // Item 5: byte-identical error.
+    const [o5, p5] = await bothRaw('GET', '/api/v1/label/%FF%FE/values');
+    expect([o5.status, o5.type, o5.text]).toEqual([p5.status, p5.type, p5.text]);
+    expect(o5.status).toBe(400);
+
+    // Item 6: 1,000 match[] (≈ 45 KB of request line) and a 40 KB query on a GET.
+    const s = S / 1000;
+    const matches = Array.from({ length: 1000 }, (_, i) => `match[]=${encodeURIComponent(`up{instance="host-${i}:9100"}`)}`).join('&');
+    const [o6, p6] = await bothRaw('GET', `/api/v1/series?${matches}&start=${s}&end=${s + 3600}`);
+    expect([o6.status, p6.status]).toEqual([200, 200]);
+    expect(drop(o6.text)).toBe(drop(p6.text));
+    const long = `count(up{instance=~"${Array.from({ length: 3000 }, (_, i) => `h${i}`).join('|')}|.+"})`;
+    const [o6q, p6q] = await bothRaw('GET', `/api/v1/query?query=${encodeURIComponent(long)}&time=${s + 3607}`);
+    expect([o6q.status, p6q.status]).toEqual([200, 200]);
+    expect(drop(o6q.text)).toBe(drop(p6q.text));
+
+    // Item 8: multipart/form-data POST.
+    const b = 'e2eBoundary';
+    const data = `--${b}\r\nContent-Disposition: form-data; name="query"\r\n\r\ncount(up)\r\n--${b}\r\nContent-Disposition: form-data; name="time"\r\n\r\n${s + 3607}\r\n--${b}--\r\n`;
+    const [o8, p8] = await bothRaw('POST', '/api/v1/query', { type: `multipart/form-data; boundary=${b}`, data });
+    expect([o8.status, p8.status]).toEqual([200, 200]);
+    expect(drop(o8.text)).toBe(drop(p8.text));
   });
 
   test('killing one of two stores: partial results with a warning, or an error with partial response off; the querier keeps serving', async () => {
