@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { FloatHistogram } from '../../histogram/index.js';
 import { Labels } from '../../labels/index.js';
 import type { Querier, Queryable } from '../../storage/index.js';
 import { MemoryStorage } from '../promqltest/memory-storage.js';
@@ -88,6 +89,22 @@ describe('Engine', () => {
     expect((evalErr as Error).message).toContain('in query execution');
     const ok = await new Engine({ maxMemoryBytes: 4000 }).rangeQuery(storage(), 'up + up', 0, 600_000, 60_000).exec();
     expect(ok.value.type).toBe('matrix');
+  });
+
+  test('a native histogram sample counts its size in 16-byte samples, as Prometheus HPoint.size()', async () => {
+    const st = new MemoryStorage();
+    const h = new FloatHistogram();
+    h.count = 4;
+    h.sum = 5;
+    h.positiveSpans = [{ offset: 0, length: 3 }];
+    h.positiveBuckets = [1, 2, 1];
+    for (let i = 0; i <= 10; i++) st.append(Labels.fromStrings('__name__', 'h'), i * 60_000, 0, h);
+    // (168-byte struct + 4 × 8 bytes of span and buckets + 8-byte timestamp) / 16 = 13.
+    expect((await new Engine({ maxSamples: 13 }).instantQuery(st, 'h', 600_000).exec()).value.type).toBe('vector');
+    expect(await rejection(new Engine({ maxSamples: 12 }).instantQuery(st, 'h', 600_000).exec())).toBeInstanceOf(ErrTooManySamples);
+    // A 2-minute window holds two of them, plus the one output histogram of sum_over_time.
+    expect((await new Engine({ maxSamples: 39 }).instantQuery(st, 'sum_over_time(h[2m])', 600_000).exec()).value.type).toBe('vector');
+    expect(await rejection(new Engine({ maxSamples: 38 }).instantQuery(st, 'sum_over_time(h[2m])', 600_000).exec())).toBeInstanceOf(ErrTooManySamples);
   });
 
   test('maxSamples gives ErrTooManySamples (execution)', async () => {

@@ -15,6 +15,7 @@ import { negateHistogram } from './histogram-ops.js';
 import { rangeFunctions } from './range-functions.js';
 import { seriesDataFromSeries, upperBound, type SeriesData } from './series-data.js';
 import { FloatArena, Floats } from './floats.js';
+import { histogramSizePrefix, hpointSize, hpointsSize } from './hpoint-size.js';
 import type { HPoint, Matrix, Sample, Series, StringValue, Vector } from './value.js';
 
 /** EvalContext is shared by the evaluators of one query (top-level and subqueries). */
@@ -308,7 +309,9 @@ export class Evaluator implements EvalHelper {
         args[i] = vec;
       }
       const res = fn(args, this);
-      this.countSamples(res.length);
+      let size = 0;
+      for (const s of res) size += s.h === undefined ? 1 : hpointSize(s.h);
+      this.countSamples(size);
       out.addVector(res, ts);
     }
     const m = out.matrix();
@@ -371,7 +374,7 @@ export class Evaluator implements EvalHelper {
         }
         if (scratch.length > 0 || histograms.length > 0) {
           out.push({ metric: d.metric, floats: arena.seal(scratch), histograms, dropName: false });
-          this.countSamples(scratch.length + histograms.length);
+          this.countSamples(scratch.length + hpointsSize(histograms));
         }
         continue;
       }
@@ -380,9 +383,10 @@ export class Evaluator implements EvalHelper {
         const refT = (at ?? ts) - offset;
         const r = this.#lookup(d, refT);
         if (r < 0) continue;
-        if (++ctx.currentSamples > max) throw limitError(ctx);
-        if ((step & 0xffff) === 0xffff) ctx.check();
         const i = r >>> 1;
+        ctx.currentSamples += (r & 1) === 0 || sampleTimestamps ? 1 : hpointSize(d.hvs[i]!);
+        if (ctx.currentSamples > max) throw limitError(ctx);
+        if ((step & 0xffff) === 0xffff) ctx.check();
         if ((r & 1) === 0) scratch.push(ts, sampleTimestamps ? d.fts[i]! / 1000 : d.fvs[i]!);
         else if (sampleTimestamps) scratch.push(ts, d.hts[i]! / 1000);
         else histograms.push({ t: ts, h: d.hvs[i]! });
@@ -460,7 +464,8 @@ export class Evaluator implements EvalHelper {
       const hlo = upperBound(d.hts, d.hn, refT - range);
       const hhi = upperBound(d.hts, d.hn, refT);
       if (flo === fhi && hlo === hhi) continue;
-      this.countSamples(fhi - flo + (hhi - hlo));
+      const hsz = hhi > hlo ? histogramSizePrefix(d) : null;
+      this.countSamples(fhi - flo + (hsz === null ? 0 : hsz[hhi]! - hsz[hlo]!));
       const floats = new Floats(d.fts.slice(flo, fhi), d.fvs.slice(flo, fhi));
       const histograms: HPoint[] = [];
       for (let i = hlo; i < hhi; i++) histograms.push({ t: d.hts[i]!, h: d.hvs[i]! });
@@ -555,9 +560,7 @@ export class Evaluator implements EvalHelper {
     const out = new MatrixBuilder();
     combineInfo(plan, base, infos, steps, this.ctx.lookbackDelta, (metric, dropName, ts, f, h) => out.add({ metric, t: ts, f, h, dropName }, ts), this.ctx.check);
     const m = out.matrix();
-    let n = 0;
-    for (const s of m) n += s.floats.length + s.histograms.length;
-    this.countSamples(n);
+    this.countSamples(totalSamples(m));
     return m;
   }
 
@@ -656,7 +659,7 @@ export class Evaluator implements EvalHelper {
           w.hhi = upperBound(d.hts, d.hn, ehi);
           w.rangeStart = lo;
           w.rangeEnd = refT;
-          const cnt = w.fhi - w.flo + (w.hhi - w.hlo);
+          const cnt = w.fhi - w.flo + (w.hhi > w.hlo ? windowHistSize(d, w.hlo, w.hhi) : 0);
           lastCnt = cnt;
           if (cnt === 0) continue;
           this.countSamples(cnt);
@@ -687,7 +690,7 @@ export class Evaluator implements EvalHelper {
         }
         w.rangeStart = lo;
         w.rangeEnd = refT;
-        const cnt = w.fhi - w.flo + (w.hhi - w.hlo);
+        const cnt = w.fhi - w.flo + (w.hhi > w.hlo ? windowHistSize(d, w.hlo, w.hhi) : 0);
         lastCnt = cnt;
         if (cnt === 0) continue;
         if (present !== null) {
@@ -711,7 +714,7 @@ export class Evaluator implements EvalHelper {
       w.fhi = 0;
       w.hhi = 0;
       if (floats.length > 0 || histograms.length > 0) {
-        this.countSamples(lastCnt + floats.length + histograms.length);
+        this.countSamples(lastCnt + floats.length + hpointsSize(histograms));
         this.ctx.currentSamples -= lastCnt;
         out.push({ metric: d.metric, floats: arena.seal(floats), histograms, dropName: d.dropName || (dropName && d.metric.has(MetricName)) });
       }
@@ -800,11 +803,17 @@ export function sampleOf(metric: Labels, t: number, f: number, h: FloatHistogram
   return { metric, t, f, h, dropName };
 }
 
-/** totalSamples is the number of points m holds (Prometheus's Matrix.TotalSamples, histograms as 1). */
+/** totalSamples is what m counts against max-samples (Prometheus's Matrix.TotalSamples). */
 export function totalSamples(m: Matrix): number {
   let n = 0;
-  for (const s of m) n += s.floats.length + s.histograms.length;
+  for (const s of m) n += s.floats.length + (s.histograms.length === 0 ? 0 : hpointsSize(s.histograms));
   return n;
+}
+
+/** windowHistSize is the max-samples size of d's histograms [lo, hi). */
+function windowHistSize(d: SeriesData, lo: number, hi: number): number {
+  const p = histogramSizePrefix(d);
+  return p[hi]! - p[lo]!;
 }
 
 /**

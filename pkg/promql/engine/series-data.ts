@@ -23,6 +23,8 @@ export interface SeriesData {
   sn: number;
   /** dropName carries delayed name removal from subquery results. */
   dropName: boolean;
+  /** hsz caches prefix sums of the histograms' max-samples sizes (see histogramSizePrefix). */
+  hsz?: Float64Array;
 }
 
 function grow(a: Float64Array, n: number): Float64Array {
