@@ -180,7 +180,16 @@ async function runCompact(ctx: RunContext): Promise<number> {
   try {
     const res = await service.run(ac.signal);
     if (res !== undefined && !wait) {
-      logger.info('compaction pass done', { compactions: res.compactions, marked: res.markedForDeletion, deleted: res.deleted, quarantined: res.quarantined.length, failedGroups: res.failedGroups.join(' ') });
+      logger.info('compaction pass done', {
+        compactions: res.compactions,
+        downsampled: res.downsampled,
+        repaired: res.repaired.length,
+        marked: res.markedForDeletion,
+        deleted: res.deleted,
+        quarantined: res.quarantined.length,
+        failedGroups: res.failedGroups.join(' '),
+        peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+      });
       if (res.failedGroups.length > 0) return 1;
     }
     return 0;
