@@ -1,6 +1,6 @@
 import { QueryFrontend, parseGoDuration, readCacheConfig } from '../pkg/query-frontend/index.js';
 import { flagBool, flagList, flagString, UsageError, type Command, type RunContext } from './command.js';
-import { logFlags, loggerFromFlags } from './common-flags.js';
+import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { intFlag, waitForShutdown } from './flag-values.js';
 
 /** goDurationFlag parses a Go duration flag (`24h`, `1m`, `0`, `-1s`) into ms. */
@@ -33,6 +33,7 @@ export const queryFrontendCommand: Command = {
     'labels.split-interval': { type: 'string', default: '24h', help: 'Split labels, label values and series requests by this interval; 0 disables.' },
     'labels.response-cache-config-file': { type: 'string', default: '', help: 'Accepted for compatibility; label responses are split but not cached yet.' },
     'labels.response-cache-config': { type: 'string', default: '', help: 'Accepted for compatibility; label responses are split but not cached yet.' },
+    ...httpConfigFlags,
     ...logFlags,
   },
   async run(ctx) {
@@ -43,6 +44,7 @@ export const queryFrontendCommand: Command = {
     if (flagString(ctx, 'labels.response-cache-config-file') !== '' || flagString(ctx, 'labels.response-cache-config') !== '') {
       log('labels response cache is not supported yet; labels requests are split but not cached');
     }
+    const webConfig = await webConfigFromFlags(ctx);
     const fe = new QueryFrontend({
       httpAddress: flagString(ctx, 'http-address'),
       downstreamUrl: flagString(ctx, 'query-frontend.downstream-url'),
@@ -57,6 +59,7 @@ export const queryFrontendCommand: Command = {
       forwardHeaders: flagList(ctx, 'query-frontend.forward-header'),
       responseCacheConfig: readCacheConfig(flagString(ctx, 'query-range.response-cache-config-file'), flagString(ctx, 'query-range.response-cache-config')),
       log,
+      ...(webConfig !== undefined ? { webConfig } : {}),
     });
     await fe.start();
     log('listening', { http: fe.httpPort, downstream: flagString(ctx, 'query-frontend.downstream-url') });

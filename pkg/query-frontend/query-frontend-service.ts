@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import express from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { createHealthRouter, createHttpServer } from '../api/index.js';
+import { createHealthRouter, createHttpServer, type WebConfig } from '../api/index.js';
 import { runInRequestScope } from '../errors/index.js';
 import { Downstream, type DownstreamResponse } from './downstream.js';
 import { answerFrom, mergeExtents, missingRanges, type Extent } from './extents.js';
@@ -31,6 +31,8 @@ export interface QueryFrontendOptions {
   /** responseCacheConfig is Thanos's response cache YAML (IN-MEMORY or REDIS); '' for none. */
   readonly responseCacheConfig?: string;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** webConfig: TLS, basic auth and headers of the HTTP server (--http.config). */
+  readonly webConfig?: WebConfig;
   /** now is the clock (tests); Date.now by default. */
   readonly now?: () => number;
 }
@@ -125,6 +127,7 @@ export class QueryFrontend {
         },
         () => app(req, res),
       ),
+      this.#o.webConfig,
     );
     const i = this.#o.httpAddress.lastIndexOf(':');
     const host = this.#o.httpAddress.slice(0, i).replace(/^\[|\]$/g, '') || '0.0.0.0';
