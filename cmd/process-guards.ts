@@ -5,9 +5,12 @@ import { currentRequestScope } from '../pkg/errors/index.js';
  * unhandled promise rejection or an uncaught exception is logged (logfmt on stderr, with the request
  * it came from when the code ran in a RequestScope) and fails that request only. Without them Node
  * ends the process on either, taking every other request with it; only a signal may end a
- * component. Returns a function that removes the guards.
+ * component. Lines are logfmt, or JSON objects with format 'json' (--log.format). Returns a function
+ * that removes the guards.
  */
-export function installProcessGuards(component: string, write: (line: string) => void = (l) => void process.stderr.write(l)): () => void {
+export function installProcessGuards(component: string, write: (line: string) => void = (l) => void process.stderr.write(l), format: 'logfmt' | 'json' = 'logfmt'): () => void {
+  const line = (fields: readonly (readonly [string, string])[]): string =>
+    format === 'json' ? `${JSON.stringify(Object.fromEntries(fields))}\n` : `${fields.map(([k, v]) => `${k}=${/^[\w.:/+-]+$/.test(v) ? v : JSON.stringify(v)}`).join(' ')}\n`;
   const handle = (kind: string) => (err: unknown) => {
     const scope = currentRequestScope();
     const e = err instanceof Error ? err : undefined;
@@ -20,12 +23,12 @@ export function installProcessGuards(component: string, write: (line: string) =>
       ['err', e?.message ?? String(err)],
       ...(e?.stack !== undefined ? ([['stack', e.stack]] as [string, string][]) : []),
     ];
-    write(`${fields.map(([k, v]) => `${k}=${/^[\w.:/+-]+$/.test(v) ? v : JSON.stringify(v)}`).join(' ')}\n`);
+    write(line(fields));
     if (scope !== undefined) {
       try {
         scope.fail(err);
       } catch (failErr) {
-        write(`ts=${new Date().toISOString()} level=error component=${component} msg="fail request after ${kind}" request=${JSON.stringify(scope.what)} err=${JSON.stringify(String(failErr))}\n`);
+        write(line([['ts', new Date().toISOString()], ['level', 'error'], ['component', component], ['msg', `fail request after ${kind}`], ['request', scope.what], ['err', String(failErr)]]));
       }
     }
   };

@@ -22,7 +22,9 @@ const root: Command = {
  */
 const COMPONENTS = new Set(['sidecar', 'store', 'query', 'query-frontend', 'compact', 'demo', 'rule', 'receive']);
 const sub = process.argv[2];
-if (sub !== undefined && COMPONENTS.has(sub)) installProcessGuards(sub);
+const args = process.argv.slice(2);
+const jsonLogs = args.some((a, i) => a === '--log.format=json' || (a === '--log.format' && args[i + 1] === 'json'));
+if (sub !== undefined && COMPONENTS.has(sub)) installProcessGuards(sub, undefined, jsonLogs ? 'json' : 'logfmt');
 
 try {
   process.exitCode = await runCommand(root, process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
