@@ -63,7 +63,7 @@ describe('deep expressions', () => {
 
   test('nested parentheses, function calls, right-nested operators and unary minus 5,000 deep', async () => {
     const d = 5000;
-    const cases = ['('.repeat(d) + 'up' + ')'.repeat(d), 'abs('.repeat(d) + 'up' + ')'.repeat(d), '0+('.repeat(d) + 'up' + ')'.repeat(d), '-'.repeat(d) + 'up', '1^'.repeat(d) + 'up'];
+    const cases = ['('.repeat(d) + 'up' + ')'.repeat(d), 'abs('.repeat(d) + 'up' + ')'.repeat(d), '0+('.repeat(d) + 'up' + ')'.repeat(d), '-'.repeat(d) + 'up', '1^'.repeat(d) + 'up', 'sum by (job) ('.repeat(d) + 'up' + ')'.repeat(d)];
     for (const q of cases) {
       const printed = format(parseExpr(q));
       expect(format(parseExpr(printed))).toBe(printed);
@@ -73,10 +73,11 @@ describe('deep expressions', () => {
     }
   });
 
-  test('100,000 nested parentheses and function calls parse (promtool accepts them)', () => {
+  test('100,000 nested parentheses, function calls and aggregations parse (promtool accepts them)', () => {
     const d = 100_000;
     expect(parseExpr('('.repeat(d) + 'up' + ')'.repeat(d)).kind).toBe('ParenExpr');
     expect(parseExpr('abs('.repeat(d) + 'up' + ')'.repeat(d)).kind).toBe('Call');
+    expect(parseExpr('sum('.repeat(d) + 'up' + ')'.repeat(d)).kind).toBe('AggregateExpr');
   });
 
   test('samples of a deep chain are still limited by maxSamples', async () => {

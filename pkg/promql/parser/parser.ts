@@ -226,7 +226,8 @@ class Parser {
       | { k: 'loop'; minPrec: number; lhs: Expr | null; op: BinaryOp | null; mods: { returnBool: boolean; matching: Mutable<VectorMatching> } | null }
       | { k: 'unary'; tok: Token }
       | { k: 'paren'; tok: Token }
-      | { k: 'call'; id: Token; args: Expr[] };
+      | { k: 'call'; id: Token; args: Expr[] }
+      | { k: 'agg'; head: AggHead; args: Expr[] };
     const stack: Frame[] = [{ k: 'loop', minPrec, lhs: null, op: null, mods: null }];
     for (;;) {
       // Parse the start of an operand: unary signs and open parentheses push frames.
@@ -242,7 +243,16 @@ class Parser {
         stack.push({ k: 'paren', tok: t }, { k: 'loop', minPrec: 0, lhs: null, op: null, mods: null });
         continue;
       }
-      if (CALL_NAME_TOKENS.has(t.type) && this.#peek(1).type === '(') {
+      if (AGGREGATORS.has(t.type) && (this.#peek(1).type === '(' || this.#peek(1).type === 'by' || this.#peek(1).type === 'without')) {
+        // The aggregation's context stays pushed until its closing parenthesis (#finishAggregate).
+        this.#ctx.push('aggregation');
+        const head = this.#aggregateHead();
+        if (this.#tok().type !== ')') {
+          stack.push({ k: 'agg', head, args: [] }, { k: 'loop', minPrec: 0, lhs: null, op: null, mods: null });
+          continue;
+        }
+        v = this.#postfix(this.#finishAggregate(head, []));
+      } else if (CALL_NAME_TOKENS.has(t.type) && this.#peek(1).type === '(') {
         const id = this.#nextTok();
         this.#nextTok(); // '('
         if (this.#tok().type !== ')') {
@@ -273,6 +283,20 @@ class Parser {
           if (sep.type !== ')') this.#unexpected('', '');
           stack.pop();
           v = this.#postfix(this.#finishCall(f.id, f.args, this.#nextTok()));
+          continue;
+        }
+        if (f.k === 'agg') {
+          f.args.push(v);
+          const sep = this.#tok();
+          if (sep.type === ',') {
+            this.#nextTok();
+            if (this.#tok().type === ')') this.#fail('trailing commas not allowed in function call args', { start: sep.pos, end: sep.end });
+            stack.push({ k: 'loop', minPrec: 0, lhs: null, op: null, mods: null });
+            break;
+          }
+          if (sep.type !== ')') this.#unexpected('aggregation', '');
+          stack.pop();
+          v = this.#postfix(this.#finishAggregate(f.head, f.args));
           continue;
         }
         if (f.k === 'paren') {
@@ -400,10 +424,6 @@ class Parser {
       case '{':
         return this.#vectorSelector();
     }
-    if (AGGREGATORS.has(t.type)) {
-      const n = this.#peek(1).type;
-      if (n === '(' || n === 'by' || n === 'without') return this.#aggregate();
-    }
     if (METRIC_IDENT_TOKENS.has(t.type)) return this.#vectorSelector();
     this.#unexpected('', '');
   }
@@ -441,18 +461,9 @@ class Parser {
     return call;
   }
 
-  #aggregate(): Expr {
-    this.#ctx.push('aggregation');
-    try {
-      return this.#aggregateBody();
-    } finally {
-      this.#ctx.pop();
-    }
-  }
-
-  #aggregateBody(): Expr {
+  /** #aggregateHead parses an aggregation up to its opening parenthesis (a leading by/without). */
+  #aggregateHead(): AggHead {
     const opTok = this.#nextTok();
-    const op = opTok.type as AggregateOp;
     let grouping: string[] | null = null;
     let without = false;
     const mod = this.#tok();
@@ -463,20 +474,16 @@ class Parser {
     }
     if (this.#tok().type !== '(') this.#unexpected('aggregation', '');
     this.#nextTok();
-    const args: Expr[] = [];
-    if (this.#tok().type !== ')') {
-      for (;;) {
-        args.push(this.#expr(0));
-        const t = this.#tok();
-        if (t.type === ',') {
-          this.#nextTok();
-          if (this.#tok().type === ')') this.#fail('trailing commas not allowed in function call args', { start: t.pos, end: t.end });
-          continue;
-        }
-        if (t.type === ')') break;
-        this.#unexpected('aggregation', '');
-      }
-    }
+    return { opTok, grouping, without };
+  }
+
+  /**
+   * #finishAggregate consumes the closing parenthesis (the current token) and a trailing
+   * by/without, checks the arguments and builds the node; it pops the aggregation context.
+   */
+  #finishAggregate(head: AggHead, args: Expr[]): Expr {
+    const op = head.opTok.type as AggregateOp;
+    let { grouping, without } = head;
     let close = this.#nextTok();
     if (grouping === null) {
       const m2 = this.#tok();
@@ -487,7 +494,7 @@ class Parser {
         close = this.#toks[this.#i - 1]!;
       }
     }
-    const posRange = { start: opTok.pos, end: close.end };
+    const posRange = { start: head.opTok.pos, end: close.end };
     if (args.length === 0) this.#fail('no arguments for aggregate expression provided', posRange);
     let desired = 1;
     let param: Expr | null = null;
@@ -501,6 +508,7 @@ class Parser {
     if (args.length !== desired) {
       this.#fail(`wrong number of arguments for aggregate expression provided, expected ${desired}, got ${args.length}`, posRange);
     }
+    this.#ctx.pop();
     const node: AggregateExpr = { kind: 'AggregateExpr', op, expr: args[desired - 1]!, param, grouping: grouping ?? [], without, posRange };
     return node;
   }
@@ -1001,6 +1009,13 @@ class Parser {
     while (end > 0 && isSpaceChar(s[end]!)) end--;
     return { start, end };
   }
+}
+
+/** AggHead is an aggregation's operator token and leading grouping, parsed before its arguments. */
+interface AggHead {
+  readonly opTok: Token;
+  readonly grouping: string[] | null;
+  readonly without: boolean;
 }
 
 /** Tokens that start a function call when followed by '('. */
