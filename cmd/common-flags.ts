@@ -42,6 +42,7 @@ export const grpcServerTlsFlags: Readonly<Record<string, FlagSpec>> = {
   'grpc-server-tls-cert': { type: 'string', default: '', help: 'TLS certificate for the gRPC server; leave blank to disable TLS.' },
   'grpc-server-tls-key': { type: 'string', default: '', help: 'TLS key for the gRPC server; leave blank to disable TLS.' },
   'grpc-server-tls-client-ca': { type: 'string', default: '', help: 'TLS CA to verify clients against (mutual TLS). If no client CA is specified, there is no client verification on server side.' },
+  'grpc-server-tls-min-version': { type: 'string', default: '1.3', help: 'Lowest TLS version the gRPC server accepts: 1.0, 1.1, 1.2 or 1.3.' },
 };
 
 /** grpcServerCredentialsFromFlags builds the gRPC server's credentials from grpcServerTlsFlags. */
@@ -50,6 +51,7 @@ export function grpcServerCredentialsFromFlags(ctx: RunContext): ReturnType<type
     certFile: flagString(ctx, 'grpc-server-tls-cert'),
     keyFile: flagString(ctx, 'grpc-server-tls-key'),
     clientCaFile: flagString(ctx, 'grpc-server-tls-client-ca'),
+    minVersion: flagString(ctx, 'grpc-server-tls-min-version') || '1.3',
   });
 }
 

@@ -1,4 +1,5 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import { connect } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -111,6 +112,43 @@ describe.skipIf(openssl === undefined)('gRPC TLS (certificates made by openssl)'
     expect(wrongName.ok).toBe(false);
     const named = await call(server, { secure: true, caFile: certs.caCrt, serverName: 'store.tessera.test' });
     expect(named).toEqual({ ok: true, series: 1, reached: 1 });
+  });
+});
+
+/** handshake opens a raw TLS connection (ALPN h2, as gRPC) and tells the negotiated version or the error. */
+function handshake(port: number, opts: { maxVersion?: 'TLSv1.2' | 'TLSv1.3'; ca: string; cert?: string; key?: string }): Promise<string> {
+  return new Promise((resolve) => {
+    const s = connect({ host: '127.0.0.1', port, servername: 'localhost', ALPNProtocols: ['h2'], ...opts });
+    s.once('secureConnect', () => {
+      resolve(s.getProtocol() ?? 'unknown');
+      s.destroy();
+    });
+    s.once('error', (e) => resolve(`error: ${e.message}`));
+  });
+}
+
+describe.skipIf(openssl === undefined)('--grpc-server-tls-min-version', () => {
+  test.each([
+    [undefined, 'TLSv1.2', /^error/],
+    [undefined, 'TLSv1.3', /^TLSv1\.3$/],
+    ['1.2', 'TLSv1.2', /^TLSv1\.2$/],
+  ] as const)('min %s, client max %s: %s', async (min, max, want) => {
+    const { readFile } = await import('node:fs/promises');
+    const srv = new StoreGrpcServer(oneSeries(), { credentials: await grpcServerCredentials({ certFile: certs.serverCrt, keyFile: certs.serverKey, ...(min !== undefined ? { minVersion: min } : {}) }) });
+    const port = await srv.listen('127.0.0.1:0');
+    try {
+      expect(await handshake(port, { maxVersion: max, ca: await readFile(certs.caCrt, 'utf8') })).toMatch(want);
+    } finally {
+      await srv.stop(1000);
+    }
+  });
+  test('a key that does not belong to the certificate is a start-up error', async () => {
+    const err = await grpcServerCredentials({ certFile: certs.serverCrt, keyFile: certs.clientKey }).catch((e: unknown) => e);
+    expect(isTesseraError(err, GRPC_TLS_CONFIG_ERROR)).toBe(true);
+  });
+  test('an unknown version is an error', async () => {
+    const err = await grpcServerCredentials({ certFile: certs.serverCrt, keyFile: certs.serverKey, minVersion: '1.4' }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/"1.4" is not one of/);
   });
 });
 

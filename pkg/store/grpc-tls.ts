@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises';
+import type { SecureServerOptions } from 'node:http2';
+import { createSecureContext, type SecureContextOptions, type SecureVersion } from 'node:tls';
 import * as grpc from '@grpc/grpc-js';
 import { TesseraError } from '../errors/index.js';
 
@@ -12,6 +14,24 @@ export interface GrpcServerTlsOptions {
   readonly keyFile: string;
   /** clientCaFile: when set, clients must present a certificate signed by it (mutual TLS). */
   readonly clientCaFile?: string;
+  /** minVersion: lowest TLS version accepted, Thanos's "1.0" … "1.3" (default "1.3", as Thanos). */
+  readonly minVersion?: string;
+}
+
+const TLS_VERSIONS: Record<string, SecureVersion> = { '1.0': 'TLSv1', '1.1': 'TLSv1.1', '1.2': 'TLSv1.2', '1.3': 'TLSv1.3' };
+
+/**
+ * TlsServerCredentials are grpc-js server credentials built from Node's TLS options, so settings
+ * createSsl has no parameter for (the minimum TLS version) reach the HTTP/2 server.
+ */
+class TlsServerCredentials extends grpc.ServerCredentials {
+  constructor(server: SecureServerOptions, context: SecureContextOptions) {
+    super(server, context);
+  }
+
+  override _equals(other: grpc.ServerCredentials): boolean {
+    return other === this;
+  }
 }
 
 /** GrpcClientTlsOptions are Thanos's --grpc-client-* flags (paths; '' = unset). */
@@ -59,13 +79,17 @@ export async function grpcServerCredentials(o: GrpcServerTlsOptions): Promise<gr
   if (o.certFile === '' || o.keyFile === '') {
     throw new TesseraError(GRPC_TLS_CONFIG_ERROR, 'gRPC server TLS needs both --grpc-server-tls-cert and --grpc-server-tls-key');
   }
+  const minVersion = TLS_VERSIONS[o.minVersion ?? '1.3'];
+  if (minVersion === undefined) throw new TesseraError(GRPC_TLS_CONFIG_ERROR, `--grpc-server-tls-min-version: "${o.minVersion}" is not one of 1.0, 1.1, 1.2, 1.3`);
   const [cert, key, rootCa] = await Promise.all([
     readPem(o.certFile, 'gRPC server TLS certificate'),
     readPem(o.keyFile, 'gRPC server TLS key'),
     ca !== '' ? readPem(ca, 'gRPC server TLS client CA') : Promise.resolve(null),
   ]);
   try {
-    return grpc.ServerCredentials.createSsl(rootCa, [{ cert_chain: cert, private_key: key }], rootCa !== null);
+    // Checks the pair (and the CA) now, so a bad file is a start-up error, not a failing handshake.
+    createSecureContext({ cert, key, ...(rootCa !== null ? { ca: rootCa } : {}) });
+    return new TlsServerCredentials({ requestCert: rootCa !== null, rejectUnauthorized: true, minVersion }, { cert, key, ...(rootCa !== null ? { ca: rootCa } : {}) });
   } catch (err) {
     throw new TesseraError(GRPC_TLS_CONFIG_ERROR, `load gRPC server TLS certificate ${o.certFile} and key ${o.keyFile}: ${(err as Error).message}`, { cause: err });
   }
