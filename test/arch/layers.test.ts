@@ -24,6 +24,7 @@ const layer: Record<string, number> = {
   storage: 2,
   tsdb: 3,
   promql: 3,
+  rules: 4,
   dedup: 3,
   datagen: 3,
   block: 4,
