@@ -64,6 +64,9 @@ describe('tessera compact flags', () => {
     [['--compact.concurrency=0'], /--compact.concurrency: "0" is not a positive integer/],
     [['--debug.max-compaction-level=9'], /--debug.max-compaction-level/],
     [['--log.level=loud'], /--log.level/],
+    [['--hash-func=MD5'], /--hash-func/],
+    [['--block-discovery-strategy=guess'], /--block-discovery-strategy/],
+    [['--min-time=yesterday'], /--min-time/],
     [['--no-such-flag'], /no-such-flag/],
   ])('%j exits 2 naming the flag', async (args, msg) => {
     const r = await cli(['--objstore.config-file', config, ...args]);

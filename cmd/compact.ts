@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
 import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
-import { listFlag, splitHostPort } from './flag-values.js';
+import { listFlag, parseTimeFlag, splitHostPort } from './flag-values.js';
 import { parseRelabelConfigs } from '../pkg/block/index.js';
 import { BucketLease, CompactService, Compactor, CompactorErrorCode, compactionLevels, newStreamingMerger } from '../pkg/compactor/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
@@ -42,6 +42,17 @@ export const compactCommand: Command = {
     'delete-delay': { type: 'string', default: '48h', help: 'Time before a block marked for deletion is deleted from the bucket (0s = at once).' },
     'selector.relabel-config-file': { type: 'string', help: 'Path to a YAML file with relabel configs applied to block external labels to select the blocks to compact.' },
     'selector.relabel-config': { type: 'string', help: 'Relabel configs in YAML (alternative to --selector.relabel-config-file).' },
+    'min-time': { type: 'string', default: '', help: 'Compact only blocks with data at or after this time: RFC3339, Unix ms, or a duration relative to now (e.g. -2w).' },
+    'max-time': { type: 'string', default: '', help: 'Compact only blocks with data at or before this time: RFC3339, Unix ms, or a duration relative to now (e.g. -1d).' },
+    'hash-func': { type: 'string', default: '', help: 'Hash function for the files of produced blocks, recorded in meta.json: "" (none) or "SHA256".' },
+    'block-discovery-strategy': { type: 'string', default: 'concurrent', help: 'How blocks are discovered: concurrent (list block dirs, probe each meta.json) or recursive (one listing of the whole bucket).' },
+    'block-files-concurrency': { type: 'string', default: '1', help: 'Accepted for Thanos compatibility.' },
+    'compact.blocks-fetch-concurrency': { type: 'string', default: '1', help: 'Accepted for Thanos compatibility.' },
+    'compact.progress-interval': { type: 'string', default: '5m', help: 'Accepted for Thanos compatibility.' },
+    'compact.enable-vertical-compaction': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility: overlapping blocks of a group are always merged (vertical compaction).' },
+    'compact.skip-block-with-out-of-order-chunks': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility: blocks with out-of-order chunks are always repaired or marked no-compact, never a halt.' },
+    'debug.halt-on-error': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility: tessera compact never halts.' },
+    'web.disable': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility (there is no bucket UI).' },
     ...httpConfigFlags,
     ...logFlags,
   },
@@ -103,6 +114,17 @@ async function runCompact(ctx: RunContext): Promise<number> {
   const leaseMs = duration(ctx, 'compact.lease-duration');
   if (leaseMs < 1000) throw new UsageError('--compact.lease-duration: must be at least 1s');
   const concurrency = positiveInt(ctx, 'compact.concurrency');
+  positiveInt(ctx, 'block-files-concurrency');
+  positiveInt(ctx, 'compact.blocks-fetch-concurrency');
+  duration(ctx, 'compact.progress-interval');
+  const hashFunc = flagString(ctx, 'hash-func');
+  if (hashFunc !== '' && hashFunc !== 'SHA256') throw new UsageError(`--hash-func: "${hashFunc}" is not "" or "SHA256"`);
+  const discovery = flagString(ctx, 'block-discovery-strategy');
+  if (discovery !== 'recursive' && discovery !== 'concurrent') throw new UsageError(`--block-discovery-strategy: "${discovery}" is not recursive or concurrent`);
+  const now = Date.now();
+  const minTime = parseTimeFlag(flagString(ctx, 'min-time'), now, 'min-time');
+  const maxTime = parseTimeFlag(flagString(ctx, 'max-time'), now, 'max-time');
+  if (minTime !== undefined && maxTime !== undefined && minTime > maxTime) throw new UsageError('--min-time is after --max-time');
   const downsampleConcurrency = positiveInt(ctx, 'downsample.concurrency');
   const metaFetchConcurrency = positiveInt(ctx, 'block-meta-fetch-concurrency');
 
@@ -162,6 +184,10 @@ async function runCompact(ctx: RunContext): Promise<number> {
     relabel,
     levels,
     metaFetchConcurrency,
+    hashFunc: hashFunc === 'SHA256' ? 'SHA256' : 'none',
+    discovery,
+    ...(minTime !== undefined ? { minTime } : {}),
+    ...(maxTime !== undefined ? { maxTime } : {}),
     lease,
     registry,
     logger,

@@ -9,6 +9,7 @@ import {
   MetaFetcher,
   NO_COMPACT_MARK_FILENAME,
   NoCompactReason,
+  TimePartitionMetaFilter,
   deleteBlock,
   downloadBlock,
   markForDeletion,
@@ -20,6 +21,7 @@ import {
   runLimited,
   uploadBlock,
   type FetchResult,
+  type HashFunc,
   type Logger,
   type RelabelConfig,
 } from '../block/index.js';
@@ -73,6 +75,13 @@ export interface CompactorOptions {
   readonly partialUploadThresholdMs?: number;
   /** metaFetchConcurrency is the number of meta.json reads at once (default 32). */
   readonly metaFetchConcurrency?: number;
+  /** minTime/maxTime limit compaction to blocks within this time range (--min-time, --max-time). */
+  readonly minTime?: number;
+  readonly maxTime?: number;
+  /** hashFunc records SHA-256 hashes of uploaded files in thanos.files (--hash-func). */
+  readonly hashFunc?: HashFunc;
+  /** discovery is how blocks are listed (--block-discovery-strategy, default concurrent as Thanos). */
+  readonly discovery?: 'recursive' | 'concurrent';
   /** lease, when given, must be held for every write; losing it aborts the pass. */
   readonly lease?: BucketLease;
   readonly registry?: Registry;
@@ -152,7 +161,9 @@ export class Compactor {
       cacheDir: join(opts.dataDir, 'meta-syncer'),
       logger: this.#logger,
       ...(opts.registry !== undefined ? { registry: opts.registry } : {}),
+      ...(opts.discovery !== undefined ? { discovery: opts.discovery } : {}),
       filters: [
+        new TimePartitionMetaFilter(opts.minTime ?? Number.MIN_SAFE_INTEGER, opts.maxTime ?? Number.MAX_SAFE_INTEGER),
         new LabelShardedMetaFilter(opts.relabel ?? []),
         new ConsistencyDelayMetaFilter(opts.consistencyDelayMs ?? 30 * 60_000, this.#now),
         this.#deletionMarks,
@@ -352,7 +363,7 @@ export class Compactor {
       await writeBlockMeta(bdir, meta);
       await rm(join(bdir, TOMBSTONES_FILENAME), { force: true });
       this.#assertLease();
-      await uploadBlock(this.#o.bucket, bdir, { labels: g.labels, source: 'compactor', now: this.#now, ...(signal !== undefined ? { signal } : {}) });
+      await uploadBlock(this.#o.bucket, bdir, { labels: g.labels, source: 'compactor', now: this.#now, hashFunc: this.#o.hashFunc ?? 'none', ...(signal !== undefined ? { signal } : {}) });
       this.#m.compactions.labels(resolutionName(g.resolution)).inc();
       if (overlapping) this.#m.verticalCompactions.labels(resolutionName(g.resolution)).inc();
       res.compactions++;
@@ -392,7 +403,7 @@ export class Compactor {
     });
     await rm(join(rdir, TOMBSTONES_FILENAME), { force: true });
     this.#assertLease();
-    await uploadBlock(this.#o.bucket, rdir, { source: 'compactor.repair', now: this.#now, ...(signal !== undefined ? { signal } : {}) });
+    await uploadBlock(this.#o.bucket, rdir, { source: 'compactor.repair', now: this.#now, hashFunc: this.#o.hashFunc ?? 'none', ...(signal !== undefined ? { signal } : {}) });
     this.#logger.warn('repaired block with out-of-order chunks', { block: m.ulid, repaired: ulid, issues });
     this.#m.repairs.inc();
     if (await this.#mark(m.ulid, `repaired into ${ulid}: ${issues}`, signal)) res.markedForDeletion++;
@@ -464,7 +475,7 @@ export class Compactor {
           return;
         }
         this.#assertLease();
-        await uploadBlock(this.#o.bucket, written.dir, { labels: local.thanos?.labels ?? {}, source: 'compactor', now: this.#now, ...(signal !== undefined ? { signal } : {}) });
+        await uploadBlock(this.#o.bucket, written.dir, { labels: local.thanos?.labels ?? {}, source: 'compactor', now: this.#now, hashFunc: this.#o.hashFunc ?? 'none', ...(signal !== undefined ? { signal } : {}) });
         n++;
         this.#m.downsamples.labels(resolutionName(to)).inc();
         this.#logger.info('downsampled block', { from: meta.ulid, block: written.ulid, resolution: resolutionName(to) });
