@@ -81,4 +81,17 @@ describe('aggrChunkIterator over chunks made by the downsampler', () => {
       expect(got[got.length - 1]![1]).toBe(1918 + 1439 * 3);
     }
   });
+
+  test('average across the raw/downsampled boundary: aggregate chunks as sum / count, raw chunks as they are', () => {
+    // The first 5h downsampled (as an older block would be), the rest raw (the newer block).
+    const cut = 5 * 3_600_000;
+    const older = new Downsampler().series(chunks().filter((c) => c.maxTime < cut), 0, R);
+    const newer = chunks().filter((c) => c.minTime >= cut);
+    const aggrs = [Aggr.COUNT, Aggr.SUM];
+    const mixed = [...asStore(older, aggrs), ...newer.map((m): AggrChunk => ({ minTime: m.minTime, maxTime: m.maxTime, raw: { type: 0, data: m.chunk.bytes(), hashHi: 0, hashLo: 0 } }))];
+    const got = drain(aggrChunkIterator(mixed, aggrs, 0, 10 * 3_600_000));
+    const avg = perWindow((vs) => vs.reduce((a, b) => a + b, 0) / vs.length).filter(([t]) => t < cut);
+    avg[avg.length - 1] = [clean.filter(([t]) => t < cut).at(-1)![0], avg[avg.length - 1]![1]];
+    expect(got).toEqual([...avg, ...raw.filter(([t]) => t >= cut)]);
+  });
 });

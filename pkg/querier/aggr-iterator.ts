@@ -1,6 +1,6 @@
 import { AverageIterator, CounterResetsIterator, chunkFromData, type Chunk, type SampleIterator } from '../chunkenc/index.js';
 import { Aggr, type AggrChunk } from '../storepb/index.js';
-import { ChunkListIterator } from '../storage/index.js';
+import { ChainSampleIterator, ChunkListIterator } from '../storage/index.js';
 
 /**
  * aggrsForFunc returns the aggregates to request from downsampled blocks for the PromQL function
@@ -43,5 +43,22 @@ export function aggrChunkIterator(chunks: readonly AggrChunk[], aggrs: readonly 
   if (aggrs.length === 1 && want === Aggr.COUNTER) {
     return new CounterResetsIterator(new ChunkListIterator(pick('counter')), mint, maxt);
   }
-  return new AverageIterator(new ChunkListIterator(pick('sum'), mint, maxt), new ChunkListIterator(pick('count'), mint, maxt));
+  // Averages: per chunk, as Thanos does, since a raw chunk's values are the samples themselves
+  // (a series crossing the raw/downsampled boundary has both kinds): each stretch of raw chunks
+  // read as it is, each stretch of aggregate chunks as sum / count, the stretches chained.
+  const parts: SampleIterator[] = [];
+  let i = 0;
+  while (i < chunks.length) {
+    const isRaw = chunks[i]!.raw !== undefined;
+    let j = i;
+    while (j < chunks.length && (chunks[j]!.raw !== undefined) === isRaw) j++;
+    const seg = chunks.slice(i, j);
+    if (isRaw) parts.push(new ChunkListIterator(seg.map((c) => toChunk(c.raw!)), mint, maxt));
+    else {
+      const sub = (a: 'sum' | 'count') => seg.map((c) => c[a]).filter((c) => c !== undefined).map(toChunk);
+      parts.push(new AverageIterator(new ChunkListIterator(sub('sum'), mint, maxt), new ChunkListIterator(sub('count'), mint, maxt)));
+    }
+    i = j;
+  }
+  return parts.length === 1 ? parts[0]! : new ChainSampleIterator(parts);
 }

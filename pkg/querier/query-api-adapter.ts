@@ -85,6 +85,8 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
   /** lookback grows with the resolution that may be read (dynamic lookback delta). */
   #lookback(opts: QueryOptions, maxRes: number): number | undefined {
     const lb = opts.lookbackDelta;
+    // 1d is ours (algorithms.md §6): a 1d block has one sample a day, so the lookback becomes a day.
+    if (maxRes >= 86_400_000) return Math.max(lb ?? 300_000, 86_400_000);
     if (maxRes >= 3_600_000) return Math.max(lb ?? 300_000, 3_600_000);
     if (maxRes >= 300_000) return Math.max(lb ?? 300_000, 300_000);
     return lb;

@@ -35,4 +35,48 @@ describe('selectByResolution (algorithms.md §5.2)', () => {
   test('only blocks overlapping the range', () => {
     expect(selectByResolution(all, 5 * H, 6 * H - 1, 3_600_000).map((b) => b.id)).toEqual(['raw2']);
   });
+  test('1d, 1h, 5m and raw with partial coverage: coarsest first, every gap from the next finer level, nothing twice', () => {
+    const D = 24 * H;
+    // As the compactor leaves a bucket: a downsampled block has its source's time range; 1d for
+    // days 0-13, 1h for 0-27, 5m for 14-29, raw for 28-30 (raw for 0-27 gone by retention).
+    const b = (id: string, from: number, to: number, resolution: number) => ({ id, minTime: from * D, maxTime: to * D, resolution });
+    const blocks = [
+      b('1d', 0, 14, 86_400_000),
+      b('1h-0', 0, 14, 3_600_000),
+      b('1h-14', 14, 28, 3_600_000),
+      b('5m-14', 14, 28, 300_000),
+      b('5m-28', 28, 30, 300_000),
+      b('raw28', 28, 29, 0),
+      b('raw29', 29, 30, 0),
+      b('raw30', 30, 31, 0),
+    ];
+    const ids = (mint: number, maxt: number, res: number) => selectByResolution(blocks, mint, maxt, res).map((x) => x.id);
+    expect(ids(0, 31 * D - 1, 86_400_000)).toEqual(['1d', '1h-14', '5m-28', 'raw30']);
+    expect(ids(0, 31 * D - 1, 3_600_000)).toEqual(['1h-0', '1h-14', '5m-28', 'raw30']);
+    expect(ids(0, 31 * D - 1, 300_000)).toEqual(['5m-14', '5m-28', 'raw30']);
+    expect(ids(0, 31 * D - 1, 0)).toEqual(['raw28', 'raw29', 'raw30']);
+    // A range inside the 1d block's span reads it alone; one after it, the finer levels.
+    expect(ids(2 * D, 3 * D - 1, 86_400_000)).toEqual(['1d']);
+    expect(ids(27 * D, 31 * D - 1, 86_400_000)).toEqual(['1h-14', '5m-28', 'raw30']);
+    // Resolutions between levels pick the coarsest one not above them (Thanos's getFor).
+    expect(ids(0, 31 * D - 1, 86_399_999)).toEqual(ids(0, 31 * D - 1, 3_600_000));
+    expect(ids(0, 31 * D - 1, 299_999)).toEqual(ids(0, 31 * D - 1, 0));
+    // The picked time ranges never overlap (no sample read twice) and leave no gap from the
+    // first day the allowed resolutions have (never a coarser one: 5m starts at day 14).
+    for (const [res, first] of [[300_000, 14 * D], [3_600_000, 0], [86_400_000, 0]] as const) {
+      const got = selectByResolution(blocks, 0, 31 * D - 1, res);
+      expect(got[0]!.minTime).toBe(first);
+      for (let i = 1; i < got.length; i++) expect(got[i]!.minTime).toBe(got[i - 1]!.maxTime);
+      expect(got[got.length - 1]!.maxTime).toBe(31 * D);
+    }
+  });
+
+  test('a finer block only partly covered by a coarser one is taken whole, as Thanos takes it', () => {
+    const D = 24 * H;
+    const blocks = [
+      { id: '1d', minTime: 0, maxTime: 14 * D, resolution: 86_400_000 },
+      { id: '1h', minTime: 0, maxTime: 16 * D, resolution: 3_600_000 },
+    ];
+    expect(selectByResolution(blocks, 0, 16 * D - 1, 86_400_000).map((x) => x.id)).toEqual(['1d', '1h']);
+  });
 });
