@@ -24,11 +24,13 @@ export const maxHeaderBytes = (1 << 20) + 4096;
  * configured response headers, as Prometheus's exporter-toolkit does.
  */
 export function createHttpServer(listener?: RequestListener, web?: WebConfig): Server {
-  const handler = web !== undefined && listener !== undefined ? guarded(listener, web) : listener;
   if (web !== undefined && listener === undefined && web.users.size > 0) throw new Error('createHttpServer: basic auth needs the request listener at creation');
+  const state: GuardState | undefined = web !== undefined ? guardState(web) : undefined;
+  const handler = state !== undefined && listener !== undefined ? guarded(listener, state) : listener;
   const tls = web?.tls;
   const server: Server = tls !== undefined ? createHttpsServer({ ...tls.options, maxHeaderSize: maxHeaderBytes }, handler) : createServer({ maxHeaderSize: maxHeaderBytes }, handler);
-  if (tls !== undefined) server.on('secureConnection', (socket: TLSSocket) => checkClientCert(socket, tls));
+  if (tls !== undefined && state !== undefined) server.on('secureConnection', (socket: TLSSocket) => checkClientCert(socket, tls));
+  if (state !== undefined && web?.reload !== undefined) watchWebConfig(server, state);
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
@@ -41,11 +43,50 @@ export function createHttpServer(listener?: RequestListener, web?: WebConfig): S
   return server;
 }
 
+/** GuardState is the web config in force (replaced when the file changes). */
+interface GuardState {
+  web: WebConfig;
+  auth: BasicAuth;
+  headers: [string, string][];
+}
+
+function guardState(web: WebConfig): GuardState {
+  return { web, auth: new BasicAuth(web.users), headers: Object.entries(web.headers) };
+}
+
+/**
+ * watchWebConfig re-reads the web config every second: new users and headers apply to the next
+ * request, new certificates and CAs to the next connection. A change of client_auth_type or TLS
+ * on/off needs a restart; an invalid file keeps the config in force.
+ */
+function watchWebConfig(server: Server, state: GuardState): void {
+  let busy = false;
+  const timer = setInterval(() => {
+    const reload = state.web.reload;
+    if (busy || reload === undefined) return;
+    busy = true;
+    reload()
+      .then((next) => {
+        if (next === state.web) return;
+        const tls = next.tls;
+        if (tls !== undefined && state.web.tls !== undefined && 'setSecureContext' in server) {
+          (server as unknown as { setSecureContext(o: object): void }).setSecureContext(tls.options);
+        }
+        Object.assign(state, guardState(next));
+      })
+      .catch(() => undefined)
+      .finally(() => {
+        busy = false;
+      });
+  }, 1000);
+  timer.unref();
+  server.once('close', () => clearInterval(timer));
+}
+
 /** guarded sets the configured headers and checks basic auth before the listener sees a request. */
-function guarded(listener: RequestListener, web: WebConfig): RequestListener {
-  const auth = new BasicAuth(web.users);
-  const headers = Object.entries(web.headers);
+function guarded(listener: RequestListener, state: GuardState): RequestListener {
   return (req: IncomingMessage, res: ServerResponse) => {
+    const { auth, headers } = state;
     for (const [k, v] of headers) res.setHeader(k, v);
     if (!auth.enabled) {
       listener(req, res);

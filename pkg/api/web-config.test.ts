@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, test, vi } from 'vitest';
+import { waitFor } from '../testutil/index.js';
 import { isTesseraError } from '../errors/index.js';
 import { requireBinary, testCerts, type TestCerts } from '../testutil/index.js';
 import { BasicAuth } from './basic-auth.js';
@@ -80,6 +81,33 @@ describe('basic auth from the web config', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('x-frame-options')).toBe('deny');
       expect(await res.text()).toBe('hello\n');
+    }
+  });
+});
+
+describe('a changed web config file applies without a restart', () => {
+  test('users and headers are re-read', async () => {
+    const file = join(dir, 'web-reload.yml');
+    await writeFile(file, `basic_auth_users:\n  alice: '${aliceHash}'\n`);
+    const loaded = (await loadWebConfig(file))!;
+    const { server, port } = await serve(loaded);
+    try {
+      const get = (auth: string) => fetch(`http://127.0.0.1:${port}/`, { headers: { Authorization: auth } });
+      expect((await get(basic('alice', 'wonderland'))).status).toBe(200);
+      expect((await get(basic('bob', 'builder'))).status).toBe(401);
+      await writeFile(file, `basic_auth_users:\n  bob: '${bobHash}'\nhttp_server_config:\n  headers:\n    X-Content-Type-Options: nosniff\n`);
+      await waitFor('bob to be let in', async () => (await get(basic('bob', 'builder'))).status === 200, 20_000, 100);
+      const res = await get(basic('bob', 'builder'));
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect((await get(basic('alice', 'wonderland'))).status).toBe(401);
+      // An unchanged file gives the same config back; an invalid one is an error (the server keeps the config in force).
+      const current = await loaded.reload!();
+      expect(await current.reload!()).toBe(current);
+      await writeFile(file, 'basic_auth_users: [not, a, mapping]\n');
+      await expect(current.reload!()).rejects.toThrow(/basic_auth_users is not a mapping/);
+      expect((await get(basic('bob', 'builder'))).status).toBe(200);
+    } finally {
+      await close(server);
     }
   });
 });

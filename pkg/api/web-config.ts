@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { SecureVersion, TlsOptions } from 'node:tls';
 import { parse as parseYaml } from 'yaml';
@@ -29,6 +29,13 @@ export interface WebConfig {
   readonly users: ReadonlyMap<string, string>;
   /** headers are set on every response (http_server_config.headers). */
   readonly headers: Readonly<Record<string, string>>;
+  /**
+   * reload re-reads the file the config came from (loadWebConfig) when it changed and returns the
+   * new config, or this one when it did not; it throws when the changed file is invalid.
+   * createHttpServer calls it every second, so certificates, users and headers can be rotated
+   * without a restart, as exporter-toolkit re-reads its file.
+   */
+  readonly reload?: () => Promise<WebConfig>;
 }
 
 const CLIENT_AUTH: readonly ClientAuthType[] = ['NoClientCert', 'RequestClientCert', 'RequireAnyClientCert', 'VerifyClientCertIfGiven', 'RequireAndVerifyClientCert'];
@@ -187,5 +194,22 @@ export async function loadWebConfig(file: string): Promise<WebConfig | undefined
   } catch (err) {
     return fail(`--http.config ${file}`, (err as Error).message, err);
   }
-  return parseWebConfig(text, `--http.config ${file}`, dirname(file));
+  const where = `--http.config ${file}`;
+  const version = async (): Promise<string> => {
+    const s = await stat(file);
+    return `${s.mtimeMs}/${s.size}/${s.ino}`;
+  };
+  const load = async (seen: string, text: string): Promise<WebConfig> => {
+    const cfg = await parseWebConfig(text, where, dirname(file));
+    const self: WebConfig = {
+      ...cfg,
+      reload: async () => {
+        const now = await version().catch(() => seen);
+        if (now === seen) return self;
+        return load(now, await readFile(file, 'utf8'));
+      },
+    };
+    return self;
+  };
+  return load(await version().catch(() => ''), text);
 }
