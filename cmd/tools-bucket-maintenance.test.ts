@@ -8,6 +8,7 @@ import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, readNoCompactMark, up
 import { BucketLease } from '../pkg/compactor/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { FilesystemBucket } from '../pkg/objstore/index.js';
+import { writeOutOfOrderBlock } from '../pkg/testutil/index.js';
 import { BlockWriter, META_FILENAME, UlidGenerator, writeBlockMeta } from '../pkg/tsdb/index.js';
 
 const H = 3_600_000;
@@ -103,6 +104,21 @@ describe('tools bucket mark, inspect, retention, cleanup, verify', () => {
     const again = await cli(['downsample', ...cfg, '--consistency-delay=0s']);
     expect(again.out).toMatch(/downsampled 0 blocks/);
     expect(await bkt.exists(`${id}/${META_FILENAME}`)).toBe(true);
+  });
+
+  test('verify --repair rewrites a block with out-of-order chunks and marks the original', async () => {
+    const b = await writeOutOfOrderBlock(await mkdtemp(join(base, 'ooo-')), { ulid: gen.next(Date.now() - 10 * H) });
+    await writeBlockMeta(b.dir, { ...b.meta, thanos: { labels: { c: 'ooo' }, downsample: { resolution: 0 }, source: 'sidecar', index_stats: {} } });
+    const id = (await uploadBlock(bkt, b.dir)).ulid;
+    const found = await cli(['verify', ...cfg, '--id', id]);
+    expect(found.code).toBe(1);
+    expect(found.out).toMatch(/out-of-order-chunks: 1/);
+    const fixed = await cli(['verify', ...cfg, '--id', id, '--repair']);
+    expect(fixed.out, fixed.err).toMatch(new RegExp(`repaired ${id} into ([0-9A-Z]{26})`));
+    expect(fixed.code).toBe(0);
+    const into = /into ([0-9A-Z]{26})/.exec(fixed.out)![1]!;
+    expect(await bkt.exists(`${id}/${DELETION_MARK_FILENAME}`)).toBe(true);
+    expect((await cli(['verify', ...cfg, '--id', into])).out).toMatch(/no issues found/);
   });
 
   test('verify finds overlaps and corrupt indexes, and passes clean blocks', async () => {

@@ -181,6 +181,8 @@ const verifyCommand: Command = {
     ...objstoreFlags,
     id: { type: 'string', multiple: true, help: 'Verify only these blocks (repeatable); default every block.' },
     'index.skip': { type: 'boolean', default: false, help: 'Only check overlaps from meta.json (no block download).' },
+    repair: { type: 'boolean', default: false, help: 'Repair raw blocks whose only issue is out-of-order chunks, when their samples allow it: upload a rewritten copy and mark the original for deletion (under the compactor lease).' },
+    ...logFlags,
   },
   run: reportErrors(async (ctx) => {
     const only = new Set(flagList(ctx, 'id'));
@@ -198,7 +200,20 @@ const verifyCommand: Command = {
         if (only.size > 0 && !only.has(id)) continue;
         ctx.stdout.write(`partial block (not loaded by stores): ${id}: ${err.message}\n`);
       }
-      if (!flagBool(ctx, 'index.skip')) issues += await verifyIndexes(ctx, bkt, metas.map((m) => m.ulid));
+      if (!flagBool(ctx, 'index.skip')) {
+        const found = await verifyIndexes(ctx, bkt, metas.map((m) => m.ulid));
+        issues += found.count;
+        if (flagBool(ctx, 'repair') && found.outOfOrder.length > 0) {
+          const code = await withCompactor(ctx, {}, async (c) => {
+            for (const id of found.outOfOrder) {
+              const r = await c.repairBlock(id);
+              ctx.stdout.write(r.into !== undefined ? `repaired ${id} into ${r.into} (original marked for deletion)\n` : `not repaired ${id}: ${r.reason ?? ''}\n`);
+              if (r.into !== undefined) issues--;
+            }
+          });
+          if (code !== 0) return code;
+        }
+      }
     } finally {
       await bkt.close();
     }
@@ -207,8 +222,9 @@ const verifyCommand: Command = {
   }),
 };
 
-async function verifyIndexes(ctx: RunContext, bkt: Bucket, ids: readonly string[]): Promise<number> {
+async function verifyIndexes(ctx: RunContext, bkt: Bucket, ids: readonly string[]): Promise<{ count: number; outOfOrder: string[] }> {
   let issues = 0;
+  const outOfOrder: string[] = [];
   const dir = await mkdtemp(join(tmpdir(), 'tessera-verify-'));
   try {
     for (const id of ids) {
@@ -223,6 +239,7 @@ async function verifyIndexes(ctx: RunContext, bkt: Bucket, ids: readonly string[
       const h = await verifyBlock(bdir, { readChunks: true });
       if (h.issues.length > 0) {
         issues += h.issues.length;
+        if (h.issues.every((i) => i.kind === 'out-of-order-chunks')) outOfOrder.push(id);
         ctx.stdout.write(`block ${id}: ${formatIssues(h.issues)}\n`);
       }
       await rm(bdir, { recursive: true, force: true });
@@ -230,7 +247,7 @@ async function verifyIndexes(ctx: RunContext, bkt: Bucket, ids: readonly string[
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
-  return issues;
+  return { count: issues, outOfOrder };
 }
 
 const downsampleCommand: Command = {

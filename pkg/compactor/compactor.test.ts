@@ -1,10 +1,10 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, downloadBlock, markForNoCompact, readNoCompactMark, uploadBlock } from '../block/index.js';
-import { ValueType, XorChunk } from '../chunkenc/index.js';
-import { crc32c } from '../encoding/index.js';
+import { ValueType } from '../chunkenc/index.js';
+import { writeOutOfOrderBlock } from '../testutil/index.js';
 import { TesseraError } from '../errors/index.js';
 import { Labels } from '../labels/index.js';
 import { InMemoryBucket } from '../objstore/index.js';
@@ -332,53 +332,7 @@ describe('Compactor repairs out-of-order chunks', () => {
    * chunk also holds a sample at that timestamp: the same value (repairable) or another one.
    */
   async function putOutOfOrder(bkt: InMemoryBucket, ext: Record<string, string>, conflict: boolean): Promise<BlockMeta> {
-    const dir = await mkdtemp(join(tmp, 'ooo-'));
-    const ulid = gen.next(NOW - 100 * H);
-    const q = 15 * 60_000;
-    const c1 = new XorChunk();
-    const a1 = c1.appender();
-    for (let k = 0; k < 4; k++) a1.append(k * q, k);
-    const c2 = new XorChunk();
-    const a2 = c2.appender();
-    a2.append(3 * q, conflict ? 99 : 3);
-    for (let k = 4; k < 8; k++) a2.append(k * q, k);
-    const w = await BlockWriter.create(dir, { ulid, minTime: 0, maxTime: 2 * H });
-    // The index cannot hold overlapping chunks: write minTime + 1, patch the delta to 0 below.
-    await w.addChunkSeries(Labels.fromRecord({ __name__: 'm' }), [
-      { ref: 0, minTime: 0, maxTime: 3 * q, chunk: c1 },
-      { ref: 0, minTime: 3 * q + 1, maxTime: 7 * q, chunk: c2 },
-    ]);
-    const b = await w.flush();
-    const indexPath = join(b.dir, 'index');
-    const buf = new Uint8Array(await readFile(indexPath));
-    const r = await BlockReader.open(b.dir);
-    const p = r.index.allPostings();
-    p.next();
-    const off = p.at() * 16;
-    r.close();
-    const uv = (at: number): [number, number] => {
-      let v = 0;
-      let mul = 1;
-      for (;;) {
-        const x = buf[at++]!;
-        v += (x & 0x7f) * mul;
-        if (x < 0x80) return [v, at];
-        mul *= 128;
-      }
-    };
-    const [len, body] = uv(off);
-    let [, at] = uv(body); // label count (1)
-    [, at] = uv(at); // name ref
-    [, at] = uv(at); // value ref
-    [, at] = uv(at); // chunk count
-    [, at] = uv(at); // mint (zigzag varint, 0)
-    [, at] = uv(at); // maxt - mint
-    [, at] = uv(at); // ref
-    const [delta] = uv(at);
-    expect(delta).toBe(1);
-    buf[at] = 0; // second chunk: minTime - previous maxTime = 0
-    new DataView(buf.buffer, buf.byteOffset).setUint32(body + len, crc32c(buf, 0, body, body + len));
-    await writeFile(indexPath, buf);
+    const b = await writeOutOfOrderBlock(await mkdtemp(join(tmp, 'ooo-')), { ulid: gen.next(NOW - 100 * H), conflict });
     await writeBlockMeta(b.dir, { ...b.meta, thanos: { labels: ext, downsample: { resolution: 0 }, source: 'sidecar', index_stats: {} } });
     return uploadBlock(bkt, b.dir, { now: () => NOW - 50 * H });
   }

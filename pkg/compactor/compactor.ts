@@ -252,6 +252,36 @@ export class Compactor {
     return res;
   }
 
+  /**
+   * repairBlock (`tools bucket verify --repair`) downloads a raw block and, when its only problem
+   * is out-of-order chunks whose samples allow it, uploads a repaired copy and marks the original
+   * for deletion. Returns the new block's ULID, or why it was not repaired.
+   */
+  async repairBlock(id: string, signal?: AbortSignal): Promise<{ into?: string; reason?: string }> {
+    const dir = join(this.#o.dataDir, 'repair', id);
+    await rm(dir, { recursive: true, force: true });
+    try {
+      const bdir = join(dir, id);
+      const meta = await downloadBlock(this.#o.bucket, id, bdir, signal !== undefined ? { signal } : {});
+      const issues = (await verifyBlock(bdir)).issues;
+      if (issues.length === 0) return { reason: 'no issues' };
+      if (!issues.every((i) => i.kind === 'out-of-order-chunks') || (meta.thanos?.downsample.resolution ?? 0) !== 0) {
+        return { reason: `only out-of-order chunks of raw blocks are repaired: ${formatIssues(issues)}` };
+      }
+      const res: PassResult = { compactions: 0, downsampled: 0, markedForDeletion: 0, retention: 0, deleted: 0, quarantined: [], failedGroups: [], repaired: [] };
+      try {
+        await this.#repair(meta, bdir, dir, formatIssues(issues), res, signal);
+      } catch (err) {
+        if (err instanceof PlanFault) return { reason: err.details };
+        throw err;
+      }
+      const into = res.repaired[0]?.into;
+      return into !== undefined ? { into } : { reason: 'not repaired' };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   /** applyRetention (`tools bucket retention`) marks the blocks past their resolution's retention for deletion. */
   async applyRetention(signal?: AbortSignal): Promise<number> {
     return this.#applyRetention(await this.#sync(signal), signal);
@@ -315,7 +345,9 @@ export class Compactor {
     const marks = this.#noCompact.marks();
     // 1d groups get one more level, 112d (8 × 14d), so a year is a handful of blocks (algorithms.md §6).
     const levels = g.resolution === RES_1D ? [...this.#levels, 8 * 14 * 24 * HOUR] : this.#levels;
-    const plan = planCompaction(g.metas, levels, (id) => marks.has(id));
+    // Blocks quarantined earlier in this pass stay excluded even if their mark is not read back yet.
+    const quarantined = new Set(res.quarantined.map((q) => q.block));
+    const plan = planCompaction(g.metas, levels, (id) => marks.has(id) || quarantined.has(id));
     if (plan.length === 0) return false;
     const overlapping = selectOverlapping(plan).length > 0;
     if (overlapping && g.resolution !== 0) {

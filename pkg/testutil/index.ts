@@ -7,3 +7,4 @@ export type { TestSeries } from './test-blocks.js';
 export { requirePromqlTests } from './shared-dir.js';
 export { testCerts } from './test-certs.js';
 export type { TestCerts } from './test-certs.js';
+export { writeOutOfOrderBlock } from './out-of-order-block.js';
