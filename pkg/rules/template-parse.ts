@@ -22,6 +22,9 @@ export interface Pipe {
 
 export interface Command {
   readonly args: Operand[];
+  /** byte offset of the command in the template text, and its source text (for error messages). */
+  readonly pos: number;
+  readonly text: string;
 }
 
 export type Operand =
@@ -423,6 +426,7 @@ export function parseTemplate(name: string, text: string, funcs: ReadonlySet<str
 
   const parseCommand = (ctx: string, end: TokKind): Command => {
     const args: Operand[] = [];
+    const startTok = peekNonSpace();
     for (;;) {
       const op = parseOperand(ctx);
       if (op !== undefined) {
@@ -440,7 +444,7 @@ export function parseTemplate(name: string, text: string, funcs: ReadonlySet<str
       fail(t.line, `unexpected ${tokDesc(t)} in ${ctx}`);
     }
     if (args.length === 0) fail(peek().line, 'empty command');
-    return { args };
+    return { args, pos: startTok.pos, text: text.slice(startTok.pos, toks[i]!.pos).trim() };
   };
 
   const parsePipe = (ctx: string, end: TokKind, allowDecl: boolean): Pipe => {
