@@ -9,6 +9,7 @@ import { InMemoryBucket, uploadDir, type Bucket } from '../objstore/index.js';
 import { Engine, type QueryResult } from '../promql/index.js';
 import { BucketStore, inProcessClient } from '../store/index.js';
 import { BlockWriter, type BlockMeta } from '../tsdb/index.js';
+import { QueryApiAdapter } from './query-api-adapter.js';
 import { StoreQueryable } from './store-queryable.js';
 
 // Issue 9, Deliver 4: PromQL over downsampled blocks made by our downsampler, served by the bucket
@@ -202,5 +203,39 @@ describe('PromQL over downsampled blocks equals PromQL over raw data (issue 9)',
     const skip = (m: Map<string, [number, number][]>) => new Map([...m].map(([k, v]) => [k, v.filter(([t]) => t !== cross)]));
     const e2 = 'increase(c_total[2h])';
     expectClose(skip(await range(mixed, RES_1H, e2, start + 2 * H, end, H)), skip(await range(raw, 0, e2, start + 2 * H, end, H)), 0.02, `${e2} at 1h`);
+  });
+
+  test('the API adapter picks the resolution: max_source_resolution, auto = step / 5, --query.auto-downsampling', async () => {
+    const adapter = (auto: boolean) =>
+      new QueryApiAdapter({ engine, client: inProcessClient(mixed, 'bucket'), replicaLabels: [], partialResponse: false, autoDownsampling: auto, maxConcurrent: 2 });
+    const signal = new AbortController().signal;
+    // The plain selector g for host h0 at hour ends: raw reads the sample, 5m the window average.
+    const run = async (auto: boolean, msr: number | 'auto' | undefined, s: number, e: number, step: number): Promise<[number, number][]> => {
+      const r = await adapter(auto).rangeQuery('g{host="h0"}', s, e, step, { signal, ...(msr !== undefined ? { maxSourceResolution: msr } : {}) });
+      if (r.resultType !== 'matrix') throw new Error(r.resultType);
+      const m = r.result[0];
+      return m === undefined ? [] : Array.from(m.ts, (t, i): [number, number] => [t, m.fs[i]!]);
+    };
+    const s0 = T0 + D + H - 1;
+    const e0 = T0 + 2 * D - 1;
+    const rawG = await range(raw, 0, 'g{host="h0"}', s0, e0, H);
+    const avg5m = await range(raw, 0, 'avg_over_time(g{host="h0"}[5m])', s0, e0, H);
+    const rawPts = [...rawG.values()][0]!;
+    const avgPts = [...avg5m.values()][0]!;
+    expect(rawPts).not.toEqual(avgPts);
+    // Without the flag and without the parameter: raw.
+    expect(await run(false, undefined, s0, e0, H)).toEqual(rawPts);
+    // With --query.auto-downsampling: step 1h / 5 = 12m, so 5m blocks.
+    expect(await run(true, undefined, s0, e0, H)).toEqual(avgPts);
+    // max_source_resolution=auto without the flag: the same; an explicit 0s wins over the flag.
+    expect(await run(false, 'auto', s0, e0, H)).toEqual(avgPts);
+    expect(await run(true, 0, s0, e0, H)).toEqual(rawPts);
+    // A step below 25 min keeps auto below 5m: raw.
+    expect(await run(true, undefined, s0, e0, 20 * 60_000)).toEqual((await range(raw, 0, 'g{host="h0"}', s0, e0, 20 * 60_000)).values().next().value);
+    // 1d: the day's average at the end of day 1 (lookback extended to a day), raw samples after.
+    const day = await run(false, RES_1D, T0 + 2 * D - 1, T0 + 2 * D + H - 1, H);
+    const dayAvg = [...(await range(raw, 0, 'avg_over_time(g{host="h0"}[1d])', T0 + 2 * D - 1, T0 + 2 * D - 1, H)).values()][0]!;
+    expect(day[0]![1]).toBeCloseTo(dayAvg[0]![1], 12);
+    expect(day[1]).toEqual([T0 + 2 * D + H - 1, gauge(0, (2 * D + H - SCRAPE) / SCRAPE)]);
   });
 });
