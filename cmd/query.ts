@@ -72,6 +72,7 @@ export const queryCommand: Command = {
       routePrefix: flagString(ctx, 'web.route-prefix'),
       externalPrefix: flagString(ctx, 'web.external-prefix'),
       log,
+      logger,
       grpcCredentials,
       version: versionInfo(),
       httpGracePeriodMs: durationFlag(ctx, 'http-grace-period'),

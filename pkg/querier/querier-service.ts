@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import express from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { createApiRouter, createHealthRouter, createJsonErrorHandler, type WebConfig } from '../api/index.js';
+import type { Logger } from '../block/index.js';
 import { Labels } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
 import { GrpcStoreClient, ProxyStore, StoreGrpcServer, inProcessClient, type GrpcClientTls, type StoreGrpcServerOptions } from '../store/index.js';
@@ -41,6 +42,8 @@ export interface QuerierOptions {
   /** selectorLabels are this querier's own external labels advertised in Info (--selector-label). */
   readonly selectorLabels?: Labels;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** logger, when given, gets the querier's lines at their levels (endpoint trouble as warn); else log gets them all. */
+  readonly logger?: Logger;
   /** grpcCredentials of the querier's own StoreAPI server (--grpc-server-tls-*; default plain text). */
   readonly grpcCredentials?: StoreGrpcServerOptions['credentials'];
   /** grpcClientTls: how endpoints are dialled (--grpc-client-tls-*; default plain text). */
@@ -82,7 +85,7 @@ export class Querier {
       ...(opts.sdFiles !== undefined ? { sdFiles: opts.sdFiles } : {}),
       ...(opts.sdFileIntervalMs !== undefined ? { sdFileIntervalMs: opts.sdFileIntervalMs } : {}),
       ...(opts.dnsIntervalMs !== undefined ? { dnsIntervalMs: opts.dnsIntervalMs } : {}),
-      onError: (err) => log('endpoint discovery', { err: err.message }),
+      onError: (err) => (opts.logger !== undefined ? opts.logger.warn('endpoint discovery', { err: err.message }) : log('endpoint discovery', { err: err.message })),
     });
     this.#endpoints = new EndpointSet({
       addresses: () => this.#discovery.addresses(),
@@ -92,7 +95,9 @@ export class Querier {
       onChange: (address, healthy, err) => {
         endpointChanges.inc({ healthy: String(healthy) });
         endpointUp.set(this.#endpoints.status().filter((s) => s.healthy).length);
-        log(healthy ? 'endpoint healthy' : 'endpoint unhealthy', { address, ...(err ? { err: err.message } : {}) });
+        const fields = { address, ...(err ? { err: err.message } : {}) };
+        if (opts.logger !== undefined) opts.logger[healthy ? 'info' : 'warn'](healthy ? 'endpoint healthy' : 'endpoint unhealthy', fields);
+        else log(healthy ? 'endpoint healthy' : 'endpoint unhealthy', fields);
       },
     });
     this.#proxy = new ProxyStore({
