@@ -150,3 +150,21 @@ describe('graceful SIGTERM', () => {
     }
   }, 120_000);
 });
+
+describe('tessera query --log.level', () => {
+  test('warn keeps warnings (an unreachable endpoint) and drops info lines', async () => {
+    const http = await freePort();
+    const p = tessera(['query', `--endpoint=127.0.0.1:${await freePort()}`, `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${await freePort()}`, '--log.level=warn']);
+    try {
+      await waitFor('query ready', async () => {
+        if (p.proc.exitCode !== null) throw new Error(p.output());
+        return (await fetch(`http://127.0.0.1:${http}/-/ready`)).ok;
+      }, 60_000);
+      await waitFor('endpoint unhealthy warning', async () => /level=warn component=query msg="endpoint unhealthy"/.test(p.output()), 30_000);
+    } finally {
+      await p.stop(20_000);
+    }
+    expect(p.proc.exitCode).toBe(0);
+    expect(p.output()).not.toMatch(/level=info/);
+  }, 120_000);
+});
