@@ -13,3 +13,11 @@ export { SafeHTML, TemplateExecError, TemplateSample, executeTemplate, goSprint 
 export type { TemplateEnv, TemplateQueryFunc } from './template-exec.js';
 export { TemplateExpander } from './template-expander.js';
 export type { AlertTemplateData } from './template-expander.js';
+export { ALERT_RESOLVED_RETENTION, AlertingRule } from './alerting-rule.js';
+export type { Alert, AlertState, AlertTemplateContext, ForStateLookup, RestoreOptions } from './alerting-rule.js';
+export { RecordingRule, RuleEvalError } from './recording-rule.js';
+export { RuleGroup } from './rule-group.js';
+export type { Rule, RuleGroupDeps, RuleGroupEvalResult, RuleGroupOptions } from './rule-group.js';
+export type { RuleHealth, RuleQueryFunc, RuleSample } from './rule-types.js';
+export { toAlertmanagerAlerts } from './alertmanager-payload.js';
+export type { AlertmanagerAlert, AlertmanagerPayloadOptions } from './alertmanager-payload.js';

@@ -1,0 +1,65 @@
+import type { Labels } from '../labels/index.js';
+import type { Alert } from './alerting-rule.js';
+
+/** AlertmanagerAlert is one element of an Alertmanager API v2 `POST /api/v2/alerts` body. */
+export interface AlertmanagerAlert {
+  labels: Record<string, string>;
+  annotations?: Record<string, string>;
+  startsAt: string;
+  endsAt: string;
+  generatorURL: string;
+}
+
+/** AlertmanagerPayloadOptions choose how the sender's labels are attached. */
+export interface AlertmanagerPayloadOptions {
+  /** externalURL of the sender; generatorURL = externalURL + `/graph?g0.expr=…&g0.tab=1`. */
+  readonly externalURL: string;
+  readonly externalLabels: Labels;
+  /**
+   * `prometheus`: external labels are added only where the alert lacks them; `thanos`: the
+   * ruler's labels are set (overwriting), then dropLabels removed.
+   */
+  readonly mode: 'prometheus' | 'thanos';
+  readonly dropLabels?: readonly string[];
+}
+
+/** goQueryEscape is Go's url.QueryEscape. */
+function goQueryEscape(s: string): string {
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    if ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x5f || b === 0x2e || b === 0x7e) out += String.fromCharCode(b);
+    else if (b === 0x20) out += '+';
+    else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+/**
+ * toAlertmanagerAlerts converts the alerts a rule sends into Alertmanager v2 alerts: startsAt is
+ * firedAt, endsAt is resolvedAt for resolved alerts and validUntil otherwise, times in RFC 3339
+ * UTC with milliseconds; annotations are omitted when there are none.
+ */
+export function toAlertmanagerAlerts(expr: string, alerts: readonly Alert[], opts: AlertmanagerPayloadOptions): AlertmanagerAlert[] {
+  const generatorURL = `${opts.externalURL}/graph?g0.expr=${goQueryEscape(expr)}&g0.tab=1`;
+  return alerts.map((a) => {
+    const b = a.labels.builder();
+    if (opts.mode === 'thanos') {
+      // Thanos's alert queue: the ruler's labels are set, then the label-drop labels removed
+      // (so an HA pair with different `replica` labels sends identical alerts).
+      opts.externalLabels.forEach((n, v) => b.set(n, v));
+      if (opts.dropLabels !== undefined) b.del(...opts.dropLabels);
+    } else {
+      opts.externalLabels.forEach((n, v) => {
+        if (b.get(n) === '') b.set(n, v);
+      });
+    }
+    const out: AlertmanagerAlert = {
+      labels: b.labels().toRecord(),
+      startsAt: new Date(a.firedAt).toISOString(),
+      endsAt: new Date(a.resolvedAt !== 0 ? a.resolvedAt : a.validUntil).toISOString(),
+      generatorURL,
+    };
+    if (Object.keys(a.annotations).length > 0) out.annotations = { ...a.annotations };
+    return out;
+  });
+}

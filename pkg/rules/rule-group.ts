@@ -1,0 +1,119 @@
+import { staleNaN } from '../promql/index.js';
+import { AlertingRule, type Alert, type AlertTemplateContext, type ForStateLookup, type RestoreOptions } from './alerting-rule.js';
+import { RecordingRule } from './recording-rule.js';
+import type { RuleGroupDef } from './rule-file.js';
+import type { RuleQueryFunc, RuleSample } from './rule-types.js';
+import type { Labels } from '../labels/index.js';
+
+/** Rule is a recording or an alerting rule. */
+export type Rule = RecordingRule | AlertingRule;
+
+/** RuleGroupDeps are the outside world of a group: queries, storage, notification, templates. */
+export interface RuleGroupDeps {
+  readonly query: RuleQueryFunc;
+  /** appends one rule's output (and stale markers) and commits; awaited before the next rule runs. */
+  readonly append: (samples: readonly RuleSample[]) => Promise<void>;
+  /** receives the alerts of one rule that need sending, with the rule's expression as printed. */
+  readonly notify: (expr: string, alerts: readonly Alert[]) => void;
+  readonly templates: AlertTemplateContext;
+  readonly forStateLookup?: ForStateLookup;
+}
+
+/** RuleGroupOptions are the group's settings (ms). */
+export interface RuleGroupOptions {
+  readonly interval: number;
+  readonly queryOffset: number;
+  readonly limit: number;
+  readonly resendDelay: number;
+  /** restore `for` state from ALERTS_FOR_STATE after the second evaluation (groups loaded at start-up). */
+  readonly restore: boolean;
+  readonly restoreOptions: RestoreOptions;
+}
+
+/** RuleGroupEvalResult describes one evaluation. */
+export interface RuleGroupEvalResult {
+  readonly samples: number;
+  readonly failedRules: number;
+}
+
+/**
+ * RuleGroup evaluates its rules in file order: each rule's output is appended before the next
+ * rule runs (so a rule sees the results of earlier ones), series no longer produced get stale
+ * markers, alerts needing it are handed to notify, and after the second evaluation the `for` state
+ * of alerting rules is restored.
+ */
+export class RuleGroup {
+  private seriesInPreviousEval: Map<string, Labels>[];
+  private evaluations = 0;
+  private shouldRestore: boolean;
+
+  constructor(
+    readonly name: string,
+    readonly file: string,
+    readonly rules: Rule[],
+    readonly options: RuleGroupOptions,
+  ) {
+    this.seriesInPreviousEval = rules.map(() => new Map());
+    this.shouldRestore = options.restore;
+  }
+
+  /** fromDef builds a group from a parsed rule file group; group labels apply where a rule lacks them. */
+  static fromDef(def: RuleGroupDef, file: string, options: Omit<RuleGroupOptions, 'interval' | 'queryOffset' | 'limit'> & { defaultInterval: number; defaultQueryOffset: number }): RuleGroup {
+    const rules: Rule[] = def.rules.map((r) => {
+      const labels = { ...def.labels, ...r.labels };
+      if (r.alert !== undefined && r.alert !== '') return new AlertingRule(r.alert, r.expr, r.for, r.keepFiringFor, labels, r.annotations, !options.restore);
+      return new RecordingRule(r.record ?? '', r.expr, labels);
+    });
+    return new RuleGroup(def.name, file, rules, {
+      interval: def.interval ?? options.defaultInterval,
+      queryOffset: def.queryOffset ?? options.defaultQueryOffset,
+      limit: def.limit,
+      resendDelay: options.resendDelay,
+      restore: options.restore,
+      restoreOptions: options.restoreOptions,
+    });
+  }
+
+  /** eval evaluates every rule at ts (ms); printExpr prints an expression for generatorURL. */
+  async eval(ts: number, deps: RuleGroupDeps, printExpr: (expr: string) => string = (e) => e): Promise<RuleGroupEvalResult> {
+    let samples = 0;
+    let failed = 0;
+    for (let i = 0; i < this.rules.length; i++) {
+      const rule = this.rules[i]!;
+      let out: RuleSample[];
+      try {
+        out = rule instanceof AlertingRule ? await rule.eval(ts, this.options.queryOffset, deps.query, this.options.limit, deps.templates) : await rule.eval(ts, this.options.queryOffset, deps.query, this.options.limit);
+        rule.health = 'ok';
+        rule.lastError = undefined;
+      } catch (err) {
+        rule.health = 'err';
+        rule.lastError = err as Error;
+        rule.lastEvaluation = ts;
+        failed++;
+        continue;
+      }
+      rule.lastEvaluation = ts;
+      if (rule instanceof AlertingRule) {
+        const send = rule.alertsToSend(ts, this.options.resendDelay, this.options.interval);
+        if (send.length > 0) deps.notify(printExpr(rule.expr), send);
+      }
+      const returned = new Map<string, Labels>();
+      for (const s of out) returned.set(s.labels.key(), s.labels);
+      const staleT = ts - this.options.queryOffset;
+      const stale: RuleSample[] = [];
+      for (const [k, l] of this.seriesInPreviousEval[i]!) if (!returned.has(k)) stale.push({ labels: l, t: staleT, v: staleNaN });
+      await deps.append(stale.length === 0 ? out : [...out, ...stale]);
+      this.seriesInPreviousEval[i] = returned;
+      samples += out.length;
+    }
+    this.evaluations++;
+    if (this.shouldRestore && this.evaluations >= 2) {
+      this.shouldRestore = false;
+      if (deps.forStateLookup !== undefined) {
+        for (const r of this.rules) if (r instanceof AlertingRule) await r.restoreForState(ts, deps.forStateLookup, this.options.restoreOptions);
+      } else for (const r of this.rules) if (r instanceof AlertingRule) r.restored = true;
+    }
+    return { samples, failedRules: failed };
+  }
+
+}
