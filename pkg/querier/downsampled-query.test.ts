@@ -238,4 +238,31 @@ describe('PromQL over downsampled blocks equals PromQL over raw data (issue 9)',
     expect(day[0]![1]).toBeCloseTo(dayAvg[0]![1], 12);
     expect(day[1]).toEqual([T0 + 2 * D + H - 1, gauge(0, (2 * D + H - SCRAPE) / SCRAPE)]);
   });
+
+  test('instant queries: auto means --query.instant.default.max_source_resolution (default 0s, raw)', async () => {
+    const signal = new AbortController().signal;
+    const at = async (instantDefault: number | undefined, auto: boolean, msr: 'auto' | undefined): Promise<number> => {
+      const a = new QueryApiAdapter({
+        engine,
+        client: inProcessClient(mixed, 'bucket'),
+        replicaLabels: [],
+        partialResponse: false,
+        autoDownsampling: auto,
+        maxConcurrent: 2,
+        ...(instantDefault !== undefined ? { instantDefaultMaxSourceResolutionMs: instantDefault } : {}),
+      });
+      const r = await a.instantQuery('g{host="h0"}', T0 + D + H - 1, { signal, ...(msr !== undefined ? { maxSourceResolution: msr } : {}) });
+      if (r.resultType !== 'vector') throw new Error(r.resultType);
+      return r.result[0]!.f;
+    };
+    const t = T0 + D + H - 1;
+    const rawV = gauge(0, (D + H - SCRAPE) / SCRAPE);
+    const avg = [...(await range(raw, 0, 'avg_over_time(g{host="h0"}[5m])', t, t, H)).values()][0]![0]![1];
+    expect(rawV).not.toBe(avg);
+    expect(await at(undefined, true, undefined)).toBe(rawV);
+    expect(await at(undefined, false, 'auto')).toBe(rawV);
+    expect(await at(RES_5M, true, undefined)).toBeCloseTo(avg, 12);
+    expect(await at(RES_5M, false, 'auto')).toBeCloseTo(avg, 12);
+    expect(await at(RES_5M, false, undefined)).toBe(rawV);
+  });
 });

@@ -30,6 +30,8 @@ export interface QuerierOptions {
   readonly maxMemoryBytes?: number;
   readonly partialResponse: boolean;
   readonly autoDownsampling: boolean;
+  /** instantDefaultMaxSourceResolutionMs is --query.instant.default.max_source_resolution (default 0). */
+  readonly instantDefaultMaxSourceResolutionMs?: number;
   readonly defaultEvaluationIntervalMs: number;
   readonly storeResponseTimeoutMs?: number;
   readonly unhealthyTimeoutMs?: number;
@@ -145,6 +147,7 @@ export class Querier {
       replicaLabels: o.replicaLabels,
       partialResponse: o.partialResponse,
       autoDownsampling: o.autoDownsampling,
+      ...(o.instantDefaultMaxSourceResolutionMs ? { instantDefaultMaxSourceResolutionMs: o.instantDefaultMaxSourceResolutionMs } : {}),
       maxConcurrent: o.maxConcurrent,
       ...(o.storeResponseTimeoutMs ? { storeTimeoutMs: o.storeResponseTimeoutMs } : {}),
     });

@@ -31,6 +31,12 @@ export interface QueryApiAdapterOptions {
   readonly partialResponse: boolean;
   /** autoDownsampling picks step/5 as max source resolution when the request names none. */
   readonly autoDownsampling: boolean;
+  /**
+   * instantDefaultMaxSourceResolutionMs is what instant queries use instead of step / 5 under
+   * autoDownsampling or max_source_resolution=auto (Thanos's
+   * --query.instant.default.max_source_resolution; default 0, raw).
+   */
+  readonly instantDefaultMaxSourceResolutionMs?: number;
   /** maxConcurrent bounds concurrent queries (--query.max-concurrent, 20). */
   readonly maxConcurrent: number;
   /** storeTimeoutMs bounds each store call (gRPC deadline); 0 = none. */
@@ -75,11 +81,11 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
     }
   }
 
-  #maxRes(opts: QueryOptions, stepMs: number): number {
+  #maxRes(opts: QueryOptions, stepMs: number, auto = stepMs / 5): number {
     const m = opts.maxSourceResolution;
-    if (m === 'auto') return stepMs / 5;
+    if (m === 'auto') return auto;
     if (typeof m === 'number') return m;
-    return this.#o.autoDownsampling ? stepMs / 5 : 0;
+    return this.#o.autoDownsampling ? auto : 0;
   }
 
   /** lookback grows with the resolution that may be read (dynamic lookback delta). */
@@ -94,7 +100,7 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
 
   instantQuery(expr: string, timeMs: number, opts: QueryOptions): Promise<QueryResult> {
     return this.#limited(opts.signal, async () => {
-      const maxRes = this.#maxRes(opts, 0);
+      const maxRes = this.#maxRes(opts, 0, this.#o.instantDefaultMaxSourceResolutionMs ?? 0);
       const lb = this.#lookback(opts, maxRes);
       const q = this.#o.engine.instantQuery(this.#queryable(opts, maxRes), expr, timeMs, {
         signal: opts.signal,
