@@ -16,7 +16,7 @@ const DAY = 24 * HOUR;
 /** compactCommand runs the compactor over a bucket (Thanos's `thanos compact`). */
 export const compactCommand: Command = {
   name: 'compact',
-  help: 'Continuously compacts blocks in an object store bucket: merges 2h blocks into 8h, 2d and 14d blocks, deduplicates replicas, applies retention. Never halts: faulty blocks get a no-compact mark.',
+  help: 'Continuously compacts blocks in an object store bucket: merges 2h blocks into 8h, 2d and 14d blocks, deduplicates replicas, downsamples (5m, 1h, 1d), applies retention. Never halts: faulty blocks get a no-compact mark.',
   flags: {
     'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration.' },
     'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },

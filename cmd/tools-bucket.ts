@@ -352,6 +352,6 @@ const uploadCommand: Command = {
 /** toolsBucketCommand groups the bucket tools: ls, inspect, upload. */
 export const toolsBucketCommand: Command = {
   name: 'bucket',
-  help: 'Bucket utility commands: list, inspect and upload blocks.',
+  help: 'Bucket utility commands: list, inspect, upload, mark, verify (and repair), downsample, apply retention and clean up blocks.',
   subcommands: [lsCommand, inspectCommand, uploadCommand, ...bucketMaintenanceCommands],
 };
