@@ -1,0 +1,148 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { Labels } from '../labels/index.js';
+import { LocalStore, MemChunkQueryable, StoreGrpcServer } from '../store/index.js';
+import { requireBinary } from '../testutil/index.js';
+import { Querier } from './querier-service.js';
+
+const chromium = requireBinary('chromium');
+
+/** Series ending now, so the UI's default "last hour" shows them: two counters and a gauge. */
+function storeSeries() {
+  const now = Date.now();
+  const ts = Array.from({ length: 480 }, (_, i) => now - (479 - i) * 15_000);
+  return [
+    ...['api', 'web'].map((job, j) => ({
+      labels: Labels.fromRecord({ __name__: 'tessera_demo_requests_total', job }),
+      samples: ts.map((t, i) => [t, i * (j + 1) * 3 + (i % 7)] as const),
+    })),
+    { labels: Labels.fromRecord({ __name__: 'tessera_demo_temperature_celsius', job: 'api' }), samples: ts.map((t, i) => [t, 20 + 5 * Math.sin(i / 30)] as const) },
+  ];
+}
+
+/** distinctColours counts the colours of a PNG screenshot, decoded by the browser itself. */
+async function distinctColours(page: Page, png: Buffer): Promise<number> {
+  // Runs in the page (a string, as the node type check has no DOM library).
+  const script = `(async () => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,${png.toString('base64')}';
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return seen.size;
+  })()`;
+  return (await page.evaluate(script)) as number;
+}
+
+describe.skipIf(chromium === undefined)('web UI in headless Chromium', () => {
+  let store: StoreGrpcServer;
+  let querier: Querier;
+  let browser: Browser;
+  let page: Page;
+  let url: string;
+  let storeAddr: string;
+
+  beforeAll(async () => {
+    const q = new MemChunkQueryable(storeSeries());
+    store = new StoreGrpcServer(new LocalStore({ queryable: q, externalLabels: Labels.fromRecord({ cluster: 'ui-test' }), componentType: 'sidecar', timeRange: () => q.timeRange() }));
+    storeAddr = `127.0.0.1:${await store.listen('127.0.0.1:0')}`;
+    querier = new Querier({
+      httpAddress: '127.0.0.1:0',
+      grpcAddress: '127.0.0.1:0',
+      endpoints: [storeAddr],
+      replicaLabels: ['replica'],
+      timeoutMs: 30_000,
+      maxConcurrent: 4,
+      lookbackDeltaMs: 300_000,
+      maxSamples: 1_000_000,
+      partialResponse: true,
+      autoDownsampling: false,
+      defaultEvaluationIntervalMs: 60_000,
+    });
+    await querier.start();
+    url = `http://127.0.0.1:${querier.httpPort}`;
+    const { chromium: pw } = await import('playwright-core');
+    browser = await pw.launch({ executablePath: chromium ?? 'chromium', args: ['--no-sandbox', '--disable-gpu'] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await querier?.stop();
+    await store?.stop(100);
+  });
+
+  const shot = async (name: string) => {
+    const dir = process.env['TESSERA_UI_SCREENSHOTS'];
+    if (dir !== undefined) await page.screenshot({ path: `${dir}/${name}.png`, fullPage: true });
+  };
+
+  const graphDrawn = async () => {
+    const canvas = page.locator('#output .uplot canvas');
+    await canvas.waitFor({ state: 'visible', timeout: 20_000 });
+    // Axes, grid and at least two series colours: far more than a blank or single-colour canvas.
+    expect(await distinctColours(page, await canvas.screenshot())).toBeGreaterThan(10);
+  };
+
+  test('a query typed with autocompletion runs and draws a uPlot graph', async () => {
+    await page.goto(`${url}/graph`);
+    const editor = page.locator('.cm-content');
+    await editor.waitFor({ timeout: 20_000 });
+    await editor.click();
+    await page.keyboard.type('tessera_demo_req');
+    const option = page.locator('.cm-tooltip-autocomplete li', { hasText: 'tessera_demo_requests_total' });
+    await option.waitFor({ timeout: 10_000 });
+    // Clicked: CodeMirror ignores Enter for a moment after the list opens (interactionDelay).
+    await option.click();
+    await expect.poll(() => editor.textContent()).toBe('tessera_demo_requests_total');
+    await editor.press('Enter'); // runs the query
+    await graphDrawn();
+    const legend = await page.locator('.u-legend').textContent();
+    expect(legend).toContain('job="api"');
+    expect(legend).toContain('job="web"');
+    expect(page.url()).toContain('g0.expr=tessera_demo_requests_total');
+    await shot('graph');
+  });
+
+  test('the table tab shows one row per series', async () => {
+    await page.locator('#tab-table').click();
+    await expect.poll(() => page.locator('#result-table tr').count(), { timeout: 20_000 }).toBe(2);
+    expect(await page.locator('#result-table').textContent()).toContain('cluster="ui-test"');
+  });
+
+  test('Prometheus 2 / Thanos links (g0.tab=0) open the graph', async () => {
+    const expr = 'sum by (job) (rate(tessera_demo_requests_total[5m]))';
+    await page.goto(`${url}/graph?${new URLSearchParams({ 'g0.expr': expr, 'g0.tab': '0', 'g0.range_input': '1h', 'g0.stacked': '1' })}`);
+    await graphDrawn();
+    await expect.poll(() => page.locator('.cm-content').textContent()).toBe(expr);
+    expect(await page.locator('#stacked').isChecked()).toBe(true);
+    await shot('link-stacked');
+  });
+
+  test('Prometheus 3 links (/query, g0.tab=table) open the table', async () => {
+    await page.goto(`${url}/query?${new URLSearchParams({ 'g0.expr': 'tessera_demo_temperature_celsius', 'g0.tab': 'table' })}`);
+    await expect.poll(() => page.locator('#result-table tr').count(), { timeout: 20_000 }).toBe(1);
+  });
+
+  test('errors from the API are shown', async () => {
+    await page.goto(`${url}/graph?${new URLSearchParams({ 'g0.expr': 'sum(', 'g0.tab': '1' })}`);
+    await page.locator('.alert.error').waitFor({ timeout: 20_000 });
+  });
+
+  test('the stores page lists the store with its labels', async () => {
+    await page.goto(`${url}/stores`);
+    const table = page.locator('table.stores');
+    await table.waitFor({ timeout: 20_000 });
+    const text = await table.textContent();
+    expect(text).toContain(storeAddr);
+    expect(text).toContain('cluster="ui-test"');
+    expect(text).toContain('UP');
+    await shot('stores');
+  });
+});
