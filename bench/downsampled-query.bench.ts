@@ -32,6 +32,8 @@ const HOSTS = 20;
 const EXT = Labels.fromStrings('cluster', 'bench');
 
 const gauge = (h: number, i: number): number => 1 + ((i * (7 + h)) % 97) / 10 + Math.sin(i / 240 + h);
+// A jittered counter; for h % 5 = 0 (4 of 20 hosts) the jitter exceeds the slope, so it resets
+// every few samples and its rate grows with time (a stress case for the counter aggregate).
 const counter = (h: number, i: number): number => i * (3 + (h % 5)) + ((i * 31) % 7);
 
 function seriesList(): { labels: Labels; value: (i: number) => number }[] {
