@@ -14,7 +14,7 @@ function storeSeries() {
   return [
     ...['api', 'web'].map((job, j) => ({
       labels: Labels.fromRecord({ __name__: 'tessera_demo_requests_total', job }),
-      samples: ts.map((t, i) => [t, i * (j + 1) * 3 + (i % 7)] as const),
+      samples: ts.map((t, i) => [t, i * (j + 1) * 3 + (i % 2)] as const),
     })),
     { labels: Labels.fromRecord({ __name__: 'tessera_demo_temperature_celsius', job: 'api' }), samples: ts.map((t, i) => [t, 20 + 5 * Math.sin(i / 30)] as const) },
   ];
@@ -108,6 +108,18 @@ describe.skipIf(chromium === undefined)('web UI in headless Chromium', () => {
     expect(legend).toContain('job="web"');
     expect(page.url()).toContain('g0.expr=tessera_demo_requests_total');
     await shot('graph');
+  });
+
+  test('hovering the graph shows the values in the legend; the range control re-runs the query', async () => {
+    const box = await page.locator('#output .uplot .u-over').boundingBox();
+    expect(box).not.toBeNull();
+    if (box === null) return;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    await expect.poll(() => page.locator('.u-legend .u-series').nth(1).locator('.u-value').textContent()).toMatch(/^\d+(\.\d+)?$/);
+    await page.locator('#range').fill('30m');
+    await page.locator('#range').press('Enter');
+    await expect.poll(() => page.url()).toContain('g0.range_input=30m');
+    await graphDrawn();
   });
 
   test('the table tab shows one row per series', async () => {

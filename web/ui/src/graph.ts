@@ -51,7 +51,8 @@ export function drawGraph(parent: HTMLElement, series: MatrixSeries[], startS: n
     cursor: { drag: { x: true, y: false }, focus: { prox: 16 } },
     focus: { alpha: 0.3 },
     legend: { live: true },
-    scales: { x: { time: true } },
+    // Stacked areas start at zero, so each band's height reads as its series' value.
+    scales: { x: { time: true }, ...(stacked ? { y: { range: (_u: uPlot, _min: number, max: number) => [0, max > 0 ? max * 1.05 : 1] as uPlot.Range.MinMax } } : {}) },
     axes: [{ grid: { stroke: '#eee' } }, { grid: { stroke: '#eee' }, size: 70 }],
     series: [
       { label: 'Time', value: (_u, v) => (v === null ? '' : new Date(v * 1000).toISOString().replace('T', ' ').slice(0, 19)) },
