@@ -42,7 +42,7 @@ export function renderQueryPage(root: HTMLElement, base: string, apiOrigin: stri
   const resolution = el('input', { id: 'resolution', size: '6', placeholder: 'Res. (s)', title: 'Resolution step in seconds (empty: automatic)' });
   if (state.resolution !== undefined) resolution.value = String(state.resolution);
   const stacked = checkbox('stacked', 'Stacked', state.stacked);
-  const graphControls = el('div', { class: 'row graph-controls' }, el('label', {}, 'Range ', range), el('label', {}, 'End ', end), el('label', {}, 'Resolution ', resolution), stacked.label);
+  const graphControls = el('div', { class: 'row graph-controls' }, el('label', {}, 'Range ', range), el('label', {}, 'End (UTC) ', end), el('label', {}, 'Resolution ', resolution), stacked.label);
   const meta = el('span', { class: 'meta', id: 'meta' });
   const messages = el('div', { id: 'messages' });
   const output = el('div', { class: 'output', id: 'output' });

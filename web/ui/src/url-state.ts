@@ -46,7 +46,8 @@ export function parseDuration(s: string): number | undefined {
 function parseTime(s: string): number | undefined {
   if (s === '' || s === 'now') return undefined;
   if (/^\d+(\.\d+)?$/.test(s)) return Number(s) * 1000;
-  const t = Date.parse(s);
+  // Prometheus writes "2026-01-02 15:04:05" in UTC; without a zone Date.parse would take local time.
+  const t = Date.parse(/^\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?$/.test(s) ? `${s.replace(' ', 'T')}Z` : s);
   return Number.isNaN(t) ? undefined : t;
 }
 
