@@ -21,3 +21,5 @@ export type { Rule, RuleGroupDeps, RuleGroupEvalResult, RuleGroupOptions } from 
 export type { RuleHealth, RuleQueryFunc, RuleSample } from './rule-types.js';
 export { toAlertmanagerAlerts } from './alertmanager-payload.js';
 export type { AlertmanagerAlert, AlertmanagerPayloadOptions } from './alertmanager-payload.js';
+export { AlertmanagerSender } from './alertmanager-sender.js';
+export type { AlertmanagerSenderOptions, AlertmanagerSenderStats } from './alertmanager-sender.js';
