@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,17 +67,30 @@ export async function bundleWebUi(root = webUiRoot(), minify = true): Promise<We
   return { js, css };
 }
 
-let cached: Promise<WebUiAssets> | undefined;
+let rootMemo: string | undefined;
+let cached: { promise: Promise<WebUiAssets>; stamp: number } | undefined;
+
+/** sourceStamp is the newest modification time under web/ui/src (0 when unreadable). */
+function sourceStamp(root: string): number {
+  const src = join(root, 'web', 'ui', 'src');
+  try {
+    return Math.max(0, ...readdirSync(src).map((f) => statSync(join(src, f)).mtimeMs));
+  } catch {
+    return 0;
+  }
+}
 
 /**
- * webUiAssets returns the UI bundle, loaded once per process: run from source (tsx), it bundles
- * web/ui/src so the UI is never stale; run from dist/, it reads dist/web/ui and bundles only when
- * that is missing.
+ * webUiAssets returns the UI bundle, kept in memory: run from source (tsx), it bundles web/ui/src
+ * and bundles again when a source file changes (edit, reload); run from dist/, it reads
+ * dist/web/ui once and bundles only when that is missing.
  */
 export function webUiAssets(): Promise<WebUiAssets> {
-  cached ??= (async () => {
-    const root = webUiRoot();
-    const fromSource = import.meta.url.endsWith('.ts');
+  const fromSource = import.meta.url.endsWith('.ts');
+  const root = (rootMemo ??= webUiRoot());
+  const stamp = fromSource ? sourceStamp(root) : 0;
+  if (cached !== undefined && cached.stamp === stamp) return cached.promise;
+  const promise = (async () => {
     const built = join(root, 'dist', 'web', 'ui');
     if (!fromSource && existsSync(join(built, 'app.js'))) {
       const [js, css] = await Promise.all([readFile(join(built, 'app.js'), 'utf8'), readFile(join(built, 'app.css'), 'utf8').catch(() => '')]);
@@ -85,9 +98,11 @@ export function webUiAssets(): Promise<WebUiAssets> {
     }
     return bundleWebUi(root);
   })();
+  const entry = { promise, stamp };
+  cached = entry;
   // A failed build is retried on the next request (the sources may have been fixed meanwhile).
-  cached.catch(() => {
-    cached = undefined;
+  promise.catch(() => {
+    if (cached === entry) cached = undefined;
   });
-  return cached;
+  return promise;
 }

@@ -139,19 +139,52 @@ export function renderQueryPage(root: HTMLElement, base: string, apiOrigin: stri
   editor.view.focus();
 }
 
+/** NativeHistogram is a native histogram sample as the API encodes it. */
+interface NativeHistogram {
+  count: string;
+  sum: string;
+  buckets?: [number, string, string, string][];
+}
+
+/** histogramCell shows a native histogram's count and sum, its buckets as bars on demand. */
+function histogramCell(h: NativeHistogram | undefined): HTMLElement {
+  if (h === undefined) return el('span', {}, '');
+  const cell = el('div', { class: 'histogram' }, el('div', {}, `count: ${h.count}  sum: ${h.sum}`));
+  const buckets = h.buckets ?? [];
+  if (buckets.length === 0) return cell;
+  const max = Math.max(...buckets.map((b) => Number(b[3])));
+  const list = el('table', { class: 'buckets' });
+  for (const [rule, lo, hi, n] of buckets) {
+    // Boundary rule: 0 (lo,hi], 1 [lo,hi), 2 (lo,hi), 3 [lo,hi].
+    const range = `${rule === 1 || rule === 3 ? '[' : '('}${lo}, ${hi}${rule === 0 || rule === 3 ? ']' : ')'}`;
+    const bar = el('div', { class: 'bar' });
+    bar.style.width = `${max > 0 ? Math.round((120 * Number(n)) / max) : 0}px`;
+    list.append(el('tr', {}, el('td', {}, range), el('td', {}, n), el('td', { class: 'bar-cell' }, bar)));
+  }
+  cell.append(el('details', {}, el('summary', {}, `${buckets.length} buckets`), list));
+  return cell;
+}
+
 function renderTable(d: Result): HTMLElement {
   const table = el('table', { class: 'results', id: 'result-table' });
   const body = el('tbody');
   table.append(body);
-  const row = (left: string, right: string) => body.append(el('tr', {}, el('td', { class: 'mono' }, left), el('td', { class: 'mono value' }, right)));
+  const row = (left: string, right: string | HTMLElement) => body.append(el('tr', {}, el('td', { class: 'mono' }, left), el('td', { class: 'mono value' }, right)));
   if (d.resultType === 'vector') {
     if (d.result.length === 0) return el('p', { class: 'empty' }, 'Empty query result.');
-    for (const s of d.result.slice(0, maxTableRows)) row(metricString(s.metric), s.value !== undefined ? s.value[1] : JSON.stringify(s.histogram?.[1]));
+    for (const s of d.result.slice(0, maxTableRows)) row(metricString(s.metric), s.value !== undefined ? s.value[1] : histogramCell(s.histogram?.[1] as NativeHistogram | undefined));
   } else if (d.resultType === 'matrix') {
     if (d.result.length === 0) return el('p', { class: 'empty' }, 'Empty query result.');
-    for (const s of d.result.slice(0, maxTableRows)) row(metricString(s.metric), (s.values ?? []).map(([t, v]) => `${v} @${t}`).join('\n'));
+    for (const s of d.result.slice(0, maxTableRows)) {
+      const floats = (s.values ?? []).map(([t, v]) => `${v} @${t}`);
+      const hists = ((s.histograms ?? []) as [number, NativeHistogram][]).map(([t, h]) => `count: ${h.count} sum: ${h.sum} @${t}`);
+      row(metricString(s.metric), [...floats, ...hists].join('\n'));
+    }
   } else {
     row(d.resultType, d.result[1]);
+  }
+  if (d.resultType !== 'scalar' && d.resultType !== 'string' && d.result.length > maxTableRows) {
+    return el('div', {}, el('p', { class: 'empty' }, `Showing ${maxTableRows} of ${d.result.length} series.`), table);
   }
   return table;
 }
