@@ -11,6 +11,9 @@ export const DATA_END = T0 + 3 * DAY;
 /** QuerierFixture is a real querier over two in-process replica stores. */
 export interface QuerierFixture {
   readonly url: string;
+  /** stopStore stops replica store i (0: a, 1: b); startStore starts it again on the same port. */
+  stopStore(i: number): Promise<void>;
+  startStore(i: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -44,15 +47,19 @@ function replicaSeries(replica: string, offsetMs: number, gap?: [number, number]
 
 /** startQuerierFixture starts two replica stores (replica a has a 40-minute gap) and a querier. */
 export async function startQuerierFixture(): Promise<QuerierFixture> {
-  const stores: StoreGrpcServer[] = [];
+  const stores: (StoreGrpcServer | undefined)[] = [];
   const endpoints: string[] = [];
+  const makers: (() => StoreGrpcServer)[] = [];
   for (const [replica, offset, gap] of [['a', 0, [T0 + DAY + 3_600_000, T0 + DAY + 6_000_000]], ['b', 250, undefined]] as const) {
     const q = new MemChunkQueryable(replicaSeries(replica, offset, gap === undefined ? undefined : [gap[0], gap[1]]));
-    const server = new StoreGrpcServer(
-      new LocalStore({ queryable: q, externalLabels: Labels.fromRecord({ cluster: 'c1', replica }), componentType: 'sidecar', timeRange: () => q.timeRange() }),
-    );
+    const make = () =>
+      new StoreGrpcServer(
+        new LocalStore({ queryable: q, externalLabels: Labels.fromRecord({ cluster: 'c1', replica }), componentType: 'sidecar', timeRange: () => q.timeRange() }),
+      );
+    const server = make();
     endpoints.push(`127.0.0.1:${await server.listen('127.0.0.1:0')}`);
     stores.push(server);
+    makers.push(make);
   }
   const querier = new Querier({
     httpAddress: '127.0.0.1:0',
@@ -71,9 +78,18 @@ export async function startQuerierFixture(): Promise<QuerierFixture> {
   await querier.start();
   return {
     url: `http://127.0.0.1:${querier.httpPort}`,
+    async stopStore(i) {
+      await stores[i]?.stop(100);
+      stores[i] = undefined;
+    },
+    async startStore(i) {
+      const server = makers[i]!();
+      await server.listen(endpoints[i]!);
+      stores[i] = server;
+    },
     async stop() {
       await querier.stop();
-      for (const s of stores) await s.stop(100);
+      for (const s of stores) await s?.stop(100);
     },
   };
 }

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { QueryFrontend, type QueryFrontendOptions } from '../../pkg/query-frontend/index.js';
+import { waitFor } from '../../pkg/testutil/index.js';
 import { DATA_END, DAY, QUERIES, T0, rangeQuery, startQuerierFixture, type QuerierFixture } from './query-frontend-fixture.js';
 
 /**
@@ -171,6 +172,48 @@ describe('query-frontend in front of tessera query', () => {
       const [g, w] = [await got.text(), await want.text()];
       if (want.headers.get('content-type')?.includes('json')) expect(JSON.parse(g), path).toEqual(JSON.parse(w));
       else expect(g, path).toBe(w);
+    }
+  });
+});
+
+describe('query-frontend: partial responses are never cached', () => {
+  test('with replica b down the answer carries warnings and is not cached; with b back, the full answer', async () => {
+    const querier = await startQuerierFixture();
+    const fe = new QueryFrontend({
+      httpAddress: '127.0.0.1:0',
+      downstreamUrl: querier.url,
+      splitIntervalMs: 3_600_000,
+      alignRangeWithStep: false,
+      maxRetries: 1,
+      maxQueryLengthMs: 0,
+      maxQueryParallelism: 4,
+      maxFreshnessMs: 60_000,
+      labelsSplitIntervalMs: 0,
+      logQueriesLongerThanMs: 0,
+      forwardHeaders: [],
+      responseCacheConfig: 'type: IN-MEMORY\nconfig:\n  max_size_items: 100\n',
+      now: () => DATA_END + DAY,
+    });
+    await fe.start();
+    const url = `http://127.0.0.1:${fe.httpPort}`;
+    try {
+      // Over replica a's gap: without b the answer has a hole, and the querier says so in warnings.
+      const params = { query: 'count(http_requests_total)', start: String((T0 + DAY) / 1000), end: String((T0 + DAY + 3 * 3_600_000) / 1000), step: '60' };
+      const full = await rangeQuery(querier.url, params);
+      expect(full.body.warnings).toBeUndefined();
+      await querier.stopStore(1);
+      const partial = await rangeQuery(url, params);
+      expect(partial.status).toBe(200);
+      expect(partial.body.warnings?.length ?? 0).toBeGreaterThan(0);
+      expect(partial.body.data).not.toEqual(full.body.data);
+      await querier.startStore(1);
+      await waitFor('the querier to use replica b again', async () => (await rangeQuery(querier.url, params)).body.warnings === undefined, 30_000, 200);
+      expect(await rangeQuery(url, params)).toEqual(full);
+      const metrics = await (await fetch(`${url}/metrics`)).text();
+      expect(metrics).toMatch(/tessera_query_frontend_cache_skipped_total\{reason="warnings"\} [1-9]/);
+    } finally {
+      await fe.stop();
+      await querier.stop();
     }
   });
 });
