@@ -1,6 +1,7 @@
 import { Labels, MetricName } from '../labels/index.js';
 import { RuleEvalError } from './recording-rule.js';
 import type { RuleHealth, RuleQueryFunc, RuleSample } from './rule-types.js';
+import { templateQueryFunc } from './engine-query-func.js';
 import type { TemplateExpander } from './template-expander.js';
 
 /** AlertState is the state of one alert; a resolved alert is `inactive` with resolvedAt set. */
@@ -83,15 +84,17 @@ export class AlertingRule {
     } catch (err) {
       throw new RuleEvalError((err as Error).message, err);
     }
+    // `query` in templates runs at the evaluation time itself, as in Prometheus.
+    const tq = templateQueryFunc(query, ts);
     const resultKeys = new Set<string>();
     const fresh = new Map<string, Alert>();
     for (const s of res) {
       const data = { labels: new Map(s.labels.toArray().map((l) => [l.name, l.value] as const)), externalLabels: tmpl.externalLabels, externalURL: tmpl.externalURL, value: s.v };
       const b = s.labels.builder().del(MetricName);
-      for (const k of Object.keys(this.labels).sort()) b.set(k, await tmpl.expander.expandAlert(this.name, this.labels[k]!, data));
+      for (const k of Object.keys(this.labels).sort()) b.set(k, await tmpl.expander.expandAlert(this.name, this.labels[k]!, data, tq));
       b.set('alertname', this.name);
       const annotations: Record<string, string> = {};
-      for (const k of Object.keys(this.annotations).sort()) annotations[k] = await tmpl.expander.expandAlert(this.name, this.annotations[k]!, data);
+      for (const k of Object.keys(this.annotations).sort()) annotations[k] = await tmpl.expander.expandAlert(this.name, this.annotations[k]!, data, tq);
       const labels = b.labels();
       const key = labels.key();
       resultKeys.add(key);

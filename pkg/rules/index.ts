@@ -23,3 +23,4 @@ export { toAlertmanagerAlerts } from './alertmanager-payload.js';
 export type { AlertmanagerAlert, AlertmanagerPayloadOptions } from './alertmanager-payload.js';
 export { AlertmanagerSender } from './alertmanager-sender.js';
 export type { AlertmanagerSenderOptions, AlertmanagerSenderStats } from './alertmanager-sender.js';
+export { engineQueryFunc, templateQueryFunc } from './engine-query-func.js';

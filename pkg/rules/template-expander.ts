@@ -23,7 +23,7 @@ export class TemplateExpander {
   constructor(private readonly env: TemplateEnv) {}
 
   /** expand runs text (a template called name) against data; throws the Prometheus-shaped error. */
-  async expand(name: string, text: string, data: unknown): Promise<string> {
+  async expand(name: string, text: string, data: unknown, query?: TemplateEnv['query']): Promise<string> {
     const key = `${name}\u0000${text}`;
     let t = this.cache.get(key);
     if (t === undefined) {
@@ -37,7 +37,7 @@ export class TemplateExpander {
     }
     if (t instanceof Error) throw t;
     try {
-      return await executeTemplate(t, data, this.env);
+      return await executeTemplate(t, data, query === undefined ? this.env : { ...this.env, query });
     } catch (err) {
       throw new Error(`error executing template ${name}: ${(err as Error).message}`);
     }
@@ -48,7 +48,7 @@ export class TemplateExpander {
    * Prometheus's alerting rule does: with `$labels`, `$externalLabels`, `$externalURL` and
    * `$value` defined, and `<error expanding template: …>` as the result when it fails.
    */
-  async expandAlert(alertName: string, text: string, data: AlertTemplateData): Promise<string> {
+  async expandAlert(alertName: string, text: string, data: AlertTemplateData, query?: TemplateEnv['query']): Promise<string> {
     const obj = {
       Labels: new Map(data.labels),
       ExternalLabels: new Map(data.externalLabels),
@@ -56,7 +56,7 @@ export class TemplateExpander {
       Value: data.value,
     };
     try {
-      return await this.expand(`__alert_${alertName}`, ALERT_TEMPLATE_DEFS + text, obj);
+      return await this.expand(`__alert_${alertName}`, ALERT_TEMPLATE_DEFS + text, obj, query);
     } catch (err) {
       return `<error expanding template: ${(err as Error).message}>`;
     }
