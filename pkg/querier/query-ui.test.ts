@@ -142,6 +142,12 @@ describe.skipIf(chromium === undefined)('web UI in headless Chromium', () => {
     await expect.poll(() => page.locator('#result-table tr').count(), { timeout: 20_000 }).toBe(1);
   });
 
+  test('annotations from the engine are shown beside the graph', async () => {
+    await page.goto(`${url}/graph?${new URLSearchParams({ 'g0.expr': 'rate(tessera_demo_temperature_celsius[5m])', 'g0.tab': '0' })}`);
+    await graphDrawn();
+    expect(await page.locator('.alert.info').first().textContent()).toContain('might not be a counter');
+  });
+
   test('errors from the API are shown', async () => {
     await page.goto(`${url}/graph?${new URLSearchParams({ 'g0.expr': 'sum(', 'g0.tab': '1' })}`);
     await page.locator('.alert.error').waitFor({ timeout: 20_000 });
