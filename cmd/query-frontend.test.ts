@@ -1,0 +1,57 @@
+import { createServer } from 'node:http';
+import { describe, expect, test } from 'vitest';
+import { startTessera } from '../test/e2e/services.js';
+import { runCommand } from './command.js';
+import { queryFrontendCommand } from './query-frontend.js';
+
+async function cli(argv: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+  const code = await runCommand(queryFrontendCommand, argv, { stdout: sink, stderr: sink });
+  return { code, out };
+}
+
+describe('tessera query-frontend', () => {
+  test('--help lists Thanos flags with their defaults', async () => {
+    const { code, out } = await cli(['--help']);
+    expect(code).toBe(0);
+    for (const f of ['--query-frontend.downstream-url=VALUE', '--query-range.split-interval=VALUE', '--query-range.response-cache-config-file=VALUE', '--labels.split-interval=VALUE', '--query-frontend.forward-header=VALUE (repeatable)']) {
+      expect(out).toContain(f);
+    }
+    expect(out).toContain('(default: "24h")');
+    expect(out).toContain('(default: "14")');
+  });
+
+  test('bad flag values are usage errors; vertical sharding says it is not supported', async () => {
+    expect(await cli(['--query-frontend.vertical-shards=2'])).toMatchObject({ code: 2, out: expect.stringContaining('shard matcher') });
+    expect(await cli(['--query-range.split-interval=1 day'])).toMatchObject({ code: 2, out: expect.stringContaining('--query-range.split-interval') });
+    await expect(cli(['--query-range.response-cache-config=type: MEMCACHED'])).rejects.toThrow(/MEMCACHED is not supported/);
+  });
+
+  test('as a process: ready, splits a range query over the downstream, serves /metrics', async () => {
+    const calls: string[] = [];
+    const down = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const p = new URLSearchParams(Buffer.concat(chunks).toString());
+        calls.push(`${p.get('start')}-${p.get('end')}`);
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values: [[Number(p.get('start')), '1']] }] } }));
+      });
+    });
+    await new Promise<void>((r) => down.listen(0, '127.0.0.1', r));
+    const a = down.address();
+    const port = typeof a === 'object' && a !== null ? a.port : 0;
+    const fe = await startTessera('query-frontend', [`--query-frontend.downstream-url=http://127.0.0.1:${port}`, '--query-range.split-interval=1h', '--query-range.response-cache-config=type: IN-MEMORY\nconfig:\n  max_size_items: 10'], { grpc: false });
+    try {
+      const res = await fetch(`${fe.httpUrl}/api/v1/query_range?query=x&start=0&end=7200&step=3600`);
+      expect(await res.json()).toEqual({ status: 'success', data: { resultType: 'matrix', result: [{ metric: {}, values: [[0, '1'], [3600, '1'], [7200, '1']] }] } });
+      expect(calls.sort()).toEqual(['0-0', '3600-3600', '7200-7200']);
+      expect(await (await fetch(`${fe.httpUrl}/metrics`)).text()).toContain('tessera_query_frontend_queries_total{op="query_range"} 1');
+    } finally {
+      await fe.stop();
+      await new Promise((r) => down.close(r));
+    }
+  });
+});
