@@ -44,6 +44,8 @@ export interface RuleGroupEvalResult {
  */
 export class RuleGroup {
   private seriesInPreviousEval: Map<string, Labels>[];
+  /** series of rules removed by a reload, marked stale at the next evaluation. */
+  private staleSeries: Labels[] = [];
   private evaluations = 0;
   private shouldRestore: boolean;
 
@@ -78,6 +80,11 @@ export class RuleGroup {
   async eval(ts: number, deps: RuleGroupDeps, printExpr: (expr: string) => string = (e) => e): Promise<RuleGroupEvalResult> {
     let samples = 0;
     let failed = 0;
+    if (this.staleSeries.length > 0) {
+      const t = ts - this.options.queryOffset;
+      await deps.append(this.staleSeries.map((labels) => ({ labels, t, v: staleNaN })));
+      this.staleSeries = [];
+    }
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i]!;
       let out: RuleSample[];
@@ -116,4 +123,56 @@ export class RuleGroup {
     return { samples, failedRules: failed };
   }
 
+  /**
+   * copyState takes over the state of the group this one replaces on a reload (Prometheus's
+   * Group.CopyState): rules are matched by name and labels, in order; a matched alerting rule
+   * keeps its alerts (so pending/firing alerts survive the reload) and a matched rule its series
+   * for stale marking; series of rules that no longer exist are marked stale at the next evaluation.
+   */
+  copyState(from: RuleGroup): void {
+    const key = (r: Rule): string => `${r.name}${JSON.stringify(Object.entries(r.labels).sort())}`;
+    const byKey = new Map<string, number[]>();
+    from.rules.forEach((r, i) => {
+      const k = key(r);
+      byKey.set(k, [...(byKey.get(k) ?? []), i]);
+    });
+    this.rules.forEach((r, i) => {
+      const k = key(r);
+      const idx = byKey.get(k) ?? [];
+      const fi = idx[0];
+      if (fi === undefined) return;
+      byKey.set(k, idx.slice(1));
+      this.seriesInPreviousEval[i] = from.seriesInPreviousEval[fi]!;
+      const old = from.rules[fi]!;
+      if (r instanceof AlertingRule && old instanceof AlertingRule) {
+        for (const [fp, a] of old.active) r.active.set(fp, a);
+        r.restored = r.restored || old.restored;
+      }
+    });
+    this.staleSeries = [...from.staleSeries];
+    for (const idx of byKey.values()) for (const fi of idx) this.staleSeries.push(...from.seriesInPreviousEval[fi]!.values());
+    this.evaluations = Math.max(this.evaluations, from.evaluations);
+    this.shouldRestore = this.shouldRestore && from.shouldRestore;
+  }
+
+  /** seriesToMarkStale lists the series to mark stale when this group is removed by a reload. */
+  seriesToMarkStale(): Labels[] {
+    return [...this.staleSeries, ...this.seriesInPreviousEval.flatMap((m) => [...m.values()])];
+  }
+
+  /**
+   * evalTimestamp is the latest evaluation instant at or before now (ms): evaluations happen at
+   * k × interval + offset, the offset spread by a hash of file and group name.
+   */
+  evalTimestamp(now: number): number {
+    const interval = this.options.interval;
+    let h = 0x811c9dc5;
+    for (const c of `${this.file}\u0000${this.name}`) {
+      h ^= c.codePointAt(0)!;
+      h = Math.imul(h, 0x01000193) >>> 0;
+    }
+    const offset = h % interval;
+    const adj = now - offset;
+    return adj - (((adj % interval) + interval) % interval) + offset;
+  }
 }
