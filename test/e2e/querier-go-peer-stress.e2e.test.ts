@@ -131,7 +131,7 @@ describe.skipIf(go === undefined)('querier against a Go gRPC peer: stress', () =
         try {
           res = await fetch(`${api}/api/v1/query_range`, { method: 'POST', body: params, signal: AbortSignal.timeout(60_000) });
         } catch (err) {
-          failures.push(`query ${i} ${q}: request failed: ${(err as Error).message}`);
+          failures.push(`query ${i} ${q}: request failed after ${Date.now() - t0} ms: ${(err as Error).message} (${String((err as Error).cause)})`);
           return;
         }
         const text = await res.text();
