@@ -24,3 +24,5 @@ export type { AlertmanagerAlert, AlertmanagerPayloadOptions } from './alertmanag
 export { AlertmanagerSender } from './alertmanager-sender.js';
 export type { AlertmanagerSenderOptions, AlertmanagerSenderStats } from './alertmanager-sender.js';
 export { engineQueryFunc, templateQueryFunc } from './engine-query-func.js';
+export { httpQueryFunc } from './http-query-func.js';
+export type { HttpQueryOptions } from './http-query-func.js';
