@@ -140,6 +140,10 @@ describe.skipIf(chromium === undefined)('web UI in headless Chromium', () => {
   test('Prometheus 3 links (/query, g0.tab=table) open the table', async () => {
     await page.goto(`${url}/query?${new URLSearchParams({ 'g0.expr': 'tessera_demo_temperature_celsius', 'g0.tab': 'table' })}`);
     await expect.poll(() => page.locator('#result-table tr').count(), { timeout: 20_000 }).toBe(1);
+    // An evaluation time before the data: the table evaluates there, not now.
+    const before = new Date(Date.now() - 3 * 3600_000).toISOString();
+    await page.goto(`${url}/query?${new URLSearchParams({ 'g0.expr': 'tessera_demo_temperature_celsius', 'g0.tab': 'table', 'g0.moment_input': before })}`);
+    await page.locator('#output .empty').waitFor({ timeout: 20_000 });
   });
 
   test('annotations from the engine are shown beside the graph', async () => {

@@ -42,7 +42,11 @@ export function renderQueryPage(root: HTMLElement, base: string, apiOrigin: stri
   const resolution = el('input', { id: 'resolution', size: '6', placeholder: 'Res. (s)', title: 'Resolution step in seconds (empty: automatic)' });
   if (state.resolution !== undefined) resolution.value = String(state.resolution);
   const stacked = checkbox('stacked', 'Stacked', state.stacked);
-  const graphControls = el('div', { class: 'row graph-controls' }, el('label', {}, 'Range ', range), el('label', {}, 'End (UTC) ', end), el('label', {}, 'Resolution ', resolution), stacked.label);
+  const graphOnly = [el('label', {}, 'Range ', range), el('label', {}, 'Resolution ', resolution), stacked.label];
+  const endText = el('span', {}, 'End (UTC) ');
+  const endLabel = el('label', {}, endText, end);
+  // The table evaluates at the end time too (Prometheus's "evaluation time"); range, resolution and stacking are the graph's.
+  const graphControls = el('div', { class: 'row graph-controls' }, ...graphOnly.slice(0, 1), endLabel, ...graphOnly.slice(1));
   const meta = el('span', { class: 'meta', id: 'meta' });
   const messages = el('div', { id: 'messages' });
   const output = el('div', { class: 'output', id: 'output' });
@@ -70,7 +74,8 @@ export function renderQueryPage(root: HTMLElement, base: string, apiOrigin: stri
   const showTab = (): void => {
     tabGraph.classList.toggle('active', state.tab === 'graph');
     tabTable.classList.toggle('active', state.tab === 'table');
-    graphControls.style.display = state.tab === 'graph' ? '' : 'none';
+    for (const c of graphOnly) c.style.display = state.tab === 'graph' ? '' : 'none';
+    endText.textContent = state.tab === 'graph' ? 'End (UTC) ' : 'Evaluation time (UTC) ';
   };
 
   async function run(): Promise<void> {
