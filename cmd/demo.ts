@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, open, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
@@ -53,21 +53,31 @@ async function waitReady(url: string, what: string, child: ChildProcess, timeout
   throw new Error(`${what} was not ready at ${url} within ${timeoutMs} ms`);
 }
 
+/** Child is a process the demo started, with its log file. */
+interface Child {
+  readonly name: string;
+  readonly proc: ChildProcess;
+}
+
 /**
  * demoCommand (`npm start`) brings up a complete stack on the embedded FILESYSTEM bucket: it
- * writes 12 hours of history of two HA replicas as blocks into the bucket (once), serves them with
- * a store gateway, and starts a querier that deduplicates the replicas. When a `prometheus` binary
- * is on PATH it also starts a real Prometheus with a sidecar, so live data is queryable too.
+ * writes hours of history of two HA replicas as blocks into the bucket (once), serves them with a
+ * store gateway, runs a compactor over the bucket, starts a querier that deduplicates the replicas
+ * and a query-frontend in front of it. When a `prometheus` binary is on PATH it also starts an HA
+ * pair of real Prometheus servers (replicas a and b), each with a sidecar, so live data is
+ * queryable too. It prints every URL; SIGINT (Ctrl-C) or SIGTERM stops everything.
  */
 export const demoCommand: Command = {
   name: 'demo',
-  help: 'Start the demo stack on the embedded FILESYSTEM bucket: history blocks, store gateway, querier (and Prometheus + sidecar when installed).',
+  help: 'Start the demo stack on the embedded FILESYSTEM bucket: history blocks, store gateway, compactor, querier, query-frontend (and an HA pair of Prometheus with sidecars when installed).',
   flags: {
-    'data-dir': { type: 'string', default: './data/demo', help: 'Where the bucket, caches and Prometheus data live.' },
+    'data-dir': { type: 'string', default: './data/demo', help: 'Where the bucket, caches, logs and Prometheus data live.' },
     'http-address': { type: 'string', default: '127.0.0.1:10902', help: 'Querier HTTP address (UI and Prometheus API).' },
     'grpc-address': { type: 'string', default: '127.0.0.1:10901', help: 'Querier StoreAPI address.' },
+    'frontend-address': { type: 'string', default: '127.0.0.1:10904', help: 'Query-frontend HTTP address (in front of the querier, with an in-memory results cache).' },
     hours: { type: 'string', default: '12', help: 'Hours of demo history to generate on first start.' },
-    'no-prometheus': { type: 'boolean', help: 'Do not start Prometheus and a sidecar even when prometheus is installed.' },
+    'no-prometheus': { type: 'boolean', help: 'Do not start Prometheus and sidecars even when prometheus is installed.' },
+    'no-compactor': { type: 'boolean', help: 'Do not run the compactor over the demo bucket.' },
     ...httpConfigFlags,
     ...logFlags,
   },
@@ -77,7 +87,9 @@ export const demoCommand: Command = {
     const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     const dataDir = resolve(flagString(ctx, 'data-dir'));
     const bucketDir = join(dataDir, 'bucket');
+    const logDir = join(dataDir, 'logs');
     await mkdir(bucketDir, { recursive: true });
+    await mkdir(logDir, { recursive: true });
     const bucket = new FilesystemBucket({ directory: bucketDir });
     let hasBlocks = false;
     for await (const _ of bucket.iter('')) {
@@ -89,6 +101,37 @@ export const demoCommand: Command = {
       const ulids = await writeDemoBlocks(bucket, join(dataDir, 'work'), { hours: intFlag(ctx, 'hours') });
       log('wrote demo history', { blocks: ulids.length, ms: Date.now() - t0 });
     }
+    const objCfg = join(dataDir, 'bucket.yml');
+    await writeFile(objCfg, `type: FILESYSTEM\nconfig:\n  directory: ${JSON.stringify(bucketDir)}\n`);
+
+    const children: Child[] = [];
+    const urls: [string, string][] = [];
+    // A child's output goes to <data-dir>/logs/<name>.log.
+    const start = async (name: string, bin: string, args: string[], readyUrl: string): Promise<ChildProcess> => {
+      const out = await open(join(logDir, `${name}.log`), 'a');
+      const proc = spawn(bin, args, { stdio: ['ignore', out.fd, out.fd] });
+      await out.close();
+      children.push({ name, proc });
+      await waitReady(readyUrl, name, proc);
+      return proc;
+    };
+    const tessera = (args: string[]): string[] => [...process.execArgv, process.argv[1]!, ...args];
+    const stopChildren = async (): Promise<void> => {
+      for (const c of children) if (c.proc.exitCode === null) c.proc.kill('SIGTERM');
+      await Promise.all(
+        children.map((c) =>
+          c.proc.exitCode !== null || c.proc.signalCode !== null
+            ? Promise.resolve()
+            : new Promise<void>((r) => {
+                const t = setTimeout(() => c.proc.kill('SIGKILL'), 15_000);
+                c.proc.once('exit', () => {
+                  clearTimeout(t);
+                  r();
+                });
+              }),
+        ),
+      );
+    };
 
     const store = new StoreGateway({
       bucket,
@@ -101,80 +144,116 @@ export const demoCommand: Command = {
       syncIntervalMs: 30_000,
     });
     await store.start();
-    const endpoints = [`127.0.0.1:${store.grpcPort}`];
-    const children: ChildProcess[] = [];
+    let querier: Querier | undefined;
+    try {
+      const endpoints = [`127.0.0.1:${store.grpcPort}`];
+      urls.push(['store gateway', `http://127.0.0.1:${store.httpPort}`]);
 
-    const promBin = flagBool(ctx, 'no-prometheus') ? undefined : which('prometheus');
-    if (promBin !== undefined) {
-      const promPort = await freePort();
-      const sidecarGrpc = await freePort();
-      const sidecarHttp = await freePort();
-      const promDir = join(dataDir, 'prometheus');
-      await mkdir(promDir, { recursive: true });
-      const cfg = join(dataDir, 'prometheus.yml');
-      await writeFile(
-        cfg,
-        `global:\n  scrape_interval: 5s\n  external_labels: {cluster: live, replica: a}\nscrape_configs:\n  - job_name: prometheus\n    static_configs: [{targets: ['127.0.0.1:${promPort}']}]\n  - job_name: tessera-store\n    static_configs: [{targets: ['127.0.0.1:${store.httpPort}']}]\n`,
+      if (!flagBool(ctx, 'no-compactor')) {
+        const compactHttp = await freePort();
+        // consistency-delay 0s: the FILESYSTEM bucket is consistent and the sidecars upload
+        // meta.json last, so blocks can be compacted as soon as they appear.
+        await start(
+          'compactor',
+          process.execPath,
+          tessera(['compact', `--objstore.config-file=${objCfg}`, `--data-dir=${join(dataDir, 'compact')}`, '--wait', '--wait-interval=1m', '--consistency-delay=0s', `--http-address=127.0.0.1:${compactHttp}`]),
+          `http://127.0.0.1:${compactHttp}/-/ready`,
+        );
+        urls.push(['compactor', `http://127.0.0.1:${compactHttp}`]);
+      }
+
+      const promBin = flagBool(ctx, 'no-prometheus') ? undefined : which('prometheus');
+      if (promBin !== undefined) {
+        const replicas = ['a', 'b'] as const;
+        const promPorts = [await freePort(), await freePort()];
+        const targets = [...promPorts.map((p) => `'127.0.0.1:${p}'`)];
+        const tesseraTargets = urls.map(([, u]) => `'${u.replace(/^https?:\/\//, '')}'`);
+        for (const [i, replica] of replicas.entries()) {
+          const promPort = promPorts[i]!;
+          const sidecarGrpc = await freePort();
+          const sidecarHttp = await freePort();
+          const promDir = join(dataDir, `prometheus-${replica}`);
+          await mkdir(promDir, { recursive: true });
+          const cfg = join(dataDir, `prometheus-${replica}.yml`);
+          // Both replicas scrape the same targets: the querier deduplicates them by `replica`.
+          await writeFile(
+            cfg,
+            `global:\n  scrape_interval: 5s\n  external_labels: {cluster: live, replica: ${replica}}\nscrape_configs:\n` +
+              `  - job_name: prometheus\n    static_configs: [{targets: [${targets.join(', ')}]}]\n` +
+              `  - job_name: tessera\n    static_configs: [{targets: [${tesseraTargets.join(', ')}]}]\n`,
+          );
+          await start(
+            `prometheus-${replica}`,
+            promBin,
+            [`--config.file=${cfg}`, `--storage.tsdb.path=${promDir}`, `--web.listen-address=127.0.0.1:${promPort}`, '--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h'],
+            `http://127.0.0.1:${promPort}/-/ready`,
+          );
+          urls.push([`prometheus ${replica}`, `http://127.0.0.1:${promPort}`]);
+          await start(
+            `sidecar-${replica}`,
+            process.execPath,
+            tessera(['sidecar', `--prometheus.url=http://127.0.0.1:${promPort}`, `--tsdb.path=${promDir}`, `--objstore.config-file=${objCfg}`, `--grpc-address=127.0.0.1:${sidecarGrpc}`, `--http-address=127.0.0.1:${sidecarHttp}`]),
+            `http://127.0.0.1:${sidecarHttp}/-/ready`,
+          );
+          urls.push([`sidecar ${replica}`, `http://127.0.0.1:${sidecarHttp}`]);
+          endpoints.push(`127.0.0.1:${sidecarGrpc}`);
+        }
+        log('started prometheus HA pair and sidecars', { replicas: replicas.length });
+      } else {
+        log('prometheus not started', { reason: flagBool(ctx, 'no-prometheus') ? '--no-prometheus' : 'no prometheus binary on PATH' });
+      }
+
+      querier = new Querier({
+        httpAddress: flagString(ctx, 'http-address'),
+        grpcAddress: flagString(ctx, 'grpc-address'),
+        endpoints,
+        replicaLabels: ['replica'],
+        timeoutMs: 120_000,
+        maxConcurrent: 20,
+        lookbackDeltaMs: 300_000,
+        maxSamples: 50_000_000,
+        partialResponse: true,
+        autoDownsampling: false,
+        defaultEvaluationIntervalMs: 60_000,
+        endpointPollIntervalMs: 2000,
+        version: versionInfo(),
+        ...(webConfig !== undefined ? { webConfig } : {}),
+      });
+      await querier.start();
+      const scheme = webConfig?.tls !== undefined ? 'https' : 'http';
+      const host = (addr: string): string => addr.replace(/^0\.0\.0\.0/, '127.0.0.1').replace(/:\d+$/, '');
+      const url = `${scheme}://${host(flagString(ctx, 'http-address'))}:${querier.httpPort}`;
+      urls.unshift(['querier (UI, API)', url]);
+
+      const fe = flagString(ctx, 'frontend-address');
+      let feUrl: string | undefined;
+      if (webConfig === undefined) {
+        feUrl = `http://${host(fe)}:${fe.slice(fe.lastIndexOf(':') + 1)}`;
+        await start(
+          'query-frontend',
+          process.execPath,
+          tessera(['query-frontend', `--http-address=${fe}`, `--query-frontend.downstream-url=${url}`, '--query-range.response-cache-config=type: IN-MEMORY\nconfig:\n  max_size: 256MB\n']),
+          `${feUrl}/-/ready`,
+        );
+        urls.unshift(['query-frontend', feUrl]);
+      } else {
+        log('query-frontend not started', { reason: '--http.config is set (the frontend would need the querier credentials)' });
+      }
+
+      ctx.stdout.write(
+        `\nTessera demo is up.\n` +
+          `  Grafana: add a Prometheus data source with ${feUrl ?? url}\n` +
+          urls.map(([name, u]) => `  ${(name + ':').padEnd(20)} ${u}\n`).join('') +
+          `  try: sum by (mode) (rate(node_cpu_seconds_total[5m]))\n` +
+          `       histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))\n` +
+          `  bucket: ${bucketDir}\n  logs:   ${logDir}\nPress Ctrl+C to stop.\n`,
       );
-      const objCfg = join(dataDir, 'bucket.yml');
-      await writeFile(objCfg, `type: FILESYSTEM\nconfig:\n  directory: ${JSON.stringify(bucketDir)}\n`);
-      const prom = spawn(
-        promBin,
-        [`--config.file=${cfg}`, `--storage.tsdb.path=${promDir}`, `--web.listen-address=127.0.0.1:${promPort}`, '--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h'],
-        { stdio: 'ignore' },
-      );
-      children.push(prom);
-      await waitReady(`http://127.0.0.1:${promPort}/-/ready`, 'prometheus', prom);
-      const sidecar = spawn(
-        process.execPath,
-        [
-          ...process.execArgv,
-          process.argv[1]!,
-          'sidecar',
-          `--prometheus.url=http://127.0.0.1:${promPort}`,
-          `--tsdb.path=${promDir}`,
-          `--objstore.config-file=${objCfg}`,
-          `--grpc-address=127.0.0.1:${sidecarGrpc}`,
-          `--http-address=127.0.0.1:${sidecarHttp}`,
-        ],
-        { stdio: 'ignore' },
-      );
-      children.push(sidecar);
-      await waitReady(`http://127.0.0.1:${sidecarHttp}/-/ready`, 'sidecar', sidecar);
-      endpoints.push(`127.0.0.1:${sidecarGrpc}`);
-      log('started prometheus and sidecar', { prometheus: `http://127.0.0.1:${promPort}`, sidecar: `127.0.0.1:${sidecarGrpc}` });
-    } else {
-      log('prometheus not started', { reason: flagBool(ctx, 'no-prometheus') ? '--no-prometheus' : 'no prometheus binary on PATH' });
+      await waitForShutdown();
+      log('stopping');
+    } finally {
+      await querier?.stop();
+      await stopChildren();
+      await store.stop();
     }
-
-    const querier = new Querier({
-      httpAddress: flagString(ctx, 'http-address'),
-      grpcAddress: flagString(ctx, 'grpc-address'),
-      endpoints,
-      replicaLabels: ['replica'],
-      timeoutMs: 120_000,
-      maxConcurrent: 20,
-      lookbackDeltaMs: 300_000,
-      maxSamples: 50_000_000,
-      partialResponse: true,
-      autoDownsampling: false,
-      defaultEvaluationIntervalMs: 60_000,
-      endpointPollIntervalMs: 2000,
-      version: versionInfo(),
-      ...(webConfig !== undefined ? { webConfig } : {}),
-    });
-    await querier.start();
-    const url = `${webConfig?.tls !== undefined ? 'https' : 'http'}://${flagString(ctx, 'http-address').replace(/^0\.0\.0\.0/, '127.0.0.1').replace(/:\d+$/, '')}:${querier.httpPort}`;
-    ctx.stdout.write(
-      `\nTessera demo is up.\n  UI and Prometheus API: ${url}  (Grafana: add a Prometheus data source with this URL)\n` +
-        `  try: sum by (mode) (rate(node_cpu_seconds_total[5m]))\n` +
-        `       histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))\n` +
-        `  bucket: ${bucketDir}\nPress Ctrl+C to stop.\n`,
-    );
-    await waitForShutdown();
-    await querier.stop();
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => (c.exitCode !== null ? Promise.resolve() : new Promise((r) => c.once('exit', r)))));
-    await store.stop();
   },
 };

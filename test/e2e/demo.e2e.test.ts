@@ -6,27 +6,39 @@ import { freePort, requireBinary, waitFor } from '../../pkg/testutil/index.js';
 import { startService, tesseraArgs, type Service } from './services.js';
 
 // `npm start` runs `tessera demo`: this starts it as a real process on free ports and checks that
-// the deduplicated history answers, and (when Prometheus is installed) that live data arrives
-// through the sidecar.
+// the deduplicated history answers, that the compactor runs over the demo bucket, that every URL
+// it prints answers (query-frontend included), that (when Prometheus is installed) live data of the
+// HA pair arrives through the sidecars, and that SIGINT stops every process it started.
 describe('tessera demo', () => {
   let demo: Service;
   let url: string;
+  let frontendUrl: string;
+  let printed: Map<string, string>;
 
   beforeAll(async () => {
     const http = await freePort();
     const grpc = await freePort();
+    const frontend = await freePort();
     url = `http://127.0.0.1:${http}`;
+    frontendUrl = `http://127.0.0.1:${frontend}`;
     demo = await startService(
       'demo',
       process.execPath,
-      tesseraArgs(['demo', `--data-dir=${join(mkdtempSync(join(tmpdir(), 'tessera-demo-')), 'd')}`, `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, '--hours=4']),
+      tesseraArgs(['demo', `--data-dir=${join(mkdtempSync(join(tmpdir(), 'tessera-demo-')), 'd')}`, `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, `--frontend-address=127.0.0.1:${frontend}`, '--hours=4']),
       { url: `${url}/-/ready`, timeoutMs: 90_000 },
       { httpUrl: url },
     );
+    // The querier is ready before the query-frontend starts: wait for the banner with the URLs.
+    const banner = await waitFor('the demo banner', async () => {
+      const out = demo.process.output();
+      return out.includes('Press Ctrl+C to stop.') ? out : undefined;
+    }, 90_000, 200);
+    printed = new Map();
+    for (const m of banner.matchAll(/^ {2}([a-z][a-z ()A-Z,-]*):\s+(https?:\/\/\S+)$/gm)) printed.set(m[1]!, m[2]!);
   });
 
   afterAll(async () => {
-    await demo?.stop();
+    await demo?.process.stop(30_000);
   });
 
   const query = async (q: string) => {
@@ -48,11 +60,67 @@ describe('tessera demo', () => {
     for (const s of r) expect(Number(s.value[1])).toBeGreaterThan(0);
   });
 
+  test('prints every URL, and each answers /-/ready', async () => {
+    expect([...printed.keys()]).toEqual(expect.arrayContaining(['query-frontend', 'querier (UI, API)', 'store gateway', 'compactor']));
+    expect(printed.get('querier (UI, API)')).toBe(url);
+    expect(printed.get('query-frontend')).toBe(frontendUrl);
+    if (requireBinary('prometheus') !== undefined) expect([...printed.keys()]).toEqual(expect.arrayContaining(['prometheus a', 'prometheus b', 'sidecar a', 'sidecar b']));
+    for (const [name, u] of printed) {
+      const res = await fetch(`${u}/-/ready`);
+      expect(res.status, `${name} ${u}/-/ready`).toBe(200);
+    }
+  });
+
+  test('the compactor runs passes over the demo bucket', async () => {
+    const compactor = printed.get('compactor')!;
+    const iterations = await waitFor('a finished compactor pass', async () => {
+      const text = await (await fetch(`${compactor}/metrics`)).text();
+      const m = /^thanos_compact_iterations_total (\d+)/m.exec(text);
+      return m !== null && Number(m[1]) >= 1 ? Number(m[1]) : undefined;
+    }, 90_000, 500);
+    expect(iterations).toBeGreaterThanOrEqual(1);
+  });
+
+  test('the query-frontend answers range queries as the querier does', async () => {
+    const end = Math.floor(Date.now() / 1000) - 3600;
+    const params = new URLSearchParams({ query: 'sum by (instance) (rate(http_requests_total{code="200"}[5m]))', start: String(end - 7200), end: String(end), step: '300' });
+    const viaFrontend = await fetch(`${frontendUrl}/api/v1/query_range?${params}`);
+    const direct = await fetch(`${url}/api/v1/query_range?${params}`);
+    expect(viaFrontend.status).toBe(200);
+    const a = ((await viaFrontend.json()) as any).data.result;
+    const b = ((await direct.json()) as any).data.result;
+    expect(a).toHaveLength(4);
+    expect(a).toEqual(b);
+  });
+
   test.skipIf(requireBinary('prometheus') === undefined)('live data from the real Prometheus arrives through the sidecar', async () => {
     const r = await waitFor('live up{job="prometheus"} through the sidecar', async () => {
       const res = await query('up{job="prometheus", cluster="live"}');
       return res.length > 0 ? res : undefined;
     }, 60_000, 500);
     expect(r[0]?.value[1]).toBe('1');
+    // Both replicas scrape the same targets: without dedup both replicas show, with dedup one
+    // series per Prometheus and no replica label.
+    const replicas = await waitFor('both replicas through their sidecars', async () => {
+      const raw = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: 'up{job="prometheus", cluster="live"}', dedup: 'false' })}`);
+      const res = ((await raw.json()) as { data: { result: { metric: Record<string, string> }[] } }).data.result;
+      const set = new Set(res.map((s) => s.metric['replica']));
+      return set.has('a') && set.has('b') ? set : undefined;
+    }, 60_000, 500);
+    expect([...replicas].sort()).toEqual(['a', 'b']);
+    const deduped = await query('up{job="prometheus", cluster="live"}');
+    expect(deduped.every((s) => s.metric['replica'] === undefined)).toBe(true);
+    expect(deduped.length).toBeLessThanOrEqual(2);
+  });
+
+  // Last: Ctrl-C stops the demo and every process it started.
+  test('SIGINT stops everything it started', async () => {
+    const exited = new Promise<number | null>((r) => demo.process.proc.once('exit', (code) => r(code)));
+    demo.process.proc.kill('SIGINT');
+    expect(await exited).toBe(0);
+    for (const [name, u] of printed) {
+      const up = await fetch(`${u}/-/healthy`, { signal: AbortSignal.timeout(2000) }).then(() => true, () => false);
+      expect(up, `${name} at ${u} still answers after SIGINT`).toBe(false);
+    }
   });
 });
