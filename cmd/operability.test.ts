@@ -69,7 +69,7 @@ describe.each([
   ['query', (http: number, grpc: number) => ['query', `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`], 200],
   ['store', (http: number, grpc: number) => ['store', `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, `--objstore.config-file=${bucketYml}`, `--data-dir=${join(base, 'store')}`], 200],
   // No Prometheus answers at this URL: healthy, never ready.
-  ['sidecar', (http: number, grpc: number) => ['sidecar', `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, `--prometheus.url=http://127.0.0.1:${grpc}`], 503],
+  ['sidecar', (http: number, grpc: number) => ['sidecar', `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, '--prometheus.url=http://127.0.0.1:1'], 503],
   ['query-frontend', (http: number) => ['query-frontend', `--http-address=127.0.0.1:${http}`, '--query-frontend.downstream-url=http://127.0.0.1:1'], 200],
   ['compact', (http: number) => ['compact', '--wait', '--wait-interval=1h', `--http-address=127.0.0.1:${http}`, `--objstore.config-file=${bucketYml}`, `--data-dir=${join(base, 'compact')}`], 200],
 ] as const)('tessera %s', (name, args, readyStatus) => {

@@ -28,6 +28,9 @@ if (sub !== undefined && COMPONENTS.has(sub)) installProcessGuards(sub, undefine
 
 try {
   process.exitCode = await runCommand(root, process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
+  // A component has shut down gracefully (servers closed, requests in flight done): exit now, so a
+  // straggler (an outgoing request still waiting on its timeout) cannot keep the process alive.
+  if (sub !== undefined && COMPONENTS.has(sub)) process.exit(process.exitCode);
 } catch (err) {
   // run() failed (e.g. a component could not start): report and exit, whatever is still open.
   process.stderr.write(`tessera ${process.argv.slice(2, 3).join(' ')}: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
