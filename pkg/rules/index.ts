@@ -26,3 +26,5 @@ export type { AlertmanagerSenderOptions, AlertmanagerSenderStats } from './alert
 export { engineQueryFunc, templateQueryFunc } from './engine-query-func.js';
 export { httpQueryFunc } from './http-query-func.js';
 export type { HttpQueryOptions } from './http-query-func.js';
+export { RuleManager } from './rule-manager.js';
+export type { ClockDeps, RuleFileSource, RuleManagerOptions, RuleManagerUpdate } from './rule-manager.js';
