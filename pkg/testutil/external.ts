@@ -91,9 +91,22 @@ export interface ManagedProcess {
   kill(): Promise<void>;
 }
 
-/** startProcess spawns a binary with its output captured (last 64 KiB). */
+/**
+ * startProcess spawns a binary with its output captured (last 64 KiB), in a process group of its
+ * own: wrappers such as tsx run the real program as a child, and a SIGKILL of the wrapper alone
+ * would leave that child running. kill() sends SIGKILL to the whole group; stop() sends SIGTERM to
+ * the process (wrappers pass it on) and, once it has exited, SIGKILL to whatever is left of the group.
+ */
 export function startProcess(bin: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): ManagedProcess {
-  const proc = spawn(bin, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(bin, args, { env: { ...process.env, ...opts.env }, cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const killGroup = (): void => {
+    if (proc.pid === undefined) return;
+    try {
+      process.kill(-proc.pid, 'SIGKILL');
+    } catch {
+      // the group is gone already
+    }
+  };
   let out = '';
   const keep = (b: Buffer) => {
     out += b.toString('utf8');
@@ -110,15 +123,16 @@ export function startProcess(bin: string, args: readonly string[], opts: { env?:
     proc,
     output: () => out,
     async stop(graceMs = 5000) {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGTERM');
-      const t = setTimeout(() => proc.kill('SIGKILL'), graceMs);
-      await exited;
-      clearTimeout(t);
+      if (proc.exitCode === null && proc.signalCode === null) {
+        proc.kill('SIGTERM');
+        const t = setTimeout(killGroup, graceMs);
+        await exited;
+        clearTimeout(t);
+      }
+      killGroup();
     },
     async kill() {
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      proc.kill('SIGKILL');
+      killGroup();
       await exited;
     },
   };
