@@ -225,9 +225,11 @@ export const demoCommand: Command = {
       const url = `${scheme}://${host(flagString(ctx, 'http-address'))}:${querier.httpPort}`;
       urls.unshift(['querier (UI, API)', url]);
 
-      const fe = flagString(ctx, 'frontend-address');
+      let fe = flagString(ctx, 'frontend-address');
       let feUrl: string | undefined;
       if (webConfig === undefined) {
+        // the frontend is a child: port 0 is chosen here so that its URL is known.
+        if (/:0$/.test(fe)) fe = `${fe.slice(0, -2)}:${await freePort()}`;
         feUrl = `http://${host(fe)}:${fe.slice(fe.lastIndexOf(':') + 1)}`;
         await start(
           'query-frontend',
