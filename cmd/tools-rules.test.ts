@@ -49,6 +49,8 @@ const FILES: Record<string, string> = {
         expr: vector(1)
 `,
   'good-empty.yml': '',
+  'good-template-define.yml': 'groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        annotations:\n          x: \'{{ define "t" }}{{ . }}{{ end }}{{ template "t" $value }}{{ range $labels }}{{ break }}{{ end }}\'\n',
+  'bad-template-break.yml': 'groups:\n  - name: g\n    rules:\n      - alert: a\n        expr: up\n        annotations:\n          x: \'{{ break }}\'\n',
   'good-no-groups.yml': 'groups: []\n',
   'good-extra-doc.yml': 'groups:\n  - name: a\n    rules:\n      - record: a\n        expr: "1"\n---\nfoo: bar\n',
   'good-string-result.yml': 'groups:\n  - name: a\n    rules:\n      - record: s\n        expr: \'"str"\'\n      - record: m\n        expr: x[5m]\n',

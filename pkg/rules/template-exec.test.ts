@@ -85,6 +85,7 @@ describe('template expansion (Prometheus template_test.go facts)', () => {
     ['{{ "foo.example.com:12345" | stripDomain }}', 'foo:12345'],
     ['{{ "192.0.2.1:12345" | stripDomain }}', '192.0.2.1:12345'],
     ['{{ "<b>" | safeHtml }}', '<b>'],
+    ['{{define "x"}}{{.arg0}} {{.arg1}}{{end}}{{template "x" (args 1 "2")}}', '1 2'],
   ];
   test.each(cases)('%s', async (text, want, data, result) => {
     expect(await run(text, data ?? null, result ?? [])).toBe(want);
@@ -121,6 +122,13 @@ describe('Go text/template semantics', () => {
     ['{{ 0x10 }} {{ 1e3 }} {{ -2 }}', '16 1000 -2'],
   ] as [string, string, unknown?][])('%s', async (text, want, data) => {
     expect(await run(text, data ?? null)).toBe(want);
+  });
+
+  test('define, template, block, break and continue', async () => {
+    expect(await run('{{ block "b" . }}[{{ . }}]{{ end }}{{ template "b" "y" }}', 'x')).toBe('[x][y]');
+    expect(await run('{{ range . }}{{ if eq . 2.0 }}{{ continue }}{{ end }}{{ if eq . 4.0 }}{{ break }}{{ end }}{{ . }}{{ end }}', [1, 2, 3, 4, 5])).toBe('13');
+    await expect(run('{{ template "nope" }}')).rejects.toThrow('executing "test" at <{{template "nope"}}>: template "nope" not defined');
+    await expect(run('{{ break }}')).rejects.toThrow('template: test:1: {{break}} outside {{range}}');
   });
 
   test('comparing float and int is an error, as in Go', async () => {

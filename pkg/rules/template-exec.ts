@@ -353,6 +353,7 @@ interface State {
   readonly env: TemplateEnv;
   vars: [string, unknown][];
   out: string;
+  depth: number;
 }
 
 function execError(st: State, cmd: Command, msg: string): TemplateExecError {
@@ -457,9 +458,33 @@ async function evalPipe(st: State, dot: unknown, pipe: Pipe): Promise<unknown> {
   return v;
 }
 
+class LoopControl {
+  constructor(readonly kind: 'break' | 'continue') {}
+}
+
 async function walk(st: State, dot: unknown, list: readonly TemplateNode[]): Promise<void> {
   for (const n of list) {
     switch (n.kind) {
+      case 'break':
+      case 'continue':
+        throw new LoopControl(n.kind);
+      case 'template': {
+        const body = st.tmpl.defines.get(n.name);
+        const cmd = { args: [], pos: n.pos, text: n.text };
+        if (body === undefined) throw execError(st, cmd, `template ${goQuoteString(n.name)} not defined`);
+        if (st.depth >= 1000) throw execError(st, cmd, 'exceeded maximum template depth (1000)');
+        const v = n.pipe === undefined ? null : await evalPipe(st, dot, n.pipe);
+        const saved = st.vars;
+        st.vars = [['$', v]];
+        st.depth++;
+        try {
+          await walk(st, v, body);
+        } finally {
+          st.depth--;
+          st.vars = saved;
+        }
+        break;
+      }
       case 'text':
         st.out += n.text;
         break;
@@ -493,7 +518,14 @@ async function walk(st: State, dot: unknown, list: readonly TemplateNode[]): Pro
             const inner = st.vars.length;
             if (decl.length === 1) st.vars.push([decl[0]!, e]);
             else if (decl.length === 2) st.vars.push([decl[0]!, k], [decl[1]!, e]);
-            await walk(st, e, n.list);
+            try {
+              await walk(st, e, n.list);
+            } catch (err) {
+              if (!(err instanceof LoopControl)) throw err;
+              st.vars.length = inner;
+              if (err.kind === 'break') break;
+              continue;
+            }
             st.vars.length = inner;
           }
         }
@@ -506,7 +538,7 @@ async function walk(st: State, dot: unknown, list: readonly TemplateNode[]): Pro
 
 /** executeTemplate runs a parsed template against data (`.`, also `$`). */
 export async function executeTemplate(tmpl: ParsedTemplate, data: unknown, env: TemplateEnv): Promise<string> {
-  const st: State = { tmpl, env, vars: [['$', data]], out: '' };
+  const st: State = { tmpl, env, vars: [['$', data]], out: '', depth: 0 };
   await walk(st, data, tmpl.root);
   return st.out;
 }

@@ -8,7 +8,9 @@ import { TesseraError } from '../errors/index.js';
 export type TemplateNode =
   | { readonly kind: 'text'; readonly text: string }
   | { readonly kind: 'action'; readonly pipe: Pipe; readonly line: number; readonly col: number }
-  | { readonly kind: 'if' | 'with' | 'range'; readonly pipe: Pipe; readonly list: TemplateNode[]; readonly elseList: TemplateNode[] | undefined; readonly line: number; readonly col: number };
+  | { readonly kind: 'if' | 'with' | 'range'; readonly pipe: Pipe; readonly list: TemplateNode[]; readonly elseList: TemplateNode[] | undefined; readonly line: number; readonly col: number }
+  | { readonly kind: 'template'; readonly name: string; readonly pipe: Pipe | undefined; readonly pos: number; readonly text: string }
+  | { readonly kind: 'break' | 'continue' };
 
 export interface Pipe {
   /** variables declared (`$x :=`) or assigned (`$x =`). */
@@ -248,6 +250,11 @@ function lex(input: string): Tok[] {
   return toks;
 }
 
+/** goQuoteName quotes a template name as Go's strconv.Quote does for printable text. */
+function goQuoteName(n: string): string {
+  return JSON.stringify(n);
+}
+
 /** unquoteGo decodes a Go interpreted string literal (with the quotes). */
 export function unquoteGo(lit: string): string {
   const body = lit.slice(1, -1);
@@ -288,6 +295,8 @@ export interface ParsedTemplate {
   readonly name: string;
   readonly text: string;
   readonly root: TemplateNode[];
+  /** templates defined with {{define}} or {{block}}. */
+  readonly defines: ReadonlyMap<string, TemplateNode[]>;
 }
 
 /**
@@ -298,7 +307,9 @@ export interface ParsedTemplate {
 export function parseTemplate(name: string, text: string, funcs: ReadonlySet<string>, vars: readonly string[] = []): ParsedTemplate {
   const toks = lex(text).filter((t) => t.kind !== 'space' || true);
   let i = 0;
-  const scopes: string[][] = [['$', ...vars]];
+  let scopes: string[][] = [['$', ...vars]];
+  const defines = new Map<string, TemplateNode[]>();
+  let rangeDepth = 0;
   const fail = (line: number, msg: string): never => {
     throw new TemplateParseError(`template: ${name}:${line}: ${msg}`);
   };
@@ -529,8 +540,42 @@ export function parseTemplate(name: string, text: string, funcs: ReadonlySet<str
           case 'range':
             list.push(parseControl(k.val, k));
             continue;
+          case 'break':
+          case 'continue': {
+            if (rangeDepth === 0) fail(k.line, `{{${k.val}}} outside {{range}}`);
+            const r = nextNonSpace();
+            if (r.kind !== 'right') fail(r.line, `unexpected ${tokDesc(r)} in {{${k.val}}}`);
+            list.push({ kind: k.val });
+            continue;
+          }
+          case 'define':
+          case 'template':
+          case 'block': {
+            const nt = nextNonSpace();
+            if (nt.kind !== 'string' && nt.kind !== 'rawstring') fail(nt.line, `unexpected ${tokDesc(nt)} in ${k.val} clause`);
+            const tname = nt.kind === 'rawstring' ? nt.val.slice(1, -1) : unquoteGo(nt.val);
+            let pipe: Pipe | undefined;
+            if (k.val === 'define') {
+              const r = nextNonSpace();
+              if (r.kind !== 'right') fail(r.line, `unexpected ${tokDesc(r)} in define clause`);
+            } else if (peekNonSpace().kind === 'right') next();
+            else pipe = parsePipe(k.val, 'right', false);
+            if (k.val !== 'template') {
+              const saved = scopes;
+              const savedDepth = rangeDepth;
+              scopes = [['$']];
+              rangeDepth = 0;
+              const body = parseList();
+              scopes = saved;
+              rangeDepth = savedDepth;
+              if (body.stop !== 'end') fail(body.stopTok.line, body.stop === 'eof' ? 'unexpected EOF' : 'unexpected {{else}}');
+              defines.set(tname, body.list);
+            }
+            if (k.val !== 'define') list.push({ kind: 'template', name: tname, pipe, pos: k.pos, text: `{{template ${goQuoteName(tname)}${pipe === undefined ? '' : ` ${pipe.text.trim()}`}}}` });
+            continue;
+          }
           default:
-            fail(k.line, `{{${k.val}}} is not supported by Tessera's template engine`);
+            fail(k.line, `unexpected <${k.val}>`);
         }
       }
       const pipe = parsePipe('command', 'right', true);
@@ -541,7 +586,9 @@ export function parseTemplate(name: string, text: string, funcs: ReadonlySet<str
   const parseControl = (kw: 'if' | 'with' | 'range', kwTok: Tok): TemplateNode => {
     scopes.push([]);
     const pipe = parsePipe(kw, 'right', true);
+    if (kw === 'range') rangeDepth++;
     const body = parseList();
+    if (kw === 'range') rangeDepth--;
     let elseList: TemplateNode[] | undefined;
     if (body.stop === 'eof') fail(body.stopTok.line, 'unexpected EOF');
     if (body.stop === 'else') {
@@ -568,5 +615,5 @@ export function parseTemplate(name: string, text: string, funcs: ReadonlySet<str
   const top = parseList();
   if (top.stop === 'end') fail(top.stopTok.line, 'unexpected {{end}}');
   if (top.stop === 'else') fail(top.stopTok.line, 'unexpected {{else}}');
-  return { name, text, root: top.list };
+  return { name, text, root: top.list, defines };
 }
