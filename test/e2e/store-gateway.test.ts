@@ -89,11 +89,10 @@ async function series(client: GrpcStoreClient, req: Partial<SeriesRequest>): Pro
   return { got, warnings, labels };
 }
 
-async function startStore(objstore: string, name: string, extra: readonly string[] = []): Promise<{ proc: ManagedProcess; client: GrpcStoreClient; http: string; readyMs: number; stop: () => Promise<void> }> {
+async function startStore(objstore: string, name: string, extra: readonly string[] = []): Promise<{ proc: ManagedProcess; client: GrpcStoreClient; http: string; stop: () => Promise<void> }> {
   const grpcPort = await freePort();
   const httpPort = await freePort();
   const dir = join(work, `store-data-${name}`);
-  const t0 = Date.now();
   const proc = startProcess(process.execPath, [
     join(repo, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
     join(repo, 'cmd', 'tessera.ts'),
@@ -112,13 +111,11 @@ async function startStore(objstore: string, name: string, extra: readonly string
     await proc.kill();
     throw new Error(`tessera store did not become ready: ${(err as Error).message}\n${proc.output()}`);
   }
-  const readyMs = Date.now() - t0;
   const client = new GrpcStoreClient(`127.0.0.1:${grpcPort}`);
   return {
     proc,
     client,
     http,
-    readyMs,
     stop: async () => {
       client.close();
       await proc.stop();
@@ -229,7 +226,7 @@ describe.each(backends)('tessera store over a %s bucket', (kind, enabled) => {
     const sets = info.labelSets.map((l) => l.get('replica')).sort();
     expect(sets).toEqual(['corrupt', 'r0']);
     expect(store!.proc.proc.exitCode).toBeNull();
-    expect(store!.readyMs).toBeLessThan(30_000);
+    // How fast it gets ready is measured by `npm run bench -- store`, not asserted here.
   });
 });
 
