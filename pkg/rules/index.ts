@@ -28,3 +28,4 @@ export { httpQueryFunc } from './http-query-func.js';
 export type { HttpQueryOptions } from './http-query-func.js';
 export { RuleManager } from './rule-manager.js';
 export type { ClockDeps, RuleFileSource, RuleManagerOptions, RuleManagerUpdate } from './rule-manager.js';
+export { globFiles, readRuleFiles } from './read-rule-files.js';
