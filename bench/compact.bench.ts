@@ -13,7 +13,7 @@ import type { BenchResult } from './harness.js';
  * default 20, ≈ 75 series each, 15 s interval) in a FILESYSTEM bucket: one pass (2h → 8h blocks,
  * no downsampling), as its own process. Reports samples compacted per second of the pass's wall
  * time and the process's peak RSS (the compactor logs it), which stays flat as hosts grow because
- * series are streamed one at a time.
+ * series are streamed one at a time. BENCH_COMPACT_HEAP_MB caps the compactor's V8 heap.
  */
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -33,7 +33,8 @@ async function compactOnce(hosts: number): Promise<{ samples: number; seconds: n
     await writeFile(config, `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`);
     const start = performance.now();
     const out = await new Promise<string>((resolve, reject) => {
-      const p = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'cmd', 'tessera.ts'), 'compact', `--objstore.config-file=${config}`, `--data-dir=${join(base, 'data')}`, '--consistency-delay=0s', '--downsampling.disable'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
+      const heap = process.env['BENCH_COMPACT_HEAP_MB'];
+      const p = spawn(process.execPath, [...(heap !== undefined ? [`--max-old-space-size=${heap}`] : []), '--import', 'tsx', join(repoRoot, 'cmd', 'tessera.ts'), 'compact', `--objstore.config-file=${config}`, `--data-dir=${join(base, 'data')}`, '--consistency-delay=0s', '--downsampling.disable'], { cwd: repoRoot, stdio: ['ignore', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.on('data', (b: Buffer) => (err += b.toString()));
       p.on('exit', (code) => (code === 0 ? resolve(err) : reject(new Error(`tessera compact exited ${code}: ${err.slice(-2000)}`))));

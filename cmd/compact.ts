@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
@@ -214,7 +215,7 @@ async function runCompact(ctx: RunContext): Promise<number> {
         deleted: res.deleted,
         quarantined: res.quarantined.length,
         failedGroups: res.failedGroups.join(' '),
-        peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+        peak_rss_mb: peakRssMB(),
       });
       if (res.failedGroups.length > 0) return 1;
     }
@@ -231,4 +232,19 @@ async function runCompact(ctx: RunContext): Promise<number> {
     process.off('SIGINT', onInt);
     await bucket.close();
   }
+}
+
+/**
+ * peakRssMB is this process's peak resident memory. On Linux it reads VmHWM, the high-water mark
+ * of this program's own address space: getrusage's maxRSS survives execve, so a process spawned
+ * by a large parent would report the parent's size at fork time.
+ */
+function peakRssMB(): number {
+  try {
+    const m = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m !== null) return Math.round(Number(m[1]) / 1024);
+  } catch {
+    // not Linux
+  }
+  return Math.round(process.resourceUsage().maxRSS / 1024);
 }
