@@ -150,7 +150,11 @@ export async function parseWebConfig(text: string, where: string, baseDir: strin
       return fail(where, `read tls_server_config.${fileKey} ${path(file)}: ${(err as Error).message}`, err);
     }
   };
-  const [cert, key, ca] = await Promise.all([load('cert_file', 'cert', true), load('key_file', 'key', true), load('client_ca_file', 'client_ca', false)]);
+  // Read together, but report the first failure in this order (cert, key, CA), not whichever
+  // read happened to fail first.
+  const loaded = await Promise.allSettled([load('cert_file', 'cert', true), load('key_file', 'key', true), load('client_ca_file', 'client_ca', false)]);
+  for (const r of loaded) if (r.status === 'rejected') throw r.reason;
+  const [cert, key, ca] = loaded.map((r) => (r.status === 'fulfilled' ? r.value : undefined));
 
   const authName = s('client_auth_type') || 'NoClientCert';
   if (!(CLIENT_AUTH as readonly string[]).includes(authName)) fail(where, `invalid client_auth_type "${authName}"`);
