@@ -1,4 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -123,6 +123,25 @@ describe('tessera compact', () => {
     } finally {
       await other.release();
     }
+  });
+
+  test('an aborted upload is deleted once older than both --consistency-delay and 48h', async () => {
+    const dir = join(base, 'bucket-partial');
+    const cfg = join(base, 'bucket-partial.yml');
+    await writeFile(cfg, `type: FILESYSTEM\nconfig:\n  directory: ${dir}\n`);
+    const bkt = new FilesystemBucket({ directory: dir });
+    const id = new UlidGenerator().next(Date.now() - 60 * H);
+    await bkt.upload(`${id}/chunks/000001`, new Uint8Array(16));
+    const old = new Date(Date.now() - 60 * H);
+    await utimes(join(dir, id, 'chunks', '000001'), old, old);
+    // 60h old but the consistency delay is 72h: it may still be uploading.
+    const kept = await cli(['--objstore.config-file', cfg, '--data-dir', join(base, 'dp1'), '--consistency-delay=72h']);
+    expect(kept.code).toBe(0);
+    expect(await bkt.exists(`${id}/chunks/000001`)).toBe(true);
+    // Default 30m: older than max(30m, 48h), so it is an aborted upload.
+    const cleaned = await cli(['--objstore.config-file', cfg, '--data-dir', join(base, 'dp2')]);
+    expect(cleaned.code).toBe(0);
+    expect(await bkt.exists(`${id}/chunks/000001`)).toBe(false);
   });
 
   test('--wait serves /-/ready and /metrics and stops on SIGTERM', async () => {

@@ -7,7 +7,7 @@ import { UsageError, flagBool, flagString, type Command, type RunContext } from 
 import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { listFlag, parseTimeFlag, splitHostPort } from './flag-values.js';
 import { parseRelabelConfigs } from '../pkg/block/index.js';
-import { BucketLease, CompactService, Compactor, CompactorErrorCode, compactionLevels, newStreamingMerger } from '../pkg/compactor/index.js';
+import { BucketLease, CompactService, Compactor, CompactorErrorCode, PARTIAL_UPLOAD_THRESHOLD_MS, compactionLevels, newStreamingMerger } from '../pkg/compactor/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, parseDuration, readObjstoreFlags } from '../pkg/objstore/index.js';
 
@@ -23,7 +23,7 @@ export const compactCommand: Command = {
     'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
     'data-dir': { type: 'string', default: './data', help: 'Data directory in which to cache blocks and process compactions.' },
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP (/metrics, /-/healthy, /-/ready) when --wait is set.' },
-    'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are processed.' },
+    'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are processed. Malformed blocks (no meta.json) older than the maximum of consistency-delay and 48h are removed.' },
     'retention.resolution-raw': { type: 'string', default: '0d', help: 'How long to retain raw samples in the bucket. 0d = forever.' },
     'retention.resolution-5m': { type: 'string', default: '0d', help: 'How long to retain samples of resolution 1 (5 minutes) in the bucket. 0d = forever.' },
     'retention.resolution-1h': { type: 'string', default: '0d', help: 'How long to retain samples of resolution 2 (1 hour) in the bucket. 0d = forever.' },
@@ -175,6 +175,9 @@ async function runCompact(ctx: RunContext): Promise<number> {
     dataDir,
     merger: newStreamingMerger({ dedupFunc, replicaLabels }),
     consistencyDelayMs,
+    // As Thanos: a block without meta.json is an aborted upload once it is older than both the
+    // consistency delay and 48h (an upload may still be in progress before that).
+    partialUploadThresholdMs: Math.max(consistencyDelayMs, PARTIAL_UPLOAD_THRESHOLD_MS),
     deleteDelayMs,
     retentionMs: retention,
     downsampling,
