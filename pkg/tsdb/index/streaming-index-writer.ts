@@ -1,11 +1,10 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { crc32c, Decbuf, Encbuf } from '../../encoding/index.js';
-import { TesseraError } from '../../errors/index.js';
-import { compareStrings, Labels } from '../../labels/index.js';
+import { crc32c, Decbuf } from '../../encoding/index.js';
+import type { Labels } from '../../labels/index.js';
 import { FileByteSink } from './byte-sink.js';
-import { IndexFormatV2, MagicIndex, MaxIndexSize, type IndexChunkMeta, type Toc } from './format.js';
-import { IndexWriteErrorCode } from './index-writer.js';
-import { SeriesEntryEncoder } from './series-entry.js';
+import type { IndexChunkMeta, Toc } from './format.js';
+import { TesseraError } from '../../errors/index.js';
+import { IndexSectionsWriter, IndexWriteErrorCode } from './index-sections-writer.js';
 
 /** StreamingIndexWriterOptions tune a StreamingIndexWriter. */
 export interface StreamingIndexWriterOptions {
@@ -17,7 +16,6 @@ export interface StreamingIndexWriterOptions {
   readonly postingsBatchRefs?: number;
 }
 
-const zeros = new Uint8Array(16);
 const readWindow = 1 << 20;
 
 /**
@@ -34,37 +32,19 @@ const readWindow = 1 << 20;
 export class StreamingIndexWriter {
   readonly path: string;
   readonly #sink: FileByteSink;
+  readonly #w: IndexSectionsWriter;
   readonly #batchRefs: number;
-  #stage: 'symbols' | 'series' | 'done' = 'symbols';
-  readonly #symbols = new Encbuf(1 << 16);
-  #symbolCount = 0;
-  #lastSymbol: string | undefined;
-  readonly #symbolRefs = new Map<string, number>();
-  readonly #buf = new Encbuf(1 << 12);
-  readonly #entries: SeriesEntryEncoder;
   /** Number of series carrying each label name (by name ref). */
   readonly #nameCounts = new Map<number, number>();
   readonly #countName = (nr: number): void => {
     this.#nameCounts.set(nr, (this.#nameCounts.get(nr) ?? 0) + 1);
   };
-  #lastSeries: Labels | undefined;
-  #numSeries = 0;
-  #maxSeriesSize = 0;
-  #toc: { -readonly [K in keyof Toc]: Toc[K] } = { symbols: 0, series: 0, labelIndices: 0, labelIndicesTable: 0, postings: 0, postingsTable: 0 };
 
   private constructor(path: string, opts: StreamingIndexWriterOptions) {
     this.path = path;
     this.#batchRefs = Math.max(1, opts.postingsBatchRefs ?? 1 << 22);
-    this.#entries = new SeriesEntryEncoder(
-      (s) => this.#symbolRefs.get(s),
-      (msg) => this.#fail(msg),
-    );
     this.#sink = FileByteSink.create(path);
-    const e = this.#buf;
-    e.reset();
-    e.putBE32(MagicIndex);
-    e.putByte(IndexFormatV2);
-    this.#sink.write(e.get());
+    this.#w = new IndexSectionsWriter(this.#sink, path);
   }
 
   /** create creates (or truncates) the index file at path. */
@@ -72,49 +52,19 @@ export class StreamingIndexWriter {
     return new StreamingIndexWriter(path, opts);
   }
 
-  #fail(msg: string): never {
-    throw new TesseraError(IndexWriteErrorCode, `write index ${this.path}: ${msg}`);
-  }
-
   /** numSeries is the number of series added so far. */
   get numSeries(): number {
-    return this.#numSeries;
+    return this.#w.numSeries;
   }
 
   /** maxSeriesSize is the largest series entry written (bytes incl. length and CRC). */
   get maxSeriesSize(): number {
-    return this.#maxSeriesSize;
+    return this.#w.maxSeriesSize;
   }
 
   /** addSymbol adds the next symbol; symbols must be unique and in increasing byte order. */
   addSymbol(sym: string): void {
-    if (this.#stage !== 'symbols') this.#fail(`symbol ${JSON.stringify(sym)} added after series`);
-    if (this.#lastSymbol !== undefined && compareStrings(this.#lastSymbol, sym) >= 0) {
-      this.#fail(`symbol ${JSON.stringify(sym)} is not greater than previous ${JSON.stringify(this.#lastSymbol)}`);
-    }
-    this.#symbols.putUvarintStr(sym);
-    this.#symbolRefs.set(sym, this.#symbolCount++);
-    this.#lastSymbol = sym;
-  }
-
-  #finishSymbols(): void {
-    if (this.#stage !== 'symbols') return;
-    this.#stage = 'series';
-    this.#toc.symbols = this.#sink.pos;
-    const e = this.#buf;
-    e.reset();
-    e.putBE32(4 + this.#symbols.len);
-    e.putBE32(this.#symbolCount);
-    e.putBytes(this.#symbols.get());
-    e.putCRC32C(4);
-    this.#sink.write(e.get());
-    this.#toc.series = this.#sink.pos;
-    this.#symbols.reset();
-  }
-
-  #pad(align: number): void {
-    const r = this.#sink.pos % align;
-    if (r !== 0) this.#sink.write(zeros.subarray(0, align - r));
+    this.#w.addSymbol(sym);
   }
 
   /**
@@ -122,55 +72,23 @@ export class StreamingIndexWriter {
    * decreasing). Returns the series reference (entry offset / 16).
    */
   addSeries(lset: Labels, chunks: readonly IndexChunkMeta[]): number {
-    this.#finishSymbols();
-    if (this.#stage !== 'series') this.#fail('series added after close');
-    if (this.#lastSeries !== undefined && Labels.compare(this.#lastSeries, lset) >= 0) {
-      this.#fail(`series ${lset.toString()} out of order after ${this.#lastSeries.toString()}`);
-    }
-    if (lset.isEmpty()) this.#fail('series with no labels');
-    this.#pad(16);
-    const off = this.#sink.pos;
-    if (off >= MaxIndexSize) this.#fail(`index exceeds ${MaxIndexSize} bytes`);
-    const entry = this.#entries.encode(lset, chunks, this.#countName);
-    this.#sink.write(entry);
-    if (entry.length > this.#maxSeriesSize) this.#maxSeriesSize = entry.length;
-    this.#lastSeries = lset;
-    this.#numSeries++;
-    return off / 16;
+    return this.#w.addSeries(lset, chunks, this.#countName);
   }
 
   /** close writes postings, the postings offset table and the TOC, fsyncs and closes the file. */
   close(): Toc {
-    this.#finishSymbols();
-    if (this.#stage === 'done') this.#fail('closed twice');
-    this.#stage = 'done';
-    const toc = this.#toc;
-    const seriesEnd = this.#sink.pos;
-    toc.labelIndices = seriesEnd;
-    toc.postings = seriesEnd;
-    this.#pad(4);
+    const w = this.#w;
+    const { seriesEnd, symbolsByRef } = w.startPostings();
     this.#sink.flush();
 
-    const symbolsByRef: string[] = new Array<string>(this.#symbolCount);
-    for (const [s, r] of this.#symbolRefs) symbolsByRef[r] = s;
-    const table = new Encbuf(1 << 16);
-    let entries = 0;
-    const addEntry = (name: string, value: string, off: number): void => {
-      table.putUvarint(2);
-      table.putUvarintStr(name);
-      table.putUvarintStr(value);
-      table.putUvarint(off);
-      entries++;
-    };
-
-    const scan = new SeriesScanner(this.path, toc.series, seriesEnd);
+    const scan = new SeriesScanner(this.path, w.seriesStart, seriesEnd);
     try {
       // The all-postings list: every series ref, in order, streamed with a running CRC.
-      addEntry('', '', this.#sink.pos);
-      const e = this.#buf;
+      w.addPostingsEntry('', '', this.#sink.pos);
+      const e = w.buf;
       e.reset();
-      e.putBE32(4 + 4 * this.#numSeries);
-      e.putBE32(this.#numSeries);
+      e.putBE32(4 + 4 * w.numSeries);
+      e.putBE32(w.numSeries);
       let crc = crc32c(e.get(), 0, 4);
       this.#sink.write(e.get());
       scan.forEach(null, (ref) => {
@@ -201,7 +119,7 @@ export class StreamingIndexWriter {
         });
         for (const [nr, byValue] of batch) {
           for (const vr of [...byValue.keys()].sort((a, b) => a - b)) {
-            addEntry(symbolsByRef[nr]!, symbolsByRef[vr]!, this.#writePostingsList(byValue.get(vr)!));
+            w.addPostingsEntry(symbolsByRef[nr]!, symbolsByRef[vr]!, w.writePostingsList(byValue.get(vr)!));
           }
           byValue.clear();
         }
@@ -210,44 +128,12 @@ export class StreamingIndexWriter {
       scan.close();
     }
 
-    toc.postingsTable = this.#sink.pos;
-    toc.labelIndicesTable = toc.postingsTable;
-    const e = this.#buf;
-    e.reset();
-    e.putBE32(4 + table.len);
-    e.putBE32(entries);
-    e.putBytes(table.get());
-    e.putCRC32C(4);
-    this.#sink.write(e.get());
-    e.reset();
-    e.putBE64(toc.symbols);
-    e.putBE64(toc.series);
-    e.putBE64(toc.labelIndices);
-    e.putBE64(toc.labelIndicesTable);
-    e.putBE64(toc.postings);
-    e.putBE64(toc.postingsTable);
-    e.putCRC32C(0);
-    this.#sink.write(e.get());
-    if (this.#sink.pos > MaxIndexSize) this.#fail(`index exceeds ${MaxIndexSize} bytes`);
-    this.#sink.close();
-    return { ...toc };
-  }
-
-  #writePostingsList(refs: readonly number[]): number {
-    const off = this.#sink.pos;
-    const e = this.#buf;
-    e.reset();
-    e.putBE32(4 + 4 * refs.length);
-    e.putBE32(refs.length);
-    for (const r of refs) e.putBE32(r);
-    e.putCRC32C(4);
-    this.#sink.write(e.get());
-    return off;
+    return w.finish();
   }
 
   /** abort closes the file without finishing it (after an error); the caller removes it. */
   abort(): void {
-    this.#stage = 'done';
+    this.#w.markDone();
     this.#sink.abort();
   }
 }
