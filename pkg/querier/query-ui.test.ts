@@ -87,7 +87,20 @@ describe.skipIf(chromium === undefined)('web UI in headless Chromium', () => {
     const canvas = page.locator('#output .uplot canvas');
     await canvas.waitFor({ state: 'visible', timeout: 20_000 });
     // Axes, grid and at least two series colours: far more than a blank or single-colour canvas.
-    expect(await distinctColours(page, await canvas.screenshot())).toBeGreaterThan(10);
+    // A re-run replaces the plot, so the canvas found may be detached before its screenshot:
+    // then look again (a detached canvas counts as 0 colours).
+    await expect
+      .poll(
+        async () => {
+          try {
+            return await distinctColours(page, await canvas.screenshot({ timeout: 5_000 }));
+          } catch {
+            return 0;
+          }
+        },
+        { timeout: 20_000 },
+      )
+      .toBeGreaterThan(10);
   };
 
   test('a query typed with autocompletion runs and draws a uPlot graph', async () => {
