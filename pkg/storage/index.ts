@@ -14,6 +14,8 @@ export type {
   ChunkSeriesSet,
   ChunkSeries,
 } from './interface.js';
+export type { Appender, Appendable, SeriesRef } from './appender.js';
+export { AppendErrorCode } from './appender.js';
 export { emptySeriesSet, emptyChunkSeriesSet, errSeriesSet, errChunkSeriesSet, ArraySeriesSet } from './series-sets.js';
 export { ListSeries, ListSeriesIterator } from './list-series.js';
 export { mergeSeriesSets, mergeChunkSeriesSets, ChainSampleIterator } from './merge-series-set.js';
