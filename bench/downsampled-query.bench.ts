@@ -5,7 +5,7 @@ import { downsampleBlock, RES_1H, RES_5M } from '../pkg/downsample/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { InMemoryBucket, uploadDir } from '../pkg/objstore/index.js';
 import { Engine, type QueryResult } from '../pkg/promql/index.js';
-import { StoreQueryable } from '../pkg/querier/index.js';
+import { StoreQueryable } from '../pkg/query/index.js';
 import { BucketStore, chunkSamples, inProcessClient, type StoreClient } from '../pkg/store/index.js';
 import type { SeriesRequest } from '../pkg/storepb/index.js';
 import { BlockWriter, type BlockMeta } from '../pkg/tsdb/index.js';

@@ -7,10 +7,10 @@ import { downsampleBlock, RES_1D, RES_1H, RES_5M } from '../downsample/index.js'
 import { Labels, MatchType, Matcher } from '../labels/index.js';
 import { InMemoryBucket, uploadDir, type Bucket } from '../objstore/index.js';
 import { Engine, type QueryResult } from '../promql/index.js';
+import { StoreQueryable } from '../query/index.js';
 import { BucketStore, inProcessClient } from '../store/index.js';
 import { BlockWriter, type BlockMeta } from '../tsdb/index.js';
 import { QueryApiAdapter } from './query-api-adapter.js';
-import { StoreQueryable } from './store-queryable.js';
 
 // Issue 9, Deliver 4: PromQL over downsampled blocks made by our downsampler, served by the bucket
 // store and read through the querier, against the same PromQL over the raw data. Bucket "raw"

@@ -4,9 +4,6 @@ export { EndpointDiscovery, parseFileSD, systemResolver } from './endpoint-disco
 export type { EndpointDiscoveryOptions, Resolver } from './endpoint-discovery.js';
 export { EndpointSet } from './endpoint-set.js';
 export type { EndpointClient, EndpointSetOptions, EndpointStatus } from './endpoint-set.js';
-export { StoreQueryable, StoreQuerier } from './store-queryable.js';
-export type { StoreQueryOptions } from './store-queryable.js';
-export { aggrsForFunc, aggrChunkIterator } from './aggr-iterator.js';
 export { QueryApiAdapter, toApiResult } from './query-api-adapter.js';
 export type { QueryApiAdapterOptions } from './query-api-adapter.js';
 export { Querier } from './querier-service.js';

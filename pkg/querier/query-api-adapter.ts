@@ -12,9 +12,9 @@ import type {
 import type { FloatHistogram } from '../histogram/index.js';
 import { Labels, compareStrings, type Matcher } from '../labels/index.js';
 import type { Engine, QueryResult as EngineResult } from '../promql/index.js';
+import { StoreQueryable } from '../query/index.js';
 import type { StoreClient } from '../store/index.js';
 import { Semaphore } from './semaphore.js';
-import { StoreQueryable } from './store-queryable.js';
 
 /** QueryApiAdapterOptions are the querier's defaults for per-request options. */
 export interface QueryApiAdapterOptions {

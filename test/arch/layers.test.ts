@@ -31,6 +31,7 @@ const layer: Record<string, number> = {
   downsample: 4,
   api: 4,
   store: 5,
+  query: 5,
   sidecar: 6,
   querier: 6,
   compactor: 6,

@@ -3,7 +3,7 @@ import { ValueType } from '../chunkenc/index.js';
 import { Labels, Matcher, MatchType } from '../labels/index.js';
 import type { SeriesSet } from '../storage/index.js';
 import { LocalStore, MemChunkQueryable, ProxyStore, inProcessClient, type ProxyTarget } from '../store/index.js';
-import { StoreQueryable } from './store-queryable.js';
+import { StoreQueryable, createStoreQueryable } from './store-queryable.js';
 
 function drain(set: SeriesSet): Record<string, [number, number][]> {
   const out: Record<string, [number, number][]> = {};
@@ -32,7 +32,8 @@ describe('StoreQueryable', () => {
   // Replica a scrapes every 15s but misses [3000s, 3600s); replica b is shifted by 300 ms.
   const tsA = Array.from({ length: 480 }, (_, i) => i * 15_000).filter((t) => t < 3_000_000 || t >= 3_600_000);
   const tsB = Array.from({ length: 480 }, (_, i) => i * 15_000 + 300);
-  const proxy = new ProxyStore({ targets: () => [replicaStore('a', tsA, (t) => t / 1000), replicaStore('b', tsB, (t) => t / 1000)] });
+  const stores = [replicaStore('a', tsA, (t) => t / 1000), replicaStore('b', tsB, (t) => t / 1000)];
+  const proxy = new ProxyStore({ targets: () => stores });
   const client = inProcessClient(proxy, 'proxy');
   const matchers = [new Matcher(MatchType.Equal, '__name__', 'requests_total')];
 
@@ -65,5 +66,16 @@ describe('StoreQueryable', () => {
     const q = await new StoreQueryable(client, { replicaLabels: ['replica'], dedup: true, partialResponse: true }).querier(0, 8_000_000);
     expect((await q.labelNames([])).values).toEqual(['__name__', 'cluster', 'job']);
     expect((await q.labelValues('replica', [])).values).toEqual([]);
+  });
+
+  test('createStoreQueryable over the stores themselves deduplicates like one over a proxy client', async () => {
+    const byStores = await createStoreQueryable({ stores, replicaLabels: ['replica'], partialResponse: false }).querier(0, 8_000_000);
+    const byClient = await createStoreQueryable({ client, replicaLabels: ['replica'], partialResponse: false }).querier(0, 8_000_000);
+    const hints = { start: 0, end: 8_000_000, func: 'rate' };
+    const got = drain(await byStores.select(true, hints, matchers));
+    expect(Object.keys(got)).toEqual(['{__name__="requests_total", cluster="c1", job="api"}']);
+    expect(got).toEqual(drain(await byClient.select(true, hints, matchers)));
+    const noDedup = await createStoreQueryable({ stores, replicaLabels: [], partialResponse: false }).querier(0, 8_000_000);
+    expect(Object.keys(drain(await noDedup.select(true, hints, matchers)))).toHaveLength(2);
   });
 });

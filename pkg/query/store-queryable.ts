@@ -16,7 +16,7 @@ import type {
   SeriesSet,
 } from '../storage/index.js';
 import { ArraySeriesSet } from '../storage/index.js';
-import { dedupChunks, type StoreClient } from '../store/index.js';
+import { ProxyStore, dedupChunks, inProcessClient, type ProxyTarget, type StoreClient } from '../store/index.js';
 import { PartialResponseStrategy, type Aggr, type AggrChunk, type LabelMatcher, type SeriesRequest, type StoreSeries } from '../storepb/index.js';
 import { aggrChunkIterator, aggrsForFunc, toChunk } from './aggr-iterator.js';
 import { IteratorChunk } from './iterator-chunk.js';
@@ -36,6 +36,41 @@ export interface StoreQueryOptions {
   readonly timeoutMs?: number;
   /** storeMatchers restrict the stores asked (API `storeMatch[]`); passed to the client. */
   readonly storeMatchers?: readonly (readonly Matcher[])[];
+}
+
+/**
+ * CreateStoreQueryableOptions name the StoreAPI source of createStoreQueryable: either one client
+ * (usually an in-process ProxyStore) or the stores themselves, fanned out through a new ProxyStore.
+ * replicaLabels alone turn dedup on (dedup defaults to true when any is given).
+ */
+export type CreateStoreQueryableOptions = Omit<StoreQueryOptions, 'dedup'> & {
+  readonly dedup?: boolean;
+  /** proxyResponseTimeoutMs bounds each store's next frame when `stores` are given (--store.response-timeout). */
+  readonly proxyResponseTimeoutMs?: number;
+} & ({ readonly client: StoreClient; readonly stores?: never } | { readonly stores: readonly ProxyTarget[] | (() => readonly ProxyTarget[]); readonly client?: never });
+
+/**
+ * createStoreQueryable returns the PromQL engine's Queryable (and ChunkQueryable) over StoreAPI
+ * endpoints with replica dedup: what `tessera query` evaluates through, for any component that
+ * runs the embedded engine over stores (the ruler).
+ */
+export function createStoreQueryable(opts: CreateStoreQueryableOptions): StoreQueryable {
+  let client: StoreClient;
+  if (opts.client !== undefined) client = opts.client;
+  else {
+    const stores = opts.stores;
+    const targets = typeof stores === 'function' ? stores : () => stores;
+    const proxy = new ProxyStore({ targets, componentType: 'query', ...(opts.proxyResponseTimeoutMs !== undefined ? { responseTimeoutMs: opts.proxyResponseTimeoutMs } : {}) });
+    client = inProcessClient(proxy, 'proxy');
+  }
+  return new StoreQueryable(client, {
+    replicaLabels: opts.replicaLabels,
+    dedup: opts.dedup ?? opts.replicaLabels.length > 0,
+    partialResponse: opts.partialResponse,
+    ...(opts.maxSourceResolutionMs !== undefined ? { maxSourceResolutionMs: opts.maxSourceResolutionMs } : {}),
+    ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
+    ...(opts.storeMatchers !== undefined ? { storeMatchers: opts.storeMatchers } : {}),
+  });
 }
 
 function toLabelMatchers(ms: readonly Matcher[]): LabelMatcher[] {
