@@ -27,5 +27,5 @@ export { engineQueryFunc, templateQueryFunc } from './engine-query-func.js';
 export { httpQueryFunc } from './http-query-func.js';
 export type { HttpQueryOptions } from './http-query-func.js';
 export { RuleManager } from './rule-manager.js';
-export type { ClockDeps, RuleFileSource, RuleManagerOptions, RuleManagerUpdate } from './rule-manager.js';
+export type { ClockDeps, RuleFileSource, RuleManagerOptions, RuleManagerRunOptions, RuleManagerUpdate } from './rule-manager.js';
 export { globFiles, readRuleFiles } from './read-rule-files.js';

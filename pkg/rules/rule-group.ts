@@ -28,6 +28,8 @@ export interface RuleGroupOptions {
   /** restore `for` state from ALERTS_FOR_STATE after the second evaluation (groups loaded at start-up). */
   readonly restore: boolean;
   readonly restoreOptions: RestoreOptions;
+  /** Thanos's partial_response_strategy of the group (the ruler's queries honour it); default abort. */
+  readonly partialResponseStrategy?: 'warn' | 'abort';
 }
 
 /** RuleGroupEvalResult describes one evaluation. */
@@ -60,7 +62,7 @@ export class RuleGroup {
   }
 
   /** fromDef builds a group from a parsed rule file group; group labels apply where a rule lacks them. */
-  static fromDef(def: RuleGroupDef, file: string, options: Omit<RuleGroupOptions, 'interval' | 'queryOffset' | 'limit'> & { defaultInterval: number; defaultQueryOffset: number }): RuleGroup {
+  static fromDef(def: RuleGroupDef, file: string, options: Omit<RuleGroupOptions, 'interval' | 'queryOffset' | 'limit' | 'partialResponseStrategy'> & { defaultInterval: number; defaultQueryOffset: number }): RuleGroup {
     const rules: Rule[] = def.rules.map((r) => {
       const labels = { ...def.labels, ...r.labels };
       if (r.alert !== undefined && r.alert !== '') return new AlertingRule(r.alert, r.expr, r.for, r.keepFiringFor, labels, r.annotations, !options.restore);
@@ -73,6 +75,7 @@ export class RuleGroup {
       resendDelay: options.resendDelay,
       restore: options.restore,
       restoreOptions: options.restoreOptions,
+      partialResponseStrategy: def.partialResponseStrategy === 'warn' ? 'warn' : 'abort',
     });
   }
 
