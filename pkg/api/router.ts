@@ -12,6 +12,7 @@ import { prettyFormat } from './pretty-format.js';
 import { arrayJsonPieces, labelsJson, resultJsonPieces } from './result-json.js';
 import { sendJson } from './send-json.js';
 import { translateAst } from './translate-ast.js';
+import { answerAlerts, answerRules, type RulesSource } from './rules-router.js';
 
 /** BuildInfo is the answer of /api/v1/status/buildinfo. */
 export interface BuildInfo {
@@ -56,6 +57,8 @@ export interface ApiRouterOptions {
    * (the connection is closed then). For logging.
    */
   readonly onError?: (err: unknown, req: Request) => void;
+  /** rules serves /rules and /alerts (Prometheus's format) from this source; without it they are 404. */
+  readonly rules?: RulesSource;
 }
 
 const bodyLimit = 16 << 20;
@@ -461,6 +464,13 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   const buildInfo: BuildInfo = opts.buildInfo ?? { version: '0.1.0', revision: '', branch: '', buildUser: '', buildDate: '', goVersion: process.version };
   route('/status/buildinfo', getOnly, async () => ({ data: JSON.stringify(buildInfo) }));
   route('/status/flags', getOnly, async () => ({ data: JSON.stringify(opts.flags ?? {}) }));
+
+  // ---- rules and alerts ----
+  const rules = opts.rules;
+  if (rules !== undefined) {
+    route('/rules', getOnly, async (_form, req, signal) => answerRules(rules, new URL(req.originalUrl, 'http://x').searchParams, signal, parseSelector));
+    route('/alerts', getOnly, async (_form, _req, signal) => answerAlerts(rules, signal));
+  }
 
   router.use((_req, res) => notFound(res));
   router.use(createJsonErrorHandler({ canceledStatus, ...(opts.onError !== undefined ? { onError: opts.onError } : {}) }));

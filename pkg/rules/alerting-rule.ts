@@ -49,6 +49,8 @@ export class AlertingRule {
   health: RuleHealth = 'unknown';
   lastError: Error | undefined;
   lastEvaluation: number | undefined;
+  /** wall-clock duration of the last evaluation (ms, fractional). */
+  evaluationTime = 0;
   /** false until the `for` state was restored; ALERTS* series are written only once true. */
   restored: boolean;
   readonly active = new Map<string, Alert>();

@@ -29,3 +29,5 @@ export type { HttpQueryOptions } from './http-query-func.js';
 export { RuleManager } from './rule-manager.js';
 export type { ClockDeps, RuleFileSource, RuleManagerOptions, RuleManagerRunOptions, RuleManagerUpdate } from './rule-manager.js';
 export { globFiles, readRuleFiles } from './read-rule-files.js';
+export { printRuleExpr, snapshotRuleGroups } from './rules-snapshot.js';
+export type { AlertSnapshot, AlertingRuleSnapshot, RecordingRuleSnapshot, RuleAlertState, RuleGroupSnapshot, RuleSnapshot, RulesSnapshot } from './rules-snapshot.js';

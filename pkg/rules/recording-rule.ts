@@ -14,6 +14,8 @@ export class RecordingRule {
   health: RuleHealth = 'unknown';
   lastError: Error | undefined;
   lastEvaluation: number | undefined;
+  /** wall-clock duration of the last evaluation (ms, fractional). */
+  evaluationTime = 0;
 
   constructor(
     readonly name: string,

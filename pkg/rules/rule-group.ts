@@ -50,6 +50,10 @@ export class RuleGroup {
   private staleSeries: Labels[] = [];
   private evaluations = 0;
   private shouldRestore: boolean;
+  /** start of the last evaluation (ms); undefined before the first. */
+  lastEvaluation: number | undefined;
+  /** wall-clock duration of the last evaluation (ms, fractional). */
+  evaluationTime = 0;
 
   constructor(
     readonly name: string,
@@ -83,6 +87,8 @@ export class RuleGroup {
   async eval(ts: number, deps: RuleGroupDeps, printExpr: (expr: string) => string = (e) => e): Promise<RuleGroupEvalResult> {
     let samples = 0;
     let failed = 0;
+    const groupStart = performance.now();
+    this.lastEvaluation = ts;
     if (this.staleSeries.length > 0) {
       const t = ts - this.options.queryOffset;
       await deps.append(this.staleSeries.map((labels) => ({ labels, t, v: staleNaN })));
@@ -91,6 +97,7 @@ export class RuleGroup {
     for (let i = 0; i < this.rules.length; i++) {
       const rule = this.rules[i]!;
       let out: RuleSample[];
+      const ruleStart = performance.now();
       try {
         out = rule instanceof AlertingRule ? await rule.eval(ts, this.options.queryOffset, deps.query, this.options.limit, deps.templates) : await rule.eval(ts, this.options.queryOffset, deps.query, this.options.limit);
         rule.health = 'ok';
@@ -99,10 +106,12 @@ export class RuleGroup {
         rule.health = 'err';
         rule.lastError = err as Error;
         rule.lastEvaluation = ts;
+        rule.evaluationTime = performance.now() - ruleStart;
         failed++;
         continue;
       }
       rule.lastEvaluation = ts;
+      rule.evaluationTime = performance.now() - ruleStart;
       if (rule instanceof AlertingRule) {
         const send = rule.alertsToSend(ts, this.options.resendDelay, this.options.interval);
         if (send.length > 0) deps.notify(printExpr(rule.expr), send);
@@ -117,6 +126,7 @@ export class RuleGroup {
       samples += out.length;
     }
     this.evaluations++;
+    this.evaluationTime = performance.now() - groupStart;
     if (this.shouldRestore && this.evaluations >= 2) {
       this.shouldRestore = false;
       if (deps.forStateLookup !== undefined) {
@@ -152,6 +162,8 @@ export class RuleGroup {
         r.restored = r.restored || old.restored;
       }
     });
+    this.lastEvaluation = from.lastEvaluation;
+    this.evaluationTime = from.evaluationTime;
     this.staleSeries = [...from.staleSeries];
     for (const idx of byKey.values()) for (const fi of idx) this.staleSeries.push(...from.seriesInPreviousEval[fi]!.values());
     this.evaluations = Math.max(this.evaluations, from.evaluations);

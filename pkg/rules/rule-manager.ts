@@ -3,6 +3,7 @@ import { parseRuleFile, type RuleFileOptions } from './rule-file.js';
 import type { RestoreOptions } from './alerting-rule.js';
 import type { RuleSample } from './rule-types.js';
 import { staleNaN } from '../promql/index.js';
+import { snapshotRuleGroups, type RulesSnapshot } from './rules-snapshot.js';
 
 /** RuleFileSource is one rule file's path and content. */
 export interface RuleFileSource {
@@ -66,6 +67,11 @@ export class RuleManager {
   /** groups in file order, then group order. */
   groups(): RuleGroup[] {
     return [...this.groupsByKey.values()];
+  }
+
+  /** snapshot captures the state of every group and rule (see RulesSnapshot), in group order. */
+  snapshot(printExpr?: (expr: string) => string): RulesSnapshot {
+    return snapshotRuleGroups(this.groups(), printExpr);
   }
 
   /** update loads the rule files; see the class comment. Returns stale-marker samples of removed groups to append. */
