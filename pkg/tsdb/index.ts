@@ -79,3 +79,5 @@ export {
 } from './meta/index.js';
 export { OpenMetricsParser, OpenMetricsParseError, parseOpenMetrics, parseGoFloat, planBackfill, BackfillError } from './openmetrics/index.js';
 export type { OpenMetricsBatch, OpenMetricsParserOptions, MetricMetadata, BackfillOptions, BackfillBlock, BackfillSeries } from './openmetrics/index.js';
+export { Head, MemSeries } from './head/index.js';
+export type { HeadOptions, HeadLog, HeadChunkSeries } from './head/index.js';

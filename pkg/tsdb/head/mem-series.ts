@@ -1,0 +1,219 @@
+import {
+  CounterResetHeader,
+  Encoding,
+  FloatHistogramChunk,
+  HistogramAppendResult,
+  XorChunk,
+  floatBits,
+  type Chunk,
+  type ChunkMeta,
+  type FloatHistogramAppender,
+  type XorAppender,
+} from '../../chunkenc/index.js';
+import type { FloatHistogram } from '../../histogram/index.js';
+import type { Labels } from '../../labels/index.js';
+
+/** Chunk cutting parameters of a head (Prometheus's chunkOpts). */
+export interface ChunkOpts {
+  readonly chunkRange: number;
+  readonly samplesPerChunk: number;
+}
+
+/** XOR chunks are cut before a sample when larger than MaxBytesPerXORChunk (1024) − 19 bytes. */
+const MAX_XOR_BYTES = 1024 - 19;
+/** Histogram chunks aim at TargetBytesPerHistogramChunk bytes and hold at least MinSamplesPerHistogramChunk samples. */
+const TARGET_HISTOGRAM_BYTES = 1024;
+const MIN_HISTOGRAM_SAMPLES = 10;
+
+/** rangeForTimestamp is the end of the chunk range t falls in (Go integer division truncates). */
+function rangeForTimestamp(t: number, width: number): number {
+  return Math.trunc(t / width) * width + width;
+}
+
+/** computeChunkEndTime spreads the rest of the chunk range over equally sized chunks (head_append.go). */
+function computeChunkEndTime(start: number, cur: number, maxT: number, ratioToFull: number): number {
+  const n = (maxT - start) / ((cur - start + 1) * ratioToFull);
+  if (n <= 1) return maxT;
+  return Math.trunc(start + (maxT - start) / Math.floor(n));
+}
+
+/**
+ * MemSeries is one series of the head: its labels, a reference, completed chunks and the open
+ * head chunk. Samples are cut into chunks as Prometheus's head does (appendPreprocessor and
+ * histogramsAppendPreprocessor): at chunk range boundaries, at a predicted end time once a quarter
+ * of the chunk is filled, at twice the target, at the XOR byte cap; float histograms by bytes with
+ * a minimum sample count, a new chunk on a layout change and a CounterReset chunk on a reset.
+ * Not safe for concurrent mutation; the head applies commits one at a time.
+ */
+export class MemSeries {
+  readonly ref: number;
+  readonly labels: Labels;
+  /** Completed chunks in time order (immutable). */
+  readonly chunks: ChunkMeta[] = [];
+  /** The open chunk, or null. */
+  head: ChunkMeta | null = null;
+  #xor: XorAppender | null = null;
+  #fh: FloatHistogramAppender | null = null;
+  #nextAt = 0;
+  #histEndComputed = false;
+  /** Timestamp of the newest sample, -Infinity when none. */
+  lastT = -Infinity;
+  /** Bit halves of the newest float value. */
+  lastHi = 0;
+  lastLo = 0;
+  /** The newest sample when it is a histogram (owned copy), else null. */
+  lastHistogram: FloatHistogram | null = null;
+  /** Whether the series record is in the write-ahead log. */
+  logged = false;
+  /** Pending state of the appender currently buffering for this series (see HeadAppender). */
+  pendingOwner = 0;
+  pendingT = -Infinity;
+
+  constructor(ref: number, labels: Labels) {
+    this.ref = ref;
+    this.labels = labels;
+  }
+
+  /** minTime is the oldest sample's timestamp, Infinity when empty. */
+  minTime(): number {
+    const first = this.chunks[0] ?? this.head;
+    return first === null ? Infinity : first.minTime;
+  }
+
+  /** isEmpty reports whether the series holds no sample. */
+  isEmpty(): boolean {
+    return this.chunks.length === 0 && this.head === null;
+  }
+
+  #cut(t: number, enc: Encoding, o: ChunkOpts): ChunkMeta {
+    if (this.head !== null && this.head.chunk.numSamples() > 0) this.chunks.push(this.head);
+    let chunk: Chunk;
+    this.#xor = null;
+    this.#fh = null;
+    if (enc === Encoding.XOR) {
+      const c = new XorChunk();
+      this.#xor = c.appender();
+      chunk = c;
+    } else {
+      const c = new FloatHistogramChunk();
+      this.#fh = c.appender();
+      chunk = c;
+    }
+    const m: ChunkMeta = { ref: 0, minTime: t, maxTime: t, chunk };
+    this.head = m;
+    this.#nextAt = rangeForTimestamp(t, o.chunkRange);
+    this.#histEndComputed = false;
+    return m;
+  }
+
+  /** appendFloat appends a float sample; false (nothing stored) when t is not after the newest sample. */
+  appendFloat(t: number, v: number, o: ChunkOpts): boolean {
+    if (t <= this.lastT) return false;
+    let c = this.head;
+    let created = false;
+    if (c === null) {
+      c = this.#cut(t, Encoding.XOR, o);
+      created = true;
+    }
+    if (!created && c.chunk.bytes().length > MAX_XOR_BYTES) {
+      c = this.#cut(t, Encoding.XOR, o);
+      created = true;
+    }
+    if (c.chunk.encoding() !== Encoding.XOR) {
+      c = this.#cut(t, Encoding.XOR, o);
+    }
+    const n = c.chunk.numSamples();
+    if (n === 0) {
+      c.minTime = t;
+      this.#nextAt = rangeForTimestamp(t, o.chunkRange);
+    }
+    if (n === o.samplesPerChunk >> 2) this.#nextAt = computeChunkEndTime(c.minTime, c.maxTime, this.#nextAt, 4);
+    if (t >= this.#nextAt || n >= o.samplesPerChunk * 2) c = this.#cut(t, Encoding.XOR, o);
+    this.#xor!.append(t, v);
+    c.maxTime = t;
+    this.lastT = t;
+    floatBits.f64[0] = v;
+    this.lastHi = floatBits.u32[floatBits.HI]!;
+    this.lastLo = floatBits.u32[floatBits.LO]!;
+    this.lastHistogram = null;
+    return true;
+  }
+
+  /** appendHistogram appends a float histogram sample (h is copied); false when t is not after the newest sample. */
+  appendHistogram(t: number, h: FloatHistogram, o: ChunkOpts): boolean {
+    if (t <= this.lastT) return false;
+    let c = this.head;
+    let created = false;
+    if (c === null) {
+      c = this.#cut(t, Encoding.FloatHistogram, o);
+      created = true;
+    }
+    if (c.chunk.encoding() !== Encoding.FloatHistogram) {
+      c = this.#cut(t, Encoding.FloatHistogram, o);
+      created = true;
+    }
+    const n = c.chunk.numSamples();
+    const numBytes = c.chunk.bytes().length;
+    if (n === 0) {
+      c.minTime = t;
+      this.#nextAt = rangeForTimestamp(t, o.chunkRange);
+    }
+    const nextRangeStart = this.#histEndComputed ? rangeForTimestamp(c.minTime, o.chunkRange) : this.#nextAt;
+    if (!this.#histEndComputed && numBytes >= TARGET_HISTOGRAM_BYTES / 4) {
+      this.#nextAt = computeChunkEndTime(c.minTime, c.maxTime, this.#nextAt, TARGET_HISTOGRAM_BYTES / numBytes);
+      this.#histEndComputed = true;
+    }
+    if ((t >= this.#nextAt || numBytes >= TARGET_HISTOGRAM_BYTES * 2) && (n >= MIN_HISTOGRAM_SAMPLES || t >= nextRangeStart)) {
+      c = this.#cut(t, Encoding.FloatHistogram, o);
+      created = true;
+    }
+    if (created) this.#histEndComputed = false;
+    const res = this.#fh!.appendHistogram(t, h);
+    if (res !== HistogramAppendResult.Appended) {
+      c = this.#cut(t, Encoding.FloatHistogram, o);
+      if (this.#fh!.appendHistogram(t, h) !== HistogramAppendResult.Appended) {
+        throw new RangeError(`append float histogram at ${t} to ${this.labels.toString()}: a new chunk refused it`);
+      }
+      if (res === HistogramAppendResult.CounterReset) (c.chunk as FloatHistogramChunk).setCounterResetHeader(CounterResetHeader.CounterReset);
+    }
+    c.maxTime = t;
+    this.lastT = t;
+    this.lastHistogram = this.lastHistogram === null ? h.copy() : this.lastHistogram.copyFrom(h);
+    return true;
+  }
+
+  /**
+   * chunksIn returns the chunks overlapping [mint, maxt]; the open chunk is copied, so the result
+   * stays unchanged by later appends.
+   */
+  chunksIn(mint: number, maxt: number): ChunkMeta[] {
+    const out: ChunkMeta[] = [];
+    for (const c of this.chunks) if (c.maxTime >= mint && c.minTime <= maxt) out.push(c);
+    const h = this.head;
+    if (h !== null && h.maxTime >= mint && h.minTime <= maxt && h.chunk.numSamples() > 0) {
+      const data = h.chunk.bytes().slice();
+      const chunk = h.chunk.encoding() === Encoding.XOR ? XorChunk.fromBytes(data) : FloatHistogramChunk.fromBytes(data);
+      out.push({ ref: 0, minTime: h.minTime, maxTime: h.maxTime, chunk });
+    }
+    return out;
+  }
+
+  /**
+   * truncateBefore drops every chunk that ends before mint (the head's chunks never straddle a
+   * chunk range boundary, so cutting at a multiple of the chunk range drops whole chunks). It
+   * returns the number of chunks dropped.
+   */
+  truncateBefore(mint: number): number {
+    let i = 0;
+    while (i < this.chunks.length && this.chunks[i]!.maxTime < mint) i++;
+    let dropped = i;
+    if (i > 0) this.chunks.splice(0, i);
+    if (this.chunks.length === 0 && this.head !== null && this.head.maxTime < mint) {
+      this.head = null;
+      this.#xor = null;
+      this.#fh = null;
+      dropped++;
+    }
+    return dropped;
+  }
+}
