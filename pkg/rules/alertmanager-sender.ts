@@ -2,8 +2,8 @@ import type { AlertmanagerAlert } from './alertmanager-payload.js';
 
 /** AlertmanagerSenderOptions configure where and how alerts are posted. */
 export interface AlertmanagerSenderOptions {
-  /** Alertmanager base URLs including any path prefix (`http://am:9093`, `http://am/prefix`). */
-  readonly urls: readonly string[];
+  /** Alertmanager base URLs including any path prefix (`http://am:9093`, `http://am/prefix`); a function gives the current list (DNS discovery). */
+  readonly urls: readonly string[] | (() => readonly string[]);
   /** per-request timeout, ms (Thanos --alertmanagers.send-timeout, 10s). */
   readonly timeoutMs?: number;
   /** alerts per POST (Thanos 100, Prometheus 64/256). */
@@ -105,8 +105,9 @@ export class AlertmanagerSender {
 
   private async post(batch: readonly AlertmanagerAlert[]): Promise<boolean> {
     const body = JSON.stringify(batch);
+    const urls = typeof this.opts.urls === 'function' ? this.opts.urls() : this.opts.urls;
     const results = await Promise.all(
-      this.opts.urls.map(async (base) => {
+      urls.map(async (base) => {
         const url = `${base.replace(/\/+$/, '')}/api/v2/alerts`;
         try {
           const res = await fetch(url, {
