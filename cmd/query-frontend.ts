@@ -1,4 +1,5 @@
-import { QueryFrontend, parseGoDuration, readCacheConfig } from '../pkg/query-frontend/index.js';
+import { readFileSync } from 'node:fs';
+import { QueryFrontend, parseDownstreamTripperConfig, parseGoDuration, readCacheConfig } from '../pkg/query-frontend/index.js';
 import { flagBool, flagList, flagString, UsageError, type Command, type RunContext } from './command.js';
 import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { intFlag, waitForShutdown } from './flag-values.js';
@@ -19,6 +20,8 @@ export const queryFrontendCommand: Command = {
   flags: {
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen host:port for HTTP endpoints.' },
     'query-frontend.downstream-url': { type: 'string', default: 'http://localhost:9090', help: 'URL of downstream Prometheus Query compatible API.' },
+    'query-frontend.downstream-tripper-config-file': { type: 'string', default: '', help: 'Path to a YAML downstream tripper config (Go http.Transport settings: idle_conn_timeout, response_header_timeout, tls_handshake_timeout, max_idle_conns(_per_host), max_conns_per_host, tls_config with ca_file, cert_file, key_file, server_name, insecure_skip_verify).' },
+    'query-frontend.downstream-tripper-config': { type: 'string', default: '', help: "Alternative to 'query-frontend.downstream-tripper-config-file' (lower priority): the YAML content." },
     'query-frontend.forward-header': { type: 'string', multiple: true, help: 'Request header forwarded to downstream queriers (repeatable).' },
     'query-frontend.log-queries-longer-than': { type: 'string', default: '0', help: 'Log queries slower than this; 0 disables, < 0 logs every query.' },
     'query-frontend.vertical-shards': { type: 'string', default: '0', help: 'Number of shards for shardable aggregations. Not supported yet: only 0 or 1 is accepted.' },
@@ -45,6 +48,16 @@ export const queryFrontendCommand: Command = {
       log('labels response cache is not supported yet; labels requests are split but not cached');
     }
     const webConfig = await webConfigFromFlags(ctx);
+    const tripperFile = flagString(ctx, 'query-frontend.downstream-tripper-config-file');
+    let tripperYaml = flagString(ctx, 'query-frontend.downstream-tripper-config');
+    if (tripperFile !== '') {
+      try {
+        tripperYaml = readFileSync(tripperFile, 'utf8');
+      } catch (err) {
+        throw new UsageError(`--query-frontend.downstream-tripper-config-file: read ${tripperFile}: ${(err as Error).message}`);
+      }
+    }
+    const downstreamTripper = parseDownstreamTripperConfig(tripperYaml);
     const fe = new QueryFrontend({
       httpAddress: flagString(ctx, 'http-address'),
       downstreamUrl: flagString(ctx, 'query-frontend.downstream-url'),
@@ -58,6 +71,7 @@ export const queryFrontendCommand: Command = {
       logQueriesLongerThanMs: goDurationFlag(ctx, 'query-frontend.log-queries-longer-than'),
       forwardHeaders: flagList(ctx, 'query-frontend.forward-header'),
       responseCacheConfig: readCacheConfig(flagString(ctx, 'query-range.response-cache-config-file'), flagString(ctx, 'query-range.response-cache-config')),
+      downstreamTripper,
       log,
       ...(webConfig !== undefined ? { webConfig } : {}),
     });

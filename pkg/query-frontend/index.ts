@@ -13,3 +13,5 @@ export type { Extent } from './extents.js';
 export { concatMatrices, sliceMatrix, sortMatrix } from './matrix.js';
 export type { Matrix, MatrixSeries } from './matrix.js';
 export { parseGoDuration, formatGoDuration } from './go-duration.js';
+export { parseDownstreamTripperConfig, defaultTripperConfig, DOWNSTREAM_TRIPPER_CONFIG_ERROR } from './downstream-tripper-config.js';
+export type { DownstreamTripperConfig, DownstreamTls } from './downstream-tripper-config.js';

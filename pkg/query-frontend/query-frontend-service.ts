@@ -4,7 +4,9 @@ import express from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { createHealthRouter, createHttpServer, type WebConfig } from '../api/index.js';
 import { runInRequestScope } from '../errors/index.js';
-import { Downstream, type DownstreamResponse } from './downstream.js';
+import { pipeline } from 'node:stream/promises';
+import { Downstream, type DownstreamResponse, type DownstreamStream } from './downstream.js';
+import type { DownstreamTripperConfig } from './downstream-tripper-config.js';
 import { answerFrom, mergeExtents, missingRanges, type Extent } from './extents.js';
 import { formatGoDuration } from './go-duration.js';
 import { splitLabelsRequest, mergeLabelsResponses } from './labels-split.js';
@@ -30,6 +32,8 @@ export interface QueryFrontendOptions {
   readonly forwardHeaders: readonly string[];
   /** responseCacheConfig is Thanos's response cache YAML (IN-MEMORY or REDIS); '' for none. */
   readonly responseCacheConfig?: string;
+  /** downstreamTripper is --query-frontend.downstream-tripper-config (pool, timeouts, TLS to the querier). */
+  readonly downstreamTripper?: DownstreamTripperConfig;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** webConfig: TLS, basic auth and headers of the HTTP server (--http.config). */
   readonly webConfig?: WebConfig;
@@ -58,7 +62,7 @@ interface Fetched {
 }
 
 const maxBodyBytes = 32 << 20;
-const hopHeaders = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer']);
+const hopHeaders = new Set(['connection', 'keep-alive', 'transfer-encoding', 'content-length', 'upgrade', 'proxy-connection', 'te', 'trailer']);
 
 /**
  * QueryFrontend is the `tessera query-frontend` component: it sits in front of a querier, serves
@@ -96,7 +100,12 @@ export class QueryFrontend {
     };
     this.#cache = cacheFromConfig(opts.responseCacheConfig ?? '', (op) => this.#m.cacheErrors.inc({ cache: this.#cache?.name ?? '', op }));
     if (this.#cache !== undefined && opts.splitIntervalMs <= 0) this.#log('results cache disabled: --query-range.split-interval must be greater than 0');
-    this.#down = new Downstream({ url: opts.downstreamUrl, maxTries: opts.maxRetries, onRetry: () => this.#m.retries.inc() });
+    this.#down = new Downstream({
+      url: opts.downstreamUrl,
+      maxTries: opts.maxRetries,
+      onRetry: () => this.#m.retries.inc(),
+      ...(opts.downstreamTripper !== undefined ? { tripper: opts.downstreamTripper } : {}),
+    });
   }
 
 
@@ -154,6 +163,7 @@ export class QueryFrontend {
       });
     }
     await this.#cache?.close();
+    this.#down.close();
   }
 
   #forwarded(req: IncomingMessage): Record<string, string> {
@@ -204,7 +214,8 @@ export class QueryFrontend {
       if (typeof v === 'string') headers[h] = v;
     }
     this.#m.downstream.inc({ op: 'passthrough' });
-    relay(res, await this.#down.request(req.method ?? 'GET', req.url ?? '/', headers, body));
+    // Streamed: the answer goes to the client as it arrives, never whole in memory.
+    await relayStream(res, await this.#down.open(req.method ?? 'GET', req.url ?? '/', headers, body));
   }
 
   async #queryRange(req: IncomingMessage, res: ServerResponse, path: string, pairs: [string, string][], body: Buffer): Promise<void> {
@@ -233,11 +244,7 @@ export class QueryFrontend {
     const result = answerFrom(range, ok.flatMap((r) => r.pieces));
     const warnings = unique(ok.flatMap((r) => r.warnings));
     const infos = unique(ok.flatMap((r) => r.infos));
-    const out: Record<string, unknown> = { status: 'success', data: { resultType: 'matrix', result } };
-    if (warnings.length > 0) out['warnings'] = warnings;
-    if (infos.length > 0) out['infos'] = infos;
-    res.writeHead(200, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(out));
+    await writeMatrix(res, result, warnings, infos);
   }
 
   #cacheKeyBase(path: string, r: RangeRequest, fwd: Record<string, string>): string {
@@ -369,13 +376,58 @@ function decodeExtents(s: string | undefined, step: number): Extent[] {
   }
 }
 
-function relay(res: ServerResponse, r: DownstreamResponse): void {
+function relayHeaders(h: Headers): Record<string, string> {
   const headers: Record<string, string> = {};
-  r.headers.forEach((v, k) => {
+  h.forEach((v, k) => {
     if (!hopHeaders.has(k)) headers[k] = v;
   });
-  res.writeHead(r.status, headers);
+  return headers;
+}
+
+function relay(res: ServerResponse, r: DownstreamResponse): void {
+  res.writeHead(r.status, relayHeaders(r.headers));
   res.end(r.body);
+}
+
+/** relayStream passes a downstream answer through as it arrives (with backpressure). */
+async function relayStream(res: ServerResponse, r: DownstreamStream): Promise<void> {
+  const headers = relayHeaders(r.headers);
+  const len = r.headers.get('content-length');
+  if (len !== null) headers['content-length'] = len;
+  res.writeHead(r.status, headers);
+  await pipeline(r.body, res);
+}
+
+/**
+ * writeMatrix writes a merged range-query answer a series at a time (64 KiB pieces, waiting for
+ * the client to drain), so no single string holds the whole answer.
+ */
+async function writeMatrix(res: ServerResponse, result: Matrix, warnings: string[], infos: string[]): Promise<void> {
+  res.writeHead(200, { 'Content-Type': 'application/json' });
+  let buf = '{"status":"success","data":{"resultType":"matrix","result":[';
+  const flush = async (): Promise<void> => {
+    const ok = res.write(buf);
+    buf = '';
+    if (!ok && !res.destroyed) await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.on('drain', done);
+      res.on('close', done);
+    });
+  };
+  for (let i = 0; i < result.length; i++) {
+    if (res.destroyed) return;
+    buf += (i === 0 ? '' : ',') + JSON.stringify(result[i]);
+    if (buf.length >= 65536) await flush();
+  }
+  buf += ']}';
+  if (warnings.length > 0) buf += `,"warnings":${JSON.stringify(warnings)}`;
+  if (infos.length > 0) buf += `,"infos":${JSON.stringify(infos)}`;
+  buf += '}';
+  res.end(buf);
 }
 
 function writeError(res: ServerResponse, status: number, errorType: string, error: string): void {
