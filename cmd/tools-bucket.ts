@@ -2,6 +2,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { UsageError, flagList, flagString, type Command, type RunContext } from './command.js';
 import { bucketMaintenanceCommands } from './tools-bucket-maintenance.js';
+import { toolsBucketWebCommand } from './tools-bucket-web.js';
 import { objstoreFlags, openBucket, reportErrors } from './tools-bucket-common.js';
 import { DELETION_MARK_FILENAME, NO_DOWNSAMPLE_MARK_FILENAME, readNoCompactMark, uploadBlock as uploadBlockDir } from '../pkg/block/index.js';
 import type { Bucket } from '../pkg/objstore/index.js';
@@ -352,6 +353,6 @@ const uploadCommand: Command = {
 /** toolsBucketCommand groups the bucket tools: ls, inspect, upload. */
 export const toolsBucketCommand: Command = {
   name: 'bucket',
-  help: 'Bucket utility commands: list, inspect, upload, mark, verify (and repair), downsample, apply retention and clean up blocks.',
-  subcommands: [lsCommand, inspectCommand, uploadCommand, ...bucketMaintenanceCommands],
+  help: 'Bucket utility commands: list, inspect, upload, web UI, mark, verify (and repair), downsample, apply retention and clean up blocks.',
+  subcommands: [lsCommand, inspectCommand, uploadCommand, toolsBucketWebCommand, ...bucketMaintenanceCommands],
 };

@@ -35,3 +35,12 @@ export { ALL_RULES, alertJson, alertsJson, goTimeJson, parseRulesQuery, ruleGrou
 export type { RulesQuery, SelectedRules } from './rules-json.js';
 export { answerAlerts, answerRules, createRulesApiRouter } from './rules-router.js';
 export type { RulesAnswer, RulesApiRouterOptions, RulesSource } from './rules-router.js';
+export { queryUiHtml, webUiHtml, serveWebUi, bundleWebUi, webUiAssets } from './web-ui.js';
+export type { WebUiAssets, WebUiKind, WebUiShellOptions } from './web-ui.js';
+export { BlocksInfo, createBlocksRouter } from './blocks-api.js';
+export type { BlockMarkJson, BlockMarksJson, BlocksRouterOptions, MarkAction } from './blocks-api.js';
+export { BucketBlocksView, marksJson } from './bucket-blocks-view.js';
+export type { BucketBlocksViewOptions } from './bucket-blocks-view.js';
+export { createBucketWebApp } from './bucket-web-app.js';
+export type { BucketWebAppOptions } from './bucket-web-app.js';
+export { blockMarkAction } from './block-mark-action.js';

@@ -34,6 +34,8 @@ export type { MetaFilter, FilterContext } from './meta-filter.js';
 export { TimePartitionMetaFilter } from './time-partition-filter.js';
 export { LabelShardedMetaFilter, BLOCK_ID_LABEL } from './label-sharded-filter.js';
 export { IgnoreDeletionMarkFilter } from './deletion-mark-filter.js';
+export { BlockMarksFilter } from './block-marks-filter.js';
+export type { BlockMarks } from './block-marks-filter.js';
 export type { IgnoreDeletionMarkFilterOptions } from './deletion-mark-filter.js';
 export { MetaFetcher } from './meta-fetcher.js';
 export type { MetaFetcherOptions, FetchResult } from './meta-fetcher.js';

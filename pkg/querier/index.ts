@@ -10,5 +10,3 @@ export { Querier } from './querier-service.js';
 export type { QuerierOptions } from './querier-service.js';
 export { Semaphore } from './semaphore.js';
 export { listenHttp, closeHttp } from './http-server.js';
-export { queryUiHtml, bundleWebUi, webUiAssets } from './query-ui.js';
-export type { WebUiAssets } from './query-ui.js';

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { createApiRouter, createHealthRouter, createJsonErrorHandler, type WebConfig } from '../api/index.js';
+import { createApiRouter, createHealthRouter, createJsonErrorHandler, serveWebUi, type WebConfig } from '../api/index.js';
 import type { Logger } from '../block/index.js';
 import { Labels } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
@@ -10,7 +10,6 @@ import { EndpointDiscovery } from './endpoint-discovery.js';
 import { EndpointSet } from './endpoint-set.js';
 import { closeHttp, listenHttp } from './http-server.js';
 import { QueryApiAdapter } from './query-api-adapter.js';
-import { queryUiHtml, webUiAssets } from './query-ui.js';
 import { storeMatchesSelectors } from './store-match.js';
 
 /** QuerierOptions configure the querier component (Thanos `query` flags). Durations in ms. */
@@ -203,19 +202,7 @@ export class Querier {
         },
       }),
     );
-    const ui = queryUiHtml(o.externalPrefix ?? prefix);
-    app.get([`${prefix}/`, `${prefix}/graph`, `${prefix}/query`, `${prefix}/stores`], (_req, res) => {
-      res.type('html').send(ui);
-    });
-    app.get([`${prefix}/static/ui/app.js`, `${prefix}/static/ui/app.css`], (req, res, next) => {
-      webUiAssets().then(
-        (a) => {
-          const css = req.path.endsWith('.css');
-          res.type(css ? 'text/css' : 'text/javascript').set('Cache-Control', 'no-cache').send(css ? a.css : a.js);
-        },
-        (err: unknown) => next(err),
-      );
-    });
+    serveWebUi(app, { routePrefix: prefix, externalPrefix: o.externalPrefix ?? prefix, pages: ['/', '/graph', '/query', '/stores'] });
     // Last: anything thrown outside the API router becomes a JSON error, never express's HTML page.
     app.use(createJsonErrorHandler({ canceledStatus: 503, onError: logHttpError }));
 

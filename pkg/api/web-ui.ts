@@ -2,6 +2,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { Express } from 'express';
 import { TesseraError } from '../errors/index.js';
 
 /** WebUiAssets is the browser bundle of web/ui: one ES module and its stylesheet. */
@@ -12,19 +13,64 @@ export interface WebUiAssets {
 
 const escapeAttr = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 
+/** WebUiKind selects the pages of the UI: the querier's (query, stores) or a bucket's (blocks). */
+export type WebUiKind = 'query' | 'bucket';
+
+/** WebUiShellOptions describe the page shell of one component's UI. */
+export interface WebUiShellOptions {
+  /** kind picks the navigation and pages the bundle renders (default 'query'). */
+  readonly kind?: WebUiKind;
+  /** blocksView is the /api/v1/blocks view the bucket page shows: 'global' (default) or 'loaded'. */
+  readonly blocksView?: 'global' | 'loaded';
+  /** title of the browser tab (default "Tessera"). */
+  readonly title?: string;
+}
+
 /**
- * queryUiHtml returns the page shell of the web UI (web/ui/src): the bundle does the rest. `prefix`
+ * webUiHtml returns the page shell of the web UI (web/ui/src): the bundle does the rest. `prefix`
  * is the external path prefix the UI, its assets and the API are reached under.
  */
-export function queryUiHtml(prefix: string): string {
+export function webUiHtml(prefix: string, o: WebUiShellOptions = {}): string {
   const base = escapeAttr(prefix.replace(/\/+$/, ''));
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Tessera</title>
+<html lang="en"><head><meta charset="utf-8"><title>${escapeAttr(o.title ?? 'Tessera')}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="tessera-prefix" content="${base}">
+<meta name="tessera-ui" content="${o.kind ?? 'query'}">
+<meta name="tessera-blocks-view" content="${o.blocksView ?? 'global'}">
 <link rel="stylesheet" href="${base}/static/ui/app.css">
 <script type="module" src="${base}/static/ui/app.js"></script>
 </head><body><noscript>The Tessera UI needs JavaScript.</noscript></body></html>`;
+}
+
+/** queryUiHtml is the querier's page shell (webUiHtml with the query pages). */
+export function queryUiHtml(prefix: string): string {
+  return webUiHtml(prefix);
+}
+
+/**
+ * serveWebUi mounts the UI on app: the page shell on each of `pages` (paths under routePrefix)
+ * and the bundle under `<routePrefix>/static/ui/`. `externalPrefix` (default routePrefix) is
+ * the prefix the browser reaches them under (behind a path-stripping proxy).
+ */
+export function serveWebUi(app: Express, o: WebUiShellOptions & { readonly routePrefix?: string; readonly externalPrefix?: string; readonly pages: readonly string[] }): void {
+  const prefix = (o.routePrefix ?? '').replace(/\/+$/, '');
+  const html = webUiHtml(o.externalPrefix ?? prefix, o);
+  app.get(
+    o.pages.map((p) => `${prefix}${p}`),
+    (_req, res) => {
+      res.type('html').send(html);
+    },
+  );
+  app.get([`${prefix}/static/ui/app.js`, `${prefix}/static/ui/app.css`], (req, res, next) => {
+    webUiAssets().then(
+      (a) => {
+        const css = req.path.endsWith('.css');
+        res.type(css ? 'text/css' : 'text/javascript').set('Cache-Control', 'no-cache').send(css ? a.css : a.js);
+      },
+      (err: unknown) => next(err),
+    );
+  });
 }
 
 /** webUiRoot finds the project directory holding web/ui (source) or dist/web/ui (built bundle). */
