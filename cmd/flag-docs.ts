@@ -3,6 +3,7 @@ import { compactCommand } from './compact.js';
 import { demoCommand } from './demo.js';
 import { queryFrontendCommand } from './query-frontend.js';
 import { queryCommand } from './query.js';
+import { ruleCommand } from './rule.js';
 import { sidecarCommand } from './sidecar.js';
 import { storeCommand } from './store.js';
 import { toolsCommand } from './tools.js';
@@ -25,6 +26,7 @@ export const docPages: readonly DocPage[] = [
   { file: 'docs/store.md', command: storeCommand },
   { file: 'docs/query.md', command: queryCommand },
   { file: 'docs/query-frontend.md', command: queryFrontendCommand },
+  { file: 'docs/rule.md', command: ruleCommand },
   { file: 'docs/compact.md', command: compactCommand },
   { file: 'docs/tools.md', command: toolsCommand },
   { file: 'docs/demo.md', command: demoCommand },

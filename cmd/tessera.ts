@@ -5,6 +5,7 @@ import { installProcessGuards } from './process-guards.js';
 import { demoCommand } from './demo.js';
 import { queryCommand } from './query.js';
 import { queryFrontendCommand } from './query-frontend.js';
+import { ruleCommand } from './rule.js';
 import { sidecarCommand } from './sidecar.js';
 import { storeCommand } from './store.js';
 import { toolsCommand } from './tools.js';
@@ -13,7 +14,7 @@ import { toolsCommand } from './tools.js';
 const root: Command = {
   name: 'tessera',
   help: 'Tessera: long-term storage and global query layer for Prometheus, compatible with Thanos.',
-  subcommands: [sidecarCommand, storeCommand, queryCommand, queryFrontendCommand, compactCommand, toolsCommand, demoCommand],
+  subcommands: [sidecarCommand, storeCommand, queryCommand, queryFrontendCommand, ruleCommand, compactCommand, toolsCommand, demoCommand],
 };
 
 /**

@@ -5,3 +5,7 @@ export { chunkForStateLookup } from './for-state-lookup.js';
 export { Ruler } from './ruler.js';
 export type { PartialResponseStrategy, ReloadStatus, RulerOptions } from './ruler.js';
 export { RulerMetrics } from './ruler-metrics.js';
+export { parseAlertmanagerUrl, parseAlertmanagersConfig } from './alertmanager-targets.js';
+export type { AlertmanagerTarget, AlertmanagersConfig } from './alertmanager-targets.js';
+export { rulerHttpApp } from './ruler-http.js';
+export type { RulerHttpOptions } from './ruler-http.js';

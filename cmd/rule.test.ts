@@ -1,0 +1,111 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { waitFor } from '../pkg/testutil/index.js';
+import { startTessera } from '../test/e2e/services.js';
+import { runCommand } from './command.js';
+import { ruleCommand } from './rule.js';
+
+async function cli(argv: string[]): Promise<{ code: number; out: string }> {
+  let out = '';
+  const sink = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
+  const code = await runCommand(ruleCommand, argv, { stdout: sink, stderr: sink });
+  return { code, out };
+}
+
+/** fakeQuerier answers every instant query with one sample `up{job="api"} = value`. */
+function fakeQuerier(): Promise<{ server: Server; address: string; value: { v: number } }> {
+  const value = { v: 0 };
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { __name__: 'up', job: 'api' }, value: [Date.now() / 1000, String(value.v)] }] } }));
+    });
+  });
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, address: `127.0.0.1:${(server.address() as AddressInfo).port}`, value })));
+}
+
+const RULES = `groups:
+  - name: g
+    interval: 1s
+    rules:
+      - record: job:up:max
+        expr: max by (job) (up)
+      - alert: Down
+        expr: up == 0
+        annotations:
+          summary: "{{ $labels.job }} down"
+`;
+
+describe('tessera rule', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'rule-cmd-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('--help lists Thanos\'s flags and defaults', async () => {
+    const { code, out } = await cli(['--help']);
+    expect(code).toBe(0);
+    for (const f of ['--rule-file=VALUE (repeatable)', '--query=VALUE (repeatable)', '--alertmanagers.url=VALUE (repeatable)', '--label=VALUE (repeatable)', '--alert.label-drop=VALUE (repeatable)', '--for-grace-period=VALUE', '--tsdb.block-duration=VALUE', '--query.default-step=VALUE']) {
+      expect(out).toContain(f);
+    }
+    for (const d of ['"1m"', '"10m"', '"1h"', '"2h"', '"48h"', '"data/"', '"0.0.0.0:10901"', '"0.0.0.0:10902"']) expect(out).toContain(`(default: ${d})`);
+  });
+
+  test('bad flags exit 2 naming the flag', async () => {
+    expect(await cli(['--query=q:1', '--eval-interval=soon'])).toMatchObject({ code: 2, out: expect.stringContaining('--eval-interval') });
+    expect(await cli(['--query=q:1', '--label=1bad=x'])).toMatchObject({ code: 2, out: expect.stringContaining('1bad') });
+    expect(await cli(['--query=q:1', '--query.http-method=PUT'])).toMatchObject({ code: 2, out: expect.stringContaining('--query.http-method') });
+    expect(await cli(['--rule-file=x.yml'])).toMatchObject({ code: 2, out: expect.stringContaining('no --query') });
+    expect(await cli(['--query=q:1', '--nope'])).toMatchObject({ code: 2, out: expect.stringContaining('--nope') });
+  });
+
+  test('a bad rule file at start exits 1 naming file and line', async () => {
+    const f = join(dir, 'bad.yml');
+    writeFileSync(f, 'groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(up\n');
+    const { code, out } = await cli([`--rule-file=${f}`, '--query=127.0.0.1:1', '--http-address=127.0.0.1:0', '--grpc-address=127.0.0.1:0', `--data-dir=${join(dir, 'data-bad')}`]);
+    expect(code).toBe(1);
+    expect(out).toContain(`${f}: 5:15: group \\"g\\", rule 1, \\"x\\": could not parse expression`);
+  });
+
+  test('as a process: evaluates, serves rules and alerts, reloads on POST /-/reload and SIGHUP keeping the old rules on a bad file', async () => {
+    const q = await fakeQuerier();
+    const f = join(dir, 'rules.yml');
+    writeFileSync(f, RULES);
+    const ruler = await startTessera('rule', [`--rule-file=${join(dir, 'rules.y*ml')}`, `--query=${q.address}`, `--data-dir=${join(dir, 'data')}`, '--label=replica="r1"']);
+    try {
+      const alerts = await waitFor('the alert firing', async () => {
+        const body = (await (await fetch(`${ruler.httpUrl}/api/v1/alerts`)).json()) as { data: { alerts: { state: string; annotations: Record<string, string> }[] } };
+        return body.data.alerts.length > 0 && body.data.alerts[0]!.state === 'firing' ? body.data.alerts : undefined;
+      });
+      expect(alerts[0]!.annotations).toEqual({ summary: 'api down' });
+      const rules = (await (await fetch(`${ruler.httpUrl}/api/v1/rules`)).json()) as { data: { groups: { name: string; rules: { health: string }[] }[] } };
+      expect(rules.data.groups.map((g) => [g.name, g.rules.map((r) => r.health)])).toEqual([['g', ['ok', 'ok']]]);
+
+      writeFileSync(f, 'groups:\n  - name: g\n    rules: []\n  - name: g\n    rules: []\n');
+      const res = await fetch(`${ruler.httpUrl}/-/reload`, { method: 'POST' });
+      expect(res.status).toBe(500);
+      expect(await res.text()).toMatch(/rules\.yml: 4:\d+: groupname: "g" is repeated in the same file/);
+      expect(await (await fetch(`${ruler.httpUrl}/metrics`)).text()).toMatch(/thanos_rule_config_last_reload_successful 0/);
+      const warned = (await (await fetch(`${ruler.httpUrl}/api/v1/rules`)).json()) as { warnings?: string[]; data: { groups: { rules: unknown[] }[] } };
+      expect(warned.data.groups[0]!.rules).toHaveLength(2);
+      expect(warned.warnings?.[0]).toMatch(/repeated in the same file/);
+
+      // SIGHUP with a good file: one recording rule left, alert state gone with its rule
+      writeFileSync(f, 'groups:\n  - name: g\n    interval: 1s\n    rules:\n      - record: job:up:max\n        expr: max by (job) (up)\n');
+      ruler.process.proc.kill('SIGHUP');
+      await waitFor('the reload by SIGHUP', async () => /thanos_rule_config_last_reload_successful 1/.test(await (await fetch(`${ruler.httpUrl}/metrics`)).text()));
+      const after = (await (await fetch(`${ruler.httpUrl}/api/v1/rules`)).json()) as { warnings?: string[]; data: { groups: { rules: unknown[] }[] } };
+      expect(after.warnings).toBeUndefined();
+      expect(after.data.groups[0]!.rules).toHaveLength(1);
+    } finally {
+      await ruler.stop();
+      await new Promise((r) => q.server.close(r));
+    }
+  });
+});

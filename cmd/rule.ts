@@ -1,0 +1,226 @@
+import { mkdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { UsageError, flagList, flagString, type Command, type RunContext } from './command.js';
+import { grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { durationFlag, splitHostPort } from './flag-values.js';
+import { parseLabelFlags } from './tools-bucket.js';
+import { createHttpServer } from '../pkg/api/index.js';
+import type { Logger } from '../pkg/block/index.js';
+import { isTesseraError } from '../pkg/errors/index.js';
+import { Labels } from '../pkg/labels/index.js';
+import { EndpointDiscovery } from '../pkg/querier/index.js';
+import { Ruler, chunkForStateLookup, parseAlertmanagerUrl, parseAlertmanagersConfig, rulerHttpApp, type AlertmanagerTarget } from '../pkg/ruler/index.js';
+import { LocalStore, StoreGrpcServer } from '../pkg/store/index.js';
+import { Head } from '../pkg/tsdb/index.js';
+
+/** ruleCommand is `tessera rule`: the Thanos ruler. */
+export const ruleCommand: Command = {
+  name: 'rule',
+  help: 'Ruler: evaluates Prometheus recording and alerting rules against query APIs, stores the results, serves them over the StoreAPI and sends alerts to Alertmanager.',
+  flags: {
+    'rule-file': { type: 'string', multiple: true, default: ['rules/'], help: 'Rule files to use (repeatable; Go globs such as rules/*.yaml).' },
+    query: { type: 'string', multiple: true, help: 'Addresses of query API servers (repeatable): host:port or a URL; dns+ and dnssrv+ prefixes look them up in DNS.' },
+    'query.sd-files': { type: 'string', multiple: true, help: 'Paths to file SD files (YAML or JSON) listing query API servers.' },
+    'query.sd-interval': { type: 'string', default: '5m', help: 'Refresh interval to re-read file SD files.' },
+    'query.sd-dns-interval': { type: 'string', default: '30s', help: 'Interval between DNS resolutions of query API servers.' },
+    'query.http-method': { type: 'string', default: 'POST', help: 'HTTP method for instant queries to the query API servers: POST or GET.' },
+    'query.default-step': { type: 'string', default: '1s', help: 'Default range query step (used for alert state restoration queries).' },
+    endpoint: { type: 'string', multiple: true, help: 'StoreAPI endpoints to evaluate rules on with the embedded engine and deduplication (not supported yet: use --query).' },
+    'alertmanagers.url': { type: 'string', multiple: true, help: 'Alertmanager URLs to push alerts to (repeatable), e.g. http://alertmanager:9093 (path = prefix before /api/v2/alerts); dns+ and dnssrv+ prefixes look hosts up in DNS.' },
+    'alertmanagers.config-file': { type: 'string', default: '', help: 'Path to a YAML file with the Alertmanagers to send to (alertmanagers: [{static_configs, scheme, path_prefix, timeout, api_version}]); replaces --alertmanagers.url.' },
+    'alertmanagers.config': { type: 'string', default: '', help: 'Alertmanagers configuration in YAML (alternative to --alertmanagers.config-file).' },
+    'alertmanagers.send-timeout': { type: 'string', default: '10s', help: 'Timeout of each request sending alerts to an Alertmanager.' },
+    'alertmanagers.sd-dns-interval': { type: 'string', default: '30s', help: 'Interval between DNS resolutions of Alertmanager hosts.' },
+    label: { type: 'string', multiple: true, help: 'Labels of this ruler (repeatable, name="value"): added to the StoreAPI series and uploaded blocks and set on sent alerts; e.g. replica="r1" for an HA pair.' },
+    'alert.label-drop': { type: 'string', multiple: true, help: 'Labels removed from alerts before they are sent (repeatable), e.g. the replica label so Alertmanager deduplicates an HA pair.' },
+    'alert.query-url': { type: 'string', default: '', help: 'Base URL of alerts\' generatorURL (a querier\'s UI), also $externalURL in templates. Default: http://<hostname>:<http port>.' },
+    'eval-interval': { type: 'string', default: '1m', help: 'Default interval of rule groups without one.' },
+    'rule-query-offset': { type: 'string', default: '0s', help: 'Default query_offset of rule groups: rules query at evaluation time minus this.' },
+    'for-grace-period': { type: 'string', default: '10m', help: 'Minimum duration between alert and restored "for" state. Only for alerts with a for of at least this.' },
+    'for-outage-tolerance': { type: 'string', default: '1h', help: 'Max time to tolerate the ruler being down to still restore the "for" state of alerts.' },
+    'resend-delay': { type: 'string', default: '1m', help: 'Minimum time to wait before resending an alert to Alertmanager.' },
+    'data-dir': { type: 'string', default: 'data/', help: 'Data directory of the ruler\'s TSDB.' },
+    'objstore.config-file': { type: 'string', default: '', help: 'Path to YAML object store configuration; when set, finished blocks are uploaded.' },
+    'objstore.config': { type: 'string', default: '', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
+    'tsdb.block-duration': { type: 'string', default: '2h', help: 'Block duration of the ruler\'s TSDB (blocks are cut and uploaded at this size).' },
+    'tsdb.retention': { type: 'string', default: '48h', help: 'How long to keep blocks in the local TSDB.' },
+    'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen host:port for the StoreAPI gRPC endpoint (the rules\' results).' },
+    'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen host:port for HTTP: /api/v1/rules, /api/v1/alerts, /metrics, /-/ready, /-/healthy, /-/reload.' },
+    ...grpcServerTlsFlags,
+    ...httpConfigFlags,
+    ...grpcGracePeriodFlags,
+    ...logFlags,
+  },
+  run: runRule,
+};
+
+function positiveDuration(ctx: RunContext, name: string): number {
+  const ms = durationFlag(ctx, name);
+  if (ms <= 0) throw new UsageError(`--${name}: must be greater than 0`);
+  return ms;
+}
+
+/** queryAddresses splits --query into static URLs and discovery addresses (host:port, dns+…). */
+function queryAddresses(values: readonly string[]): { urls: string[]; discover: string[] } {
+  const urls: string[] = [];
+  const discover: string[] = [];
+  for (const v of values) {
+    const m = /^(dns\+|dnssrv\+|dnssrvnoa\+)?(https?:\/\/)?(.*)$/.exec(v.trim())!;
+    if (m[2] !== undefined && m[1] === undefined) urls.push(v.trim());
+    else discover.push(`${m[1] ?? ''}${m[3]!.replace(/\/+$/, '')}`);
+  }
+  return { urls, discover };
+}
+
+async function runRule(ctx: RunContext): Promise<number> {
+  const logger = loggerFromFlags(ctx, 'rule');
+  const ruleFiles = flagList(ctx, 'rule-file');
+  const evalInterval = positiveDuration(ctx, 'eval-interval');
+  const queryOffset = durationFlag(ctx, 'rule-query-offset');
+  const forGrace = durationFlag(ctx, 'for-grace-period');
+  const outageTolerance = durationFlag(ctx, 'for-outage-tolerance');
+  const resendDelay = durationFlag(ctx, 'resend-delay');
+  const sendTimeout = positiveDuration(ctx, 'alertmanagers.send-timeout');
+  const blockDuration = positiveDuration(ctx, 'tsdb.block-duration');
+  durationFlag(ctx, 'tsdb.retention');
+  positiveDuration(ctx, 'query.default-step');
+  const sdInterval = positiveDuration(ctx, 'query.sd-interval');
+  const dnsInterval = positiveDuration(ctx, 'query.sd-dns-interval');
+  const amDnsInterval = positiveDuration(ctx, 'alertmanagers.sd-dns-interval');
+  const grpcGrace = durationFlag(ctx, 'grpc-grace-period');
+  const method = flagString(ctx, 'query.http-method').toUpperCase();
+  if (method !== 'POST' && method !== 'GET') throw new UsageError(`--query.http-method: "${flagString(ctx, 'query.http-method')}" is neither POST nor GET`);
+  const grpcAddr = flagString(ctx, 'grpc-address');
+  const httpAddr = splitHostPort(flagString(ctx, 'http-address'), 'http-address');
+  splitHostPort(grpcAddr, 'grpc-address');
+  const labels = Labels.fromRecord(parseLabelFlags(flagList(ctx, 'label')));
+  const labelDrop = flagList(ctx, 'alert.label-drop');
+  if (flagList(ctx, 'endpoint').length > 0) throw new UsageError('--endpoint: rule evaluation over StoreAPI endpoints is not supported yet; point --query at a querier');
+  const query = queryAddresses(flagList(ctx, 'query'));
+  const sdFiles = flagList(ctx, 'query.sd-files');
+  if (query.urls.length + query.discover.length + sdFiles.length === 0) throw new UsageError('no --query parameter was given (nor --query.sd-files)');
+  if (flagString(ctx, 'objstore.config-file') !== '' || flagString(ctx, 'objstore.config') !== '') {
+    throw new UsageError('--objstore.config-file: uploading the ruler\'s blocks is not supported yet');
+  }
+
+  let amTargets: AlertmanagerTarget[];
+  let amTimeout = sendTimeout;
+  let grpcCredentials: Awaited<ReturnType<typeof grpcServerCredentialsFromFlags>>;
+  let webConfig: Awaited<ReturnType<typeof webConfigFromFlags>>;
+  try {
+    const amFile = flagString(ctx, 'alertmanagers.config-file');
+    const amInline = flagString(ctx, 'alertmanagers.config');
+    if (amFile !== '' || amInline !== '') {
+      if (flagList(ctx, 'alertmanagers.url').length > 0) throw new UsageError('--alertmanagers.url and --alertmanagers.config(-file) are mutually exclusive');
+      const cfg = parseAlertmanagersConfig(amFile !== '' ? await readFile(amFile, 'utf8') : amInline, amFile !== '' ? amFile : '<--alertmanagers.config>');
+      amTargets = cfg.targets;
+      if (cfg.timeoutMs !== undefined) amTimeout = cfg.timeoutMs;
+    } else {
+      amTargets = flagList(ctx, 'alertmanagers.url').map(parseAlertmanagerUrl);
+    }
+    grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
+    webConfig = await webConfigFromFlags(ctx);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    if (isTesseraError(err) || (err as NodeJS.ErrnoException).code === 'ENOENT') {
+      logger.error('read configuration', { err });
+      return 1;
+    }
+    throw err;
+  }
+  if (amTargets.length === 0) logger.warn('no Alertmanager configured: alerts are evaluated and recorded but not sent');
+
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const onDiscoveryError = (err: Error): void => logger.warn('discovery', { err });
+  const queryDiscovery =
+    query.discover.length + sdFiles.length > 0
+      ? new EndpointDiscovery({ endpoints: query.discover, sdFiles, sdFileIntervalMs: sdInterval, dnsIntervalMs: dnsInterval, onError: onDiscoveryError })
+      : undefined;
+  const amDiscovery = amTargets.map((t) =>
+    t.kind === 'static' ? { t, d: undefined } : { t, d: new EndpointDiscovery({ endpoints: [`${t.kind}+${t.address}`], dnsIntervalMs: amDnsInterval, onError: onDiscoveryError }) },
+  );
+  const alertmanagers = (): string[] => amDiscovery.flatMap(({ t, d }) => (d === undefined ? [t.address] : d.addresses()).map((a) => `${t.scheme}://${a}${t.pathPrefix}`));
+  const queryEndpoints = (): string[] => [...query.urls, ...(queryDiscovery?.addresses() ?? [])];
+
+  const dataDir = flagString(ctx, 'data-dir');
+  await mkdir(dataDir, { recursive: true });
+  // The ruler's storage: an in-memory head (write-ahead log and block cutting come with the head's WAL).
+  const head = new Head({ chunkRange: blockDuration });
+  const alertQueryURL = (flagString(ctx, 'alert.query-url') || `http://${hostname()}:${httpAddr.port}`).replace(/\/+$/, '');
+  const ruler = new Ruler({
+    ruleFiles,
+    queryEndpoints,
+    appendable: head,
+    forState: chunkForStateLookup(head),
+    alertmanagers,
+    alertmanagerTimeout: amTimeout,
+    labels,
+    alertLabelDrop: labelDrop,
+    alertQueryURL,
+    evalInterval,
+    queryOffset,
+    resendDelay,
+    forGracePeriod: forGrace,
+    forOutageTolerance: outageTolerance,
+    registry,
+    logger,
+  });
+
+  await queryDiscovery?.start();
+  await Promise.all(amDiscovery.map(({ d }) => d?.start()));
+  try {
+    await ruler.start();
+  } catch (err) {
+    queryDiscovery?.stop();
+    for (const { d } of amDiscovery) d?.stop();
+    if (!isTesseraError(err)) throw err;
+    logger.error('loading rule files', { err: err.message });
+    return 1;
+  }
+
+  let grpcListening = false;
+  const store = new LocalStore({ queryable: head, externalLabels: labels, componentType: 'rule' });
+  const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
+  const app = rulerHttpApp(ruler, { registry, ready: () => grpcListening, onError: (err) => logger.error('HTTP request', { err }) });
+  const httpServer = createHttpServer(app, webConfig);
+  const onHup = (): void => {
+    logger.info('reloading rule files', { signal: 'SIGHUP' });
+    void ruler.reload();
+  };
+  process.on('SIGHUP', onHup);
+  const stopped = new Promise<string>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(httpAddr.port, httpAddr.host, () => resolve());
+    });
+    logger.info('listening for HTTP', { address: `${httpAddr.host}:${httpAddr.port}` });
+    const port = await grpcServer.listen(grpcAddr);
+    grpcListening = true;
+    logger.info('listening for StoreAPI gRPC', { address: grpcAddr, port });
+    logger.info('ruler started', { query: queryEndpoints().join(','), alertmanagers: alertmanagers().join(','), labels: labels.toString() });
+    const sig = await stopped;
+    logger.info('shutting down', { signal: sig });
+    return 0;
+  } catch (err) {
+    logError(logger, err);
+    return 1;
+  } finally {
+    process.off('SIGHUP', onHup);
+    await ruler.stop();
+    queryDiscovery?.stop();
+    for (const { d } of amDiscovery) d?.stop();
+    await grpcServer.stop(grpcGrace);
+    httpServer.closeAllConnections();
+    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+  }
+}
+
+function logError(logger: Logger, err: unknown): void {
+  logger.error('ruler', { err });
+}

@@ -1,0 +1,59 @@
+import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
+import { createHealthRouter, createJsonErrorHandler, createRulesApiRouter } from '../api/index.js';
+import { snapshotRuleGroups } from '../rules/index.js';
+import type { Ruler } from './ruler.js';
+
+/** RulerHttpOptions configure rulerHttpApp. */
+export interface RulerHttpOptions {
+  readonly registry?: Registry;
+  /** ready is /-/ready's condition besides the ruler's own (e.g. the gRPC server listening). */
+  readonly ready?: () => boolean;
+  readonly onError?: (err: unknown) => void;
+}
+
+/**
+ * rulerHttpApp serves the ruler's HTTP endpoints: /api/v1/rules and /api/v1/alerts (Prometheus's
+ * format with Thanos's partialResponseStrategy; a failed reload shows as a warning there),
+ * /metrics, /-/healthy, /-/ready and POST /-/reload (200 once reloaded; 500 with every error,
+ * file and line, when a rule file is bad — the previous rules stay in place).
+ */
+export function rulerHttpApp(ruler: Ruler, opts: RulerHttpOptions = {}): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  const ready = (): boolean => ruler.ready() && (opts.ready?.() ?? true);
+  app.use('/', createHealthRouter({ ready, ...(opts.registry === undefined ? {} : { registry: opts.registry }), name: 'Tessera Ruler' }));
+  app.all('/-/reload', (req, res) => {
+    if (req.method !== 'POST' && req.method !== 'PUT') {
+      res.status(405).type('text/plain; charset=utf-8').send('Only POST or PUT requests allowed\n');
+      return;
+    }
+    ruler.reload().then(
+      (st) => {
+        if (st.ok) res.status(200).type('text/plain; charset=utf-8').send('');
+        else res.status(500).type('text/plain; charset=utf-8').send(`failed to reload config: ${st.errors.join('\n')}\n`);
+      },
+      (err: unknown) => {
+        opts.onError?.(err);
+        res.status(500).type('text/plain; charset=utf-8').send(`failed to reload config: ${String(err)}\n`);
+      },
+    );
+  });
+  app.use(
+    '/api/v1',
+    createRulesApiRouter({
+      rules: () => {
+        const snap = snapshotRuleGroups(ruler.groups());
+        const st = ruler.reloadStatus();
+        return st.ok ? snap : { ...snap, warnings: [`the last reload of the rule files failed; serving the previous rules: ${st.errors.join('; ')}`] };
+      },
+      ready,
+      ...(opts.onError === undefined ? {} : { onError: opts.onError }),
+    }),
+  );
+  app.use((_req, res) => {
+    res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
+  });
+  app.use(createJsonErrorHandler());
+  return app;
+}
