@@ -1,2 +1,10 @@
 export { RecordType, encodeSeriesRecord, encodeSamplesRecord, encodeFloatHistogramRecord, decodeRecord } from './records.js';
 export type { RecordVisitor } from './records.js';
+export { Wal } from './wal.js';
+export type { WalOptions } from './wal.js';
+export { readSegmentRecords } from './segment-reader.js';
+export type { SegmentDamage } from './segment-reader.js';
+export { checkpoint } from './checkpoint.js';
+export type { CheckpointStats } from './checkpoint.js';
+export { PAGE_SIZE, PAGE_SIZE as WAL_PAGE_SIZE, RECORD_HEADER_SIZE, DEFAULT_SEGMENT_SIZE, FragmentType, segmentName, listSegments, listCheckpoints, checkpointName } from './segments.js';
+export type { Checkpoint } from './segments.js';
