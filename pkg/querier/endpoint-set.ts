@@ -1,6 +1,7 @@
 import type { Labels } from '../labels/index.js';
 import type { ProxyTarget, StoreClient } from '../store/index.js';
-import type { InfoResponse } from '../storepb/index.js';
+import type { InfoResponse, RuleGroupProto, RulesRequest } from '../storepb/index.js';
+import type { StoreCallOptions } from '../store/index.js';
 
 /** EndpointClient is a StoreAPI client that can be closed (a gRPC channel). */
 export interface EndpointClient extends StoreClient {
@@ -10,6 +11,8 @@ export interface EndpointClient extends StoreClient {
    * connects at once (see GrpcStoreClient.resetBackoff).
    */
   resetBackoff?(): unknown;
+  /** rules calls Thanos's Rules API (thanos.Rules/Rules) when the client speaks it. */
+  rules?(req: RulesRequest, opts?: StoreCallOptions): Promise<{ groups: RuleGroupProto[]; warnings: string[] }>;
 }
 
 /** EndpointStatus is what the querier knows about one endpoint (shown in /api/v1/stores-like views). */
@@ -151,6 +154,22 @@ export class EndpointSet {
         maxTime: store?.maxTime ?? Infinity,
         supportsWithoutReplicaLabels: store?.supportsWithoutReplicaLabels ?? false,
       });
+    }
+    return out;
+  }
+
+  /**
+   * rulesClients returns the clients of endpoints that advertise the Rules API in Info (`rules`),
+   * except those unhealthy for longer than the unhealthy timeout.
+   */
+  rulesClients(): EndpointClient[] {
+    const out: EndpointClient[] = [];
+    const now = this.#now();
+    const dropAfter = this.#opts.unhealthyTimeoutMs ?? 5 * 60_000;
+    for (const e of this.#entries.values()) {
+      if (e.info?.rules !== true || e.client.rules === undefined) continue;
+      if (!e.healthy && e.firstFailure !== undefined && now - e.firstFailure > dropAfter) continue;
+      out.push(e.client);
     }
     return out;
   }

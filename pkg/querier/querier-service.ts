@@ -11,6 +11,7 @@ import { EndpointSet } from './endpoint-set.js';
 import { closeHttp, listenHttp } from './http-server.js';
 import { QueryApiAdapter } from './query-api-adapter.js';
 import { storeMatchesSelectors } from './store-match.js';
+import { gatherRules } from './rules-gatherer.js';
 
 /** QuerierOptions configure the querier component (Thanos `query` flags). Durations in ms. */
 export interface QuerierOptions {
@@ -164,8 +165,6 @@ export class Querier {
       res.json({ status: 'success', data });
     };
     app.all(`${prefix}/api/v1/query_exemplars`, empty([]));
-    app.get(`${prefix}/api/v1/rules`, empty({ groups: [] }));
-    app.get(`${prefix}/api/v1/alerts`, empty({ alerts: [] }));
     // Before the API router, whose catch-all answers 404 for paths it does not know.
     app.get(`${prefix}/api/v1/stores`, (_req, res) => {
       res.json({
@@ -186,6 +185,18 @@ export class Querier {
       `${prefix}/api/v1`,
       createApiRouter({
         onError: logHttpError,
+        // /api/v1/rules and /api/v1/alerts: gathered over Thanos's Rules API from the endpoints that advertise it.
+        rules: (q, signal) =>
+          gatherRules(
+            {
+              endpoints: () => this.#endpoints.rulesClients(),
+              replicaLabels: o.replicaLabels,
+              partialResponse: o.partialResponse,
+              ...(o.storeResponseTimeoutMs ? { timeoutMs: o.storeResponseTimeoutMs } : {}),
+            },
+            q,
+            signal,
+          ),
         engine: adapter,
         source: adapter,
         maxTimeout: o.timeoutMs,

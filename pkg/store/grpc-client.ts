@@ -5,10 +5,13 @@ import type {
   LabelNamesResponse,
   LabelValuesRequest,
   LabelValuesResponse,
+  RuleGroupProto,
+  RulesRequest,
+  RulesResponse,
   SeriesRequest,
   SeriesResponse,
 } from '../storepb/index.js';
-import { infoService, storeService } from './grpc-services.js';
+import { infoService, rulesService, storeService } from './grpc-services.js';
 import type { StoreCallOptions, StoreClient } from './store-api.js';
 import { GrpcCode, StoreError, abortReason, toStoreError } from './store-error.js';
 
@@ -138,6 +141,36 @@ export class GrpcStoreClient implements StoreClient {
 
   labelValues(req: LabelValuesRequest, opts?: StoreCallOptions): Promise<LabelValuesResponse> {
     return this.#unary(storeService.LabelValues, req, opts, `get label values from ${this.name}`);
+  }
+
+  /** rules calls thanos.Rules/Rules and gathers the streamed groups and warnings. */
+  rules(req: RulesRequest, opts?: StoreCallOptions): Promise<{ groups: RuleGroupProto[]; warnings: string[] }> {
+    const action = `get rules from ${this.name}`;
+    return new Promise((resolve, reject) => {
+      const signal = opts?.signal;
+      if (signal?.aborted) {
+        reject(toStoreError(abortReason(signal), action));
+        return;
+      }
+      const def = rulesService.Rules;
+      const call = this.#client.makeServerStreamRequest(def.path, def.requestSerialize, def.responseDeserialize, req, this.#metadata(opts), this.#callOptions(opts));
+      const groups: RuleGroupProto[] = [];
+      const warnings: string[] = [];
+      const onAbort = () => call.cancel();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      call.on('data', (f: RulesResponse) => {
+        if (f.group !== undefined) groups.push(f.group);
+        else if (f.warning !== '') warnings.push(f.warning);
+      });
+      call.on('error', (err) => {
+        signal?.removeEventListener('abort', onAbort);
+        reject(signal?.aborted === true ? toStoreError(abortReason(signal), action) : toError(err, action));
+      });
+      call.on('end', () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve({ groups, warnings });
+      });
+    });
   }
 
   series(req: SeriesRequest, opts?: StoreCallOptions): AsyncIterable<SeriesResponse[]> {

@@ -1,8 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { runInRequestScope } from '../errors/index.js';
 import { Labels } from '../labels/index.js';
-import { StoreType, type InfoResponse, type LegacyInfoResponse, type SeriesRequest, type SeriesResponse } from '../storepb/index.js';
-import { healthService, infoService, storeService } from './grpc-services.js';
+import { StoreType, type InfoResponse, type LegacyInfoResponse, type RulesRequest, type RulesResponse, type SeriesRequest, type SeriesResponse } from '../storepb/index.js';
+import { healthService, infoService, rulesService, storeService } from './grpc-services.js';
+import type { RulesServer } from './rules-proto.js';
 import type { SeriesSink, StoreServer } from './store-api.js';
 import { GrpcCode, StoreError, toStoreError } from './store-error.js';
 
@@ -20,6 +21,12 @@ export interface StoreGrpcServerOptions {
    * stderr.
    */
   readonly onError?: (err: unknown, action: string) => void;
+  /**
+   * rules adds Thanos's Rules API (thanos.Rules/Rules) on the same server, e.g.
+   * snapshotRulesServer(() => manager.snapshot(), { externalLabels }). The store's info() should
+   * then set `rules: true` so queriers see a rules endpoint.
+   */
+  readonly rules?: RulesServer;
 }
 
 function defaultOnError(err: unknown, action: string): void {
@@ -86,6 +93,12 @@ export class StoreGrpcServer {
     this.#server.addService(infoService, {
       Info: this.#unary((_req, signal) => this.#store.info(signal), 'get info'),
     });
+    const rules = opts.rules;
+    if (rules !== undefined) {
+      this.#server.addService(rulesService, {
+        Rules: (call: grpc.ServerWritableStream<Required<RulesRequest>, RulesResponse>) => this.#rules(rules, call),
+      });
+    }
     this.#server.addService(healthService, {
       Check: (_call: grpc.ServerUnaryCall<unknown, unknown>, cb: grpc.sendUnaryData<{ serving: boolean }>) => cb(null, { serving: true }),
     });
@@ -155,6 +168,32 @@ export class StoreGrpcServer {
           .catch((err: unknown) => this.#onError(err, action)),
       );
     };
+  }
+
+  #rules(rules: RulesServer, call: grpc.ServerWritableStream<Required<RulesRequest>, RulesResponse>): void {
+    const ac = new AbortController();
+    call.on('cancelled', () => ac.abort(new StoreError(GrpcCode.Canceled, 'rules: call cancelled by client or deadline')));
+    let finished = false;
+    const fail = (err: unknown): void => {
+      if (finished) return;
+      finished = true;
+      if (!ac.signal.aborted) call.emit('error', statusOf(err, 'rules'));
+      ac.abort(err);
+    };
+    runInRequestScope({ what: 'gRPC rules', fail }, () =>
+      Promise.resolve()
+        .then(() => rules.rules(call.request, ac.signal))
+        .then(
+          (frames) => {
+            if (finished || ac.signal.aborted) return;
+            finished = true;
+            for (const f of frames) call.write(f);
+            call.end();
+          },
+          (err: unknown) => fail(err ?? new Error('rejected without a reason')),
+        )
+        .catch((err: unknown) => this.#onError(err, 'rules')),
+    );
   }
 
   #series(call: grpc.ServerWritableStream<SeriesRequest, SeriesResponse>): void {

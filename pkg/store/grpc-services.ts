@@ -22,6 +22,12 @@ import {
   type LabelValuesRequest,
   type LabelValuesResponse,
   type LegacyInfoResponse,
+  decodeRulesRequest,
+  decodeRulesResponse,
+  encodeRulesRequest,
+  encodeRulesResponse,
+  type RulesRequest,
+  type RulesResponse,
   type SeriesRequest,
   type SeriesResponse,
 } from '../storepb/index.js';
@@ -63,6 +69,11 @@ export const storeService = {
 /** infoService is thanos.info.Info. */
 export const infoService = {
   Info: method<Record<string, never>, InfoResponse>('/thanos.info.Info/Info', false, () => empty, () => ({}), encodeInfoResponse, decodeInfoResponse),
+} satisfies ServiceDefinition;
+
+/** rulesService is thanos.Rules: Rules (server streaming). */
+export const rulesService = {
+  Rules: method<RulesRequest, RulesResponse>('/thanos.Rules/Rules', true, encodeRulesRequest, decodeRulesRequest, encodeRulesResponse, decodeRulesResponse),
 } satisfies ServiceDefinition;
 
 /** healthService is grpc.health.v1.Health/Check; it always answers SERVING (status = 1). */

@@ -39,3 +39,6 @@ export { encodeInfoResponse, decodeInfoResponse, encodeLegacyInfoResponse, decod
 export { xxhash64 } from './xxhash64.js';
 export type { XXHash64Result } from './xxhash64.js';
 export { SnappyFramedCodec, SnappyFrameError, snappyFrameEncode, snappyFrameDecode } from './snappy-framed.js';
+export { AlertStateProto, RulesRequestType } from './rules-messages.js';
+export type { AlertInstanceProto, AlertingRuleProto, RecordingRuleProto, RuleGroupProto, RuleProto, RulesRequest, RulesResponse } from './rules-messages.js';
+export { decodeRulesRequest, decodeRulesResponse, encodeRulesRequest, encodeRulesResponse } from './rules-codec.js';

@@ -117,6 +117,14 @@ export class ProtoReader {
     return v;
   }
 
+  /** double reads a little-endian IEEE 754 double (wire type Fixed64). */
+  double(): number {
+    if (this.pos + 8 > this.end) this.#fail('double beyond end of message');
+    const v = new DataView(this.buf.buffer, this.buf.byteOffset + this.pos, 8).getFloat64(0, true);
+    this.pos += 8;
+    return v;
+  }
+
   /** string reads a length-delimited UTF-8 string. */
   string(): string {
     const n = this.length();

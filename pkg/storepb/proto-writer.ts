@@ -157,6 +157,14 @@ export class ProtoWriter {
   }
 
   /** bool writes 1 or 0. */
+  /** double writes a little-endian IEEE 754 double (wire type Fixed64). */
+  double(v: number): this {
+    this.#ensure(8);
+    new DataView(this.#buf.buffer, this.#buf.byteOffset + this.#pos, 8).setFloat64(0, v, true);
+    this.#pos += 8;
+    return this;
+  }
+
   bool(v: boolean): this {
     this.#ensure(1);
     this.#buf[this.#pos++] = v ? 1 : 0;
