@@ -16,6 +16,12 @@ export const BlockErrorCode = {
   Download: 'TESSERA_BLOCK_DOWNLOAD',
   /** A block could not be deleted from the bucket. */
   Delete: 'TESSERA_BLOCK_DELETE',
+  /** The shipper could not list its directory or upload a block (retried later). */
+  ShipperUpload: 'TESSERA_SHIPPER_UPLOAD',
+  /** The shipper has no external labels to write into meta.json. */
+  ShipperConfig: 'TESSERA_SHIPPER_CONFIG',
+  /** The shipper state file could not be read or written. */
+  ShipperState: 'TESSERA_SHIPPER_STATE',
   /** A relabel configuration is invalid. */
   RelabelConfig: 'TESSERA_BLOCK_RELABEL_CONFIG',
 } as const;

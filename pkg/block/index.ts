@@ -46,3 +46,7 @@ export { IndexHeader, INDEX_HEADER_FILENAME } from './index-header.js';
 export type { IndexHeaderOpenOptions } from './index-header.js';
 export { dedupChunkSeriesMerger, replicaChunkSeriesSet } from './dedup-chunk-merger.js';
 export type { DedupChunkSeriesMergerOptions } from './dedup-chunk-merger.js';
+export { Shipper, isULID } from './shipper.js';
+export type { ShipperOptions, SyncResult } from './shipper.js';
+export { readShipperState, writeShipperState } from './shipper-state.js';
+export type { ShipperState } from './shipper-state.js';

@@ -4,10 +4,9 @@ export type { Logger } from './logger.js';
 export { parsePromDuration, formatPromDuration } from './prom-duration.js';
 export { PrometheusClient, formatPromTime } from './prometheus-client.js';
 export type { PrometheusClientOptions, BuildInfo, TimeRange } from './prometheus-client.js';
-export { readShipperState, writeShipperState } from './shipper-state.js';
-export type { ShipperState } from './shipper-state.js';
-export { Shipper, isULID } from './shipper.js';
-export type { ShipperOptions, SyncResult } from './shipper.js';
+// The shipper lives in pkg/block (the ruler ships its blocks too); re-exported for the sidecar's users.
+export { Shipper, isULID, readShipperState, writeShipperState } from '../block/index.js';
+export type { ShipperOptions, SyncResult, ShipperState } from '../block/index.js';
 export { PrometheusStore } from './prometheus-store.js';
 export type { PrometheusStoreOptions } from './prometheus-store.js';
 export { PrometheusWatcher } from './prometheus-watcher.js';

@@ -1,6 +1,6 @@
 import { open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { SidecarError, SidecarErrorCode } from './errors.js';
+import { BlockErrorCode, ThanosBlockError } from './block-errors.js';
 
 /** ShipperState is the content of thanos.shipper.json: `{"version":1,"uploaded":[ULID,...]}`. */
 export interface ShipperState {
@@ -19,7 +19,7 @@ export async function readShipperState(path: string, onCorrupt?: (err: Error) =>
     text = await readFile(path, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, uploaded: [] };
-    throw new SidecarError(SidecarErrorCode.ShipperState, `read shipper state ${path}`, { cause: err });
+    throw new ThanosBlockError(BlockErrorCode.ShipperState, `read shipper state ${path}`, { cause: err });
   }
   try {
     const j = JSON.parse(text) as { version?: unknown; uploaded?: unknown };
@@ -27,7 +27,7 @@ export async function readShipperState(path: string, onCorrupt?: (err: Error) =>
     const up = Array.isArray(j.uploaded) ? j.uploaded.filter((u): u is string => typeof u === 'string') : [];
     return { version: 1, uploaded: up };
   } catch (err) {
-    onCorrupt?.(new SidecarError(SidecarErrorCode.ShipperState, `parse shipper state ${path}`, { cause: err }));
+    onCorrupt?.(new ThanosBlockError(BlockErrorCode.ShipperState, `parse shipper state ${path}`, { cause: err }));
     return { version: 1, uploaded: [] };
   }
 }
@@ -58,6 +58,6 @@ export async function writeShipperState(path: string, state: ShipperState): Prom
       await dh.close();
     }
   } catch (err) {
-    throw new SidecarError(SidecarErrorCode.ShipperState, `write shipper state ${path}`, { cause: err });
+    throw new ThanosBlockError(BlockErrorCode.ShipperState, `write shipper state ${path}`, { cause: err });
   }
 }

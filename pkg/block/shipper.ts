@@ -1,13 +1,13 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, Registry } from 'prom-client';
-import { uploadBlock } from '../block/index.js';
 import type { Bucket } from '../objstore/index.js';
 import type { Labels } from '../labels/index.js';
 import { parseBlockMeta, type BlockMeta } from '../tsdb/index.js';
-import { SidecarError, SidecarErrorCode } from './errors.js';
+import { BlockErrorCode, ThanosBlockError } from './block-errors.js';
 import { nopLogger, type Logger } from './logger.js';
 import { readShipperState, writeShipperState } from './shipper-state.js';
+import { uploadBlock } from './upload.js';
 
 /** ShipperOptions configures a Shipper. */
 export interface ShipperOptions {
@@ -59,7 +59,8 @@ export function isULID(name: string): boolean {
 }
 
 /**
- * Shipper uploads completed Prometheus blocks to object storage, as Thanos's shipper does.
+ * Shipper uploads completed Prometheus blocks to object storage, as Thanos's shipper does. The
+ * sidecar ships Prometheus's blocks with it (source `sidecar`), the ruler its own (source `ruler`).
  *
  * A block is shipped when its directory has a ULID name and a parsable meta.json (Prometheus
  * writes blocks into `*.tmp-for-creation` and renames them, so such a directory is complete), it
@@ -223,7 +224,7 @@ export class Shipper {
     try {
       entries = await readdir(this.#dir, { withFileTypes: true });
     } catch (err) {
-      throw new SidecarError(SidecarErrorCode.Upload, `list TSDB directory ${this.#dir}`, { cause: err });
+      throw new ThanosBlockError(BlockErrorCode.ShipperUpload, `list TSDB directory ${this.#dir}`, { cause: err });
     }
     const out: BlockCandidate[] = [];
     for (const e of entries) {
@@ -290,7 +291,7 @@ export class Shipper {
 
   async #uploadBlock(c: BlockCandidate, signal: AbortSignal | undefined): Promise<void> {
     const ext = this.#externalLabels();
-    if (ext.isEmpty()) throw new SidecarError(SidecarErrorCode.Config, `upload block ${c.ulid}: no external labels configured`);
+    if (ext.isEmpty()) throw new ThanosBlockError(BlockErrorCode.ShipperConfig, `upload block ${c.ulid}: no external labels configured`, { block: c.ulid });
     try {
       await uploadBlock(this.#bucket, join(this.#dir, c.ulid), {
         labels: ext.toRecord(),
@@ -299,7 +300,7 @@ export class Shipper {
         ...(signal !== undefined ? { signal } : {}),
       });
     } catch (err) {
-      throw new SidecarError(SidecarErrorCode.Upload, `upload block ${c.ulid} to bucket ${this.#bucket.name()}`, { cause: err });
+      throw new ThanosBlockError(BlockErrorCode.ShipperUpload, `upload block ${c.ulid} to bucket ${this.#bucket.name()}`, { cause: err, block: c.ulid });
     }
   }
 }
