@@ -186,10 +186,11 @@ export class Ruler {
     } catch (err) {
       errors = [isTesseraError(err) || err instanceof Error ? err.message : String(err)];
     }
+    const hadRules = this.manager.groups().length > 0 || this.started;
     this.status = { ok: errors.length === 0, errors, at: Date.now() };
     if (errors.length > 0) {
       this.metrics.configLastReloadSuccessful.set(0);
-      for (const e of errors) this.logger.error('loading rule files; the previous rules stay in place', { err: e });
+      for (const e of errors) this.logger.error(hadRules ? 'reloading rule files; the previous rules stay in place' : 'loading rule files', { err: e });
       return this.status;
     }
     this.metrics.configLastReloadSuccessful.set(1);
