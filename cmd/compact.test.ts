@@ -144,7 +144,7 @@ describe('tessera compact', () => {
     expect(await bkt.exists(`${id}/chunks/000001`)).toBe(false);
   });
 
-  test('--wait serves /-/ready and /metrics and stops on SIGTERM', async () => {
+  test('--wait serves /-/ready, /metrics, /api/v1/blocks and the bucket UI, and stops on SIGTERM', async () => {
     const port = await freePort();
     const p = startProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'cmd', 'tessera.ts'), 'compact', '--wait', '--wait-interval=1h', `--objstore.config-file=${config}`, `--data-dir=${join(base, 'd3')}`, `--http-address=127.0.0.1:${port}`], { cwd: repoRoot });
     try {
@@ -152,6 +152,13 @@ describe('tessera compact', () => {
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       expect(metrics).toMatch(/thanos_compact_halted 0/);
       expect(metrics).toMatch(/thanos_blocks_meta_syncs_total/);
+      // The block viewer: /api/v1/blocks lists the bucket's blocks (seeded by the tests above).
+      const blocks = async () => ((await (await fetch(`http://127.0.0.1:${port}/api/v1/blocks`)).json()) as { data: { blocks: { ulid: string; thanos: { labels: Record<string, string> } }[]; refreshedAt: string } }).data;
+      await expect.poll(async () => (await blocks()).refreshedAt, { timeout: 30_000 }).not.toMatch(/^0001-/);
+      const data = await blocks();
+      expect(data.blocks.length).toBeGreaterThan(0);
+      for (const b of data.blocks) expect(b.thanos.labels['cluster']).toBe('one');
+      expect(await (await fetch(`http://127.0.0.1:${port}/blocks`)).text()).toContain('content="bucket"');
     } finally {
       await p.stop();
     }

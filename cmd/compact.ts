@@ -6,7 +6,8 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
 import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { listFlag, parseTimeFlag, splitHostPort } from './flag-values.js';
-import { parseRelabelConfigs } from '../pkg/block/index.js';
+import { BucketBlocksView, blockMarkAction } from '../pkg/api/index.js';
+import { LabelShardedMetaFilter, parseRelabelConfigs } from '../pkg/block/index.js';
 import { BucketLease, CompactService, Compactor, CompactorErrorCode, PARTIAL_UPLOAD_THRESHOLD_MS, compactionLevels, newStreamingMerger } from '../pkg/compactor/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, parseDuration, readObjstoreFlags } from '../pkg/objstore/index.js';
@@ -22,7 +23,7 @@ export const compactCommand: Command = {
     'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration.' },
     'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
     'data-dir': { type: 'string', default: './data', help: 'Data directory in which to cache blocks and process compactions.' },
-    'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP (/metrics, /-/healthy, /-/ready) when --wait is set.' },
+    'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP (/metrics, /-/healthy, /-/ready, /api/v1/blocks and the bucket UI) when --wait is set.' },
     'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are processed. Malformed blocks (no meta.json) older than the maximum of consistency-delay and 48h are removed.' },
     'retention.resolution-raw': { type: 'string', default: '0d', help: 'How long to retain raw samples in the bucket. 0d = forever.' },
     'retention.resolution-5m': { type: 'string', default: '0d', help: 'How long to retain samples of resolution 1 (5 minutes) in the bucket. 0d = forever.' },
@@ -53,7 +54,14 @@ export const compactCommand: Command = {
     'compact.enable-vertical-compaction': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility: overlapping blocks of a group are always merged (vertical compaction).' },
     'compact.skip-block-with-out-of-order-chunks': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility: blocks with out-of-order chunks are always repaired or marked no-compact, never a halt.' },
     'debug.halt-on-error': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility: tessera compact never halts.' },
-    'web.disable': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility (there is no bucket UI).' },
+    'web.disable': { type: 'boolean', default: false, help: 'Disable the block viewer UI and /api/v1/blocks (served with --wait).' },
+    'web.route-prefix': { type: 'string', default: '', help: 'Prefix for API and UI endpoints. Defaults to the value of --web.external-prefix.' },
+    'web.external-prefix': { type: 'string', default: '', help: 'Static prefix for all HTML links and redirect URLs in the bucket web UI interface (behind a path-stripping reverse proxy).' },
+    'web.prefix-header': { type: 'string', default: '', help: 'Accepted for Thanos compatibility; the UI uses --web.external-prefix.' },
+    'bucket-web-label': { type: 'string', default: '', help: 'External block label to use as group title in the bucket web UI.' },
+    'disable-admin-operations': { type: 'boolean', default: false, help: 'Disable UI/API admin operations like marking blocks for deletion and no compaction.' },
+    'block-viewer.global.sync-block-interval': { type: 'string', default: '1m', help: 'Repeat interval for syncing the blocks between local and remote view for the /global Block Viewer UI.' },
+    'block-viewer.global.sync-block-timeout': { type: 'string', default: '5m', help: 'Maximum time for syncing the blocks between local and remote view for the /global Block Viewer UI.' },
     ...httpConfigFlags,
     ...logFlags,
   },
@@ -112,6 +120,9 @@ async function runCompact(ctx: RunContext): Promise<number> {
   const deleteDelayMs = duration(ctx, 'delete-delay');
   const intervalMs = duration(ctx, 'wait-interval');
   const cleanupIntervalMs = duration(ctx, 'compact.cleanup-interval');
+  const viewIntervalMs = duration(ctx, 'block-viewer.global.sync-block-interval');
+  const viewTimeoutMs = duration(ctx, 'block-viewer.global.sync-block-timeout');
+  if (viewIntervalMs <= 0) throw new UsageError('--block-viewer.global.sync-block-interval must be positive');
   const leaseMs = duration(ctx, 'compact.lease-duration');
   if (leaseMs < 1000) throw new UsageError('--compact.lease-duration: must be at least 1s');
   const concurrency = positiveInt(ctx, 'compact.concurrency');
@@ -196,7 +207,35 @@ async function runCompact(ctx: RunContext): Promise<number> {
     registry,
     logger,
   });
-  const service = new CompactService({ compactor, lease, wait, intervalMs, cleanupIntervalMs, httpHost: http.host, httpPort: http.port, registry, logger, ...(webConfig !== undefined ? { webConfig } : {}) });
+  const externalPrefix = flagString(ctx, 'web.external-prefix');
+  const blocksView =
+    wait && !flagBool(ctx, 'web.disable')
+      ? new BucketBlocksView({
+          bucket,
+          label: flagString(ctx, 'bucket-web-label'),
+          filters: relabel.length > 0 ? [new LabelShardedMetaFilter(relabel)] : [],
+          intervalMs: viewIntervalMs,
+          timeoutMs: viewTimeoutMs,
+          concurrency: metaFetchConcurrency,
+          logger,
+        })
+      : undefined;
+  const service = new CompactService({
+    compactor,
+    lease,
+    wait,
+    intervalMs,
+    cleanupIntervalMs,
+    httpHost: http.host,
+    httpPort: http.port,
+    registry,
+    logger,
+    ...(webConfig !== undefined ? { webConfig } : {}),
+    ...(blocksView !== undefined ? { blocksView } : {}),
+    ...(blocksView !== undefined && !flagBool(ctx, 'disable-admin-operations') ? { mark: blockMarkAction(bucket, () => blocksView.refresh()) } : {}),
+    routePrefix: flagString(ctx, 'web.route-prefix') || externalPrefix,
+    externalPrefix,
+  });
 
   const ac = new AbortController();
   const onSignal = (sig: string) => () => {

@@ -17,7 +17,11 @@ export const storeCommand: Command = {
     'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
     'data-dir': { type: 'string', default: './data', help: 'Local data directory for index-headers and cached meta.json files.' },
     'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen address for the gRPC StoreAPI/Info server.' },
-    'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP: /metrics, /-/healthy, /-/ready.' },
+    'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP: /metrics, /-/healthy, /-/ready, /api/v1/blocks and the bucket UI (the loaded blocks).' },
+    'web.external-prefix': { type: 'string', default: '', help: 'Static prefix for all HTML links and redirect URLs in the bucket web UI interface (behind a path-stripping reverse proxy).' },
+    'web.prefix-header': { type: 'string', default: '', help: 'Accepted for Thanos compatibility; the UI uses --web.external-prefix.' },
+    'bucket-web-label': { type: 'string', default: '', help: 'External block label to use as group title in the bucket web UI.' },
+    'disable-admin-operations': { type: 'boolean', default: false, help: 'Disable UI/API admin operations like marking blocks for deletion and no compaction.' },
     'index-cache-size': { type: 'string', default: '250MB', help: 'Maximum size of the in-memory index cache (postings and series), e.g. 250MB, 1GiB.' },
     'store.chunk-cache-size': { type: 'string', default: '256MB', help: 'Maximum size of the in-memory chunk cache (chunk records of recent queries, with their hashes), e.g. 256MB (0 disables).' },
     'store.index-header-cache-size': { type: 'string', default: '1GB', help: 'Maximum memory of loaded index-headers; the least recently used are unloaded beyond it and reloaded from --data-dir on use (0 = no limit).' },
@@ -130,6 +134,9 @@ async function runStore(ctx: RunContext): Promise<number> {
       discovery,
       grpcCredentials,
       grpcGracePeriodMs: duration(ctx, 'grpc-grace-period'),
+      bucketWebLabel: flagString(ctx, 'bucket-web-label'),
+      disableAdminOperations: flagBool(ctx, 'disable-admin-operations'),
+      externalPrefix: flagString(ctx, 'web.external-prefix'),
       ...(webConfig !== undefined ? { webConfig } : {}),
     });
   } catch (err) {

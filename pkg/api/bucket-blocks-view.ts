@@ -84,10 +84,9 @@ export class BucketBlocksView {
   async start(): Promise<void> {
     await this.refresh();
     const tick = (): void => {
+      if (this.#ac.signal.aborted) return;
       this.#timer = setTimeout(() => {
-        void this.refresh().then(() => {
-          if (!this.#ac.signal.aborted) tick();
-        });
+        void this.refresh().then(tick);
       }, this.#o.intervalMs);
     };
     tick();

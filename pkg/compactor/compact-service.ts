@@ -1,9 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import express from 'express';
 import type { Registry } from 'prom-client';
-import { createHealthRouter, createHttpServer, type WebConfig } from '../api/index.js';
+import { BlocksInfo, createBucketWebApp, createHttpServer, type BucketBlocksView, type MarkAction, type WebConfig } from '../api/index.js';
 import { nopLogger, type Logger } from '../block/index.js';
 import type { BucketLease } from './bucket-lease.js';
 import type { Compactor, PassResult } from './compactor.js';
@@ -24,12 +23,23 @@ export interface CompactServiceOptions {
   readonly logger?: Logger;
   /** webConfig: TLS, basic auth and headers of the HTTP server (--http.config). */
   readonly webConfig?: WebConfig;
+  /**
+   * blocksView, when set, is the bucket's block view served at /api/v1/blocks and in the bucket UI
+   * while waiting (refreshed on its own interval, --block-viewer.global.sync-block-interval).
+   */
+  readonly blocksView?: BucketBlocksView;
+  /** mark serves POST /api/v1/blocks/mark (left out with --disable-admin-operations). */
+  readonly mark?: (id: string, action: MarkAction, detail: string) => Promise<void>;
+  /** routePrefix / externalPrefix of the HTTP endpoints and UI links (--web.route-prefix, --web.external-prefix). */
+  readonly routePrefix?: string;
+  readonly externalPrefix?: string;
 }
 
 /**
  * CompactService runs the compactor the way `tessera compact` does: take the bucket lease (wait
  * for it with `wait`, else fail at once naming the holder), then one pass, or a pass every
- * interval serving /metrics and /-/ready (ready once the lease is held).
+ * interval serving /metrics, /-/ready (ready once the lease is held), /api/v1/blocks and the
+ * bucket UI.
  * A failed pass is logged and retried at the next interval; the lease is renewed in the
  * background and released at the end.
  */
@@ -104,8 +114,19 @@ export class CompactService {
   }
 
   async #startHttp(): Promise<void> {
-    const app = express();
-    app.use(createHealthRouter({ ready: () => this.#ready, name: 'Tessera Compactor', ...(this.#o.registry !== undefined ? { registry: this.#o.registry } : {}) }));
+    const o = this.#o;
+    const view = o.blocksView;
+    const app = createBucketWebApp({
+      global: view !== undefined ? view.info : new BlocksInfo(),
+      name: 'Tessera Compactor',
+      ready: () => this.#ready,
+      ...(o.registry !== undefined ? { registry: o.registry } : {}),
+      ...(o.mark !== undefined ? { mark: o.mark } : {}),
+      ...(o.routePrefix !== undefined ? { routePrefix: o.routePrefix } : {}),
+      ...(o.externalPrefix !== undefined ? { externalPrefix: o.externalPrefix } : {}),
+    });
+    // The view refreshes in the background: the first refresh must not hold up the compaction.
+    void view?.start();
     const srv = createHttpServer(app, this.#o.webConfig);
     await new Promise<void>((resolve, reject) => {
       srv.once('error', reject);
@@ -120,6 +141,7 @@ export class CompactService {
   }
 
   async #stopHttp(): Promise<void> {
+    await this.#o.blocksView?.stop();
     const srv = this.#http;
     this.#http = undefined;
     if (srv === undefined) return;

@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import {
+  BlockMarksFilter,
   IgnoreDeletionMarkFilter,
   LabelShardedMetaFilter,
   MetaFetcher,
@@ -11,7 +12,7 @@ import {
   type MetaFilter,
   type RelabelConfig,
 } from '../block/index.js';
-import { createHttpServer, type WebConfig } from '../api/index.js';
+import { BlocksInfo, blockMarkAction, createBucketWebApp, createHttpServer, marksJson, type WebConfig } from '../api/index.js';
 import type { Bucket } from '../objstore/index.js';
 import { BucketStore, GrpcCode, StoreError, StoreGrpcServer, type QueryLimits, type StoreGrpcServerOptions } from '../store/index.js';
 
@@ -62,6 +63,12 @@ export interface StoreGatewayOptions {
   readonly webConfig?: WebConfig;
   /** grpcGracePeriodMs: how long stop() lets Series calls in flight finish (--grpc-grace-period; default 5 s). */
   readonly grpcGracePeriodMs?: number;
+  /** bucketWebLabel titles block groups in the bucket UI (--bucket-web-label). */
+  readonly bucketWebLabel?: string;
+  /** disableAdminOperations turns off POST /api/v1/blocks/mark (--disable-admin-operations). */
+  readonly disableAdminOperations?: boolean;
+  /** externalPrefix of links in the UI (--web.external-prefix). */
+  readonly externalPrefix?: string;
 }
 
 /**
@@ -84,6 +91,9 @@ export class StoreGateway {
   #loop: Promise<void> | undefined;
   readonly #syncFailures: Counter;
   readonly #lastSync: Gauge;
+  readonly #marks: BlockMarksFilter;
+  /** blocks is the /api/v1/blocks view: the blocks served after the last sync, with their marks. */
+  readonly blocks: BlocksInfo;
   /** grpcPort and httpPort are the bound ports after start(). */
   grpcPort = 0;
   httpPort = 0;
@@ -102,6 +112,9 @@ export class StoreGateway {
         logger: this.#logger,
       }),
     );
+    this.#marks = new BlockMarksFilter(o.bucket, o.blockSyncConcurrency ?? 20);
+    filters.push(this.#marks);
+    this.blocks = new BlocksInfo(o.bucketWebLabel ?? '');
     this.#fetcher = new MetaFetcher({
       bucket: o.bucket,
       filters,
@@ -174,6 +187,7 @@ export class StoreGateway {
     try {
       const res = await this.#fetcher.fetch(this.#ac.signal);
       await this.store.sync(res.metas);
+      this.blocks.set(res.metas.values(), marksJson(this.#marks.marks()));
       this.#lastSync.set(Date.now() / 1000);
       this.#logger.debug('synced blocks', { blocks: res.metas.size, partial: res.partial.size, tookMs: Math.round(performance.now() - start) });
       if (this.#o.idleTimeoutMs !== undefined && this.#o.idleTimeoutMs > 0) this.store.unloadIdle(this.#o.idleTimeoutMs);
@@ -181,6 +195,7 @@ export class StoreGateway {
     } catch (err) {
       if (this.#ac.signal.aborted) return false;
       this.#syncFailures.inc();
+      this.blocks.setError(err);
       this.#logger.error('sync blocks from the bucket', { err });
       return false;
     }
@@ -215,33 +230,21 @@ export class StoreGateway {
     }
   }
 
+  /**
+   * Serves /metrics, /-/healthy, /-/ready (503 until the first sync), /api/v1/blocks (the loaded
+   * blocks, also as `?view=loaded`) and the bucket UI.
+   */
   #startHttp(): Promise<Server> {
-    const registry = this.#o.registry;
-    const srv = createHttpServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0];
-      if (path === '/metrics') {
-        registry.metrics().then(
-          (text) => {
-            res.writeHead(200, { 'Content-Type': registry.contentType });
-            res.end(text);
-          },
-          (err: unknown) => {
-            res.writeHead(500);
-            res.end(String(err));
-          },
-        );
-      } else if (path === '/-/healthy') {
-        res.writeHead(200, { 'Content-Type': 'text/plain' });
-        res.end('OK\n');
-      } else if (path === '/-/ready') {
-        const ok = this.#ready;
-        res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
-        res.end(ok ? 'OK\n' : 'Service Unavailable: initial block sync not done\n');
-      } else {
-        res.writeHead(404);
-        res.end('not found\n');
-      }
-    }, this.#o.webConfig);
+    const app = createBucketWebApp({
+      global: this.blocks,
+      view: 'loaded',
+      name: 'Tessera Store',
+      ready: () => this.#ready,
+      registry: this.#o.registry,
+      ...(this.#o.disableAdminOperations === true ? {} : { mark: blockMarkAction(this.#o.bucket) }),
+      ...(this.#o.externalPrefix !== undefined ? { externalPrefix: this.#o.externalPrefix } : {}),
+    });
+    const srv = createHttpServer(app, this.#o.webConfig);
     return new Promise((resolve, reject) => {
       srv.once('error', reject);
       srv.listen(this.#o.httpPort, this.#o.httpHost, () => {

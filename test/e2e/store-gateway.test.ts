@@ -228,6 +228,19 @@ describe.each(backends)('tessera store over a %s bucket', (kind, enabled) => {
     expect(store!.proc.proc.exitCode).toBeNull();
     // How fast it gets ready is measured by `npm run bench -- store`, not asserted here.
   });
+
+  test.skipIf(!enabled)('/api/v1/blocks lists the served blocks with their thanos section; the bucket UI page is served', async () => {
+    const res = (await (await fetch(`${store!.http}/api/v1/blocks?view=loaded`)).json()) as { status: string; data: { blocks: { ulid: string; thanos: { labels: Record<string, string> } }[]; err: unknown } };
+    expect(res.status).toBe('success');
+    expect(res.data.err).toBeNull();
+    const ids = res.data.blocks.map((b) => b.ulid);
+    expect(ids.sort()).toEqual([...ulids, broken.corrupt].sort());
+    expect(ids).not.toContain(broken.deleted);
+    expect(res.data.blocks.find((b) => b.ulid === ulids[0])?.thanos.labels).toEqual(EXT);
+    const page = await fetch(`${store!.http}/loaded`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<meta name="tessera-ui" content="bucket">');
+  });
 });
 
 describe('tessera store with a small per-request memory limit', () => {
