@@ -24,7 +24,7 @@ export const queryFrontendCommand: Command = {
     'query-frontend.downstream-tripper-config': { type: 'string', default: '', help: "Alternative to 'query-frontend.downstream-tripper-config-file' (lower priority): the YAML content." },
     'query-frontend.forward-header': { type: 'string', multiple: true, help: 'Request header forwarded to downstream queriers (repeatable).' },
     'query-frontend.log-queries-longer-than': { type: 'string', default: '0', help: 'Log queries slower than this; 0 disables, < 0 logs every query.' },
-    'query-frontend.vertical-shards': { type: 'string', default: '0', help: 'Number of shards for shardable aggregations. Not supported yet: only 0 or 1 is accepted.' },
+    'query-frontend.vertical-shards': { type: 'string', default: '0', help: 'Number of shards for shardable PromQL range queries (aggregations grouped by labels): each split part is asked as this many disjoint sets of series (shard_info) and the answers merged; 0 or 1 disables it. The querier must support shard_info (tessera query and Thanos do).' },
     'query-range.split-interval': { type: 'string', default: '24h', help: 'Split range queries by this interval and run the parts in parallel; must be > 0 for caching.' },
     'query-range.align-range-with-step': { type: 'boolean', help: 'Align start and end of range queries with their step for better cacheability.' },
     'query-range.max-retries-per-request': { type: 'string', default: '5', help: 'Maximum tries of one downstream request (connection errors and 5xx).' },
@@ -43,7 +43,7 @@ export const queryFrontendCommand: Command = {
     const logger = loggerFromFlags(ctx, 'query-frontend');
     const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     const shards = intFlag(ctx, 'query-frontend.vertical-shards');
-    if (shards > 1) throw new UsageError('--query-frontend.vertical-shards: vertical sharding needs a shard matcher in the querier, which tessera query does not have yet');
+    if (shards < 0) throw new UsageError('--query-frontend.vertical-shards: must be 0 or more');
     if (flagString(ctx, 'labels.response-cache-config-file') !== '' || flagString(ctx, 'labels.response-cache-config') !== '') {
       log('labels response cache is not supported yet; labels requests are split but not cached');
     }
@@ -70,6 +70,7 @@ export const queryFrontendCommand: Command = {
       labelsSplitIntervalMs: goDurationFlag(ctx, 'labels.split-interval'),
       logQueriesLongerThanMs: goDurationFlag(ctx, 'query-frontend.log-queries-longer-than'),
       forwardHeaders: flagList(ctx, 'query-frontend.forward-header'),
+      verticalShards: shards,
       responseCacheConfig: readCacheConfig(flagString(ctx, 'query-range.response-cache-config-file'), flagString(ctx, 'query-range.response-cache-config')),
       downstreamTripper,
       log,

@@ -1,5 +1,6 @@
 import type { FloatHistogram } from '../histogram/index.js';
 import type { Labels, Matcher } from '../labels/index.js';
+import type { ShardInfo } from '../storepb/index.js';
 
 /**
  * QueryOptions are the per-request options the API parsed and hands to the engine. Times and
@@ -29,6 +30,11 @@ export interface QueryOptions {
   readonly storeMatchers?: readonly (readonly Matcher[])[];
   /** Thanos `engine` (prometheus | thanos); informational. */
   readonly engine?: string;
+  /**
+   * Thanos `shard_info` (JSON of thanos.ShardInfo, sent by a query-frontend with vertical shards):
+   * only the series of this shard are read.
+   */
+  readonly shardInfo?: ShardInfo;
 }
 
 /** VectorElement is one sample of an instant vector: a float `f`, or a histogram `h` when set. */

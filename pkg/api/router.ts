@@ -6,6 +6,7 @@ import { createJsonErrorHandler } from './error-handler.js';
 import { readForm, type Form } from './form.js';
 import { jsonString } from './json-string.js';
 import { MAX_TIME, MIN_TIME, parseBool, parseDuration, parseLimit, parseTime } from './params.js';
+import type { ShardInfo } from '../storepb/index.js';
 import type { MetadataSource, QueryEngine, QueryOptions, QueryResult, QueryValue, SeriesSource, SeriesSourceOptions } from './query-engine.js';
 import { decodePathSegment } from './path-segment.js';
 import { prettyFormat } from './pretty-format.js';
@@ -285,6 +286,8 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     }
     const engine = form.get('engine');
     if (engine !== '') o.engine = engine;
+    const shard = form.get('shard_info');
+    if (shard !== '') o.shardInfo = parseShardInfo(shard);
     Object.assign(o, thanosOptions(form));
     // timeout=0 means "already expired" in Prometheus (context.WithTimeout(ctx, 0)).
     const timer = timeout <= 0 ? AbortSignal.abort(new ApiError('timeout', 'query timed out in query queue')) : AbortSignal.timeout(timeout);
@@ -523,4 +526,33 @@ function unescapeLabelName(name: string): string {
 /** isValidUtf16 reports whether s has no lone surrogates (i.e. it is valid UTF-8 once encoded). */
 function isValidUtf16(s: string): boolean {
   return !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s);
+}
+
+/**
+ * parseShardInfo reads Thanos's `shard_info` parameter: the JSON of thanos.ShardInfo
+ * (`{"shard_index":1,"total_shards":4,"by":true,"labels":["job"]}`, fields omitted when empty).
+ */
+function parseShardInfo(text: string): ShardInfo {
+  const bad = (why: string) => new ApiError('bad_data', `could not unmarshal parameter shard_info: ${why}`);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw bad('not a JSON object');
+  const d = doc as Record<string, unknown>;
+  const int = (k: string): number => {
+    const v = d[k] ?? 0;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) throw bad(`${k} is not an integer`);
+    return v;
+  };
+  const shardIndex = int('shard_index');
+  const totalShards = int('total_shards');
+  const by = d['by'] ?? false;
+  const labels = d['labels'] ?? [];
+  if (typeof by !== 'boolean') throw bad('by is not a boolean');
+  if (!Array.isArray(labels) || !labels.every((l) => typeof l === 'string')) throw bad('labels is not a list of strings');
+  if (totalShards > 0 && (shardIndex < 0 || shardIndex >= totalShards)) throw bad(`shard_index ${shardIndex} is not below total_shards ${totalShards}`);
+  return { shardIndex, totalShards, by, labels: labels as string[] };
 }

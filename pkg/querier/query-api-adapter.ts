@@ -14,6 +14,7 @@ import { Labels, compareStrings, type Matcher } from '../labels/index.js';
 import type { Engine, QueryResult as EngineResult } from '../promql/index.js';
 import { StoreQueryable } from '../query/index.js';
 import type { StoreClient } from '../store/index.js';
+import type { ShardInfo } from '../storepb/index.js';
 import { Semaphore } from './semaphore.js';
 
 /** QueryApiAdapterOptions are the querier's defaults for per-request options. */
@@ -58,7 +59,7 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
   }
 
   #queryable(
-    opts: { dedup?: boolean; partialResponse?: boolean; replicaLabels?: readonly string[]; storeMatchers?: readonly (readonly Matcher[])[] },
+    opts: { dedup?: boolean; partialResponse?: boolean; replicaLabels?: readonly string[]; storeMatchers?: readonly (readonly Matcher[])[]; shardInfo?: ShardInfo },
     maxRes: number,
   ): StoreQueryable {
     const sm = opts.storeMatchers;
@@ -68,6 +69,7 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
       dedup: opts.dedup ?? true,
       partialResponse: opts.partialResponse ?? this.#o.partialResponse,
       maxSourceResolutionMs: maxRes,
+      ...(opts.shardInfo !== undefined ? { shardInfo: opts.shardInfo } : {}),
       ...(this.#o.storeTimeoutMs ? { timeoutMs: this.#o.storeTimeoutMs } : {}),
     });
   }

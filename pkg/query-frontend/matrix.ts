@@ -68,3 +68,22 @@ export function sliceMatrix(m: Matrix, start: number, end: number): Matrix {
   }
   return out;
 }
+
+/**
+ * mergeShardMatrices unions the answers of vertical shards, which hold disjoint series. A series
+ * in several answers (one computed from no shard's data, e.g. `or vector(0)`) is kept once when
+ * its samples are equal everywhere; when they differ the shards disagree and undefined is
+ * returned (the caller asks again unsharded).
+ */
+export function mergeShardMatrices(parts: readonly Matrix[]): Matrix | undefined {
+  const byKey = new Map<string, MatrixSeries>();
+  for (const part of parts) {
+    for (const s of part) {
+      const k = seriesKey(s.metric);
+      const seen = byKey.get(k);
+      if (seen === undefined) byKey.set(k, s);
+      else if (JSON.stringify([seen.values ?? [], seen.histograms ?? []]) !== JSON.stringify([s.values ?? [], s.histograms ?? []])) return undefined;
+    }
+  }
+  return sortMatrix([...byKey.values()]);
+}

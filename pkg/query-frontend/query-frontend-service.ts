@@ -10,7 +10,8 @@ import type { DownstreamTripperConfig } from './downstream-tripper-config.js';
 import { answerFrom, mergeExtents, missingRanges, type Extent } from './extents.js';
 import { formatGoDuration } from './go-duration.js';
 import { splitLabelsRequest, mergeLabelsResponses } from './labels-split.js';
-import type { Matrix } from './matrix.js';
+import { mergeShardMatrices, type Matrix } from './matrix.js';
+import { analyzeShardable, type ShardAnalysis } from './shard-analyzer.js';
 import { formatSeconds, parseRangeRequest, type RangeRequest } from './range-request.js';
 import type { ResultsCache } from './results-cache.js';
 import { cacheFromConfig } from './cache-config.js';
@@ -30,6 +31,11 @@ export interface QueryFrontendOptions {
   readonly labelsSplitIntervalMs: number;
   readonly logQueriesLongerThanMs: number;
   readonly forwardHeaders: readonly string[];
+  /**
+   * verticalShards is --query-frontend.vertical-shards: shardable range queries are asked as this
+   * many disjoint sets of series (Thanos `shard_info`) and the answers merged; 0 or 1 is off.
+   */
+  readonly verticalShards?: number;
   /** responseCacheConfig is Thanos's response cache YAML (IN-MEMORY or REDIS); '' for none. */
   readonly responseCacheConfig?: string;
   /** downstreamTripper is --query-frontend.downstream-tripper-config (pool, timeouts, TLS to the querier). */
@@ -96,6 +102,8 @@ export class QueryFrontend {
       cacheHits: new Counter({ name: 'tessera_query_frontend_cache_hits_total', help: 'Split parts answered entirely from the results cache.', labelNames: ['cache'], registers: r }),
       cacheErrors: new Counter({ name: 'tessera_query_frontend_cache_errors_total', help: 'Results cache operations that failed or timed out (the query went on uncached).', labelNames: ['cache', 'op'], registers: r }),
       cacheSkipped: new Counter({ name: 'tessera_query_frontend_cache_skipped_total', help: 'Fetched results not cached, by reason.', labelNames: ['reason'], registers: r }),
+      sharded: new Counter({ name: 'tessera_query_frontend_sharding_queries_total', help: 'Range queries looked at for vertical sharding, by whether they could be sharded.', labelNames: ['shardable'], registers: r }),
+      shardFallbacks: new Counter({ name: 'tessera_query_frontend_sharding_fallbacks_total', help: 'Sharded answers that disagreed on a series and were asked again unsharded.', registers: r }),
       duration: new Histogram({ name: 'tessera_query_frontend_request_duration_seconds', help: 'Time to answer a request.', labelNames: ['op'], buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 30], registers: r }),
     };
     this.#cache = cacheFromConfig(opts.responseCacheConfig ?? '', (op) => this.#m.cacheErrors.inc({ cache: this.#cache?.name ?? '', op }));
@@ -234,7 +242,13 @@ export class QueryFrontend {
     const cache = this.#cache !== undefined && this.#o.splitIntervalMs > 0 && !noStore ? this.#cache : undefined;
     const sem = new Semaphore(this.#o.maxQueryParallelism);
     const keyBase = cache === undefined ? '' : this.#cacheKeyBase(path, parsed, fwd);
-    const results = await Promise.all(parts.map((p) => this.#part(path, parsed, p, fwd, sem, cache, keyBase)));
+    let shard: ShardAnalysis | undefined;
+    if ((this.#o.verticalShards ?? 0) > 1) {
+      // A limit truncates each shard's answer, not the union: such queries are not sharded.
+      shard = parsed.params.some((p) => p[0] === 'limit' || p[0] === 'shard_info') ? undefined : analyzeShardable(parsed.query);
+      this.#m.sharded.inc({ shardable: String(shard !== undefined) });
+    }
+    const results = await Promise.all(parts.map((p) => this.#part(path, parsed, p, fwd, sem, cache, keyBase, shard)));
     const failed = results.find((r): r is PartFailed => !r.ok);
     if (failed !== undefined) {
       relay(res, failed.response);
@@ -256,9 +270,9 @@ export class QueryFrontend {
     return `tessera:qfe:${createHash('sha256').update(raw).digest('hex')}`;
   }
 
-  async #part(path: string, r: RangeRequest, p: StepRange, fwd: Record<string, string>, sem: Semaphore, cache: ResultsCache | undefined, keyBase: string): Promise<PartResult> {
+  async #part(path: string, r: RangeRequest, p: StepRange, fwd: Record<string, string>, sem: Semaphore, cache: ResultsCache | undefined, keyBase: string, shard: ShardAnalysis | undefined): Promise<PartResult> {
     if (cache === undefined) {
-      const f = await this.#fetch(path, r, p, fwd, sem);
+      const f = await this.#fetch(path, r, p, fwd, sem, shard);
       return f.ok ? { ok: true, pieces: [{ start: p.start, end: p.end, result: f.result }], warnings: f.warnings, infos: f.infos } : f;
     }
     const key = `${keyBase}:${bucketOf(p.start, this.#o.splitIntervalMs)}`;
@@ -269,7 +283,7 @@ export class QueryFrontend {
       this.#m.cacheHits.inc({ cache: cache.name });
       return { ok: true, pieces: cached, warnings: [], infos: [] };
     }
-    const fetched = await Promise.all(missing.map((m) => this.#fetch(path, r, m, fwd, sem)));
+    const fetched = await Promise.all(missing.map((m) => this.#fetch(path, r, m, fwd, sem, shard)));
     const pieces: Extent[] = [...cached];
     const warnings: string[] = [];
     const infos: string[] = [];
@@ -302,12 +316,49 @@ export class QueryFrontend {
     return { ok: true, pieces, warnings, infos };
   }
 
-  async #fetch(path: string, r: RangeRequest, p: StepRange, fwd: Record<string, string>, sem: Semaphore): Promise<Fetched | PartFailed> {
+  /**
+   * fetch asks the downstream for one range of the query; with a shard analysis, as
+   * --query-frontend.vertical-shards requests (one per shard, in parallel) whose answers are merged.
+   */
+  async #fetch(path: string, r: RangeRequest, p: StepRange, fwd: Record<string, string>, sem: Semaphore, shard?: ShardAnalysis): Promise<Fetched | PartFailed> {
+    if (shard === undefined) return this.#fetchOne(path, r, p, fwd, sem, undefined);
+    const n = this.#o.verticalShards ?? 0;
+    const answers = await Promise.all(
+      Array.from({ length: n }, (_, i) => {
+        // thanos.ShardInfo as Go's encoding/json writes it (omitempty fields left out).
+        const info: Record<string, unknown> = {};
+        if (i > 0) info['shard_index'] = i;
+        info['total_shards'] = n;
+        if (shard.by) info['by'] = true;
+        if (shard.labels.length > 0) info['labels'] = shard.labels;
+        return this.#fetchOne(path, r, p, fwd, sem, JSON.stringify(info));
+      }),
+    );
+    const failed = answers.find((a): a is PartFailed => !a.ok);
+    if (failed !== undefined) return failed;
+    const ok = answers as Fetched[];
+    const result = mergeShardMatrices(ok.map((a) => a.result));
+    if (result === undefined) {
+      this.#m.shardFallbacks.inc();
+      this.#log('sharded answers disagree on a series; asking again unsharded', { query: r.query });
+      return this.#fetchOne(path, r, p, fwd, sem, undefined);
+    }
+    return {
+      ok: true,
+      result,
+      warnings: unique(ok.flatMap((a) => a.warnings)),
+      infos: unique(ok.flatMap((a) => a.infos)),
+      noStore: ok.some((a) => a.noStore),
+    };
+  }
+
+  async #fetchOne(path: string, r: RangeRequest, p: StepRange, fwd: Record<string, string>, sem: Semaphore, shardInfo: string | undefined): Promise<Fetched | PartFailed> {
     const form = new URLSearchParams();
     for (const [k, v] of r.params) form.append(k, v);
     form.append('start', formatSeconds(p.start));
     form.append('end', formatSeconds(p.end));
     form.append('step', formatSeconds(p.step));
+    if (shardInfo !== undefined) form.append('shard_info', shardInfo);
     const res = await sem.run(() => {
       this.#m.downstream.inc({ op: 'query_range' });
       return this.#down.request('POST', path, { ...fwd, 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));

@@ -16,8 +16,8 @@ import type {
   SeriesSet,
 } from '../storage/index.js';
 import { ArraySeriesSet } from '../storage/index.js';
-import { ProxyStore, dedupChunks, inProcessClient, type ProxyTarget, type StoreClient } from '../store/index.js';
-import { PartialResponseStrategy, type Aggr, type AggrChunk, type LabelMatcher, type SeriesRequest, type StoreSeries } from '../storepb/index.js';
+import { ProxyStore, ShardMatcher, dedupChunks, inProcessClient, type ProxyTarget, type StoreClient } from '../store/index.js';
+import { PartialResponseStrategy, type ShardInfo, type Aggr, type AggrChunk, type LabelMatcher, type SeriesRequest, type StoreSeries } from '../storepb/index.js';
 import { aggrChunkIterator, aggrsForFunc, toChunk } from './aggr-iterator.js';
 import { IteratorChunk } from './iterator-chunk.js';
 import { ReplicaChunkIterator } from './replica-chunk-iterator.js';
@@ -36,6 +36,25 @@ export interface StoreQueryOptions {
   readonly timeoutMs?: number;
   /** storeMatchers restrict the stores asked (API `storeMatch[]`); passed to the client. */
   readonly storeMatchers?: readonly (readonly Matcher[])[];
+  /**
+   * shardInfo selects one vertical shard of the series (API `shard_info`): a series is read only
+   * when the hash of its sharding labels falls in the shard (see effectiveShardInfo).
+   */
+  readonly shardInfo?: ShardInfo;
+}
+
+/**
+ * effectiveShardInfo makes a shard a function of the labels a series keeps after dedup: with
+ * replica labels removed, the replicas of one series must land in the same shard, so replica
+ * labels never count (removed from `by` labels, added to `without` labels). Thanos hashes them
+ * under `without`, which puts the replicas of a series in different shards and double-counts
+ * their group across shards.
+ */
+export function effectiveShardInfo(info: ShardInfo | undefined, replica: ReadonlySet<string>): ShardInfo | undefined {
+  if (info === undefined || info.totalShards < 1) return undefined;
+  if (replica.size === 0) return info;
+  const labels = info.by ? info.labels.filter((l) => !replica.has(l)) : [...new Set([...info.labels, ...replica])];
+  return { ...info, labels };
 }
 
 /**
@@ -186,6 +205,7 @@ export class StoreQuerier implements Querier {
     const ctx = dedup ? DEDUP_CONTEXT_MS : 0;
     const aggrs = aggrsForFunc(hints?.func);
     const skipChunks = hints?.func === 'series';
+    const shardInfo = effectiveShardInfo(this.#opts.shardInfo, this.#replica);
     const req: SeriesRequest = {
       minTime: Math.max(mint - ctx, MIN_T),
       maxTime: Math.min(maxt + ctx, MAX_T),
@@ -196,6 +216,7 @@ export class StoreQuerier implements Querier {
       partialResponseDisabled: !this.#opts.partialResponse,
       skipChunks,
       ...(dedup ? { replicaLabelsHint: [...this.#replica] } : {}),
+      ...(shardInfo !== undefined ? { shardInfo } : {}),
       ...(hints?.step !== undefined ? { step: hints.step } : {}),
       ...(hints?.range !== undefined ? { range: hints.range } : {}),
       queryHints: {
@@ -206,7 +227,7 @@ export class StoreQuerier implements Querier {
       },
     };
     const warnings: string[] = [];
-    const series: StoreSeries[] = [];
+    let series: StoreSeries[] = [];
     for await (const batch of this.#client.series(req, this.#callOpts(opts))) {
       for (const r of batch) {
         if (r.kind === 'series') series.push(r.series);
@@ -214,6 +235,10 @@ export class StoreQuerier implements Querier {
         else if (r.kind === 'warning') warnings.push(r.warning);
       }
     }
+    // Stores that do not shard (sidecars, store gateways, older peers) send every series; those
+    // that do already dropped the others, and the same labels give them the same answer here.
+    const shard = ShardMatcher.of(shardInfo);
+    if (shard !== undefined) series = series.filter((s) => shard.matches(s.labels));
     // Series sorted by their labels without the replica labels, then by the replica labels, so
     // that the replicas of one series are adjacent and in a fixed order (the dedup priority).
     let entries = series.map((s) => ({ lset: dedup ? s.labels.without(this.#replica) : s.labels, full: s.labels, chunks: s.chunks }));
