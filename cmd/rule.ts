@@ -11,7 +11,8 @@ import { isTesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { EndpointDiscovery } from '../pkg/querier/index.js';
 import { Ruler, chunkForStateLookup, parseAlertmanagerUrl, parseAlertmanagersConfig, rulerHttpApp, type AlertmanagerTarget } from '../pkg/ruler/index.js';
-import { LocalStore, StoreGrpcServer } from '../pkg/store/index.js';
+import { snapshotRuleGroups } from '../pkg/rules/index.js';
+import { LocalStore, StoreGrpcServer, snapshotRulesServer } from '../pkg/store/index.js';
 import { Head } from '../pkg/tsdb/index.js';
 
 /** ruleCommand is `tessera rule`: the Thanos ruler. */
@@ -182,7 +183,7 @@ async function runRule(ctx: RunContext): Promise<number> {
 
   let grpcListening = false;
   const store = new LocalStore({ queryable: head, externalLabels: labels, componentType: 'rule' });
-  const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
+  const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, rules: snapshotRulesServer(() => snapshotRuleGroups(ruler.groups()), { externalLabels: labels }), onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
   const app = rulerHttpApp(ruler, { registry, ready: () => grpcListening, onError: (err) => logger.error('HTTP request', { err }) });
   const httpServer = createHttpServer(app, webConfig);
   const onHup = (): void => {

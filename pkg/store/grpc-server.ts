@@ -23,8 +23,8 @@ export interface StoreGrpcServerOptions {
   readonly onError?: (err: unknown, action: string) => void;
   /**
    * rules adds Thanos's Rules API (thanos.Rules/Rules) on the same server, e.g.
-   * snapshotRulesServer(() => manager.snapshot(), { externalLabels }). The store's info() should
-   * then set `rules: true` so queriers see a rules endpoint.
+   * snapshotRulesServer(() => manager.snapshot(), { externalLabels }). Info then advertises
+   * `rules` so queriers see a rules endpoint.
    */
   readonly rules?: RulesServer;
 }
@@ -90,8 +90,13 @@ export class StoreGrpcServer {
       LabelValues: this.#unary((req, signal) => this.#store.labelValues(req, signal), 'get label values'),
       Info: this.#unary(async (_req, signal) => legacyInfo(await this.#store.info(signal)), 'get info'),
     });
+    // With a Rules API, Info advertises it (`rules`), so queriers ask this endpoint for rules.
+    const withRules = opts.rules !== undefined;
     this.#server.addService(infoService, {
-      Info: this.#unary((_req, signal) => this.#store.info(signal), 'get info'),
+      Info: this.#unary(async (_req, signal) => {
+        const info = await this.#store.info(signal);
+        return withRules && info.rules !== true ? { ...info, rules: true } : info;
+      }, 'get info'),
     });
     const rules = opts.rules;
     if (rules !== undefined) {
