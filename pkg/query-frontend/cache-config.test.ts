@@ -1,7 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { isTesseraError } from '../errors/index.js';
-import { cacheFromConfig, parseBytes } from './cache-config.js';
-import { formatGoDuration, parseGoDuration } from './go-duration.js';
+import { parseBytes } from '../cache/index.js';
+import { cacheFromConfig } from './cache-config.js';
+import { formatGoDuration, parseGoDuration } from '../cache/index.js';
 import { InMemoryCache } from './in-memory-cache.js';
 
 const none = () => {};

@@ -1,6 +1,7 @@
 export { QueryFrontend } from './query-frontend-service.js';
 export type { QueryFrontendOptions } from './query-frontend-service.js';
-export { cacheFromConfig, readCacheConfig, parseBytes } from './cache-config.js';
+export { cacheFromConfig, readCacheConfig } from './cache-config.js';
+export { parseBytes } from '../cache/index.js';
 export type { ResultsCache, CacheErrorHandler } from './results-cache.js';
 export { InMemoryCache } from './in-memory-cache.js';
 export type { InMemoryCacheOptions } from './in-memory-cache.js';
@@ -12,7 +13,7 @@ export { missingRanges, mergeExtents, answerFrom } from './extents.js';
 export type { Extent } from './extents.js';
 export { concatMatrices, sliceMatrix, sortMatrix, mergeShardMatrices } from './matrix.js';
 export type { Matrix, MatrixSeries } from './matrix.js';
-export { parseGoDuration, formatGoDuration } from './go-duration.js';
+export { parseGoDuration, formatGoDuration } from '../cache/index.js';
 export { parseDownstreamTripperConfig, defaultTripperConfig, DOWNSTREAM_TRIPPER_CONFIG_ERROR } from './downstream-tripper-config.js';
 export type { DownstreamTripperConfig, DownstreamTls } from './downstream-tripper-config.js';
 export { analyzeShardable } from './shard-analyzer.js';

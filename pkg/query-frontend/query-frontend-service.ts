@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Downstream, type DownstreamResponse, type DownstreamStream } from './downstream.js';
 import type { DownstreamTripperConfig } from './downstream-tripper-config.js';
 import { answerFrom, mergeExtents, missingRanges, type Extent } from './extents.js';
-import { formatGoDuration } from './go-duration.js';
+import { formatGoDuration } from '../cache/index.js';
 import { splitLabelsRequest, mergeLabelsResponses } from './labels-split.js';
 import { mergeShardMatrices, type Matrix } from './matrix.js';
 import { analyzeShardable, type ShardAnalysis } from './shard-analyzer.js';

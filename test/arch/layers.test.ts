@@ -19,6 +19,7 @@ const layer: Record<string, number> = {
   encoding: 0,
   chunkenc: 1,
   objstore: 1,
+  cache: 1,
   storepb: 1,
   prompb: 1,
   storage: 2,
