@@ -13,8 +13,11 @@ export interface WebUiAssets {
 
 const escapeAttr = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] ?? c);
 
-/** WebUiKind selects the pages of the UI: the querier's (query, stores) or a bucket's (blocks). */
-export type WebUiKind = 'query' | 'bucket';
+/**
+ * WebUiKind selects the pages of the UI: the querier's (query, alerts, rules, stores), a ruler's
+ * (alerts, rules: pages `/`, `/alerts`, `/rules` beside /api/v1/rules) or a bucket's (blocks).
+ */
+export type WebUiKind = 'query' | 'rule' | 'bucket';
 
 /** WebUiShellOptions describe the page shell of one component's UI. */
 export interface WebUiShellOptions {

@@ -213,7 +213,7 @@ export class Querier {
         },
       }),
     );
-    serveWebUi(app, { routePrefix: prefix, externalPrefix: o.externalPrefix ?? prefix, pages: ['/', '/graph', '/query', '/stores'] });
+    serveWebUi(app, { routePrefix: prefix, externalPrefix: o.externalPrefix ?? prefix, pages: ['/', '/graph', '/query', '/alerts', '/rules', '/stores'] });
     // Last: anything thrown outside the API router becomes a JSON error, never express's HTML page.
     app.use(createJsonErrorHandler({ canceledStatus: 503, onError: logHttpError }));
 

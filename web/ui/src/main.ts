@@ -3,6 +3,7 @@ import './style.css';
 import { renderBlocks } from './blocks-page.js';
 import { el } from './format.js';
 import { renderQueryPage } from './query-page.js';
+import { renderAlerts, renderRules } from './rules-page.js';
 import { renderStores } from './stores-page.js';
 
 const meta = (name: string) => document.querySelector(`meta[name="${name}"]`)?.getAttribute('content') ?? '';
@@ -22,14 +23,24 @@ if (kind === 'bucket') {
   document.body.replaceChildren(nav, main);
   void renderBlocks(main, base, view);
 } else {
-  const isStores = path === '/stores';
-  for (const [href, text] of [
-    [`${base}/graph`, 'Query'],
-    [`${base}/stores`, 'Stores'],
-  ] as const) {
-    nav.append(el('a', { href, class: (text === 'Stores') === isStores ? 'active' : '' }, text));
-  }
+  // 'query': the querier's pages; 'rule': a ruler's (alerts and rules only).
+  const pages: [string, string][] =
+    kind === 'rule'
+      ? [
+          ['/alerts', 'Alerts'],
+          ['/rules', 'Rules'],
+        ]
+      : [
+          ['/graph', 'Query'],
+          ['/alerts', 'Alerts'],
+          ['/rules', 'Rules'],
+          ['/stores', 'Stores'],
+        ];
+  const page = pages.some(([p]) => p === path) ? path : kind === 'rule' ? '/alerts' : '/graph';
+  for (const [p, text] of pages) nav.append(el('a', { href: `${base}${p}`, class: p === page ? 'active' : '' }, text));
   document.body.replaceChildren(nav, main);
-  if (isStores) void renderStores(main, base);
+  if (page === '/stores') void renderStores(main, base);
+  else if (page === '/alerts') void renderAlerts(main, base);
+  else if (page === '/rules') void renderRules(main, base);
   else renderQueryPage(main, base, apiOrigin);
 }
