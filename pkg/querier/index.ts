@@ -10,5 +10,5 @@ export { Querier } from './querier-service.js';
 export type { QuerierOptions } from './querier-service.js';
 export { Semaphore } from './semaphore.js';
 export { listenHttp, closeHttp } from './http-server.js';
-export { compareRules, dedupRuleGroups, gatherRules } from './rules-gatherer.js';
+export { compareRules, dedupRuleGroups, gatherRules, gatheringRulesServer } from './rules-gatherer.js';
 export type { RulesEndpoint, RulesGathererOptions } from './rules-gatherer.js';

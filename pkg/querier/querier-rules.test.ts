@@ -60,6 +60,7 @@ describe('querier /api/v1/rules and /api/v1/alerts over the Rules gRPC API', () 
   let plainStore: StoreGrpcServer;
   let querier: Querier;
   let strict: Querier;
+  let top: Querier;
 
   beforeAll(async () => {
     r1 = await startRuler('r1', [{ path: 'rules.yml', text: FILE }, { path: 'extra.yml', text: EXTRA }], 2); // HighLoad firing
@@ -86,9 +87,13 @@ describe('querier /api/v1/rules and /api/v1/alerts over the Rules gRPC API', () 
     strict = new Querier({ ...base, partialResponse: false, endpoints: [r1, broken].map((s) => `127.0.0.1:${s.port}`) });
     await querier.start();
     await strict.start();
+    // a querier over the first querier's gRPC: it serves the Rules API too (queriers stack)
+    top = new Querier({ ...base, partialResponse: true, endpoints: [`127.0.0.1:${querier.grpcPort}`] });
+    await top.start();
   });
 
   afterAll(async () => {
+    await top?.stop();
     await querier?.stop();
     await strict?.stop();
     for (const s of [r1, r2, broken, plainStore]) await s?.stop(100);
@@ -135,5 +140,15 @@ describe('querier /api/v1/rules and /api/v1/alerts over the Rules gRPC API', () 
     expect(status).toBe(500);
     expect(body.errorType).toBe('internal');
     expect(body.error).toMatch(/^error retrieving rules: fetching rules from rules client 127\.0\.0\.1:\d+: .*rules unavailable/);
+  });
+
+  test('a querier over a querier sees the same rules (the querier serves thanos.Rules)', async () => {
+    const below = await get(querier, '/api/v1/rules');
+    const above = await get(top, '/api/v1/rules');
+    expect(above.status).toBe(200);
+    expect(above.body.data).toEqual(below.body.data);
+    expect(above.body.warnings).toEqual(below.body.warnings);
+    const alerts = await get(top, '/api/v1/alerts');
+    expect(alerts.body.data.alerts).toHaveLength(1);
   });
 });

@@ -11,7 +11,7 @@ import { EndpointSet } from './endpoint-set.js';
 import { closeHttp, listenHttp } from './http-server.js';
 import { QueryApiAdapter } from './query-api-adapter.js';
 import { storeMatchesSelectors } from './store-match.js';
-import { gatherRules } from './rules-gatherer.js';
+import { gatherRules, gatheringRulesServer } from './rules-gatherer.js';
 
 /** QuerierOptions configure the querier component (Thanos `query` flags). Durations in ms. */
 export interface QuerierOptions {
@@ -107,7 +107,13 @@ export class Querier {
       componentType: 'query',
       ...(opts.storeResponseTimeoutMs !== undefined ? { responseTimeoutMs: opts.storeResponseTimeoutMs } : {}),
     });
-    this.#grpc = new StoreGrpcServer(this.#proxy, opts.grpcCredentials !== undefined ? { credentials: opts.grpcCredentials } : {});
+    // The querier serves the Rules API too (gathered from its endpoints), so queriers stack.
+    const rules = gatheringRulesServer({
+      endpoints: () => this.#endpoints.rulesClients(),
+      replicaLabels: opts.replicaLabels,
+      ...(opts.storeResponseTimeoutMs ? { timeoutMs: opts.storeResponseTimeoutMs } : {}),
+    });
+    this.#grpc = new StoreGrpcServer(this.#proxy, { rules, ...(opts.grpcCredentials !== undefined ? { credentials: opts.grpcCredentials } : {}) });
   }
 
   get httpPort(): number {

@@ -1,7 +1,8 @@
-import { ApiError, ErrorType, type RulesQuery } from '../api/index.js';
-import { Labels } from '../labels/index.js';
+import { ALL_RULES, ApiError, ErrorType, type RulesQuery } from '../api/index.js';
+import { Labels, type Matcher } from '../labels/index.js';
+import { parseMetricSelector } from '../promql/index.js';
 import type { AlertingRuleSnapshot, RecordingRuleSnapshot, RuleGroupSnapshot, RuleSnapshot, RulesSnapshot } from '../rules/index.js';
-import { protoGroupToSnapshot, type StoreCallOptions } from '../store/index.js';
+import { GrpcCode, StoreError, protoGroupToSnapshot, snapshotGroupToProto, type RulesServer, type StoreCallOptions } from '../store/index.js';
 import { PartialResponseStrategy, RulesRequestType, type RuleGroupProto, type RulesRequest } from '../storepb/index.js';
 
 /** RulesEndpoint is an endpoint that serves Thanos's Rules API. */
@@ -113,4 +114,35 @@ export async function gatherRules(opts: RulesGathererOptions, q: RulesQuery, sig
     }),
   );
   return { groups: dedupRuleGroups(groups, opts.replicaLabels), warnings };
+}
+
+/**
+ * gatheringRulesServer serves thanos.Rules from the querier's own rules endpoints (as a Thanos
+ * querier does, so queriers stack): the request's filters and partial response strategy are passed
+ * on; groups are merged and deduplicated as for the HTTP API; a bad matcher is InvalidArgument.
+ */
+export function gatheringRulesServer(opts: Omit<RulesGathererOptions, 'partialResponse'>): RulesServer {
+  return {
+    async rules(req, signal) {
+      const matchers: Matcher[][] = [];
+      for (const s of req.matcherString) {
+        try {
+          matchers.push(parseMetricSelector(s));
+        } catch (err) {
+          throw new StoreError(GrpcCode.InvalidArgument, `parse rules matcher ${JSON.stringify(s)}: ${(err as Error).message}`, { cause: err });
+        }
+      }
+      const q: RulesQuery = {
+        ...ALL_RULES,
+        type: req.type === RulesRequestType.ALERT ? 'alert' : req.type === RulesRequestType.RECORD ? 'record' : undefined,
+        ruleNames: req.ruleName,
+        ruleGroups: req.ruleGroup,
+        files: req.file,
+        matchStrings: req.matcherString,
+        matchers,
+      };
+      const snap = await gatherRules({ ...opts, partialResponse: req.partialResponseStrategy === PartialResponseStrategy.WARN }, q, signal);
+      return [...snap.groups.map((g) => ({ group: snapshotGroupToProto(g) })), ...(snap.warnings ?? []).map((warning) => ({ warning }))];
+    },
+  };
 }
