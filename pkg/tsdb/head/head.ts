@@ -39,6 +39,8 @@ export interface HeadOptions {
   readonly samplesPerChunk?: number;
   /** log receives the Series/Samples/FloatHistogramSamples records of each commit before it is applied. */
   readonly log?: HeadLog;
+  /** onCommit is called after each non-empty commit was applied (synchronously, before commit() resolves). */
+  readonly onCommit?: () => void;
 }
 
 /** HeadChunkSeries is one series' chunks inside a time range, as handed to a block writer. */
@@ -68,6 +70,7 @@ function validLabels(l: Labels): boolean {
 export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost {
   readonly #opts: ChunkOpts;
   readonly #log: HeadLog | undefined;
+  readonly #onCommit: (() => void) | undefined;
   readonly #byKey = new Map<string, MemSeries>();
   readonly #byRef = new Map<number, MemSeries>();
   readonly #postings = new MemPostings();
@@ -82,6 +85,7 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
   constructor(opts: HeadOptions = {}) {
     this.#opts = { chunkRange: opts.chunkRange ?? TWO_HOURS, samplesPerChunk: opts.samplesPerChunk ?? 120 };
     this.#log = opts.log;
+    this.#onCommit = opts.onCommit;
   }
 
   /** chunkRange is the head's chunk range in ms. */
@@ -163,6 +167,7 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
       if (h === undefined) this.#applyFloat(b.series[i]!, b.t[i]!, b.v[i]!);
       else this.#applyHistogram(b.series[i]!, b.t[i]!, h);
     }
+    this.#onCommit?.();
   }
 
   /**
@@ -270,6 +275,11 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
       if (chunks.length > 0) out.push({ ref: s.ref, labels: s.labels, chunks });
     }
     return out.sort((a, b) => Labels.compare(a.labels, b.labels));
+  }
+
+  /** raiseMinValidTime makes samples before t unacceptable (appends fail, pending commits drop them). */
+  raiseMinValidTime(t: number): void {
+    if (t > this.#minValidTime) this.#minValidTime = t;
   }
 
   /**

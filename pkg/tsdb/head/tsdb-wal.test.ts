@@ -108,7 +108,7 @@ describe('Tsdb with WAL', () => {
   });
 
   test('a checkpoint keeps live series and samples from mint; replay from checkpoint + later segments is the same head', async () => {
-    const db = await Tsdb.open(dir, { walSegmentSize: 64 * 1024, chunkRange: 300_000 });
+    const db = await Tsdb.open(dir, { walSegmentSize: 64 * 1024, blockDuration: 300_000, autoCompact: false });
     await fill(db, 0, 1_800_000);
     const cur = await db.wal.nextSegment();
     db.head.truncate(900_000);
@@ -118,7 +118,7 @@ describe('Tsdb with WAL', () => {
     await fill(db, 1_800_000, 1_900_000);
     const want = await dump(await db.querier(-Infinity, Infinity));
     await db.close();
-    const again = await Tsdb.open(dir, { chunkRange: 300_000 });
+    const again = await Tsdb.open(dir, { blockDuration: 300_000, autoCompact: false });
     expect(again.replay.checkpoint).toBe(cur - 1);
     expect(await dump(await again.querier(-Infinity, Infinity))).toEqual(want);
     expect(want[0]).toContain(' 900000 ');

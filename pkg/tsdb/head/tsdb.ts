@@ -1,26 +1,90 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Appendable, Appender, ChunkQuerier, ChunkQueryable, Querier, Queryable } from '../../storage/index.js';
-import { Wal } from '../wal/index.js';
+import { TesseraError } from '../../errors/index.js';
+import { compareStrings, type Labels, type Matcher } from '../../labels/index.js';
+import {
+  mergeChunkSeriesSets,
+  mergeSeriesSets,
+  type Appendable,
+  type Appender,
+  type CallOptions,
+  type ChunkQuerier,
+  type ChunkQueryable,
+  type LabelHints,
+  type LabelQuerier,
+  type LabelResult,
+  type Querier,
+  type Queryable,
+  type SelectHints,
+} from '../../storage/index.js';
+import { BlockReader, StreamingBlockWriter } from '../block/index.js';
+import { isUlid } from '../meta/index.js';
+import { Wal, checkpoint, type CheckpointStats } from '../wal/index.js';
 import { Head } from './head.js';
 import { replayWal, type WalReplayStats } from './wal-replay.js';
 
 /** TsdbOptions configure a Tsdb. */
 export interface TsdbOptions {
-  /** chunkRange of the head in ms (default 2h). */
-  readonly chunkRange?: number;
+  /** blockDuration in ms (default 2h): the head's chunk range and the span of each block cut from it. */
+  readonly blockDuration?: number;
   /** samplesPerChunk of the head (default 120). */
   readonly samplesPerChunk?: number;
   /** walSegmentSize in bytes, a multiple of 32 KiB (default 128 MiB). */
   readonly walSegmentSize?: number;
   /** fsync every commit (default false: commits are written to the OS, surviving kill -9; see WalOptions). */
   readonly fsync?: boolean;
+  /**
+   * thanos, when given, is written as meta.json's `thanos` section of every block cut: labels (the
+   * external labels, e.g. the ruler's --label set), source (e.g. `ruler`), resolution 0.
+   */
+  readonly thanos?: { readonly labels: Labels; readonly source: string };
+  /** retention in ms: blocks whose maxTime is that far behind the newest block's are deleted (default: keep all). */
+  readonly retention?: number;
+  /**
+   * autoCompact (default true) starts compact() in the background after a commit that makes the
+   * head span more than 1.5 × blockDuration; failures go to onCompactError.
+   */
+  readonly autoCompact?: boolean;
+  readonly onCompactError?: (err: unknown) => void;
 }
 
+/** TsdbBlock describes a local block. */
+export interface TsdbBlock {
+  readonly ulid: string;
+  readonly dir: string;
+  readonly minTime: number;
+  readonly maxTime: number;
+  readonly numSamples: number;
+}
+
+/** CompactResult tells what one compact() did. */
+export interface CompactResult {
+  readonly blocks: readonly TsdbBlock[];
+  readonly deleted: readonly string[];
+  readonly checkpoint: CheckpointStats | undefined;
+}
+
+interface BlockEntry {
+  readonly reader: BlockReader;
+  refs: number;
+  deleted: boolean;
+}
+
+const TWO_HOURS = 2 * 3600 * 1000;
+
 /**
- * Tsdb is a writable TSDB in a data directory: a Head whose commits go to the write-ahead log in
- * `<dir>/wal` (Prometheus's format) before they are applied; open() replays the WAL (repairing a
- * torn tail) before accepting appends.
+ * Tsdb is a writable TSDB in a data directory, as Prometheus's DB with local compaction off:
+ * - a Head whose commits go to the write-ahead log in `<dir>/wal` (Prometheus's format) before
+ *   they are applied; open() replays the WAL, repairing a torn tail;
+ * - when the head spans more than 1.5 × blockDuration, compact() writes the oldest
+ *   blockDuration-aligned range as a level-1 block `<dir>/<ULID>` (meta.json with the Thanos
+ *   section when configured), adds it to the local blocks, truncates the head and checkpoints the
+ *   WAL (segments before the cut replaced by `checkpoint.N` holding only what the head still
+ *   has), so a restart neither loses nor duplicates samples; blocks beyond the retention are
+ *   deleted;
+ * - queriers merge the head and the local blocks, so recent data stays queryable after a cut.
+ * Blocks are written into `<ULID>.tmp-for-creation` and renamed, so the Shipper (pkg/block) only
+ * ever sees complete blocks.
  */
 export class Tsdb implements Appendable, ChunkQueryable, Queryable {
   readonly dir: string;
@@ -28,54 +92,275 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
   readonly wal: Wal;
   /** replay tells what open() loaded from the WAL (and any damage it cut off). */
   readonly replay: WalReplayStats;
+  readonly #opts: TsdbOptions;
+  readonly #blockDuration: number;
+  #blocks: BlockEntry[];
+  #compacting: Promise<CompactResult> | undefined;
+  #again: Promise<CompactResult> | undefined;
+  #closed = false;
 
-  protected constructor(dir: string, head: Head, wal: Wal, replay: WalReplayStats) {
+  private constructor(dir: string, head: Head, wal: Wal, replay: WalReplayStats, blocks: BlockEntry[], opts: TsdbOptions) {
     this.dir = dir;
     this.head = head;
     this.wal = wal;
     this.replay = replay;
+    this.#blocks = blocks;
+    this.#opts = opts;
+    this.#blockDuration = opts.blockDuration ?? TWO_HOURS;
   }
 
-  /** open replays `<dir>/wal` into a new head and starts a new WAL segment. */
+  /**
+   * open loads the blocks of dir (removing unfinished `*.tmp-for-creation` / `*.tmp-for-deletion`
+   * directories), replays `<dir>/wal` into a new head that accepts nothing before the newest
+   * block's maxTime, and starts a new WAL segment.
+   */
   static async open(dir: string, opts: TsdbOptions = {}): Promise<Tsdb> {
-    const { head, wal, replay } = await Tsdb.openParts(dir, opts, -Infinity);
-    return new Tsdb(dir, head, wal, replay);
-  }
-
-  /** openParts is open() for subclasses: the head starts with minValidTime (e.g. the newest block's maxTime). */
-  protected static async openParts(dir: string, opts: TsdbOptions, minValidTime: number): Promise<{ head: Head; wal: Wal; replay: WalReplayStats }> {
+    const blockDuration = opts.blockDuration ?? TWO_HOURS;
+    if (!(blockDuration > 0)) throw new TesseraError('TESSERA_TSDB_INVALID_OPTION', `open TSDB ${dir}: block duration ${blockDuration} is not positive`);
     await mkdir(dir, { recursive: true });
+    const entries = await readdir(dir, { withFileTypes: true });
+    const blocks: BlockEntry[] = [];
+    try {
+      for (const e of entries) {
+        if (!e.isDirectory()) continue;
+        if (e.name.endsWith('.tmp-for-creation') || e.name.endsWith('.tmp-for-deletion')) {
+          await rm(join(dir, e.name), { recursive: true, force: true });
+        } else if (isUlid(e.name)) {
+          blocks.push({ reader: await BlockReader.open(join(dir, e.name)), refs: 0, deleted: false });
+        }
+      }
+    } catch (err) {
+      for (const b of blocks) b.reader.close();
+      throw err;
+    }
+    blocks.sort((a, b) => a.reader.minTime - b.reader.minTime || compareStrings(a.reader.ulid, b.reader.ulid));
     const walDir = join(dir, 'wal');
     let wal: Wal | undefined;
+    let db: Tsdb | undefined;
     const head = new Head({
-      ...(opts.chunkRange !== undefined ? { chunkRange: opts.chunkRange } : {}),
+      chunkRange: blockDuration,
       ...(opts.samplesPerChunk !== undefined ? { samplesPerChunk: opts.samplesPerChunk } : {}),
       log: { log: (recs) => wal!.log(recs) },
+      onCommit: () => {
+        if (db !== undefined) db.#afterCommit();
+      },
     });
-    if (minValidTime > -Infinity) head.truncate(minValidTime);
+    const newest = blocks.reduce((m, b) => Math.max(m, b.reader.maxTime), -Infinity);
+    if (newest > -Infinity) head.truncate(newest);
     const replay = await replayWal(walDir, head);
     wal = await Wal.open(walDir, {
       ...(opts.walSegmentSize !== undefined ? { segmentSize: opts.walSegmentSize } : {}),
       ...(opts.fsync !== undefined ? { fsync: opts.fsync } : {}),
     });
-    return { head, wal, replay };
+    db = new Tsdb(dir, head, wal, replay, blocks, opts);
+    return db;
+  }
+
+  /** blocks lists the local blocks, oldest first. */
+  blocks(): TsdbBlock[] {
+    return this.#blocks.map(({ reader: r }) => ({ ulid: r.ulid, dir: r.dir, minTime: r.minTime, maxTime: r.maxTime, numSamples: r.meta.stats.numSamples ?? 0 }));
+  }
+
+  /** timeRange is [min, max] over the blocks and the head ({Infinity, -Infinity} when empty). */
+  timeRange(): { minTime: number; maxTime: number } {
+    let minTime = this.head.minTime();
+    let maxTime = this.head.maxTime();
+    for (const { reader: r } of this.#blocks) {
+      minTime = Math.min(minTime, r.minTime);
+      maxTime = Math.max(maxTime, r.maxTime - 1);
+    }
+    return { minTime, maxTime };
   }
 
   appender(): Appender {
+    if (this.#closed) throw new TesseraError('TESSERA_TSDB_CLOSED', `append to TSDB ${this.dir}: closed`);
     return this.head.appender();
   }
 
-  chunkQuerier(mint: number, maxt: number): Promise<ChunkQuerier> {
-    return this.head.chunkQuerier(mint, maxt);
+  /** compactable tells whether the head spans more than 1.5 × blockDuration (Prometheus's rule). */
+  compactable(): boolean {
+    const h = this.head;
+    return h.minTime() !== Infinity && h.maxTime() - h.minTime() > (this.#blockDuration / 2) * 3;
   }
 
-  querier(mint: number, maxt: number): Promise<Querier> {
-    return this.head.querier(mint, maxt);
+  #afterCommit(): void {
+    if (this.#opts.autoCompact === false || this.#again !== undefined || this.#closed || !this.compactable()) return;
+    this.compact().catch((err: unknown) => this.#opts.onCompactError?.(err));
   }
 
-  /** close waits for running commits and closes the WAL. */
+  /**
+   * compact cuts blocks while the head is compactable, then checkpoints the WAL and applies the
+   * retention. A call while a run is in progress schedules one more run after it (calls share it).
+   */
+  compact(): Promise<CompactResult> {
+    if (this.#compacting !== undefined) {
+      this.#again ??= this.#compacting
+        .catch(() => undefined)
+        .then(() => {
+          this.#again = undefined;
+          return this.compact();
+        });
+      return this.#again;
+    }
+    const run = this.#compact().finally(() => {
+      this.#compacting = undefined;
+    });
+    this.#compacting = run;
+    return run;
+  }
+
+  async #compact(): Promise<CompactResult> {
+    const written: TsdbBlock[] = [];
+    if (this.#closed) return { blocks: written, deleted: [], checkpoint: undefined };
+    let cut = -Infinity;
+    while (this.compactable()) {
+      const mint = this.head.minTime();
+      const start = Math.floor(mint / this.#blockDuration) * this.#blockDuration;
+      const maxt = start + this.#blockDuration;
+      // Nothing may be applied into the range from now on: commits validated earlier drop such samples.
+      this.head.raiseMinValidTime(maxt);
+      const series = this.head.seriesInRange(mint, maxt);
+      if (series.length > 0) written.push(await this.#writeBlock(series, mint, maxt));
+      this.head.truncate(maxt);
+      cut = maxt;
+    }
+    let cp: CheckpointStats | undefined;
+    if (cut > -Infinity) {
+      const cur = await this.wal.nextSegment();
+      cp = await checkpoint(this.wal.dir, cur - 1, (ref) => this.head.series(ref) !== undefined, cut);
+    }
+    const deleted = await this.#applyRetention();
+    return { blocks: written, deleted, checkpoint: cp };
+  }
+
+  async #writeBlock(series: ReturnType<Head['seriesInRange']>, mint: number, maxt: number): Promise<TsdbBlock> {
+    const th = this.#opts.thanos;
+    const w = await StreamingBlockWriter.create(this.dir, {
+      minTime: mint,
+      maxTime: maxt,
+      ...(th !== undefined ? { thanos: { labels: th.labels.toRecord(), downsample: { resolution: 0 }, source: th.source, index_stats: {} } } : {}),
+    });
+    try {
+      for (const s of series) await w.addSeries(s.labels, s.chunks);
+      const done = await w.flush();
+      const reader = await BlockReader.open(done.dir);
+      this.#blocks = [...this.#blocks, { reader, refs: 0, deleted: false }];
+      return { ulid: done.ulid, dir: done.dir, minTime: reader.minTime, maxTime: reader.maxTime, numSamples: reader.meta.stats.numSamples ?? 0 };
+    } catch (err) {
+      await w.abort().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async #applyRetention(): Promise<string[]> {
+    const retention = this.#opts.retention;
+    if (retention === undefined || retention <= 0 || this.#blocks.length < 2) return [];
+    const newest = this.#blocks.reduce((m, b) => Math.max(m, b.reader.maxTime), -Infinity);
+    const drop = this.#blocks.filter((b) => b.reader.maxTime < newest && newest - b.reader.maxTime >= retention);
+    if (drop.length === 0) return [];
+    this.#blocks = this.#blocks.filter((b) => !drop.includes(b));
+    const out: string[] = [];
+    for (const b of drop) {
+      b.deleted = true;
+      const tmp = `${b.reader.dir}.tmp-for-deletion`;
+      await rename(b.reader.dir, tmp);
+      if (b.refs === 0) b.reader.close();
+      await rm(tmp, { recursive: true, force: true });
+      out.push(b.reader.ulid);
+    }
+    return out;
+  }
+
+  #acquire(mint: number, maxt: number): BlockEntry[] {
+    const used = this.#blocks.filter((b) => b.reader.minTime <= maxt && b.reader.maxTime > mint);
+    for (const b of used) b.refs++;
+    return used;
+  }
+
+  #release(used: readonly BlockEntry[]): void {
+    for (const b of used) {
+      b.refs--;
+      if (b.deleted && b.refs === 0) b.reader.close();
+    }
+  }
+
+  async chunkQuerier(mint: number, maxt: number): Promise<ChunkQuerier> {
+    const used = this.#acquire(mint, maxt);
+    const qs = [...(await Promise.all(used.map((b) => b.reader.chunkQuerier(mint, maxt)))), await this.head.chunkQuerier(mint, maxt)];
+    const labels = new UnionLabels(qs, () => this.#release(used));
+    return {
+      select: async (_sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions) =>
+        mergeChunkSeriesSets(await Promise.all(qs.map((q) => q.select(true, hints, matchers, opts)))),
+      labelNames: (m, h, o) => labels.labelNames(m, h, o),
+      labelValues: (n, m, h, o) => labels.labelValues(n, m, h, o),
+      close: () => labels.close(),
+    };
+  }
+
+  async querier(mint: number, maxt: number): Promise<Querier> {
+    const used = this.#acquire(mint, maxt);
+    const qs = [...(await Promise.all(used.map((b) => b.reader.querier(mint, maxt)))), await this.head.querier(mint, maxt)];
+    const labels = new UnionLabels(qs, () => this.#release(used));
+    return {
+      select: async (_sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions) =>
+        mergeSeriesSets(await Promise.all(qs.map((q) => q.select(true, hints, matchers, opts)))),
+      labelNames: (m, h, o) => labels.labelNames(m, h, o),
+      labelValues: (n, m, h, o) => labels.labelValues(n, m, h, o),
+      close: () => labels.close(),
+    };
+  }
+
+  /** close waits for running commits and compaction, closes the WAL and the blocks. */
   async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
     await this.head.waitForCommits();
+    await this.#again?.catch(() => undefined);
+    await this.#compacting?.catch(() => undefined);
     await this.wal.close();
+    for (const b of this.#blocks) if (b.refs === 0) b.reader.close();
   }
+}
+
+/** UnionLabels answers label lookups over several queriers (sorted union) and closes them once. */
+class UnionLabels {
+  readonly #qs: readonly LabelQuerier[];
+  readonly #onClose: () => void;
+  #closed = false;
+
+  constructor(qs: readonly LabelQuerier[], onClose: () => void) {
+    this.#qs = qs;
+    this.#onClose = onClose;
+  }
+
+  async labelNames(matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
+    return union(await Promise.all(this.#qs.map((q) => q.labelNames(matchers, hints, opts))), hints);
+  }
+
+  async labelValues(name: string, matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
+    return union(await Promise.all(this.#qs.map((q) => q.labelValues(name, matchers, hints, opts))), hints);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    try {
+      await Promise.all(this.#qs.map((q) => q.close()));
+    } finally {
+      this.#onClose();
+    }
+  }
+}
+
+function union(results: readonly LabelResult[], hints: LabelHints | undefined): LabelResult {
+  const set = new Set<string>();
+  const warnings: string[] = [];
+  for (const r of results) {
+    for (const v of r.values) set.add(v);
+    for (const w of r.warnings) if (!warnings.includes(w)) warnings.push(w);
+  }
+  let values = [...set].sort(compareStrings);
+  const limit = hints?.limit ?? 0;
+  if (limit > 0 && values.length > limit) values = values.slice(0, limit);
+  return { values, warnings };
 }
