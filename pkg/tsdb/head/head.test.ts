@@ -4,6 +4,7 @@ import { isTesseraError } from '../../errors/index.js';
 import { CounterResetHint, FloatHistogram } from '../../histogram/index.js';
 import { Labels, Matcher, MatchType } from '../../labels/index.js';
 import { AppendErrorCode, type Querier } from '../../storage/index.js';
+import { decodeRecord } from '../wal/index.js';
 import { Head } from './head.js';
 
 const L = (...nv: string[]) => Labels.fromStrings(...nv);
@@ -230,5 +231,31 @@ describe('Head', () => {
     );
     expect(head.numSeries).toBe(80);
     expect(head.numSamples).toBe(80 * 20);
+  });
+
+  test('a failed log write rejects the commit, applies nothing, and the next commit logs the series record again', async () => {
+    const logged: string[] = [];
+    let fail = true;
+    const head = new Head({
+      log: {
+        log: (recs) => {
+          if (fail) {
+            fail = false;
+            return Promise.reject(new Error('disk full'));
+          }
+          for (const r of recs) decodeRecord(r, { series: (ref, l) => logged.push(`series ${ref} ${l.toString()}`), sample: (ref, t, v) => logged.push(`sample ${ref} ${t} ${v}`), histogram: () => undefined });
+          return Promise.resolve();
+        },
+      },
+    });
+    const a = head.appender();
+    a.append(0, L('__name__', 'x'), 1000, 1);
+    await expect(a.commit()).rejects.toThrow('disk full');
+    expect(head.numSamples).toBe(0);
+    const b = head.appender();
+    b.append(0, L('__name__', 'x'), 1000, 2);
+    await b.commit();
+    expect(logged).toEqual(['series 1 {__name__="x"}', 'sample 1 1000 2']);
+    expect(await samplesOf(await head.querier(0, 5000), eq('__name__', 'x'))).toEqual(new Map([['{__name__="x"}', [[1000, 2]]]]));
   });
 });

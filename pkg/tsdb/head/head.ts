@@ -161,7 +161,13 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
 
   async #commit(b: PendingBatch): Promise<void> {
     if (b.n === 0) return;
-    if (this.#log !== undefined) await this.#log.log(this.#records(b));
+    if (this.#log !== undefined) {
+      const fresh = new Set<MemSeries>();
+      for (let i = 0; i < b.n; i++) if (!b.series[i]!.logged) fresh.add(b.series[i]!);
+      await this.#log.log(this.#records(b, fresh));
+      // Only once the Series record is in the log: a failed write leaves them to the next commit.
+      for (const s of fresh) s.logged = true;
+    }
     for (let i = 0; i < b.n; i++) {
       const h = b.hist[i];
       if (h === undefined) this.#applyFloat(b.series[i]!, b.t[i]!, b.v[i]!);
@@ -175,16 +181,13 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
    * Samples or FloatHistogramSamples record per run of same-kind samples (so replay keeps the
    * append order when a series switches kind inside a batch); large runs are split.
    */
-  #records(b: PendingBatch): Uint8Array[] {
+  #records(b: PendingBatch, fresh: ReadonlySet<MemSeries>): Uint8Array[] {
     const recs: Uint8Array[] = [];
     const buf = this.#buf;
-    const fresh = new Set<MemSeries>();
-    for (let i = 0; i < b.n; i++) if (!b.series[i]!.logged) fresh.add(b.series[i]!);
     if (fresh.size > 0) {
       buf.reset();
       encodeSeriesRecord(buf, [...fresh]);
       recs.push(buf.get().slice());
-      for (const s of fresh) s.logged = true;
     }
     const refs = new Float64Array(b.n);
     for (let i = 0; i < b.n; i++) refs[i] = b.series[i]!.ref;

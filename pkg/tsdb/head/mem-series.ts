@@ -21,6 +21,11 @@ export interface ChunkOpts {
 
 /** XOR chunks are cut before a sample when larger than MaxBytesPerXORChunk (1024) − 19 bytes. */
 const MAX_XOR_BYTES = 1024 - 19;
+/**
+ * A sample takes at most 19 bytes (after the 2-byte header), so a chunk of fewer samples than
+ * this cannot exceed MAX_XOR_BYTES: its size is not looked at (bytes() makes a view).
+ */
+const MIN_SAMPLES_FOR_BYTE_CAP = Math.floor((MAX_XOR_BYTES - 2) / 19);
 /** Histogram chunks aim at TargetBytesPerHistogramChunk bytes and hold at least MinSamplesPerHistogramChunk samples. */
 const TARGET_HISTOGRAM_BYTES = 1024;
 const MIN_HISTOGRAM_SAMPLES = 10;
@@ -115,7 +120,7 @@ export class MemSeries {
       c = this.#cut(t, Encoding.XOR, o);
       created = true;
     }
-    if (!created && c.chunk.bytes().length > MAX_XOR_BYTES) {
+    if (!created && c.chunk.numSamples() > MIN_SAMPLES_FOR_BYTE_CAP && c.chunk.bytes().length > MAX_XOR_BYTES) {
       c = this.#cut(t, Encoding.XOR, o);
       created = true;
     }

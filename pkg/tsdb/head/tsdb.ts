@@ -71,6 +71,8 @@ interface BlockEntry {
 }
 
 const TWO_HOURS = 2 * 3600 * 1000;
+const MAX_INT64 = 9223372036854775807;
+const MIN_INT64 = -9223372036854775808;
 
 /**
  * Tsdb is a writable TSDB in a data directory, as Prometheus's DB with local compaction off:
@@ -161,7 +163,10 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
     return this.#blocks.map(({ reader: r }) => ({ ulid: r.ulid, dir: r.dir, minTime: r.minTime, maxTime: r.maxTime, numSamples: r.meta.stats.numSamples ?? 0 }));
   }
 
-  /** timeRange is [min, max] over the blocks and the head ({Infinity, -Infinity} when empty). */
+  /**
+   * timeRange is [min, max] over the blocks and the head; when empty it is [MaxInt64, MinInt64]
+   * as Prometheus's empty head reports (finite numbers, safe for the StoreAPI Info codec).
+   */
   timeRange(): { minTime: number; maxTime: number } {
     let minTime = this.head.minTime();
     let maxTime = this.head.maxTime();
@@ -169,6 +174,7 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
       minTime = Math.min(minTime, r.minTime);
       maxTime = Math.max(maxTime, r.maxTime - 1);
     }
+    if (minTime === Infinity) return { minTime: MAX_INT64, maxTime: MIN_INT64 };
     return { minTime, maxTime };
   }
 
