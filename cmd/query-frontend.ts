@@ -34,8 +34,14 @@ export const queryFrontendCommand: Command = {
     'query-range.response-cache-config': { type: 'string', default: '', help: "Alternative to 'query-range.response-cache-config-file' (lower priority): the YAML content." },
     'query-range.response-cache-max-freshness': { type: 'string', default: '1m', help: 'Results newer than this are not cached (they may still change).' },
     'labels.split-interval': { type: 'string', default: '24h', help: 'Split labels, label values and series requests by this interval; 0 disables.' },
-    'labels.response-cache-config-file': { type: 'string', default: '', help: 'Accepted for compatibility; label responses are split but not cached yet.' },
-    'labels.response-cache-config': { type: 'string', default: '', help: 'Accepted for compatibility; label responses are split but not cached yet.' },
+    'labels.max-retries-per-request': { type: 'string', default: '5', help: 'Maximum tries of one downstream labels, label values or series request (connection errors and 5xx).' },
+    'labels.max-query-parallelism': { type: 'string', default: '14', help: 'Maximum number of downstream requests of one labels, label values or series request run in parallel.' },
+    'labels.response-cache-max-freshness': { type: 'string', default: '1m', help: 'Split parts of labels, label values and series requests ending later than now minus this are not cached.' },
+    'labels.partial-response': { type: 'boolean', default: true, help: 'Send partial_response=true with labels, label values and series requests that do not say (default on).' },
+    'no-labels.partial-response': { type: 'boolean', help: 'Send partial_response=false with labels, label values and series requests that do not say.' },
+    'labels.default-time-range': { type: 'string', default: '24h', help: 'Time range (now minus this, now) of labels, label values and series requests without start or end; 0 leaves them unbounded (and unsplit).' },
+    'labels.response-cache-config-file': { type: 'string', default: '', help: 'Path to a YAML labels response cache config (type IN-MEMORY or REDIS), for labels, label values and series requests.' },
+    'labels.response-cache-config': { type: 'string', default: '', help: "Alternative to 'labels.response-cache-config-file' (lower priority): the YAML content." },
     ...httpConfigFlags,
     ...logFlags,
   },
@@ -44,9 +50,6 @@ export const queryFrontendCommand: Command = {
     const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     const shards = intFlag(ctx, 'query-frontend.vertical-shards');
     if (shards < 0) throw new UsageError('--query-frontend.vertical-shards: must be 0 or more');
-    if (flagString(ctx, 'labels.response-cache-config-file') !== '' || flagString(ctx, 'labels.response-cache-config') !== '') {
-      log('labels response cache is not supported yet; labels requests are split but not cached');
-    }
     const webConfig = await webConfigFromFlags(ctx);
     const tripperFile = flagString(ctx, 'query-frontend.downstream-tripper-config-file');
     let tripperYaml = flagString(ctx, 'query-frontend.downstream-tripper-config');
@@ -68,6 +71,12 @@ export const queryFrontendCommand: Command = {
       maxQueryParallelism: intFlag(ctx, 'query-range.max-query-parallelism'),
       maxFreshnessMs: goDurationFlag(ctx, 'query-range.response-cache-max-freshness'),
       labelsSplitIntervalMs: goDurationFlag(ctx, 'labels.split-interval'),
+      labelsMaxRetries: intFlag(ctx, 'labels.max-retries-per-request'),
+      labelsMaxQueryParallelism: intFlag(ctx, 'labels.max-query-parallelism'),
+      labelsMaxFreshnessMs: goDurationFlag(ctx, 'labels.response-cache-max-freshness'),
+      labelsPartialResponse: flagBool(ctx, 'labels.partial-response') && !flagBool(ctx, 'no-labels.partial-response'),
+      labelsDefaultTimeRangeMs: goDurationFlag(ctx, 'labels.default-time-range'),
+      labelsResponseCacheConfig: readCacheConfig(flagString(ctx, 'labels.response-cache-config-file'), flagString(ctx, 'labels.response-cache-config')),
       logQueriesLongerThanMs: goDurationFlag(ctx, 'query-frontend.log-queries-longer-than'),
       forwardHeaders: flagList(ctx, 'query-frontend.forward-header'),
       verticalShards: shards,

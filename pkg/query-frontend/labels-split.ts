@@ -10,13 +10,13 @@ export interface TimeRange {
 /**
  * splitLabelsRequest cuts a labels, label values or series request's [start, end] (both required)
  * into contiguous inclusive ranges at multiples of intervalMs, so that every millisecond lands in
- * exactly one. Requests without both bounds, with a `limit` (a union of limited answers is not
+ * exactly one (intervalMs <= 0: the whole range as one). Requests without both bounds, with a `limit` (a union of limited answers is not
  * the limited union) or with unparsable times return undefined and go to the downstream whole.
  */
 export function splitLabelsRequest(pairs: readonly (readonly [string, string])[], intervalMs: number): TimeRange[] | undefined {
   const s = pairs.find((p) => p[0] === 'start')?.[1];
   const e = pairs.find((p) => p[0] === 'end')?.[1];
-  if (s === undefined || e === undefined || intervalMs <= 0 || pairs.some((p) => p[0] === 'limit')) return undefined;
+  if (s === undefined || e === undefined || pairs.some((p) => p[0] === 'limit')) return undefined;
   let start: number;
   let end: number;
   try {
@@ -26,6 +26,7 @@ export function splitLabelsRequest(pairs: readonly (readonly [string, string])[]
     return undefined;
   }
   if (end < start) return undefined;
+  if (intervalMs <= 0) return [{ start, end }];
   const out: TimeRange[] = [];
   for (let t = start; t <= end; ) {
     const next = (Math.floor(t / intervalMs) + 1) * intervalMs;

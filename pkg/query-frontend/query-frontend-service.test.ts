@@ -31,6 +31,16 @@ async function startFake(): Promise<Fake> {
         res.end('{"status":"error","errorType":"unavailable","error":"try later"}');
         return;
       }
+      if (url.pathname === '/api/v1/labels') {
+        // One label name per hour the range touches (so a wrong merge or a stale part shows).
+        const names: string[] = [];
+        for (let h = Math.floor(Number(params.get('start')) / 3600); h <= Math.floor(Number(params.get('end')) / 3600); h++) names.push(`h${String(h).padStart(3, '0')}`);
+        const body: Record<string, unknown> = { status: 'success', data: names };
+        if (fake.warn) body['warnings'] = ['partial response: store x down'];
+        res.writeHead(200, { 'content-type': 'application/json', ...(fake.noStore ? { 'cache-control': 'no-store' } : {}) });
+        res.end(JSON.stringify(body));
+        return;
+      }
       if (url.pathname !== '/api/v1/query_range') {
         res.writeHead(200, { 'content-type': 'application/json', 'x-fake': '1' });
         res.end(JSON.stringify({ status: 'success', data: { path: url.pathname, q: url.search } }));
@@ -202,5 +212,73 @@ describe('QueryFrontend against a fake downstream', () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/tessera_query_frontend_cache_hits_total\{cache="IN-MEMORY"\} 2/);
     expect(text).toMatch(/tessera_query_frontend_queries_total\{op="query_range"\} 2/);
+  });
+
+  describe('labels response cache (--labels.*)', () => {
+    const labelsCfg = 'type: IN-MEMORY\nconfig:\n  max_size_items: 100\n';
+    const labels = async (url: string, qs: string, headers: Record<string, string> = {}) => {
+      const res = await fetch(`${url}/api/v1/labels?${qs}`, { headers });
+      return { status: res.status, body: (await res.json()) as { data: string[]; warnings?: string[] } };
+    };
+    const names = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `h${String(from + i).padStart(3, '0')}`);
+
+    test('split parts are cached by their exact range; a wider request fetches only the new parts', async () => {
+      const { url } = await start({ labelsSplitIntervalMs: H, labelsResponseCacheConfig: labelsCfg, responseCacheConfig: '' });
+      expect((await labels(url, 'start=3600&end=14399')).body).toEqual({ status: 'success', data: names(1, 3) });
+      expect(fake.calls).toHaveLength(3);
+      fake.calls = [];
+      expect((await labels(url, 'start=3600&end=14399')).body.data).toEqual(names(1, 3));
+      expect(fake.calls).toHaveLength(0);
+      expect((await labels(url, 'start=0&end=21599')).body.data).toEqual(names(0, 5));
+      // The old last part ended at 14399, not at the hour: [10800, 14399.999] is another part.
+      expect(ranges(fake)).toEqual([
+        ['0', '3599.999'],
+        ['10800', '14399.999'],
+        ['14400', '17999.999'],
+        ['18000', '21599'],
+      ]);
+      // Other parameters are other entries.
+      fake.calls = [];
+      await labels(url, 'start=3600&end=14399&match[]=up');
+      expect(fake.calls).toHaveLength(3);
+      const text = await (await fetch(`${url}/metrics`)).text();
+      expect(text).toMatch(/tessera_query_frontend_labels_cache_hits_total 5/);
+    });
+
+    test('fresh parts, answers with warnings and no-store are not cached', async () => {
+      const { url } = await start({ labelsSplitIntervalMs: H, labelsResponseCacheConfig: labelsCfg, labelsMaxFreshnessMs: 10 * 60_000, responseCacheConfig: '' });
+      now = 3 * H + 5 * 60_000;
+      await labels(url, `start=0&end=${now / 1000}`);
+      fake.calls = [];
+      await labels(url, `start=0&end=${now / 1000}`);
+      // Parts ending within the freshness window (after now - 10m) are asked again; the rest is cached.
+      expect(ranges(fake)).toEqual([
+        ['7200', '10799.999'],
+        ['10800', String(now / 1000)],
+      ]);
+      fake.calls = [];
+      fake.warn = true;
+      expect((await labels(url, 'start=36000&end=39599')).body.warnings).toEqual(['partial response: store x down']);
+      fake.warn = false;
+      fake.noStore = true;
+      await labels(url, 'start=43200&end=46799');
+      fake.noStore = false;
+      await labels(url, 'start=50400&end=53999', { 'cache-control': 'no-store' });
+      await labels(url, 'start=36000&end=39599');
+      await labels(url, 'start=43200&end=46799');
+      await labels(url, 'start=50400&end=53999');
+      expect(fake.calls).toHaveLength(6);
+    });
+
+    test('--labels.default-time-range fills a missing start or end; --labels.partial-response fills a missing partial_response', async () => {
+      const { url } = await start({ labelsSplitIntervalMs: 0, labelsDefaultTimeRangeMs: 2 * H, labelsPartialResponse: false, responseCacheConfig: '' });
+      await labels(url, 'match[]=up');
+      expect(fake.calls[0]!.params.get('start')).toBe(String((now - 2 * H) / 1000));
+      expect(fake.calls[0]!.params.get('end')).toBe(String(now / 1000));
+      expect(fake.calls[0]!.params.get('partial_response')).toBe('false');
+      await labels(url, 'start=10&partial_response=true');
+      expect(fake.calls[1]!.params.get('start')).toBe('10');
+      expect(fake.calls[1]!.params.getAll('partial_response')).toEqual(['true']);
+    });
   });
 });

@@ -29,6 +29,18 @@ export interface QueryFrontendOptions {
   readonly maxQueryParallelism: number;
   readonly maxFreshnessMs: number;
   readonly labelsSplitIntervalMs: number;
+  /** labelsMaxRetries is --labels.max-retries-per-request (default: maxRetries). */
+  readonly labelsMaxRetries?: number;
+  /** labelsMaxQueryParallelism is --labels.max-query-parallelism (default: maxQueryParallelism). */
+  readonly labelsMaxQueryParallelism?: number;
+  /** labelsMaxFreshnessMs is --labels.response-cache-max-freshness (default 1m). */
+  readonly labelsMaxFreshnessMs?: number;
+  /** labelsPartialResponse is --labels.partial-response: sent when a request has no partial_response. */
+  readonly labelsPartialResponse?: boolean;
+  /** labelsDefaultTimeRangeMs is --labels.default-time-range: [now - it, now] when start/end are missing; 0: none. */
+  readonly labelsDefaultTimeRangeMs?: number;
+  /** labelsResponseCacheConfig is --labels.response-cache-config(-file): IN-MEMORY or REDIS YAML; '' for none. */
+  readonly labelsResponseCacheConfig?: string;
   readonly logQueriesLongerThanMs: number;
   readonly forwardHeaders: readonly string[];
   /**
@@ -85,6 +97,8 @@ export class QueryFrontend {
   readonly #now: () => number;
   readonly #m;
   readonly #cache: ResultsCache | undefined;
+  readonly #labelsCache: ResultsCache | undefined;
+  readonly #labelsDown: Downstream;
   #http: Server | undefined;
   #port = 0;
 
@@ -104,6 +118,9 @@ export class QueryFrontend {
       cacheSkipped: new Counter({ name: 'tessera_query_frontend_cache_skipped_total', help: 'Fetched results not cached, by reason.', labelNames: ['reason'], registers: r }),
       sharded: new Counter({ name: 'tessera_query_frontend_sharding_queries_total', help: 'Range queries looked at for vertical sharding, by whether they could be sharded.', labelNames: ['shardable'], registers: r }),
       shardFallbacks: new Counter({ name: 'tessera_query_frontend_sharding_fallbacks_total', help: 'Sharded answers that disagreed on a series and were asked again unsharded.', registers: r }),
+      labelsCacheLookups: new Counter({ name: 'tessera_query_frontend_labels_cache_lookups_total', help: 'Split parts of labels, label values and series requests looked up in the labels response cache.', registers: r }),
+      labelsCacheHits: new Counter({ name: 'tessera_query_frontend_labels_cache_hits_total', help: 'Split parts of labels, label values and series requests answered from the labels response cache.', registers: r }),
+      labelsCacheErrors: new Counter({ name: 'tessera_query_frontend_labels_cache_errors_total', help: 'Labels response cache operations that failed or timed out (the request went on uncached).', labelNames: ['op'], registers: r }),
       duration: new Histogram({ name: 'tessera_query_frontend_request_duration_seconds', help: 'Time to answer a request.', labelNames: ['op'], buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 30], registers: r }),
     };
     this.#cache = cacheFromConfig(opts.responseCacheConfig ?? '', (op) => this.#m.cacheErrors.inc({ cache: this.#cache?.name ?? '', op }));
@@ -114,6 +131,13 @@ export class QueryFrontend {
       onRetry: () => this.#m.retries.inc(),
       ...(opts.downstreamTripper !== undefined ? { tripper: opts.downstreamTripper } : {}),
     });
+    this.#labelsDown = new Downstream({
+      url: opts.downstreamUrl,
+      maxTries: opts.labelsMaxRetries ?? opts.maxRetries,
+      onRetry: () => this.#m.retries.inc(),
+      ...(opts.downstreamTripper !== undefined ? { tripper: opts.downstreamTripper } : {}),
+    });
+    this.#labelsCache = cacheFromConfig(opts.labelsResponseCacheConfig ?? '', (op) => this.#m.labelsCacheErrors.inc({ op }));
   }
 
 
@@ -171,7 +195,9 @@ export class QueryFrontend {
       });
     }
     await this.#cache?.close();
+    await this.#labelsCache?.close();
     this.#down.close();
+    this.#labelsDown.close();
   }
 
   #forwarded(req: IncomingMessage): Record<string, string> {
@@ -198,7 +224,7 @@ export class QueryFrontend {
       if (path.endsWith('/api/v1/query_range') && (req.method === 'GET' || req.method === 'POST')) {
         op = 'query_range';
         await this.#queryRange(req, res, path, pairs, body);
-      } else if (this.#o.labelsSplitIntervalMs > 0 && (req.method === 'GET' || req.method === 'POST') && (/\/api\/v1\/(labels|series)$/.test(path) || (req.method === 'GET' && /\/api\/v1\/label\/[^/]+\/values$/.test(path)))) {
+      } else if ((req.method === 'GET' || req.method === 'POST') && (/\/api\/v1\/(labels|series)$/.test(path) || (req.method === 'GET' && /\/api\/v1\/label\/[^/]+\/values$/.test(path)))) {
         op = 'labels';
         await this.#labels(req, res, path, pairs, body);
       } else {
@@ -380,31 +406,83 @@ export class QueryFrontend {
     };
   }
 
+  /**
+   * labels answers labels, label values and series requests: Thanos's defaults applied
+   * (--labels.default-time-range when start or end is missing, --labels.partial-response when
+   * partial_response is), split at --labels.split-interval, each part from the labels response
+   * cache when it holds that exact part, the answers unioned. A part is cached only when it ends
+   * before now - --labels.response-cache-max-freshness and answered without warnings or no-store;
+   * its key covers every parameter and forwarded header and the part's exact start and end, so a
+   * cached part is always the answer the querier would give for it. Requests with `limit`,
+   * without a time range, or with nothing to do pass through.
+   */
   async #labels(req: IncomingMessage, res: ServerResponse, path: string, pairs: [string, string][], body: Buffer): Promise<void> {
-    const ranges = splitLabelsRequest(pairs, this.#o.labelsSplitIntervalMs);
-    if (ranges === undefined || ranges.length <= 1) return this.#passthrough(req, res, body);
+    const now = this.#now();
+    const ps: [string, string][] = [...pairs];
+    const has = (k: string) => ps.some((p) => p[0] === k);
+    const dtr = this.#o.labelsDefaultTimeRangeMs ?? 0;
+    if (dtr > 0 && !has('start')) ps.push(['start', formatSeconds(now - dtr)]);
+    if (dtr > 0 && !has('end')) ps.push(['end', formatSeconds(now)]);
+    if (this.#o.labelsPartialResponse !== undefined && !has('partial_response')) ps.push(['partial_response', String(this.#o.labelsPartialResponse)]);
+    const noStore = /(^|,)\s*no-store\s*(,|$)/i.test(String(req.headers['cache-control'] ?? ''));
+    const cache = noStore ? undefined : this.#labelsCache;
+    const ranges = splitLabelsRequest(ps, this.#o.labelsSplitIntervalMs);
+    if (ranges === undefined || (ranges.length <= 1 && cache === undefined && ps.length === pairs.length)) return this.#passthrough(req, res, body);
     const fwd = this.#forwarded(req);
-    const sem = new Semaphore(this.#o.maxQueryParallelism);
-    const rest = pairs.filter((p) => p[0] !== 'start' && p[0] !== 'end');
+    const sem = new Semaphore(this.#o.labelsMaxQueryParallelism ?? this.#o.maxQueryParallelism);
+    const rest = ps.filter((p) => p[0] !== 'start' && p[0] !== 'end');
+    const keyBase = cache === undefined ? '' : this.#labelsKeyBase(path, rest, fwd);
+    const freshBefore = now - (this.#o.labelsMaxFreshnessMs ?? 60_000);
     const answers = await Promise.all(
-      ranges.map((rg) =>
-        sem.run(() => {
-          // GET with the URL's parameters: label values answer GET only, as in Prometheus.
-          const form = new URLSearchParams();
-          for (const [k, v] of rest) form.append(k, v);
-          form.append('start', formatSeconds(rg.start));
-          form.append('end', formatSeconds(rg.end));
+      ranges.map(async (rg): Promise<DownstreamResponse> => {
+        const key = `${keyBase}:${rg.start}:${rg.end}`;
+        if (cache !== undefined) {
+          this.#m.labelsCacheLookups.inc();
+          const hit = await cache.get(key);
+          if (hit !== undefined) {
+            this.#m.labelsCacheHits.inc();
+            return { status: 200, headers: new Headers({ 'content-type': 'application/json' }), body: Buffer.from(hit, 'utf8') };
+          }
+        }
+        // GET with the URL's parameters: label values answer GET only, as in Prometheus.
+        const form = new URLSearchParams();
+        for (const [k, v] of rest) form.append(k, v);
+        form.append('start', formatSeconds(rg.start));
+        form.append('end', formatSeconds(rg.end));
+        const a = await sem.run(() => {
           this.#m.downstream.inc({ op: 'labels' });
-          return this.#down.request('GET', `${path}?${form.toString()}`, fwd);
-        }),
-      ),
+          return this.#labelsDown.request('GET', `${path}?${form.toString()}`, fwd);
+        });
+        if (cache !== undefined && a.status === 200 && rg.end <= freshBefore && !/(^|,)\s*no-store\s*(,|$)/i.test(a.headers.get('cache-control') ?? '') && cleanSuccess(a.body)) {
+          await cache.set(key, a.body.toString('utf8'));
+        }
+        return a;
+      }),
     );
     const failed = answers.find((a) => a.status !== 200);
     if (failed !== undefined) return relay(res, failed);
+    if (answers.length === 1) return relay(res, answers[0]!);
     const merged = mergeLabelsResponses(path.endsWith('/series') ? 'series' : 'values', answers.map((a) => a.body));
     if (merged === undefined) return relay(res, answers[0]!);
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(merged);
+  }
+
+  #labelsKeyBase(path: string, params: readonly [string, string][], fwd: Record<string, string>): string {
+    const sorted = [...params].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+    const headers = Object.entries(fwd).map(([k, v]) => [k.toLowerCase(), v]).sort();
+    const raw = JSON.stringify(['labels-v1', this.#down.baseUrl, path, sorted, headers]);
+    return `tessera:qfe-labels:${createHash('sha256').update(raw).digest('hex')}`;
+  }
+}
+
+/** cleanSuccess tells whether an answer is a success without warnings (only those are cached). */
+function cleanSuccess(body: Buffer): boolean {
+  try {
+    const doc = JSON.parse(body.toString('utf8')) as { status?: string; warnings?: unknown[] };
+    return doc.status === 'success' && (doc.warnings === undefined || doc.warnings.length === 0);
+  } catch {
+    return false;
   }
 }
 

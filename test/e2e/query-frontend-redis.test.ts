@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { QueryFrontend } from '../../pkg/query-frontend/index.js';
 import { freePort, requireBinary, startProcess, waitFor, type ManagedProcess } from '../../pkg/testutil/index.js';
-import { DATA_END, DAY, QUERIES, rangeQuery, startQuerierFixture, type QuerierFixture } from './query-frontend-fixture.js';
+import { DATA_END, DAY, QUERIES, T0, rangeQuery, startQuerierFixture, type QuerierFixture } from './query-frontend-fixture.js';
 
 const redisBin = requireBinary('redis-server');
 
@@ -84,7 +84,8 @@ describe.skipIf(!redisBin)('query-frontend with a Redis results cache', () => {
       maxQueryLengthMs: 0,
       maxQueryParallelism: 8,
       maxFreshnessMs: 60_000,
-      labelsSplitIntervalMs: 0,
+      labelsSplitIntervalMs: 6 * 3_600_000,
+      labelsResponseCacheConfig: `type: REDIS\nconfig:\n  addr: 127.0.0.1:${port}\n  db: 1\n  dial_timeout: 300ms\n  read_timeout: 300ms\n  write_timeout: 300ms\n`,
       logQueriesLongerThanMs: 0,
       forwardHeaders: [],
       responseCacheConfig: `type: REDIS\nconfig:\n  addr: 127.0.0.1:${port}\n  db: 0\n  dial_timeout: 300ms\n  read_timeout: 300ms\n  write_timeout: 300ms\n  expiration: 1h\n`,
@@ -107,6 +108,23 @@ describe.skipIf(!redisBin)('query-frontend with a Redis results cache', () => {
     const hits = await metric(/^tessera_query_frontend_cache_hits_total\{cache="REDIS"\}/);
     await checkAll(6);
     expect(await metric(/^tessera_query_frontend_cache_hits_total\{cache="REDIS"\}/)).toBeGreaterThan(hits);
+  });
+
+  test('labels, label values and series from the Redis labels cache equal the querier', async () => {
+    const s = String((T0 + 1_800_000) / 1000);
+    const e = String((T0 + 2 * DAY + 3_600_000) / 1000);
+    const paths = [`/api/v1/labels?start=${s}&end=${e}`, `/api/v1/label/instance/values?start=${s}&end=${e}&match[]=temperature`, `/api/v1/series?match[]=temperature&start=${s}&end=${e}`];
+    const check = async () => {
+      for (const p of paths) {
+        const [got, want] = await Promise.all([fetch(url + p), fetch(querier.url + p)]);
+        expect(got.status, p).toBe(200);
+        expect(await got.json(), p).toEqual(await want.json());
+      }
+    };
+    await check();
+    const hits = await metric(/^tessera_query_frontend_labels_cache_hits_total/);
+    await check();
+    expect(await metric(/^tessera_query_frontend_labels_cache_hits_total/)).toBeGreaterThan(hits);
   });
 
   test('Redis paused (slow past read_timeout): every query still 200 and equal, timeouts counted', async () => {

@@ -176,6 +176,64 @@ describe('query-frontend in front of tessera query', () => {
   });
 });
 
+describe('query-frontend: labels response cache', () => {
+  test('property: labels, label values and series, split and cached, equal the querier for random ranges and matchers', async () => {
+    const querier = await startQuerierFixture();
+    const fe = new QueryFrontend({
+      httpAddress: '127.0.0.1:0',
+      downstreamUrl: querier.url,
+      splitIntervalMs: DAY,
+      alignRangeWithStep: false,
+      maxRetries: 2,
+      maxQueryLengthMs: 0,
+      maxQueryParallelism: 8,
+      maxFreshnessMs: 60_000,
+      labelsSplitIntervalMs: 3 * 3_600_000,
+      labelsResponseCacheConfig: 'type: IN-MEMORY\nconfig:\n  max_size_items: 10000\n',
+      labelsPartialResponse: true,
+      logQueriesLongerThanMs: 0,
+      forwardHeaders: [],
+      now: () => DATA_END + DAY,
+    });
+    await fe.start();
+    const url = `http://127.0.0.1:${fe.httpPort}`;
+    try {
+      const kinds = ['/api/v1/labels', '/api/v1/label/instance/values', '/api/v1/label/__name__/values', '/api/v1/series'];
+      const matchers = ['', 'temperature', '{job="db"}', 'http_requests_total{instance=~"i[12]"}', '{replica="a"}'];
+      await fc.assert(
+        fc.asyncProperty(
+          fc.record({
+            k: fc.nat(kinds.length - 1),
+            m: fc.nat(matchers.length - 1),
+            startMin: fc.integer({ min: -120, max: 3 * 24 * 60 }),
+            lenMin: fc.integer({ min: 0, max: 30 * 60 }),
+            dedup: fc.constantFrom('', 'false'),
+          }),
+          async (c) => {
+            const kind = kinds[c.k]!;
+            const m = kind === '/api/v1/series' && matchers[c.m] === '' ? 'up' : matchers[c.m]!;
+            const start = T0 + c.startMin * 60_000 + 123;
+            const qs = new URLSearchParams({ start: String(start / 1000), end: String((start + c.lenMin * 60_000) / 1000), ...(c.dedup !== '' ? { dedup: c.dedup } : {}) });
+            if (m !== '') qs.append('match[]', m);
+            // Twice: the second answer comes (at least partly) from the cache.
+            for (let i = 0; i < 2; i++) {
+              const [got, want] = await Promise.all([fetch(`${url}${kind}?${qs}`), fetch(`${querier.url}${kind}?${qs}`)]);
+              expect(got.status, `${kind}?${qs}`).toBe(want.status);
+              expect(await got.json(), `${kind}?${qs}`).toEqual(await want.json());
+            }
+          },
+        ),
+        { numRuns: 25 },
+      );
+      const text = await (await fetch(`${url}/metrics`)).text();
+      expect(Number(/tessera_query_frontend_labels_cache_hits_total (\d+)/.exec(text)?.[1])).toBeGreaterThan(10);
+    } finally {
+      await fe.stop();
+      await querier.stop();
+    }
+  });
+});
+
 describe('query-frontend: partial responses are never cached', () => {
   test('with replica b down the answer carries warnings and is not cached; with b back, the full answer', async () => {
     const querier = await startQuerierFixture();
