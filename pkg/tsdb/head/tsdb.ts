@@ -137,6 +137,10 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
     }
     blocks.sort((a, b) => a.reader.minTime - b.reader.minTime || compareStrings(a.reader.ulid, b.reader.ulid));
     const walDir = join(dir, 'wal');
+    // A checkpoint interrupted by a crash is redone at the next cut.
+    for (const n of await readdir(walDir).catch(() => [] as string[])) {
+      if (/^checkpoint\.\d+\.tmp$/.test(n)) await rm(join(walDir, n), { recursive: true, force: true });
+    }
     let wal: Wal | undefined;
     let db: Tsdb | undefined;
     const head = new Head({
