@@ -11,6 +11,7 @@ import {
   PrometheusStore,
   PrometheusWatcher,
   Shipper,
+  prometheusRulesServer,
   formatPromDuration,
   parsePromDuration,
   type Logger,
@@ -97,7 +98,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   let shipperStarted = false;
   const httpServer = await startHttp(http.host, http.port, registry, () => watcher.loaded() && watcher.isUp() && (!uploads || shipperStarted), logger, webConfig);
   const store = new PrometheusStore({ client, externalLabels: () => watcher.externalLabels(), minTime: () => watcher.minTime(), registry, logger });
-  const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
+  const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, rules: prometheusRulesServer(client, () => watcher.externalLabels()), onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
   const tasks: Promise<unknown>[] = [];
   try {
     const port = await grpcServer.listen(grpcAddr);

@@ -44,3 +44,4 @@ export type { BucketBlocksViewOptions } from './bucket-blocks-view.js';
 export { createBucketWebApp } from './bucket-web-app.js';
 export type { BucketWebAppOptions } from './bucket-web-app.js';
 export { blockMarkAction } from './block-mark-action.js';
+export { parseGoTime, parsePrometheusRules } from './rules-parse.js';

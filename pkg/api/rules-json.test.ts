@@ -6,6 +6,7 @@ import { parseMetricSelector } from '../promql/index.js';
 import { RuleManager, TemplateExpander, type RuleGroupDeps, type RulesSnapshot } from '../rules/index.js';
 import { alertJson, alertsJson, goTimeJson, parseRulesQuery, ruleGroupNextToken, rulesJson } from './rules-json.js';
 import { createRulesApiRouter } from './rules-router.js';
+import { parseGoTime, parsePrometheusRules } from './rules-parse.js';
 import { createApiRouter } from './router.js';
 
 const S = 1000;
@@ -176,5 +177,14 @@ describe('rules JSON (Prometheus /api/v1/rules and /api/v1/alerts)', () => {
     } finally {
       server.close();
     }
+  });
+
+  test('parsePrometheusRules reads back what rulesJson writes', async () => {
+    const snap = zeroTimes(await evaluatedSnapshot());
+    const text = rulesJson(snap);
+    expect(rulesJson(parsePrometheusRules(JSON.parse(text)))).toBe(text);
+    expect(parseGoTime('2023-11-14T22:13:20.0015Z')).toBe(T0 + 1.5);
+    expect(parseGoTime('0001-01-01T00:00:00Z')).toBeUndefined();
+    expect(() => parsePrometheusRules({ nope: 1 })).toThrow('rules answer has no "groups" array');
   });
 });

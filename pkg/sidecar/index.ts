@@ -11,3 +11,4 @@ export { PrometheusStore } from './prometheus-store.js';
 export type { PrometheusStoreOptions } from './prometheus-store.js';
 export { PrometheusWatcher } from './prometheus-watcher.js';
 export type { PrometheusWatcherOptions, BlockFlags } from './prometheus-watcher.js';
+export { prometheusRulesServer } from './prometheus-rules.js';

@@ -85,6 +85,12 @@ export class PrometheusClient {
     return body.data as T;
   }
 
+  /** rules returns the `data` of GET /api/v1/rules with the given query parameters (type, rule_name[], ...). */
+  rules(params: URLSearchParams, signal?: AbortSignal): Promise<unknown> {
+    const q = params.toString();
+    return this.#getJSON<unknown>(`/api/v1/rules${q === '' ? '' : `?${q}`}`, 'get Prometheus rules', signal);
+  }
+
   /** isReady reports whether GET /-/ready answers 200; it never throws for an unreachable server. */
   async isReady(signal?: AbortSignal): Promise<boolean> {
     try {
