@@ -11,9 +11,9 @@ import { isTesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { EndpointDiscovery } from '../pkg/querier/index.js';
 import { Ruler, chunkForStateLookup, parseAlertmanagerUrl, parseAlertmanagersConfig, rulerHttpApp, type AlertmanagerTarget } from '../pkg/ruler/index.js';
-import { snapshotRuleGroups } from '../pkg/rules/index.js';
 import { LocalStore, StoreGrpcServer, snapshotRulesServer } from '../pkg/store/index.js';
-import { Head } from '../pkg/tsdb/index.js';
+import { snapshotRuleGroups } from '../pkg/rules/index.js';
+import { Tsdb } from '../pkg/tsdb/index.js';
 
 /** ruleCommand is `tessera rule`: the Thanos ruler. */
 export const ruleCommand: Command = {
@@ -147,8 +147,15 @@ async function runRule(ctx: RunContext): Promise<number> {
 
   const dataDir = flagString(ctx, 'data-dir');
   await mkdir(dataDir, { recursive: true });
-  // The ruler's storage: an in-memory head (write-ahead log and block cutting come with the head's WAL).
-  const head = new Head({ chunkRange: blockDuration });
+  // The ruler's storage: a head with its write-ahead log in --data-dir (replayed here after a crash).
+  let head: Tsdb;
+  try {
+    head = await Tsdb.open(dataDir, { chunkRange: blockDuration });
+  } catch (err) {
+    logger.error('opening the TSDB', { dir: dataDir, err });
+    return 1;
+  }
+  logger.info('TSDB opened', { dir: dataDir, series: head.replay.series, samples: head.replay.samples });
   const alertQueryURL = (flagString(ctx, 'alert.query-url') || `http://${hostname()}:${httpAddr.port}`).replace(/\/+$/, '');
   const ruler = new Ruler({
     ruleFiles,
@@ -176,6 +183,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   } catch (err) {
     queryDiscovery?.stop();
     for (const { d } of amDiscovery) d?.stop();
+    await head.close();
     if (!isTesseraError(err)) throw err;
     logger.error('loading rule files', { err: err.message });
     return 1;
@@ -219,8 +227,10 @@ async function runRule(ctx: RunContext): Promise<number> {
     await grpcServer.stop(grpcGrace);
     httpServer.closeAllConnections();
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await head.close();
   }
 }
+
 
 function logError(logger: Logger, err: unknown): void {
   logger.error('ruler', { err });

@@ -23,6 +23,9 @@ const RULES = `groups:
         annotations:
           summary: "toggle {{ $labels.name }} is {{ $value }}"
           where: "{{ $externalLabels.ruler }}"
+      - alert: ToggleHeld
+        expr: test_toggle > 0
+        for: 3s
 `;
 
 interface QueryAnswer {
@@ -46,6 +49,7 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
   let ruler: Service;
   let ports: RulerPorts;
   let querierHttp: string;
+  let rulerArgs: string[];
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tessera-ruler-e2e-'));
@@ -57,8 +61,7 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
     await writeFile(join(dir, 'rules', 'toggles.yml'), RULES);
     ports = await rulerPorts();
     querierHttp = `127.0.0.1:${await freePort()}`;
-    ruler = await services.add(
-      startRuler(ports, [
+    rulerArgs = [
         `--rule-file=${join(dir, 'rules', '*.yml')}`,
         `--query=${querierHttp}`,
         `--alertmanagers.url=${am.httpUrl}`,
@@ -66,11 +69,11 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
         '--label=replica="r1"',
         '--alert.label-drop=replica',
         '--eval-interval=1s',
-        '--resend-delay=2s',
+        '--for-grace-period=2s',
         '--alert.query-url=http://querier.example:10902',
         `--data-dir=${join(dir, 'ruler-data')}`,
-      ]),
-    );
+    ];
+    ruler = await services.add(startRuler(ports, rulerArgs));
     querier = await services.add(startQuerierAt(querierHttp, [sidecar.grpcAddress!, ports.grpc], ['replica']));
   }, 240_000);
 
@@ -88,14 +91,14 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
     }, 90_000);
     expect(await amAlerts(am)).toEqual([]);
     toggle.value = 1;
-    const [alert] = await waitAlerts(am, 'ToggleOn at the Alertmanager', (as) => (as.length > 0 ? as : undefined));
+    const [alert] = await waitAlerts(am, 'ToggleOn at the Alertmanager', (as) => (as.length > 0 ? as.filter((a) => a.labels.alertname === 'ToggleOn') : undefined));
     expect(alert!.labels).toEqual({ alertname: 'ToggleOn', instance: toggle.address, job: 'toggle', name: 'a', prom: 'p1', ruler: 'r', severity: 'page' });
     expect(alert!.annotations).toEqual({ summary: 'toggle a is 1', where: 'r' });
     expect(alert!.generatorURL).toBe('http://querier.example:10902/graph?g0.expr=test_toggle+%3E+0&g0.tab=1');
     expect(alert!.status.state).toBe('active');
     // the ruler's own API agrees
     const api = (await (await fetch(`${ruler.httpUrl}/api/v1/alerts`)).json()) as { data: { alerts: { state: string; labels: Record<string, string> }[] } };
-    expect(api.data.alerts.map((a) => [a.state, a.labels.alertname])).toEqual([['firing', 'ToggleOn']]);
+    expect(api.data.alerts.filter((a) => a.labels.alertname === 'ToggleOn').map((a) => a.state)).toEqual(['firing']);
     toggle.value = 0;
     await waitAlerts(am, 'ToggleOn resolved at the Alertmanager', (as) => as.length === 0);
   }, 180_000);
@@ -113,4 +116,58 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
     const alerts = await instant(querier.httpUrl, 'count_over_time(ALERTS{alertname="ToggleOn",alertstate="firing"}[10m])');
     expect(alerts.map((s) => s.metric.ruler)).toEqual(['r']);
   }, 120_000);
+
+  test('kill -9 mid-interval and restart: no recorded sample lost, a firing alert stays firing without re-entering pending', async () => {
+    toggle.value = 1;
+    // ToggleHeld (for: 3s) fires, and the recording rule has written a few samples
+    await waitAlerts(am, 'ToggleHeld at the Alertmanager', (as) => as.some((a) => a.labels.alertname === 'ToggleHeld'));
+    const rulerApi = async (): Promise<{ state: string; activeAt: string }[]> => {
+      const body = (await (await fetch(`${ruler.httpUrl}/api/v1/alerts`)).json()) as { data: { alerts: { state: string; activeAt: string; labels: Record<string, string> }[] } };
+      return body.data.alerts.filter((a) => a.labels.alertname === 'ToggleHeld');
+    };
+    const [before] = await waitFor('ToggleHeld firing in the ruler', async () => {
+      const as = await rulerApi();
+      return as.length === 1 && as[0]!.state === 'firing' ? as : undefined;
+    });
+    // the ruler's own samples, read straight from its StoreAPI through the querier (replica r1, no dedup)
+    const recorded = async (): Promise<number[]> => {
+      const res = await fetch(`${querier.httpUrl}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: 'name:test_toggle:sum{replica="r1"}[15m]', dedup: 'false' }) });
+      const body = (await res.json()) as { data: { result: { values: [number, string][] }[] }; warnings?: string[] };
+      if (body.warnings !== undefined && body.warnings.length > 0) throw new Error(`partial answer: ${body.warnings.join('; ')}`);
+      return (body.data.result[0]?.values ?? []).map(([t]) => Math.round(t * 1000));
+    };
+    const beforeKill = await waitFor('a few recorded samples', async () => {
+      const ts = await recorded();
+      return ts.length >= 3 ? ts : undefined;
+    });
+    // kill -9 between two evaluations (its last commit is in the WAL), then restart on the same ports
+    await ruler.kill();
+    const killedAt = Date.now();
+    const lastBeforeKill = beforeKill[beforeKill.length - 1]!;
+    ruler = await services.add(startRuler(ports, rulerArgs, 'tessera rule (restarted)'));
+    expect(ruler.process.output()).toMatch(/msg="TSDB opened".* samples=[1-9]/);
+    const afterRestart = await waitFor('recorded samples after the restart through the querier', async () => {
+      const ts = await recorded();
+      return ts.some((t) => t > killedAt) ? ts : undefined;
+    }, 90_000);
+    // every sample recorded before the kill is still there
+    const missing = beforeKill.filter((t) => !afterRestart.includes(t));
+    expect(missing).toEqual([]);
+    expect(afterRestart.filter((t) => t <= lastBeforeKill).length).toBeGreaterThanOrEqual(beforeKill.length);
+    // the alert is firing again with its old activeAt (whole seconds, from ALERTS_FOR_STATE), never pending in between
+    const [after] = await waitFor('ToggleHeld firing again after the restart', async () => {
+      const as = await rulerApi();
+      return as.length === 1 && as[0]!.state === 'firing' ? as : undefined;
+    }, 60_000);
+    expect(Math.floor(Date.parse(after!.activeAt) / 1000)).toBe(Math.floor(Date.parse(before!.activeAt) / 1000));
+    // ALERTS{alertstate="pending"} has samples only before the first firing (for: 3s at 1s evaluations), none after the restart
+    const res = await fetch(`${querier.httpUrl}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: 'ALERTS{alertname="ToggleHeld",alertstate="pending",replica="r1"}[15m]', dedup: 'false' }) });
+    const pendingTs = ((await res.json()) as { data: { result: { values: [number, string][] }[] } }).data.result.flatMap((r) => r.values.map(([t]) => Math.round(t * 1000)));
+    expect(pendingTs.length).toBeGreaterThan(0);
+    expect(pendingTs.length).toBeLessThanOrEqual(4);
+    expect(pendingTs.filter((t) => t > lastBeforeKill)).toEqual([]);
+    // Alertmanager kept the alert active throughout (endsAt = last send + 4 × resend delay)
+    expect((await amAlerts(am)).filter((a) => a.labels.alertname === 'ToggleHeld').map((a) => a.status.state)).toEqual(['active']);
+    toggle.value = 0;
+  }, 240_000);
 });
