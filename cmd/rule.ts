@@ -6,14 +6,17 @@ import { grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlag
 import { durationFlag, splitHostPort } from './flag-values.js';
 import { parseLabelFlags } from './tools-bucket.js';
 import { createHttpServer } from '../pkg/api/index.js';
-import type { Logger } from '../pkg/block/index.js';
+import { Shipper, type Logger } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
+import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
 import { EndpointDiscovery } from '../pkg/querier/index.js';
 import { Ruler, chunkForStateLookup, parseAlertmanagerUrl, parseAlertmanagersConfig, rulerHttpApp, type AlertmanagerTarget } from '../pkg/ruler/index.js';
 import { LocalStore, StoreGrpcServer, snapshotRulesServer } from '../pkg/store/index.js';
 import { snapshotRuleGroups } from '../pkg/rules/index.js';
 import { Tsdb } from '../pkg/tsdb/index.js';
+
+const MAX_INT64 = 9223372036854775807;
 
 /** ruleCommand is `tessera rule`: the Thanos ruler. */
 export const ruleCommand: Command = {
@@ -45,7 +48,8 @@ export const ruleCommand: Command = {
     'objstore.config-file': { type: 'string', default: '', help: 'Path to YAML object store configuration; when set, finished blocks are uploaded.' },
     'objstore.config': { type: 'string', default: '', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
     'tsdb.block-duration': { type: 'string', default: '2h', help: 'Block duration of the ruler\'s TSDB (blocks are cut and uploaded at this size).' },
-    'tsdb.retention': { type: 'string', default: '48h', help: 'How long to keep blocks in the local TSDB.' },
+    'tsdb.retention': { type: 'string', default: '48h', help: 'How long to keep blocks in the local TSDB (0 keeps them all).' },
+    'shipper.sync-interval': { type: 'string', default: '30s', help: 'How often to look for new local blocks to upload.' },
     'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen host:port for the StoreAPI gRPC endpoint (the rules\' results).' },
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen host:port for HTTP: /api/v1/rules, /api/v1/alerts, /metrics, /-/ready, /-/healthy, /-/reload.' },
     ...grpcServerTlsFlags,
@@ -84,7 +88,6 @@ async function runRule(ctx: RunContext): Promise<number> {
   const resendDelay = durationFlag(ctx, 'resend-delay');
   const sendTimeout = positiveDuration(ctx, 'alertmanagers.send-timeout');
   const blockDuration = positiveDuration(ctx, 'tsdb.block-duration');
-  durationFlag(ctx, 'tsdb.retention');
   positiveDuration(ctx, 'query.default-step');
   const sdInterval = positiveDuration(ctx, 'query.sd-interval');
   const dnsInterval = positiveDuration(ctx, 'query.sd-dns-interval');
@@ -96,15 +99,18 @@ async function runRule(ctx: RunContext): Promise<number> {
   const httpAddr = splitHostPort(flagString(ctx, 'http-address'), 'http-address');
   splitHostPort(grpcAddr, 'grpc-address');
   const labels = Labels.fromRecord(parseLabelFlags(flagList(ctx, 'label')));
+  if (labels.isEmpty() && (flagString(ctx, 'objstore.config-file') !== '' || flagString(ctx, 'objstore.config') !== '')) {
+    throw new UsageError('--label: uploaded blocks need at least one label identifying this ruler (e.g. --label=replica="r1")');
+  }
   const labelDrop = flagList(ctx, 'alert.label-drop');
   if (flagList(ctx, 'endpoint').length > 0) throw new UsageError('--endpoint: rule evaluation over StoreAPI endpoints is not supported yet; point --query at a querier');
   const query = queryAddresses(flagList(ctx, 'query'));
   const sdFiles = flagList(ctx, 'query.sd-files');
   if (query.urls.length + query.discover.length + sdFiles.length === 0) throw new UsageError('no --query parameter was given (nor --query.sd-files)');
-  if (flagString(ctx, 'objstore.config-file') !== '' || flagString(ctx, 'objstore.config') !== '') {
-    throw new UsageError('--objstore.config-file: uploading the ruler\'s blocks is not supported yet');
-  }
+  const retention = durationFlag(ctx, 'tsdb.retention');
+  const shipInterval = positiveDuration(ctx, 'shipper.sync-interval');
 
+  let bucketYaml = '';
   let amTargets: AlertmanagerTarget[];
   let amTimeout = sendTimeout;
   let grpcCredentials: Awaited<ReturnType<typeof grpcServerCredentialsFromFlags>>;
@@ -120,6 +126,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     } else {
       amTargets = flagList(ctx, 'alertmanagers.url').map(parseAlertmanagerUrl);
     }
+    bucketYaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'), false);
     grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
     webConfig = await webConfigFromFlags(ctx);
   } catch (err) {
@@ -150,7 +157,12 @@ async function runRule(ctx: RunContext): Promise<number> {
   // The ruler's storage: a head with its write-ahead log in --data-dir (replayed here after a crash).
   let head: Tsdb;
   try {
-    head = await Tsdb.open(dataDir, { chunkRange: blockDuration });
+    head = await Tsdb.open(dataDir, {
+      blockDuration,
+      thanos: { labels, source: 'ruler' },
+      ...(retention > 0 ? { retention } : {}),
+      onCompactError: (err) => logger.error('cutting a block from the head', { err }),
+    });
   } catch (err) {
     logger.error('opening the TSDB', { dir: dataDir, err });
     return 1;
@@ -190,7 +202,26 @@ async function runRule(ctx: RunContext): Promise<number> {
   }
 
   let grpcListening = false;
-  const store = new LocalStore({ queryable: head, externalLabels: labels, componentType: 'rule' });
+  const store = new LocalStore({
+    queryable: head,
+    externalLabels: labels,
+    componentType: 'rule',
+    // Thanos's ruler advertises its TSDB's oldest sample and MaxInt64 (rule results are always fresh).
+    timeRange: () => {
+      const r = head.timeRange();
+      return { minTime: r.minTime <= r.maxTime ? r.minTime : Date.now(), maxTime: MAX_INT64 };
+    },
+  });
+  const ac = new AbortController();
+  let shipping: Promise<void> | undefined;
+  if (bucketYaml.trim() !== '') {
+    const bucket = newBucketFromConfig(bucketYaml, { component: 'rule', registry });
+    const shipper = new Shipper({ bucket, dir: dataDir, externalLabels: () => labels, source: 'ruler', registry, logger });
+    shipping = shipper.run(shipInterval, ac.signal).finally(() => bucket.close());
+    logger.info('shipping blocks', { dir: dataDir, bucket: bucket.name() });
+  } else {
+    logger.info('no object storage configured; blocks are not uploaded');
+  }
   const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, rules: snapshotRulesServer(() => snapshotRuleGroups(ruler.groups()), { externalLabels: labels }), onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
   const app = rulerHttpApp(ruler, { registry, ready: () => grpcListening, onError: (err) => logger.error('HTTP request', { err }) });
   const httpServer = createHttpServer(app, webConfig);
@@ -222,6 +253,8 @@ async function runRule(ctx: RunContext): Promise<number> {
   } finally {
     process.off('SIGHUP', onHup);
     await ruler.stop();
+    ac.abort();
+    await shipping;
     queryDiscovery?.stop();
     for (const { d } of amDiscovery) d?.stop();
     await grpcServer.stop(grpcGrace);

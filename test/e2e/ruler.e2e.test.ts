@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -72,6 +72,9 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
         '--for-grace-period=2s',
         '--alert.query-url=http://querier.example:10902',
         `--data-dir=${join(dir, 'ruler-data')}`,
+        `--objstore.config=type: FILESYSTEM\nconfig:\n  directory: ${join(dir, 'bucket')}\n`,
+        '--tsdb.block-duration=10s',
+        '--shipper.sync-interval=1s',
     ];
     ruler = await services.add(startRuler(ports, rulerArgs));
     querier = await services.add(startQuerierAt(querierHttp, [sidecar.grpcAddress!, ports.grpc], ['replica']));
@@ -169,4 +172,24 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
     expect((await amAlerts(am)).filter((a) => a.labels.alertname === 'ToggleHeld').map((a) => a.status.state)).toEqual(['active']);
     toggle.value = 0;
   }, 240_000);
+
+  test('with a short --tsdb.block-duration the ruler\'s blocks reach the bucket (meta.json with source ruler and its labels)', async () => {
+    const metas = await waitFor('a ruler block in the bucket', async () => {
+      const names = await readdir(join(dir, 'bucket')).catch(() => [] as string[]);
+      const out: { ulid: string; meta: { minTime: number; maxTime: number; thanos: { source: string; labels: Record<string, string> } } }[] = [];
+      for (const n of names) {
+        const text = await readFile(join(dir, 'bucket', n, 'meta.json'), 'utf8').catch(() => undefined);
+        if (text !== undefined) out.push({ ulid: n, meta: JSON.parse(text) as (typeof out)[number]['meta'] });
+      }
+      return out.length > 0 ? out : undefined;
+    }, 90_000);
+    for (const { meta } of metas) {
+      expect(meta.thanos.source).toBe('ruler');
+      expect(meta.thanos.labels).toEqual({ replica: 'r1', ruler: 'r' });
+      expect(meta.maxTime - meta.minTime).toBeLessThanOrEqual(10_000);
+    }
+    // uploaded blocks carry the index and chunks with the meta.json
+    const files = await readdir(join(dir, 'bucket', metas[0]!.ulid));
+    expect(files.sort()).toEqual(expect.arrayContaining(['chunks', 'index', 'meta.json']));
+  }, 120_000);
 });
