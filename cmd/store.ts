@@ -4,8 +4,9 @@ import { UsageError, flagBool, flagString, type Command, type RunContext } from 
 import { grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { parseRelabelConfigs } from '../pkg/block/index.js';
-import { isTesseraError } from '../pkg/errors/index.js';
+import { TesseraError, isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, parseDuration, readObjstoreFlags } from '../pkg/objstore/index.js';
+import { parseCachingBucketConfig, parseIndexCacheConfig } from '../pkg/store/index.js';
 import { StoreGateway } from '../pkg/store-gateway/index.js';
 
 /** storeCommand runs the store gateway: the StoreAPI over the blocks of a bucket. */
@@ -22,7 +23,11 @@ export const storeCommand: Command = {
     'web.prefix-header': { type: 'string', default: '', help: 'Accepted for Thanos compatibility; the UI uses --web.external-prefix.' },
     'bucket-web-label': { type: 'string', default: '', help: 'External block label to use as group title in the bucket web UI.' },
     'disable-admin-operations': { type: 'boolean', default: false, help: 'Disable UI/API admin operations like marking blocks for deletion and no compaction.' },
-    'index-cache-size': { type: 'string', default: '250MB', help: 'Maximum size of the in-memory index cache (postings and series), e.g. 250MB, 1GiB.' },
+    'index-cache-size': { type: 'string', default: '250MB', help: 'Maximum size of the in-memory index cache (postings and series), e.g. 250MB, 1GiB. Ignored if --index-cache.config or --index-cache.config-file is set.' },
+    'index-cache.config-file': { type: 'string', default: '', help: 'Path to a YAML file with the index cache configuration (type IN-MEMORY or REDIS, Thanos format); overrides --index-cache-size.' },
+    'index-cache.config': { type: 'string', default: '', help: "Alternative to 'index-cache.config-file' flag (mutually exclusive): the YAML content." },
+    'store.caching-bucket.config-file': { type: 'string', default: '', help: 'Path to a YAML file with the chunk cache (caching bucket) configuration (type IN-MEMORY or REDIS, Thanos format); overrides --store.chunk-cache-size.' },
+    'store.caching-bucket.config': { type: 'string', default: '', help: "Alternative to 'store.caching-bucket.config-file' flag (mutually exclusive): the YAML content." },
     'store.chunk-cache-size': { type: 'string', default: '256MB', help: 'Maximum size of the in-memory chunk cache (chunk records of recent queries, with their hashes), e.g. 256MB (0 disables).' },
     'store.index-header-cache-size': { type: 'string', default: '1GB', help: 'Maximum memory of loaded index-headers; the least recently used are unloaded beyond it and reloaded from --data-dir on use (0 = no limit).' },
     'chunk-pool-size': { type: 'string', default: '2GB', help: 'Accepted for Thanos compatibility; chunks are not pooled.' },
@@ -81,6 +86,19 @@ function bytes(ctx: RunContext, name: string): number {
   return n;
 }
 
+/** configFlags reads `--<name>-file` or `--<name>` (YAML content); '' when neither is set. */
+async function configFlags(ctx: RunContext, name: string): Promise<string> {
+  const file = flagString(ctx, `${name}-file`);
+  const inline = flagString(ctx, name);
+  if (file !== '' && inline !== '') throw new UsageError(`both --${name}-file and --${name} are set; use one`);
+  if (file === '') return inline;
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new TesseraError('TESSERA_CACHE_CONFIG', `read --${name}-file ${file}`, { cause: err });
+  }
+}
+
 async function runStore(ctx: RunContext): Promise<number> {
   const logger = loggerFromFlags(ctx, 'store');
   const now = Date.now();
@@ -103,6 +121,8 @@ async function runStore(ctx: RunContext): Promise<number> {
     const relabel = parseRelabelConfigs(relabelFile !== '' ? await readFile(relabelFile, 'utf8') : relabelInline);
     const yaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'));
     const bucket = newBucketFromConfig(yaml, { component: 'store', registry });
+    const indexCacheConfig = parseIndexCacheConfig(await configFlags(ctx, 'index-cache.config'));
+    const cachingBucketConfig = parseCachingBucketConfig(await configFlags(ctx, 'store.caching-bucket.config'));
     const grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
     const webConfig = await webConfigFromFlags(ctx);
     gateway = new StoreGateway({
@@ -138,6 +158,8 @@ async function runStore(ctx: RunContext): Promise<number> {
       disableAdminOperations: flagBool(ctx, 'disable-admin-operations'),
       externalPrefix: flagString(ctx, 'web.external-prefix'),
       ...(webConfig !== undefined ? { webConfig } : {}),
+      ...(indexCacheConfig !== undefined ? { indexCacheConfig } : {}),
+      ...(cachingBucketConfig !== undefined ? { cachingBucketConfig } : {}),
     });
   } catch (err) {
     if (err instanceof UsageError) throw err;

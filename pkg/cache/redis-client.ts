@@ -78,6 +78,24 @@ export class RedisClient {
     this.#client.on('error', () => {});
   }
 
+  /**
+   * waitReady resolves true once connected (at most timeoutMs, default the dial timeout), false
+   * if not: until then commands fail fast as misses, so a component waits for it at start.
+   */
+  waitReady(timeoutMs = this.#opts.dialTimeoutMs): Promise<boolean> {
+    if (this.#client.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean): void => {
+        clearTimeout(timer);
+        this.#client.off('ready', onReady);
+        resolve(ok);
+      };
+      const onReady = (): void => done(true);
+      const timer = setTimeout(() => done(false), timeoutMs);
+      this.#client.on('ready', onReady);
+    });
+  }
+
   /** expirationMs is the TTL of written items. */
   get expirationMs(): number {
     return this.#opts.expirationMs;
@@ -120,7 +138,8 @@ export class RedisClient {
           (vals) => {
             for (let j = 0; j < vals.length; j++) {
               const v = vals[j];
-              if (v !== null && v !== undefined) out[from + j] = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+              // A copy: reply buffers may be views into a larger socket buffer.
+              if (v !== null && v !== undefined) out[from + j] = new Uint8Array(v);
             }
           },
           (err: unknown) => this.#onError('get', err),

@@ -14,7 +14,8 @@ import {
 } from '../block/index.js';
 import { BlocksInfo, blockMarkAction, createBucketWebApp, createHttpServer, marksJson, type WebConfig } from '../api/index.js';
 import type { Bucket } from '../objstore/index.js';
-import { BucketStore, GrpcCode, StoreError, StoreGrpcServer, type QueryLimits, type StoreGrpcServerOptions } from '../store/index.js';
+import { RedisClient } from '../cache/index.js';
+import { BucketStore, GrpcCode, StoreError, StoreGrpcServer, type QueryLimits, type StoreCacheConfig, type StoreGrpcServerOptions } from '../store/index.js';
 
 const MIN_INT64 = -9223372036854775808;
 const MAX_INT64 = 9223372036854775807;
@@ -69,6 +70,13 @@ export interface StoreGatewayOptions {
   readonly disableAdminOperations?: boolean;
   /** externalPrefix of links in the UI (--web.external-prefix). */
   readonly externalPrefix?: string;
+  /**
+   * indexCacheConfig (--index-cache.config): IN-MEMORY replaces indexCacheBytes with its max_size;
+   * REDIS puts a shared Redis behind an in-memory LRU of cache_size bytes (0: Redis only).
+   */
+  readonly indexCacheConfig?: StoreCacheConfig;
+  /** cachingBucketConfig (--store.caching-bucket.config) does the same for the chunk cache. */
+  readonly cachingBucketConfig?: StoreCacheConfig;
 }
 
 /**
@@ -92,6 +100,7 @@ export class StoreGateway {
   readonly #syncFailures: Counter;
   readonly #lastSync: Gauge;
   readonly #marks: BlockMarksFilter;
+  readonly #redis: RedisClient[] = [];
   /** blocks is the /api/v1/blocks view: the blocks served after the last sync, with their marks. */
   readonly blocks: BlocksInfo;
   /** grpcPort and httpPort are the bound ports after start(). */
@@ -124,11 +133,33 @@ export class StoreGateway {
       registry: o.registry,
       logger: this.#logger,
     });
+    const cacheFailures = new Counter({
+      name: 'tessera_store_cache_operation_failures_total',
+      help: 'Failed operations on the remote (Redis) index and chunk caches; each failed lookup was a miss, each failed write dropped.',
+      labelNames: ['cache', 'operation'],
+      registers: [o.registry],
+    });
+    const redisFor = (cfg: StoreCacheConfig | undefined, cache: 'index' | 'chunks'): { cache: RedisClient; ttlMs: number } | undefined => {
+      if (cfg?.redis === undefined) return undefined;
+      for (const op of ['get', 'set']) cacheFailures.labels(cache, op).inc(0);
+      const client = new RedisClient(cfg.redis, (op) => cacheFailures.labels(cache, op).inc());
+      this.#redis.push(client);
+      return { cache: client, ttlMs: cfg.ttlMs };
+    };
+    const ic = o.indexCacheConfig;
+    const cc = o.cachingBucketConfig;
+    const indexRemote = redisFor(ic, 'index');
+    const chunkRemote = redisFor(cc, 'chunks');
+    const chunkCacheBytes = cc !== undefined ? cc.inMemoryBytes : o.chunkCacheBytes;
     this.store = new BucketStore({
       bucket: o.bucket,
       dataDir: o.dataDir,
-      indexCacheBytes: o.indexCacheBytes ?? 250 * 1024 * 1024,
-      ...(o.chunkCacheBytes !== undefined ? { chunkCacheBytes: o.chunkCacheBytes } : {}),
+      indexCacheBytes: ic !== undefined ? ic.inMemoryBytes : (o.indexCacheBytes ?? 250 * 1024 * 1024),
+      ...(ic?.maxItemBytes !== undefined ? { indexCacheMaxItemBytes: ic.maxItemBytes } : {}),
+      ...(ic?.enabledItems !== undefined ? { indexCacheEnabledItems: ic.enabledItems } : {}),
+      ...(indexRemote !== undefined ? { indexCacheRemote: indexRemote } : {}),
+      ...(chunkRemote !== undefined ? { chunkCacheRemote: chunkRemote } : {}),
+      ...(chunkCacheBytes !== undefined ? { chunkCacheBytes } : {}),
       ...(o.headerCacheBytes !== undefined ? { headerCacheBytes: o.headerCacheBytes } : {}),
       ...(o.limits !== undefined ? { limits: o.limits } : {}),
       ...(o.maxConcurrency !== undefined ? { maxConcurrency: o.maxConcurrency } : {}),
@@ -171,6 +202,9 @@ export class StoreGateway {
    */
   async start(): Promise<void> {
     this.#http = await this.#startHttp();
+    // Until Redis is connected, cache lookups are misses: give it the dial timeout to connect.
+    const connected = await Promise.all(this.#redis.map((c) => c.waitReady()));
+    if (connected.includes(false)) this.#logger.warn('Redis cache not reachable yet; serving from the bucket until it is', {});
     this.grpcPort = await this.#grpc.listen(this.#o.grpcAddress);
     this.#logger.info('listening for StoreAPI gRPC', { address: this.#o.grpcAddress, port: this.grpcPort });
     const first = await this.syncOnce();
@@ -223,6 +257,7 @@ export class StoreGateway {
     await this.#loop?.catch(() => undefined);
     await this.#fetcher.flush();
     await this.#grpc.stop(this.#o.grpcGracePeriodMs);
+    await Promise.all(this.#redis.map((c) => c.close()));
     const http = this.#http;
     if (http !== undefined) {
       http.closeAllConnections();

@@ -24,4 +24,4 @@ export { protoGroupToSnapshot, protoToRulesSnapshot, snapshotGroupToProto, snaps
 export type { RulesServer, SnapshotRulesServerOptions } from './rules-proto.js';
 export { storeAPIAcceptanceSuite, acceptanceSeries } from './acceptance.js';
 export type { AcceptanceTestApi, StoreUnderTest, StartStore } from './acceptance.js';
-export { BucketStore, BucketBlock, BlockCorruptError, IndexCache, QueryBudget, partitionRanges, selectByResolution, toAggrChunk, Gate, type BucketStoreOptions, type QueryLimits } from './bucket/index.js';
+export { BucketStore, BucketBlock, BlockCorruptError, IndexCache, QueryBudget, partitionRanges, selectByResolution, toAggrChunk, Gate, parseIndexCacheConfig, parseCachingBucketConfig, type BucketStoreOptions, type QueryLimits, type RemoteCache, type StoreCacheConfig, type IndexCacheItem } from './bucket/index.js';

@@ -259,6 +259,7 @@ export class BucketBlock {
     postingsForMatchers(rec, matchers);
     const lists = new Map<string, Uint8Array>();
     const missing: { name: string; value: string; start: number; end: number }[] = [];
+    let notCached: { name: string; value: string }[] = [];
     for (const k of rec.keys()) {
       const c = this.#o.cache.getPostings(this.ulid, k.name, k.value);
       if (c !== undefined) {
@@ -266,6 +267,23 @@ export class BucketBlock {
         budget.cachedPostings++;
         continue;
       }
+      notCached.push(k);
+    }
+    if (notCached.length > 0 && this.#o.cache.hasRemote) {
+      const got = await this.#o.cache.fetchPostings(this.ulid, notCached);
+      const rest: { name: string; value: string }[] = [];
+      for (let i = 0; i < notCached.length; i++) {
+        const k = notCached[i]!;
+        const c = got[i];
+        if (c === undefined) rest.push(k);
+        else {
+          lists.set(keyOf(k.name, k.value), c);
+          budget.cachedPostings++;
+        }
+      }
+      notCached = rest;
+    }
+    for (const k of notCached) {
       const r = h.reader.postingsRange(k.name, k.value)!;
       missing.push({ name: k.name, value: k.value, start: r.start, end: r.end });
     }
@@ -337,6 +355,7 @@ export class BucketBlock {
     const missing: { i: number; start: number; end: number }[] = [];
     const est = this.meta.thanos?.index_stats.series_max_size ?? DEFAULT_SERIES_MAX_SIZE;
     const seriesEnd = h.seriesEnd;
+    let notCached: number[] = [];
     for (let i = 0; i < refs.length; i++) {
       const c = this.#o.cache.getSeries(this.ulid, refs[i]!);
       if (c !== undefined) {
@@ -344,6 +363,25 @@ export class BucketBlock {
         budget.cachedSeries++;
         continue;
       }
+      notCached.push(i);
+    }
+    if (notCached.length > 0 && this.#o.cache.hasRemote) {
+      const got = await this.#o.cache.fetchSeries(
+        this.ulid,
+        notCached.map((i) => refs[i]!),
+      );
+      const rest: number[] = [];
+      for (let j = 0; j < notCached.length; j++) {
+        const c = got[j];
+        if (c === undefined) rest.push(notCached[j]!);
+        else {
+          bodies[notCached[j]!] = c;
+          budget.cachedSeries++;
+        }
+      }
+      notCached = rest;
+    }
+    for (const i of notCached) {
       const start = refs[i]! * 16;
       let end = Math.min(start + est, seriesEnd);
       const after = i + 1 < refs.length ? refs[i + 1] : nextRef;
@@ -457,6 +495,14 @@ export class BucketBlock {
     const failed = new Map<number, ChunkFailure>();
     const bySeg = new Map<number, number[]>();
     const cache = this.#o.chunkCache;
+    const addRead = (s: number, off: number): void => {
+      let l = bySeg.get(s);
+      if (l === undefined) bySeg.set(s, (l = []));
+      l.push(off);
+    };
+    // Misses are looked up in a remote cache first (one batch), when there is one.
+    const remote = cache !== undefined && cache.hasRemote;
+    let notCached: { seg: number; off: number }[] = [];
     for (const r of refs) {
       const s = chunkRefSegment(r);
       const off = chunkRefOffset(r);
@@ -468,10 +514,21 @@ export class BucketBlock {
           continue;
         }
       }
-      let l = bySeg.get(s);
-      if (l === undefined) bySeg.set(s, (l = []));
-      l.push(off);
+      if (remote) notCached.push({ seg: s, off });
+      else addRead(s, off);
     }
+    if (remote && notCached.length > 0) {
+      const got = await cache!.fetch(this.ulid, notCached);
+      const rest: { seg: number; off: number }[] = [];
+      for (let i = 0; i < notCached.length; i++) {
+        const c = got[i];
+        const l = notCached[i]!;
+        if (c === undefined) rest.push(l);
+        else out.set(l.seg * 0x100000000 + l.off, c);
+      }
+      notCached = rest;
+    }
+    for (const { seg: s, off } of notCached) if (!out.has(s * 0x100000000 + off)) addRead(s, off);
     const est = this.meta.thanos?.index_stats.chunk_max_size ?? DEFAULT_CHUNK_MAX_SIZE;
     let held = 0;
     // Chunks of one read are copied together into one buffer (one allocation, views into it), so

@@ -21,7 +21,8 @@ import { BlockSeriesCursor, type CursorEntry } from './block-series-cursor.js';
 import { CursorHeap } from './cursor-heap.js';
 import { Gate } from './gate.js';
 import { ChunkCache } from './chunk-cache.js';
-import { IndexCache } from './index-cache.js';
+import { IndexCache, type IndexCacheItem } from './index-cache.js';
+import type { RemoteCache } from './remote-cache.js';
 import { QueryBudget, type QueryLimits } from './query-budget.js';
 import { selectByResolution } from './resolution.js';
 
@@ -40,6 +41,17 @@ export interface BucketStoreOptions {
    * 256 MiB); 0 disables the chunk cache (every chunk is read from the bucket on every request).
    */
   readonly chunkCacheBytes?: number;
+  /**
+   * indexCacheRemote / chunkCacheRemote are shared caches (Redis) behind the in-memory ones
+   * (--index-cache.config, --store.caching-bucket.config with type REDIS); with a remote chunk
+   * cache, chunkCacheBytes 0 keeps no chunks in memory but still caches them remotely.
+   */
+  readonly indexCacheRemote?: { readonly cache: RemoteCache; readonly ttlMs?: number };
+  readonly chunkCacheRemote?: { readonly cache: RemoteCache; readonly ttlMs?: number };
+  /** indexCacheMaxItemBytes: larger index items are not kept in memory (max_item_size; default half the budget). */
+  readonly indexCacheMaxItemBytes?: number;
+  /** indexCacheEnabledItems restricts the index cache to these item types (enabled_items). */
+  readonly indexCacheEnabledItems?: readonly IndexCacheItem[];
   /**
    * headerCacheBytes bounds the memory of loaded index-headers (--store.index-header-cache-size,
    * default 1 GiB): beyond it the least recently used headers are unloaded (and reloaded from the
@@ -194,9 +206,24 @@ export class BucketStore implements StoreServer {
 
   constructor(opts: BucketStoreOptions) {
     this.#o = opts;
-    this.#cache = new IndexCache({ maxBytes: opts.indexCacheBytes ?? 250 * 1024 * 1024, ...(opts.registry !== undefined ? { registry: opts.registry } : {}) });
+    const ir = opts.indexCacheRemote;
+    this.#cache = new IndexCache({
+      maxBytes: opts.indexCacheBytes ?? 250 * 1024 * 1024,
+      ...(opts.indexCacheMaxItemBytes !== undefined ? { maxItemBytes: opts.indexCacheMaxItemBytes } : {}),
+      ...(opts.indexCacheEnabledItems !== undefined ? { enabledItems: opts.indexCacheEnabledItems } : {}),
+      ...(ir !== undefined ? { remote: ir.cache, ...(ir.ttlMs !== undefined ? { remoteTtlMs: ir.ttlMs } : {}) } : {}),
+      ...(opts.registry !== undefined ? { registry: opts.registry } : {}),
+    });
     const chunkBytes = opts.chunkCacheBytes ?? DEFAULT_CHUNK_CACHE_BYTES;
-    this.#chunkCache = chunkBytes > 0 ? new ChunkCache({ maxBytes: chunkBytes, ...(opts.registry !== undefined ? { registry: opts.registry } : {}) }) : undefined;
+    const cr = opts.chunkCacheRemote;
+    this.#chunkCache =
+      chunkBytes > 0 || cr !== undefined
+        ? new ChunkCache({
+            maxBytes: chunkBytes,
+            ...(cr !== undefined ? { remote: cr.cache, ...(cr.ttlMs !== undefined ? { remoteTtlMs: cr.ttlMs } : {}) } : {}),
+            ...(opts.registry !== undefined ? { registry: opts.registry } : {}),
+          })
+        : undefined;
     this.#gate = new Gate(opts.maxConcurrency ?? 20);
     this.#m = new BucketStoreMetrics(opts.registry, this);
     this.#logger = opts.logger ?? nopLogger;

@@ -1,11 +1,20 @@
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { StoreChunk } from '../../storepb/index.js';
+import type { RemoteCache } from './remote-cache.js';
 
 /** ChunkCacheOptions size a ChunkCache. */
 export interface ChunkCacheOptions {
-  /** maxBytes is the byte budget of cached chunk records (--store.chunk-cache-size); must be > 0. */
+  /** maxBytes is the byte budget of cached chunk records in memory (--store.chunk-cache-size; 0 only with a remote cache). */
   readonly maxBytes: number;
+  /**
+   * remote, when set, is a shared cache (Redis, --store.caching-bucket.config) behind the LRU:
+   * chunks missing in memory are looked up there in one batch per block and request, and chunks
+   * read from the bucket are written to both. A remote value is the encoding byte, then the data.
+   */
+  readonly remote?: RemoteCache;
+  /** remoteTtlMs is the TTL of chunks written to the remote cache (chunk_subrange_ttl, default 24h). */
+  readonly remoteTtlMs?: number;
   readonly registry?: Registry;
 }
 
@@ -39,9 +48,15 @@ export class ChunkCache {
   readonly #lru: LRUCache<string, CachedChunk>;
   readonly #requests: Counter;
   readonly #hits: Counter;
+  readonly #remote: RemoteCache | undefined;
+  readonly #remoteTtl: number;
+  readonly #local: boolean;
 
   constructor(o: ChunkCacheOptions) {
     const registers = o.registry !== undefined ? [o.registry] : [];
+    this.#remote = o.remote;
+    this.#remoteTtl = o.remoteTtlMs ?? 24 * 3_600_000;
+    this.#local = o.maxBytes > 0;
     this.#lru = new LRUCache<string, CachedChunk>({
       maxSize: Math.max(1, o.maxBytes),
       sizeCalculation: (v, k) => v.data.length + 2 * k.length + ENTRY_OVERHEAD,
@@ -87,7 +102,42 @@ export class ChunkCache {
 
   /** set stores a chunk record; `data` must be the cache's own copy and never change afterwards. */
   set(block: string, seg: number, offset: number, c: CachedChunk): void {
-    this.#lru.set(chunkKey(block, seg, offset), c);
+    const key = chunkKey(block, seg, offset);
+    if (this.#local) this.#lru.set(key, c);
+    if (this.#remote !== undefined) {
+      const v = new Uint8Array(1 + c.data.length);
+      v[0] = c.encoding;
+      v.set(c.data, 1);
+      this.#remote.setMulti([[key, v]], this.#remoteTtl);
+    }
+  }
+
+  /** hasRemote tells whether misses in memory are looked up in a remote cache (fetch). */
+  get hasRemote(): boolean {
+    return this.#remote !== undefined;
+  }
+
+  /**
+   * fetch looks chunk records missed in memory (segment, offset pairs of block) up in the remote
+   * cache; hits are kept in memory too and counted. All misses without a remote cache or when it fails.
+   */
+  async fetch(block: string, locs: readonly { seg: number; off: number }[]): Promise<(CachedChunk | undefined)[]> {
+    const out = new Array<CachedChunk | undefined>(locs.length);
+    if (this.#remote === undefined || locs.length === 0) return out;
+    const keys = locs.map((l) => chunkKey(block, l.seg, l.off));
+    const got = await this.#remote.getMulti(keys);
+    let hits = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const v = got[i];
+      if (v === undefined || v.length < 1) continue;
+      // Its own copy: the value may be a view into a larger reply buffer.
+      const c: CachedChunk = { encoding: v[0]!, data: v.slice(1), hashed: [] };
+      if (this.#local) this.#lru.set(keys[i]!, c);
+      out[i] = c;
+      hits++;
+    }
+    if (hits > 0) this.#hits.inc(hits);
+    return out;
   }
 
   clear(): void {

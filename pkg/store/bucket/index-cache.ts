@@ -1,16 +1,29 @@
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { RemoteCache } from './remote-cache.js';
 
 /** IndexCacheOptions size the caches of an IndexCache. */
 export interface IndexCacheOptions {
   /** maxBytes is the byte budget shared by postings and series entries (--index-cache-size). */
   readonly maxBytes: number;
-  /** maxItemBytes: larger items are not cached (default maxBytes / 2). */
+  /** maxItemBytes: larger items are not cached in memory (default maxBytes / 2). */
   readonly maxItemBytes?: number;
+  /**
+   * remote, when set, is a shared cache (Redis) behind the in-memory LRU: items missing in memory
+   * are looked up there (one batch per block and request), and items read from the bucket are
+   * written to both. maxBytes 0 then keeps nothing in memory.
+   */
+  readonly remote?: RemoteCache;
+  /** remoteTtlMs is the TTL of items written to the remote cache (default 24h). */
+  readonly remoteTtlMs?: number;
+  /** enabledItems restricts caching to these item types (Thanos's enabled_items; default all). */
+  readonly enabledItems?: readonly IndexCacheItem[];
   readonly registry?: Registry;
 }
 
-type ItemType = 'Postings' | 'Series';
+/** IndexCacheItem is a cached item type (Thanos's item_type label and enabled_items values). */
+export type IndexCacheItem = 'Postings' | 'Series';
+type ItemType = IndexCacheItem;
 
 /**
  * ENTRY_OVERHEAD is the memory of one cache entry beyond its bytes, counted against the budget so
@@ -29,6 +42,9 @@ const ENTRY_OVERHEAD = 200;
 export class IndexCache {
   readonly #lru: LRUCache<string, Uint8Array>;
   readonly #maxItem: number;
+  readonly #remote: RemoteCache | undefined;
+  readonly #remoteTtl: number;
+  readonly #enabled: ReadonlySet<ItemType>;
   readonly #requests: Counter<'item_type'>;
   readonly #hits: Counter<'item_type'>;
   readonly #added: Counter<'item_type'>;
@@ -36,7 +52,10 @@ export class IndexCache {
 
   constructor(o: IndexCacheOptions) {
     const registers = o.registry !== undefined ? [o.registry] : [];
-    this.#maxItem = o.maxItemBytes ?? Math.floor(o.maxBytes / 2);
+    this.#maxItem = o.maxBytes > 0 ? (o.maxItemBytes ?? Math.floor(o.maxBytes / 2)) : 0;
+    this.#remote = o.remote;
+    this.#remoteTtl = o.remoteTtlMs ?? 24 * 3_600_000;
+    this.#enabled = new Set(o.enabledItems ?? ['Postings', 'Series']);
     this.#lru = new LRUCache<string, Uint8Array>({
       maxSize: Math.max(1, o.maxBytes),
       sizeCalculation: (v, k) => v.length + 2 * k.length + ENTRY_OVERHEAD,
@@ -65,17 +84,62 @@ export class IndexCache {
     return this.#lru.calculatedSize;
   }
 
+  /** hasRemote tells whether misses in memory are looked up in a remote cache (fetchPostings, fetchSeries). */
+  get hasRemote(): boolean {
+    return this.#remote !== undefined;
+  }
+
   #get(type: ItemType, key: string): Uint8Array | undefined {
+    if (!this.#enabled.has(type)) return undefined;
     this.#requests.labels(type).inc();
     const v = this.#lru.get(key);
     if (v !== undefined) this.#hits.labels(type).inc();
     return v;
   }
 
+  #setLocal(key: string, v: Uint8Array): void {
+    if (v.length + 2 * key.length + ENTRY_OVERHEAD <= this.#maxItem) this.#lru.set(key, v);
+  }
+
   #set(type: ItemType, key: string, v: Uint8Array): void {
-    if (v.length + 2 * key.length + ENTRY_OVERHEAD > this.#maxItem) return;
-    this.#lru.set(key, v);
+    if (!this.#enabled.has(type)) return;
+    this.#setLocal(key, v);
+    if (this.#remote !== undefined) this.#remote.setMulti([[key, v]], this.#remoteTtl);
     this.#added.labels(type).inc();
+  }
+
+  /**
+   * Looks keys (missed in memory) up in the remote cache; hits are kept in memory too and counted
+   * as hits. Resolves with all misses when there is no remote cache or it fails.
+   */
+  async #fetch(type: ItemType, keys: string[]): Promise<(Uint8Array | undefined)[]> {
+    if (this.#remote === undefined || keys.length === 0 || !this.#enabled.has(type)) return new Array<undefined>(keys.length);
+    const got = await this.#remote.getMulti(keys);
+    let hits = 0;
+    for (let i = 0; i < keys.length; i++) {
+      const v = got[i];
+      if (v === undefined) continue;
+      hits++;
+      this.#setLocal(keys[i]!, v);
+    }
+    if (hits > 0) this.#hits.labels(type).inc(hits);
+    return got;
+  }
+
+  /** fetchPostings looks postings lists missed in memory up in the remote cache (undefined = miss). */
+  fetchPostings(block: string, keys: readonly { name: string; value: string }[]): Promise<(Uint8Array | undefined)[]> {
+    return this.#fetch(
+      'Postings',
+      keys.map((k) => postingsKey(block, k.name, k.value)),
+    );
+  }
+
+  /** fetchSeries looks series entries missed in memory up in the remote cache (undefined = miss). */
+  fetchSeries(block: string, refs: readonly number[]): Promise<(Uint8Array | undefined)[]> {
+    return this.#fetch(
+      'Series',
+      refs.map((r) => `S:${block}:${r}`),
+    );
   }
 
   /** getPostings returns the raw postings list (n + entries) of block's name=value, if cached. */
