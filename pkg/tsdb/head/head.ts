@@ -327,26 +327,32 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
     return out.sort((a, b) => Labels.compare(a.s.labels, b.s.labels));
   }
 
+  /** #matching returns the series matching every matcher that hold samples overlapping [mint, maxt] (no chunk copies). */
+  #matching(mint: number, maxt: number, matchers: readonly Matcher[]): MemSeries[] {
+    const out: MemSeries[] = [];
+    const inRange = (s: MemSeries) => !s.isEmpty() && s.minTime() <= maxt && s.lastT >= mint;
+    if (matchers.length === 0) {
+      for (const s of this.#byRef.values()) if (inRange(s)) out.push(s);
+      return out;
+    }
+    for (const r of expandPostings(postingsForMatchers(this.#postings, matchers))) {
+      const s = this.#byRef.get(r);
+      if (s !== undefined && inRange(s)) out.push(s);
+    }
+    return out;
+  }
+
   #labelNames(mint: number, maxt: number, matchers: readonly Matcher[], hints?: LabelHints): LabelResult {
     const names = new Set<string>();
-    if (matchers.length === 0) {
-      for (const s of this.#byRef.values()) if (s.minTime() <= maxt && s.lastT >= mint) s.labels.forEach((n) => names.add(n));
-    } else {
-      for (const { s } of this.#select(mint, maxt, matchers)) s.labels.forEach((n) => names.add(n));
-    }
+    for (const s of this.#matching(mint, maxt, matchers)) s.labels.forEach((n) => names.add(n));
     return limited(names, hints);
   }
 
   #labelValues(name: string, mint: number, maxt: number, matchers: readonly Matcher[], hints?: LabelHints): LabelResult {
     const values = new Set<string>();
-    const add = (s: MemSeries) => {
+    for (const s of this.#matching(mint, maxt, matchers)) {
       const v = s.labels.get(name);
       if (v !== '') values.add(v);
-    };
-    if (matchers.length === 0) {
-      for (const s of this.#byRef.values()) if (s.minTime() <= maxt && s.lastT >= mint) add(s);
-    } else {
-      for (const { s } of this.#select(mint, maxt, matchers)) add(s);
     }
     return limited(values, hints);
   }
