@@ -429,6 +429,12 @@ export class QueryFrontend {
     const ranges = splitLabelsRequest(ps, this.#o.labelsSplitIntervalMs);
     if (ranges === undefined || (ranges.length <= 1 && cache === undefined && ps.length === pairs.length)) return this.#passthrough(req, res, body);
     const fwd = this.#forwarded(req);
+    if (ranges.length === 1 && cache === undefined) {
+      // One part, nothing to cache: streamed through with the filled-in parameters.
+      this.#m.downstream.inc({ op: 'labels' });
+      await relayStream(res, await this.#labelsDown.open('GET', `${path}?${new URLSearchParams(ps).toString()}`, fwd));
+      return;
+    }
     const sem = new Semaphore(this.#o.labelsMaxQueryParallelism ?? this.#o.maxQueryParallelism);
     const rest = ps.filter((p) => p[0] !== 'start' && p[0] !== 'end');
     const keyBase = cache === undefined ? '' : this.#labelsKeyBase(path, rest, fwd);
