@@ -2,7 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagList, flagString, type Command, type RunContext } from './command.js';
-import { grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { durationFlag, splitHostPort } from './flag-values.js';
 import { parseLabelFlags } from './tools-bucket.js';
 import { createHttpServer } from '../pkg/api/index.js';
@@ -10,10 +10,12 @@ import { Shipper, type Logger } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
-import { EndpointDiscovery } from '../pkg/querier/index.js';
-import { Ruler, chunkForStateLookup, parseAlertmanagerUrl, parseAlertmanagersConfig, rulerHttpApp, type AlertmanagerTarget } from '../pkg/ruler/index.js';
-import { LocalStore, StoreGrpcServer, snapshotRulesServer } from '../pkg/store/index.js';
-import { snapshotRuleGroups } from '../pkg/rules/index.js';
+import { EndpointDiscovery, EndpointSet } from '../pkg/querier/index.js';
+import { Engine } from '../pkg/promql/index.js';
+import { createStoreQueryable } from '../pkg/query/index.js';
+import { Ruler, chunkForStateLookup, parseAlertmanagerUrl, parseAlertmanagersConfig, rulerHttpApp, type AlertmanagerTarget, type PartialResponseStrategy } from '../pkg/ruler/index.js';
+import { GrpcStoreClient, LocalStore, StoreGrpcServer, snapshotRulesServer } from '../pkg/store/index.js';
+import { engineQueryFunc, snapshotRuleGroups, type RuleQueryFunc } from '../pkg/rules/index.js';
 import { Tsdb } from '../pkg/tsdb/index.js';
 
 const MAX_INT64 = 9223372036854775807;
@@ -30,7 +32,9 @@ export const ruleCommand: Command = {
     'query.sd-dns-interval': { type: 'string', default: '30s', help: 'Interval between DNS resolutions of query API servers.' },
     'query.http-method': { type: 'string', default: 'POST', help: 'HTTP method for instant queries to the query API servers: POST or GET.' },
     'query.default-step': { type: 'string', default: '1s', help: 'Default range query step (used for alert state restoration queries).' },
-    endpoint: { type: 'string', multiple: true, help: 'StoreAPI endpoints to evaluate rules on with the embedded engine and deduplication (not supported yet: use --query).' },
+    endpoint: { type: 'string', multiple: true, help: 'StoreAPI endpoints (host:port, dns+, dnssrv+) to evaluate rules on with the embedded PromQL engine instead of --query; replicas deduplicated on --query.replica-label.' },
+    'query.replica-label': { type: 'string', multiple: true, help: 'With --endpoint: labels treated as replica indicators for deduplication (repeatable).' },
+    'endpoint.info-timeout': { type: 'string', default: '5s', help: 'With --endpoint: timeout of the Info call to each endpoint.' },
     'alertmanagers.url': { type: 'string', multiple: true, help: 'Alertmanager URLs to push alerts to (repeatable), e.g. http://alertmanager:9093 (path = prefix before /api/v2/alerts); dns+ and dnssrv+ prefixes look hosts up in DNS.' },
     'alertmanagers.config-file': { type: 'string', default: '', help: 'Path to a YAML file with the Alertmanagers to send to (alertmanagers: [{static_configs, scheme, path_prefix, timeout, api_version}]); replaces --alertmanagers.url.' },
     'alertmanagers.config': { type: 'string', default: '', help: 'Alertmanagers configuration in YAML (alternative to --alertmanagers.config-file).' },
@@ -53,6 +57,7 @@ export const ruleCommand: Command = {
     'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen host:port for the StoreAPI gRPC endpoint (the rules\' results).' },
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen host:port for HTTP: /api/v1/rules, /api/v1/alerts, /metrics, /-/ready, /-/healthy, /-/reload.' },
     ...grpcServerTlsFlags,
+    ...grpcClientTlsFlags,
     ...httpConfigFlags,
     ...grpcGracePeriodFlags,
     ...logFlags,
@@ -103,10 +108,13 @@ async function runRule(ctx: RunContext): Promise<number> {
     throw new UsageError('--label: uploaded blocks need at least one label identifying this ruler (e.g. --label=replica="r1")');
   }
   const labelDrop = flagList(ctx, 'alert.label-drop');
-  if (flagList(ctx, 'endpoint').length > 0) throw new UsageError('--endpoint: rule evaluation over StoreAPI endpoints is not supported yet; point --query at a querier');
+  const endpoints = flagList(ctx, 'endpoint');
+  const replicaLabels = flagList(ctx, 'query.replica-label');
+  const infoTimeout = positiveDuration(ctx, 'endpoint.info-timeout');
   const query = queryAddresses(flagList(ctx, 'query'));
   const sdFiles = flagList(ctx, 'query.sd-files');
-  if (query.urls.length + query.discover.length + sdFiles.length === 0) throw new UsageError('no --query parameter was given (nor --query.sd-files)');
+  if (endpoints.length > 0 && query.urls.length + query.discover.length + sdFiles.length > 0) throw new UsageError('--endpoint and --query (or --query.sd-files) are mutually exclusive');
+  if (endpoints.length + query.urls.length + query.discover.length + sdFiles.length === 0) throw new UsageError('no --query parameter was given (nor --query.sd-files or --endpoint)');
   const retention = durationFlag(ctx, 'tsdb.retention');
   const shipInterval = positiveDuration(ctx, 'shipper.sync-interval');
 
@@ -115,6 +123,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   let amTimeout = sendTimeout;
   let grpcCredentials: Awaited<ReturnType<typeof grpcServerCredentialsFromFlags>>;
   let webConfig: Awaited<ReturnType<typeof webConfigFromFlags>>;
+  let grpcClientTls: Awaited<ReturnType<typeof grpcClientTlsFromFlags>>;
   try {
     const amFile = flagString(ctx, 'alertmanagers.config-file');
     const amInline = flagString(ctx, 'alertmanagers.config');
@@ -128,6 +137,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     }
     bucketYaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'), false);
     grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
+    grpcClientTls = await grpcClientTlsFromFlags(ctx);
     webConfig = await webConfigFromFlags(ctx);
   } catch (err) {
     if (err instanceof UsageError) throw err;
@@ -151,6 +161,21 @@ async function runRule(ctx: RunContext): Promise<number> {
   );
   const alertmanagers = (): string[] => amDiscovery.flatMap(({ t, d }) => (d === undefined ? [t.address] : d.addresses()).map((a) => `${t.scheme}://${a}${t.pathPrefix}`));
   const queryEndpoints = (): string[] => [...query.urls, ...(queryDiscovery?.addresses() ?? [])];
+  // --endpoint: the embedded engine over StoreAPI endpoints, replicas deduplicated (as `tessera query` does).
+  let storeEndpoints: { discovery: EndpointDiscovery; set: EndpointSet } | undefined;
+  let queryFunc: ((strategy: PartialResponseStrategy) => RuleQueryFunc) | undefined;
+  if (endpoints.length > 0) {
+    const discovery = new EndpointDiscovery({ endpoints, dnsIntervalMs: dnsInterval, onError: onDiscoveryError });
+    const set = new EndpointSet({
+      addresses: () => discovery.addresses(),
+      newClient: (addr) => new GrpcStoreClient(addr, grpcClientTls !== undefined ? { credentials: grpcClientTls.credentials, serverName: grpcClientTls.serverName } : {}),
+      infoTimeoutMs: infoTimeout,
+      onChange: (address, healthy, err) => logger[healthy ? 'info' : 'warn'](healthy ? 'endpoint healthy' : 'endpoint unhealthy', { address, ...(err ? { err: err.message } : {}) }),
+    });
+    storeEndpoints = { discovery, set };
+    const engine = new Engine();
+    queryFunc = (strategy) => engineQueryFunc(engine, createStoreQueryable({ stores: () => set.targets(), replicaLabels, partialResponse: strategy === 'warn' }));
+  }
 
   const dataDir = flagString(ctx, 'data-dir');
   await mkdir(dataDir, { recursive: true });
@@ -172,6 +197,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   const ruler = new Ruler({
     ruleFiles,
     queryEndpoints,
+    ...(queryFunc === undefined ? {} : { queryFunc }),
     appendable: head,
     forState: chunkForStateLookup(head),
     alertmanagers,
@@ -189,11 +215,17 @@ async function runRule(ctx: RunContext): Promise<number> {
   });
 
   await queryDiscovery?.start();
+  if (storeEndpoints !== undefined) {
+    await storeEndpoints.discovery.start();
+    await storeEndpoints.set.start(5000);
+  }
   await Promise.all(amDiscovery.map(({ d }) => d?.start()));
   try {
     await ruler.start();
   } catch (err) {
     queryDiscovery?.stop();
+    storeEndpoints?.discovery.stop();
+    storeEndpoints?.set.stop();
     for (const { d } of amDiscovery) d?.stop();
     await head.close();
     if (!isTesseraError(err)) throw err;
@@ -256,6 +288,8 @@ async function runRule(ctx: RunContext): Promise<number> {
     ac.abort();
     await shipping;
     queryDiscovery?.stop();
+    storeEndpoints?.discovery.stop();
+    storeEndpoints?.set.stop();
     for (const { d } of amDiscovery) d?.stop();
     await grpcServer.stop(grpcGrace);
     httpServer.closeAllConnections();

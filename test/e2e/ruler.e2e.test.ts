@@ -50,12 +50,13 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
   let ports: RulerPorts;
   let querierHttp: string;
   let rulerArgs: string[];
+  let sidecar: Service;
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'tessera-ruler-e2e-'));
     toggle = await startToggleTarget();
     const prom = await services.add(startScrapingPrometheus(prometheusBin!, dir, [toggle.address], { prom: 'p1', replica: 'a' }));
-    const sidecar = await services.add(startSidecar({ prometheusUrl: prom.httpUrl, tsdbPath: join(dir, 'prom-data') }));
+    sidecar = await services.add(startSidecar({ prometheusUrl: prom.httpUrl, tsdbPath: join(dir, 'prom-data') }));
     am = await services.add(startAlertmanager(alertmanagerBin!, dir));
     await mkdir(join(dir, 'rules'));
     await writeFile(join(dir, 'rules', 'toggles.yml'), RULES);
@@ -191,5 +192,20 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
     // uploaded blocks carry the index and chunks with the meta.json
     const files = await readdir(join(dir, 'bucket', metas[0]!.ulid));
     expect(files.sort()).toEqual(expect.arrayContaining(['chunks', 'index', 'meta.json']));
+  }, 120_000);
+
+  test('--endpoint: the embedded engine over StoreAPI endpoints, replicas deduplicated on --query.replica-label', async () => {
+    await mkdir(join(dir, 'rules-endpoint'));
+    await writeFile(join(dir, 'rules-endpoint', 'r.yml'), 'groups:\n  - name: e\n    interval: 1s\n    rules:\n      - alert: ToggleSeen\n        expr: test_toggle >= 0\n');
+    const r2 = await services.add(
+      startRuler(await rulerPorts(), [`--rule-file=${join(dir, 'rules-endpoint', '*.yml')}`, `--endpoint=${sidecar.grpcAddress!}`, '--query.replica-label=replica', '--label=ruler="e"', `--data-dir=${join(dir, 'ruler-e-data')}`], 'tessera rule --endpoint'),
+    );
+    const alerts = await waitFor('ToggleSeen firing in the --endpoint ruler', async () => {
+      const body = (await (await fetch(`${r2.httpUrl}/api/v1/alerts`)).json()) as { data: { alerts: { state: string; labels: Record<string, string> }[] } };
+      return body.data.alerts.length > 0 && body.data.alerts.every((a) => a.state === 'firing') ? body.data.alerts : undefined;
+    }, 60_000);
+    // Prometheus's replica label is gone (deduplicated), its other external label kept
+    expect(alerts.map((a) => a.labels)).toEqual([{ alertname: 'ToggleSeen', instance: toggle.address, job: 'toggle', name: 'a', prom: 'p1' }]);
+    await r2.stop();
   }, 120_000);
 });
