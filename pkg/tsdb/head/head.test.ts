@@ -258,4 +258,21 @@ describe('Head', () => {
     expect(logged).toEqual(['series 1 {__name__="x"}', 'sample 1 1000 2']);
     expect(await samplesOf(await head.querier(0, 5000), eq('__name__', 'x'))).toEqual(new Map([['{__name__="x"}', [[1000, 2]]]]));
   });
+
+  test('a float histogram chunk cut at a range boundary says whether its first sample is a counter reset (NotCounterReset / CounterReset header)', async () => {
+    const head = new Head({ chunkRange: 60_000 });
+    const l = L('__name__', 'hc');
+    const a = head.appender();
+    // Counts grow, drop at 60 s (a new range), grow again across 120 s.
+    for (let t = 0; t < 180_000; t += 10_000) a.appendHistogram(0, l, t, hist(t < 60_000 ? 100 + t / 1000 : t / 1000, 1));
+    await a.commit();
+    const set = await (await head.chunkQuerier(0, 1e9)).select(true, undefined, [eq('__name__', 'hc')]);
+    expect(set.next()).toBe(true);
+    const headers = [...set.at().chunks()].map((c) => [c.minTime, c.chunk.bytes()[2]! >> 6]);
+    expect(headers).toEqual([
+      [0, 0], // first chunk of the series: unknown
+      [60_000, 2], // 60 < 150: counter reset
+      [120_000, 1], // not a counter reset
+    ]);
+  });
 });

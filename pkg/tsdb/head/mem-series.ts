@@ -5,12 +5,13 @@ import {
   HistogramAppendResult,
   XorChunk,
   floatBits,
+  isStaleNaN,
   type Chunk,
   type ChunkMeta,
   type FloatHistogramAppender,
   type XorAppender,
 } from '../../chunkenc/index.js';
-import type { FloatHistogram } from '../../histogram/index.js';
+import { CounterResetHint, type FloatHistogram, type Span } from '../../histogram/index.js';
 import type { Labels } from '../../labels/index.js';
 
 /** Chunk cutting parameters of a head (Prometheus's chunkOpts). */
@@ -40,6 +41,42 @@ function computeChunkEndTime(start: number, cur: number, maxT: number, ratioToFu
   const n = (maxT - start) / ((cur - start + 1) * ratioToFull);
   if (n <= 1) return maxT;
   return Math.trunc(start + (maxT - start) / Math.floor(n));
+}
+
+/** bucketValues maps absolute bucket index → count for one side of a histogram. */
+function bucketValues(spans: readonly Span[], buckets: readonly number[]): Map<number, number> {
+  const m = new Map<number, number>();
+  let idx = 0;
+  let k = 0;
+  for (const sp of spans) {
+    idx += sp.offset;
+    for (let j = 0; j < sp.length; j++, idx++, k++) m.set(idx, buckets[k] ?? 0);
+  }
+  return m;
+}
+
+/**
+ * isCounterReset tells whether h is a counter reset after last, with the checks of Prometheus's
+ * FloatHistogramAppender.appendable: stale samples never are; a lower count or zero count, other
+ * custom bounds, or a bucket of last that h lacks (unless it was 0) or holds less of, are.
+ */
+function isCounterReset(last: FloatHistogram, h: FloatHistogram): boolean {
+  if (isStaleNaN(h.sum) || isStaleNaN(last.sum)) return false;
+  if (h.count < last.count) return true;
+  if (h.schema !== last.schema || h.zeroThreshold !== last.zeroThreshold) return false;
+  if (h.schema === -53 && (h.customValues.length !== last.customValues.length || h.customValues.some((v, i) => v !== last.customValues[i]))) return true;
+  if (h.zeroCount < last.zeroCount) return true;
+  for (const [spans, buckets, lspans, lbuckets] of [
+    [h.positiveSpans, h.positiveBuckets, last.positiveSpans, last.positiveBuckets],
+    [h.negativeSpans, h.negativeBuckets, last.negativeSpans, last.negativeBuckets],
+  ] as const) {
+    const now = bucketValues(spans, buckets);
+    for (const [idx, v] of bucketValues(lspans, lbuckets)) {
+      const w = now.get(idx);
+      if (w === undefined ? v !== 0 : w < v) return true;
+    }
+  }
+  return false;
 }
 
 /**
@@ -148,6 +185,7 @@ export class MemSeries {
   appendHistogram(t: number, h: FloatHistogram, o: ChunkOpts): boolean {
     if (t <= this.lastT) return false;
     let c = this.head;
+    const prev = c;
     let created = false;
     if (c === null) {
       c = this.#cut(t, Encoding.FloatHistogram, o);
@@ -180,6 +218,15 @@ export class MemSeries {
         throw new RangeError(`append float histogram at ${t} to ${this.labels.toString()}: a new chunk refused it`);
       }
       if (res === HistogramAppendResult.CounterReset) (c.chunk as FloatHistogramChunk).setCounterResetHeader(CounterResetHeader.CounterReset);
+    } else if (created && prev !== null && prev.chunk.encoding() === Encoding.FloatHistogram && prev.chunk.numSamples() > 0 && this.lastHistogram !== null) {
+      // A chunk cut by time or size that continues a float histogram chunk: its header says whether
+      // the first sample is a counter reset against the previous one (Prometheus's prevApp).
+      const hint = h.counterResetHint;
+      if (hint !== CounterResetHint.Gauge && hint !== CounterResetHint.CounterReset) {
+        const prevHeader = (prev.chunk as FloatHistogramChunk).counterResetHeader();
+        const reset = prevHeader !== CounterResetHeader.Gauge && isCounterReset(this.lastHistogram, h);
+        (c.chunk as FloatHistogramChunk).setCounterResetHeader(reset ? CounterResetHeader.CounterReset : CounterResetHeader.NotCounterReset);
+      }
     }
     c.maxTime = t;
     this.lastT = t;
