@@ -153,18 +153,25 @@ export class Downstream {
     throw lastErr;
   }
 
-  /** request sends the request (with retries) and reads the answer whole. */
+  /**
+   * request sends the request and reads the answer whole; retries cover reading the body too (a
+   * connection cut mid-answer is tried again), maxTries attempts in all.
+   */
   async request(method: string, pathAndQuery: string, headers: Record<string, string>, body?: Buffer): Promise<DownstreamResponse> {
     const tries = Math.max(1, this.#opts.maxTries);
-    // Retries cover reading the body too: a connection cut mid-answer is tried again.
-    for (let i = 0; ; i++) {
-      const res = await this.open(method, pathAndQuery, headers, body);
+    let lastErr: unknown;
+    for (let i = 0; i < tries; i++) {
+      if (i > 0) this.#opts.onRetry?.(lastErr instanceof Error ? lastErr.message : String(lastErr));
       try {
-        return { status: res.status, headers: res.headers, body: await readAll(res.body) };
+        const res = await this.#once(method, pathAndQuery, headers, body);
+        const buf = await readAll(res.body);
+        if (res.status < 500 || i === tries - 1) return { status: res.status, headers: res.headers, body: buf };
+        lastErr = new Error(`downstream answered ${res.status}`);
       } catch (err) {
-        if (i >= tries - 1) throw err;
-        this.#opts.onRetry?.(err instanceof Error ? err.message : String(err));
+        lastErr = err;
+        if (i === tries - 1) throw err;
       }
     }
+    throw lastErr;
   }
 }
