@@ -167,6 +167,18 @@ describe('tools bucket web: /api/v1/blocks', () => {
       await page.locator(`.block[data-ulid="${metas[0]!.ulid}"]`).click();
       await expect.poll(() => page.locator('#detail-ulid').textContent()).toBe(metas[0]!.ulid);
       expect(await details.textContent()).toContain('Marked for deletion');
+      const dir0 = process.env['TESSERA_UI_SCREENSHOTS'];
+      if (dir0 !== undefined) await page.screenshot({ path: `${dir0}/bucket-details.png`, fullPage: true });
+
+      // Marking from the details panel writes the mark and redraws the block as marked.
+      const target = metas[2]!.ulid;
+      await page.locator(`.block[data-ulid="${target}"]`).click();
+      await expect.poll(() => page.locator('#detail-ulid').textContent()).toBe(target);
+      await page.locator('#mark-detail').fill('too old');
+      await page.locator('#mark-deletion').click();
+      await expect.poll(async () => (await page.locator(`.block[data-ulid="${target}"]`).getAttribute('class')) ?? '', { timeout: 20_000 }).toContain('deletion-marked');
+      const mark = JSON.parse(new TextDecoder().decode(await bkt.get(`${target}/deletion-mark.json`))) as Record<string, unknown>;
+      expect(mark).toMatchObject({ id: target, details: 'too old' });
       const dir = process.env['TESSERA_UI_SCREENSHOTS'];
       if (dir !== undefined) await page.screenshot({ path: `${dir}/bucket.png`, fullPage: true });
     });

@@ -124,12 +124,14 @@ export async function renderBlocks(root: HTMLElement, base: string, view: string
   const pct = (t: number) => `${(((t - minT) / span) * 100).toFixed(4)}%`;
 
   const axis = el('div', { class: 'blocks-axis', id: 'blocks-axis' });
-  const ticks = 5;
-  for (let i = 0; i <= ticks; i++) {
-    const t = minT + (span * i) / ticks;
-    // The first tick names the year, the others only month, day and time.
-    const text = formatTime(Math.round(t / 60_000) * 60_000).replace(/:00Z$/, '');
-    axis.append(el('span', { class: 'tick', style: `left:${pct(t)}` }, i === 0 ? text : text.slice(5)));
+  // Ticks at round UTC times (a step giving 3 to 8 of them); the first names the year.
+  const steps = [60_000, 300_000, 900_000, 1_800_000, 3_600_000, 7_200_000, 10_800_000, 21_600_000, 43_200_000, 86_400_000, 2 * 86_400_000, 7 * 86_400_000, 14 * 86_400_000, 30 * 86_400_000, 90 * 86_400_000, 365 * 86_400_000];
+  const step = steps.find((st) => span / st <= 8) ?? span / 4;
+  let first = true;
+  for (let t = Math.ceil(minT / step) * step; t <= maxT; t += step) {
+    const text = formatTime(t).replace(/:00Z$/, '').replace(/ 00:00$/, step >= 86_400_000 ? '' : ' 00:00');
+    axis.append(el('span', { class: (t - minT) / span > 0.9 ? 'tick end' : 'tick', style: `left:${pct(t)}` }, first ? text : text.slice(5)));
+    first = false;
   }
 
   const details = el('aside', { class: 'block-details', id: 'block-details', hidden: '' });
@@ -176,7 +178,7 @@ export async function renderBlocks(root: HTMLElement, base: string, view: string
           });
           d.addEventListener('click', () => {
             for (const o of blockEls) o.classList.toggle('selected', o === d);
-            showDetails(details, b, m);
+            showDetails(details, b, m, base, () => void renderBlocks(root, base, view));
           });
           blockEls.push(d);
           track.append(d);
@@ -193,7 +195,20 @@ export async function renderBlocks(root: HTMLElement, base: string, view: string
   });
 }
 
-function showDetails(panel: HTMLElement, b: BlockMeta, m: { deletion?: Mark; noCompact?: Mark } | undefined): void {
+/** markBlock POSTs an admin action (DELETION, NO_COMPACTION) for a block; resolves with an error text or undefined. */
+async function markBlock(base: string, id: string, action: string, detail: string): Promise<string | undefined> {
+  const body = new URLSearchParams({ id, action, ...(detail !== '' ? { detail } : {}) });
+  const res = await fetch(`${base}/api/v1/blocks/mark`, { method: 'POST', body });
+  if (res.ok) return undefined;
+  const text = await res.text();
+  try {
+    return (JSON.parse(text) as { error?: string }).error ?? `HTTP ${res.status}`;
+  } catch {
+    return `HTTP ${res.status}: ${text.slice(0, 200)}`;
+  }
+}
+
+function showDetails(panel: HTMLElement, b: BlockMeta, m: { deletion?: Mark; noCompact?: Mark } | undefined, base: string, reload: () => void): void {
   const row = (id: string, name: string, value: string | Node) => el('div', { class: 'detail', 'data-field': id }, el('b', {}, `${name}: `), el('span', {}, value));
   const labels = el('ul', { class: 'labels' });
   for (const [k, v] of Object.entries(b.thanos?.labels ?? {})) labels.append(el('li', {}, el('span', { class: 'badge' }, `${k}="${v}"`)));
@@ -230,5 +245,29 @@ function showDetails(panel: HTMLElement, b: BlockMeta, m: { deletion?: Mark; noC
     el('hr'),
     download,
   );
+  if (m?.deletion === undefined || m.noCompact === undefined) {
+    const reason = el('input', { id: 'mark-detail', placeholder: 'Reason (optional)', size: '28' });
+    const status = el('div', { class: 'mark-status' });
+    const admin = el('div', { class: 'admin' }, el('hr'), reason);
+    for (const [action, text, has] of [
+      ['DELETION', 'Mark for deletion', m?.deletion !== undefined],
+      ['NO_COMPACTION', 'Mark no-compact', m?.noCompact !== undefined],
+    ] as const) {
+      if (has) continue;
+      const button = el('button', { id: `mark-${action.toLowerCase()}`, class: 'secondary' }, text);
+      button.addEventListener('click', () => {
+        button.disabled = true;
+        void markBlock(base, b.ulid, action, reason.value.trim()).then((err) => {
+          if (err === undefined) return reload();
+          status.className = 'mark-status alert error';
+          status.textContent = err;
+          button.disabled = false;
+        });
+      });
+      admin.append(button);
+    }
+    admin.append(status);
+    panel.append(admin);
+  }
   panel.hidden = false;
 }
