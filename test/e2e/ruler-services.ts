@@ -16,6 +16,10 @@ export interface ToggleTarget {
   value: number;
   /** scrapes counts the scrapes served. */
   scrapes: number;
+  /** set changes the value and forgets firstServedAt. */
+  set(v: number): void;
+  /** firstServedAt is when (ms) the first scrape after the last set() was answered. */
+  firstServedAt: number | undefined;
   close(): Promise<void>;
 }
 
@@ -26,10 +30,16 @@ export function startToggleTarget(): Promise<ToggleTarget> {
     address: '',
     value: 0,
     scrapes: 0,
+    firstServedAt: undefined,
+    set(v) {
+      t.value = v;
+      t.firstServedAt = undefined;
+    },
     close: () => new Promise((r) => server.close(() => r())),
   };
   server = createServer((_req, res) => {
     t.scrapes++;
+    t.firstServedAt ??= Date.now();
     res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' });
     res.end(`# TYPE test_toggle gauge\ntest_toggle{name="a"} ${t.value}\n`);
   });
