@@ -63,6 +63,7 @@ export class HeadAppender implements Appender {
   #v = new Float64Array(64);
   #hist: (FloatHistogram | undefined)[] = [];
   #numHist = 0;
+  readonly #touched = new Set<MemSeries>();
   #done = false;
 
   constructor(host: AppenderHost) {
@@ -129,12 +130,20 @@ export class HeadAppender implements Appender {
     this.#t.push(t);
     this.#v[n] = v;
     this.#hist.push(h);
+    if (s.pendingOwner !== this.#id && !this.#touched.has(s)) {
+      this.#touched.add(s);
+      s.pendingAppenders++;
+    }
     s.pendingOwner = this.#id;
     s.pendingT = t;
   }
 
   #release(): void {
-    for (const s of this.#series) if (s.pendingOwner === this.#id) s.pendingOwner = 0;
+    for (const s of this.#touched) {
+      s.pendingAppenders--;
+      if (s.pendingOwner === this.#id) s.pendingOwner = 0;
+    }
+    this.#touched.clear();
   }
 
   async commit(): Promise<void> {

@@ -275,4 +275,20 @@ describe('Head', () => {
       [120_000, 1], // not a counter reset
     ]);
   });
+
+  test('truncate keeps an empty series while any appender still holds samples for it', async () => {
+    const head = new Head({ chunkRange: 10_000 });
+    const l = L('__name__', 'p');
+    const a = head.appender();
+    const b = head.appender();
+    b.append(0, l, 50_000, 1);
+    a.append(0, l, 50_000, 1);
+    await a.rollback();
+    head.truncate(20_000);
+    expect(head.numSeries).toBe(1);
+    await b.commit();
+    expect(await samplesOf(await head.querier(0, 1e9), eq('__name__', 'p'))).toEqual(new Map([['{__name__="p"}', [[50_000, 1]]]]));
+    head.truncate(60_000);
+    expect(head.numSeries).toBe(0);
+  });
 });

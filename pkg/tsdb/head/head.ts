@@ -297,7 +297,7 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
     for (const s of this.#byRef.values()) {
       removedChunks += s.truncateBefore(mint);
       if (s.isEmpty()) {
-        if (s.pendingOwner === 0) removed.add(s.ref);
+        if (s.pendingAppenders === 0) removed.add(s.ref);
       } else minTime = Math.min(minTime, s.minTime());
     }
     this.#postings.delete(removed, (r) => this.#byRef.get(r)?.labels);

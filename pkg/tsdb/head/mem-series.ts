@@ -110,6 +110,8 @@ export class MemSeries {
   /** Pending state of the appender currently buffering for this series (see HeadAppender). */
   pendingOwner = 0;
   pendingT = -Infinity;
+  /** Number of open appenders holding samples of this series (the head keeps such a series when truncating). */
+  pendingAppenders = 0;
 
   constructor(ref: number, labels: Labels) {
     this.ref = ref;
