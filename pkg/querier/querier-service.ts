@@ -111,7 +111,7 @@ export class Querier {
     const rules = gatheringRulesServer({
       endpoints: () => this.#endpoints.rulesClients(),
       replicaLabels: opts.replicaLabels,
-      ...(opts.storeResponseTimeoutMs ? { timeoutMs: opts.storeResponseTimeoutMs } : {}),
+      timeoutMs: opts.storeResponseTimeoutMs || opts.timeoutMs, // a hung endpoint cannot hold a rules request longer than a query
     });
     this.#grpc = new StoreGrpcServer(this.#proxy, { rules, ...(opts.grpcCredentials !== undefined ? { credentials: opts.grpcCredentials } : {}) });
   }
@@ -198,7 +198,7 @@ export class Querier {
               endpoints: () => this.#endpoints.rulesClients(),
               replicaLabels: o.replicaLabels,
               partialResponse: o.partialResponse,
-              ...(o.storeResponseTimeoutMs ? { timeoutMs: o.storeResponseTimeoutMs } : {}),
+              timeoutMs: o.storeResponseTimeoutMs || o.timeoutMs,
             },
             q,
             signal,
