@@ -42,10 +42,12 @@ export interface TsdbOptions {
   readonly retention?: number;
   /**
    * autoCompact (default true) starts compact() in the background after a commit that makes the
-   * head span more than 1.5 × blockDuration; failures go to onCompactError.
+   * head span more than 1.5 × blockDuration; failures go to onCompactError and automatic runs pause
+   * for compactRetryMs (default 60 s, Prometheus's compaction interval) before the next attempt.
    */
   readonly autoCompact?: boolean;
   readonly onCompactError?: (err: unknown) => void;
+  readonly compactRetryMs?: number;
 }
 
 /** TsdbBlock describes a local block. */
@@ -99,6 +101,7 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
   #blocks: BlockEntry[];
   #compacting: Promise<CompactResult> | undefined;
   #again: Promise<CompactResult> | undefined;
+  #autoPausedUntil = 0;
   #closed = false;
 
   private constructor(dir: string, head: Head, wal: Wal, replay: WalReplayStats, blocks: BlockEntry[], opts: TsdbOptions) {
@@ -195,7 +198,11 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
 
   #afterCommit(): void {
     if (this.#opts.autoCompact === false || this.#again !== undefined || this.#closed || !this.compactable()) return;
-    this.compact().catch((err: unknown) => this.#opts.onCompactError?.(err));
+    if (this.#autoPausedUntil > Date.now()) return;
+    this.compact().catch((err: unknown) => {
+      this.#autoPausedUntil = Date.now() + (this.#opts.compactRetryMs ?? 60_000);
+      this.#opts.onCompactError?.(err);
+    });
   }
 
   /**
