@@ -37,6 +37,9 @@ export interface CachedChunk {
  */
 const ENTRY_OVERHEAD = 320;
 
+/** REMOTE_PREFIX starts every key of chunks in the remote cache (kept apart from other users of the Redis). */
+const REMOTE_PREFIX = 'tessera:chunk:';
+
 /**
  * ChunkCache is the store gateway's in-memory chunk cache: chunk records keyed by block ULID,
  * segment file and byte offset of the record (records of an uploaded block never change), in one
@@ -108,7 +111,7 @@ export class ChunkCache {
       const v = new Uint8Array(1 + c.data.length);
       v[0] = c.encoding;
       v.set(c.data, 1);
-      this.#remote.setMulti([[key, v]], this.#remoteTtl);
+      this.#remote.setMulti([[REMOTE_PREFIX + key, v]], this.#remoteTtl);
     }
   }
 
@@ -125,7 +128,7 @@ export class ChunkCache {
     const out = new Array<CachedChunk | undefined>(locs.length);
     if (this.#remote === undefined || locs.length === 0) return out;
     const keys = locs.map((l) => chunkKey(block, l.seg, l.off));
-    const got = await this.#remote.getMulti(keys);
+    const got = await this.#remote.getMulti(keys.map((k) => REMOTE_PREFIX + k));
     let hits = 0;
     for (let i = 0; i < keys.length; i++) {
       const v = got[i];

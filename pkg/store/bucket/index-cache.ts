@@ -33,6 +33,12 @@ type ItemType = IndexCacheItem;
 const ENTRY_OVERHEAD = 200;
 
 /**
+ * REMOTE_PREFIX starts every key in the remote cache: a Thanos store sharing the Redis uses
+ * similar keys (`S:<block>:<ref>`) for values in its own encodings.
+ */
+const REMOTE_PREFIX = 'tessera:index:';
+
+/**
  * IndexCache is the store gateway's in-memory index cache: raw postings lists and series entries
  * keyed by block, in one LRU (lru-cache) bounded by a byte budget (value bytes, key and a fixed
  * per-entry overhead, so the budget bounds the memory the cache really holds).
@@ -104,7 +110,7 @@ export class IndexCache {
   #set(type: ItemType, key: string, v: Uint8Array): void {
     if (!this.#enabled.has(type)) return;
     this.#setLocal(key, v);
-    if (this.#remote !== undefined) this.#remote.setMulti([[key, v]], this.#remoteTtl);
+    if (this.#remote !== undefined) this.#remote.setMulti([[REMOTE_PREFIX + key, v]], this.#remoteTtl);
     this.#added.labels(type).inc();
   }
 
@@ -114,7 +120,7 @@ export class IndexCache {
    */
   async #fetch(type: ItemType, keys: string[]): Promise<(Uint8Array | undefined)[]> {
     if (this.#remote === undefined || keys.length === 0 || !this.#enabled.has(type)) return new Array<undefined>(keys.length);
-    const got = await this.#remote.getMulti(keys);
+    const got = await this.#remote.getMulti(keys.map((k) => REMOTE_PREFIX + k));
     let hits = 0;
     for (let i = 0; i < keys.length; i++) {
       const v = got[i];
