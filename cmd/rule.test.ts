@@ -67,12 +67,18 @@ describe('tessera rule', () => {
     expect(await cli(['--query=q:1', '--nope'])).toMatchObject({ code: 2, out: expect.stringContaining('--nope') });
   });
 
-  test('a bad rule file at start exits 1 naming file and line', async () => {
-    const f = join(dir, 'bad.yml');
-    writeFileSync(f, 'groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(up\n');
+  test.each([
+    ['bad PromQL', 'groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(up\n', '5:15: group \\"g\\", rule 1, \\"x\\": could not parse expression'],
+    ['invalid YAML', 'groups:\n  - name: g\n   rules: []\n', 'yaml: line 3'],
+    ['duplicate group names', 'groups:\n  - name: g\n    rules: []\n  - name: g\n    rules: []\n', '4:5: groupname: \\"g\\" is repeated in the same file'],
+    ['a template that does not parse', 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        annotations:\n          s: \"{{ $labels.x \"\n', 'group \\"g\\", rule 1, \\"A\\": annotation \\"s\\": template: __alert_A:1: unclosed action'],
+  ])('%s in a rule file at start: exit 1 naming file and line', async (_what, text, want) => {
+    const f = join(dir, `bad-${Math.random().toString(36).slice(2)}.yml`);
+    writeFileSync(f, text);
     const { code, out } = await cli([`--rule-file=${f}`, '--query=127.0.0.1:1', '--http-address=127.0.0.1:0', '--grpc-address=127.0.0.1:0', `--data-dir=${join(dir, 'data-bad')}`]);
     expect(code).toBe(1);
-    expect(out).toContain(`${f}: 5:15: group \\"g\\", rule 1, \\"x\\": could not parse expression`);
+    expect(out).toContain(`${f}: `);
+    expect(out).toContain(want);
   });
 
   test('as a process: evaluates, serves rules and alerts, reloads on POST /-/reload and SIGHUP keeping the old rules on a bad file', async () => {

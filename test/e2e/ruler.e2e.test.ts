@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { freePort, requireBinary, waitFor } from '../../pkg/testutil/index.js';
-import { ServiceGroup, startSidecar, type Service } from './services.js';
+import { ServiceGroup, startQuery, startSidecar, startStore, type Service } from './services.js';
 import { amAlerts, rulerPorts, startAlertmanager, startQuerierAt, startRuler, startScrapingPrometheus, startToggleTarget, waitAlerts, type RulerPorts, type ToggleTarget } from './ruler-services.js';
 
 const prometheusBin = requireBinary('prometheus');
@@ -192,6 +192,16 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
     // uploaded blocks carry the index and chunks with the meta.json
     const files = await readdir(join(dir, 'bucket', metas[0]!.ulid));
     expect(files.sort()).toEqual(expect.arrayContaining(['chunks', 'index', 'meta.json']));
+    // a store gateway over the bucket serves the recorded series from those blocks, with the ruler's labels
+    const cfg = join(dir, 'bucket.yml');
+    await writeFile(cfg, `type: FILESYSTEM\nconfig:\n  directory: ${join(dir, 'bucket')}\n`);
+    const store = await services.add(startStore({ objstoreConfigFile: cfg, dataDir: join(dir, 'store-data') }));
+    const q2 = await services.add(startQuery({ endpoints: [store.grpcAddress!] }));
+    const { minTime, maxTime } = metas[0]!.meta;
+    const res = await fetch(`${q2.httpUrl}/api/v1/query`, { method: 'POST', body: new URLSearchParams({ query: `name:test_toggle:sum[${Math.ceil((maxTime - minTime) / 1000)}s]`, time: String(maxTime / 1000) }) });
+    const body = (await res.json()) as { data: { result: { metric: Record<string, string>; values: unknown[] }[] } };
+    expect(body.data.result.map((r) => r.metric)).toEqual([{ __name__: 'name:test_toggle:sum', name: 'a', replica: 'r1', ruler: 'r' }]);
+    expect(body.data.result[0]!.values.length).toBeGreaterThan(0);
   }, 120_000);
 
   test('--endpoint: the embedded engine over StoreAPI endpoints, replicas deduplicated on --query.replica-label', async () => {
