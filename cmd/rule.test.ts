@@ -94,6 +94,10 @@ describe('tessera rule', () => {
       expect(alerts[0]!.annotations).toEqual({ summary: 'api down' });
       const rules = (await (await fetch(`${ruler.httpUrl}/api/v1/rules`)).json()) as { data: { groups: { name: string; rules: { health: string }[] }[] } };
       expect(rules.data.groups.map((g) => [g.name, g.rules.map((r) => r.health)])).toEqual([['g', ['ok', 'ok']]]);
+      // the UI's rules page
+      const page = await fetch(`${ruler.httpUrl}/rules`);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain('Tessera Ruler');
 
       writeFileSync(f, 'groups:\n  - name: g\n    rules: []\n  - name: g\n    rules: []\n');
       const res = await fetch(`${ruler.httpUrl}/-/reload`, { method: 'POST' });

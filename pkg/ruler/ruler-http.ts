@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
-import { createHealthRouter, createJsonErrorHandler, createRulesApiRouter } from '../api/index.js';
+import { createHealthRouter, createJsonErrorHandler, createRulesApiRouter, serveWebUi } from '../api/index.js';
 import { snapshotRuleGroups } from '../rules/index.js';
 import type { Ruler } from './ruler.js';
 
@@ -16,7 +16,8 @@ export interface RulerHttpOptions {
  * rulerHttpApp serves the ruler's HTTP endpoints: /api/v1/rules and /api/v1/alerts (Prometheus's
  * format with Thanos's partialResponseStrategy; a failed reload shows as a warning there),
  * /metrics, /-/healthy, /-/ready and POST /-/reload (200 once reloaded; 500 with every error,
- * file and line, when a rule file is bad — the previous rules stay in place).
+ * file and line, when a rule file is bad — the previous rules stay in place), and the web UI's
+ * Alerts and Rules pages at /, /alerts and /rules.
  */
 export function rulerHttpApp(ruler: Ruler, opts: RulerHttpOptions = {}): Express {
   const app = express();
@@ -51,6 +52,8 @@ export function rulerHttpApp(ruler: Ruler, opts: RulerHttpOptions = {}): Express
       ...(opts.onError === undefined ? {} : { onError: opts.onError }),
     }),
   );
+  // the web UI's Alerts and Rules pages (Thanos's ruler UI) over the same API
+  serveWebUi(app, { kind: 'rule', title: 'Tessera Ruler', pages: ['/', '/alerts', '/rules'] });
   app.use((_req, res) => {
     res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
   });
