@@ -110,6 +110,10 @@ describe('Tsdb with WAL', () => {
   test('a checkpoint keeps live series and samples from mint; replay from checkpoint + later segments is the same head', async () => {
     const db = await Tsdb.open(dir, { walSegmentSize: 64 * 1024, blockDuration: 300_000, autoCompact: false });
     await fill(db, 0, 1_800_000);
+    const st = db.appender();
+    st.append(0, L('__name__', 'm', 'i', '3'), 1_790_000, staleNaN());
+    st.append(0, L('__name__', 'h'), 1_790_000, staleNaN());
+    await st.commit();
     const cur = await db.wal.nextSegment();
     db.head.truncate(900_000);
     const stats = await checkpoint(join(dir, 'wal'), cur - 1, (ref) => db.head.series(ref) !== undefined, 900_000);
@@ -121,6 +125,9 @@ describe('Tsdb with WAL', () => {
     const again = await Tsdb.open(dir, { blockDuration: 300_000, autoCompact: false });
     expect(again.replay.checkpoint).toBe(cur - 1);
     expect(await dump(await again.querier(-Infinity, Infinity))).toEqual(want);
+    // Stale markers went through the checkpoint with their bit pattern.
+    expect(want).toContain('{__name__="m", i="3"} 1790000 stale');
+    expect(want).toContain('{__name__="h"} 1790000 stale h');
     expect(want[0]).toContain(' 900000 ');
     await again.close();
   });

@@ -47,7 +47,9 @@ export async function checkpoint(walDir: string, to: number, keepSeries: (ref: n
       const series: { ref: number; labels: Labels }[] = [];
       const refs: number[] = [];
       const ts: number[] = [];
-      const vs: number[] = [];
+      // Values in a Float64Array: a JS number[] holding doubles canonicalises NaN payloads, which
+      // would turn stale markers into plain NaNs.
+      let vs = new Float64Array(1024);
       const href: number[] = [];
       const ht: number[] = [];
       const hh: FloatHistogram[] = [];
@@ -64,7 +66,7 @@ export async function checkpoint(walDir: string, to: number, keepSeries: (ref: n
           encodeSamplesRecord(buf, refs, ts, vs, 0, refs.length);
           recs.push(buf.get().slice());
           samplesKept += refs.length;
-          refs.length = ts.length = vs.length = 0;
+          refs.length = ts.length = 0;
         }
         for (const custom of [false, true]) {
           const idx = hh.map((h, i) => ((h.schema === -53) === custom ? i : -1)).filter((i) => i >= 0);
@@ -85,7 +87,12 @@ export async function checkpoint(walDir: string, to: number, keepSeries: (ref: n
             if (t >= mint && keepSeries(ref)) {
               refs.push(ref);
               ts.push(t);
-              vs.push(v);
+              if (refs.length > vs.length) {
+                const nv = new Float64Array(vs.length * 2);
+                nv.set(vs);
+                vs = nv;
+              }
+              vs[refs.length - 1] = v;
             } else samplesDropped++;
           },
           histogram: (ref, t, h) => {
