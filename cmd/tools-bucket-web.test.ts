@@ -52,6 +52,26 @@ async function seed(bkt: InMemoryBucket): Promise<BlockMeta[]> {
   return metas;
 }
 
+/** distinctColours counts the colours of a PNG screenshot, decoded by the browser itself. */
+async function distinctColours(page: Page, png: Buffer): Promise<number> {
+  // Runs in the page (a string, as the node type check has no DOM library).
+  const script = `(async () => {
+    const img = new Image();
+    img.src = 'data:image/png;base64,${png.toString('base64')}';
+    await img.decode();
+    const c = document.createElement('canvas');
+    c.width = img.width;
+    c.height = img.height;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const d = ctx.getImageData(0, 0, c.width, c.height).data;
+    const seen = new Set();
+    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+    return seen.size;
+  })()`;
+  return (await page.evaluate(script)) as number;
+}
+
 describe('tools bucket web: /api/v1/blocks', () => {
   let bkt: InMemoryBucket;
   let web: BucketWeb;
@@ -152,6 +172,8 @@ describe('tools bucket web: /api/v1/blocks', () => {
       expect(await page.locator(`.block[data-ulid="${metas[0]!.ulid}"]`).getAttribute('class')).toContain('deletion-marked');
       expect(await page.locator(`.block[data-ulid="${metas[5]!.ulid}"]`).getAttribute('class')).toContain('no-compact-marked');
       expect((await page.locator('.blocks-axis .tick').first().textContent()) ?? '').toContain('2026-11-01');
+      // The drawn timeline is not blank: level colours, hatching, borders, text.
+      expect(await distinctColours(page, await page.locator('.blocks-timeline').screenshot())).toBeGreaterThan(8);
 
       await page.locator(`.block[data-ulid="${metas[7]!.ulid}"]`).click();
       const details = page.locator('#block-details');
