@@ -218,4 +218,36 @@ describe.skipIf(prometheusBin === undefined || alertmanagerBin === undefined)('r
     expect(alerts.map((a) => a.labels)).toEqual([{ alertname: 'ToggleSeen', instance: toggle.address, job: 'toggle', name: 'a', prom: 'p1' }]);
     await r2.stop();
   }, 120_000);
+
+  test('an HA pair of rulers (replica r1, r2; --alert.label-drop=replica): one alert at the Alertmanager, one series and one rule group through a deduplicating querier', async () => {
+    const r2Args = rulerArgs.filter((a) => !a.startsWith('--label=replica') && !a.startsWith('--data-dir') && !a.startsWith('--objstore')).concat(['--label=replica="r2"', `--data-dir=${join(dir, 'ruler-r2-data')}`]);
+    const r2 = await services.add(startRuler(await rulerPorts(), r2Args, 'tessera rule r2'));
+    const q3 = await services.add(startQuery({ endpoints: [sidecar.grpcAddress!, ports.grpc, r2.grpcAddress!], replicaLabels: ['replica'] }));
+    toggle.set(1);
+    const sent = async (svc: Service): Promise<number> => Number(/^thanos_alert_sender_alerts_sent_total (\S+)$/m.exec(await (await fetch(`${svc.httpUrl}/metrics`)).text())?.[1] ?? 0);
+    const r2Before = await sent(r2);
+    await waitFor('both rulers sending ToggleOn', async () => {
+      const on = async (svc: Service) => ((await (await fetch(`${svc.httpUrl}/api/v1/alerts`)).json()) as { data: { alerts: { state: string; labels: Record<string, string> }[] } }).data.alerts.some((a) => a.labels.alertname === 'ToggleOn' && a.state === 'firing');
+      return (await on(ruler)) && (await on(r2)) && (await sent(r2)) > r2Before;
+    }, 60_000);
+    const listed = await waitAlerts(am, 'ToggleOn at the Alertmanager', (as) => {
+      const t = as.filter((a) => a.labels.alertname === 'ToggleOn');
+      return t.length > 0 ? t : undefined;
+    });
+    expect(listed.map((a) => a.labels.replica)).toEqual([undefined]);
+    // the recorded series: two replicas, one after dedup
+    const raw = await waitFor('both rulers\' series through the querier', async () => {
+      const r = await instant(q3.httpUrl, 'name:test_toggle:sum', { dedup: 'false' });
+      return r.length === 2 ? r : undefined;
+    }, 60_000);
+    expect(raw.map((s) => s.metric.replica).sort()).toEqual(['r1', 'r2']);
+    const dedup = await instant(q3.httpUrl, 'name:test_toggle:sum');
+    expect(dedup.map((s) => s.metric)).toEqual([{ __name__: 'name:test_toggle:sum', name: 'a', ruler: 'r' }]);
+    // the querier's rules API gathers both rulers' groups over the Rules gRPC API and deduplicates them
+    const rules = (await (await fetch(`${q3.httpUrl}/api/v1/rules`)).json()) as { data: { groups: { name: string }[] } };
+    expect(rules.data.groups.map((g) => g.name)).toEqual(['toggles']);
+    toggle.set(0);
+    await waitAlerts(am, 'ToggleOn resolved', (as) => !as.some((a) => a.labels.alertname === 'ToggleOn'));
+    await r2.stop();
+  }, 180_000);
 });
