@@ -139,6 +139,23 @@ describe('Tsdb blocks', () => {
     await db.close();
   });
 
+  test('a querier opened before retention deletes a block still reads it; the block is closed when the querier is', async () => {
+    const db = await Tsdb.open(dir, { ...ruler, blockDuration: H, retention: 3 * H });
+    await fill(db, 0, 4 * H, 60_000);
+    const first = db.blocks()[0]!;
+    expect(first.minTime).toBe(0);
+    const q = await db.chunkQuerier(0, H - 1);
+    await fill(db, 4 * H, 8 * H, 60_000);
+    expect(db.blocks().map((b) => b.ulid)).not.toContain(first.ulid);
+    const set = await q.select(true, undefined, [new Matcher(MatchType.Equal, '__name__', 'rec')]);
+    let samples = 0;
+    while (set.next()) for (const c of set.at().chunks()) samples += c.chunk.numSamples();
+    expect(set.err()).toBeNull();
+    expect(samples).toBe(10 * 60);
+    await q.close();
+    await db.close();
+  });
+
   test('promtool tsdb dump reads our blocks and checkpointed WAL: every sample exactly once', async () => {
     const promtool = requireBinary('promtool');
     if (promtool === undefined) return;
