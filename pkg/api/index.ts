@@ -32,7 +32,7 @@ export type { ApiRouterOptions, BuildInfo } from './router.js';
 export { translateAst } from './translate-ast.js';
 export { prettyFormat } from './pretty-format.js';
 export { ALL_RULES, alertJson, alertsJson, goTimeJson, parseRulesQuery, ruleGroupJson, ruleGroupNextToken, ruleJson, ruleMatches, rulesJson, selectRuleGroups } from './rules-json.js';
-export type { RulesQuery, SelectedRules } from './rules-json.js';
+export type { RulesJsonOptions, RulesQuery, SelectedRules } from './rules-json.js';
 export { answerAlerts, answerRules, createRulesApiRouter } from './rules-router.js';
 export type { RulesAnswer, RulesApiRouterOptions, RulesSource } from './rules-router.js';
 export { queryUiHtml, webUiHtml, serveWebUi, bundleWebUi, webUiAssets } from './web-ui.js';

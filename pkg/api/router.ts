@@ -60,6 +60,8 @@ export interface ApiRouterOptions {
   readonly onError?: (err: unknown, req: Request) => void;
   /** rules serves /rules and /alerts (Prometheus's format) from this source; without it they are 404. */
   readonly rules?: RulesSource;
+  /** rulesPartialResponseStrategy adds Thanos's `partialResponseStrategy` to groups and alerts (as the Thanos querier). */
+  readonly rulesPartialResponseStrategy?: boolean;
 }
 
 const bodyLimit = 16 << 20;
@@ -471,8 +473,9 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   // ---- rules and alerts ----
   const rules = opts.rules;
   if (rules !== undefined) {
-    route('/rules', getOnly, async (_form, req, signal) => answerRules(rules, new URL(req.originalUrl, 'http://x').searchParams, signal, parseSelector));
-    route('/alerts', getOnly, async (_form, _req, signal) => answerAlerts(rules, signal));
+    const jsonOpts = { partialResponseStrategy: opts.rulesPartialResponseStrategy === true };
+    route('/rules', getOnly, async (_form, req, signal) => answerRules(rules, new URL(req.originalUrl, 'http://x').searchParams, signal, parseSelector, jsonOpts));
+    route('/alerts', getOnly, async (_form, _req, signal) => answerAlerts(rules, signal, jsonOpts));
   }
 
   router.use((_req, res) => notFound(res));

@@ -187,4 +187,13 @@ describe('rules JSON (Prometheus /api/v1/rules and /api/v1/alerts)', () => {
     expect(parseGoTime('0001-01-01T00:00:00Z')).toBeUndefined();
     expect(() => parsePrometheusRules({ nope: 1 })).toThrow('rules answer has no "groups" array');
   });
+
+  test("partialResponseStrategy: Thanos's extra fields on groups and alerts", async () => {
+    const snap = await evaluatedSnapshot();
+    const d = JSON.parse(rulesJson(snap, undefined, { partialResponseStrategy: true })) as { groups: Record<string, any>[] };
+    expect(d.groups.map((g) => g.partialResponseStrategy)).toEqual(['ABORT', 'ABORT']);
+    expect(d.groups[1]!.rules[0].alerts[0].partialResponseStrategy).toBe('ABORT');
+    expect(JSON.parse(alertsJson(snap, { partialResponseStrategy: true })).alerts[0].partialResponseStrategy).toBe('ABORT');
+    expect(rulesJson(snap)).not.toContain('partialResponseStrategy');
+  });
 });

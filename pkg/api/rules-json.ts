@@ -149,20 +149,30 @@ export function goTimeJson(ms: number | undefined): string {
   return `"${iso.slice(0, 19)}${frac}Z"`;
 }
 
+/**
+ * RulesJsonOptions: `partialResponseStrategy` adds Thanos's `"partialResponseStrategy":"ABORT"|"WARN"`
+ * to every group and alert, as the Thanos ruler and querier write them (Prometheus has no such field).
+ */
+export interface RulesJsonOptions {
+  readonly partialResponseStrategy?: boolean;
+}
+
+const prsJson = (s: 'warn' | 'abort'): string => `,"partialResponseStrategy":"${s === 'warn' ? 'WARN' : 'ABORT'}"`;
+
 /** alertJson writes one alert as Prometheus's API does (labels, annotations, state, activeAt, keepFiringSince, value). */
-export function alertJson(a: AlertSnapshot): string {
+export function alertJson(a: AlertSnapshot, prs?: 'warn' | 'abort'): string {
   const kfs = a.keepFiringSince === undefined ? '' : `,"keepFiringSince":${goTimeJson(a.keepFiringSince)}`;
-  return `{"labels":${labelsJson(a.labels)},"annotations":${labelsJson(a.annotations)},"state":"${a.state}","activeAt":${goTimeJson(a.activeAt)}${kfs},"value":${jsonString(goFormatFloat(a.value, 'e', -1))}}`;
+  return `{"labels":${labelsJson(a.labels)},"annotations":${labelsJson(a.annotations)},"state":"${a.state}","activeAt":${goTimeJson(a.activeAt)}${kfs},"value":${jsonString(goFormatFloat(a.value, 'e', -1))}${prs === undefined ? '' : prsJson(prs)}}`;
 }
 
 const seconds = (ms: number): string => JSON.stringify(ms / 1000);
 
-/** ruleJson writes one rule; excludeAlerts makes `alerts` null. */
-export function ruleJson(r: RuleSnapshot, excludeAlerts = false): string {
+/** ruleJson writes one rule; excludeAlerts makes `alerts` null; prs adds the strategy to alerts. */
+export function ruleJson(r: RuleSnapshot, excludeAlerts = false, prs?: 'warn' | 'abort'): string {
   const lastError = r.lastError === undefined || r.lastError === '' ? '' : `,"lastError":${jsonString(r.lastError)}`;
   const tail = `"health":${jsonString(r.health)}${lastError},"evaluationTime":${seconds(r.evaluationTime)},"lastEvaluation":${goTimeJson(r.lastEvaluation)},"type":"${r.type}"}`;
   if (r.type === 'recording') return `{"name":${jsonString(r.name)},"query":${jsonString(r.query)},"labels":${labelsJson(r.labels)},${tail}`;
-  const alerts = excludeAlerts ? 'null' : `[${r.alerts.map(alertJson).join(',')}]`;
+  const alerts = excludeAlerts ? 'null' : `[${r.alerts.map((a) => alertJson(a, prs)).join(',')}]`;
   return (
     `{"state":"${r.state}","name":${jsonString(r.name)},"query":${jsonString(r.query)},"duration":${seconds(r.duration)},"keepFiringFor":${seconds(r.keepFiringFor)},` +
     `"labels":${labelsJson(r.labels)},"annotations":${labelsJson(r.annotations)},"alerts":${alerts},${tail}`
@@ -170,23 +180,27 @@ export function ruleJson(r: RuleSnapshot, excludeAlerts = false): string {
 }
 
 /** ruleGroupJson writes one group (name, file, rules, interval, limit, evaluationTime, lastEvaluation). */
-export function ruleGroupJson(g: RuleGroupSnapshot, excludeAlerts = false): string {
+export function ruleGroupJson(g: RuleGroupSnapshot, excludeAlerts = false, opts: RulesJsonOptions = {}): string {
+  const prs = opts.partialResponseStrategy === true ? g.partialResponseStrategy : undefined;
   return (
-    `{"name":${jsonString(g.name)},"file":${jsonString(g.file)},"rules":[${g.rules.map((r) => ruleJson(r, excludeAlerts)).join(',')}],` +
-    `"interval":${seconds(g.interval)},"limit":${g.limit},"evaluationTime":${seconds(g.evaluationTime)},"lastEvaluation":${goTimeJson(g.lastEvaluation)}}`
+    `{"name":${jsonString(g.name)},"file":${jsonString(g.file)},"rules":[${g.rules.map((r) => ruleJson(r, excludeAlerts, prs)).join(',')}],` +
+    `"interval":${seconds(g.interval)},"limit":${g.limit},"evaluationTime":${seconds(g.evaluationTime)},"lastEvaluation":${goTimeJson(g.lastEvaluation)}${prs === undefined ? '' : prsJson(prs)}}`
   );
 }
 
 /** rulesJson is the `data` of /api/v1/rules for a snapshot and query (throws ApiError for a bad token). */
-export function rulesJson(snap: RulesSnapshot, q: RulesQuery = ALL_RULES): string {
+export function rulesJson(snap: RulesSnapshot, q: RulesQuery = ALL_RULES, opts: RulesJsonOptions = {}): string {
   const sel = selectRuleGroups(snap, q);
   const next = sel.groupNextToken === undefined ? '' : `,"groupNextToken":${jsonString(sel.groupNextToken)}`;
-  return `{"groups":[${sel.groups.map((g) => ruleGroupJson(g, q.excludeAlerts)).join(',')}]${next}}`;
+  return `{"groups":[${sel.groups.map((g) => ruleGroupJson(g, q.excludeAlerts, opts)).join(',')}]${next}}`;
 }
 
 /** alertsJson is the `data` of /api/v1/alerts: every active alert of every alerting rule, groups sorted as in /rules. */
-export function alertsJson(snap: RulesSnapshot): string {
+export function alertsJson(snap: RulesSnapshot, opts: RulesJsonOptions = {}): string {
   const parts: string[] = [];
-  for (const g of selectRuleGroups(snap, ALL_RULES).groups) for (const r of g.rules) if (r.type === 'alerting') for (const a of r.alerts) parts.push(alertJson(a));
+  for (const g of selectRuleGroups(snap, ALL_RULES).groups) {
+    const prs = opts.partialResponseStrategy === true ? g.partialResponseStrategy : undefined;
+    for (const r of g.rules) if (r.type === 'alerting') for (const a of r.alerts) parts.push(alertJson(a, prs));
+  }
   return `{"alerts":[${parts.join(',')}]}`;
 }

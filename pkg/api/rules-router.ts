@@ -4,7 +4,7 @@ import { parseMetricSelector } from '../promql/index.js';
 import type { RulesSnapshot } from '../rules/index.js';
 import { httpStatus, toApiError } from './api-error.js';
 import { jsonString } from './json-string.js';
-import { alertsJson, ALL_RULES, parseRulesQuery, rulesJson, type RulesQuery } from './rules-json.js';
+import { alertsJson, ALL_RULES, parseRulesQuery, rulesJson, type RulesJsonOptions, type RulesQuery } from './rules-json.js';
 import { sendJson } from './send-json.js';
 
 /**
@@ -21,16 +21,16 @@ export interface RulesAnswer {
 }
 
 /** answerRules serves /api/v1/rules: parses the URL query, asks the source, renders. Throws ApiError. */
-export async function answerRules(source: RulesSource, url: URLSearchParams, signal: AbortSignal, parseSelector: (s: string) => Matcher[] = parseMetricSelector): Promise<RulesAnswer> {
+export async function answerRules(source: RulesSource, url: URLSearchParams, signal: AbortSignal, parseSelector: (s: string) => Matcher[] = parseMetricSelector, opts: RulesJsonOptions = {}): Promise<RulesAnswer> {
   const q = parseRulesQuery(url, parseSelector);
   const snap = await source(q, signal);
-  return { data: rulesJson(snap, q), warnings: snap.warnings ?? [] };
+  return { data: rulesJson(snap, q, opts), warnings: snap.warnings ?? [] };
 }
 
 /** answerAlerts serves /api/v1/alerts. */
-export async function answerAlerts(source: RulesSource, signal: AbortSignal): Promise<RulesAnswer> {
+export async function answerAlerts(source: RulesSource, signal: AbortSignal, opts: RulesJsonOptions = {}): Promise<RulesAnswer> {
   const snap = await source({ ...ALL_RULES, type: 'alert' }, signal);
-  return { data: alertsJson(snap), warnings: snap.warnings ?? [] };
+  return { data: alertsJson(snap, opts), warnings: snap.warnings ?? [] };
 }
 
 /** RulesApiRouterOptions configure createRulesApiRouter. */
@@ -40,6 +40,8 @@ export interface RulesApiRouterOptions {
   readonly ready?: () => boolean;
   readonly parseSelector?: (s: string) => Matcher[];
   readonly onError?: (err: unknown, req: Request) => void;
+  /** Thanos's `partialResponseStrategy` fields on groups and alerts (the Thanos ruler writes them). */
+  readonly partialResponseStrategy?: boolean;
 }
 
 /**
@@ -96,7 +98,8 @@ export function createRulesApiRouter(opts: RulesApiRouterOptions): Router {
     });
   };
   const urlQuery = (req: Request): URLSearchParams => new URL(req.originalUrl, 'http://x').searchParams;
-  serve('/rules', (req, signal) => answerRules(opts.rules, urlQuery(req), signal, opts.parseSelector));
-  serve('/alerts', (_req, signal) => answerAlerts(opts.rules, signal));
+  const jsonOpts: RulesJsonOptions = { partialResponseStrategy: opts.partialResponseStrategy === true };
+  serve('/rules', (req, signal) => answerRules(opts.rules, urlQuery(req), signal, opts.parseSelector, jsonOpts));
+  serve('/alerts', (_req, signal) => answerAlerts(opts.rules, signal, jsonOpts));
   return router;
 }

@@ -112,11 +112,12 @@ describe('querier /api/v1/rules and /api/v1/alerts over the Rules gRPC API', () 
     expect(body.warnings[0]).toContain('rules unavailable');
     const groups = body.data.groups as any[];
     expect(groups.map((g) => `${g.file};${g.name}`)).toEqual(['extra.yml;only-r1', 'rules.yml;alerts']);
+    expect(groups[1].partialResponseStrategy).toBe('ABORT'); // as the Thanos querier writes it
     const rules = groups[1].rules as any[];
     expect(rules.map((r) => `${r.type}:${r.name}`)).toEqual(['alerting:HighLoad', 'recording:job:load:max']);
     expect(rules[0]).toMatchObject({ state: 'firing', labels: { cluster: 'c1', severity: 'page' }, duration: 60, query: 'load > 1', health: 'ok' });
     expect(rules[0].alerts).toEqual([
-      { labels: { alertname: 'HighLoad', job: 'node', severity: 'page' }, annotations: { summary: 'load 3' }, state: 'firing', activeAt: '2023-11-14T22:13:20Z', value: '3e+00' },
+      { labels: { alertname: 'HighLoad', job: 'node', severity: 'page' }, annotations: { summary: 'load 3' }, state: 'firing', activeAt: '2023-11-14T22:13:20Z', value: '3e+00', partialResponseStrategy: 'ABORT' },
     ]);
     // the recording rule: the most recently evaluated copy (r1 evaluated twice)
     expect(rules[1]).toMatchObject({ labels: { cluster: 'c1' }, lastEvaluation: '2023-11-14T22:14:20Z' });

@@ -191,7 +191,9 @@ export class Querier {
       `${prefix}/api/v1`,
       createApiRouter({
         onError: logHttpError,
-        // /api/v1/rules and /api/v1/alerts: gathered over Thanos's Rules API from the endpoints that advertise it.
+        // /api/v1/rules and /api/v1/alerts: gathered over Thanos's Rules API from the endpoints that
+        // advertise it, with the Thanos querier's partialResponseStrategy fields.
+        rulesPartialResponseStrategy: true,
         rules: (q, signal) =>
           gatherRules(
             {

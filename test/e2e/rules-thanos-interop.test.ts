@@ -34,12 +34,12 @@ const FILE = `groups:
 
 type Json = Record<string, any>;
 
-/** comparable drops what changes each evaluation and Thanos's extra partialResponseStrategy fields. */
+/** comparable drops what changes each evaluation. */
 function comparable(d: unknown): unknown {
   if (Array.isArray(d)) return d.map(comparable);
   if (typeof d === 'object' && d !== null) {
     const out: Json = {};
-    for (const [k, v] of Object.entries(d)) if (k !== 'lastEvaluation' && k !== 'evaluationTime' && k !== 'partialResponseStrategy') out[k] = comparable(v);
+    for (const [k, v] of Object.entries(d)) if (k !== 'lastEvaluation' && k !== 'evaluationTime' && k !== 'activeAt') out[k] = comparable(v);
     return out;
   }
   return d;

@@ -35,8 +35,12 @@ const RULES = `groups:
 type Json = Record<string, any>;
 
 const timeKeys = new Set(['lastEvaluation', 'activeAt', 'keepFiringSince']);
-/** msTimes turns RFC 3339 times into ms numbers: ours are float ms (about 0.25 µs resolution today, not 1 ns). */
-const msTimes = (d: Json): Json => JSON.parse(JSON.stringify(d), (k, v: unknown) => (timeKeys.has(k) && typeof v === 'string' ? (parseGoTime(v) ?? 0) : v)) as Json;
+/**
+ * msTimes turns RFC 3339 times into ms numbers (ours are float ms: about 0.25 µs resolution today,
+ * not 1 ns) and drops the querier's Thanos-only partialResponseStrategy fields.
+ */
+const msTimes = (d: Json): Json =>
+  JSON.parse(JSON.stringify(d), (k, v: unknown) => (k === 'partialResponseStrategy' ? undefined : timeKeys.has(k) && typeof v === 'string' ? (parseGoTime(v) ?? 0) : v)) as Json;
 /** approx makes an expected answer tolerate that: times within 0.5 µs, evaluation times within 1e-12 s. */
 const approx = (d: Json): Json =>
   JSON.parse(JSON.stringify(msTimes(d)), (k, v: unknown) => (typeof v === 'number' && timeKeys.has(k) ? expect.closeTo(v, 3) : typeof v === 'number' && k === 'evaluationTime' ? expect.closeTo(v, 12) : v)) as Json;
@@ -52,7 +56,7 @@ function stable(data: Json, dropLabels: readonly string[] = []): Json {
         limit: g.limit,
         rules: (g.rules as Json[])
           .map((r): Json => {
-            const { evaluationTime: _e, lastEvaluation: _l, ...rest } = r;
+            const { evaluationTime: _e, lastEvaluation: _l, partialResponseStrategy: _p, ...rest } = r;
             const labels = { ...(r.labels ?? {}) };
             for (const d of dropLabels) delete labels[d];
             return { ...rest, labels };
