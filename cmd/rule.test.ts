@@ -17,16 +17,18 @@ async function cli(argv: string[]): Promise<{ code: number; out: string }> {
 }
 
 /** fakeQuerier answers every instant query with one sample `up{job="api"} = value`. */
-function fakeQuerier(): Promise<{ server: Server; address: string; value: { v: number } }> {
+function fakeQuerier(): Promise<{ server: Server; address: string; value: { v: number }; methods: Set<string> }> {
   const value = { v: 0 };
+  const methods = new Set<string>();
   const server = createServer((req, res) => {
+    methods.add(req.method ?? '');
     req.resume();
     req.on('end', () => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { __name__: 'up', job: 'api' }, value: [Date.now() / 1000, String(value.v)] }] } }));
     });
   });
-  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, address: `127.0.0.1:${(server.address() as AddressInfo).port}`, value })));
+  return new Promise((r) => server.listen(0, '127.0.0.1', () => r({ server, address: `127.0.0.1:${(server.address() as AddressInfo).port}`, value, methods })));
 }
 
 const RULES = `groups:
@@ -85,13 +87,14 @@ describe('tessera rule', () => {
     const q = await fakeQuerier();
     const f = join(dir, 'rules.yml');
     writeFileSync(f, RULES);
-    const ruler = await startTessera('rule', [`--rule-file=${join(dir, 'rules.y*ml')}`, `--query=${q.address}`, `--data-dir=${join(dir, 'data')}`, '--label=replica="r1"']);
+    const ruler = await startTessera('rule', [`--rule-file=${join(dir, 'rules.y*ml')}`, `--query=${q.address}`, `--data-dir=${join(dir, 'data')}`, '--label=replica="r1"', '--query.http-method=GET']);
     try {
       const alerts = await waitFor('the alert firing', async () => {
         const body = (await (await fetch(`${ruler.httpUrl}/api/v1/alerts`)).json()) as { data: { alerts: { state: string; annotations: Record<string, string> }[] } };
         return body.data.alerts.length > 0 && body.data.alerts[0]!.state === 'firing' ? body.data.alerts : undefined;
       });
       expect(alerts[0]!.annotations).toEqual({ summary: 'api down' });
+      expect([...q.methods]).toEqual(['GET']);
       const rules = (await (await fetch(`${ruler.httpUrl}/api/v1/rules`)).json()) as { data: { groups: { name: string; rules: { health: string }[] }[] } };
       expect(rules.data.groups.map((g) => [g.name, g.rules.map((r) => r.health)])).toEqual([['g', ['ok', 'ok']]]);
       // the UI's rules page

@@ -31,7 +31,7 @@ export const ruleCommand: Command = {
     'query.sd-interval': { type: 'string', default: '5m', help: 'Refresh interval to re-read file SD files.' },
     'query.sd-dns-interval': { type: 'string', default: '30s', help: 'Interval between DNS resolutions of query API servers.' },
     'query.http-method': { type: 'string', default: 'POST', help: 'HTTP method for instant queries to the query API servers: POST or GET.' },
-    'query.default-step': { type: 'string', default: '1s', help: 'Default range query step (used for alert state restoration queries).' },
+    'query.default-step': { type: 'string', default: '1s', help: 'Default range query step. Accepted for compatibility with Thanos (its stateless mode restores alerts with range queries); this ruler restores them from its own TSDB.' },
     endpoint: { type: 'string', multiple: true, help: 'StoreAPI endpoints (host:port, dns+, dnssrv+) to evaluate rules on with the embedded PromQL engine instead of --query; replicas deduplicated on --query.replica-label.' },
     'query.replica-label': { type: 'string', multiple: true, help: 'With --endpoint: labels treated as replica indicators for deduplication (repeatable).' },
     'endpoint.info-timeout': { type: 'string', default: '5s', help: 'With --endpoint: timeout of the Info call to each endpoint.' },
@@ -197,6 +197,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   const ruler = new Ruler({
     ruleFiles,
     queryEndpoints,
+    queryHttpMethod: method,
     ...(queryFunc === undefined ? {} : { queryFunc }),
     appendable: head,
     forState: chunkForStateLookup(head),

@@ -34,6 +34,8 @@ export interface RulerOptions {
    * evaluation (Thanos --query); ignored when queryFunc is given.
    */
   readonly queryEndpoints?: () => readonly string[];
+  /** HTTP method of rule queries (Thanos --query.http-method, POST). */
+  readonly queryHttpMethod?: 'POST' | 'GET';
   /** queryFunc evaluates rules for a group's strategy another way (e.g. the embedded engine over StoreAPI endpoints). */
   readonly queryFunc?: (strategy: PartialResponseStrategy) => RuleQueryFunc;
   /** appendable receives recorded series, ALERTS and ALERTS_FOR_STATE (without the ruler's labels, as Thanos). */
@@ -228,6 +230,7 @@ export class Ruler {
         httpQueryFunc({
           endpoints: endpoints(),
           partialResponse: strategy === 'warn',
+          ...(this.opts.queryHttpMethod === undefined ? {} : { method: this.opts.queryHttpMethod }),
           onWarnings: (endpoint, warnings) => {
             this.metrics.evaluationWarnings.inc({ strategy });
             this.logger.warn('rule query answered with warnings', { endpoint, warnings: warnings.join('; '), query: expr });
