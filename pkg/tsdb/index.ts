@@ -80,6 +80,6 @@ export {
 export { OpenMetricsParser, OpenMetricsParseError, parseOpenMetrics, parseGoFloat, planBackfill, BackfillError } from './openmetrics/index.js';
 export type { OpenMetricsBatch, OpenMetricsParserOptions, MetricMetadata, BackfillOptions, BackfillBlock, BackfillSeries } from './openmetrics/index.js';
 export { Head, MemSeries, replayWal, Tsdb } from './head/index.js';
-export type { HeadOptions, HeadLog, HeadChunkSeries, WalReplayStats, WalDamage, TsdbOptions, TsdbBlock, CompactResult } from './head/index.js';
+export type { HeadOptions, HeadLog, HeadChunkSeries, WalReplayStats, WalDamage, TsdbOptions, TsdbBlock, CompactResult, TsdbStats } from './head/index.js';
 export { Wal, checkpoint, readSegmentRecords, decodeRecord, RecordType, listSegments, listCheckpoints, segmentName, checkpointName, WAL_PAGE_SIZE } from './wal/index.js';
 export type { WalOptions, CheckpointStats, SegmentDamage, RecordVisitor, Checkpoint } from './wal/index.js';

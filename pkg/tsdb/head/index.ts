@@ -4,4 +4,4 @@ export { MemSeries } from './mem-series.js';
 export { replayWal } from './wal-replay.js';
 export type { WalReplayStats, WalDamage } from './wal-replay.js';
 export { Tsdb } from './tsdb.js';
-export type { TsdbOptions, TsdbBlock, CompactResult } from './tsdb.js';
+export type { TsdbOptions, TsdbBlock, CompactResult, TsdbStats } from './tsdb.js';

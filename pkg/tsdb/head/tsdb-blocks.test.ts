@@ -129,6 +129,9 @@ describe('Tsdb blocks', () => {
     const db = await Tsdb.open(dir, { ...ruler, blockDuration: H, retention: 2 * H });
     await fill(db, 0, 8 * H, 60_000);
     const blocks = db.blocks();
+    expect(db.stats()).toMatchObject({ blocks: 2, blocksDeletedByRetention: 5, compactionFailures: 0, walCorruptions: 0, headMinTime: 7 * H });
+    expect(db.stats().compactions).toBeGreaterThan(0);
+    expect(db.stats().checkpoints).toBeGreaterThan(0);
     const newest = Math.max(...blocks.map((b) => b.maxTime));
     expect(newest).toBe(7 * H);
     expect(blocks.map((b) => b.maxTime)).toEqual([6 * H, 7 * H]);

@@ -59,6 +59,22 @@ export interface TsdbBlock {
   readonly numSamples: number;
 }
 
+/** TsdbStats are counters and gauges for a component's /metrics (names after prometheus_tsdb_*). */
+export interface TsdbStats {
+  readonly headSeries: number;
+  /** samples applied to the head since open (WAL replay included). */
+  readonly headSamplesAppended: number;
+  readonly headMinTime: number;
+  readonly headMaxTime: number;
+  readonly blocks: number;
+  readonly compactions: number;
+  readonly compactionFailures: number;
+  readonly blocksDeletedByRetention: number;
+  readonly checkpoints: number;
+  /** 1 when open() cut off a damaged WAL tail. */
+  readonly walCorruptions: number;
+}
+
 /** CompactResult tells what one compact() did. */
 export interface CompactResult {
   readonly blocks: readonly TsdbBlock[];
@@ -102,6 +118,10 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
   #compacting: Promise<CompactResult> | undefined;
   #again: Promise<CompactResult> | undefined;
   #autoPausedUntil = 0;
+  #compactions = 0;
+  #compactionFailures = 0;
+  #retentionDeleted = 0;
+  #checkpoints = 0;
   #closed = false;
 
   private constructor(dir: string, head: Head, wal: Wal, replay: WalReplayStats, blocks: BlockEntry[], opts: TsdbOptions) {
@@ -185,6 +205,23 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
     return { minTime, maxTime };
   }
 
+  /** stats returns the current counters (cheap; for a metrics collector). */
+  stats(): TsdbStats {
+    const h = this.head;
+    return {
+      headSeries: h.numSeries,
+      headSamplesAppended: h.numSamples,
+      headMinTime: h.minTime(),
+      headMaxTime: h.maxTime(),
+      blocks: this.#blocks.length,
+      compactions: this.#compactions,
+      compactionFailures: this.#compactionFailures,
+      blocksDeletedByRetention: this.#retentionDeleted,
+      checkpoints: this.#checkpoints,
+      walCorruptions: this.replay.damage === undefined ? 0 : 1,
+    };
+  }
+
   appender(): Appender {
     if (this.#closed) throw new TesseraError('TESSERA_TSDB_CLOSED', `append to TSDB ${this.dir}: closed`);
     return this.head.appender();
@@ -219,9 +256,20 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
         });
       return this.#again;
     }
-    const run = this.#compact().finally(() => {
-      this.#compacting = undefined;
-    });
+    const run = this.#compact()
+      .then(
+        (r) => {
+          this.#compactions++;
+          return r;
+        },
+        (err: unknown) => {
+          this.#compactionFailures++;
+          throw err;
+        },
+      )
+      .finally(() => {
+        this.#compacting = undefined;
+      });
     this.#compacting = run;
     return run;
   }
@@ -245,8 +293,10 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
     if (cut > -Infinity) {
       const cur = await this.wal.nextSegment();
       cp = await checkpoint(this.wal.dir, cur - 1, (ref) => this.head.series(ref) !== undefined, cut);
+      this.#checkpoints++;
     }
     const deleted = await this.#applyRetention();
+    this.#retentionDeleted += deleted.length;
     return { blocks: written, deleted, checkpoint: cp };
   }
 
