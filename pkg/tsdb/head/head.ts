@@ -287,7 +287,7 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
 
   /**
    * truncate drops every chunk ending before mint, raises minValidTime to mint, and forgets series
-   * left without samples and without a pending append. It returns the references kept.
+   * left without samples and without a pending append. It returns how many series and chunks it removed.
    */
   truncate(mint: number): { removedSeries: number; removedChunks: number } {
     if (mint > this.#minValidTime) this.#minValidTime = mint;
