@@ -95,8 +95,10 @@ describe('tessera rule', () => {
       });
       expect(alerts[0]!.annotations).toEqual({ summary: 'api down' });
       expect([...q.methods]).toEqual(['GET']);
-      const rules = (await (await fetch(`${ruler.httpUrl}/api/v1/rules`)).json()) as { data: { groups: { name: string; rules: { health: string }[] }[] } };
-      expect(rules.data.groups.map((g) => [g.name, g.rules.map((r) => r.health)])).toEqual([['g', ['ok', 'ok']]]);
+      const rules = (await (await fetch(`${ruler.httpUrl}/api/v1/rules`)).json()) as { data: { groups: { name: string; partialResponseStrategy: string; rules: { health: string }[] }[] } };
+      expect(rules.data.groups.map((g) => [g.name, g.partialResponseStrategy, g.rules.map((r) => r.health)])).toEqual([['g', 'ABORT', ['ok', 'ok']]]);
+      // the TSDB's metrics
+      expect(await (await fetch(`${ruler.httpUrl}/metrics`)).text()).toMatch(/^prometheus_tsdb_head_samples_appended_total [1-9]/m);
       // the UI's rules page
       const page = await fetch(`${ruler.httpUrl}/rules`);
       expect(page.status).toBe(200);

@@ -13,7 +13,7 @@ import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js
 import { EndpointDiscovery, EndpointSet } from '../pkg/querier/index.js';
 import { Engine } from '../pkg/promql/index.js';
 import { createStoreQueryable } from '../pkg/query/index.js';
-import { Ruler, chunkForStateLookup, parseAlertmanagerUrl, parseAlertmanagersConfig, rulerHttpApp, type AlertmanagerTarget, type PartialResponseStrategy } from '../pkg/ruler/index.js';
+import { Ruler, chunkForStateLookup, parseAlertmanagerUrl, parseAlertmanagersConfig, registerTsdbMetrics, rulerHttpApp, type AlertmanagerTarget, type PartialResponseStrategy } from '../pkg/ruler/index.js';
 import { GrpcStoreClient, LocalStore, StoreGrpcServer, snapshotRulesServer } from '../pkg/store/index.js';
 import { engineQueryFunc, snapshotRuleGroups, type RuleQueryFunc } from '../pkg/rules/index.js';
 import { Tsdb } from '../pkg/tsdb/index.js';
@@ -192,6 +192,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     logger.error('opening the TSDB', { dir: dataDir, err });
     return 1;
   }
+  registerTsdbMetrics(registry, () => head.stats());
   logger.info('TSDB opened', { dir: dataDir, series: head.replay.series, samples: head.replay.samples });
   const alertQueryURL = (flagString(ctx, 'alert.query-url') || `http://${hostname()}:${httpAddr.port}`).replace(/\/+$/, '');
   const ruler = new Ruler({

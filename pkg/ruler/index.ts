@@ -9,3 +9,4 @@ export { parseAlertmanagerUrl, parseAlertmanagersConfig } from './alertmanager-t
 export type { AlertmanagerTarget, AlertmanagersConfig } from './alertmanager-targets.js';
 export { rulerHttpApp } from './ruler-http.js';
 export type { RulerHttpOptions } from './ruler-http.js';
+export { registerTsdbMetrics } from './tsdb-metrics.js';

@@ -49,6 +49,7 @@ export function rulerHttpApp(ruler: Ruler, opts: RulerHttpOptions = {}): Express
         return st.ok ? snap : { ...snap, warnings: [`the last reload of the rule files failed; serving the previous rules: ${st.errors.join('; ')}`] };
       },
       ready,
+      partialResponseStrategy: true,
       ...(opts.onError === undefined ? {} : { onError: opts.onError }),
     }),
   );
