@@ -1,10 +1,9 @@
 import { TesseraError } from '../errors/index.js';
-import type { FloatHistogram } from '../histogram/index.js';
 import { findAggrSection } from './aggr-layout.js';
 import { AggrType } from './aggr-type.js';
 import { Encoding, type Chunk } from './chunk.js';
+import { ErrorIterator } from './error-iterator.js';
 import type { SampleIterator } from './sample-iterator.js';
-import { ValueType } from './value-type.js';
 
 /**
  * OpaqueChunk carries encoded chunk bytes that are only passed through, never decoded (e.g. an
@@ -44,31 +43,6 @@ export class OpaqueChunk implements Chunk {
   }
 
   iterator(_reuse?: SampleIterator): SampleIterator {
-    return new UndecodableIterator(this.#enc);
-  }
-}
-
-class UndecodableIterator implements SampleIterator {
-  readonly #err: TesseraError;
-  constructor(enc: number) {
-    this.#err = new TesseraError('TESSERA_CHUNK_UNSUPPORTED', `decode chunk: encoding ${enc} is carried opaquely and cannot be iterated`);
-  }
-  next(): ValueType {
-    return ValueType.None;
-  }
-  seek(_t: number): ValueType {
-    return ValueType.None;
-  }
-  atT(): number {
-    return 0;
-  }
-  atF(): number {
-    return 0;
-  }
-  atFloatHistogram(_into?: FloatHistogram): FloatHistogram {
-    throw new TypeError('no current sample');
-  }
-  err(): Error | null {
-    return this.#err;
+    return new ErrorIterator(new TesseraError('TESSERA_CHUNK_UNSUPPORTED', `decode chunk: encoding ${this.#enc} is carried opaquely and cannot be iterated`));
   }
 }
