@@ -1,6 +1,5 @@
+import { decodeEscapingInvalid } from '../labels/index.js';
 import { ApiError } from './api-error.js';
-
-const strict = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * decodePathSegment percent-decodes one raw URL path segment the way Go's net/url does for
@@ -26,30 +25,4 @@ export function decodePathSegment(raw: string): string {
     }
   }
   return decodeEscapingInvalid(Uint8Array.from(bytes));
-}
-
-function decodeEscapingInvalid(b: Uint8Array): string {
-  try {
-    return strict.decode(b);
-  } catch {
-    // byte-wise below
-  }
-  let out = '';
-  let i = 0;
-  while (i < b.length) {
-    const c = b[i]!;
-    const n = c < 0x80 ? 1 : c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
-    if (n > 0 && i + n <= b.length) {
-      try {
-        out += strict.decode(b.subarray(i, i + n));
-        i += n;
-        continue;
-      } catch {
-        // invalid sequence: escape the lead byte
-      }
-    }
-    out += String.fromCharCode(0xdc00 + c);
-    i++;
-  }
-  return out;
 }

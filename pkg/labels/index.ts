@@ -2,3 +2,4 @@ export { Labels, LabelsBuilder, MetricName, compareStrings, formatLabelName } fr
 export type { Label } from './labels.js';
 export { Matcher, MatchType, matchesAll } from './matcher.js';
 export { goQuote } from './go-quote.js';
+export { decodeEscapingInvalid } from './decode-escaping-invalid.js';
