@@ -73,7 +73,7 @@ describe('tessera rule', () => {
     ['bad PromQL', 'groups:\n  - name: g\n    rules:\n      - record: x\n        expr: sum(up\n', '5:15: group \\"g\\", rule 1, \\"x\\": could not parse expression'],
     ['invalid YAML', 'groups:\n  - name: g\n   rules: []\n', 'yaml: line 3'],
     ['duplicate group names', 'groups:\n  - name: g\n    rules: []\n  - name: g\n    rules: []\n', '4:5: groupname: \\"g\\" is repeated in the same file'],
-    ['a template that does not parse', 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        annotations:\n          s: \"{{ $labels.x \"\n', 'group \\"g\\", rule 1, \\"A\\": annotation \\"s\\": template: __alert_A:1: unclosed action'],
+    ['a template that does not parse', 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        annotations:\n          s: \"{{ $labels.x \"\n', '7:14: group \\"g\\", rule 1, \\"A\\": annotation \\"s\\": template: __alert_A:1: unclosed action'],
   ])('%s in a rule file at start: exit 1 naming file and line', async (_what, text, want) => {
     const f = join(dir, `bad-${Math.random().toString(36).slice(2)}.yml`);
     writeFileSync(f, text);

@@ -113,7 +113,7 @@ export class Ruler {
       defaultQueryOffset: opts.queryOffset ?? 0,
       resendDelay: opts.resendDelay,
       restoreOptions: { outageTolerance: opts.forOutageTolerance, gracePeriod: opts.forGracePeriod },
-      fileOptions: { thanos: true },
+      fileOptions: { thanos: true, positions: true },
     });
     this.sender = new AlertmanagerSender({
       urls: opts.alertmanagers,

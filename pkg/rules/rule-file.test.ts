@@ -66,3 +66,14 @@ describe('parseModelDuration', () => {
     expect(parseModelDuration('')).toBeUndefined();
   });
 });
+
+test('positions: label, annotation and template problems also name the line of the value (the ruler asks for them; promtool gives none)', () => {
+  const text = 'groups:\n  - name: a\n    rules:\n      - alert: x\n        expr: up\n        labels:\n          sev: "{{ nosuch }}"\n        annotations:\n          s: "{{ $labels.job "\n          bad-name: v\n';
+  const plain = parseRuleFile(text, 'r.yml').errors;
+  expect(plain).toContain('r.yml: group "a", rule 1, "x": annotation "s": template: __alert_x:1: unclosed action');
+  expect(plain.filter((e) => /^r\.yml: \d+:\d+: /.test(e))).toEqual([]);
+  const withPos = parseRuleFile(text, 'r.yml', { positions: true }).errors;
+  expect(withPos).toContain('r.yml: 10:21: group "a", rule 1, "x": invalid annotation name: bad-name');
+  expect(withPos).toContain('r.yml: 7:16: group "a", rule 1, "x": label "sev": template: __alert_x:1: function "nosuch" not defined');
+  expect(withPos).toContain('r.yml: 9:14: group "a", rule 1, "x": annotation "s": template: __alert_x:1: unclosed action');
+});

@@ -46,6 +46,11 @@ export interface RuleFileParseResult {
 export interface RuleFileOptions {
   /** allow Thanos's group key `partial_response_strategy` (the Thanos ruler does; Prometheus does not). */
   readonly thanos?: boolean;
+  /**
+   * positions: also give the line:col of the label or annotation value for label, annotation and
+   * template problems (promtool prints none; the ruler does, so every error names file and line).
+   */
+  readonly positions?: boolean;
 }
 
 const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -146,7 +151,7 @@ export function parseRuleFile(text: string, file: string, options: RuleFileOptio
                     labels: strMap(f.get('labels'), 'map[string]string'),
                     annotations: strMap(f.get('annotations'), 'map[string]string'),
                     pos: posOf(r),
-                    ...{ _nodes: { record: recordN, alert: alertN, expr: exprN } },
+                    ...{ _nodes: { record: recordN, alert: alertN, expr: exprN, labels: f.get('labels'), annotations: f.get('annotations') } },
                   });
                 }
               }
@@ -193,7 +198,14 @@ export function parseRuleFile(text: string, file: string, options: RuleFileOptio
       void v;
     }
     g.rules.forEach((r, idx) => {
-      const nodes = (r as unknown as { _nodes: { record: Node | null | undefined; alert: Node | null | undefined; expr: Node | null | undefined } })._nodes;
+      type N = Node | null | undefined;
+      const nodes = (r as unknown as { _nodes: { record: N; alert: N; expr: N; labels: N; annotations: N } })._nodes;
+      // the value node of key k in a labels/annotations map, when positions are asked for
+      const valueNode = (m: N, k: string): N[] => {
+        if (options.positions !== true || !isMap(m)) return [];
+        const p = m.items.find((it) => isScalar(it.key) && String(it.key.value) === k);
+        return p === undefined ? [] : [(p.value ?? p.key) as Node];
+      };
       const name = r.alert !== undefined && r.alert !== '' ? r.alert : (r.record ?? '');
       const prefix = `group "${g.name}", rule ${idx + 1}, "${name}"`;
       const push = (msg: string, ...ns: (Node | null | undefined)[]): void => {
@@ -219,17 +231,17 @@ export function parseRuleFile(text: string, file: string, options: RuleFileOptio
         if (!METRIC_NAME.test(r.record!)) push(`invalid recording rule name: ${r.record!}`, nodes.record);
       }
       for (const k of Object.keys(r.labels).sort()) {
-        if (!LABEL_NAME.test(k) || k === '__name__') push(`invalid label name: ${k}`);
+        if (!LABEL_NAME.test(k) || k === '__name__') push(`invalid label name: ${k}`, ...valueNode(nodes.labels, k));
       }
       for (const k of Object.keys(r.annotations).sort()) {
-        if (!LABEL_NAME.test(k)) push(`invalid annotation name: ${k}`);
+        if (!LABEL_NAME.test(k)) push(`invalid annotation name: ${k}`, ...valueNode(nodes.annotations, k));
       }
       if (hasAlert) {
         const check = (kind: string, k: string, v: string): void => {
           try {
             parseTemplate(`__alert_${r.alert!}`, ALERT_TEMPLATE_DEFS + v, ALERT_TEMPLATE_FUNCS);
           } catch (err) {
-            push(`${kind} "${k}": ${(err as Error).message}`);
+            push(`${kind} "${k}": ${(err as Error).message}`, ...valueNode(kind === 'label' ? nodes.labels : nodes.annotations, k));
           }
         };
         for (const k of Object.keys(r.labels).sort()) check('label', k, r.labels[k]!);
