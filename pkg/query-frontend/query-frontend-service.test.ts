@@ -270,6 +270,17 @@ describe('QueryFrontend against a fake downstream', () => {
       expect(fake.calls).toHaveLength(6);
     });
 
+    test('labels and series parts go downstream as POST forms: 2,000 match[] selectors (a 60 KB form) still answer', async () => {
+      const { url } = await start({ labelsSplitIntervalMs: H, labelsResponseCacheConfig: labelsCfg, responseCacheConfig: '' });
+      const form = new URLSearchParams({ start: '0', end: '7199' });
+      for (let i = 0; i < 2000; i++) form.append('match[]', `metric_name_${i}{job="j"}`);
+      const res = await fetch(`${url}/api/v1/labels`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() });
+      expect(res.status).toBe(200);
+      expect(((await res.json()) as { data: string[] }).data).toEqual(names(0, 1));
+      expect(fake.calls).toHaveLength(2);
+      expect(fake.calls[0]!.params.getAll('match[]')).toHaveLength(2000);
+    });
+
     test('--labels.default-time-range fills a missing start or end; --labels.partial-response fills a missing partial_response', async () => {
       const { url } = await start({ labelsSplitIntervalMs: 0, labelsDefaultTimeRangeMs: 2 * H, labelsPartialResponse: false, responseCacheConfig: '' });
       await labels(url, 'match[]=up');

@@ -432,7 +432,7 @@ export class QueryFrontend {
     if (ranges.length === 1 && cache === undefined) {
       // One part, nothing to cache: streamed through with the filled-in parameters.
       this.#m.downstream.inc({ op: 'labels' });
-      await relayStream(res, await this.#labelsDown.open('GET', `${path}?${new URLSearchParams(ps).toString()}`, fwd));
+      await relayStream(res, await this.#labelsSend(path, new URLSearchParams(ps), fwd, (...a) => this.#labelsDown.open(...a)));
       return;
     }
     const sem = new Semaphore(this.#o.labelsMaxQueryParallelism ?? this.#o.maxQueryParallelism);
@@ -450,14 +450,13 @@ export class QueryFrontend {
             return { status: 200, headers: new Headers({ 'content-type': 'application/json' }), body: Buffer.from(hit, 'utf8') };
           }
         }
-        // GET with the URL's parameters: label values answer GET only, as in Prometheus.
         const form = new URLSearchParams();
         for (const [k, v] of rest) form.append(k, v);
         form.append('start', formatSeconds(rg.start));
         form.append('end', formatSeconds(rg.end));
         const a = await sem.run(() => {
           this.#m.downstream.inc({ op: 'labels' });
-          return this.#labelsDown.request('GET', `${path}?${form.toString()}`, fwd);
+          return this.#labelsSend(path, form, fwd, (...a) => this.#labelsDown.request(...a));
         });
         if (cache !== undefined && a.status === 200 && rg.end <= freshBefore && !/(^|,)\s*no-store\s*(,|$)/i.test(a.headers.get('cache-control') ?? '') && cleanSuccess(a.body)) {
           await cache.set(key, a.body.toString('utf8'));
@@ -472,6 +471,15 @@ export class QueryFrontend {
     if (merged === undefined) return relay(res, answers[0]!);
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end(merged);
+  }
+
+  /**
+   * labelsSend asks the downstream: label values with GET (Prometheus answers them on GET only),
+   * labels and series with a POST form, so that long match[] lists never make an over-long URL.
+   */
+  #labelsSend<T>(path: string, form: URLSearchParams, fwd: Record<string, string>, send: (method: string, pathAndQuery: string, headers: Record<string, string>, body?: Buffer) => Promise<T>): Promise<T> {
+    if (path.endsWith('/values')) return send('GET', `${path}?${form.toString()}`, fwd);
+    return send('POST', path, { ...fwd, 'content-type': 'application/x-www-form-urlencoded' }, Buffer.from(form.toString()));
   }
 
   #labelsKeyBase(path: string, params: readonly [string, string][], fwd: Record<string, string>): string {
