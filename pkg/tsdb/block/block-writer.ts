@@ -1,12 +1,13 @@
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ChunkCutter, Encoding, type ChunkCutterOptions, type ChunkMeta } from '../../chunkenc/index.js';
 import { compareStrings, Labels } from '../../labels/index.js';
-import { ChunkSegmentWriter } from '../chunks/index.js';
+import type { ChunkSegmentWriter } from '../chunks/index.js';
 import { FileByteSink, IndexWriter, type IndexChunkMeta } from '../index/index.js';
-import { Tombstones, writeTombstones } from '../tombstones/index.js';
+import type { BlockMeta, ThanosMeta } from '../meta/index.js';
 import { BlockError } from './block-error.js';
-import { newUlid, writeBlockMeta, type BlockMeta, type ThanosMeta } from '../meta/index.js';
+import { finishBlock } from './finish-block.js';
+import { startBlock } from './start-block.js';
 
 /** BlockWriterOptions configures a BlockWriter. */
 export interface BlockWriterOptions {
@@ -75,12 +76,7 @@ export class BlockWriter {
 
   /** create starts a block in parentDir (created if needed). */
   static async create(parentDir: string, opts: BlockWriterOptions = {}): Promise<BlockWriter> {
-    const ulid = opts.ulid ?? newUlid();
-    const tmp = join(parentDir, `${ulid}.tmp-for-creation`);
-    await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { recursive: true });
-    const segOpts = opts.segmentSize === undefined ? {} : { segmentSize: opts.segmentSize };
-    const chunks = await ChunkSegmentWriter.create(join(tmp, 'chunks'), segOpts);
+    const { ulid, tmp, chunks } = await startBlock(parentDir, opts);
     return new BlockWriter(parentDir, ulid, tmp, chunks, opts);
   }
 
@@ -145,7 +141,6 @@ export class BlockWriter {
   async flush(): Promise<WrittenBlock> {
     if (this.#done) throw new BlockError(this.#tmp, -1, `write block ${this.ulid}: flushed twice`);
     this.#done = true;
-    const final = join(this.#parent, this.ulid);
     try {
       if (this.#series.length === 0) throw new BlockError(this.#tmp, -1, `write block ${this.ulid}: no samples`);
       await this.#chunks.close();
@@ -165,41 +160,22 @@ export class BlockWriter {
         sink.abort();
         throw err;
       }
-      await writeTombstones(this.#tmp, new Tombstones());
-
-      const minTime = this.#opts.minTime ?? this.#minT;
-      const maxTime = this.#opts.maxTime ?? this.#maxT + 1;
-      if (this.#minT < minTime || this.#maxT >= maxTime) {
-        throw new BlockError(this.#tmp, -1, `write block ${this.ulid}: samples [${this.#minT}, ${this.#maxT}] outside block range [${minTime}, ${maxTime})`);
-      }
-      const meta: BlockMeta = {
+      const written = await finishBlock({
         ulid: this.ulid,
-        minTime,
-        maxTime,
-        stats: {
-          numSamples: this.#numSamples,
-          ...(this.#numSamples > this.#numHistogramSamples ? { numFloatSamples: this.#numSamples - this.#numHistogramSamples } : {}),
-          ...(this.#numHistogramSamples > 0 ? { numHistogramSamples: this.#numHistogramSamples } : {}),
-          numSeries: this.#series.length,
-          numChunks: this.#numChunks,
-        },
-        compaction: { level: this.#opts.level ?? 1, sources: [...(this.#opts.sources ?? [this.ulid])].sort() },
-        version: 1,
-      };
-      if (this.#opts.thanos !== undefined) {
-        meta.thanos = {
-          ...this.#opts.thanos,
-          segment_files: [...this.#chunks.segmentFiles],
-          index_stats: { series_max_size: maxSeriesSize, chunk_max_size: this.#chunks.maxChunkSize },
-        };
-      }
-      await writeBlockMeta(this.#tmp, meta);
-      await syncDir(this.#tmp);
-      if (await exists(final)) throw new BlockError(final, -1, `write block ${this.ulid}: ${final} already exists`);
-      await rename(this.#tmp, final);
-      await syncDir(this.#parent);
+        parent: this.#parent,
+        tmp: this.#tmp,
+        opts: this.#opts,
+        chunks: this.#chunks,
+        maxSeriesSize,
+        minT: this.#minT,
+        maxT: this.#maxT,
+        numSeries: this.#series.length,
+        numSamples: this.#numSamples,
+        numHistogramSamples: this.#numHistogramSamples,
+        numChunks: this.#numChunks,
+      });
       this.#series.length = 0;
-      return { ulid: this.ulid, dir: final, meta };
+      return written;
     } catch (err) {
       await rm(this.#tmp, { recursive: true, force: true });
       throw err;
@@ -211,23 +187,5 @@ export class BlockWriter {
     this.#done = true;
     await this.#chunks.close().catch(() => undefined);
     await rm(this.#tmp, { recursive: true, force: true });
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }

@@ -1,15 +1,16 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Encoding, type ChunkMeta } from '../../chunkenc/index.js';
 import { Decbuf, Encbuf } from '../../encoding/index.js';
 import { compareStrings, Labels } from '../../labels/index.js';
 import type { ChunkSeriesSet } from '../../storage/index.js';
-import { ChunkSegmentWriter } from '../chunks/index.js';
+import type { ChunkSegmentWriter } from '../chunks/index.js';
 import { FileByteSink, StreamingIndexWriter, type IndexChunkMeta } from '../index/index.js';
-import { newUlid, writeBlockMeta, type BlockDesc, type BlockMeta, type ThanosMeta } from '../meta/index.js';
-import { Tombstones, writeTombstones } from '../tombstones/index.js';
+import type { BlockDesc, ThanosMeta } from '../meta/index.js';
 import { BlockError } from './block-error.js';
+import { finishBlock } from './finish-block.js';
+import { startBlock } from './start-block.js';
 import type { WrittenBlock } from './block-writer.js';
 
 /** StreamingBlockWriterOptions configures a StreamingBlockWriter. */
@@ -103,12 +104,7 @@ export class StreamingBlockWriter {
 
   /** create starts a block in parentDir (created if needed). */
   static async create(parentDir: string, opts: StreamingBlockWriterOptions = {}): Promise<StreamingBlockWriter> {
-    const ulid = opts.ulid ?? newUlid();
-    const tmp = join(parentDir, `${ulid}.tmp-for-creation`);
-    await rm(tmp, { recursive: true, force: true });
-    await mkdir(tmp, { recursive: true });
-    const segOpts = opts.segmentSize === undefined ? {} : { segmentSize: opts.segmentSize };
-    const chunks = await ChunkSegmentWriter.create(join(tmp, 'chunks'), segOpts);
+    const { ulid, tmp, chunks } = await startBlock(parentDir, opts);
     return new StreamingBlockWriter(parentDir, ulid, tmp, chunks, opts);
   }
 
@@ -267,52 +263,26 @@ export class StreamingBlockWriter {
   async flush(): Promise<WrittenBlock> {
     if (this.#done) this.#fail('flushed twice');
     this.#done = true;
-    const final = join(this.#parent, this.ulid);
     try {
       if (this.#numSeries === 0) this.#fail('no samples');
       await this.#chunks.close();
       const index = this.#index ?? this.#indexFromSpool();
       index.close();
       if (this.#spool !== undefined) await rm(join(this.#tmp, SPOOL_FILENAME), { force: true });
-      await writeTombstones(this.#tmp, new Tombstones());
-
-      const minTime = this.#opts.minTime ?? this.#minT;
-      const maxTime = this.#opts.maxTime ?? this.#maxT + 1;
-      if (this.#minT < minTime || this.#maxT >= maxTime) {
-        this.#fail(`samples [${this.#minT}, ${this.#maxT}] outside block range [${minTime}, ${maxTime})`);
-      }
-      const floats = this.#numSamples - this.#numHistogramSamples;
-      const meta: BlockMeta = {
+      return await finishBlock({
         ulid: this.ulid,
-        minTime,
-        maxTime,
-        stats: {
-          numSamples: this.#numSamples,
-          ...(floats > 0 ? { numFloatSamples: floats } : {}),
-          ...(this.#numHistogramSamples > 0 ? { numHistogramSamples: this.#numHistogramSamples } : {}),
-          numSeries: this.#numSeries,
-          numChunks: this.#numChunks,
-        },
-        compaction: {
-          level: this.#opts.level ?? 1,
-          sources: [...new Set(this.#opts.sources ?? [this.ulid])].sort(),
-          ...(this.#opts.parents !== undefined && this.#opts.parents.length > 0 ? { parents: this.#opts.parents.map((p) => ({ ulid: p.ulid, minTime: p.minTime, maxTime: p.maxTime })) } : {}),
-        },
-        version: 1,
-      };
-      if (this.#opts.thanos !== undefined) {
-        meta.thanos = {
-          ...this.#opts.thanos,
-          segment_files: [...this.#chunks.segmentFiles],
-          index_stats: { series_max_size: index.maxSeriesSize, chunk_max_size: this.#chunks.maxChunkSize },
-        };
-      }
-      await writeBlockMeta(this.#tmp, meta);
-      await syncDir(this.#tmp);
-      if (await exists(final)) this.#fail(`${final} already exists`);
-      await rename(this.#tmp, final);
-      await syncDir(this.#parent);
-      return { ulid: this.ulid, dir: final, meta };
+        parent: this.#parent,
+        tmp: this.#tmp,
+        opts: this.#opts,
+        chunks: this.#chunks,
+        maxSeriesSize: index.maxSeriesSize,
+        minT: this.#minT,
+        maxT: this.#maxT,
+        numSeries: this.#numSeries,
+        numSamples: this.#numSamples,
+        numHistogramSamples: this.#numHistogramSamples,
+        numChunks: this.#numChunks,
+      });
     } catch (err) {
       this.#index?.abort();
       this.#spool?.abort();
@@ -328,23 +298,5 @@ export class StreamingBlockWriter {
     this.#spool?.abort();
     await this.#chunks.close().catch(() => undefined);
     await rm(this.#tmp, { recursive: true, force: true });
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
   }
 }
