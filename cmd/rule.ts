@@ -216,6 +216,13 @@ async function runRule(ctx: RunContext): Promise<number> {
     logger,
   });
 
+  // SIGHUP reloads the rule files (also while starting: Node's default would end the process)
+  const onHup = (): void => {
+    if (!ruler.ready()) return;
+    logger.info('reloading rule files', { signal: 'SIGHUP' });
+    void ruler.reload();
+  };
+  process.on('SIGHUP', onHup);
   await queryDiscovery?.start();
   if (storeEndpoints !== undefined) {
     await storeEndpoints.discovery.start();
@@ -225,6 +232,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   try {
     await ruler.start();
   } catch (err) {
+    process.off('SIGHUP', onHup);
     queryDiscovery?.stop();
     storeEndpoints?.discovery.stop();
     storeEndpoints?.set.stop();
@@ -259,11 +267,6 @@ async function runRule(ctx: RunContext): Promise<number> {
   const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, rules: snapshotRulesServer(() => snapshotRuleGroups(ruler.groups()), { externalLabels: labels }), onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
   const app = rulerHttpApp(ruler, { registry, ready: () => grpcListening, onError: (err) => logger.error('HTTP request', { err }) });
   const httpServer = createHttpServer(app, webConfig);
-  const onHup = (): void => {
-    logger.info('reloading rule files', { signal: 'SIGHUP' });
-    void ruler.reload();
-  };
-  process.on('SIGHUP', onHup);
   const stopped = new Promise<string>((resolve) => {
     process.once('SIGINT', () => resolve('SIGINT'));
     process.once('SIGTERM', () => resolve('SIGTERM'));
