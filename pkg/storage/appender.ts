@@ -30,6 +30,9 @@ export const AppendErrorCode = {
  * - Samples are invisible to readers until commit() resolves; after that they are durable (written to
  *   the write-ahead log when the storage has one) and visible to queriers opened afterwards.
  * - commit() or rollback() ends the appender; either is called exactly once. rollback() drops the batch.
+ * - commit() rejects when the batch cannot be stored (a write-ahead-log failure, or an OutOfBounds
+ *   TesseraError naming the samples when the storage already cut away the range one of them is in);
+ *   then nothing of the batch is stored. A storage never drops a buffered sample silently.
  * - Stale markers are float samples whose value is the StaleNaN bit pattern; they are stored as given.
  * - Appenders of one Appendable may be used concurrently; commits are applied one at a time.
  */

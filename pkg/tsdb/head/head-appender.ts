@@ -10,6 +10,9 @@ export interface AppenderHost {
   getOrCreate(ref: SeriesRef, labels: Labels): MemSeries;
   appendableMinValidTime(): number;
   commitBatch(batch: PendingBatch): Promise<void>;
+  /** appenderOpened is called when an appender buffers its first sample; appenderClosed once its commit was applied or failed, or it rolled back. */
+  appenderOpened(a: HeadAppender): void;
+  appenderClosed(a: HeadAppender): void;
 }
 
 /**
@@ -65,9 +68,15 @@ export class HeadAppender implements Appender {
   #numHist = 0;
   readonly #touched = new Set<MemSeries>();
   #done = false;
+  #minT = Infinity;
 
   constructor(host: AppenderHost) {
     this.#host = host;
+  }
+
+  /** minPendingTime is the oldest timestamp this appender buffered (Infinity when none). */
+  get minPendingTime(): number {
+    return this.#minT;
   }
 
   #check(s: MemSeries, t: number): number {
@@ -126,6 +135,8 @@ export class HeadAppender implements Appender {
       nv.set(this.#v);
       this.#v = nv;
     }
+    if (n === 0) this.#host.appenderOpened(this);
+    if (t < this.#minT) this.#minT = t;
     this.#series.push(s);
     this.#t.push(t);
     this.#v[n] = v;
@@ -144,6 +155,7 @@ export class HeadAppender implements Appender {
       if (s.pendingOwner === this.#id) s.pendingOwner = 0;
     }
     this.#touched.clear();
+    if (this.#series.length > 0) this.#host.appenderClosed(this);
   }
 
   async commit(): Promise<void> {
@@ -162,6 +174,7 @@ export class HeadAppender implements Appender {
     this.#release();
     this.#series = [];
     this.#hist = [];
+    this.#minT = Infinity;
     return Promise.resolve();
   }
 }

@@ -218,6 +218,35 @@ describe('Head', () => {
     await b.rollback();
   });
 
+  test('waitForAppenders waits for appenders holding samples before maxt; a commit with a sample before a truncation refuses the batch loudly', async () => {
+    const head = new Head({ chunkRange: 100_000 });
+    const a = head.appender();
+    a.append(0, L('__name__', 'a'), 15_000, 1);
+    const b = head.appender();
+    b.append(0, L('__name__', 'b'), 25_000, 1);
+    expect(head.hasAppendersBefore(20_000)).toBe(true);
+    let waited = false;
+    const w = head.waitForAppenders(20_000).then(() => {
+      waited = true;
+    });
+    await b.commit();
+    expect(waited).toBe(false);
+    await a.commit();
+    await w;
+    expect(waited).toBe(true);
+    expect(head.numSamples).toBe(2);
+    // Truncating without waiting: the later commit is refused whole, with the samples named.
+    const c = head.appender();
+    c.append(0, L('__name__', 'b'), 26_000, 2);
+    c.append(0, L('__name__', 'a'), 16_000, 2);
+    head.truncate(20_000);
+    const err: unknown = await c.commit().catch((e: unknown) => e);
+    expect(isTesseraError(err) && err.code).toBe(AppendErrorCode.OutOfBounds);
+    expect(String(err)).toMatch(/1 are before 20000.*\{__name__="a"\} at 16000/);
+    expect(head.numSamples).toBe(2);
+    expect(head.hasAppendersBefore(Infinity)).toBe(false);
+  });
+
   test('concurrent appenders: commits are applied one at a time and all land', async () => {
     const head = new Head();
     await Promise.all(

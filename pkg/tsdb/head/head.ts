@@ -78,6 +78,9 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
   #minTime = Infinity;
   #maxTime = -Infinity;
   #minValidTime = -Infinity;
+  #truncatedBefore = -Infinity;
+  readonly #openAppenders = new Set<HeadAppender>();
+  #appenderWaiters: { readonly maxt: number; readonly resolve: () => void }[] = [];
   #commits: Promise<void> = Promise.resolve();
   readonly #buf = new Encbuf(1 << 16);
   #numSamples = 0;
@@ -126,6 +129,51 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
     return new HeadAppender(this);
   }
 
+  appenderOpened(a: HeadAppender): void {
+    this.#openAppenders.add(a);
+  }
+
+  appenderClosed(a: HeadAppender): void {
+    this.#openAppenders.delete(a);
+    if (this.#appenderWaiters.length > 0) {
+      this.#appenderWaiters = this.#appenderWaiters.filter((w) => {
+        if (this.#holdsBefore(w.maxt)) return true;
+        w.resolve();
+        return false;
+      });
+    }
+  }
+
+  #holdsBefore(maxt: number): boolean {
+    for (const a of this.#openAppenders) if (a.minPendingTime < maxt) return true;
+    return false;
+  }
+
+  /** hasAppendersBefore tells whether an open appender holds a sample before maxt. */
+  hasAppendersBefore(maxt: number): boolean {
+    return this.#holdsBefore(maxt);
+  }
+
+  /**
+   * waitForAppenders resolves once no open appender holds a sample before maxt: each such
+   * appender committed (and its commit was applied or failed) or rolled back. It is Prometheus's
+   * WaitForAppendersOverlapping: after raiseMinValidTime(maxt) no appender can take a sample
+   * before maxt any more, so once this resolves the head's content before maxt is final and can be
+   * cut into a block and truncated without losing a sample appended before the cut and committed
+   * after it. Do not await it while holding such an appender yourself; stopWaiting() releases it.
+   */
+  waitForAppenders(maxt: number): Promise<void> {
+    if (!this.#holdsBefore(maxt)) return Promise.resolve();
+    return new Promise((resolve) => this.#appenderWaiters.push({ maxt, resolve }));
+  }
+
+  /** stopWaiting resolves every pending waitForAppenders (the caller then must not truncate; used on close). */
+  stopWaiting(): void {
+    const ws = this.#appenderWaiters;
+    this.#appenderWaiters = [];
+    for (const w of ws) w.resolve();
+  }
+
   /** getOrCreate returns the series of ref when it has these labels, else looks the labels up, creating the series. */
   getOrCreate(ref: SeriesRef, labels: Labels): MemSeries {
     if (ref !== 0) {
@@ -161,6 +209,23 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
 
   async #commit(b: PendingBatch): Promise<void> {
     if (b.n === 0) return;
+    const floor = this.#truncatedBefore;
+    if (floor > -Infinity) {
+      // The head no longer holds data before a truncation point (it went into a block): a sample
+      // there would be neither in the head nor in the block. Tsdb waits for such appenders before
+      // it truncates (waitForAppenders), so this only fires for a head truncated without waiting.
+      let refused = 0;
+      let first = 0;
+      for (let i = 0; i < b.n; i++) {
+        if (b.t[i]! < floor && refused++ === 0) first = i;
+      }
+      if (refused > 0) {
+        throw new TesseraError(
+          AppendErrorCode.OutOfBounds,
+          `commit ${b.n} samples to the head: ${refused} are before ${floor}, where the head was truncated (first: ${b.series[first]!.labels.toString()} at ${b.t[first]!}); nothing was committed`,
+        );
+      }
+    }
     if (this.#log !== undefined) {
       const fresh = new Set<MemSeries>();
       for (let i = 0; i < b.n; i++) if (!b.series[i]!.logged) fresh.add(b.series[i]!);
@@ -225,14 +290,14 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
   }
 
   #applyFloat(s: MemSeries, t: number, v: number): void {
-    if (t < this.#minValidTime || !s.appendFloat(t, v, this.#opts)) return;
+    if (!s.appendFloat(t, v, this.#opts)) return;
     this.#numSamples++;
     if (t < this.#minTime) this.#minTime = t;
     if (t > this.#maxTime) this.#maxTime = t;
   }
 
   #applyHistogram(s: MemSeries, t: number, h: FloatHistogram): void {
-    if (t < this.#minValidTime || !s.appendHistogram(t, h, this.#opts)) return;
+    if (!s.appendHistogram(t, h, this.#opts)) return;
     this.#numSamples++;
     if (t < this.#minTime) this.#minTime = t;
     if (t > this.#maxTime) this.#maxTime = t;
@@ -251,12 +316,14 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
   }
 
   replaySample(s: MemSeries, t: number, v: number): boolean {
+    if (t < this.#minValidTime) return false;
     const before = this.#numSamples;
     this.#applyFloat(s, t, v);
     return this.#numSamples !== before;
   }
 
   replayHistogram(s: MemSeries, t: number, h: FloatHistogram): boolean {
+    if (t < this.#minValidTime) return false;
     const before = this.#numSamples;
     this.#applyHistogram(s, t, h);
     return this.#numSamples !== before;
@@ -280,17 +347,22 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
     return out.sort((a, b) => Labels.compare(a.labels, b.labels));
   }
 
-  /** raiseMinValidTime makes samples before t unacceptable (appends fail, pending commits drop them). */
+  /**
+   * raiseMinValidTime makes samples before t unacceptable to append() (OutOfBounds); samples
+   * appenders already hold are still applied at their commit (see waitForAppenders).
+   */
   raiseMinValidTime(t: number): void {
     if (t > this.#minValidTime) this.#minValidTime = t;
   }
 
   /**
    * truncate drops every chunk ending before mint, raises minValidTime to mint, and forgets series
-   * left without samples and without a pending append. It returns how many series and chunks it removed.
+   * left without samples and without a pending append. A later commit holding a sample before mint
+   * is refused whole with OutOfBounds (call waitForAppenders(mint) first to avoid that). It returns how many series and chunks it removed.
    */
   truncate(mint: number): { removedSeries: number; removedChunks: number } {
     if (mint > this.#minValidTime) this.#minValidTime = mint;
+    if (mint > this.#truncatedBefore) this.#truncatedBefore = mint;
     const removed = new Set<number>();
     let removedChunks = 0;
     let minTime = Infinity;

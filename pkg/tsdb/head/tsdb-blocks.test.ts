@@ -125,6 +125,67 @@ describe('Tsdb blocks', () => {
     }
   });
 
+  test('a sample appended before a cut and committed after it goes into the block: served exactly once, also after a restart', async () => {
+    const db = await Tsdb.open(dir, { ...ruler, autoCompact: false });
+    const want1 = await fill(db, 0, 2.9 * H, 30_000, false);
+    // Appended while the head spans less than 3h: 1.9h is still inside what the head accepts.
+    const late = db.appender();
+    late.append(0, L('__name__', 'late'), 1.9 * H, 1);
+    late.append(0, L('__name__', 'late'), 2.95 * H, 2);
+    const want = [...want1, ...(await fill(db, 2.9 * H, 3.5 * H, 30_000, false))].sort();
+    expect(db.compactable()).toBe(true);
+    const cut = db.compact();
+    // The cut of [0, 2h) waits for the open appender that holds a sample inside it.
+    expect(db.head.hasAppendersBefore(2 * H)).toBe(true);
+    expect(db.blocks()).toHaveLength(0);
+    const other = db.appender();
+    expect(() => other.append(0, L('__name__', 'late'), 1.95 * H, 3)).toThrow(/out of bounds/);
+    await other.rollback();
+    await late.commit();
+    const res = await cut;
+    expect(res.blocks.map((b) => [b.minTime, b.maxTime])).toEqual([[0, 2 * H]]);
+    const lateM = new Matcher(MatchType.Equal, '__name__', 'late');
+    const lateWant = [`{__name__="late"} 1 ${1.9 * H}`, `{__name__="late"} 2 ${2.95 * H}`];
+    // In the block (not dropped), in the head only from 2h on.
+    expect(await dump(await db.querier(-Infinity, Infinity), lateM)).toEqual(lateWant);
+    expect(await dump(await db.head.querier(-Infinity, Infinity), lateM)).toEqual([lateWant[1]]);
+    expect((await dump(await db.querier(-Infinity, Infinity), new Matcher(MatchType.Equal, '__name__', 'rec'))).sort()).toEqual(want);
+    await db.close();
+
+    const again = await Tsdb.open(dir, { ...ruler, autoCompact: false });
+    try {
+      expect(again.blocks()).toHaveLength(1);
+      expect(await dump(await again.querier(-Infinity, Infinity), lateM)).toEqual(lateWant);
+      expect((await dump(await again.querier(-Infinity, Infinity), new Matcher(MatchType.Equal, '__name__', 'rec'))).sort()).toEqual(want);
+    } finally {
+      await again.close();
+    }
+  });
+
+  test('a rolled-back appender releases a waiting cut; close releases it too, cutting nothing', async () => {
+    const db = await Tsdb.open(dir, { ...ruler, autoCompact: false });
+    await fill(db, 0, 2.9 * H, 60_000, false);
+    const a = db.appender();
+    a.append(0, L('__name__', 'late'), 1.9 * H, 1);
+    await fill(db, 2.9 * H, 3.5 * H, 60_000, false);
+    const cut = db.compact();
+    await a.rollback();
+    expect((await cut).blocks).toHaveLength(1);
+    expect(await dump(await db.querier(-Infinity, Infinity), new Matcher(MatchType.Equal, '__name__', 'late'))).toEqual([]);
+    await db.close();
+
+    const db2 = await Tsdb.open(dir, { ...ruler, autoCompact: false });
+    const b = db2.appender();
+    b.append(0, L('__name__', 'late'), 3.9 * H, 1);
+    await fill(db2, 3.5 * H, 5.5 * H, 60_000, false);
+    const cut2 = db2.compact();
+    expect(db2.head.hasAppendersBefore(4 * H)).toBe(true);
+    await db2.close();
+    expect((await cut2).blocks).toHaveLength(0);
+    expect(db2.blocks()).toHaveLength(1);
+    await expect(b.commit()).rejects.toThrow();
+  });
+
   test('retention deletes blocks whose maxTime is that far behind the newest block', async () => {
     const db = await Tsdb.open(dir, { ...ruler, blockDuration: H, retention: 2 * H });
     await fill(db, 0, 8 * H, 60_000);

@@ -245,6 +245,8 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
   /**
    * compact cuts blocks while the head is compactable, then checkpoints the WAL and applies the
    * retention. A call while a run is in progress schedules one more run after it (calls share it).
+   * Before cutting a range it waits until no open appender holds a sample inside it (see
+   * Head.waitForAppenders): do not await compact() while holding such an appender.
    */
   compact(): Promise<CompactResult> {
     if (this.#compacting !== undefined) {
@@ -282,12 +284,20 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
       const mint = this.head.minTime();
       const start = Math.floor(mint / this.#blockDuration) * this.#blockDuration;
       const maxt = start + this.#blockDuration;
-      // Nothing may be applied into the range from now on: commits validated earlier drop such samples.
+      // No append may take a sample before maxt from now on; samples appenders already hold there
+      // are waited for (Prometheus's WaitForAppendersOverlapping), so a sample appended before the
+      // cut and committed after it lands in this block instead of being dropped.
       this.head.raiseMinValidTime(maxt);
+      if (this.#closed) break;
+      if (this.head.hasAppendersBefore(maxt)) {
+        await this.head.waitForAppenders(maxt);
+        // Their commits may have moved the head's minimum time: compute the range again.
+        continue;
+      }
       const series = this.head.seriesInRange(mint, maxt);
       if (series.length > 0) written.push(await this.#writeBlock(series, mint, maxt));
       this.head.truncate(maxt);
-      cut = maxt;
+      if (maxt > cut) cut = maxt;
     }
     let cp: CheckpointStats | undefined;
     if (cut > -Infinity) {
@@ -381,6 +391,8 @@ export class Tsdb implements Appendable, ChunkQueryable, Queryable {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // A compaction waiting for open appenders gives up (cuts nothing); they can no longer commit.
+    this.head.stopWaiting();
     await this.head.waitForCommits();
     await this.#again?.catch(() => undefined);
     await this.#compacting?.catch(() => undefined);
