@@ -104,6 +104,13 @@ describe('tessera rule', () => {
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('Tessera Ruler');
 
+      // a good reload keeps the firing alert as it was (same activeAt)
+      const activeAt = async (): Promise<string[]> =>
+        ((await (await fetch(`${ruler.httpUrl}/api/v1/alerts`)).json()) as { data: { alerts: { state: string; activeAt: string }[] } }).data.alerts.map((a) => `${a.state} ${a.activeAt}`);
+      const before = await activeAt();
+      writeFileSync(f, `# edited\n${RULES}`);
+      expect((await fetch(`${ruler.httpUrl}/-/reload`, { method: 'POST' })).status).toBe(200);
+      expect(await activeAt()).toEqual(before);
       writeFileSync(f, 'groups:\n  - name: g\n    rules: []\n  - name: g\n    rules: []\n');
       const res = await fetch(`${ruler.httpUrl}/-/reload`, { method: 'POST' });
       expect(res.status).toBe(500);
