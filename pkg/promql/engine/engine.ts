@@ -6,7 +6,7 @@ import { evalDuration } from './durations.js';
 import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryMemory, ErrQueryTimeout, ErrStorage, QueryError } from './errors.js';
 import { BYTES_PER_SAMPLE, Evaluator, type EvalContext } from './evaluator.js';
 import { fastPaths } from './fast-paths.js';
-import { loadChunkSeriesSet, loadSeriesSet, seriesDataBytes, type SeriesData } from './series-data.js';
+import { HistogramStats, loadChunkSeriesSet, loadSeriesSet, seriesDataBytes, type SeriesData } from './series-data.js';
 import type { Matrix, QueryValue, Series, Vector } from './value.js';
 import { compareSeries, cleanupNames } from './cleanup.js';
 
@@ -172,7 +172,7 @@ export class Query {
               const s = sels[i]!;
               const set = sets[i]!;
               const before = loadedBytes;
-              const datas = loadChunkSeriesSet(set, s.hints.start, s.hints.end, check, loaded);
+              const datas = loadChunkSeriesSet(set, s.hints.start, s.hints.end, check, loaded, statsOf(s));
               if (datas === undefined) {
                 loadedBytes = before;
                 continue;
@@ -192,7 +192,7 @@ export class Query {
           for (let i = 0; i < rest.length; i++) {
             const s = rest[i]!;
             const set = sets[i]!;
-            const datas = loadSeriesSet(set, s.hints.start, s.hints.end, check, loaded);
+            const datas = loadSeriesSet(set, s.hints.start, s.hints.end, check, loaded, statsOf(s));
             for (const w of set.warnings()) annotations.add({ kind: 'warning', text: w, pos: undefined });
             selected.set(s.vs, datas);
           }
@@ -262,6 +262,35 @@ function toVector(m: Matrix, ts: number): Vector {
 interface Selection {
   vs: VectorSelector;
   hints: SelectHints;
+  /**
+   * statsFrom is set when the selector's histograms only feed histogram_count, histogram_sum or
+   * histogram_avg: they are loaded as stats (count, sum) from this time on (see HistogramStats).
+   */
+  statsFrom?: number;
+}
+
+function statsOf(s: Selection): HistogramStats | undefined {
+  return s.statsFrom === undefined ? undefined : new HistogramStats(s.statsFrom);
+}
+
+/**
+ * statsOnly reports whether the histograms of a selector under path (root first) may be loaded as
+ * stats only, as Prometheus's detectHistogramStatsDecoding: below histogram_count, histogram_sum or
+ * histogram_avg, unless a subquery (which needs the buckets for its own reset detection), a
+ * function needing the buckets, or a trim operator comes between.
+ */
+function statsOnly(path: readonly Expr[]): boolean {
+  let skip = false;
+  for (let i = path.length - 1; i >= 0; i--) {
+    const n = path[i]!;
+    if (n.kind === 'SubqueryExpr') return false;
+    if (n.kind === 'Call') {
+      const name = n.func.name;
+      if (name === 'histogram_count' || name === 'histogram_sum' || name === 'histogram_avg') skip = true;
+      else if (name === 'histogram_quantile' || name === 'histogram_quantiles' || name === 'histogram_fraction') return false;
+    } else if (n.kind === 'BinaryExpr' && (n.op === '</' || n.op === '>/')) return false;
+  }
+  return skip;
 }
 
 /** collectSelectors computes the time range and hints of every selector (getTimeRangesForSelector). */
@@ -325,7 +354,9 @@ function collectSelectors(root: Expr, spec: QuerySpec, lookback: number, env: { 
       ...(func !== undefined ? { func } : {}),
       ...(grouping !== undefined ? { grouping, by: by ?? true } : {}),
     };
-    out.push({ vs, hints });
+    // Prometheus's iterators start a vector selector's lookback window just after its start, a range's at it.
+    if (statsOnly(path)) out.push({ vs, hints, statsFrom: evalRange === 0 ? start + 1 : start });
+    else out.push({ vs, hints });
   };
   // An explicit stack instead of recursion (expressions may be thousands of levels deep);
   // null pops the path.

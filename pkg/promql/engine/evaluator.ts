@@ -1,4 +1,4 @@
-import type { FloatHistogram } from '../../histogram/index.js';
+import { CounterResetHint, FloatHistogram } from '../../histogram/index.js';
 import { Labels, MetricName } from '../../labels/index.js';
 import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/index.js';
 import { evalAggregation } from './aggregations.js';
@@ -480,7 +480,13 @@ export class Evaluator implements EvalHelper {
   }
 
   /** subqueryTimes returns the evaluator for a subquery and the data of its result series. */
-  evalSubquery(sq: SubqueryExpr): { datas: SeriesData[]; range: number; offset: number; at: number | null; samples: number } {
+  /**
+   * evalSubquery evaluates a subquery's steps. forRangeFunction (a range function reads the result)
+   * turns the result histograms' counter reset hints other than gauge into unknown, as Prometheus
+   * does: the subquery may skip or repeat raw samples, so the stored hints no longer describe the
+   * relation between consecutive points, and resets are detected from the buckets instead.
+   */
+  evalSubquery(sq: SubqueryExpr, forRangeFunction = false): { datas: SeriesData[]; range: number; offset: number; at: number | null; samples: number } {
     const range = sq.rangeExpr !== null && sq.range === 0 ? evalDuration(sq.rangeExpr, this.#durEnv()) : sq.range;
     let step = sq.stepExpr !== null && sq.step === 0 ? evalDuration(sq.stepExpr, this.#durEnv()) : sq.step;
     if (step === 0) step = this.ctx.noStepSubqueryInterval;
@@ -495,6 +501,7 @@ export class Evaluator implements EvalHelper {
     // The result's samples stay counted (the sub-evaluator shares ctx) until the caller is done
     // with them and subtracts `samples`, as Prometheus's evalSubquery/totalSamples.
     const m = sub.evalMatrix(sq.expr);
+    if (forRangeFunction) for (const s of m) unknownCounterResets(s.histograms);
     return { datas: m.map(seriesDataFromSeries), range, offset, at, samples: totalSamples(m) };
   }
 
@@ -593,7 +600,7 @@ export class Evaluator implements EvalHelper {
       at = atOf(arg.vectorSelector, this.ctx);
       matchers = arg.vectorSelector;
     } else if (arg.kind === 'SubqueryExpr') {
-      const r = this.evalSubquery(arg);
+      const r = this.evalSubquery(arg, true);
       datas = r.datas;
       range = r.range;
       offset = r.offset;
@@ -851,4 +858,15 @@ export const BYTES_PER_SAMPLE = 16;
 function limitError(ctx: EvalContext): Error {
   if (ctx.currentSamples > ctx.maxSamples) return new ErrTooManySamples('query execution');
   return new ErrQueryMemory('query execution', ctx.loadedBytes + ctx.currentSamples * BYTES_PER_SAMPLE, ctx.maxMemoryBytes);
+}
+
+/** unknownCounterResets replaces the points whose hint is reset or not-reset by shallow copies with an unknown hint. */
+function unknownCounterResets(hs: HPoint[]): void {
+  for (const p of hs) {
+    const hint = p.h.counterResetHint;
+    if (hint !== CounterResetHint.CounterReset && hint !== CounterResetHint.NotCounterReset) continue;
+    const h = Object.assign(new FloatHistogram(), p.h);
+    h.counterResetHint = CounterResetHint.Unknown;
+    p.h = h;
+  }
 }

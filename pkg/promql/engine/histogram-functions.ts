@@ -36,27 +36,35 @@ function variance(h: FloatHistogram): number {
   return (v + c) / h.count;
 }
 
-/** histogramFraction is Prometheus's HistogramFraction. */
-export function histogramFraction(lower: number, upper: number, h: FloatHistogram): number {
-  if (h.count === 0 || Number.isNaN(lower) || Number.isNaN(upper)) return NaN;
-  if (lower >= upper) return 0;
+/**
+ * histogramFraction is Prometheus's HistogramFraction. With NaN observations (a NaN sum) only the
+ * bucketed observations count towards the fractions, which are still divided by the total count;
+ * nanInfo tells whether that happened (bucket counts below the total).
+ */
+export function histogramFraction(lower: number, upper: number, h: FloatHistogram): { f: number; nanInfo: boolean } {
+  if (h.count === 0 || Number.isNaN(lower) || Number.isNaN(upper)) return { f: NaN, nanInfo: false };
+  if (lower >= upper) return { f: 0, nanInfo: false };
   let rank = 0;
   let lowerRank = 0;
   let upperRank = 0;
   let lowerSet = false;
   let upperSet = false;
   const custom = usesCustomBuckets(h);
-  for (const b0 of allBuckets(h)) {
+  const onlyPositive = h.negativeBuckets.length === 0 && h.positiveBuckets.length > 0;
+  const onlyNegative = h.positiveBuckets.length === 0 && h.negativeBuckets.length > 0;
+  const buckets = allBuckets(h);
+  for (const b0 of buckets) {
     const b = { ...b0 };
     let zero = false;
-    if (custom) {
-      if (b.lower === -Infinity && b.upper > 0) b.lower = 0;
-    } else if (b.lower <= 0 && b.upper >= 0) {
+    if (b.lower <= 0 && b.upper >= 0) {
+      // As upstream, also for custom buckets: a bucket spanning zero counts from 0 when there are only positive buckets.
       zero = true;
-      if (h.negativeBuckets.length === 0 && h.positiveBuckets.length > 0) b.lower = 0;
-      else if (h.positiveBuckets.length === 0 && h.negativeBuckets.length > 0) b.upper = 0;
+      if (onlyPositive) b.lower = 0;
+      else if (onlyNegative) b.upper = 0;
     }
-    const lin = (v: number): number => rank + (b.count * (v - b.lower)) / (b.upper - b.lower);
+    // Linear interpolation (custom buckets, zero bucket); a bucket reaching down to -Inf is never
+    // interpolated into: it contributes all of its count (as a +Inf upper bound contributes none).
+    const lin = (v: number): number => (b.lower === -Infinity ? b.count : rank + (b.count * (v - b.lower)) / (b.upper - b.lower));
     const exp = (v: number): number => {
       const ll = Math.log2(Math.abs(b.lower));
       const lu = Math.log2(Math.abs(b.upper));
@@ -84,9 +92,18 @@ export function histogramFraction(lower: number, upper: number, h: FloatHistogra
     if (lowerSet && upperSet) break;
     rank += b.count;
   }
-  if (!lowerSet || lowerRank > h.count) lowerRank = h.count;
-  if (!upperSet || upperRank > h.count) upperRank = h.count;
-  return (upperRank - lowerRank) / h.count;
+  let count = h.count;
+  let nanInfo = false;
+  if (Number.isNaN(h.sum)) {
+    // NaN observations sit in no bucket: only the bucketed ones can fall into any range.
+    let bucketed = 0;
+    for (const b of buckets) bucketed += b.count;
+    count = bucketed;
+    nanInfo = bucketed < h.count;
+  }
+  if (!lowerSet || lowerRank > count) lowerRank = count;
+  if (!upperSet || upperRank > count) upperRank = count;
+  return { f: (upperRank - lowerRank) / h.count, nanInfo };
 }
 
 /** histogramFunctions are the functions over native histogram samples. */
@@ -108,8 +125,9 @@ export const histogramFunctions: [string, InstantFn][] = [
         res.push({ metric: g.metric, t: enh.ts, f: bucketFraction(lower, upper, g.buckets), h: undefined, dropName: false });
       }
       for (const s of natives) {
-        if (Number.isNaN(s.h!.sum)) enh.annotate(annos.nativeHistogramFractionNaNs(s.metric.get(MetricName), call.args[2]!.posRange));
-        res.push({ metric: s.metric, t: enh.ts, f: histogramFraction(lower, upper, s.h!), h: undefined, dropName: true });
+        const r = histogramFraction(lower, upper, s.h!);
+        if (r.nanInfo) enh.annotate(annos.nativeHistogramFractionNaNs(s.metric.get(MetricName), call.args[2]!.posRange));
+        res.push({ metric: s.metric, t: enh.ts, f: r.f, h: undefined, dropName: true });
       }
       return res;
     },

@@ -267,6 +267,11 @@ export function detectReset(prev: FloatHistogram, cur: FloatHistogram): boolean 
   if (cur.counterResetHint === CounterResetHint.NotCounterReset) return false;
   if (cur.count < prev.count) return true;
   if (usesCustomBuckets(cur) !== usesCustomBuckets(prev)) return true;
+  if (sameLayout(prev, cur)) {
+    // The usual case (same schema, threshold, spans and bounds): compare bucket by bucket, allocating nothing.
+    if (cur.zeroCount < prev.zeroCount) return true;
+    return anyBelow(cur.positiveBuckets, prev.positiveBuckets) || anyBelow(cur.negativeBuckets, prev.negativeBuckets);
+  }
   if (usesCustomBuckets(cur) && !sameBounds(cur.customValues, prev.customValues)) {
     const p = expand(prev);
     const c = expand(cur);
@@ -287,6 +292,29 @@ export function detectReset(prev: FloatHistogram, cur: FloatHistogram): boolean 
   const c = expand(cur);
   for (const [i, v] of p.pos) if ((c.pos.get(i) ?? 0) < v) return true;
   for (const [i, v] of p.neg) if ((c.neg.get(i) ?? 0) < v) return true;
+  return false;
+}
+
+function sameSpans(a: readonly Span[], b: readonly Span[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i]!.offset !== b[i]!.offset || a[i]!.length !== b[i]!.length) return false;
+  return true;
+}
+
+function sameLayout(a: FloatHistogram, b: FloatHistogram): boolean {
+  return (
+    a.schema === b.schema &&
+    a.zeroThreshold === b.zeroThreshold &&
+    a.positiveBuckets.length === b.positiveBuckets.length &&
+    a.negativeBuckets.length === b.negativeBuckets.length &&
+    sameSpans(a.positiveSpans, b.positiveSpans) &&
+    sameSpans(a.negativeSpans, b.negativeSpans) &&
+    (!usesCustomBuckets(a) || sameBounds(a.customValues, b.customValues))
+  );
+}
+
+function anyBelow(cur: readonly number[], prev: readonly number[]): boolean {
+  for (let i = 0; i < cur.length; i++) if (cur[i]! < prev[i]!) return true;
   return false;
 }
 
@@ -356,23 +384,24 @@ export function histogramRate(w: RangeWindow, isCounter: boolean, enh: Annotator
 /**
  * combineHints folds the counter reset hints of summed histograms as FloatHistogram.Add does
  * (adjustCounterReset): equal hints stay, a gauge makes a gauge, an unknown makes unknown, and a
- * reset meeting a not-reset is a collision (unknown, with a warning).
+ * reset meeting a not-reset makes unknown. As Prometheus's sum/avg aggregations and
+ * sum_over_time/avg_over_time, it warns of conflicting counter resets when the histograms hold both
+ * a reset and a not-reset hint, wherever they are in the list.
  */
 export function combineHints(hs: readonly FloatHistogram[], enh: Annotator, pos: PositionRange): CounterResetHint {
   let hint = hs[0]!.counterResetHint;
-  let collision = false;
-  for (let i = 1; i < hs.length; i++) {
+  let resetSeen = false;
+  let notResetSeen = false;
+  for (let i = 0; i < hs.length; i++) {
     const o = hs[i]!.counterResetHint;
-    if (o === hint || hint === CounterResetHint.Gauge) continue;
+    if (o === CounterResetHint.CounterReset) resetSeen = true;
+    else if (o === CounterResetHint.NotCounterReset) notResetSeen = true;
+    if (i === 0 || o === hint || hint === CounterResetHint.Gauge) continue;
     if (o === CounterResetHint.Gauge) hint = CounterResetHint.Gauge;
     else if (hint === CounterResetHint.Unknown) continue;
-    else if (o === CounterResetHint.Unknown) hint = CounterResetHint.Unknown;
-    else {
-      hint = CounterResetHint.Unknown;
-      collision = true;
-    }
+    else hint = CounterResetHint.Unknown;
   }
-  if (collision) enh.annotate(annos.histogramCounterResetCollision(pos));
+  if (resetSeen && notResetSeen) enh.annotate(annos.histogramCounterResetCollision(pos));
   return hint;
 }
 

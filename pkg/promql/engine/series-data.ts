@@ -1,7 +1,8 @@
 import { ValueType, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
-import type { FloatHistogram } from '../../histogram/index.js';
+import { CounterResetHint, FloatHistogram, type Span } from '../../histogram/index.js';
 import type { Labels } from '../../labels/index.js';
 import type { ChunkSeriesSet, SeriesSet } from '../../storage/index.js';
+import { detectReset } from './histogram-ops.js';
 import { isStaleNaN } from './stale.js';
 import type { Series } from './value.js';
 
@@ -42,10 +43,83 @@ export function newSeriesData(metric: Labels): SeriesData {
 }
 
 /**
- * readSeries pulls the samples of it with mint ≤ t ≤ maxt into a SeriesData. Histograms are
- * copied (iterators may reuse their objects). Returns the number of samples read.
+ * HistogramStats makes the loaders keep only the count, sum, schema and counter reset hint of
+ * histograms, as Prometheus's HistogramStatsIterator does for selectors whose histograms only
+ * reach histogram_count/histogram_sum/histogram_avg. Like that iterator it detects counter resets
+ * on the fly: a histogram with an unknown hint gets reset or not-reset from a comparison (with
+ * buckets) against the histogram visited before it. Samples before `from` are not visited
+ * (Prometheus's iterator starts there), so they are no predecessor; one state serves one series.
  */
-export function readSeries(d: SeriesData, it: SampleIterator, mint: number, maxt: number): number {
+export class HistogramStats {
+  readonly from: number;
+  readonly #last = new FloatHistogram();
+  #hasLast = false;
+
+  constructor(from: number) {
+    this.from = from;
+  }
+
+  /** reset forgets the previous histogram (a new series starts). */
+  reset(): void {
+    this.#hasLast = false;
+  }
+
+  /** stats returns the stats-only histogram of h (at time t), remembering h's buckets for the next one. */
+  stats(t: number, h: FloatHistogram): FloatHistogram {
+    const out = new FloatHistogram();
+    out.schema = h.schema;
+    out.count = h.count;
+    out.sum = h.sum;
+    out.counterResetHint = h.counterResetHint;
+    if (t < this.from) return out;
+    if (h.counterResetHint === CounterResetHint.Unknown && this.#hasLast) {
+      out.counterResetHint = detectReset(this.#last, h) ? CounterResetHint.CounterReset : CounterResetHint.NotCounterReset;
+    }
+    copyInto(this.#last, h);
+    this.#hasLast = true;
+    return out;
+  }
+}
+
+/** copyInto overwrites dst with src, reusing dst's arrays (no allocation once they are large enough). */
+function copyInto(dst: FloatHistogram, src: FloatHistogram): void {
+  dst.counterResetHint = src.counterResetHint;
+  dst.schema = src.schema;
+  dst.zeroThreshold = src.zeroThreshold;
+  dst.zeroCount = src.zeroCount;
+  dst.count = src.count;
+  dst.sum = src.sum;
+  copySpans(dst.positiveSpans, src.positiveSpans);
+  copySpans(dst.negativeSpans, src.negativeSpans);
+  copyNumbers(dst.positiveBuckets, src.positiveBuckets);
+  copyNumbers(dst.negativeBuckets, src.negativeBuckets);
+  copyNumbers(dst.customValues, src.customValues);
+}
+
+function copySpans(dst: Span[], src: readonly Span[]): void {
+  for (let i = 0; i < src.length; i++) {
+    const s = src[i]!;
+    const d = dst[i];
+    if (d === undefined) dst.push({ offset: s.offset, length: s.length });
+    else {
+      d.offset = s.offset;
+      d.length = s.length;
+    }
+  }
+  dst.length = src.length;
+}
+
+function copyNumbers(dst: number[], src: readonly number[]): void {
+  for (let i = 0; i < src.length; i++) dst[i] = src[i]!;
+  dst.length = src.length;
+}
+
+/**
+ * readSeries pulls the samples of it with mint ≤ t ≤ maxt into a SeriesData. Histograms are
+ * copied (iterators may reuse their objects), or reduced to their stats with `stats`. Returns the
+ * number of samples read.
+ */
+export function readSeries(d: SeriesData, it: SampleIterator, mint: number, maxt: number, stats?: HistogramStats): number {
   let vt = it.seek(mint);
   let n = 0;
   while (vt !== ValueType.None) {
@@ -70,7 +144,7 @@ export function readSeries(d: SeriesData, it: SampleIterator, mint: number, maxt
       } else {
         d.hts = grow(d.hts, d.hn);
         d.hts[d.hn] = t;
-        d.hvs.push(h.copy());
+        d.hvs.push(stats === undefined ? h.copy() : stats.stats(t, h));
         d.hn++;
       }
     }
@@ -88,7 +162,7 @@ export function readSeries(d: SeriesData, it: SampleIterator, mint: number, maxt
  * of a few large arenas, so a series costs no per-sample growth and no per-series allocation
  * beyond the views.
  */
-export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void = noop): SeriesData[] {
+export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void = noop, stats?: HistogramStats): SeriesData[] {
   const out: SeriesData[] = [];
   let it: SampleIterator | undefined;
   let count = 0;
@@ -101,7 +175,8 @@ export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check:
     scratch.hn = 0;
     scratch.sn = 0;
     scratch.hvs = [];
-    readSeries(scratch, it, mint, maxt);
+    stats?.reset();
+    readSeries(scratch, it, mint, maxt, stats);
     const d = newSeriesData(s.labels());
     if (scratch.fn > 0) {
       d.fn = scratch.fn;
@@ -132,7 +207,14 @@ export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check:
  * every series' chunks are in time order without overlap, where the result equals reading the
  * merged sample series; otherwise it returns undefined and the caller selects samples instead.
  */
-export function loadChunkSeriesSet(set: ChunkSeriesSet, mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void = noop): SeriesData[] | undefined {
+export function loadChunkSeriesSet(
+  set: ChunkSeriesSet,
+  mint: number,
+  maxt: number,
+  check: () => void,
+  loaded: (d: SeriesData) => void = noop,
+  stats?: HistogramStats,
+): SeriesData[] | undefined {
   const out: SeriesData[] = [];
   const its = new Map<number, SampleIterator>();
   let count = 0;
@@ -145,6 +227,7 @@ export function loadChunkSeriesSet(set: ChunkSeriesSet, mint: number, maxt: numb
     scratch.hn = 0;
     scratch.sn = 0;
     scratch.hvs = [];
+    stats?.reset();
     let prevMax = -Infinity;
     for (const m of metas as Iterable<ChunkMeta>) {
       if (m.minTime <= prevMax) return undefined;
@@ -153,7 +236,7 @@ export function loadChunkSeriesSet(set: ChunkSeriesSet, mint: number, maxt: numb
       const enc = m.chunk.encoding();
       const it = m.chunk.iterator(its.get(enc));
       its.set(enc, it);
-      readSeries(scratch, it, mint, maxt);
+      readSeries(scratch, it, mint, maxt, stats);
     }
     const d = newSeriesData(s.labels());
     if (scratch.fn > 0) {
