@@ -6,7 +6,7 @@ import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcGracePeriodFlags, grpcS
 import { durationFlag, splitHostPort } from './flag-values.js';
 import { parseLabelFlags } from './tools-bucket.js';
 import { createHttpServer } from '../pkg/api/index.js';
-import { Shipper, type Logger } from '../pkg/block/index.js';
+import { Shipper, parseRelabelConfigs, type Logger, type RelabelConfig } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
@@ -42,6 +42,8 @@ export const ruleCommand: Command = {
     'alertmanagers.sd-dns-interval': { type: 'string', default: '30s', help: 'Interval between DNS resolutions of Alertmanager hosts.' },
     label: { type: 'string', multiple: true, help: 'Labels of this ruler (repeatable, name="value"): added to the StoreAPI series and uploaded blocks and set on sent alerts; e.g. replica="r1" for an HA pair.' },
     'alert.label-drop': { type: 'string', multiple: true, help: 'Labels removed from alerts before they are sent (repeatable), e.g. the replica label so Alertmanager deduplicates an HA pair.' },
+    'alert.relabel-config-file': { type: 'string', default: '', help: 'Path to a YAML file with relabel configs applied to alerts before they are sent (after --label and --alert.label-drop); an alert relabelled away is not sent.' },
+    'alert.relabel-config': { type: 'string', default: '', help: 'Alert relabel configs in YAML (alternative to --alert.relabel-config-file).' },
     'alert.query-url': { type: 'string', default: '', help: 'Base URL of alerts\' generatorURL (a querier\'s UI), also $externalURL in templates. Default: http://<hostname>:<http port>.' },
     'eval-interval': { type: 'string', default: '1m', help: 'Default interval of rule groups without one.' },
     'rule-query-offset': { type: 'string', default: '0s', help: 'Default query_offset of rule groups: rules query at evaluation time minus this.' },
@@ -119,6 +121,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   const shipInterval = positiveDuration(ctx, 'shipper.sync-interval');
 
   let bucketYaml = '';
+  let alertRelabel: RelabelConfig[] = [];
   let amTargets: AlertmanagerTarget[];
   let amTimeout = sendTimeout;
   let grpcCredentials: Awaited<ReturnType<typeof grpcServerCredentialsFromFlags>>;
@@ -135,6 +138,10 @@ async function runRule(ctx: RunContext): Promise<number> {
     } else {
       amTargets = flagList(ctx, 'alertmanagers.url').map(parseAlertmanagerUrl);
     }
+    const relabelFile = flagString(ctx, 'alert.relabel-config-file');
+    const relabelInline = flagString(ctx, 'alert.relabel-config');
+    if (relabelFile !== '' && relabelInline !== '') throw new UsageError('both --alert.relabel-config-file and --alert.relabel-config are set; use one');
+    alertRelabel = parseRelabelConfigs(relabelFile !== '' ? await readFile(relabelFile, 'utf8') : relabelInline);
     bucketYaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'), false);
     grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
     grpcClientTls = await grpcClientTlsFromFlags(ctx);
@@ -206,6 +213,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     alertmanagerTimeout: amTimeout,
     labels,
     alertLabelDrop: labelDrop,
+    alertRelabel,
     alertQueryURL,
     evalInterval,
     queryOffset,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { parseRelabelConfigs } from '../block/index.js';
 import { TesseraError } from '../errors/index.js';
 import { Labels } from '../labels/index.js';
 import { isStaleNaN } from '../promql/index.js';
@@ -245,6 +246,15 @@ describe('Ruler', () => {
     await waitFor('the alert after retries', async () => am.received.length > 0);
     expect(am.fail.n).toBe(0);
     expect(await ruler.metrics.alertSendErrors.get()).toMatchObject({ values: [{ value: 3, labels: { alertmanager: `${am.url}/api/v2/alerts` } }] });
+    await ruler.stop();
+  });
+
+  test('--alert.relabel-config applies to sent alerts after the labels are set and dropped', async () => {
+    const { t0, clock, ruler } = setup({ alertRelabel: parseRelabelConfigs('- target_label: team\n  replacement: sre\n- action: labeldrop\n  regex: instance\n- source_labels: [cluster]\n  target_label: where\n') });
+    await ruler.start();
+    clock.advance(ruler.groups()[1]!.evalTimestamp(t0) + 10 * S);
+    await waitFor('the alert', async () => am.received.length > 0);
+    expect(am.received[0]!.labels).toEqual({ alertname: 'JobDown', cluster: 'eu1', job: 'api', severity: 'page', team: 'sre', where: 'eu1' });
     await ruler.stop();
   });
 });

@@ -1,7 +1,7 @@
 import type { Registry } from 'prom-client';
-import { nopLogger, type Logger } from '../block/index.js';
+import { nopLogger, relabel, type Logger, type RelabelConfig } from '../block/index.js';
 import { isTesseraError } from '../errors/index.js';
-import type { Labels } from '../labels/index.js';
+import { Labels } from '../labels/index.js';
 import { format, parseExpr } from '../promql/index.js';
 import {
   AlertmanagerSender,
@@ -49,6 +49,8 @@ export interface RulerOptions {
   readonly labels: Labels;
   /** --alert.label-drop: removed from alerts before sending. */
   readonly alertLabelDrop?: readonly string[];
+  /** --alert.relabel-config: applied to sent alerts after the labels are set and dropped; an alert relabelled away is not sent. */
+  readonly alertRelabel?: readonly RelabelConfig[];
   /** base of alerts' generatorURL and $externalURL (--alert.query-url). */
   readonly alertQueryURL: string;
   readonly evalInterval: number;
@@ -252,14 +254,20 @@ export class Ruler {
       notify: (expr, alerts) => {
         // Without Alertmanagers there is nowhere to send: alerts are only recorded (ALERTS series, API).
         if (this.opts.alertmanagers().length === 0) return;
-        this.sender.send(
-          toAlertmanagerAlerts(expr, alerts, {
-            externalURL: this.opts.alertQueryURL,
-            externalLabels: this.opts.labels,
-            mode: 'thanos',
-            ...(this.opts.alertLabelDrop === undefined ? {} : { dropLabels: this.opts.alertLabelDrop }),
-          }),
-        );
+        let out = toAlertmanagerAlerts(expr, alerts, {
+          externalURL: this.opts.alertQueryURL,
+          externalLabels: this.opts.labels,
+          mode: 'thanos',
+          ...(this.opts.alertLabelDrop === undefined ? {} : { dropLabels: this.opts.alertLabelDrop }),
+        });
+        const rules = this.opts.alertRelabel ?? [];
+        if (rules.length > 0) {
+          out = out.flatMap((a) => {
+            const ls = relabel(Labels.fromRecord(a.labels), rules);
+            return ls === undefined || ls.isEmpty() ? [] : [{ ...a, labels: ls.toRecord() }];
+          });
+        }
+        this.sender.send(out);
       },
       templates: { expander: this.expander, externalLabels: this.externalLabels, externalURL: this.opts.alertQueryURL },
       ...(this.opts.forState === undefined ? {} : { forStateLookup: this.opts.forState }),
