@@ -18,6 +18,20 @@ export function loggerFromFlags(ctx: RunContext, component: string): Logger {
   return newLogger(ctx.stderr, { level, format, base: { component } });
 }
 
+/** objstoreFlags name the bucket of the components and tools that work on one (Thanos's names). */
+export const objstoreFlags: Readonly<Record<string, FlagSpec>> = {
+  'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration.' },
+  'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
+};
+
+/** bucketWebFlags are the bucket web UI's flags of the components serving it (store, compact). */
+export const bucketWebFlags: Readonly<Record<string, FlagSpec>> = {
+  'web.external-prefix': { type: 'string', default: '', help: 'Static prefix for all HTML links and redirect URLs in the bucket web UI interface (behind a path-stripping reverse proxy).' },
+  'web.prefix-header': { type: 'string', default: '', help: 'Accepted for Thanos compatibility; the UI uses --web.external-prefix.' },
+  'bucket-web-label': { type: 'string', default: '', help: 'External block label to use as group title in the bucket web UI.' },
+  'disable-admin-operations': { type: 'boolean', default: false, help: 'Disable UI/API admin operations like marking blocks for deletion and no compaction.' },
+};
+
 /** gracePeriodFlags are Thanos's shutdown grace periods: in-flight calls get this long to finish after SIGTERM. */
 export const gracePeriodFlags: Readonly<Record<string, FlagSpec>> = {
   'http-grace-period': { type: 'string', default: '2m', help: 'Time to wait after an interrupt received for the HTTP server to finish requests in flight.' },

@@ -1,16 +1,15 @@
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
-import { listFlag, parseTimeFlag, splitHostPort } from './flag-values.js';
+import { bucketWebFlags, httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
+import { fileOrInlineFlag, listFlag, modelDurationFlag, splitHostPort, timeRangeFlags } from './flag-values.js';
 import { BucketBlocksView, blockMarkAction } from '../pkg/api/index.js';
-import { LabelShardedMetaFilter, parseRelabelConfigs } from '../pkg/block/index.js';
+import { BlockErrorCode, LabelShardedMetaFilter, parseRelabelConfigs } from '../pkg/block/index.js';
 import { BucketLease, CompactService, Compactor, CompactorErrorCode, PARTIAL_UPLOAD_THRESHOLD_MS, compactionLevels, newStreamingMerger } from '../pkg/compactor/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
-import { newBucketFromConfig, parseDuration, readObjstoreFlags } from '../pkg/objstore/index.js';
+import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -20,8 +19,7 @@ export const compactCommand: Command = {
   name: 'compact',
   help: 'Continuously compacts blocks in an object store bucket: merges 2h blocks into 8h, 2d and 14d blocks, deduplicates replicas, downsamples (5m, 1h, 1d), applies retention. Never halts: faulty blocks get a no-compact mark.',
   flags: {
-    'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration.' },
-    'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
+    ...objstoreFlags,
     'data-dir': { type: 'string', default: './data', help: 'Data directory in which to cache blocks and process compactions.' },
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP (/metrics, /-/healthy, /-/ready, /api/v1/blocks and the bucket UI) when --wait is set.' },
     'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are processed. Malformed blocks (no meta.json) older than the maximum of consistency-delay and 48h are removed.' },
@@ -56,10 +54,7 @@ export const compactCommand: Command = {
     'debug.halt-on-error': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility: tessera compact never halts.' },
     'web.disable': { type: 'boolean', default: false, help: 'Disable the block viewer UI and /api/v1/blocks (served with --wait).' },
     'web.route-prefix': { type: 'string', default: '', help: 'Prefix for API and UI endpoints. Defaults to the value of --web.external-prefix.' },
-    'web.external-prefix': { type: 'string', default: '', help: 'Static prefix for all HTML links and redirect URLs in the bucket web UI interface (behind a path-stripping reverse proxy).' },
-    'web.prefix-header': { type: 'string', default: '', help: 'Accepted for Thanos compatibility; the UI uses --web.external-prefix.' },
-    'bucket-web-label': { type: 'string', default: '', help: 'External block label to use as group title in the bucket web UI.' },
-    'disable-admin-operations': { type: 'boolean', default: false, help: 'Disable UI/API admin operations like marking blocks for deletion and no compaction.' },
+    ...bucketWebFlags,
     'block-viewer.global.sync-block-interval': { type: 'string', default: '1m', help: 'Repeat interval for syncing the blocks between local and remote view for the /global Block Viewer UI.' },
     'block-viewer.global.sync-block-timeout': { type: 'string', default: '5m', help: 'Maximum time for syncing the blocks between local and remote view for the /global Block Viewer UI.' },
     ...httpConfigFlags,
@@ -67,13 +62,6 @@ export const compactCommand: Command = {
   },
   run: runCompact,
 };
-
-function duration(ctx: RunContext, name: string): number {
-  const v = flagString(ctx, name);
-  const ms = parseDuration(v);
-  if (ms === undefined) throw new UsageError(`--${name}: invalid duration "${v}"`);
-  return ms;
-}
 
 function positiveInt(ctx: RunContext, name: string): number {
   const v = flagString(ctx, name);
@@ -97,10 +85,10 @@ async function runCompact(ctx: RunContext): Promise<number> {
     throw new UsageError(`--debug.max-compaction-level: ${(err as Error).message}`);
   }
   const retention = new Map<number, number>([
-    [0, duration(ctx, 'retention.resolution-raw')],
-    [300_000, duration(ctx, 'retention.resolution-5m')],
-    [3_600_000, duration(ctx, 'retention.resolution-1h')],
-    [86_400_000, duration(ctx, 'retention.resolution-1d')],
+    [0, modelDurationFlag(ctx, 'retention.resolution-raw')],
+    [300_000, modelDurationFlag(ctx, 'retention.resolution-5m')],
+    [3_600_000, modelDurationFlag(ctx, 'retention.resolution-1h')],
+    [86_400_000, modelDurationFlag(ctx, 'retention.resolution-1d')],
   ]);
   const downsampling = !flagBool(ctx, 'downsampling.disable');
   const raw = retention.get(0)!;
@@ -116,41 +104,35 @@ async function runCompact(ctx: RunContext): Promise<number> {
     throw new UsageError('--retention.resolution-1h: 1h resolution retention must be at least the minimum block size after which 1d downsampling occurs (14 days); or set --downsampling.disable-1d');
   }
   const dataDir = flagString(ctx, 'data-dir');
-  const consistencyDelayMs = duration(ctx, 'consistency-delay');
-  const deleteDelayMs = duration(ctx, 'delete-delay');
-  const intervalMs = duration(ctx, 'wait-interval');
-  const cleanupIntervalMs = duration(ctx, 'compact.cleanup-interval');
-  const viewIntervalMs = duration(ctx, 'block-viewer.global.sync-block-interval');
-  const viewTimeoutMs = duration(ctx, 'block-viewer.global.sync-block-timeout');
+  const consistencyDelayMs = modelDurationFlag(ctx, 'consistency-delay');
+  const deleteDelayMs = modelDurationFlag(ctx, 'delete-delay');
+  const intervalMs = modelDurationFlag(ctx, 'wait-interval');
+  const cleanupIntervalMs = modelDurationFlag(ctx, 'compact.cleanup-interval');
+  const viewIntervalMs = modelDurationFlag(ctx, 'block-viewer.global.sync-block-interval');
+  const viewTimeoutMs = modelDurationFlag(ctx, 'block-viewer.global.sync-block-timeout');
   if (viewIntervalMs <= 0) throw new UsageError('--block-viewer.global.sync-block-interval must be positive');
-  const leaseMs = duration(ctx, 'compact.lease-duration');
+  const leaseMs = modelDurationFlag(ctx, 'compact.lease-duration');
   if (leaseMs < 1000) throw new UsageError('--compact.lease-duration: must be at least 1s');
   const concurrency = positiveInt(ctx, 'compact.concurrency');
   positiveInt(ctx, 'block-files-concurrency');
   positiveInt(ctx, 'compact.blocks-fetch-concurrency');
-  duration(ctx, 'compact.progress-interval');
+  modelDurationFlag(ctx, 'compact.progress-interval');
   const hashFunc = flagString(ctx, 'hash-func');
   if (hashFunc !== '' && hashFunc !== 'SHA256') throw new UsageError(`--hash-func: "${hashFunc}" is not "" or "SHA256"`);
   const discovery = flagString(ctx, 'block-discovery-strategy');
   if (discovery !== 'recursive' && discovery !== 'concurrent') throw new UsageError(`--block-discovery-strategy: "${discovery}" is not recursive or concurrent`);
-  const now = Date.now();
-  const minTime = parseTimeFlag(flagString(ctx, 'min-time'), now, 'min-time');
-  const maxTime = parseTimeFlag(flagString(ctx, 'max-time'), now, 'max-time');
-  if (minTime !== undefined && maxTime !== undefined && minTime > maxTime) throw new UsageError('--min-time is after --max-time');
+  const { minTime, maxTime } = timeRangeFlags(ctx, Date.now());
   const downsampleConcurrency = positiveInt(ctx, 'downsample.concurrency');
   const metaFetchConcurrency = positiveInt(ctx, 'block-meta-fetch-concurrency');
 
   const relabelFile = flagString(ctx, 'selector.relabel-config-file');
-  const relabelInline = flagString(ctx, 'selector.relabel-config');
-  if (relabelFile !== '' && relabelInline !== '') throw new UsageError('both --selector.relabel-config-file and --selector.relabel-config are set; use one');
-  let relabelText = relabelInline;
-  if (relabelFile !== '') {
-    try {
-      relabelText = await readFile(relabelFile, 'utf8');
-    } catch (err) {
-      logger.error(`read --selector.relabel-config-file ${relabelFile}`, { err });
-      return 1;
-    }
+  let relabelText;
+  try {
+    relabelText = await fileOrInlineFlag(ctx, 'selector.relabel-config', BlockErrorCode.RelabelConfig);
+  } catch (err) {
+    if (!isTesseraError(err)) throw err;
+    logger.error(err.message, { err: err.cause });
+    return 1;
   }
   let relabel;
   try {

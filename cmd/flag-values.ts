@@ -1,5 +1,8 @@
+import { readFile } from 'node:fs/promises';
 import { parseDuration } from '../pkg/api/index.js';
+import { TesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
+import { parseDuration as parseModelDuration } from '../pkg/objstore/index.js';
 import { parsePromDuration } from '../pkg/sidecar/index.js';
 import { UsageError, flagList, flagString, type RunContext } from './command.js';
 
@@ -11,6 +14,17 @@ export function durationFlag(ctx: RunContext, name: string): number {
   } catch (err) {
     throw new UsageError(`--${name}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * modelDurationFlag parses a duration flag Thanos declares as model.Duration (`30m`, `1h30m`, `2d`,
+ * `0`; Go-style fractions as `1.5h` too) into ms: the bucket components' and tools' durations.
+ */
+export function modelDurationFlag(ctx: RunContext, name: string): number {
+  const v = flagString(ctx, name);
+  const ms = parseModelDuration(v);
+  if (ms === undefined) throw new UsageError(`--${name}: invalid duration "${v}"`);
+  return ms;
 }
 
 /** intFlag parses an integer flag. */
@@ -82,4 +96,32 @@ export function parseTimeFlag(v: string, now: number, flag: string): number | un
   const t = Date.parse(v);
   if (Number.isNaN(t)) throw new UsageError(`--${flag}: "${v}" is neither RFC3339, Unix ms nor a duration`);
   return t;
+}
+
+/**
+ * timeRangeFlags parses --min-time and --max-time (parseTimeFlag; undefined when unset) and checks
+ * that the range is not empty.
+ */
+export function timeRangeFlags(ctx: RunContext, now: number): { minTime: number | undefined; maxTime: number | undefined } {
+  const minTime = parseTimeFlag(flagString(ctx, 'min-time'), now, 'min-time');
+  const maxTime = parseTimeFlag(flagString(ctx, 'max-time'), now, 'max-time');
+  if (minTime !== undefined && maxTime !== undefined && minTime > maxTime) throw new UsageError('--min-time is after --max-time');
+  return { minTime, maxTime };
+}
+
+/**
+ * fileOrInlineFlag reads the pair `--<name>-file` (a path) / `--<name>` (the content itself): the
+ * file's text, else the inline text, '' when neither is set; both set is a usage error. A file that
+ * cannot be read is a TesseraError with `code` naming flag and path.
+ */
+export async function fileOrInlineFlag(ctx: RunContext, name: string, code: string): Promise<string> {
+  const file = flagString(ctx, `${name}-file`);
+  const inline = flagString(ctx, name);
+  if (file !== '' && inline !== '') throw new UsageError(`both --${name}-file and --${name} are set; use one`);
+  if (file === '') return inline;
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    throw new TesseraError(code, `read --${name}-file ${file}`, { cause: err });
+  }
 }

@@ -1,11 +1,10 @@
-import { readFile } from 'node:fs/promises';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
-import { parseTimeFlag, splitHostPort } from './flag-values.js';
-import { parseRelabelConfigs } from '../pkg/block/index.js';
-import { TesseraError, isTesseraError } from '../pkg/errors/index.js';
-import { newBucketFromConfig, parseDuration, readObjstoreFlags } from '../pkg/objstore/index.js';
+import { bucketWebFlags, grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
+import { fileOrInlineFlag, modelDurationFlag, splitHostPort, timeRangeFlags } from './flag-values.js';
+import { BlockErrorCode, parseRelabelConfigs } from '../pkg/block/index.js';
+import { isTesseraError } from '../pkg/errors/index.js';
+import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
 import { parseCachingBucketConfig, parseIndexCacheConfig } from '../pkg/store/index.js';
 import { StoreGateway } from '../pkg/store-gateway/index.js';
 
@@ -14,15 +13,11 @@ export const storeCommand: Command = {
   name: 'store',
   help: 'Store gateway: serves the blocks of an object storage bucket over the StoreAPI (gRPC).',
   flags: {
-    'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration.' },
-    'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
+    ...objstoreFlags,
     'data-dir': { type: 'string', default: './data', help: 'Local data directory for index-headers and cached meta.json files.' },
     'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen address for the gRPC StoreAPI/Info server.' },
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP: /metrics, /-/healthy, /-/ready, /api/v1/blocks and the bucket UI (the loaded blocks).' },
-    'web.external-prefix': { type: 'string', default: '', help: 'Static prefix for all HTML links and redirect URLs in the bucket web UI interface (behind a path-stripping reverse proxy).' },
-    'web.prefix-header': { type: 'string', default: '', help: 'Accepted for Thanos compatibility; the UI uses --web.external-prefix.' },
-    'bucket-web-label': { type: 'string', default: '', help: 'External block label to use as group title in the bucket web UI.' },
-    'disable-admin-operations': { type: 'boolean', default: false, help: 'Disable UI/API admin operations like marking blocks for deletion and no compaction.' },
+    ...bucketWebFlags,
     'index-cache-size': { type: 'string', default: '250MB', help: 'Maximum size of the in-memory index cache (postings and series), e.g. 250MB, 1GiB. Ignored if --index-cache.config or --index-cache.config-file is set.' },
     'index-cache.config-file': { type: 'string', default: '', help: 'Path to a YAML file with the index cache configuration (type IN-MEMORY or REDIS, Thanos format); overrides --index-cache-size.' },
     'index-cache.config': { type: 'string', default: '', help: "Alternative to 'index-cache.config-file' flag (mutually exclusive): the YAML content." },
@@ -56,13 +51,6 @@ export const storeCommand: Command = {
   run: runStore,
 };
 
-function duration(ctx: RunContext, name: string): number {
-  const v = flagString(ctx, name);
-  const ms = parseDuration(v);
-  if (ms === undefined) throw new UsageError(`--${name}: invalid duration "${v}"`);
-  return ms;
-}
-
 function int(ctx: RunContext, name: string): number {
   const v = flagString(ctx, name);
   if (!/^\d+$/.test(v)) throw new UsageError(`--${name}: "${v}" is not a non-negative integer`);
@@ -86,25 +74,9 @@ function bytes(ctx: RunContext, name: string): number {
   return n;
 }
 
-/** configFlags reads `--<name>-file` or `--<name>` (YAML content); '' when neither is set. */
-async function configFlags(ctx: RunContext, name: string): Promise<string> {
-  const file = flagString(ctx, `${name}-file`);
-  const inline = flagString(ctx, name);
-  if (file !== '' && inline !== '') throw new UsageError(`both --${name}-file and --${name} are set; use one`);
-  if (file === '') return inline;
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    throw new TesseraError('TESSERA_CACHE_CONFIG', `read --${name}-file ${file}`, { cause: err });
-  }
-}
-
 async function runStore(ctx: RunContext): Promise<number> {
   const logger = loggerFromFlags(ctx, 'store');
-  const now = Date.now();
-  const minTime = parseTimeFlag(flagString(ctx, 'min-time'), now, 'min-time');
-  const maxTime = parseTimeFlag(flagString(ctx, 'max-time'), now, 'max-time');
-  if (minTime !== undefined && maxTime !== undefined && minTime > maxTime) throw new UsageError('--min-time is after --max-time');
+  const { minTime, maxTime } = timeRangeFlags(ctx, Date.now());
   const discovery = flagString(ctx, 'block-discovery-strategy');
   if (discovery !== 'recursive' && discovery !== 'concurrent') throw new UsageError(`--block-discovery-strategy: "${discovery}" is not recursive or concurrent`);
   const http = splitHostPort(flagString(ctx, 'http-address'), 'http-address');
@@ -115,14 +87,11 @@ async function runStore(ctx: RunContext): Promise<number> {
   collectDefaultMetrics({ register: registry });
   let gateway: StoreGateway;
   try {
-    const relabelFile = flagString(ctx, 'selector.relabel-config-file');
-    const relabelInline = flagString(ctx, 'selector.relabel-config');
-    if (relabelFile !== '' && relabelInline !== '') throw new UsageError('both --selector.relabel-config-file and --selector.relabel-config are set; use one');
-    const relabel = parseRelabelConfigs(relabelFile !== '' ? await readFile(relabelFile, 'utf8') : relabelInline);
+    const relabel = parseRelabelConfigs(await fileOrInlineFlag(ctx, 'selector.relabel-config', BlockErrorCode.RelabelConfig));
     const yaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'));
     const bucket = newBucketFromConfig(yaml, { component: 'store', registry });
-    const indexCacheConfig = parseIndexCacheConfig(await configFlags(ctx, 'index-cache.config'));
-    const cachingBucketConfig = parseCachingBucketConfig(await configFlags(ctx, 'store.caching-bucket.config'));
+    const indexCacheConfig = parseIndexCacheConfig(await fileOrInlineFlag(ctx, 'index-cache.config', 'TESSERA_CACHE_CONFIG'));
+    const cachingBucketConfig = parseCachingBucketConfig(await fileOrInlineFlag(ctx, 'store.caching-bucket.config', 'TESSERA_CACHE_CONFIG'));
     const grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
     const webConfig = await webConfigFromFlags(ctx);
     gateway = new StoreGateway({
@@ -136,10 +105,10 @@ async function runStore(ctx: RunContext): Promise<number> {
       indexCacheBytes: bytes(ctx, 'index-cache-size'),
       chunkCacheBytes: bytes(ctx, 'store.chunk-cache-size'),
       headerCacheBytes: bytes(ctx, 'store.index-header-cache-size'),
-      syncIntervalMs: duration(ctx, 'sync-block-duration'),
+      syncIntervalMs: modelDurationFlag(ctx, 'sync-block-duration'),
       blockSyncConcurrency: int(ctx, 'block-sync-concurrency'),
       metaFetchConcurrency: int(ctx, 'block-meta-fetch-concurrency'),
-      ignoreDeletionMarksDelayMs: duration(ctx, 'ignore-deletion-marks-delay'),
+      ignoreDeletionMarksDelayMs: modelDurationFlag(ctx, 'ignore-deletion-marks-delay'),
       ...(minTime !== undefined ? { minTime } : {}),
       ...(maxTime !== undefined ? { maxTime } : {}),
       relabel,
@@ -150,10 +119,10 @@ async function runStore(ctx: RunContext): Promise<number> {
         maxInFlightBytes: bytes(ctx, 'store.grpc.series-memory-limit'),
       },
       maxConcurrency: int(ctx, 'store.grpc.series-max-concurrency'),
-      idleTimeoutMs: duration(ctx, 'store.index-header-lazy-reader-idle-timeout'),
+      idleTimeoutMs: modelDurationFlag(ctx, 'store.index-header-lazy-reader-idle-timeout'),
       discovery,
       grpcCredentials,
-      grpcGracePeriodMs: duration(ctx, 'grpc-grace-period'),
+      grpcGracePeriodMs: modelDurationFlag(ctx, 'grpc-grace-period'),
       bucketWebLabel: flagString(ctx, 'bucket-web-label'),
       disableAdminOperations: flagBool(ctx, 'disable-admin-operations'),
       externalPrefix: flagString(ctx, 'web.external-prefix'),

@@ -1,12 +1,6 @@
-import { flagString, type FlagSpec, type RunContext } from './command.js';
+import { flagString, type RunContext } from './command.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, readObjstoreFlags, type Bucket } from '../pkg/objstore/index.js';
-
-/** objstoreFlags are the bucket flags every `tools bucket` subcommand takes. */
-export const objstoreFlags: Record<string, FlagSpec> = {
-  'objstore.config-file': { type: 'string', help: 'Path to YAML file that contains object store configuration.' },
-  'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
-};
 
 /** reportErrors turns domain errors (bad config, unreachable bucket, bad meta.json) into a message and exit code 1. */
 export function reportErrors(run: (ctx: RunContext) => Promise<number | void>): (ctx: RunContext) => Promise<number | void> {

@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError, flagBool, flagList, flagString, type Command, type RunContext } from './command.js';
-import { objstoreFlags, openBucket, reportErrors } from './tools-bucket-common.js';
+import { objstoreFlags } from './common-flags.js';
+import { modelDurationFlag } from './flag-values.js';
+import { openBucket, reportErrors } from './tools-bucket-common.js';
 import {
   DELETION_MARK_FILENAME,
   NO_COMPACT_MARK_FILENAME,
@@ -17,18 +19,11 @@ import {
 } from '../pkg/block/index.js';
 import { BucketLease, Compactor, CompactorErrorCode, findOverlaps, formatIssues, newStreamingMerger, verifyBlock } from '../pkg/compactor/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
-import { parseDuration, type Bucket } from '../pkg/objstore/index.js';
+import type { Bucket } from '../pkg/objstore/index.js';
 import { LogLevel, newLogfmtLogger } from '../pkg/sidecar/index.js';
 import { META_FILENAME, isUlid } from '../pkg/tsdb/index.js';
 
 const MARKERS = [DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, NO_DOWNSAMPLE_MARK_FILENAME] as const;
-
-function durationFlag(ctx: RunContext, name: string): number {
-  const v = flagString(ctx, name);
-  const ms = parseDuration(v);
-  if (ms === undefined) throw new UsageError(`--${name}: invalid duration "${v}"`);
-  return ms;
-}
 
 function toolLogger(ctx: RunContext) {
   const level = flagString(ctx, 'log.level') || 'info';
@@ -138,8 +133,8 @@ const cleanupCommand: Command = {
     'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are considered.' },
   },
   run: reportErrors(async (ctx) => {
-    const deleteDelayMs = durationFlag(ctx, 'delete-delay');
-    const consistencyDelayMs = durationFlag(ctx, 'consistency-delay');
+    const deleteDelayMs = modelDurationFlag(ctx, 'delete-delay');
+    const consistencyDelayMs = modelDurationFlag(ctx, 'consistency-delay');
     return withCompactor(ctx, { deleteDelayMs, consistencyDelayMs }, async (c) => {
       const r = await c.cleanup();
       ctx.stdout.write(`deleted ${r.deleted} blocks, marked ${r.markedForDeletion} outdated blocks for deletion\n`);
@@ -161,12 +156,12 @@ const retentionCommand: Command = {
   },
   run: reportErrors(async (ctx) => {
     const retentionMs = new Map<number, number>([
-      [0, durationFlag(ctx, 'retention.resolution-raw')],
-      [300_000, durationFlag(ctx, 'retention.resolution-5m')],
-      [3_600_000, durationFlag(ctx, 'retention.resolution-1h')],
-      [86_400_000, durationFlag(ctx, 'retention.resolution-1d')],
+      [0, modelDurationFlag(ctx, 'retention.resolution-raw')],
+      [300_000, modelDurationFlag(ctx, 'retention.resolution-5m')],
+      [3_600_000, modelDurationFlag(ctx, 'retention.resolution-1h')],
+      [86_400_000, modelDurationFlag(ctx, 'retention.resolution-1d')],
     ]);
-    const consistencyDelayMs = durationFlag(ctx, 'consistency-delay');
+    const consistencyDelayMs = modelDurationFlag(ctx, 'consistency-delay');
     return withCompactor(ctx, { retentionMs, consistencyDelayMs }, async (c) => {
       const n = await c.applyRetention();
       ctx.stdout.write(`marked ${n} blocks for deletion\n`);
@@ -263,7 +258,7 @@ const downsampleCommand: Command = {
   run: reportErrors(async (ctx) => {
     const conc = flagString(ctx, 'downsample.concurrency');
     if (!/^[1-9]\d*$/.test(conc)) throw new UsageError(`--downsample.concurrency: "${conc}" is not a positive integer`);
-    const consistencyDelayMs = durationFlag(ctx, 'consistency-delay');
+    const consistencyDelayMs = modelDurationFlag(ctx, 'consistency-delay');
     let failed = false;
     const code = await withCompactor(ctx, { consistencyDelayMs, downsampling: true, disable1d: flagBool(ctx, 'downsampling.disable-1d'), downsampleConcurrency: Number(conc) }, async (c) => {
       const r = await c.downsample();

@@ -1,13 +1,12 @@
-import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command } from './command.js';
-import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
-import { durationFlag, parseTimeFlag, splitHostPort, waitForShutdown } from './flag-values.js';
-import { objstoreFlags, reportErrors } from './tools-bucket-common.js';
+import { httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
+import { durationFlag, fileOrInlineFlag, splitHostPort, timeRangeFlags, waitForShutdown } from './flag-values.js';
+import { reportErrors } from './tools-bucket-common.js';
 import { BucketBlocksView, blockMarkAction, createBucketWebApp, createHttpServer, type WebConfig } from '../pkg/api/index.js';
-import { LabelShardedMetaFilter, TimePartitionMetaFilter, parseRelabelConfigs, type Logger, type MetaFilter, type RelabelConfig } from '../pkg/block/index.js';
+import { BlockErrorCode, LabelShardedMetaFilter, TimePartitionMetaFilter, parseRelabelConfigs, type Logger, type MetaFilter, type RelabelConfig } from '../pkg/block/index.js';
 import { newBucketFromConfig, readObjstoreFlags, type Bucket } from '../pkg/objstore/index.js';
 
 const MIN_INT64 = -9223372036854775808;
@@ -118,14 +117,8 @@ export const toolsBucketWebCommand: Command = {
   run: reportErrors(async (ctx) => {
     const logger = loggerFromFlags(ctx, 'bucket-web');
     const http = splitHostPort(flagString(ctx, 'http-address'), 'http-address');
-    const now = Date.now();
-    const minTime = parseTimeFlag(flagString(ctx, 'min-time'), now, 'min-time');
-    const maxTime = parseTimeFlag(flagString(ctx, 'max-time'), now, 'max-time');
-    if (minTime !== undefined && maxTime !== undefined && minTime > maxTime) throw new UsageError('--min-time is after --max-time');
-    const relabelFile = flagString(ctx, 'selector.relabel-config-file');
-    const relabelInline = flagString(ctx, 'selector.relabel-config');
-    if (relabelFile !== '' && relabelInline !== '') throw new UsageError('both --selector.relabel-config-file and --selector.relabel-config are set; use one');
-    const relabel = parseRelabelConfigs(relabelFile !== '' ? await readFile(relabelFile, 'utf8') : relabelInline);
+    const { minTime, maxTime } = timeRangeFlags(ctx, Date.now());
+    const relabel = parseRelabelConfigs(await fileOrInlineFlag(ctx, 'selector.relabel-config', BlockErrorCode.RelabelConfig));
     const refreshMs = durationFlag(ctx, 'refresh');
     const timeoutMs = durationFlag(ctx, 'timeout');
     const graceMs = durationFlag(ctx, 'http-grace-period');
