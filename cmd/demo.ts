@@ -4,7 +4,7 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
-import { writeDemoBlocks } from '../pkg/demo/index.js';
+import { writeDemoBlocks, writeDemoRules } from '../pkg/demo/index.js';
 import { FilesystemBucket } from '../pkg/objstore/index.js';
 import { Querier } from '../pkg/querier/index.js';
 import { nopLogger } from '../pkg/sidecar/index.js';
@@ -63,13 +63,16 @@ interface Child {
  * demoCommand (`npm start`) brings up a complete stack on the embedded FILESYSTEM bucket: it
  * writes hours of history of two HA replicas as blocks into the bucket (once), serves them with a
  * store gateway, runs a compactor over the bucket, starts a querier that deduplicates the replicas
- * and a query-frontend in front of it. When a `prometheus` binary is on PATH it also starts an HA
- * pair of real Prometheus servers (replicas a and b), each with a sidecar, so live data is
- * queryable too. It prints every URL; SIGINT (Ctrl-C) or SIGTERM stops everything.
+ * and a query-frontend in front of it, and a ruler evaluating the demo rules (pkg/demo) through
+ * the querier, which lists the ruler's StoreAPI as an endpoint (recorded series, rules, alerts).
+ * When a `prometheus` binary is on PATH it also starts an HA pair of real Prometheus servers
+ * (replicas a and b), each with a sidecar, so live data is queryable too; when an Alertmanager
+ * binary is, an Alertmanager the ruler sends its alerts to. It prints every URL; SIGINT (Ctrl-C)
+ * or SIGTERM stops everything.
  */
 export const demoCommand: Command = {
   name: 'demo',
-  help: 'Start the demo stack on the embedded FILESYSTEM bucket: history blocks, store gateway, compactor, querier, query-frontend (and an HA pair of Prometheus with sidecars when installed).',
+  help: 'Start the demo stack on the embedded FILESYSTEM bucket: history blocks, store gateway, compactor, querier, query-frontend, ruler (and an HA pair of Prometheus with sidecars, and an Alertmanager, when installed).',
   flags: {
     'data-dir': { type: 'string', default: './data/demo', help: 'Where the bucket, caches, logs and Prometheus data live.' },
     'http-address': { type: 'string', default: '127.0.0.1:10902', help: 'Querier HTTP address (UI and Prometheus API).' },
@@ -78,6 +81,8 @@ export const demoCommand: Command = {
     hours: { type: 'string', default: '12', help: 'Hours of demo history to generate on first start.' },
     'no-prometheus': { type: 'boolean', help: 'Do not start Prometheus and sidecars even when prometheus is installed.' },
     'no-compactor': { type: 'boolean', help: 'Do not run the compactor over the demo bucket.' },
+    'no-ruler': { type: 'boolean', help: 'Do not run the ruler (nor the Alertmanager).' },
+    'rule-eval-interval': { type: 'string', default: '15s', help: 'Evaluation interval of the demo rules (the ruler\'s --eval-interval).' },
     ...httpConfigFlags,
     ...logFlags,
   },
@@ -162,12 +167,43 @@ export const demoCommand: Command = {
         urls.push(['compactor', `http://127.0.0.1:${compactHttp}`]);
       }
 
+      // The ruler starts after the querier it queries; its ports are chosen now so that the
+      // querier lists its StoreAPI and the Prometheus pair scrapes it.
+      const ruler = flagBool(ctx, 'no-ruler') ? undefined : { grpc: await freePort(), http: await freePort() };
+      let alertmanagerUrl: string | undefined;
+      if (ruler !== undefined) {
+        endpoints.push(`127.0.0.1:${ruler.grpc}`);
+        const amBin = which('prometheus-alertmanager') ?? which('alertmanager');
+        if (amBin !== undefined) {
+          const amPort = await freePort();
+          const amDir = join(dataDir, 'alertmanager');
+          await mkdir(amDir, { recursive: true });
+          const amCfg = join(dataDir, 'alertmanager.yml');
+          // Alerts are kept and shown (UI, /api/v2/alerts), not sent anywhere.
+          await writeFile(amCfg, "route:\n  receiver: 'null'\n  group_by: [alertname]\nreceivers:\n  - name: 'null'\n");
+          await start(
+            'alertmanager',
+            amBin,
+            [`--config.file=${amCfg}`, `--storage.path=${amDir}`, `--web.listen-address=127.0.0.1:${amPort}`, '--cluster.listen-address='],
+            `http://127.0.0.1:${amPort}/-/ready`,
+          );
+          alertmanagerUrl = `http://127.0.0.1:${amPort}`;
+          urls.push(['alertmanager', alertmanagerUrl]);
+        } else {
+          log('alertmanager not started', { reason: 'no prometheus-alertmanager or alertmanager binary on PATH; the ruler evaluates alerts without sending them' });
+        }
+      } else {
+        log('ruler not started', { reason: '--no-ruler' });
+      }
+
       const promBin = flagBool(ctx, 'no-prometheus') ? undefined : which('prometheus');
       if (promBin !== undefined) {
         const replicas = ['a', 'b'] as const;
         const promPorts = [await freePort(), await freePort()];
         const targets = [...promPorts.map((p) => `'127.0.0.1:${p}'`)];
-        const tesseraTargets = urls.map(([, u]) => `'${u.replace(/^https?:\/\//, '')}'`);
+        const tesseraTargets = urls.filter(([name]) => name !== 'alertmanager').map(([, u]) => `'${u.replace(/^https?:\/\//, '')}'`);
+        if (ruler !== undefined) tesseraTargets.push(`'127.0.0.1:${ruler.http}'`);
+        const amTargets = alertmanagerUrl === undefined ? '' : `  - job_name: alertmanager\n    static_configs: [{targets: ['${alertmanagerUrl.replace(/^https?:\/\//, '')}']}]\n`;
         for (const [i, replica] of replicas.entries()) {
           const promPort = promPorts[i]!;
           const sidecarGrpc = await freePort();
@@ -180,7 +216,8 @@ export const demoCommand: Command = {
             cfg,
             `global:\n  scrape_interval: 5s\n  external_labels: {cluster: live, replica: ${replica}}\nscrape_configs:\n` +
               `  - job_name: prometheus\n    static_configs: [{targets: [${targets.join(', ')}]}]\n` +
-              `  - job_name: tessera\n    static_configs: [{targets: [${tesseraTargets.join(', ')}]}]\n`,
+              `  - job_name: tessera\n    static_configs: [{targets: [${tesseraTargets.join(', ')}]}]\n` +
+              amTargets,
           );
           await start(
             `prometheus-${replica}`,
@@ -225,6 +262,38 @@ export const demoCommand: Command = {
       const url = `${scheme}://${host(flagString(ctx, 'http-address'))}:${querier.httpPort}`;
       urls.unshift(['querier (UI, API)', url]);
 
+      if (ruler !== undefined) {
+        const rulesFile = await writeDemoRules(join(dataDir, 'rules'));
+        // Through the querier's HTTP API; with --http.config (TLS, basic auth on the querier) on
+        // the StoreAPI endpoints with the ruler's embedded engine instead.
+        const source =
+          webConfig === undefined
+            ? [`--query=${url}`]
+            : [...endpoints.filter((e) => e !== `127.0.0.1:${ruler.grpc}`).map((e) => `--endpoint=${e}`), '--query.replica-label=replica'];
+        await start(
+          'ruler',
+          process.execPath,
+          tessera([
+            'rule',
+            `--rule-file=${rulesFile}`,
+            ...source,
+            '--label=replica="r0"',
+            '--alert.label-drop=replica',
+            `--alert.query-url=${url}`,
+            `--eval-interval=${flagString(ctx, 'rule-eval-interval')}`,
+            ...(alertmanagerUrl === undefined ? [] : [`--alertmanagers.url=${alertmanagerUrl}`]),
+            `--data-dir=${join(dataDir, 'rule')}`,
+            `--objstore.config-file=${objCfg}`,
+            `--grpc-address=127.0.0.1:${ruler.grpc}`,
+            `--http-address=127.0.0.1:${ruler.http}`,
+            '--grpc-grace-period=5s',
+          ]),
+          `http://127.0.0.1:${ruler.http}/-/ready`,
+        );
+        urls.push(['ruler', `http://127.0.0.1:${ruler.http}`]);
+        log('started the ruler', { rules: rulesFile, alertmanager: alertmanagerUrl ?? 'none' });
+      }
+
       let fe = flagString(ctx, 'frontend-address');
       let feUrl: string | undefined;
       if (webConfig === undefined) {
@@ -248,6 +317,7 @@ export const demoCommand: Command = {
           urls.map(([name, u]) => `  ${(name + ':').padEnd(20)} ${u}\n`).join('') +
           `  try: sum by (mode) (rate(node_cpu_seconds_total[5m]))\n` +
           `       histogram_quantile(0.9, sum by (le) (rate(http_request_duration_seconds_bucket[5m])))\n` +
+          (ruler !== undefined ? `       job:http_requests:rate15m   (recorded by the ruler; alerts: ${url}/alerts)\n` : '') +
           `  bucket: ${bucketDir}\n  logs:   ${logDir}\nPress Ctrl+C to stop.\n`,
       );
       await waitForShutdown();

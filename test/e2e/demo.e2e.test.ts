@@ -8,7 +8,11 @@ import { startService, tesseraArgs, type Service } from './services.js';
 // `npm start` runs `tessera demo`: this starts it as a real process on free ports and checks that
 // the deduplicated history answers, that the compactor runs over the demo bucket, that every URL
 // it prints answers (query-frontend included), that (when Prometheus is installed) live data of the
-// HA pair arrives through the sidecars, and that SIGINT stops every process it started.
+// HA pair arrives through the sidecars, that the ruler's groups, recorded series and alerts show
+// through the querier (and reach the Alertmanager when it is installed), and that SIGINT stops
+// every process it started.
+const alertmanagerInstalled = requireBinary('prometheus-alertmanager') !== undefined;
+
 describe('tessera demo', () => {
   let demo: Service;
   let url: string;
@@ -24,7 +28,7 @@ describe('tessera demo', () => {
     demo = await startService(
       'demo',
       process.execPath,
-      tesseraArgs(['demo', `--data-dir=${join(mkdtempSync(join(tmpdir(), 'tessera-demo-')), 'd')}`, `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, `--frontend-address=127.0.0.1:${frontend}`, '--hours=4']),
+      tesseraArgs(['demo', `--data-dir=${join(mkdtempSync(join(tmpdir(), 'tessera-demo-')), 'd')}`, `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`, `--frontend-address=127.0.0.1:${frontend}`, '--hours=4', '--rule-eval-interval=2s']),
       { url: `${url}/-/ready`, timeoutMs: 90_000 },
       { httpUrl: url },
     );
@@ -61,7 +65,8 @@ describe('tessera demo', () => {
   });
 
   test('prints every URL, and each answers /-/ready', async () => {
-    expect([...printed.keys()]).toEqual(expect.arrayContaining(['query-frontend', 'querier (UI, API)', 'store gateway', 'compactor']));
+    expect([...printed.keys()]).toEqual(expect.arrayContaining(['query-frontend', 'querier (UI, API)', 'store gateway', 'compactor', 'ruler']));
+    expect(printed.has('alertmanager')).toBe(alertmanagerInstalled);
     expect(printed.get('querier (UI, API)')).toBe(url);
     expect(printed.get('query-frontend')).toBe(frontendUrl);
     if (requireBinary('prometheus') !== undefined) expect([...printed.keys()]).toEqual(expect.arrayContaining(['prometheus a', 'prometheus b', 'sidecar a', 'sidecar b']));
@@ -111,6 +116,54 @@ describe('tessera demo', () => {
     const deduped = await query('up{job="prometheus", cluster="live"}');
     expect(deduped.every((s) => s.metric['replica'] === undefined)).toBe(true);
     expect(deduped.length).toBeLessThanOrEqual(2);
+  });
+
+  test('the querier lists the demo rule groups of the ruler', async () => {
+    const groups = await waitFor('the demo rule groups in the querier\'s /api/v1/rules', async () => {
+      const res = (await (await fetch(`${url}/api/v1/rules`)).json()) as { data: { groups: { name: string; rules: { name: string; type: string; health: string }[] }[] } };
+      const g = res.data.groups;
+      return g.some((x) => x.name === 'demo-api') && g.some((x) => x.name === 'demo-node') ? g : undefined;
+    }, 60_000, 250);
+    expect(groups.map((g) => g.name).sort()).toEqual(['demo-api', 'demo-node']);
+    const api = groups.find((g) => g.name === 'demo-api')!;
+    expect(api.rules.map((r) => r.name).sort()).toEqual(['DemoApiErrorRatioCritical', 'DemoApiErrorRatioHigh', 'job:http_requests:rate15m', 'job_code:http_requests:rate15m', 'job_handler:http_request_duration_seconds:p90_15m']);
+  });
+
+  test('the recorded series is queryable through the querier, with the ruler\'s replica label deduplicated away', async () => {
+    const r = await waitFor('job:http_requests:rate15m through the querier', async () => {
+      const res = await query('job:http_requests:rate15m');
+      return res.length > 0 ? res : undefined;
+    }, 60_000, 250);
+    expect(r).toHaveLength(1);
+    expect(r[0]!.metric).toEqual({ __name__: 'job:http_requests:rate15m', job: 'api' });
+    // 4 hosts × 3 handlers, about 21 requests/s each
+    expect(Number(r[0]!.value[1])).toBeGreaterThan(100);
+    const raw = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: 'job:http_requests:rate15m', dedup: 'false' })}`);
+    expect(((await raw.json()) as any).data.result.map((s: { metric: Record<string, string> }) => s.metric['replica'])).toEqual(['r0']);
+  });
+
+  test('DemoApiErrorRatioHigh becomes firing (at the Alertmanager too when installed), DemoApiErrorRatioCritical does not', async () => {
+    type ApiAlert = { labels: Record<string, string>; annotations: Record<string, string>; state: string };
+    const firing = await waitFor('DemoApiErrorRatioHigh firing in the querier\'s /api/v1/alerts', async () => {
+      const res = (await (await fetch(`${url}/api/v1/alerts`)).json()) as { data: { alerts: ApiAlert[] } };
+      const a = res.data.alerts.find((x) => x.labels['alertname'] === 'DemoApiErrorRatioHigh' && x.state === 'firing');
+      return a !== undefined ? res.data.alerts : undefined;
+    }, 90_000, 500);
+    expect(firing.filter((a) => a.labels['alertname']?.startsWith('DemoApi'))).toEqual([
+      { labels: { alertname: 'DemoApiErrorRatioHigh', job: 'api', severity: 'warning' }, annotations: expect.objectContaining({ summary: expect.stringMatching(/^api answers \d\.\d+% of its requests with a 5xx code$/) }), state: 'firing', activeAt: expect.any(String), value: expect.any(String) },
+    ]);
+    const rules = (await (await fetch(`${url}/api/v1/rules?type=alert`)).json()) as { data: { groups: { name: string; rules: { name: string; state: string }[] }[] } };
+    const critical = rules.data.groups.flatMap((g) => g.rules).find((r) => r.name === 'DemoApiErrorRatioCritical');
+    expect(critical?.state).toBe('inactive');
+    if (!alertmanagerInstalled) return;
+    // Sent with --alert.label-drop=replica: the Alertmanager sees no replica label.
+    const am = printed.get('alertmanager')!;
+    const atAm = await waitFor('DemoApiErrorRatioHigh at the Alertmanager', async () => {
+      const list = (await (await fetch(`${am}/api/v2/alerts`)).json()) as { labels: Record<string, string>; status: { state: string } }[];
+      return list.find((a) => a.labels['alertname'] === 'DemoApiErrorRatioHigh');
+    }, 60_000, 500);
+    expect(atAm.labels).toEqual({ alertname: 'DemoApiErrorRatioHigh', job: 'api', severity: 'warning' });
+    expect(atAm.status.state).toBe('active');
   });
 
   // Last: Ctrl-C stops the demo and every process it started.
