@@ -17,13 +17,17 @@ async function cli(argv: string[]): Promise<{ code: number; out: string }> {
 }
 
 /** fakeQuerier answers every instant query with one sample `up{job="api"} = value`. */
-function fakeQuerier(): Promise<{ server: Server; address: string; value: { v: number }; methods: Set<string> }> {
-  const value = { v: 0 };
+function fakeQuerier(): Promise<{ server: Server; address: string; value: { v: number; down: boolean }; methods: Set<string> }> {
+  const value = { v: 0, down: false };
   const methods = new Set<string>();
   const server = createServer((req, res) => {
     methods.add(req.method ?? '');
     req.resume();
     req.on('end', () => {
+      if (value.down) {
+        res.writeHead(503).end('down');
+        return;
+      }
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ status: 'success', data: { resultType: 'vector', result: [{ metric: { __name__: 'up', job: 'api' }, value: [Date.now() / 1000, String(value.v)] }] } }));
     });
@@ -104,6 +108,17 @@ describe('tessera rule', () => {
       expect(page.status).toBe(200);
       expect(await page.text()).toContain('Tessera Ruler');
 
+      // a failing query API marks the rules unhealthy with the error; they recover at a later evaluation
+      const health = async (): Promise<string[]> =>
+        ((await (await fetch(`${ruler.httpUrl}/api/v1/rules`)).json()) as { data: { groups: { rules: { health: string; lastError?: string }[] }[] } }).data.groups.flatMap((g) => g.rules.map((r) => `${r.health}${r.lastError === undefined ? '' : ` ${r.lastError}`}`));
+      q.value.down = true;
+      const failed = await waitFor('rules unhealthy', async () => {
+        const h = await health();
+        return h.every((x) => x.startsWith('err')) ? h : undefined;
+      });
+      expect(failed[0]).toMatch(/^err no query API server reachable: HTTP 503/);
+      q.value.down = false;
+      await waitFor('rules healthy again', async () => (await health()).every((x) => x === 'ok'));
       // a good reload keeps the firing alert as it was (same activeAt)
       const activeAt = async (): Promise<string[]> =>
         ((await (await fetch(`${ruler.httpUrl}/api/v1/alerts`)).json()) as { data: { alerts: { state: string; activeAt: string }[] } }).data.alerts.map((a) => `${a.state} ${a.activeAt}`);
