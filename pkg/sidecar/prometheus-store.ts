@@ -1,5 +1,5 @@
 import { XorChunk } from '../chunkenc/index.js';
-import { Labels, LabelsBuilder, compareStrings, type Matcher } from '../labels/index.js';
+import { Labels, LabelsBuilder, type Matcher } from '../labels/index.js';
 import {
   ChunkEncoding,
   PrompbError,
@@ -18,6 +18,8 @@ import {
   StoreError,
   abortReason,
   matchExternalLabels,
+  sendSeries,
+  sortLimit,
   toMatchers,
   toStoreError,
   type SeriesSink,
@@ -125,21 +127,8 @@ export class PrometheusStore implements StoreServer {
       // External labels can change the order Prometheus sent (a prefix label set gets a label
       // appended), so sort by the final label sets. Stable: equal sets keep their order.
       out.sort((a, b) => Labels.compare(a.labels, b.labels));
-      const limit = req.limit !== undefined && req.limit > 0 ? req.limit : Infinity;
       const w = new SeriesFrameWriter(sink, req.responseBatchSize ?? 0);
-      let sent = 0;
-      let prev: Labels | undefined;
-      for (const s of out) {
-        if (prev === undefined || !prev.equals(s.labels)) {
-          if (sent >= limit) break;
-          sent++;
-        }
-        prev = s.labels;
-        const p = w.series(s);
-        if (p !== undefined) await p;
-        if (signal.aborted) throw abortReason(signal);
-      }
-      await w.flush();
+      await sendSeries(w, out, req.limit, signal);
     } catch (err) {
       throw mapError(err, 'query Prometheus');
     }
@@ -299,10 +288,6 @@ function withExternal(b: LabelsBuilder, ls: Labels, ext: Labels, drop: readonly 
   return b.labels();
 }
 
-function sortLimit(v: string[], limit: number | undefined): string[] {
-  v.sort(compareStrings);
-  return limit !== undefined && limit > 0 && v.length > limit ? v.slice(0, limit) : v;
-}
 
 function mapError(err: unknown, action: string): StoreError {
   if (err instanceof StoreError) return err;

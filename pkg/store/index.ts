@@ -2,6 +2,8 @@ export type { SeriesSink, StoreServer, StoreClient, StoreCallOptions } from './s
 export { GrpcCode, StoreError, toStoreError, abortReason } from './store-error.js';
 export { toMatchers, matchExternalLabels, labelSetsMatch, storeMatches } from './matchers.js';
 export { SeriesFrameWriter } from './series-frame-writer.js';
+export { sendSeries } from './send-series.js';
+export { sortLimit } from './sort-limit.js';
 export { ShardMatcher } from './shard-matcher.js';
 export { LocalStore, withExternalLabels, toAggrChunks } from './local-store.js';
 export type { LocalStoreOptions } from './local-store.js';

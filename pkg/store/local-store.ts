@@ -1,5 +1,5 @@
 import type { ChunkMeta } from '../chunkenc/index.js';
-import { Labels, LabelsBuilder, compareStrings } from '../labels/index.js';
+import { Labels, LabelsBuilder } from '../labels/index.js';
 import type { ChunkQueryable, SelectHints } from '../storage/index.js';
 import type {
   AggrChunk,
@@ -15,7 +15,9 @@ import type {
 import { xxhash64 } from '../storepb/index.js';
 import { ShardMatcher } from './shard-matcher.js';
 import { matchExternalLabels, toMatchers } from './matchers.js';
+import { sendSeries } from './send-series.js';
 import { SeriesFrameWriter } from './series-frame-writer.js';
+import { sortLimit } from './sort-limit.js';
 import type { SeriesSink, StoreServer } from './store-api.js';
 import { GrpcCode, StoreError, abortReason, toStoreError } from './store-error.js';
 
@@ -96,7 +98,6 @@ export class LocalStore implements StoreServer {
       const set = await querier.select(true, hints, matchers, { signal });
       const out: StoreSeries[] = [];
       const builder = new LabelsBuilder();
-      const limit = req.limit !== undefined && req.limit > 0 ? req.limit : Infinity;
       const shard = ShardMatcher.of(req.shardInfo);
       let n = 0;
       while (set.next()) {
@@ -112,19 +113,7 @@ export class LocalStore implements StoreServer {
       if (!ext.isEmpty() || drop.size > 0) out.sort((a, b) => Labels.compare(a.labels, b.labels));
       const w = new SeriesFrameWriter(sink, req.responseBatchSize ?? 0);
       for (const warn of set.warnings()) await w.warning(warn);
-      let sent = 0;
-      let prev: Labels | undefined;
-      for (const s of out) {
-        if (prev === undefined || !prev.equals(s.labels)) {
-          if (sent >= limit) break;
-          sent++;
-        }
-        prev = s.labels;
-        const p = w.series(s);
-        if (p !== undefined) await p;
-        if (signal.aborted) throw abortReason(signal);
-      }
-      await w.flush();
+      await sendSeries(w, out, req.limit, signal);
     } catch (err) {
       throw toStoreError(err, 'select series');
     } finally {
@@ -175,10 +164,6 @@ export class LocalStore implements StoreServer {
   }
 }
 
-function sortLimit(v: string[], limit: number | undefined): string[] {
-  v.sort(compareStrings);
-  return limit !== undefined && limit > 0 && v.length > limit ? v.slice(0, limit) : v;
-}
 
 /**
  * withExternalLabels returns ls with ext added (ext wins over same-named labels) and the replica

@@ -11,6 +11,7 @@ import { chunkSamples } from '../limits.js';
 import { matchExternalLabels, toMatchers } from '../matchers.js';
 import { withExternalLabels } from '../local-store.js';
 import { SeriesFrameWriter } from '../series-frame-writer.js';
+import { sortLimit } from '../sort-limit.js';
 import type { SeriesSink, StoreServer } from '../store-api.js';
 import { GrpcCode, StoreError, abortReason, toStoreError } from '../store-error.js';
 import { toAggrChunk } from './aggr-chunk.js';
@@ -830,10 +831,6 @@ export class BucketStore implements StoreServer {
   }
 }
 
-function sortLimit(v: string[], limit: number | undefined): string[] {
-  v.sort(compareStrings);
-  return limit !== undefined && limit > 0 && v.length > limit ? v.slice(0, limit) : v;
-}
 
 /** isCorruption tells data problems of a block (skip it) from transient ones (retry later). */
 function isCorruption(err: unknown): boolean {
