@@ -10,7 +10,7 @@ import { Shipper, parseRelabelConfigs, type Logger, type RelabelConfig } from '.
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
-import { EndpointDiscovery, EndpointSet } from '../pkg/querier/index.js';
+import { EndpointDiscovery, EndpointSet, parseEndpointAddress } from '../pkg/querier/index.js';
 import { Engine } from '../pkg/promql/index.js';
 import { createStoreQueryable } from '../pkg/query/index.js';
 import { Ruler, chunkForStateLookup, parseAlertmanagerUrl, parseAlertmanagersConfig, registerTsdbMetrics, rulerHttpApp, type AlertmanagerTarget, type PartialResponseStrategy } from '../pkg/ruler/index.js';
@@ -114,6 +114,8 @@ async function runRule(ctx: RunContext): Promise<number> {
   const replicaLabels = flagList(ctx, 'query.replica-label');
   const infoTimeout = positiveDuration(ctx, 'endpoint.info-timeout');
   const query = queryAddresses(flagList(ctx, 'query'));
+  for (const a of query.discover) flagCheck('query', () => parseEndpointAddress(a));
+  for (const a of endpoints) flagCheck('endpoint', () => parseEndpointAddress(a));
   const sdFiles = flagList(ctx, 'query.sd-files');
   if (endpoints.length > 0 && query.urls.length + query.discover.length + sdFiles.length > 0) throw new UsageError('--endpoint and --query (or --query.sd-files) are mutually exclusive');
   if (endpoints.length + query.urls.length + query.discover.length + sdFiles.length === 0) throw new UsageError('no --query parameter was given (nor --query.sd-files or --endpoint)');
@@ -161,7 +163,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   const onDiscoveryError = (err: Error): void => logger.warn('discovery', { err });
   const queryDiscovery =
     query.discover.length + sdFiles.length > 0
-      ? new EndpointDiscovery({ endpoints: query.discover, sdFiles, sdFileIntervalMs: sdInterval, dnsIntervalMs: dnsInterval, onError: onDiscoveryError })
+      ? flagCheck('query', () => new EndpointDiscovery({ endpoints: query.discover, sdFiles, sdFileIntervalMs: sdInterval, dnsIntervalMs: dnsInterval, onError: onDiscoveryError }))
       : undefined;
   const amDiscovery = amTargets.map((t) =>
     t.kind === 'static' ? { t, d: undefined } : { t, d: new EndpointDiscovery({ endpoints: [`${t.kind}+${t.address}`], dnsIntervalMs: amDnsInterval, onError: onDiscoveryError }) },
@@ -172,7 +174,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   let storeEndpoints: { discovery: EndpointDiscovery; set: EndpointSet } | undefined;
   let queryFunc: ((strategy: PartialResponseStrategy) => RuleQueryFunc) | undefined;
   if (endpoints.length > 0) {
-    const discovery = new EndpointDiscovery({ endpoints, dnsIntervalMs: dnsInterval, onError: onDiscoveryError });
+    const discovery = flagCheck('endpoint', () => new EndpointDiscovery({ endpoints, dnsIntervalMs: dnsInterval, onError: onDiscoveryError }));
     const set = new EndpointSet({
       addresses: () => discovery.addresses(),
       newClient: (addr) => new GrpcStoreClient(addr, grpcClientTls !== undefined ? { credentials: grpcClientTls.credentials, serverName: grpcClientTls.serverName } : {}),
@@ -311,6 +313,16 @@ async function runRule(ctx: RunContext): Promise<number> {
   }
 }
 
+
+/** flagCheck turns a bad address in a flag (TesseraError from discovery) into a usage error naming the flag. */
+function flagCheck<T>(flag: string, f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (isTesseraError(err)) throw new UsageError(`--${flag}: ${err.message}`);
+    throw err;
+  }
+}
 
 function logError(logger: Logger, err: unknown): void {
   logger.error('ruler', { err });
