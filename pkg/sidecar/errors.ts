@@ -8,14 +8,10 @@ export const SidecarErrorCode = {
   PrometheusRequest: 'TESSERA_PROMETHEUS_REQUEST',
   /** The sidecar's configuration (external labels, block durations, flags) is not usable. */
   Config: 'TESSERA_SIDECAR_CONFIG',
-  /** A block could not be shipped to the bucket (retried later). */
-  Upload: 'TESSERA_SHIPPER_UPLOAD',
-  /** The shipper state file could not be read or written. */
-  ShipperState: 'TESSERA_SHIPPER_STATE',
 } as const;
 export type SidecarErrorCode = (typeof SidecarErrorCode)[keyof typeof SidecarErrorCode];
 
-/** SidecarError is raised by the Prometheus client, the Prometheus store and the shipper. */
+/** SidecarError is raised by the Prometheus client, the Prometheus store and the sidecar's configuration (the shipper's errors are pkg/block's). */
 export class SidecarError extends TesseraError {
   constructor(code: SidecarErrorCode, message: string, options?: { cause?: unknown }) {
     super(code, message, options);
