@@ -1,6 +1,6 @@
 import { dedupChunkSeriesMerger, replicaChunkSeriesSet } from '../block/index.js';
 import { MatchType, Matcher } from '../labels/index.js';
-import { Encoding, ValueType, type ChunkMeta } from '../chunkenc/index.js';
+import { Encoding, ValueType, floatBits, type ChunkMeta } from '../chunkenc/index.js';
 import { CompactorError, CompactorErrorCode } from './compactor-errors.js';
 import {
   ListSeries,
@@ -145,30 +145,54 @@ function repairedSeriesSet(sets: readonly ChunkSeriesSet[]): ChunkSeriesSet {
   };
 }
 
+/** sameBits tells whether two floats have the same bit pattern (a StaleNaN is not a plain NaN). */
+function sameBits(a: number, b: number): boolean {
+  if (a === a || b === b) return Object.is(a, b);
+  floatBits.f64[0] = a;
+  const hi = floatBits.u32[floatBits.HI];
+  const lo = floatBits.u32[floatBits.LO];
+  floatBits.f64[0] = b;
+  return hi === floatBits.u32[floatBits.HI] && lo === floatBits.u32[floatBits.LO];
+}
+
 function repairGroup(s: ChunkSeries, group: readonly SourcedChunk[]): Iterable<ChunkMeta> {
   const what = (): string => s.labels().toString();
-  const pts: [number, number][] = [];
+  // Values in Float64Arrays, never in a number[] or [t, v] tuples: those canonicalise NaN payloads
+  // and a stale marker would come out as a plain NaN.
+  let n = 0;
+  for (const c of group) n += c.meta.chunk.numSamples();
+  const pt = new Float64Array(n);
+  const pv = new Float64Array(n);
+  n = 0;
   for (const c of group) {
     if (c.meta.chunk.encoding() !== Encoding.XOR) {
       throw new CompactorError(CompactorErrorCode.GroupFault, `repair series ${what()}: overlapping chunks of encoding ${c.meta.chunk.encoding()} cannot be repaired`);
     }
     const it = c.meta.chunk.iterator();
-    while (it.next() === ValueType.Float) pts.push([it.atT(), it.atF()]);
+    while (it.next() === ValueType.Float && n < pt.length) {
+      pt[n] = it.atT();
+      pv[n] = it.atF();
+      n++;
+    }
     const err = it.err();
     if (err !== null) throw err;
   }
-  pts.sort((a, b) => a[0] - b[0]);
+  // A stable sort of the sample indices by time keeps the chunks' order at equal timestamps.
+  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => pt[a]! - pt[b]! || a - b);
   const ts: number[] = [];
-  const vs: number[] = [];
-  for (const [t, v] of pts) {
-    if (ts.length > 0 && ts[ts.length - 1] === t) {
-      if (!Object.is(vs[vs.length - 1], v)) {
-        throw new CompactorError(CompactorErrorCode.GroupFault, `repair series ${what()}: timestamp ${t} has two values (${vs[vs.length - 1]} and ${v})`);
+  const vs = new Float64Array(n);
+  let m = 0;
+  for (const i of order) {
+    const t = pt[i]!;
+    const v = pv[i]!;
+    if (m > 0 && ts[m - 1] === t) {
+      if (!sameBits(vs[m - 1]!, v)) {
+        throw new CompactorError(CompactorErrorCode.GroupFault, `repair series ${what()}: timestamp ${t} has two values (${vs[m - 1]} and ${v})`);
       }
       continue;
     }
     ts.push(t);
-    vs.push(v);
+    vs[m++] = v;
   }
-  return encodeSamples(new ListSeries(s.labels(), ts, vs).iterator(), what);
+  return encodeSamples(new ListSeries(s.labels(), ts, vs.subarray(0, m)).iterator(), what);
 }

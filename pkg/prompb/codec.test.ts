@@ -45,6 +45,24 @@ const readRequestArb: fc.Arbitrary<ReadRequest> = fc.record({
   acceptedResponseTypes: fc.array(fc.constantFrom(0, 1) as fc.Arbitrary<0 | 1>, { maxLength: 3 }),
 });
 
+describe('remote read SAMPLES response', () => {
+  test('a stale marker sample survives encode and decode bit for bit', () => {
+    const dv = new DataView(new ArrayBuffer(8));
+    dv.setUint32(0, 0x7ff00000);
+    dv.setUint32(4, 2);
+    const stale = dv.getFloat64(0);
+    const enc = encodeReadResponse({ results: [{ timeseries: [{ labels: [{ name: '__name__', value: 'x' }], samples: [{ timestamp: 1000, value: 1 }, { timestamp: 2000, value: stale }], histogramCount: 0 }] }] });
+    const got = decodeReadResponse(enc).results[0]!.timeseries[0]!.samples.map((s) => {
+      dv.setFloat64(0, s.value);
+      return [s.timestamp, dv.getUint32(0).toString(16), dv.getUint32(4)];
+    });
+    expect(got).toEqual([
+      [1000, '3ff00000', 0],
+      [2000, '7ff00000', 2],
+    ]);
+  });
+});
+
 describe('ReadRequest', () => {
   test('our encoding decodes identically with protobufjs, and round-trips', () => {
     fc.assert(

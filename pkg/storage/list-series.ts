@@ -6,15 +6,16 @@ import type { Series } from './interface.js';
 /**
  * ListSeries is a Series backed by in-memory arrays: `ts` timestamps (strictly increasing) and, per
  * sample, either a float in `fs` or a histogram in `hs` (hs[i] set means a histogram sample). Used by
- * tests and by in-memory storage (the PromQL test runner).
+ * tests and by in-memory storage (the PromQL test runner). Values that may be stale markers must come
+ * in a Float64Array: a JS number[] canonicalises NaN payloads, so a StaleNaN in one is a plain NaN.
  */
 export class ListSeries implements Series {
   readonly #labels: Labels;
   readonly ts: readonly number[];
-  readonly fs: readonly number[];
+  readonly fs: ArrayLike<number>;
   readonly hs: readonly (FloatHistogram | undefined)[] | undefined;
 
-  constructor(labels: Labels, ts: readonly number[], fs: readonly number[], hs?: readonly (FloatHistogram | undefined)[]) {
+  constructor(labels: Labels, ts: readonly number[], fs: ArrayLike<number>, hs?: readonly (FloatHistogram | undefined)[]) {
     if (ts.length !== fs.length) throw new RangeError(`ListSeries needs as many values as timestamps (${ts.length} vs ${fs.length})`);
     this.#labels = labels;
     this.ts = ts;

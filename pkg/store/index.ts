@@ -8,7 +8,7 @@ export { ShardMatcher } from './shard-matcher.js';
 export { LocalStore, withExternalLabels, toAggrChunks } from './local-store.js';
 export type { LocalStoreOptions } from './local-store.js';
 export { MemChunkQueryable } from './mem-chunk-queryable.js';
-export type { MemSeries } from './mem-chunk-queryable.js';
+export type { MemPointSeries, MemSample, MemSeries } from './mem-chunk-queryable.js';
 export { ProxyStore, dedupChunks } from './proxy-store.js';
 export type { ProxyTarget, ProxyStoreOptions } from './proxy-store.js';
 export { SeriesLimiter, withLimits, chunkSamples } from './limits.js';

@@ -1,4 +1,5 @@
 import { describe, expect, test } from 'vitest';
+import { XorChunk, isStaleNaN, staleNaN } from '../chunkenc/index.js';
 import { Labels, Matcher, MatchType } from '../labels/index.js';
 import type { ChunkQueryable } from '../storage/index.js';
 import type { SeriesRequest, SeriesResponse } from '../storepb/index.js';
@@ -17,6 +18,21 @@ async function frames(store: StoreServer, req: Partial<SeriesRequest>): Promise<
 }
 
 describe('LocalStore', () => {
+  test('a stale marker given as a MemSample reaches the StoreAPI chunk with its bit pattern', async () => {
+    const l = Labels.fromStrings('__name__', 'm', 'i', 'stale');
+    const s = new LocalStore({ queryable: new MemChunkQueryable([{ labels: l, points: [{ t: 1000, v: 1 }, { t: 2000, v: staleNaN() }, { t: 3000, v: NaN }] }]) });
+    const out = await frames(s, {});
+    expect(out).toHaveLength(1);
+    const f = out[0]!;
+    if (f.kind !== 'series') throw new Error(`got a ${f.kind} frame`);
+    const got: string[] = [];
+    for (const c of f.series.chunks) {
+      const it = XorChunk.fromBytes(c.raw!.data).iterator();
+      while (it.next() !== 0) got.push(`${it.atT()} ${isStaleNaN(it.atF()) ? 'stale' : it.atF()}`);
+    }
+    expect(got).toEqual(['1000 1', '2000 stale', '3000 NaN']);
+  });
+
   test('rejects a request whose only matchers are on external labels', async () => {
     const s = new LocalStore({ queryable: new MemChunkQueryable(data), externalLabels: Labels.fromStrings('ext', '1') });
     const err = await frames(s, { matchers: [{ type: 0, name: 'ext', value: '1' }] }).catch((e: unknown) => e);

@@ -2,10 +2,26 @@ import { ChunkCutter, type ChunkMeta } from '../chunkenc/index.js';
 import { Labels, type Matcher, compareStrings, matchesAll } from '../labels/index.js';
 import { ArraySeriesSet, type ChunkQuerier, type ChunkQueryable, type ChunkSeries, type ChunkSeriesSet, type LabelHints, type LabelResult } from '../storage/index.js';
 
-/** MemSeries is one in-memory series: labels and float samples [t, v] in increasing time order. */
+/** MemSample is one float sample as object fields, which keep a NaN's bit pattern (a stale marker). */
+export interface MemSample {
+  readonly t: number;
+  readonly v: number;
+}
+
+/**
+ * MemSeries is one in-memory series: labels and float samples [t, v] in increasing time order.
+ * A `[t, v]` pair cannot carry a stale marker: V8 stores such an array as doubles and canonicalises
+ * NaN payloads, so a StaleNaN in a pair is already a plain NaN. Use a MemPointSeries for those.
+ */
 export interface MemSeries {
   readonly labels: Labels;
   readonly samples: readonly (readonly [number, number])[];
+}
+
+/** MemPointSeries is one in-memory series whose samples are MemSample objects (stale markers survive). */
+export interface MemPointSeries {
+  readonly labels: Labels;
+  readonly points: readonly MemSample[];
 }
 
 interface Stored {
@@ -21,11 +37,12 @@ interface Stored {
 export class MemChunkQueryable implements ChunkQueryable {
   readonly #series: Stored[];
 
-  constructor(series: readonly MemSeries[], opts: { samplesPerChunk?: number } = {}) {
+  constructor(series: readonly (MemSeries | MemPointSeries)[], opts: { samplesPerChunk?: number } = {}) {
     this.#series = series
       .map((s) => {
         const cutter = new ChunkCutter({ samplesPerChunk: opts.samplesPerChunk ?? 120 });
-        for (const [t, v] of s.samples) cutter.append(t, v);
+        if ('points' in s) for (const p of s.points) cutter.append(p.t, p.v);
+        else for (const [t, v] of s.samples) cutter.append(t, v);
         return { labels: s.labels, chunks: cutter.finish() };
       })
       .sort((a, b) => Labels.compare(a.labels, b.labels));

@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { XorChunk } from '../chunkenc/index.js';
+import { XorChunk, staleNaN } from '../chunkenc/index.js';
 import { crc32c } from '../encoding/index.js';
 import { Labels } from '../labels/index.js';
 import { BlockReader, BlockWriter, type WrittenBlock } from '../tsdb/index.js';
@@ -11,8 +11,9 @@ import { BlockReader, BlockWriter, type WrittenBlock } from '../tsdb/index.js';
  * chunk as Thanos's index verifier reports it. The first chunk holds values 0..3 every 15 minutes,
  * the second holds the sample at 45 min again (value 3, or 99 with `conflict`) and 4..7. Test
  * helper: our writers refuse such chunks, so the index entry is patched (delta 1 → 0, CRC redone).
+ * With `stale`, the sample at 75 min is a stale marker instead of 5.
  */
-export async function writeOutOfOrderBlock(parentDir: string, opts: { ulid?: string; conflict?: boolean } = {}): Promise<WrittenBlock> {
+export async function writeOutOfOrderBlock(parentDir: string, opts: { ulid?: string; conflict?: boolean; stale?: boolean } = {}): Promise<WrittenBlock> {
   const q = 15 * 60_000;
   const c1 = new XorChunk();
   const a1 = c1.appender();
@@ -20,7 +21,7 @@ export async function writeOutOfOrderBlock(parentDir: string, opts: { ulid?: str
   const c2 = new XorChunk();
   const a2 = c2.appender();
   a2.append(3 * q, opts.conflict === true ? 99 : 3);
-  for (let k = 4; k < 8; k++) a2.append(k * q, k);
+  for (let k = 4; k < 8; k++) a2.append(k * q, k === 5 && opts.stale === true ? staleNaN() : k);
   const w = await BlockWriter.create(parentDir, { ...(opts.ulid !== undefined ? { ulid: opts.ulid } : {}), minTime: 0, maxTime: 2 * 3_600_000 });
   await w.addChunkSeries(Labels.fromRecord({ __name__: 'm' }), [
     { ref: 0, minTime: 0, maxTime: 3 * q, chunk: c1 },
