@@ -2,6 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { goQuote, type Matcher } from '../labels/index.js';
 import { parseExpr, parseMetricSelector } from '../promql/index.js';
 import { ApiError, httpStatus, invalidParam, toApiError } from './api-error.js';
+import { apiPreamble } from './api-preamble.js';
 import { createJsonErrorHandler } from './error-handler.js';
 import { readForm, type Form } from './form.js';
 import { jsonString } from './json-string.js';
@@ -148,23 +149,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
 
   // Readiness gate and CORS for every API path.
   router.use((req, res, next) => {
-    if (opts.ready !== undefined && !opts.ready()) {
-      res.status(503).type('text/plain; charset=utf-8').send('Service Unavailable');
-      return;
-    }
-    const origin = req.headers.origin;
-    if (origin !== undefined) {
-      res.setHeader('Access-Control-Allow-Headers', 'Accept, Authorization, Content-Type, Origin');
-      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-      res.setHeader('Access-Control-Expose-Headers', 'Date');
-      res.setHeader('Access-Control-Allow-Origin', '*');
-    }
-    res.setHeader('Vary', 'Origin');
-    if (req.method === 'OPTIONS') {
-      res.status(204).end();
-      return;
-    }
-    next();
+    if (apiPreamble(req, res, opts.ready)) next();
   });
 
   const route = (path: string | RegExp, methods: readonly string[], h: Handler): void => {

@@ -3,6 +3,7 @@ import type { Matcher } from '../labels/index.js';
 import { parseMetricSelector } from '../promql/index.js';
 import type { RulesSnapshot } from '../rules/index.js';
 import { httpStatus, toApiError } from './api-error.js';
+import { apiPreamble } from './api-preamble.js';
 import { jsonString } from './json-string.js';
 import { alertsJson, ALL_RULES, parseRulesQuery, rulesJson, type RulesJsonOptions, type RulesQuery } from './rules-json.js';
 import { sendJson } from './send-json.js';
@@ -54,22 +55,7 @@ export function createRulesApiRouter(opts: RulesApiRouterOptions): Router {
   const router = express.Router();
   const serve = (path: string, answer: (req: Request, signal: AbortSignal) => Promise<RulesAnswer>): void => {
     router.all(path, (req, res) => {
-      if (opts.ready !== undefined && !opts.ready()) {
-        res.status(503).type('text/plain; charset=utf-8').send('Service Unavailable');
-        return;
-      }
-      const origin = req.headers.origin;
-      if (origin !== undefined) {
-        res.setHeader('Access-Control-Allow-Headers', 'Accept, Authorization, Content-Type, Origin');
-        res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-        res.setHeader('Access-Control-Expose-Headers', 'Date');
-        res.setHeader('Access-Control-Allow-Origin', '*');
-      }
-      res.setHeader('Vary', 'Origin');
-      if (req.method === 'OPTIONS') {
-        res.status(204).end();
-        return;
-      }
+      if (!apiPreamble(req, res, opts.ready)) return;
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.setHeader('Allow', 'GET, OPTIONS');
         res.setHeader('X-Content-Type-Options', 'nosniff');
