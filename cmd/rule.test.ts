@@ -68,6 +68,7 @@ describe('tessera rule', () => {
     expect(await cli(['--query=q:1', '--label=1bad=x'])).toMatchObject({ code: 2, out: expect.stringContaining('1bad') });
     expect(await cli(['--query=q:1', '--query.http-method=PUT'])).toMatchObject({ code: 2, out: expect.stringContaining('--query.http-method') });
     expect(await cli(['--rule-file=x.yml'])).toMatchObject({ code: 2, out: expect.stringContaining('no --query') });
+    expect(await cli(['--query=q:1', '--alertmanagers.url=am:9093'])).toMatchObject({ code: 2, out: expect.stringContaining('--alertmanagers.url "am:9093": scheme must be http or https') });
     expect(await cli(['--query=querier'])).toMatchObject({ code: 2, out: expect.stringContaining('--query: endpoint "querier": want host:port') });
     expect(await cli(['--endpoint=s:99999'])).toMatchObject({ code: 2, out: expect.stringContaining('--endpoint: endpoint "s:99999"') });
     expect(await cli(['--query=q:1', '--endpoint=s:1'])).toMatchObject({ code: 2, out: expect.stringContaining('mutually exclusive') });

@@ -138,7 +138,7 @@ async function runRule(ctx: RunContext): Promise<number> {
       amTargets = cfg.targets;
       if (cfg.timeoutMs !== undefined) amTimeout = cfg.timeoutMs;
     } else {
-      amTargets = flagList(ctx, 'alertmanagers.url').map(parseAlertmanagerUrl);
+      amTargets = flagList(ctx, 'alertmanagers.url').map((u) => flagCheck('alertmanagers.url', () => parseAlertmanagerUrl(u)));
     }
     const relabelFile = flagString(ctx, 'alert.relabel-config-file');
     const relabelInline = flagString(ctx, 'alert.relabel-config');
@@ -319,7 +319,7 @@ function flagCheck<T>(flag: string, f: () => T): T {
   try {
     return f();
   } catch (err) {
-    if (isTesseraError(err)) throw new UsageError(`--${flag}: ${err.message}`);
+    if (isTesseraError(err)) throw new UsageError(err.message.startsWith(`--${flag}`) ? err.message : `--${flag}: ${err.message}`);
     throw err;
   }
 }
