@@ -1,26 +1,22 @@
-import type { ChunkMeta, SampleIterator } from '../chunkenc/index.js';
-import { BoundedIterator, DedupIterator, FollowFirstIterator, isCounterHint, splitOverlapping } from '../dedup/index.js';
-import { Labels, type Matcher } from '../labels/index.js';
+import { setMaxListeners } from 'node:events';
+import { TesseraError } from '../errors/index.js';
+import type { Matcher } from '../labels/index.js';
 import type {
   CallOptions,
   ChunkQuerier,
   ChunkQueryable,
-  ChunkSeries,
   ChunkSeriesSet,
   LabelHints,
   LabelResult,
   Querier,
   Queryable,
   SelectHints,
-  Series,
   SeriesSet,
 } from '../storage/index.js';
-import { ArraySeriesSet } from '../storage/index.js';
-import { ProxyStore, ShardMatcher, dedupChunks, inProcessClient, type ProxyTarget, type StoreClient } from '../store/index.js';
-import { PartialResponseStrategy, type ShardInfo, type Aggr, type AggrChunk, type LabelMatcher, type SeriesRequest, type StoreSeries } from '../storepb/index.js';
-import { aggrChunkIterator, aggrsForFunc, toChunk } from './aggr-iterator.js';
-import { IteratorChunk } from './iterator-chunk.js';
-import { ReplicaChunkIterator } from './replica-chunk-iterator.js';
+import { ProxyStore, ShardMatcher, inProcessClient, type ProxyTarget, type StoreClient } from '../store/index.js';
+import { PartialResponseStrategy, type LabelMatcher, type SeriesRequest, type ShardInfo } from '../storepb/index.js';
+import { aggrsForFunc } from './aggr-iterator.js';
+import { StoreSeriesStream } from './store-series-stream.js';
 
 /** StoreQueryOptions are the per-request choices of the Thanos querier (flags and API params). */
 export interface StoreQueryOptions {
@@ -89,6 +85,7 @@ export function createStoreQueryable(opts: CreateStoreQueryableOptions): StoreQu
     ...(opts.maxSourceResolutionMs !== undefined ? { maxSourceResolutionMs: opts.maxSourceResolutionMs } : {}),
     ...(opts.timeoutMs !== undefined ? { timeoutMs: opts.timeoutMs } : {}),
     ...(opts.storeMatchers !== undefined ? { storeMatchers: opts.storeMatchers } : {}),
+    ...(opts.shardInfo !== undefined ? { shardInfo: opts.shardInfo } : {}),
   });
 }
 
@@ -147,9 +144,8 @@ class StoreChunkQuerier implements ChunkQuerier {
     this.#q = q;
   }
 
-  async select(_sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<ChunkSeriesSet> {
-    const { views, warnings } = await this.#q.views(hints, matchers, opts);
-    return new ArraySeriesSet<ChunkSeries>(views, warnings);
+  select(sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<ChunkSeriesSet> {
+    return this.#q.stream(sort, hints, matchers, opts);
   }
 
   labelNames(matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
@@ -172,6 +168,7 @@ export class StoreQuerier implements Querier {
   readonly #mint: number;
   readonly #maxt: number;
   readonly #replica: ReadonlySet<string>;
+  readonly #closed = new AbortController();
 
   constructor(client: StoreClient, opts: StoreQueryOptions, mint: number, maxt: number) {
     this.#client = client;
@@ -179,6 +176,8 @@ export class StoreQuerier implements Querier {
     this.#mint = mint;
     this.#maxt = maxt;
     this.#replica = new Set(opts.dedup ? opts.replicaLabels : []);
+    // Every select of the querier's queries listens on it (a query may have many selectors).
+    setMaxListeners(0, this.#closed.signal);
   }
 
   #strategy(): PartialResponseStrategy {
@@ -192,13 +191,18 @@ export class StoreQuerier implements Querier {
     };
   }
 
-  async select(_sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<SeriesSet> {
-    const { views, warnings } = await this.views(hints, matchers, opts);
-    return new ArraySeriesSet<Series>(views, warnings);
+  select(sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<SeriesSet> {
+    return this.stream(sort, hints, matchers, opts);
   }
 
-  /** views fetches the selected series, sorted by their labels without the replica labels. */
-  async views(hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<{ views: StoreSeriesView[]; warnings: string[] }> {
+  /**
+   * stream asks the stores for the selected series and returns them as StoreSeriesViews, with
+   * the replicas of each series merged under dedup. With opts.incremental and no sorting asked
+   * for, it resolves as soon as the first series are ready and the set fills while the engine
+   * reads it (an IncrementalSet); otherwise it reads every series first and, under dedup,
+   * sorts them by their labels without the replica labels.
+   */
+  async stream(sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<StoreSeriesStream> {
     const mint = Math.max(hints?.start ?? this.#mint, MIN_T);
     const maxt = Math.min(hints?.end ?? this.#maxt, MAX_T);
     const dedup = this.#replica.size > 0;
@@ -226,40 +230,24 @@ export class StoreQuerier implements Querier {
         ...(hints?.range !== undefined ? { range: { millis: hints.range } } : {}),
       },
     };
-    const warnings: string[] = [];
-    let series: StoreSeries[] = [];
-    for await (const batch of this.#client.series(req, this.#callOpts(opts))) {
-      for (const r of batch) {
-        if (r.kind === 'series') series.push(r.series);
-        else if (r.kind === 'batch') series.push(...r.batch);
-        else if (r.kind === 'warning') warnings.push(r.warning);
-      }
-    }
+    const stop = this.#closed.signal;
+    const signal = opts?.signal !== undefined ? AbortSignal.any([opts.signal, stop]) : stop;
+    const source = this.#client.series(req, this.#callOpts({ signal }));
     // Stores that do not shard (sidecars, store gateways, older peers) send every series; those
     // that do already dropped the others, and the same labels give them the same answer here.
     const shard = ShardMatcher.of(shardInfo);
-    if (shard !== undefined) series = series.filter((s) => shard.matches(s.labels));
-    // Series sorted by their labels without the replica labels, then by the replica labels, so
-    // that the replicas of one series are adjacent and in a fixed order (the dedup priority).
-    let entries = series.map((s) => ({ lset: dedup ? s.labels.without(this.#replica) : s.labels, full: s.labels, chunks: s.chunks }));
-    if (dedup) entries = entries.sort((a, b) => Labels.compare(a.lset, b.lset) || Labels.compare(a.full, b.full));
-    const out: StoreSeriesView[] = [];
-    let i = 0;
-    while (i < entries.length) {
-      const lset = entries[i]!.lset;
-      // Runs of non-overlapping chunks: per replica (equal full labels, from any store), in order.
-      const runs: AggrChunk[][] = [];
-      let j = i;
-      while (j < entries.length && entries[j]!.lset.equals(lset)) {
-        const full = entries[j]!.full;
-        const replica: AggrChunk[] = [];
-        while (j < entries.length && entries[j]!.full.equals(full)) replica.push(...entries[j++]!.chunks);
-        runs.push(...splitOverlapping(dedupChunks(replica)));
-      }
-      out.push(new StoreSeriesView(lset, runs, aggrs, mint, maxt, ctx, isCounterHint(hints?.func, lset)));
-      i = j;
+    const set = new StoreSeriesStream(
+      source,
+      { replica: this.#replica, aggrs, mint, maxt, ctx, func: hints?.func, incremental: opts?.incremental === true && !sort, ...(shard !== undefined ? { shard } : {}) },
+      stop,
+    );
+    await set.started;
+    // A failure before the first series rejects select, as a store error always did.
+    if (set.done()) {
+      const err = set.err();
+      if (err !== null) throw err;
     }
-    return { views: out, warnings };
+    return set;
   }
 
   #resolutionFor(hints: SelectHints | undefined): number {
@@ -306,74 +294,8 @@ export class StoreQuerier implements Querier {
     return { values: res.values, warnings: res.warnings };
   }
 
-  async close(): Promise<void> {}
-}
-
-/** StoreSeriesView is one (possibly deduplicated) series built from StoreAPI chunks. */
-class StoreSeriesView implements Series, ChunkSeries {
-  readonly #lset: Labels;
-  readonly #runs: AggrChunk[][];
-  readonly #aggrs: readonly Aggr[];
-  readonly #mint: number;
-  readonly #maxt: number;
-  readonly #ctx: number;
-  readonly #counter: boolean;
-
-  /**
-   * runs are sorted, non-overlapping chunk lists in dedup priority order (one replica's chunks
-   * each, usually); ctx is how far beyond [mint, maxt] the replicas are read for dedup. Runs
-   * without a chunk in that range take no part (the chunk-level decision: with one run left,
-   * there is nothing to merge).
-   */
-  constructor(lset: Labels, runs: AggrChunk[][], aggrs: readonly Aggr[], mint: number, maxt: number, ctx: number, counter: boolean) {
-    this.#lset = lset;
-    const lo = mint - ctx;
-    const hi = maxt + ctx;
-    this.#runs = runs.length <= 1 ? runs : runs.filter((r) => r.some((c) => c.maxTime >= lo && c.minTime <= hi));
-    this.#aggrs = aggrs;
-    this.#mint = mint;
-    this.#maxt = maxt;
-    this.#ctx = ctx;
-    this.#counter = counter;
-  }
-
-  labels(): Labels {
-    return this.#lset;
-  }
-
-  iterator(): SampleIterator {
-    const runs = this.#runs;
-    if (runs.length <= 1) return aggrChunkIterator(runs[0] ?? [], this.#aggrs, this.#mint, this.#maxt);
-    if (runs.every((r) => r.every((c) => c.raw !== undefined))) {
-      // Replica 0's chunks straight where it covers; the dedup iterator only around its gaps.
-      const open = (r: AggrChunk[], lo: number, hi: number) => new ReplicaChunkIterator(r.filter((c) => c.maxTime >= lo && c.minTime <= hi), lo, hi);
-      return new FollowFirstIterator({
-        open: (lo, hi) => runs.map((r) => open(r, lo, hi)),
-        openFirst: (lo, hi) => open(runs[0]!, lo, hi),
-        mint: this.#mint,
-        maxt: this.#maxt,
-        ctx: this.#ctx,
-        counter: this.#counter,
-      });
-    }
-    const lo = this.#mint - this.#ctx;
-    const hi = this.#maxt + this.#ctx;
-    const its = runs.map((r) => aggrChunkIterator(r, this.#aggrs, lo, hi));
-    return new BoundedIterator(new DedupIterator(its, { counter: this.#counter }), this.#mint, this.#maxt);
-  }
-
-  /**
-   * chunks returns the raw chunks of a series with one run (the engine decodes them itself and
-   * bounds them to the query range), else one IteratorChunk over iterator().
-   */
-  chunks(): ChunkMeta[] {
-    const runs = this.#runs;
-    const only = runs.length === 1 ? runs[0]! : runs.length === 0 ? [] : undefined;
-    if (only !== undefined && only.every((c) => c.raw !== undefined)) {
-      const out: ChunkMeta[] = [];
-      for (const c of only) if (c.maxTime >= this.#mint && c.minTime <= this.#maxt) out.push({ ref: 0, minTime: c.minTime, maxTime: c.maxTime, chunk: toChunk(c.raw!) });
-      return out;
-    }
-    return [{ ref: 0, minTime: this.#mint, maxTime: this.#maxt, chunk: new IteratorChunk(() => this.iterator()) }];
+  /** close stops the series streams still being read. */
+  async close(): Promise<void> {
+    this.#closed.abort(new TesseraError('TESSERA_QUERIER_CLOSED', 'read series from the stores: the querier was closed'));
   }
 }

@@ -13,7 +13,9 @@ export type {
   Series,
   ChunkSeriesSet,
   ChunkSeries,
+  IncrementalSet,
 } from './interface.js';
+export { isIncremental } from './incremental.js';
 export type { Appender, Appendable, SeriesRef } from './appender.js';
 export { AppendErrorCode } from './appender.js';
 export { emptySeriesSet, emptyChunkSeriesSet, errSeriesSet, errChunkSeriesSet, ArraySeriesSet } from './series-sets.js';

@@ -40,6 +40,26 @@ export interface LabelResult {
 /** Options common to querier calls. signal aborts the work; the call then rejects. */
 export interface CallOptions {
   readonly signal?: AbortSignal;
+  /**
+   * incremental lets select return an IncrementalSet (a set filled while it is iterated, e.g. from
+   * a network stream); sources may ignore it. Only callers that drive IncrementalSet pass it.
+   */
+  readonly incremental?: boolean;
+}
+
+/**
+ * IncrementalSet is a SeriesSet or ChunkSeriesSet that receives its series while it is iterated,
+ * so a consumer can work on the first series while later ones are still arriving. It keeps the
+ * SeriesSet contract (synchronous pull, series stay valid) with one addition: next() returning
+ * false with err() null only means "none buffered now" while done() is false; the consumer then
+ * awaits more() (resolved once next() may return true again, or the set has ended or failed) and
+ * calls next() again. Sources return one only when CallOptions.incremental is true; closing the
+ * querier stops the stream.
+ */
+export interface IncrementalSet {
+  /** done reports whether the set has ended (every series delivered) or failed. */
+  done(): boolean;
+  more(): Promise<void>;
 }
 
 /**

@@ -6,7 +6,7 @@ import { evalDuration } from './durations.js';
 import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryMemory, ErrQueryTimeout, ErrStorage, QueryError } from './errors.js';
 import { BYTES_PER_SAMPLE, Evaluator, type EvalContext } from './evaluator.js';
 import { fastPaths } from './fast-paths.js';
-import { HistogramStats, loadChunkSeriesSet, loadSeriesSet, seriesDataBytes, type SeriesData } from './series-data.js';
+import { HistogramStats, loadChunkSeriesSetAsync, loadSeriesSetAsync, seriesDataBytes, type SeriesData } from './series-data.js';
 import type { Matrix, QueryValue, Series, Vector } from './value.js';
 import { compareSeries, cleanupNames } from './cleanup.js';
 
@@ -160,7 +160,9 @@ export class Query {
       if (sels.length > 0) {
         const mint = Math.min(...sels.map((s) => s.hints.start));
         const maxt = Math.max(...sels.map((s) => s.hints.end));
-        const callOpts = signal === undefined ? {} : { signal };
+        // Incremental sets: a streaming source hands over series while the rest still arrive, and the
+        // loaders decode them meanwhile.
+        const callOpts = signal === undefined ? { incremental: true } : { signal, incremental: true };
         // Storages that also serve chunks (local blocks) are read chunk by chunk, straight into
         // the series arrays; a selector whose series have overlapping chunks falls back to samples.
         if (fastPaths.enabled && isChunkQueryable(spec.queryable)) {
@@ -172,7 +174,7 @@ export class Query {
               const s = sels[i]!;
               const set = sets[i]!;
               const before = loadedBytes;
-              const datas = loadChunkSeriesSet(set, s.hints.start, s.hints.end, check, loaded, statsOf(s));
+              const datas = await loadChunkSeriesSetAsync(set, s.hints.start, s.hints.end, check, loaded, statsOf(s));
               if (datas === undefined) {
                 loadedBytes = before;
                 continue;
@@ -192,7 +194,7 @@ export class Query {
           for (let i = 0; i < rest.length; i++) {
             const s = rest[i]!;
             const set = sets[i]!;
-            const datas = loadSeriesSet(set, s.hints.start, s.hints.end, check, loaded, statsOf(s));
+            const datas = await loadSeriesSetAsync(set, s.hints.start, s.hints.end, check, loaded, statsOf(s));
             for (const w of set.warnings()) annotations.add({ kind: 'warning', text: w, pos: undefined });
             selected.set(s.vs, datas);
           }

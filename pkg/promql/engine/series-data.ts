@@ -1,7 +1,7 @@
 import { ValueType, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
 import { CounterResetHint, FloatHistogram, type Span } from '../../histogram/index.js';
 import type { Labels } from '../../labels/index.js';
-import type { ChunkSeriesSet, SeriesSet } from '../../storage/index.js';
+import { isIncremental, type ChunkSeriesSet, type SeriesSet } from '../../storage/index.js';
 import { detectReset } from './histogram-ops.js';
 import { isStaleNaN } from './stale.js';
 import type { Series } from './value.js';
@@ -157,31 +157,49 @@ export function readSeries(d: SeriesData, it: SampleIterator, mint: number, maxt
 }
 
 /**
- * loadSeriesSet reads every series of set into SeriesData. Samples are read into scratch arrays
- * shared by the whole set (grown once to the longest series), then copied into exact-size views
- * of a few large arenas, so a series costs no per-sample growth and no per-series allocation
- * beyond the views.
+ * SetLoader reads series sets into SeriesData. Samples are read into scratch arrays shared by the
+ * whole set (grown once to the longest series), then copied into exact-size views of a few large
+ * arenas, so a series costs no per-sample growth and no per-series allocation beyond the views.
+ * It can be resumed: an IncrementalSet is read as far as it has series, then again after more().
  */
-export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void = noop, stats?: HistogramStats): SeriesData[] {
-  const out: SeriesData[] = [];
-  let it: SampleIterator | undefined;
-  let count = 0;
-  const scratch = newSeriesData(EMPTY_METRIC);
-  const arena = new Arena();
-  while (set.next()) {
-    const s = set.at();
-    it = s.iterator(it);
+class SetLoader {
+  readonly out: SeriesData[] = [];
+  readonly #its = new Map<number, SampleIterator>();
+  #it: SampleIterator | undefined;
+  #count = 0;
+  readonly #scratch = newSeriesData(EMPTY_METRIC);
+  readonly #arena = new Arena();
+  readonly #mint: number;
+  readonly #maxt: number;
+  readonly #check: () => void;
+  readonly #loaded: (d: SeriesData) => void;
+  readonly #stats: HistogramStats | undefined;
+
+  constructor(mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void, stats: HistogramStats | undefined) {
+    this.#mint = mint;
+    this.#maxt = maxt;
+    this.#check = check;
+    this.#loaded = loaded;
+    this.#stats = stats;
+  }
+
+  #clear(): SeriesData {
+    const scratch = this.#scratch;
     scratch.fn = 0;
     scratch.hn = 0;
     scratch.sn = 0;
     scratch.hvs = [];
-    stats?.reset();
-    readSeries(scratch, it, mint, maxt, stats);
-    const d = newSeriesData(s.labels());
+    this.#stats?.reset();
+    return scratch;
+  }
+
+  #emit(metric: Labels): void {
+    const scratch = this.#scratch;
+    const d = newSeriesData(metric);
     if (scratch.fn > 0) {
       d.fn = scratch.fn;
-      d.fts = arena.copy(scratch.fts, scratch.fn);
-      d.fvs = arena.copy(scratch.fvs, scratch.fn);
+      d.fts = this.#arena.copy(scratch.fts, scratch.fn);
+      d.fvs = this.#arena.copy(scratch.fvs, scratch.fn);
     }
     if (scratch.hn > 0) {
       d.hn = scratch.hn;
@@ -192,13 +210,54 @@ export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check:
       d.sn = scratch.sn;
       d.sts = scratch.sts.slice(0, scratch.sn);
     }
-    out.push(d);
-    loaded(d);
-    if (++count % 256 === 0) check();
+    this.out.push(d);
+    this.#loaded(d);
+    if (++this.#count % 256 === 0) this.#check();
   }
-  const err = set.err();
-  if (err !== null) throw err;
-  return out;
+
+  /** samples reads the series the set has now through their iterators; throws its error. */
+  samples(set: SeriesSet): void {
+    while (set.next()) {
+      const s = set.at();
+      const it = s.iterator(this.#it);
+      this.#it = it;
+      readSeries(this.#clear(), it, this.#mint, this.#maxt, this.#stats);
+      this.#emit(s.labels());
+    }
+    const err = set.err();
+    if (err !== null) throw err;
+  }
+
+  /** chunks reads the chunk series the set has now; false when a series has overlapping chunks. */
+  chunks(set: ChunkSeriesSet): boolean {
+    const its = this.#its;
+    while (set.next()) {
+      const s = set.at();
+      const metas = s.chunks();
+      const scratch = this.#clear();
+      let prevMax = -Infinity;
+      for (const m of metas as Iterable<ChunkMeta>) {
+        if (m.minTime <= prevMax) return false;
+        prevMax = m.maxTime;
+        if (m.maxTime < this.#mint || m.minTime > this.#maxt) continue;
+        const enc = m.chunk.encoding();
+        const it = m.chunk.iterator(its.get(enc));
+        its.set(enc, it);
+        readSeries(scratch, it, this.#mint, this.#maxt, this.#stats);
+      }
+      this.#emit(s.labels());
+    }
+    const err = set.err();
+    if (err !== null) throw err;
+    return true;
+  }
+}
+
+/** loadSeriesSet reads every series of set into SeriesData (see SetLoader). */
+export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void = noop, stats?: HistogramStats): SeriesData[] {
+  const l = new SetLoader(mint, maxt, check, loaded, stats);
+  l.samples(set);
+  return l.out;
 }
 
 /**
@@ -207,59 +266,49 @@ export function loadSeriesSet(set: SeriesSet, mint: number, maxt: number, check:
  * every series' chunks are in time order without overlap, where the result equals reading the
  * merged sample series; otherwise it returns undefined and the caller selects samples instead.
  */
-export function loadChunkSeriesSet(
+export function loadChunkSeriesSet(set: ChunkSeriesSet, mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void = noop, stats?: HistogramStats): SeriesData[] | undefined {
+  const l = new SetLoader(mint, maxt, check, loaded, stats);
+  return l.chunks(set) ? l.out : undefined;
+}
+
+/**
+ * loadSeriesSetAsync is loadSeriesSet for a set that may be an IncrementalSet: it reads the
+ * series buffered so far, awaits more and goes on until the set is done, so decoding overlaps
+ * the arrival of the rest.
+ */
+export async function loadSeriesSetAsync(
+  set: SeriesSet,
+  mint: number,
+  maxt: number,
+  check: () => void,
+  loaded: (d: SeriesData) => void = noop,
+  stats?: HistogramStats,
+): Promise<SeriesData[]> {
+  const l = new SetLoader(mint, maxt, check, loaded, stats);
+  for (;;) {
+    l.samples(set);
+    if (!isIncremental(set) || set.done()) return l.out;
+    await set.more();
+    check();
+  }
+}
+
+/** loadChunkSeriesSetAsync is loadChunkSeriesSet for a set that may be an IncrementalSet. */
+export async function loadChunkSeriesSetAsync(
   set: ChunkSeriesSet,
   mint: number,
   maxt: number,
   check: () => void,
   loaded: (d: SeriesData) => void = noop,
   stats?: HistogramStats,
-): SeriesData[] | undefined {
-  const out: SeriesData[] = [];
-  const its = new Map<number, SampleIterator>();
-  let count = 0;
-  const scratch = newSeriesData(EMPTY_METRIC);
-  const arena = new Arena();
-  while (set.next()) {
-    const s = set.at();
-    const metas = s.chunks();
-    scratch.fn = 0;
-    scratch.hn = 0;
-    scratch.sn = 0;
-    scratch.hvs = [];
-    stats?.reset();
-    let prevMax = -Infinity;
-    for (const m of metas as Iterable<ChunkMeta>) {
-      if (m.minTime <= prevMax) return undefined;
-      prevMax = m.maxTime;
-      if (m.maxTime < mint || m.minTime > maxt) continue;
-      const enc = m.chunk.encoding();
-      const it = m.chunk.iterator(its.get(enc));
-      its.set(enc, it);
-      readSeries(scratch, it, mint, maxt, stats);
-    }
-    const d = newSeriesData(s.labels());
-    if (scratch.fn > 0) {
-      d.fn = scratch.fn;
-      d.fts = arena.copy(scratch.fts, scratch.fn);
-      d.fvs = arena.copy(scratch.fvs, scratch.fn);
-    }
-    if (scratch.hn > 0) {
-      d.hn = scratch.hn;
-      d.hts = scratch.hts.slice(0, scratch.hn);
-      d.hvs = scratch.hvs;
-    }
-    if (scratch.sn > 0) {
-      d.sn = scratch.sn;
-      d.sts = scratch.sts.slice(0, scratch.sn);
-    }
-    out.push(d);
-    loaded(d);
-    if (++count % 256 === 0) check();
+): Promise<SeriesData[] | undefined> {
+  const l = new SetLoader(mint, maxt, check, loaded, stats);
+  for (;;) {
+    if (!l.chunks(set)) return undefined;
+    if (!isIncremental(set) || set.done()) return l.out;
+    await set.more();
+    check();
   }
-  const err = set.err();
-  if (err !== null) throw err;
-  return out;
 }
 
 const EMPTY_METRIC = undefined as unknown as Labels;

@@ -1,0 +1,285 @@
+import { isCounterHint, splitOverlapping } from '../dedup/index.js';
+import { TesseraError } from '../errors/index.js';
+import { Labels, compareStrings } from '../labels/index.js';
+import type { ChunkSeriesSet, IncrementalSet, SeriesSet, Warnings } from '../storage/index.js';
+import { dedupChunks, type ShardMatcher } from '../store/index.js';
+import type { Aggr, AggrChunk, SeriesResponse, StoreSeries } from '../storepb/index.js';
+import { StoreSeriesView } from './store-series-view.js';
+
+/** StoreSeriesStreamOptions describe how the stream's series become views. */
+export interface StoreSeriesStreamOptions {
+  /** replica holds the replica labels when dedup is on (empty: no dedup). */
+  readonly replica: ReadonlySet<string>;
+  readonly aggrs: readonly Aggr[];
+  /** mint, maxt bound the views' samples; ctx is the dedup context read beyond them. */
+  readonly mint: number;
+  readonly maxt: number;
+  readonly ctx: number;
+  /** func is the PromQL function around the selector (the counter hint of dedup). */
+  readonly func: string | undefined;
+  /**
+   * incremental hands series over while the stream runs (views of a series as soon as the
+   * stream has passed every place a replica of it could come; at most maxBuffered waiting);
+   * otherwise every series is read first and the views are sorted by their labels.
+   */
+  readonly incremental: boolean;
+  readonly maxBuffered?: number;
+  /** shard, when given, keeps only the series of one vertical shard (stores that do not shard send all). */
+  readonly shard?: ShardMatcher;
+}
+
+/** A series of the stream: its labels and chunks. */
+interface Entry {
+  readonly full: Labels;
+  readonly chunks: readonly AggrChunk[];
+}
+
+/** A dedup group: the replicas of one series seen so far, and the last labels a replica of it can have. */
+interface Group {
+  readonly lset: Labels;
+  readonly last: Labels;
+  readonly entries: Entry[];
+}
+
+/** MAX_VALUE sorts after every label value (U+10FFFF is the largest code point in UTF-8 order). */
+const MAX_VALUE = '\u{10FFFF}'.repeat(8);
+const DEFAULT_MAX_BUFFERED = 1024;
+
+/**
+ * StoreSeriesStream turns a StoreAPI Series stream (sorted by labels, the StoreAPI contract) into
+ * a SeriesSet and ChunkSeriesSet of StoreSeriesViews while the frames arrive (an IncrementalSet).
+ *
+ * Under dedup, the replicas of a series are not adjacent in the stream when a label sorts after
+ * the replica label, so a group (one series without its replica labels, K) is handed over once
+ * the stream has passed the last labels a replica of K can have: K itself plus the largest
+ * replica label name with the largest value when that name sorts after all of K's names, else K.
+ * Groups wait in a heap by that bound; the stream passes bounds in their order. A series whose
+ * group was already handed over means the stores broke the sort order: the set fails then rather
+ * than return the series twice.
+ *
+ * Handed-over views wait in a queue. Once the consumer has started reading the set, at most
+ * maxBuffered of them: beyond that the stream is not read on (backpressure to the stores) until
+ * the consumer has taken half of them. Before, the queue is not bounded (the engine reads the
+ * sets of a query one after the other, and the later ones must not stall the stores' streams).
+ */
+export class StoreSeriesStream implements SeriesSet, ChunkSeriesSet, IncrementalSet {
+  readonly #o: StoreSeriesStreamOptions;
+  readonly #maxBuffered: number;
+  readonly #dedup: boolean;
+  /** The largest replica label name, '' without dedup. */
+  readonly #rmax: string;
+  readonly #warnings: string[] = [];
+  #ready: (StoreSeriesView | undefined)[] = [];
+  #head = 0;
+  /** active: the consumer has started reading (from then on, the stream waits for it). */
+  #active = false;
+  #cur: StoreSeriesView | undefined;
+  #err: Error | null = null;
+  #done = false;
+  /** Groups not yet handed over, by key, and a min-heap of them by their last possible labels. */
+  readonly #groups = new Map<string, Group>();
+  readonly #heap: Group[] = [];
+  readonly #emitted = new Set<string>();
+  #wakeConsumer: (() => void) | undefined;
+  #wakePump: (() => void) | undefined;
+  readonly #stop: AbortSignal;
+  readonly started: Promise<void>;
+
+  /**
+   * The stream starts reading at once; `started` resolves when the first views are ready or the
+   * stream has ended (or failed), `stop` ends the reading early (the querier closed).
+   */
+  constructor(source: AsyncIterable<SeriesResponse[]>, opts: StoreSeriesStreamOptions, stop: AbortSignal) {
+    this.#o = opts;
+    this.#maxBuffered = opts.incremental ? (opts.maxBuffered ?? DEFAULT_MAX_BUFFERED) : Infinity;
+    this.#dedup = opts.replica.size > 0;
+    this.#rmax = [...opts.replica].sort(compareStrings).at(-1) ?? '';
+    this.#stop = stop;
+    const onStop = () => this.#wake();
+    stop.addEventListener('abort', onStop, { once: true });
+    let resolve!: () => void;
+    this.started = new Promise<void>((r) => (resolve = r));
+    void this.#pump(source, resolve).finally(() => stop.removeEventListener('abort', onStop));
+  }
+
+  /** #pump reads the stream to its end (or failure, or stop); it never rejects. */
+  async #pump(source: AsyncIterable<SeriesResponse[]>, started: () => void): Promise<void> {
+    const it = source[Symbol.asyncIterator]();
+    let closed = false;
+    try {
+      for (;;) {
+        const r = await it.next();
+        if (r.done === true) {
+          closed = true;
+          break;
+        }
+        if (this.#stop.aborted) break;
+        for (const f of r.value) {
+          if (f.kind === 'series') this.#add(f.series);
+          else if (f.kind === 'batch') for (const x of f.batch) this.#add(x);
+          else if (f.kind === 'warning') this.#warnings.push(f.warning);
+        }
+        if (this.#ready.length > this.#head) {
+          if (this.#o.incremental) started();
+          this.#wakeConsumer?.();
+          this.#wakeConsumer = undefined;
+        }
+        // Backpressure, once the consumer reads this set: wait until it has taken half of the
+        // buffered views. Not before: a consumer working on another set of the same query may
+        // need the same store connections, which a paused stream must not hold up.
+        while (this.#active && this.#ready.length - this.#head > this.#maxBuffered && !this.#stop.aborted) {
+          await new Promise<void>((resolve) => {
+            this.#wakePump = resolve;
+          });
+        }
+        if (this.#stop.aborted) break;
+      }
+      if (closed) this.#finish();
+      else this.#fail(this.#stop.reason ?? new Error('series stream stopped'));
+    } catch (err) {
+      this.#fail(err);
+    } finally {
+      if (!closed) await it.return?.().catch(() => undefined);
+      started();
+    }
+  }
+
+  #add(s: StoreSeries): void {
+    const o = this.#o;
+    if (o.shard !== undefined && !o.shard.matches(s.labels)) return;
+    // Without dedup a group is one series (frames of it from several stores merge, as under dedup).
+    const lset = this.#dedup ? s.labels.without(o.replica) : s.labels;
+    const key = lset.key();
+    let g = this.#groups.get(key);
+    if (g === undefined) {
+      if (this.#emitted.has(key)) throw new TesseraError('TESSERA_STORE_SERIES_UNSORTED', `merge the replicas of series ${lset.toString()}: the stores sent one after later series (StoreAPI streams must be sorted by labels)`);
+      const n = lset.size;
+      const last = n === 0 || compareStrings(this.#rmax, lset.nameAt(n - 1)) > 0 ? Labels.fromSortedFlat([...lset.flat(), this.#rmax, MAX_VALUE]) : lset;
+      g = { lset, last, entries: [] };
+      this.#groups.set(key, g);
+      this.#heapPush(g);
+    }
+    g.entries.push({ full: s.labels, chunks: s.chunks });
+    if (!this.#o.incremental) return;
+    // Hand over every group whose last possible replica the stream has now passed.
+    while (this.#heap.length > 0 && Labels.compare(s.labels, this.#heap[0]!.last) > 0) this.#emitGroup(this.#heapPop());
+  }
+
+  #emitGroup(g: Group): void {
+    const key = g.lset.key();
+    this.#groups.delete(key);
+    this.#emitted.add(key);
+    const o = this.#o;
+    const es = g.entries;
+    if (es.length > 1) es.sort((a, b) => Labels.compare(a.full, b.full));
+    // Runs of non-overlapping chunks: per replica (equal full labels, from any store), in order.
+    const runs: AggrChunk[][] = [];
+    let j = 0;
+    while (j < es.length) {
+      const full = es[j]!.full;
+      const replica: AggrChunk[] = [];
+      while (j < es.length && es[j]!.full.equals(full)) replica.push(...es[j++]!.chunks);
+      runs.push(...splitOverlapping(dedupChunks(replica)));
+    }
+    this.#push(new StoreSeriesView(g.lset, runs, o.aggrs, o.mint, o.maxt, o.ctx, isCounterHint(o.func, g.lset)));
+  }
+
+  #push(v: StoreSeriesView): void {
+    this.#ready.push(v);
+  }
+
+  #finish(): void {
+    const rest = [...this.#groups.values()].sort((a, b) => Labels.compare(a.lset, b.lset));
+    this.#heap.length = 0;
+    for (const g of rest) this.#emitGroup(g);
+    this.#done = true;
+    this.#wake();
+  }
+
+  #fail(err: unknown): void {
+    this.#err = err instanceof Error ? err : new Error(String(err));
+    this.#done = true;
+    this.#wake();
+  }
+
+  #wake(): void {
+    this.#wakeConsumer?.();
+    this.#wakeConsumer = undefined;
+    this.#wakePump?.();
+    this.#wakePump = undefined;
+  }
+
+  #heapPush(g: Group): void {
+    const h = this.#heap;
+    h.push(g);
+    let i = h.length - 1;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (Labels.compare(h[p]!.last, g.last) <= 0) break;
+      h[i] = h[p]!;
+      i = p;
+    }
+    h[i] = g;
+  }
+
+  #heapPop(): Group {
+    const h = this.#heap;
+    const top = h[0]!;
+    const x = h.pop()!;
+    if (h.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= h.length) break;
+        const r = l + 1;
+        const c = r < h.length && Labels.compare(h[r]!.last, h[l]!.last) < 0 ? r : l;
+        if (Labels.compare(x.last, h[c]!.last) <= 0) break;
+        h[i] = h[c]!;
+        i = c;
+      }
+      h[i] = x;
+    }
+    return top;
+  }
+
+  next(): boolean {
+    this.#active = true;
+    if (this.#head < this.#ready.length) {
+      this.#cur = this.#ready[this.#head];
+      this.#ready[this.#head++] = undefined; // released: the consumer holds it now
+      if (this.#head === this.#ready.length) {
+        this.#ready = [];
+        this.#head = 0;
+      }
+      if (this.#wakePump !== undefined && this.#ready.length - this.#head <= this.#maxBuffered >> 1) {
+        this.#wakePump();
+        this.#wakePump = undefined;
+      }
+      return true;
+    }
+    return false;
+  }
+
+  at(): StoreSeriesView {
+    return this.#cur!;
+  }
+
+  err(): Error | null {
+    return this.#head < this.#ready.length ? null : this.#err;
+  }
+
+  warnings(): Warnings {
+    return this.#warnings;
+  }
+
+  done(): boolean {
+    return this.#done && this.#head >= this.#ready.length;
+  }
+
+  more(): Promise<void> {
+    if (this.#done || this.#head < this.#ready.length) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#wakeConsumer = resolve;
+    });
+  }
+}

@@ -1,0 +1,77 @@
+import type { ChunkMeta, SampleIterator } from '../chunkenc/index.js';
+import { BoundedIterator, DedupIterator, FollowFirstIterator } from '../dedup/index.js';
+import type { Labels } from '../labels/index.js';
+import type { ChunkSeries, Series } from '../storage/index.js';
+import type { Aggr, AggrChunk } from '../storepb/index.js';
+import { aggrChunkIterator, toChunk } from './aggr-iterator.js';
+import { IteratorChunk } from './iterator-chunk.js';
+import { ReplicaChunkIterator } from './replica-chunk-iterator.js';
+
+/** StoreSeriesView is one (possibly deduplicated) series built from StoreAPI chunks. */
+export class StoreSeriesView implements Series, ChunkSeries {
+  readonly #lset: Labels;
+  readonly #runs: AggrChunk[][];
+  readonly #aggrs: readonly Aggr[];
+  readonly #mint: number;
+  readonly #maxt: number;
+  readonly #ctx: number;
+  readonly #counter: boolean;
+
+  /**
+   * runs are sorted, non-overlapping chunk lists in dedup priority order (one replica's chunks
+   * each, usually); ctx is how far beyond [mint, maxt] the replicas are read for dedup. Runs
+   * without a chunk in that range take no part (the chunk-level decision: with one run left,
+   * there is nothing to merge).
+   */
+  constructor(lset: Labels, runs: AggrChunk[][], aggrs: readonly Aggr[], mint: number, maxt: number, ctx: number, counter: boolean) {
+    this.#lset = lset;
+    const lo = mint - ctx;
+    const hi = maxt + ctx;
+    this.#runs = runs.length <= 1 ? runs : runs.filter((r) => r.some((c) => c.maxTime >= lo && c.minTime <= hi));
+    this.#aggrs = aggrs;
+    this.#mint = mint;
+    this.#maxt = maxt;
+    this.#ctx = ctx;
+    this.#counter = counter;
+  }
+
+  labels(): Labels {
+    return this.#lset;
+  }
+
+  iterator(): SampleIterator {
+    const runs = this.#runs;
+    if (runs.length <= 1) return aggrChunkIterator(runs[0] ?? [], this.#aggrs, this.#mint, this.#maxt);
+    if (runs.every((r) => r.every((c) => c.raw !== undefined))) {
+      // Replica 0's chunks straight where it covers; the dedup iterator only around its gaps.
+      const open = (r: AggrChunk[], lo: number, hi: number) => new ReplicaChunkIterator(r.filter((c) => c.maxTime >= lo && c.minTime <= hi), lo, hi);
+      return new FollowFirstIterator({
+        open: (lo, hi) => runs.map((r) => open(r, lo, hi)),
+        openFirst: (lo, hi) => open(runs[0]!, lo, hi),
+        mint: this.#mint,
+        maxt: this.#maxt,
+        ctx: this.#ctx,
+        counter: this.#counter,
+      });
+    }
+    const lo = this.#mint - this.#ctx;
+    const hi = this.#maxt + this.#ctx;
+    const its = runs.map((r) => aggrChunkIterator(r, this.#aggrs, lo, hi));
+    return new BoundedIterator(new DedupIterator(its, { counter: this.#counter }), this.#mint, this.#maxt);
+  }
+
+  /**
+   * chunks returns the raw chunks of a series with one run (the engine decodes them itself and
+   * bounds them to the query range), else one IteratorChunk over iterator().
+   */
+  chunks(): ChunkMeta[] {
+    const runs = this.#runs;
+    const only = runs.length === 1 ? runs[0]! : runs.length === 0 ? [] : undefined;
+    if (only !== undefined && only.every((c) => c.raw !== undefined)) {
+      const out: ChunkMeta[] = [];
+      for (const c of only) if (c.maxTime >= this.#mint && c.minTime <= this.#maxt) out.push({ ref: 0, minTime: c.minTime, maxTime: c.maxTime, chunk: toChunk(c.raw!) });
+      return out;
+    }
+    return [{ ref: 0, minTime: this.#mint, maxTime: this.#maxt, chunk: new IteratorChunk(() => this.iterator()) }];
+  }
+}
