@@ -12,7 +12,13 @@
  * values, scrapes shifted by 250–649 ms, a 10-minute gap) go to a second bucket behind a second
  * `tessera store`, and a second `tessera query` deduplicates a+b; Prometheus still serves a alone
  * (deduplication yields replica a's samples, so the results must still be equal).
+ *
+ * Each pass also measures throughput: 16 concurrent clients each run the 12 queries once
+ * (starting at different queries), against tessera and then Prometheus; queries/s of each and
+ * their ratio. The machine's load average is printed with every figure: on a shared machine only
+ * the ratios of one run mean something.
  */
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,13 +71,17 @@ export async function run(): Promise<BenchResult[]> {
     ]);
     const queryA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
     console.log(`querier.bench: Prometheus, 2 tessera stores and tessera query ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    console.log(`querier.bench: load average ${loadavg()}`);
     const rows = await compare('querier', queryA.httpUrl, prom.httpUrl);
     const out = summarize('querier', rows, `tessera query + 1 tessera store (MinIO) vs Prometheus, HTTP query_range, ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h, 3 h range at 60 s step`);
+    out.push(...(await throughput('querier', queryA.httpUrl, prom.httpUrl)));
     await queryA.stop();
 
     const queryHA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
+    console.log(`querier.bench: load average ${loadavg()}`);
     const rowsHA = await compare('querier-ha', queryHA.httpUrl, prom.httpUrl);
     out.push(...summarize('querier-ha', rowsHA, 'tessera query deduplicating replicas a+b from 2 tessera stores vs Prometheus serving replica a, same queries'));
+    out.push(...(await throughput('querier-ha', queryHA.httpUrl, prom.httpUrl)));
     return out;
   } finally {
     await services.stopAll();
@@ -107,4 +117,50 @@ async function compare(bench: string, queryUrl: string, promUrl: string): Promis
     console.log(rowLine(bench, row));
   }
   return rows;
+}
+
+/** loadavg is the machine's 1, 5 and 15 minute load averages. */
+function loadavg(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'unknown';
+  }
+}
+
+const CLIENTS = 16;
+
+/** clients runs CLIENTS concurrent clients, each running every dashboard query once (from its own first one); queries/s. */
+async function clients(url: string): Promise<{ qps: number; errors: number }> {
+  const { start, end, step } = DASHBOARD_RANGE;
+  let errors = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, c) => {
+      for (let i = 0; i < DASHBOARD_QUERIES.length; i++) {
+        const q = DASHBOARD_QUERIES[(c + i) % DASHBOARD_QUERIES.length]!;
+        const r = await rangeQuery(url, q.expr, start, end, step, {}, 600_000);
+        if (r.data === undefined) errors++;
+      }
+    }),
+  );
+  return { qps: (CLIENTS * DASHBOARD_QUERIES.length) / ((performance.now() - t0) / 1000), errors };
+}
+
+/** throughput measures queries/s with CLIENTS concurrent clients, tessera then Prometheus, and prints the load with each. */
+async function throughput(bench: string, queryUrl: string, promUrl: string): Promise<BenchResult[]> {
+  const loadBefore = loadavg();
+  const ours = await clients(queryUrl);
+  const loadMid = loadavg();
+  const theirs = await clients(promUrl);
+  const loadAfter = loadavg();
+  console.log(
+    `${bench} ${CLIENTS} concurrent clients: tessera ${ours.qps.toFixed(2)} queries/s (load ${loadBefore}), prometheus ${theirs.qps.toFixed(2)} queries/s (load ${loadMid}; after ${loadAfter}), ` +
+      `prometheus/tessera ${(theirs.qps / ours.qps).toFixed(2)}x${ours.errors + theirs.errors > 0 ? `; errors: tessera ${ours.errors}, prometheus ${theirs.errors}` : ''}`,
+  );
+  return [
+    { name: `${bench} ${CLIENTS} clients tessera`, value: ours.qps, unit: 'queries/s' },
+    { name: `${bench} ${CLIENTS} clients prometheus`, value: theirs.qps, unit: 'queries/s' },
+    { name: `${bench} ${CLIENTS} clients prometheus/tessera`, value: theirs.qps / ours.qps, unit: 'x' },
+  ];
 }
