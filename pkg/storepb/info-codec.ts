@@ -2,6 +2,7 @@ import type { Labels } from '../labels/index.js';
 import type { InfoResponse, LegacyInfoResponse, StoreInfo, StoreType, TSDBInfo } from './messages.js';
 import { ProtoReader } from './proto-reader.js';
 import { ProtoWriter, WireType } from './proto-writer.js';
+import { readLabelSet, writeLabelSet, writeLabels } from './label-set-codec.js';
 import { labelsFromFlat, readLabelInto } from './series-codec.js';
 
 // Codec of thanos.info.InfoResponse and the legacy thanos.InfoResponse. InfoRequest has no fields:
@@ -9,33 +10,6 @@ import { labelsFromFlat, readLabelInto } from './series-codec.js';
 
 const LD = WireType.LengthDelimited;
 const VI = WireType.Varint;
-
-function writeLabels(w: ProtoWriter, field: number, ls: Labels): void {
-  ls.forEach((name, value) => {
-    w.fork();
-    if (name.length > 0) w.tag(1, LD).string(name);
-    if (value.length > 0) w.tag(2, LD).string(value);
-    w.ldelim(field);
-  });
-}
-
-function writeLabelSet(w: ProtoWriter, field: number, ls: Labels): void {
-  w.fork();
-  writeLabels(w, 1, ls);
-  w.ldelim(field);
-}
-
-function readLabelSet(r: ProtoReader): Labels {
-  const end = r.subEnd();
-  const kv: string[] = [];
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag === ((1 << 3) | LD)) readLabelInto(r, kv);
-    else r.skip(tag & 7);
-  }
-  r.expectEnd(end, 'thanos.LabelSet');
-  return labelsFromFlat(kv);
-}
 
 function putInt64(w: ProtoWriter, field: number, v: number | undefined): void {
   if (v !== undefined && v !== 0) w.tag(field, VI).int64(v);

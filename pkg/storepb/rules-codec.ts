@@ -3,7 +3,8 @@ import type { PartialResponseStrategy } from './messages.js';
 import { ProtoReader } from './proto-reader.js';
 import { ProtoWriter, WireType } from './proto-writer.js';
 import type { AlertInstanceProto, AlertStateProto, AlertingRuleProto, RecordingRuleProto, RuleGroupProto, RuleProto, RulesRequest, RulesRequestType, RulesResponse } from './rules-messages.js';
-import { labelsFromFlat, readLabelInto } from './series-codec.js';
+import { readLabelSet, writeLabelSet } from './label-set-codec.js';
+import { labelsFromFlat } from './series-codec.js';
 
 // Codec of thanos.RulesRequest and thanos.RulesResponse (proto/rules/rulespb/rpc.proto). Fields are
 // written in field-number order with proto3 defaults left out, except what gogoproto marks
@@ -25,16 +26,6 @@ function putDouble(w: ProtoWriter, field: number, v: number): void {
 function putEnum(w: ProtoWriter, field: number, v: number): void {
   if (v !== 0) w.tag(field, VI).int32(v);
 }
-function putLabelSet(w: ProtoWriter, field: number, ls: Labels): void {
-  w.fork();
-  ls.forEach((name, value) => {
-    w.fork();
-    if (name.length > 0) w.tag(1, LD).string(name);
-    if (value.length > 0) w.tag(2, LD).string(value);
-    w.ldelim(1);
-  });
-  w.ldelim(field);
-}
 /** putTimestamp writes a google.protobuf.Timestamp; undefined is Go's zero time. */
 function putTimestamp(w: ProtoWriter, field: number, ms: number | undefined): void {
   let seconds = GO_ZERO_SECONDS;
@@ -53,17 +44,6 @@ function putTimestamp(w: ProtoWriter, field: number, ms: number | undefined): vo
   w.ldelim(field);
 }
 
-function readLabelSet(r: ProtoReader): Labels {
-  const end = r.subEnd();
-  const kv: string[] = [];
-  while (r.pos < end) {
-    const tag = r.uint32();
-    if (tag === ((1 << 3) | LD)) readLabelInto(r, kv);
-    else r.skip(tag & 7);
-  }
-  r.expectEnd(end, 'thanos.LabelSet');
-  return labelsFromFlat(kv);
-}
 function readTimestamp(r: ProtoReader): number | undefined {
   const end = r.subEnd();
   let seconds = 0;
@@ -129,8 +109,8 @@ export function decodeRulesRequest(buf: Uint8Array): Required<RulesRequest> {
 }
 
 function writeAlertInstance(w: ProtoWriter, a: AlertInstanceProto): void {
-  putLabelSet(w, 1, a.labels);
-  putLabelSet(w, 2, a.annotations);
+  writeLabelSet(w, 1, a.labels);
+  writeLabelSet(w, 2, a.annotations);
   putEnum(w, 3, a.state);
   if (a.activeAt !== undefined) putTimestamp(w, 4, a.activeAt);
   putString(w, 5, a.value);
@@ -142,7 +122,7 @@ function writeRule(w: ProtoWriter, rule: RuleProto): void {
   if (rule.type === 'recording') {
     putString(w, 1, rule.name);
     putString(w, 2, rule.query);
-    putLabelSet(w, 3, rule.labels);
+    writeLabelSet(w, 3, rule.labels);
     putString(w, 4, rule.health);
     putString(w, 5, rule.lastError);
     putDouble(w, 6, rule.evaluationDurationSeconds);
@@ -153,8 +133,8 @@ function writeRule(w: ProtoWriter, rule: RuleProto): void {
     putString(w, 2, rule.name);
     putString(w, 3, rule.query);
     putDouble(w, 4, rule.durationSeconds);
-    putLabelSet(w, 5, rule.labels);
-    putLabelSet(w, 6, rule.annotations);
+    writeLabelSet(w, 5, rule.labels);
+    writeLabelSet(w, 6, rule.annotations);
     for (const a of rule.alerts) {
       w.fork();
       writeAlertInstance(w, a);
