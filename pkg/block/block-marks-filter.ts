@@ -1,10 +1,9 @@
-import type { BucketReader } from '../objstore/index.js';
+import { runLimited, type BucketReader } from '../objstore/index.js';
 import type { BlockMeta } from '../tsdb/index.js';
 import { isTesseraError } from '../errors/index.js';
 import { BlockErrorCode } from './block-errors.js';
 import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, readDeletionMark, readNoCompactMark, type DeletionMark, type NoCompactMark } from './markers.js';
 import type { FilterContext, MetaFilter } from './meta-filter.js';
-import { runLimited } from './run-limited.js';
 
 /** BlockMarks are the deletion and no-compact marks of one block. */
 export interface BlockMarks {

@@ -1,4 +1,4 @@
-import type { BucketReader } from '../objstore/index.js';
+import { runLimited, type BucketReader } from '../objstore/index.js';
 import type { BlockMeta } from '../tsdb/index.js';
 import { isTesseraError } from '../errors/index.js';
 import { BlockErrorCode } from './block-errors.js';
@@ -6,7 +6,6 @@ import type { Logger } from './logger.js';
 import { nopLogger } from './logger.js';
 import { DELETION_MARK_FILENAME, readDeletionMark, type DeletionMark } from './markers.js';
 import { SyncState, type FilterContext, type MetaFilter } from './meta-filter.js';
-import { runLimited } from './run-limited.js';
 
 /** Options of an IgnoreDeletionMarkFilter. */
 export interface IgnoreDeletionMarkFilterOptions {

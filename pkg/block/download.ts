@@ -1,10 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { validateObjectName, type BucketReader } from '../objstore/index.js';
+import { type BucketReader, runLimited, validateObjectName } from '../objstore/index.js';
 import { META_FILENAME, parseBlockMeta, type BlockMeta } from '../tsdb/index.js';
 import { BlockErrorCode, ThanosBlockError } from './block-errors.js';
 import { sha256File } from './file-hash.js';
-import { runLimited } from './run-limited.js';
 
 /** DownloadBlockOptions tune {@link downloadBlock}. */
 export interface DownloadBlockOptions {

@@ -39,7 +39,6 @@ export type { BlockMarks } from './block-marks-filter.js';
 export type { IgnoreDeletionMarkFilterOptions } from './deletion-mark-filter.js';
 export { MetaFetcher } from './meta-fetcher.js';
 export type { MetaFetcherOptions, FetchResult } from './meta-fetcher.js';
-export { runLimited } from './run-limited.js';
 export { SparseByteSource } from './sparse-byte-source.js';
 export type { ByteRegion } from './sparse-byte-source.js';
 export { IndexHeader, INDEX_HEADER_FILENAME } from './index-header.js';

@@ -1,14 +1,13 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { BucketReader } from '../objstore/index.js';
+import { runLimited, type BucketReader } from '../objstore/index.js';
 import { META_FILENAME, formatBlockMeta, isUlid, parseBlockMeta, type BlockMeta } from '../tsdb/index.js';
 
 /** SNAPSHOT_FILENAME is the metas snapshot under cacheDir. */
 const SNAPSHOT_FILENAME = 'metas.json';
 import { type Logger, nopLogger } from './logger.js';
 import { SyncState, type FilterContext, type MetaFilter } from './meta-filter.js';
-import { runLimited } from './run-limited.js';
 
 /** Options of a MetaFetcher. */
 export interface MetaFetcherOptions {

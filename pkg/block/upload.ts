@@ -1,10 +1,9 @@
 import { open, readdir, type FileHandle } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Bucket } from '../objstore/index.js';
+import { runLimited, type Bucket } from '../objstore/index.js';
 import { META_FILENAME, formatBlockMeta, readBlockMeta, type BlockMeta, type ThanosFile, type ThanosMeta } from '../tsdb/index.js';
 import { BlockErrorCode, ThanosBlockError } from './block-errors.js';
 import { sha256File, type HashFunc } from './file-hash.js';
-import { runLimited } from './run-limited.js';
 
 /** UploadBlockOptions tune {@link uploadBlock}. */
 export interface UploadBlockOptions {

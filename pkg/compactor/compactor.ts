@@ -18,7 +18,6 @@ import {
   NO_DOWNSAMPLE_MARK_FILENAME,
   nopLogger,
   readDeletionMark,
-  runLimited,
   uploadBlock,
   type FetchResult,
   type HashFunc,
@@ -27,7 +26,7 @@ import {
 } from '../block/index.js';
 import { RES_1D, downsampleBlock, downsampleRange, nextResolution } from '../downsample/index.js';
 import { isTesseraError } from '../errors/index.js';
-import type { Bucket } from '../objstore/index.js';
+import { runLimited, type Bucket } from '../objstore/index.js';
 import { TOMBSTONES_FILENAME, newUlid, readBlockMeta, ulidTime, writeBlockMeta, type BlockMeta } from '../tsdb/index.js';
 import type { BlockMerger, MergeResult } from './block-merger.js';
 import type { BucketLease } from './bucket-lease.js';

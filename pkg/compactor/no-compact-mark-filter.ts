@@ -1,6 +1,6 @@
-import { BlockErrorCode, NO_COMPACT_MARK_FILENAME, readNoCompactMark, runLimited, type FilterContext, type Logger, type MetaFilter, type NoCompactMark } from '../block/index.js';
+import { BlockErrorCode, NO_COMPACT_MARK_FILENAME, readNoCompactMark, type FilterContext, type Logger, type MetaFilter, type NoCompactMark } from '../block/index.js';
 import { isTesseraError } from '../errors/index.js';
-import type { BucketReader } from '../objstore/index.js';
+import { runLimited, type BucketReader } from '../objstore/index.js';
 import type { BlockMeta } from '../tsdb/index.js';
 
 /**

@@ -2,7 +2,8 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { Bucket } from './bucket.js';
 import { dirPrefix, validateObjectName } from './object-name.js';
-import { runLimited, type TransferDirOptions } from './upload-dir.js';
+import { runLimited } from './run-limited.js';
+import type { TransferDirOptions } from './upload-dir.js';
 
 /**
  * downloadDir fetches every object below remoteDir (recursively) into localDir, keeping the

@@ -31,4 +31,5 @@ export type { NewBucketOptions } from './client-factory.js';
 export { uploadDir } from './upload-dir.js';
 export type { TransferDirOptions } from './upload-dir.js';
 export { downloadDir } from './download-dir.js';
+export { runLimited } from './run-limited.js';
 export { parseDuration } from './duration.js';

@@ -2,6 +2,7 @@ import { createReadStream } from 'node:fs';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Bucket } from './bucket.js';
+import { runLimited } from './run-limited.js';
 
 /** TransferDirOptions tune {@link uploadDir} and `downloadDir`. */
 export interface TransferDirOptions {
@@ -39,24 +40,4 @@ async function listFiles(root: string, rel: string): Promise<string[]> {
     else if (e.isFile()) out.push(r);
   }
   return out;
-}
-
-/** runLimited runs fn over items with at most limit in flight; the first error stops new work and is thrown. */
-export async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (!failed && next < items.length) {
-      const item = items[next++]!;
-      try {
-        await fn(item);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  const workers = Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker);
-  const results = await Promise.allSettled(workers);
-  for (const r of results) if (r.status === 'rejected') throw r.reason;
 }

@@ -1,10 +1,10 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { type Logger, nopLogger, runLimited, ThanosBlockError } from '../../block/index.js';
+import { type Logger, nopLogger, ThanosBlockError } from '../../block/index.js';
 import { isTesseraError } from '../../errors/index.js';
 import { Labels, LabelsBuilder, Matcher, MatchType, compareStrings } from '../../labels/index.js';
-import type { BucketReader } from '../../objstore/index.js';
+import { runLimited, type BucketReader } from '../../objstore/index.js';
 import { PartialResponseStrategy, type AggrChunk, type InfoResponse, type LabelNamesRequest, type LabelNamesResponse, type LabelValuesRequest, type LabelValuesResponse, type SeriesRequest, type StoreSeries, type TSDBInfo } from '../../storepb/index.js';
 import { chunkRefOffset, chunkRefSegment, segmentFileName, type BlockMeta, type IndexChunkMeta } from '../../tsdb/index.js';
 import { chunkSamples } from '../limits.js';
