@@ -1,11 +1,12 @@
 import { CounterResetHint, type FloatHistogram } from '../histogram/index.js';
-import { BitWriter } from './bstream.js';
-import { Encoding, type Chunk } from './chunk.js';
+import type { BitWriter } from './bstream.js';
+import { Encoding } from './chunk.js';
 import { floatBits, isStaleNaN } from './float-bits.js';
 import { FloatHistogramIterator } from './float-histogram-iterator.js';
+import { HistogramChunkBase } from './histogram-chunk-base.js';
 import { appendability, checkShape, HistogramAppendResult, type AppendState } from './histogram-append-result.js';
 import type { HistogramChunkOptions } from './histogram-chunk.js';
-import { copySpans, COUNTER_RESET_HEADER_MASK, countSpans, headerFor, HISTOGRAM_HEADER_SIZE, writeHistogramLayout, type CounterResetHeader, type HistogramLayout } from './histogram-layout.js';
+import { copySpans, countSpans, headerFor, writeHistogramLayout, type HistogramLayout } from './histogram-layout.js';
 import type { SampleIterator } from './sample-iterator.js';
 import { putVarbitInt, xorWrite } from './varbit.js';
 
@@ -17,53 +18,22 @@ const FIXED = 3;
  * Prometheus's FloatHistogramChunk for the samples our appender accepts. A new chunk is empty and
  * writable through appender(); fromBytes wraps stored bytes without copying (read-only).
  */
-export class FloatHistogramChunk implements Chunk {
-  #w: BitWriter | null;
-  #data: Uint8Array | null;
-  readonly #legacyPad: boolean;
+export class FloatHistogramChunk extends HistogramChunkBase {
   #appender: FloatHistogramAppender | null = null;
 
   constructor(options: HistogramChunkOptions = {}) {
-    this.#w = new BitWriter(HISTOGRAM_HEADER_SIZE);
-    this.#data = null;
-    this.#legacyPad = options.legacyPadByte === true;
+    super('FloatHistogramChunk', options.legacyPadByte === true);
   }
 
   /** fromBytes wraps encoded chunk data (the part after the encoding byte). The bytes are not copied. */
   static fromBytes(data: Uint8Array): FloatHistogramChunk {
     const c = new FloatHistogramChunk();
-    c.#w = null;
-    c.#data = data;
+    c.wrapBytes(data);
     return c;
   }
 
   encoding(): Encoding {
     return Encoding.FloatHistogram;
-  }
-
-  /** bytes returns the encoded data; the view is valid until the next append. */
-  bytes(): Uint8Array {
-    if (this.#data !== null) return this.#data;
-    const w = this.#w!;
-    return w.buffer.subarray(0, w.byteLength(this.#legacyPad));
-  }
-
-  numSamples(): number {
-    const b = this.#data ?? this.#w!.buffer;
-    return b.length < 2 ? 0 : (b[0]! << 8) | b[1]!;
-  }
-
-  /** counterResetHeader returns the chunk's counter reset header (top two bits of byte 2). */
-  counterResetHeader(): CounterResetHeader {
-    const b = this.#data ?? this.#w!.buffer;
-    return (b.length < 3 ? 0 : b[2]! & COUNTER_RESET_HEADER_MASK) as CounterResetHeader;
-  }
-
-  /** setCounterResetHeader sets the header of a chunk being written. */
-  setCounterResetHeader(h: CounterResetHeader): void {
-    if (this.#w === null) throw new TypeError('FloatHistogramChunk: chunks read from bytes are immutable');
-    const b = this.#w.buffer;
-    b[2] = (b[2]! & ~COUNTER_RESET_HEADER_MASK) | h;
   }
 
   iterator(reuse?: SampleIterator): FloatHistogramIterator {
@@ -73,8 +43,7 @@ export class FloatHistogramChunk implements Chunk {
 
   /** appender returns the chunk's appender (only for chunks made with the constructor). */
   appender(): FloatHistogramAppender {
-    if (this.#w === null) throw new TypeError('FloatHistogramChunk: appending to a chunk read from bytes is not supported; cut a new chunk');
-    this.#appender ??= new FloatHistogramAppender(this, this.#w);
+    this.#appender ??= new FloatHistogramAppender(this, this.writer('appending to a chunk read from bytes is not supported; cut a new chunk'));
     return this.#appender;
   }
 }

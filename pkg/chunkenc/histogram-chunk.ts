@@ -1,10 +1,11 @@
 import { CounterResetHint, type FloatHistogram } from '../histogram/index.js';
-import { BitWriter } from './bstream.js';
-import { Encoding, type Chunk } from './chunk.js';
+import type { BitWriter } from './bstream.js';
+import { Encoding } from './chunk.js';
 import { floatBits, isStaleNaN } from './float-bits.js';
+import { HistogramChunkBase } from './histogram-chunk-base.js';
 import { appendability, checkShape, HistogramAppendResult, type AppendState } from './histogram-append-result.js';
 import { HistogramIterator } from './histogram-iterator.js';
-import { copySpans, COUNTER_RESET_HEADER_MASK, countSpans, headerFor, HISTOGRAM_HEADER_SIZE, writeHistogramLayout, type CounterResetHeader, type HistogramLayout } from './histogram-layout.js';
+import { copySpans, countSpans, headerFor, writeHistogramLayout, type HistogramLayout } from './histogram-layout.js';
 import type { SampleIterator } from './sample-iterator.js';
 import { putVarbitInt, putVarbitUint, xorWrite } from './varbit.js';
 
@@ -22,53 +23,22 @@ export interface HistogramChunkOptions {
  * and writable through appender(); fromBytes wraps stored bytes without copying (read-only: cut a
  * new chunk instead of appending to it).
  */
-export class HistogramChunk implements Chunk {
-  #w: BitWriter | null;
-  #data: Uint8Array | null;
-  readonly #legacyPad: boolean;
+export class HistogramChunk extends HistogramChunkBase {
   #appender: HistogramAppender | null = null;
 
   constructor(options: HistogramChunkOptions = {}) {
-    this.#w = new BitWriter(HISTOGRAM_HEADER_SIZE);
-    this.#data = null;
-    this.#legacyPad = options.legacyPadByte === true;
+    super('HistogramChunk', options.legacyPadByte === true);
   }
 
   /** fromBytes wraps encoded chunk data (the part after the encoding byte). The bytes are not copied. */
   static fromBytes(data: Uint8Array): HistogramChunk {
     const c = new HistogramChunk();
-    c.#w = null;
-    c.#data = data;
+    c.wrapBytes(data);
     return c;
   }
 
   encoding(): Encoding {
     return Encoding.Histogram;
-  }
-
-  /** bytes returns the encoded data; the view is valid until the next append. */
-  bytes(): Uint8Array {
-    if (this.#data !== null) return this.#data;
-    const w = this.#w!;
-    return w.buffer.subarray(0, w.byteLength(this.#legacyPad));
-  }
-
-  numSamples(): number {
-    const b = this.#data ?? this.#w!.buffer;
-    return b.length < 2 ? 0 : (b[0]! << 8) | b[1]!;
-  }
-
-  /** counterResetHeader returns the chunk's counter reset header (top two bits of byte 2). */
-  counterResetHeader(): CounterResetHeader {
-    const b = this.#data ?? this.#w!.buffer;
-    return (b.length < 3 ? 0 : b[2]! & COUNTER_RESET_HEADER_MASK) as CounterResetHeader;
-  }
-
-  /** setCounterResetHeader sets the header of a chunk being written. */
-  setCounterResetHeader(h: CounterResetHeader): void {
-    if (this.#w === null) throw new TypeError('HistogramChunk: chunks read from bytes are immutable');
-    const b = this.#w.buffer;
-    b[2] = (b[2]! & ~COUNTER_RESET_HEADER_MASK) | h;
   }
 
   iterator(reuse?: SampleIterator): HistogramIterator {
@@ -78,8 +48,7 @@ export class HistogramChunk implements Chunk {
 
   /** appender returns the chunk's appender (only for chunks made with the constructor). */
   appender(): HistogramAppender {
-    if (this.#w === null) throw new TypeError('HistogramChunk: appending to a chunk read from bytes is not supported; cut a new chunk');
-    this.#appender ??= new HistogramAppender(this, this.#w);
+    this.#appender ??= new HistogramAppender(this, this.writer('appending to a chunk read from bytes is not supported; cut a new chunk'));
     return this.#appender;
   }
 }
