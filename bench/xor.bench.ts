@@ -1,20 +1,10 @@
 // XOR chunk encode/decode throughput on one core, over realistic node_exporter-like series.
 import { ValueType, XorChunk, XorIterator, type Chunk } from '../pkg/chunkenc/index.js';
 import type { BenchResult } from './harness.js';
+import { rng } from '../pkg/datagen/index.js';
 
 const SAMPLES_PER_CHUNK = 120;
 const TOTAL = 1_200_000;
-
-/** Deterministic PRNG (mulberry32) so runs are comparable. */
-function rng(seed: number): () => number {
-  let s = seed | 0;
-  return () => {
-    s = (s + 0x6d2b79f5) | 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Makes TOTAL samples: counters with 2 decimals and gauges, 15 s scrapes with ms jitter on some series. */
 function makeData(): { ts: Float64Array; vs: Float64Array } {

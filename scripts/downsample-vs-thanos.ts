@@ -22,6 +22,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AGGR_TYPES, AggrChunk, ValueType, XorChunk, floatBits, staleNaN, type ChunkMeta } from '../pkg/chunkenc/index.js';
+import { rng } from '../pkg/datagen/index.js';
 import { Downsampler, RES_1D, RES_1H, RES_5M, downsampleBlock } from '../pkg/downsample/index.js';
 import { Labels, MatchType, Matcher } from '../pkg/labels/index.js';
 import { BlockReader, BlockWriter, newUlid, writeBlockMeta } from '../pkg/tsdb/index.js';
@@ -280,14 +281,7 @@ func main() {
   execFileSync('go', ['build', '-o', 'oracle', '.'], { cwd: dir, stdio: 'inherit' });
 
   // Random series from a seeded PRNG (mulberry32).
-  let seed = Number(seedArg);
-  const rnd = () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = seed;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rnd = rng(Number(seedArg));
   const int = (n: number) => Math.floor(rnd() * n);
   const bitsHex = (v: number) => {
     floatBits.f64[0] = v;

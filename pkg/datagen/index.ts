@@ -6,4 +6,5 @@ export { openMetricsText, writeOpenMetrics, writeOpenMetricsFile } from './open-
 export type { OpenMetricsStats } from './open-metrics-text.js';
 export { writeDataSetBlocks } from './write-data-set-blocks.js';
 export type { DataSetBlocksOptions } from './write-data-set-blocks.js';
+export { rng } from './rng.js';
 export { DataGenError, DATAGEN_BAD_OPTIONS, isDataGenError } from './datagen-error.js';

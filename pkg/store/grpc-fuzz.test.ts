@@ -9,6 +9,7 @@ import { BucketStore } from './bucket/bucket-store.js';
 import { GrpcStoreClient } from './grpc-client.js';
 import { StoreGrpcServer } from './grpc-server.js';
 import { infoService, storeService } from './grpc-services.js';
+import { rng } from '../datagen/index.js';
 
 /**
  * Fuzz of the StoreAPI gRPC port (issue 13 acceptance): random bytes, HTTP/2 garbage, truncated and
@@ -18,18 +19,7 @@ import { infoService, storeService } from './grpc-services.js';
  */
 const SEED = Number(process.env['FUZZ_SEED'] ?? 1_313_131);
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const rnd = mulberry32(SEED);
+const rnd = rng(SEED);
 const int = (n: number): number => Math.floor(rnd() * n);
 const bytes = (n: number): Buffer => {
   const b = Buffer.allocUnsafe(n);

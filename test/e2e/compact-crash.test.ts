@@ -9,6 +9,7 @@ import { Labels } from '../../pkg/labels/index.js';
 import { FilesystemBucket } from '../../pkg/objstore/index.js';
 import { startProcess, waitFor } from '../../pkg/testutil/index.js';
 import { BlockReader, BlockWriter, META_FILENAME, UlidGenerator, readBlockMeta, writeBlockMeta, type BlockMeta, type IndexChunkMeta } from '../../pkg/tsdb/index.js';
+import { rng } from '../../pkg/datagen/index.js';
 
 /**
  * Crash safety of `tessera compact`: the process is SIGKILLed at random points of its work at
@@ -20,15 +21,6 @@ const H = 3_600_000;
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const KILLS = 20;
 const SEED = Number(process.env['COMPACT_CRASH_SEED'] ?? 20261207);
-
-function mulberry32(a: number): () => number {
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const gen = new UlidGenerator();
 
@@ -106,7 +98,7 @@ async function assertNoIncompleteVisible(): Promise<void> {
 
 describe('tessera compact under SIGKILL', () => {
   test(`killed ${KILLS} times at random points and restarted, the bucket ends with every sample once`, async () => {
-    const rnd = mulberry32(SEED);
+    const rnd = rng(SEED);
     let kills = 0;
     let runs = 0;
     let nextH = 26;

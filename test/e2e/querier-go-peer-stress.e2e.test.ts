@@ -9,6 +9,7 @@ import { StoreType, type SeriesResponse } from '../../pkg/storepb/index.js';
 import { requireBinary } from '../../pkg/testutil/index.js';
 import { buildGrpcPeer, startGrpcPeer, writePeerFrames, type RunningPeer } from '../grpc-peer/peer.js';
 import { startQuery, type Service } from './services.js';
+import { rng as prng } from '../../pkg/datagen/index.js';
 
 /**
  * Issue 13, item 9: the querier died with SIGSEGV (inside V8-optimised binary-operator code) while
@@ -30,18 +31,6 @@ const CONCURRENCY = Number(process.env['TESSERA_STRESS_CONCURRENCY'] ?? 4);
 const TIME_BUDGET_MS = Number(process.env['TESSERA_STRESS_SECONDS'] ?? 40) * 1000;
 
 const go = requireBinary('go');
-
-/** mulberry32: a small seeded PRNG, so the data set is the same in every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** seriesFrames yields one frame per series: a counter with jittered increments and an occasional reset, in 120-sample XOR chunks. */
 function* seriesFrames(): Generator<SeriesResponse> {
