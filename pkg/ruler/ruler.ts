@@ -274,14 +274,15 @@ export class Ruler {
     };
   }
 
-  /** append writes one rule's samples as one transaction; samples the storage refuses are counted and skipped. */
+  /** append writes one rule's samples (floats, native histograms) as one transaction; samples the storage refuses are counted and skipped. */
   private async append(samples: readonly RuleSample[]): Promise<void> {
     if (samples.length === 0) return;
     const app = this.opts.appendable.appender();
     try {
       for (const s of samples) {
         try {
-          app.append(0, s.labels, s.t, s.v);
+          if (s.h === undefined) app.append(0, s.labels, s.t, s.v);
+          else app.appendHistogram(0, s.labels, s.t, s.h);
         } catch (err) {
           if (!isTesseraError(err)) throw err;
           this.metrics.appendFailures.inc({ reason: err.code });

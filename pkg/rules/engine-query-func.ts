@@ -8,13 +8,13 @@ import { TemplateSample } from './template-exec.js';
 /**
  * engineQueryFunc runs rule expressions as instant queries on a PromQL engine (Prometheus's
  * EngineQueryFunc): a vector as is, a scalar as one sample without labels, anything else an error.
- * Native histogram samples are not supported by rules yet and are skipped.
+ * Native histogram samples carry h (recording rules store them as histograms).
  */
 export function engineQueryFunc(engine: Engine, queryable: Queryable): RuleQueryFunc {
   return async (expr, t) => {
     const res = await engine.instantQuery(queryable, expr, t).exec();
     const v = res.value;
-    if (v.type === 'vector') return v.value.filter((s) => s.h === undefined).map((s) => ({ labels: s.metric, t: s.t, v: s.f }));
+    if (v.type === 'vector') return v.value.map((s) => (s.h === undefined ? { labels: s.metric, t: s.t, v: s.f } : { labels: s.metric, t: s.t, v: 0, h: s.h }));
     if (v.type === 'scalar') return [{ labels: Labels.EMPTY, t: v.value.t, v: v.value.v }];
     throw new RuleEvalError('rule result is not a vector or scalar');
   };

@@ -1,4 +1,5 @@
 import { Labels } from '../labels/index.js';
+import { histogramFromJson, type JsonHistogram } from './histogram-from-json.js';
 import { RuleEvalError } from './recording-rule.js';
 import type { RuleQueryFunc, RuleSample } from './rule-types.js';
 
@@ -60,9 +61,9 @@ function decode(body: ApiResponse, t: number): RuleSample[] {
   }
   if (d.resultType !== 'vector') throw new RuleEvalError('rule result is not a vector or scalar');
   const out: RuleSample[] = [];
-  for (const s of d.result as { metric: Record<string, string>; value?: [number, string] }[]) {
-    if (s.value === undefined) continue; // native histogram samples: not supported by rules yet
-    out.push({ labels: Labels.fromRecord(s.metric), t, v: parseValue(s.value[1]) });
+  for (const s of d.result as { metric: Record<string, string>; value?: [number, string]; histogram?: [number, JsonHistogram] }[]) {
+    if (s.histogram !== undefined) out.push({ labels: Labels.fromRecord(s.metric), t, v: 0, h: histogramFromJson(s.histogram[1]) });
+    else if (s.value !== undefined) out.push({ labels: Labels.fromRecord(s.metric), t, v: parseValue(s.value[1]) });
   }
   return out;
 }

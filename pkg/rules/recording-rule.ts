@@ -42,7 +42,7 @@ export class RecordingRule {
       const key = labels.key();
       if (seen.has(key)) throw new RuleEvalError('vector contains metrics with the same labelset after applying rule labels');
       seen.add(key);
-      out.push({ labels, t: qt, v: s.v });
+      out.push(s.h === undefined ? { labels, t: qt, v: s.v } : { labels, t: qt, v: s.v, h: s.h });
     }
     if (limit > 0 && out.length > limit) throw new RuleEvalError(`exceeded limit of ${limit} with ${out.length} series`);
     return out;
