@@ -1,5 +1,6 @@
 import { TesseraError } from '../errors/index.js';
-import { findAggrSection, uvarintSize, type AggrSection } from './aggr-layout.js';
+import { uvarintSize } from '../encoding/index.js';
+import { findAggrSection, type AggrSection } from './aggr-layout.js';
 import { AGGR_TYPES, AggrType, aggrTypeName } from './aggr-type.js';
 import { AverageIterator } from './average-iterator.js';
 import { Encoding, type Chunk } from './chunk.js';

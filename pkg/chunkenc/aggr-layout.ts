@@ -47,13 +47,3 @@ export function findAggrSection(data: Uint8Array, aggr: AggrType): AggrSection |
 function corrupt(msg: string): TesseraError {
   return new TesseraError('TESSERA_CHUNK_CORRUPT', `decode aggregate chunk: ${msg}`);
 }
-
-/** uvarintSize returns the number of bytes of v as an unsigned LEB128 varint. */
-export function uvarintSize(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
