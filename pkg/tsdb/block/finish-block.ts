@@ -1,10 +1,11 @@
 import { open, rename, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ChunkSegmentWriter } from '../chunks/index.js';
-import { writeBlockMeta, type BlockDesc, type BlockMeta, type ThanosMeta } from '../meta/index.js';
+import { writeBlockMeta, type BlockMeta } from '../meta/index.js';
 import { Tombstones, writeTombstones } from '../tombstones/index.js';
 import { BlockError } from './block-error.js';
 import type { WrittenBlock } from './block-writer.js';
+import type { StreamingBlockWriterOptions } from './streaming-block-writer.js';
 
 /** FinishingBlock is what a block writer hands to finishBlock once chunks and index are written. */
 export interface FinishingBlock {
@@ -13,14 +14,7 @@ export interface FinishingBlock {
   readonly parent: string;
   readonly tmp: string;
   /** The writer's options: block range, compaction level, sources, parents and Thanos section. */
-  readonly opts: {
-    readonly minTime?: number;
-    readonly maxTime?: number;
-    readonly level?: number;
-    readonly sources?: readonly string[];
-    readonly parents?: readonly BlockDesc[];
-    readonly thanos?: ThanosMeta;
-  };
+  readonly opts: Pick<StreamingBlockWriterOptions, 'minTime' | 'maxTime' | 'level' | 'sources' | 'parents' | 'thanos'>;
   /** The closed chunk writer (segment files and largest chunk go to the Thanos section). */
   readonly chunks: Pick<ChunkSegmentWriter, 'segmentFiles' | 'maxChunkSize'>;
   readonly maxSeriesSize: number;
