@@ -4,7 +4,7 @@ import { mkdir, open, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
-import { writeDemoBlocks, writeDemoRules } from '../pkg/demo/index.js';
+import { demoHistoryEnd, writeDemoBlocks, writeDemoRules } from '../pkg/demo/index.js';
 import { FilesystemBucket } from '../pkg/objstore/index.js';
 import { Querier } from '../pkg/querier/index.js';
 import { nopLogger } from '../pkg/sidecar/index.js';
@@ -61,8 +61,8 @@ interface Child {
 
 /**
  * demoCommand (`npm start`) brings up a complete stack on the embedded FILESYSTEM bucket: it
- * writes hours of history of two HA replicas as blocks into the bucket (once), serves them with a
- * store gateway, runs a compactor over the bucket, starts a querier that deduplicates the replicas
+ * writes hours of history of two HA replicas as blocks into the bucket (topped up to now at later
+ * starts), serves them with a store gateway, runs a compactor over the bucket, starts a querier that deduplicates the replicas
  * and a query-frontend in front of it, and a ruler evaluating the demo rules (pkg/demo) through
  * the querier, which lists the ruler's StoreAPI as an endpoint (recorded series, rules, alerts).
  * When a `prometheus` binary is on PATH it also starts an HA pair of real Prometheus servers
@@ -78,7 +78,7 @@ export const demoCommand: Command = {
     'http-address': { type: 'string', default: '127.0.0.1:10902', help: 'Querier HTTP address (UI and Prometheus API).' },
     'grpc-address': { type: 'string', default: '127.0.0.1:10901', help: 'Querier StoreAPI address.' },
     'frontend-address': { type: 'string', default: '127.0.0.1:10904', help: 'Query-frontend HTTP address (in front of the querier, with an in-memory results cache).' },
-    hours: { type: 'string', default: '12', help: 'Hours of demo history to generate on first start.' },
+    hours: { type: 'string', default: '12', help: 'Hours of demo history to generate on first start (later starts top it up to now, at most this many hours).' },
     'no-prometheus': { type: 'boolean', help: 'Do not start Prometheus and sidecars even when prometheus is installed.' },
     'no-compactor': { type: 'boolean', help: 'Do not run the compactor over the demo bucket.' },
     'no-ruler': { type: 'boolean', help: 'Do not run the ruler (nor the Alertmanager).' },
@@ -96,15 +96,17 @@ export const demoCommand: Command = {
     await mkdir(bucketDir, { recursive: true });
     await mkdir(logDir, { recursive: true });
     const bucket = new FilesystemBucket({ directory: bucketDir });
-    let hasBlocks = false;
-    for await (const _ of bucket.iter('')) {
-      hasBlocks = true;
-      break;
-    }
-    if (!hasBlocks) {
-      const t0 = Date.now();
-      const ulids = await writeDemoBlocks(bucket, join(dataDir, 'work'), { hours: intFlag(ctx, 'hours') });
+    // The history ends where the demo was last started: top it up to now (at most --hours), so
+    // that queries and rules at the current time see data again.
+    const hours = intFlag(ctx, 'hours');
+    const historyEnd = await demoHistoryEnd(bucket);
+    const t0 = Date.now();
+    if (historyEnd === undefined) {
+      const ulids = await writeDemoBlocks(bucket, join(dataDir, 'work'), { hours });
       log('wrote demo history', { blocks: ulids.length, ms: Date.now() - t0 });
+    } else if (t0 - historyEnd >= 60_000) {
+      const ulids = await writeDemoBlocks(bucket, join(dataDir, 'work'), { startMs: Math.max(historyEnd, t0 - hours * 3600_000) });
+      log('topped up the demo history to now', { from: new Date(historyEnd).toISOString(), blocks: ulids.length, ms: Date.now() - t0 });
     }
     const objCfg = join(dataDir, 'bucket.yml');
     await writeFile(objCfg, `type: FILESYSTEM\nconfig:\n  directory: ${JSON.stringify(bucketDir)}\n`);

@@ -10,6 +10,11 @@ export interface DemoDataOptions {
   readonly endMs?: number;
   /** hours of history (default 12), written as 2h blocks. */
   readonly hours?: number;
+  /**
+   * startMs is the first scrape time, e.g. where an earlier history ended (then `hours` is
+   * ignored; counters start over, as after a restart). Default: `hours` before endMs, on a 2h boundary.
+   */
+  readonly startMs?: number;
   /** hosts per replica (default 4). */
   readonly hosts?: number;
   /** replicas are the HA replica names (default a, b): the same series with slightly shifted scrapes. */
@@ -32,7 +37,8 @@ export async function writeDemoBlocks(bucket: Bucket, workDir: string, opts: Dem
   const hours = opts.hours ?? 12;
   const step = opts.scrapeIntervalMs ?? 15_000;
   const end = opts.endMs ?? Math.floor(Date.now() / step) * step;
-  const start = Math.floor((end - hours * 3600_000) / TWO_HOURS) * TWO_HOURS;
+  const start = opts.startMs !== undefined ? Math.ceil(opts.startMs / step) * step : Math.floor((end - hours * 3600_000) / TWO_HOURS) * TWO_HOURS;
+  if (end - start < step) return [];
   const ulids: string[] = [];
   for (const replica of opts.replicas ?? ['a', 'b']) {
     const ds = new DataSet({

@@ -5,14 +5,15 @@ import { join } from 'node:path';
  * DEMO_RULES is the rule file of the demo's ruler, over the demo data (pkg/datagen: an HTTP
  * service `job="api"` answering about 2.4 % of its requests with code 500, node_exporter
  * `job="node"`) and, when Prometheus runs, the live `up` series. The API rules use 15-minute
- * windows: the demo history ends when it is first written, so they see it for that long.
+ * windows: the demo history ends when the demo starts, so they see it for that long.
  * DemoApiErrorRatioHigh (> 1 %) fires on the demo data, DemoApiErrorRatioCritical (> 10 %) does not.
  */
 export const DEMO_RULES = `# Written by \`tessera demo\` at every start (edits are overwritten): the rules of the demo's
 # \`tessera rule\`, evaluated through the demo querier. The demo API (job="api") answers about 2.4 %
 # of its requests with code 500: DemoApiErrorRatioHigh (> 1 %) fires, DemoApiErrorRatioCritical
-# (> 10 %) does not. The history ends when the demo first wrote it, so the 15-minute windows of
-# the API rules see it for 15 minutes after that; the live group follows the Prometheus pair.
+# (> 10 %) does not. The history ends when the demo starts (it is topped up to then at each start),
+# so the 15-minute windows of the API rules see it for 15 minutes after that; the live group
+# follows the Prometheus pair.
 groups:
   - name: demo-api
     rules:
