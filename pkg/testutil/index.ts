@@ -8,3 +8,5 @@ export { requirePromqlTests } from './shared-dir.js';
 export { testCerts } from './test-certs.js';
 export type { TestCerts } from './test-certs.js';
 export { writeOutOfOrderBlock } from './out-of-order-block.js';
+export { startRedisServer } from './redis.js';
+export { redisCommand } from './redis-command.js';

@@ -1,35 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { QueryFrontend } from '../../pkg/query-frontend/index.js';
-import { freePort, requireBinary, startProcess, waitFor, type ManagedProcess } from '../../pkg/testutil/index.js';
+import { freePort, redisCommand, requireBinary, startRedisServer, waitFor, type ManagedProcess } from '../../pkg/testutil/index.js';
 import { DATA_END, DAY, QUERIES, T0, rangeQuery, startQuerierFixture, type QuerierFixture } from './query-frontend-fixture.js';
 
 const redisBin = requireBinary('redis-server');
-
-/** redisCommand sends one inline command to Redis and returns the first reply line. */
-function redisCommand(port: number, cmd: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, '127.0.0.1');
-    let buf = '';
-    s.setTimeout(2000, () => {
-      s.destroy();
-      reject(new Error(`redis ${cmd}: timeout`));
-    });
-    s.on('error', reject);
-    s.on('connect', () => s.write(`${cmd}\r\n`));
-    s.on('data', (d) => {
-      buf += d.toString();
-      const i = buf.indexOf('\r\n');
-      if (i >= 0) {
-        s.end();
-        resolve(buf.slice(0, i));
-      }
-    });
-  });
-}
 
 /**
  * The query-frontend with a REDIS results cache on a real redis-server: warm answers come from
@@ -45,8 +22,7 @@ describe.skipIf(!redisBin)('query-frontend with a Redis results cache', () => {
   let url = '';
 
   const startRedis = async () => {
-    redis = startProcess(redisBin!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]);
-    await waitFor('redis PING', async () => (await redisCommand(port, 'PING')) === '+PONG', 15_000);
+    redis = await startRedisServer(redisBin!, port, dir);
   };
   const metric = async (re: RegExp): Promise<number> => {
     const text = await (await fetch(`${url}/metrics`)).text();

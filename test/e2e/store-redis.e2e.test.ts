@@ -1,5 +1,4 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -7,26 +6,10 @@ import { Labels } from '../../pkg/labels/index.js';
 import { FilesystemBucket } from '../../pkg/objstore/index.js';
 import { GrpcStoreClient } from '../../pkg/store/index.js';
 import type { SeriesRequest, SeriesResponse } from '../../pkg/storepb/index.js';
-import { freePort, requireBinary, startProcess, waitFor, waitForHttp, writeTestBlock, type ManagedProcess } from '../../pkg/testutil/index.js';
+import { freePort, requireBinary, startProcess, startRedisServer, waitFor, waitForHttp, writeTestBlock, type ManagedProcess } from '../../pkg/testutil/index.js';
 
 const redisBin = requireBinary('redis-server');
 const repo = join(import.meta.dirname, '..', '..');
-
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.setTimeout(2000, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.on('error', () => resolve(false));
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => {
-      s.end();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-  });
-}
 
 /** Series of the query as label string → number of chunks, and the raw chunk bytes joined. */
 async function query(client: GrpcStoreClient): Promise<string[]> {
@@ -65,8 +48,7 @@ describe.skipIf(!redisBin)('tessera store with Redis caches', () => {
   beforeAll(async () => {
     work = await mkdtemp(join(tmpdir(), 'tessera-e2e-store-redis-'));
     redisPort = await freePort();
-    redis = startProcess(redisBin!, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work]);
-    await waitFor('redis PING', () => ping(redisPort), 15_000);
+    redis = await startRedisServer(redisBin!, redisPort, work);
     const bucketDir = join(work, 'bucket');
     const bkt = new FilesystemBucket({ directory: bucketDir });
     const series = Array.from({ length: 20 }, (_, i) => ({

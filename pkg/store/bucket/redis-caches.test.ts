@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
@@ -8,28 +7,11 @@ import { RedisClient } from '../../cache/index.js';
 import { Labels } from '../../labels/index.js';
 import { InMemoryBucket, InstrumentedBucket, newBucketMetrics } from '../../objstore/index.js';
 import type { SeriesResponse } from '../../storepb/index.js';
-import { freePort, requireBinary, startProcess, waitFor, writeTestBlock, type ManagedProcess } from '../../testutil/index.js';
+import { freePort, requireBinary, startRedisServer, waitFor, writeTestBlock, type ManagedProcess } from '../../testutil/index.js';
 import { BucketStore } from './bucket-store.js';
 import { parseCachingBucketConfig, parseIndexCacheConfig } from './store-cache-config.js';
 
 const redisBin = requireBinary('redis-server');
-
-/** ping sends PING to Redis; true on +PONG. */
-function ping(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.setTimeout(2000, () => {
-      s.destroy();
-      resolve(false);
-    });
-    s.on('error', () => resolve(false));
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => {
-      s.end();
-      resolve(d.toString().startsWith('+PONG'));
-    });
-  });
-}
 
 const series = Array.from({ length: 60 }, (_, i) => ({
   labels: Labels.fromStrings('__name__', i % 2 === 0 ? 'http_requests_total' : 'cpu_seconds_total', 'instance', `host-${i}`, 'job', i % 3 === 0 ? 'api' : 'web'),
@@ -72,8 +54,7 @@ describe.skipIf(!redisBin)('store index and chunk caches on Redis', () => {
     return m.values.filter((v) => v.labels['operation'] === 'get_range' || v.labels['operation'] === 'get').reduce((a, v) => a + v.value, 0);
   };
   const startRedis = async () => {
-    redis = startProcess(redisBin!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]);
-    await waitFor('redis PING', async () => await ping(port), 15_000);
+    redis = await startRedisServer(redisBin!, port, dir);
   };
   const newStore = async (): Promise<BucketStore> => {
     const yaml = `type: REDIS\nconfig:\n  addr: 127.0.0.1:${port}\n  dial_timeout: 500ms\n  read_timeout: 500ms\n  write_timeout: 500ms\n`;
