@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { FloatHistogram, type Span } from '../histogram/index.js';
 import { Labels } from '../labels/index.js';
-import { ProtoWriter, snappyBlockEncode } from '../prompb/index.js';
-import { freePort, requireBinary, startProcess, waitForHttp, type ManagedProcess } from '../testutil/index.js';
+import { freePort, remoteWriteHistograms, requireBinary, startProcess, waitForHttp, type ManagedProcess } from '../testutil/index.js';
 import { resultJson } from './result-json.js';
 
 // Native histogram encoding checked byte for byte against a real Prometheus: histograms are
@@ -33,43 +32,6 @@ const cases: Case[] = [
   { name: 'h_schema1', schema: 1, zeroThreshold: 0, zeroCount: 0, sum: 3, positiveSpans: [{ offset: 2000, length: 48 }], positiveCounts: Array.from({ length: 48 }, () => 1), negativeSpans: [], negativeCounts: [] },
   { name: 'h_schema_neg4', schema: -4, zeroThreshold: 0.5, zeroCount: 7, sum: 1e21, positiveSpans: [{ offset: -3, length: 6 }], positiveCounts: [1, 2, 3, 4, 5, 6], negativeSpans: [{ offset: -2, length: 4 }], negativeCounts: [4, 3, 2, 1] },
 ];
-
-function zigzag(n: number): number {
-  return n >= 0 ? 2 * n : -2 * n - 1;
-}
-
-function writeRequest(ts: number): Uint8Array {
-  const w = new ProtoWriter();
-  for (const c of cases) {
-    w.tag(1, 2).fork(); // timeseries
-    w.tag(1, 2).fork().tag(1, 2).string('__name__').tag(2, 2).string(c.name).join();
-    w.tag(4, 2).fork(); // histograms
-    const count = c.zeroCount + c.positiveCounts.reduce((a, b) => a + b, 0) + c.negativeCounts.reduce((a, b) => a + b, 0);
-    w.tag(1, 0).uint32(count);
-    w.tag(3, 1).double(c.sum);
-    w.tag(4, 0).uint32(zigzag(c.schema));
-    w.tag(5, 1).double(c.zeroThreshold);
-    w.tag(6, 0).uint32(c.zeroCount);
-    const spans = (field: number, spans: Span[]): void => {
-      for (const s of spans) w.tag(field, 2).fork().tag(1, 0).uint32(zigzag(s.offset)).tag(2, 0).uint32(s.length).join();
-    };
-    const deltas = (field: number, counts: number[]): void => {
-      let prev = 0;
-      for (const x of counts) {
-        w.tag(field, 0).uint32(zigzag(x - prev));
-        prev = x;
-      }
-    };
-    spans(8, c.negativeSpans);
-    deltas(9, c.negativeCounts);
-    spans(11, c.positiveSpans);
-    deltas(12, c.positiveCounts);
-    w.tag(15, 0).int64(ts);
-    w.join();
-    w.join();
-  }
-  return w.finish().slice();
-}
 
 function floatHistogram(c: Case): FloatHistogram {
   const h = new FloatHistogram();
@@ -104,11 +66,7 @@ describe.skipIf(bin === undefined)('native histogram JSON matches a real Prometh
     ]);
     base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/-/ready`);
-    const res = await fetch(`${base}/api/v1/write`, {
-      method: 'POST',
-      body: snappyBlockEncode(writeRequest(ts)),
-      headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0' },
-    });
+    const res = await remoteWriteHistograms(base, cases.map((c) => [c.name, [{ t: ts, h: floatHistogram(c) }]] as const));
     expect(res.status, `${await res.text()}\n${prom.output()}`).toBe(204);
   });
 

@@ -10,3 +10,5 @@ export type { TestCerts } from './test-certs.js';
 export { writeOutOfOrderBlock } from './out-of-order-block.js';
 export { startRedisServer } from './redis.js';
 export { redisCommand } from './redis-command.js';
+export { remoteWriteHistograms } from './remote-write-histograms.js';
+export type { HistogramSeries } from './remote-write-histograms.js';

@@ -5,8 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { CounterResetHeader, Encoding, HistogramAppendResult, HistogramChunk, isStaleNaN, staleNaN, ValueType, type Chunk } from '../../chunkenc/index.js';
 import { CounterResetHint, FloatHistogram, type Span } from '../../histogram/index.js';
 import { Matcher, MatchType } from '../../labels/index.js';
-import { ProtoWriter, snappyBlockEncode } from '../../prompb/index.js';
-import { freePort, requireBinary, startProcess, waitForHttp, type ManagedProcess } from '../../testutil/index.js';
+import { freePort, remoteWriteHistograms, requireBinary, startProcess, waitForHttp, type ManagedProcess } from '../../testutil/index.js';
 import { BlockReader } from './block-reader.js';
 
 // Integer native histograms are remote-written into a real Prometheus (2.42 accepts them with
@@ -53,45 +52,6 @@ function counterSeries(t0: number): Sample[] {
   return out;
 }
 
-function zigzag(n: number): number {
-  return n >= 0 ? 2 * n : -2 * n - 1;
-}
-
-function writeRequest(series: [string, Sample[]][]): Uint8Array {
-  const w = new ProtoWriter();
-  for (const [name, samples] of series) {
-    w.tag(1, 2).fork();
-    w.tag(1, 2).fork().tag(1, 2).string('__name__').tag(2, 2).string(name).join();
-    for (const { t, h } of samples) {
-      w.tag(4, 2).fork();
-      w.tag(1, 0).uint32(h.count);
-      w.tag(3, 1).double(h.sum);
-      w.tag(4, 0).uint32(zigzag(h.schema));
-      w.tag(5, 1).double(h.zeroThreshold);
-      w.tag(6, 0).uint32(h.zeroCount);
-      const spans = (field: number, spans: Span[]): void => {
-        for (const s of spans) w.tag(field, 2).fork().tag(1, 0).uint32(zigzag(s.offset)).tag(2, 0).uint32(s.length).join();
-      };
-      const deltas = (field: number, counts: number[]): void => {
-        let prev = 0;
-        for (const x of counts) {
-          w.tag(field, 0).uint32(zigzag(x - prev));
-          prev = x;
-        }
-      };
-      spans(8, h.negativeSpans);
-      deltas(9, h.negativeBuckets);
-      spans(11, h.positiveSpans);
-      deltas(12, h.positiveBuckets);
-      if (h.counterResetHint === CounterResetHint.Gauge) w.tag(14, 0).uint32(3);
-      w.tag(15, 0).int64(t);
-      w.join();
-    }
-    w.join();
-  }
-  return w.finish().slice();
-}
-
 /** bucketMap maps absolute bucket index → count, without empty buckets (re-coding inserts zeros). */
 function bucketMap(spans: readonly Span[], counts: readonly number[]): Map<number, number> {
   const m = new Map<number, number>();
@@ -128,11 +88,7 @@ describe.skipIf(bin === undefined)('native histogram chunks written by a real Pr
     ]);
     const base = `http://127.0.0.1:${port}`;
     await waitForHttp(`${base}/-/ready`);
-    const res = await fetch(`${base}/api/v1/write`, {
-      method: 'POST',
-      body: snappyBlockEncode(writeRequest([...written])),
-      headers: { 'Content-Type': 'application/x-protobuf', 'Content-Encoding': 'snappy', 'X-Prometheus-Remote-Write-Version': '0.1.0' },
-    });
+    const res = await remoteWriteHistograms(base, [...written]);
     expect(res.status, `${await res.text()}\n${prom.output()}`).toBe(204);
     const snap = await fetch(`${base}/api/v1/admin/tsdb/snapshot`, { method: 'POST' });
     const text = await snap.text();
