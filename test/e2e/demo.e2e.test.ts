@@ -2,6 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { demoHistoryEnd, writeDemoBlocks } from '../../pkg/demo/index.js';
+import { FilesystemBucket } from '../../pkg/objstore/index.js';
 import { freePort, requireBinary, waitFor } from '../../pkg/testutil/index.js';
 import { startService, tesseraArgs, type Service } from './services.js';
 
@@ -174,6 +176,45 @@ describe('tessera demo', () => {
     for (const [name, u] of printed) {
       const up = await fetch(`${u}/-/healthy`, { signal: AbortSignal.timeout(2000) }).then(() => true, () => false);
       expect(up, `${name} at ${u} still answers after SIGINT`).toBe(false);
+    }
+  });
+});
+
+// A restarted demo: the history written 3 hours ago is topped up to now, so queries at the current
+// time answer again; --no-ruler leaves the ruler and the Alertmanager out.
+describe('tessera demo, restarted on an old data dir with --no-ruler', () => {
+  test('tops the history up to now and starts neither ruler nor Alertmanager', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'tessera-demo-')), 'd');
+    const bucket = new FilesystemBucket({ directory: join(dataDir, 'bucket') });
+    const oldEnd = Math.floor((Date.now() - 3 * 3600_000) / 15_000) * 15_000;
+    await writeDemoBlocks(bucket, join(dataDir, 'work'), { endMs: oldEnd, hours: 2 });
+    expect(await demoHistoryEnd(bucket)).toBe(oldEnd);
+    const http = await freePort();
+    const url = `http://127.0.0.1:${http}`;
+    const demo = await startService(
+      'demo',
+      process.execPath,
+      tesseraArgs(['demo', `--data-dir=${dataDir}`, `--http-address=127.0.0.1:${http}`, '--grpc-address=127.0.0.1:0', '--frontend-address=127.0.0.1:0', '--hours=4', '--no-ruler', '--no-prometheus', '--no-compactor']),
+      { url: `${url}/-/ready`, timeoutMs: 90_000 },
+      { httpUrl: url },
+    );
+    try {
+      const banner = await waitFor('the demo banner', async () => {
+        const out = demo.process.output();
+        return out.includes('Press Ctrl+C to stop.') ? out : undefined;
+      }, 90_000, 200);
+      expect(banner).toContain('topped up the demo history to now');
+      expect(banner).toContain('ruler not started');
+      expect(banner).not.toMatch(/^ {2}(ruler|alertmanager):/m);
+      expect(Date.now() - (await demoHistoryEnd(bucket))!).toBeLessThan(5 * 60_000);
+      const res = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: 'sum by (instance) (rate(http_requests_total[5m]))' })}`);
+      const result = ((await res.json()) as { data: { result: { value: [number, string] }[] } }).data.result;
+      expect(result).toHaveLength(4);
+      for (const r of result) expect(Number(r.value[1])).toBeGreaterThan(0);
+      const rules = (await (await fetch(`${url}/api/v1/rules`)).json()) as { data: { groups: unknown[] } };
+      expect(rules.data.groups).toEqual([]);
+    } finally {
+      await demo.process.stop(30_000);
     }
   });
 });
