@@ -17,6 +17,16 @@ describe('newLogger', () => {
     expect(s.lines()).toEqual(['ts=2026-01-02T03:04:05.006Z level=info component=store msg="block sync done" blocks=3 dir="/tmp/a b" err="outer: inner"']);
   });
 
+  test('a cause already in the message (wrapped as "what: cause") is not repeated', () => {
+    const s = sink();
+    const log = newLogger(s.out, { level: 'info', base: {}, now });
+    const refused = new Error('connect ECONNREFUSED 127.0.0.1:1');
+    const wrapped = new Error(`query http://127.0.0.1:1: ${refused.message}`, { cause: refused });
+    const evalErr = new Error(`no query API server reachable: ${wrapped.message}`, { cause: wrapped });
+    log.warn('rule evaluation', { err: new Error(evalErr.message, { cause: evalErr }) });
+    expect(s.lines()).toEqual(['ts=2026-01-02T03:04:05.006Z level=warn msg="rule evaluation" err="no query API server reachable: query http://127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1"']);
+  });
+
   test('json: one object per line with the same fields', () => {
     const s = sink();
     const log = newLogger(s.out, { format: 'json', base: { component: 'query' }, now });

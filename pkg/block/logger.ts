@@ -76,11 +76,15 @@ export function newLogfmtLogger(out: NodeJS.WritableStream, level: LogLevel = 'i
   return newLogger(out, { level, base });
 }
 
+/**
+ * errorText is the message and the messages of its causes, joined with ": ". A cause whose message
+ * the text already ends with (an error that wrapped it as `${what}: ${cause.message}`) adds nothing.
+ */
 function errorText(v: Error): string {
   let s = v.message;
   let c = v.cause;
   while (c instanceof Error) {
-    s += `: ${c.message}`;
+    if (!s.endsWith(c.message)) s += `: ${c.message}`;
     c = c.cause;
   }
   return s;

@@ -59,6 +59,8 @@ describe('httpQueryFunc', () => {
     expect(errors).toEqual([down]);
     await expect(f('bad(', T)).rejects.toThrow('bad_data: parse error');
     await expect(httpQueryFunc({ endpoints: [down], partialResponse: true })('up', T)).rejects.toThrow(/^no query API server reachable/);
+    // The error names the endpoint and why (fetch's own message is only "fetch failed").
+    await expect(httpQueryFunc({ endpoints: [down], partialResponse: true })('up', T)).rejects.toThrow(`no query API server reachable: query http://${down}: connect ECONNREFUSED ${down}`);
   });
 
   test.skipIf(prometheus === undefined)('against a real Prometheus (Thanos parameters off)', async () => {

@@ -69,6 +69,16 @@ function decode(body: ApiResponse, t: number): RuleSample[] {
 }
 
 /**
+ * endpointError names the endpoint and the reason of a request that got no answer: fetch only says
+ * "fetch failed" (the reason, e.g. ECONNREFUSED, is its cause) and a timeout does not say where.
+ */
+function endpointError(base: string, err: Error): Error {
+  if (err.message === 'fetch failed' && err.cause instanceof Error) return new Error(`query ${base}: ${err.cause.message}`, { cause: err.cause });
+  if (err.name === 'TimeoutError') return new Error(`query ${base}: timed out`, { cause: err });
+  return err;
+}
+
+/**
  * httpQueryFunc evaluates rule expressions as instant queries over HTTP (`/api/v1/query`), as the
  * Thanos ruler does: endpoints tried in random order until one answers; warnings reported, not
  * fatal; when none answers the evaluation fails with "no query API server reachable".
@@ -109,7 +119,7 @@ export function httpQueryFunc(opts: HttpQueryOptions): RuleQueryFunc {
         return decode(body, t);
       } catch (err) {
         if (err instanceof RuleEvalError) throw err;
-        lastErr = err as Error;
+        lastErr = endpointError(base, err as Error);
         opts.onError?.(ep, lastErr);
       }
     }
