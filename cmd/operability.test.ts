@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCommand, type Command } from './command.js';
+import { runCaptured } from './run-captured.js';
 import { queryCommand } from './query.js';
 import { versionInfo } from './version.js';
 import { Labels } from '../pkg/labels/index.js';
@@ -25,15 +25,6 @@ afterAll(async () => {
   await rm(base, { recursive: true, force: true });
 });
 
-async function capture(cmd: Command, argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const o = { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream;
-  const e = { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream;
-  const code = await runCommand(cmd, argv, { stdout: o, stderr: e });
-  return { code, out, err };
-}
-
 describe('--version', () => {
   const line = /^tessera, version 0\.1\.0 \(branch: \S+, revision: \S+\)\n/;
   test('tessera --version prints the version line as Thanos does', async () => {
@@ -44,7 +35,7 @@ describe('--version', () => {
     expect(p.output()).toMatch(/node version: +v\d+/);
   }, 90_000);
   test('every command takes --version', async () => {
-    const r = await capture({ name: 'tessera', help: '', subcommands: [queryCommand] }, ['query', '--version']);
+    const r = await runCaptured({ name: 'tessera', help: '', subcommands: [queryCommand] }, ['query', '--version']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(line);
   });
@@ -55,7 +46,7 @@ describe('log flags', () => {
     [['--log.level=trace'], /--log.level: unknown level "trace"/],
     [['--log.format=text'], /--log.format: unknown format "text"/],
   ])('%j is a usage error', async (argv, want) => {
-    const r = await capture({ name: 'tessera', help: '', subcommands: [queryCommand] }, ['query', ...argv]);
+    const r = await runCaptured({ name: 'tessera', help: '', subcommands: [queryCommand] }, ['query', ...argv]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(want);
   });

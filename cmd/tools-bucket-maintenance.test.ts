@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCommand } from './command.js';
+import { runCaptured, type CapturedRun } from './run-captured.js';
 import { toolsBucketCommand } from './tools-bucket.js';
 import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, readNoCompactMark, uploadBlock } from '../pkg/block/index.js';
 import { BucketLease } from '../pkg/compactor/index.js';
@@ -17,15 +17,7 @@ let bkt: FilesystemBucket;
 let cfg: string[];
 const gen = new UlidGenerator();
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCommand(toolsBucketCommand, argv, {
-    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[]): Promise<CapturedRun> => runCaptured(toolsBucketCommand, argv);
 
 async function put(ext: Record<string, string>, minT: number, maxT: number): Promise<string> {
   const dir = await mkdtemp(join(base, 'src-'));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCommand } from './command.js';
+import { runCaptured, type CapturedRun } from './run-captured.js';
 import { goDuration, parseLabelFlags, toolsBucketCommand, uploadBlock } from './tools-bucket.js';
 import { FilesystemBucket, InMemoryBucket, type UploadOptions } from '../pkg/objstore/index.js';
 import { requireBinary } from '../pkg/testutil/index.js';
@@ -12,15 +12,7 @@ import { requireBinary } from '../pkg/testutil/index.js';
 const run = promisify(execFile);
 const promtool = requireBinary('promtool');
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCommand(toolsBucketCommand, argv, {
-    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[]): Promise<CapturedRun> => runCaptured(toolsBucketCommand, argv);
 
 describe.skipIf(promtool === undefined)('tessera tools bucket on promtool-made blocks', () => {
   let base: string;

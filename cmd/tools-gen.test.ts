@@ -2,19 +2,11 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { runCommand } from './command.js';
+import { runCaptured, type CapturedRun } from './run-captured.js';
 import { toolsGenCommand } from './tools-gen.js';
 import { readBlockMeta } from '../pkg/tsdb/index.js';
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCommand(toolsGenCommand, argv, {
-    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[]): Promise<CapturedRun> => runCaptured(toolsGenCommand, argv);
 
 const dirs: string[] = [];
 afterAll(async () => {

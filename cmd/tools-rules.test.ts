@@ -5,20 +5,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { requireBinary } from '../pkg/testutil/index.js';
-import { runCommand } from './command.js';
+import { runCaptured, type CapturedRun } from './run-captured.js';
 import { toolsRulesCommand } from './tools-rules.js';
 
 const promtool = requireBinary('promtool');
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCommand(toolsRulesCommand, argv, {
-    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[]): Promise<CapturedRun> => runCaptured(toolsRulesCommand, argv);
 
 // Rule files that promtool 2.42 (the version the interop test runs) understands: no group
 // `labels`/`query_offset` (3.x only).

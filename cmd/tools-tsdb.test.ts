@@ -3,7 +3,7 @@ import { cp, mkdir, mkdtemp, readFile, readdir, rm, truncate, writeFile } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCommand } from './command.js';
+import { runCaptured, type CapturedRun } from './run-captured.js';
 import { goBase2Bytes, goDurationMs, goFormatG } from './tools-tsdb-format.js';
 import { toolsTsdbCommand } from './tools-tsdb.js';
 import { requireBinary } from '../pkg/testutil/index.js';
@@ -11,15 +11,7 @@ import { DataSet, writeOpenMetricsFile } from '../pkg/datagen/index.js';
 
 const promtool = requireBinary('promtool');
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCommand(toolsTsdbCommand, argv, {
-    stdout: { write: (s: string) => ((out += s), true) } as unknown as NodeJS.WritableStream,
-    stderr: { write: (s: string) => ((err += s), true) } as unknown as NodeJS.WritableStream,
-  });
-  return { code, out, err };
-}
+const cli = (argv: string[]): Promise<CapturedRun> => runCaptured(toolsTsdbCommand, argv);
 
 /** promtool tsdb dump needs a wal/ dir in Debian's 2.42 when the range reaches the head. */
 function promtoolDump(dir: string, extra: string[] = []): string {
