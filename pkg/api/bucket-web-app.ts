@@ -41,6 +41,11 @@ export function createBucketWebApp(o: BucketWebAppOptions): Express {
     externalPrefix: o.externalPrefix ?? prefix,
     pages: ['/', '/blocks', '/loaded', '/global'],
   });
+  // Unknown paths: Go's http.NotFound, as Thanos's store and compactor answer (not Express's HTML page).
+  app.use((_req, res) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
+  });
   app.use(createJsonErrorHandler({}));
   return app;
 }
