@@ -8,6 +8,7 @@ import { openBucket, reportErrors } from './tools-bucket-common.js';
 import { DELETION_MARK_FILENAME, NO_DOWNSAMPLE_MARK_FILENAME, readNoCompactMark, uploadBlock as uploadBlockDir } from '../pkg/block/index.js';
 import type { Bucket } from '../pkg/objstore/index.js';
 import { formatBlockMeta, isUlid, parseBlockMeta, readBlockMeta, type BlockMeta } from '../pkg/tsdb/index.js';
+import { formatGoDuration } from '../pkg/cache/index.js';
 
 /** FetchedMetas are the blocks found in a bucket by {@link fetchBlockMetas}. */
 export interface FetchedMetas {
@@ -130,25 +131,6 @@ async function blockDirsIn(path: string): Promise<string[]> {
   return out;
 }
 
-/** goDuration formats milliseconds like Go's time.Duration.String (`2h0m0s`, `500ms`, `-30m0s`). */
-export function goDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const neg = ms < 0;
-  let a = Math.abs(ms);
-  let s: string;
-  if (a < 1000) {
-    s = `${a}ms`;
-  } else {
-    const h = Math.floor(a / 3_600_000);
-    a -= h * 3_600_000;
-    const m = Math.floor(a / 60_000);
-    a -= m * 60_000;
-    const sec = (a / 1000).toFixed(3).replace(/\.?0+$/, '');
-    s = h > 0 ? `${h}h${m}m${sec}s` : m > 0 ? `${m}m${sec}s` : `${sec}s`;
-  }
-  return neg ? `-${s}` : s;
-}
-
 function fmtTime(ms: number, layout: 'inspect' | 'ls'): string {
   const d = new Date(Math.floor(ms / 1000) * 1000);
   const p = (n: number) => String(n).padStart(2, '0');
@@ -170,13 +152,13 @@ function inspectRow(m: BlockMeta, marks: string): string[] {
   const range = m.maxTime - m.minTime;
   const res = m.thanos?.downsample.resolution ?? 0;
   // Thanos compact.UntilNextDownsampling: raw blocks are downsampled at 40h, 5m blocks at 10d.
-  const untilDown = res === 0 ? goDuration(40 * 3_600_000 - range) : res === 300_000 ? goDuration(10 * 86_400_000 - range) : '-';
+  const untilDown = res === 0 ? formatGoDuration(40 * 3_600_000 - range) : res === 300_000 ? formatGoDuration(10 * 86_400_000 - range) : '-';
   const n = (v: number | undefined) => (v ?? 0).toLocaleString('en-US');
   return [
     m.ulid,
     fmtTime(m.minTime, 'inspect'),
     fmtTime(m.maxTime, 'inspect'),
-    goDuration(range),
+    formatGoDuration(range),
     untilDown,
     n(m.stats.numSeries),
     n(m.stats.numSamples),
@@ -184,7 +166,7 @@ function inspectRow(m: BlockMeta, marks: string): string[] {
     String(m.compaction.level),
     String(m.compaction.failed === true),
     labelsString(m),
-    goDuration(res),
+    formatGoDuration(res),
     m.thanos?.source ?? '',
     marks,
   ];
@@ -265,7 +247,7 @@ const lsCommand: Command = {
         else if (format === 'json') ctx.stdout.write(`${formatBlockMeta(m)}\n`);
         else {
           ctx.stdout.write(
-            `${m.ulid} -- ${fmtTime(m.minTime, 'ls')} - ${fmtTime(m.maxTime, 'ls')} Diff: ${goDuration(Math.floor(m.maxTime / 1000) * 1000 - Math.floor(m.minTime / 1000) * 1000)}, ` +
+            `${m.ulid} -- ${fmtTime(m.minTime, 'ls')} - ${fmtTime(m.maxTime, 'ls')} Diff: ${formatGoDuration(Math.floor(m.maxTime / 1000) * 1000 - Math.floor(m.minTime / 1000) * 1000)}, ` +
               `Compaction: ${m.compaction.level}, Downsample: ${m.thanos?.downsample.resolution ?? 0}, Source: ${m.thanos?.source ?? ''}, Labels: {${labelsString(m)}}\n`,
           );
         }

@@ -25,27 +25,6 @@ export function goFormatG(v: number): string {
   return neg ? '-' + s : s;
 }
 
-/** goDurationMs formats a millisecond duration like Go's time.Duration.String(). */
-export function goDurationMs(ms: number): string {
-  if (ms === 0) return '0s';
-  const neg = ms < 0;
-  let d = Math.abs(ms);
-  let s: string;
-  if (d < 1000) {
-    s = `${d}ms`;
-  } else {
-    const h = Math.floor(d / 3_600_000);
-    d -= h * 3_600_000;
-    const m = Math.floor(d / 60_000);
-    d -= m * 60_000;
-    const sec = Math.floor(d / 1000);
-    const frac = d - sec * 1000;
-    const secStr = frac === 0 ? `${sec}` : `${sec}.${String(frac).padStart(3, '0').replace(/0+$/, '')}`;
-    s = h > 0 ? `${h}h${m}m${secStr}s` : m > 0 ? `${m}m${secStr}s` : `${secStr}s`;
-  }
-  return neg ? '-' + s : s;
-}
-
 /** goBase2Bytes formats a byte count like alecthomas/units Base2Bytes.String() ("437KiB896B"). */
 export function goBase2Bytes(n: number): string {
   const units = ['', 'K', 'M', 'G', 'T', 'P', 'E'];

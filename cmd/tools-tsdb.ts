@@ -2,12 +2,13 @@ import { createReadStream } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { goBase2Bytes, goDurationMs, goFormatG, goUtcTime, tabwrite } from './tools-tsdb-format.js';
+import { goBase2Bytes, goFormatG, goUtcTime, tabwrite } from './tools-tsdb-format.js';
 import { ValueType } from '../pkg/chunkenc/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { MatchType, Matcher } from '../pkg/labels/index.js';
 import { parseMetricSelector } from '../pkg/promql/index.js';
 import { BlockWriter, openDB, parseOpenMetrics, planBackfill, type BlockMeta } from '../pkg/tsdb/index.js';
+import { formatGoDuration } from '../pkg/cache/index.js';
 
 const MIN_TIME = Number.MIN_SAFE_INTEGER;
 const MAX_TIME = Number.MAX_SAFE_INTEGER;
@@ -118,7 +119,7 @@ function blockRows(rows: { meta: BlockMeta; size: number }[], human: boolean, he
       meta.ulid,
       human ? goUtcTime(meta.minTime) : String(meta.minTime),
       human ? goUtcTime(meta.maxTime) : String(meta.maxTime),
-      goDurationMs(meta.maxTime - meta.minTime),
+      formatGoDuration(meta.maxTime - meta.minTime),
       String(meta.stats.numSamples ?? 0),
       String(meta.stats.numChunks ?? 0),
       String(meta.stats.numSeries ?? 0),
