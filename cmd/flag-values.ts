@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseDuration } from '../pkg/api/index.js';
+import { parseByteSize } from '../pkg/cache/index.js';
 import { TesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { parseDuration as parseModelDuration } from '../pkg/objstore/index.js';
@@ -41,11 +42,9 @@ export function intFlag(ctx: RunContext, name: string): number {
  */
 export function bytesFlag(ctx: RunContext, name: string): number {
   const v = flagString(ctx, name);
-  const m = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB|TB|TiB)?$/i.exec(v.trim());
-  if (m === null) throw new UsageError(`--${name}: "${v}" is not a size (e.g. 512MB, 2GiB)`);
-  const unit = (m[2] ?? 'B').toUpperCase().replace('I', '');
-  const pow = { B: 0, KB: 1, MB: 2, GB: 3, TB: 4 }[unit] ?? 0;
-  return Math.floor(Number(m[1]) * 1024 ** pow);
+  const n = parseByteSize(v);
+  if (n === undefined) throw new UsageError(`--${name}: "${v}" is not a size (e.g. 512MB, 2GiB)`);
+  return n;
 }
 
 /** labelFlags parses repeatable `k=v` (or `k="v"`) flags into labels. */

@@ -1,7 +1,7 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
 import { bucketWebFlags, grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
-import { fileOrInlineFlag, modelDurationFlag, splitHostPort, timeRangeFlags } from './flag-values.js';
+import { bytesFlag, fileOrInlineFlag, modelDurationFlag, splitHostPort, timeRangeFlags } from './flag-values.js';
 import { BlockErrorCode, parseRelabelConfigs } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
@@ -57,23 +57,6 @@ function int(ctx: RunContext, name: string): number {
   return Number(v);
 }
 
-const BYTE_UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3, t: 1024 ** 4, tb: 1024 ** 4, tib: 1024 ** 4 };
-
-/** parseBytes parses a Thanos byte size flag ("250MB" = 250 MiB, as Go's units.Base2Bytes). */
-export function parseBytes(v: string): number | undefined {
-  const m = /^(\d+(?:\.\d+)?)\s*([a-zA-Z]*)$/.exec(v.trim());
-  if (m === null) return undefined;
-  const unit = BYTE_UNITS[m[2]!.toLowerCase()];
-  return unit === undefined ? undefined : Math.floor(Number(m[1]) * unit);
-}
-
-function bytes(ctx: RunContext, name: string): number {
-  const v = flagString(ctx, name);
-  const n = parseBytes(v);
-  if (n === undefined) throw new UsageError(`--${name}: invalid byte size "${v}"`);
-  return n;
-}
-
 async function runStore(ctx: RunContext): Promise<number> {
   const logger = loggerFromFlags(ctx, 'store');
   const { minTime, maxTime } = timeRangeFlags(ctx, Date.now());
@@ -102,9 +85,9 @@ async function runStore(ctx: RunContext): Promise<number> {
       httpPort: http.port,
       registry,
       logger,
-      indexCacheBytes: bytes(ctx, 'index-cache-size'),
-      chunkCacheBytes: bytes(ctx, 'store.chunk-cache-size'),
-      headerCacheBytes: bytes(ctx, 'store.index-header-cache-size'),
+      indexCacheBytes: bytesFlag(ctx, 'index-cache-size'),
+      chunkCacheBytes: bytesFlag(ctx, 'store.chunk-cache-size'),
+      headerCacheBytes: bytesFlag(ctx, 'store.index-header-cache-size'),
       syncIntervalMs: modelDurationFlag(ctx, 'sync-block-duration'),
       blockSyncConcurrency: int(ctx, 'block-sync-concurrency'),
       metaFetchConcurrency: int(ctx, 'block-meta-fetch-concurrency'),
@@ -115,8 +98,8 @@ async function runStore(ctx: RunContext): Promise<number> {
       limits: {
         maxSamples: int(ctx, 'store.grpc.series-sample-limit'),
         maxTouchedSeries: int(ctx, 'store.grpc.touched-series-limit'),
-        maxDownloadedBytes: bytes(ctx, 'store.grpc.downloaded-bytes-limit'),
-        maxInFlightBytes: bytes(ctx, 'store.grpc.series-memory-limit'),
+        maxDownloadedBytes: bytesFlag(ctx, 'store.grpc.downloaded-bytes-limit'),
+        maxInFlightBytes: bytesFlag(ctx, 'store.grpc.series-memory-limit'),
       },
       maxConcurrency: int(ctx, 'store.grpc.series-max-concurrency'),
       idleTimeoutMs: modelDurationFlag(ctx, 'store.index-header-lazy-reader-idle-timeout'),

@@ -1,5 +1,5 @@
 export { CACHE_CONFIG_ERROR, cacheConfigError } from './cache-config-error.js';
-export { parseBytes } from './byte-size.js';
+export { parseByteSize, parseBytes } from './byte-size.js';
 export { parseGoDuration, formatGoDuration } from './go-duration.js';
 export { RedisClient } from './redis-client.js';
 export type { RedisClientOptions, RedisErrorHandler } from './redis-client.js';
