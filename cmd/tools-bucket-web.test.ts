@@ -5,7 +5,7 @@ import { startBucketWeb, type BucketWeb } from './tools-bucket-web.js';
 import { toolsCommand } from './tools.js';
 import { markForDeletion, markForNoCompact } from '../pkg/block/index.js';
 import { InMemoryBucket } from '../pkg/objstore/index.js';
-import { requireBinary } from '../pkg/testutil/index.js';
+import { distinctColours, launchChromium, requireBinary } from '../pkg/testutil/index.js';
 import { UlidGenerator, formatBlockMeta, type BlockMeta } from '../pkg/tsdb/index.js';
 
 const chromium = requireBinary('chromium');
@@ -50,26 +50,6 @@ async function seed(bkt: InMemoryBucket): Promise<BlockMeta[]> {
   // A block directory without meta.json (an upload in progress) is not shown.
   await bkt.upload(`${gen.next(T0)}/index`, new Uint8Array(8));
   return metas;
-}
-
-/** distinctColours counts the colours of a PNG screenshot, decoded by the browser itself. */
-async function distinctColours(page: Page, png: Buffer): Promise<number> {
-  // Runs in the page (a string, as the node type check has no DOM library).
-  const script = `(async () => {
-    const img = new Image();
-    img.src = 'data:image/png;base64,${png.toString('base64')}';
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.width;
-    c.height = img.height;
-    const ctx = c.getContext('2d');
-    ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set();
-    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-    return seen.size;
-  })()`;
-  return (await page.evaluate(script)) as number;
 }
 
 describe('tools bucket web: /api/v1/blocks', () => {
@@ -149,9 +129,7 @@ describe('tools bucket web: /api/v1/blocks', () => {
     let page: Page;
 
     beforeAll(async () => {
-      const { chromium: pw } = await import('playwright-core');
-      browser = await pw.launch({ executablePath: chromium ?? 'chromium', args: ['--no-sandbox', '--disable-gpu'] });
-      page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      ({ browser, page } = await launchChromium(chromium!));
     });
     afterAll(async () => {
       await browser?.close();

@@ -12,3 +12,6 @@ export { startRedisServer } from './redis.js';
 export { redisCommand } from './redis-command.js';
 export { remoteWriteHistograms } from './remote-write-histograms.js';
 export type { HistogramSeries } from './remote-write-histograms.js';
+export { launchChromium } from './chromium.js';
+export type { HeadlessChromium } from './chromium.js';
+export { distinctColours } from './distinct-colours.js';
