@@ -29,7 +29,7 @@ export const storeCommand: Command = {
     'sync-block-duration': { type: 'string', default: '15m', help: 'Repeat interval for syncing the blocks between local and remote view.' },
     'block-sync-concurrency': { type: 'string', default: '20', help: 'Number of goroutines (tasks) reading block markers while syncing.' },
     'block-meta-fetch-concurrency': { type: 'string', default: '32', help: 'Number of meta.json files read concurrently while syncing.' },
-    'block-discovery-strategy': { type: 'string', default: 'recursive', help: 'How blocks are discovered: recursive (one listing of the bucket) or concurrent (list block dirs, probe each meta.json).' },
+    'block-discovery-strategy': { type: 'string', default: 'recursive', help: 'How blocks are discovered: recursive (one listing of the bucket) or concurrent (list block dirs, probe each meta.json). Thanos defaults to concurrent; recursive makes fewer bucket requests.' },
     'min-time': { type: 'string', default: '', help: 'Serve only blocks with data at or after this time: RFC3339, Unix ms, or a duration relative to now (e.g. -2w).' },
     'max-time': { type: 'string', default: '', help: 'Serve only blocks with data at or before this time: RFC3339, Unix ms, or a duration relative to now (e.g. -1d).' },
     'selector.relabel-config-file': { type: 'string', help: 'Path to a YAML file with relabel configs applied to block external labels (keep/drop) to select blocks.' },
