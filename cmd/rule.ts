@@ -13,9 +13,25 @@ import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js
 import { EndpointDiscovery, EndpointSet, parseEndpointAddress } from '../pkg/querier/index.js';
 import { Engine } from '../pkg/promql/index.js';
 import { createStoreQueryable } from '../pkg/query/index.js';
-import { Ruler, chunkForStateLookup, parseAlertmanagerUrl, parseAlertmanagersConfig, registerTsdbMetrics, rulerHttpApp, type AlertmanagerTarget, type PartialResponseStrategy } from '../pkg/ruler/index.js';
+import {
+  DEFAULT_ALERT_QUERY_TEMPLATE,
+  Ruler,
+  alertQueryTemplate,
+  alertmanagerConfigFromUrl,
+  chunkForStateLookup,
+  httpClient,
+  parseAlertmanagersConfig,
+  parseQueryConfig,
+  registerTsdbMetrics,
+  rulerHttpApp,
+  type AlertmanagerConfig,
+  type HttpClientConfig,
+  type HttpEndpointsConfig,
+  type PartialResponseStrategy,
+  type QueryConfig,
+} from '../pkg/ruler/index.js';
 import { GrpcStoreClient, LocalStore, StoreGrpcServer, snapshotRulesServer } from '../pkg/store/index.js';
-import { engineQueryFunc, snapshotRuleGroups, type RuleQueryFunc } from '../pkg/rules/index.js';
+import { engineQueryFunc, snapshotRuleGroups, type HttpTarget, type RuleQueryFunc } from '../pkg/rules/index.js';
 import { Tsdb } from '../pkg/tsdb/index.js';
 
 const MAX_INT64 = 9223372036854775807;
@@ -28,15 +44,17 @@ export const ruleCommand: Command = {
     'rule-file': { type: 'string', multiple: true, default: ['rules/'], help: 'Rule files to use (repeatable; Go globs such as rules/*.yaml).' },
     query: { type: 'string', multiple: true, help: 'Addresses of query API servers (repeatable): host:port or a URL; dns+ and dnssrv+ prefixes look them up in DNS.' },
     'query.sd-files': { type: 'string', multiple: true, help: 'Paths to file SD files (YAML or JSON) listing query API servers.' },
+    'query.config-file': { type: 'string', default: '', help: 'Path to a YAML file with the query API servers (Thanos\'s format: a list of {http_config, static_configs, file_sd_configs, scheme, path_prefix}); replaces --query and --query.sd-files.' },
+    'query.config': { type: 'string', default: '', help: 'Query API servers configuration in YAML (alternative to --query.config-file).' },
     'query.sd-interval': { type: 'string', default: '5m', help: 'Refresh interval to re-read file SD files.' },
     'query.sd-dns-interval': { type: 'string', default: '30s', help: 'Interval between DNS resolutions of query API servers.' },
     'query.http-method': { type: 'string', default: 'POST', help: 'HTTP method for instant queries to the query API servers: POST or GET.' },
-    'query.default-step': { type: 'string', default: '1s', help: 'Default range query step. Accepted for compatibility with Thanos (its stateless mode restores alerts with range queries); this ruler restores them from its own TSDB.' },
+    'query.default-step': { type: 'string', default: '1s', help: 'Default range query step. Accepted (and checked) for compatibility with Thanos, which uses it only in its stateless mode and to restore alert state with range queries; this ruler restores alerts from its own TSDB.' },
     endpoint: { type: 'string', multiple: true, help: 'StoreAPI endpoints (host:port, dns+, dnssrv+) to evaluate rules on with the embedded PromQL engine instead of --query; replicas deduplicated on --query.replica-label.' },
     'query.replica-label': { type: 'string', multiple: true, help: 'With --endpoint: labels treated as replica indicators for deduplication (repeatable).' },
     'endpoint.info-timeout': { type: 'string', default: '5s', help: 'With --endpoint: timeout of the Info call to each endpoint.' },
     'alertmanagers.url': { type: 'string', multiple: true, help: 'Alertmanager URLs to push alerts to (repeatable), e.g. http://alertmanager:9093 (path = prefix before /api/v2/alerts); dns+ and dnssrv+ prefixes look hosts up in DNS.' },
-    'alertmanagers.config-file': { type: 'string', default: '', help: 'Path to a YAML file with the Alertmanagers to send to (alertmanagers: [{static_configs, scheme, path_prefix, timeout, api_version}]); replaces --alertmanagers.url.' },
+    'alertmanagers.config-file': { type: 'string', default: '', help: 'Path to a YAML file with the Alertmanagers to send to (Thanos\'s format: alertmanagers: [{http_config, static_configs, file_sd_configs, scheme, path_prefix, timeout, api_version}]); replaces --alertmanagers.url.' },
     'alertmanagers.config': { type: 'string', default: '', help: 'Alertmanagers configuration in YAML (alternative to --alertmanagers.config-file).' },
     'alertmanagers.send-timeout': { type: 'string', default: '10s', help: 'Timeout of each request sending alerts to an Alertmanager.' },
     'alertmanagers.sd-dns-interval': { type: 'string', default: '30s', help: 'Interval between DNS resolutions of Alertmanager hosts.' },
@@ -45,6 +63,7 @@ export const ruleCommand: Command = {
     'alert.relabel-config-file': { type: 'string', default: '', help: 'Path to a YAML file with relabel configs applied to alerts before they are sent (after --label and --alert.label-drop); an alert relabelled away is not sent.' },
     'alert.relabel-config': { type: 'string', default: '', help: 'Alert relabel configs in YAML (alternative to --alert.relabel-config-file).' },
     'alert.query-url': { type: 'string', default: '', help: 'Base URL of alerts\' generatorURL (a querier\'s UI), also $externalURL in templates. Default: http://<hostname>:<http port>.' },
+    'alert.query-template': { type: 'string', default: DEFAULT_ALERT_QUERY_TEMPLATE, help: 'Template of the rest of alerts\' generatorURL after --alert.query-url; {{.Expr}} is the query-escaped expression.' },
     'eval-interval': { type: 'string', default: '1m', help: 'Default interval of rule groups without one.' },
     'rule-query-offset': { type: 'string', default: '0s', help: 'Default query_offset of rule groups: rules query at evaluation time minus this.' },
     'for-grace-period': { type: 'string', default: '10m', help: 'Minimum duration between alert and restored "for" state. Only for alerts with a for of at least this.' },
@@ -117,29 +136,37 @@ async function runRule(ctx: RunContext): Promise<number> {
   for (const a of query.discover) flagCheck('query', () => parseEndpointAddress(a));
   for (const a of endpoints) flagCheck('endpoint', () => parseEndpointAddress(a));
   const sdFiles = flagList(ctx, 'query.sd-files');
+  const queryConfigFile = flagString(ctx, 'query.config-file');
+  const queryConfigInline = flagString(ctx, 'query.config');
+  if (queryConfigFile !== '' && queryConfigInline !== '') throw new UsageError('both --query.config-file and --query.config are set; use one');
+  const hasQueryConfig = queryConfigFile !== '' || queryConfigInline !== '';
+  if (hasQueryConfig && endpoints.length + query.urls.length + query.discover.length + sdFiles.length > 0) throw new UsageError('--query/--query.sd-files/--endpoint and --query.config* parameters cannot be defined at the same time');
   if (endpoints.length > 0 && query.urls.length + query.discover.length + sdFiles.length > 0) throw new UsageError('--endpoint and --query (or --query.sd-files) are mutually exclusive');
-  if (endpoints.length + query.urls.length + query.discover.length + sdFiles.length === 0) throw new UsageError('no --query parameter was given (nor --query.sd-files or --endpoint)');
+  if (!hasQueryConfig && endpoints.length + query.urls.length + query.discover.length + sdFiles.length === 0) throw new UsageError('no --query parameter was given (nor --query.config, --query.sd-files or --endpoint)');
+  const alertQueryTemplateText = flagString(ctx, 'alert.query-template');
   const retention = durationFlag(ctx, 'tsdb.retention');
   const shipInterval = positiveDuration(ctx, 'shipper.sync-interval');
 
   let bucketYaml = '';
   let alertRelabel: RelabelConfig[] = [];
-  let amTargets: AlertmanagerTarget[];
-  let amTimeout = sendTimeout;
+  let amConfigs: AlertmanagerConfig[];
+  let queryConfigs: QueryConfig[] = [];
+  let alertQueryLink: (expr: string) => Promise<string>;
   let grpcCredentials: Awaited<ReturnType<typeof grpcServerCredentialsFromFlags>>;
   let webConfig: Awaited<ReturnType<typeof webConfigFromFlags>>;
   let grpcClientTls: Awaited<ReturnType<typeof grpcClientTlsFromFlags>>;
   try {
     const amFile = flagString(ctx, 'alertmanagers.config-file');
     const amInline = flagString(ctx, 'alertmanagers.config');
+    if (amFile !== '' && amInline !== '') throw new UsageError('both --alertmanagers.config-file and --alertmanagers.config are set; use one');
     if (amFile !== '' || amInline !== '') {
-      if (flagList(ctx, 'alertmanagers.url').length > 0) throw new UsageError('--alertmanagers.url and --alertmanagers.config(-file) are mutually exclusive');
-      const cfg = parseAlertmanagersConfig(amFile !== '' ? await readFile(amFile, 'utf8') : amInline, amFile !== '' ? amFile : '<--alertmanagers.config>');
-      amTargets = cfg.targets;
-      if (cfg.timeoutMs !== undefined) amTimeout = cfg.timeoutMs;
+      if (flagList(ctx, 'alertmanagers.url').length > 0) throw new UsageError('--alertmanagers.url and --alertmanagers.config* parameters cannot be defined at the same time');
+      amConfigs = parseAlertmanagersConfig(amFile !== '' ? await readFile(amFile, 'utf8') : amInline, amFile !== '' ? amFile : '<--alertmanagers.config>');
     } else {
-      amTargets = flagList(ctx, 'alertmanagers.url').map((u) => flagCheck('alertmanagers.url', () => parseAlertmanagerUrl(u)));
+      amConfigs = flagList(ctx, 'alertmanagers.url').map((u) => flagCheck('alertmanagers.url', () => alertmanagerConfigFromUrl(u, sendTimeout)));
     }
+    if (hasQueryConfig) queryConfigs = parseQueryConfig(queryConfigFile !== '' ? await readFile(queryConfigFile, 'utf8') : queryConfigInline, queryConfigFile !== '' ? queryConfigFile : '<--query.config>');
+    alertQueryLink = await alertQueryTemplate(alertQueryTemplateText);
     const relabelFile = flagString(ctx, 'alert.relabel-config-file');
     const relabelInline = flagString(ctx, 'alert.relabel-config');
     if (relabelFile !== '' && relabelInline !== '') throw new UsageError('both --alert.relabel-config-file and --alert.relabel-config are set; use one');
@@ -156,7 +183,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     }
     throw err;
   }
-  if (amTargets.length === 0) logger.warn('no Alertmanager configured: alerts are evaluated and recorded but not sent');
+  if (amConfigs.length === 0) logger.warn('no Alertmanager configured: alerts are evaluated and recorded but not sent');
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
@@ -165,11 +192,21 @@ async function runRule(ctx: RunContext): Promise<number> {
     query.discover.length + sdFiles.length > 0
       ? flagCheck('query', () => new EndpointDiscovery({ endpoints: query.discover, sdFiles, sdFileIntervalMs: sdInterval, dnsIntervalMs: dnsInterval, onError: onDiscoveryError }))
       : undefined;
-  const amDiscovery = amTargets.map((t) =>
-    t.kind === 'static' ? { t, d: undefined } : { t, d: new EndpointDiscovery({ endpoints: [`${t.kind}+${t.address}`], dnsIntervalMs: amDnsInterval, onError: onDiscoveryError }) },
-  );
-  const alertmanagers = (): string[] => amDiscovery.flatMap(({ t, d }) => (d === undefined ? [t.address] : d.addresses()).map((a) => `${t.scheme}://${a}${t.pathPrefix}`));
-  const queryEndpoints = (): string[] => [...query.urls, ...(queryDiscovery?.addresses() ?? [])];
+  // Alertmanagers and --query.config endpoints: per config, static and DNS addresses and file SD,
+  // each reached with the config's HTTP client (authentication, TLS, proxy).
+  let amGroups: HttpTargetGroup[];
+  let queryGroups: HttpTargetGroup[];
+  try {
+    amGroups = amConfigs.map((c) => httpTargetGroup(c.endpoints, c.http, c.timeoutMs, amDnsInterval, onDiscoveryError, 'alertmanagers.config'));
+    queryGroups = queryConfigs.map((c) => httpTargetGroup(c.endpoints, c.http, undefined, dnsInterval, onDiscoveryError, 'query.config'));
+  } catch (err) {
+    if (err instanceof UsageError || !isTesseraError(err)) throw err;
+    logger.error('read configuration', { err });
+    return 1;
+  }
+  const discoveries = [...amGroups, ...queryGroups].flatMap((g) => g.discoveries);
+  const alertmanagers = (): HttpTarget[] => amGroups.flatMap((g) => g.targets());
+  const queryEndpoints = (): (string | HttpTarget)[] => [...query.urls, ...(queryDiscovery?.addresses() ?? []), ...queryGroups.flatMap((g) => g.targets())];
   // --endpoint: the embedded engine over StoreAPI endpoints, replicas deduplicated (as `tessera query` does).
   let storeEndpoints: { discovery: EndpointDiscovery; set: EndpointSet } | undefined;
   let queryFunc: ((strategy: PartialResponseStrategy) => RuleQueryFunc) | undefined;
@@ -212,11 +249,12 @@ async function runRule(ctx: RunContext): Promise<number> {
     appendable: head,
     forState: chunkForStateLookup(head),
     alertmanagers,
-    alertmanagerTimeout: amTimeout,
+    alertmanagerTimeout: sendTimeout,
     labels,
     alertLabelDrop: labelDrop,
     alertRelabel,
     alertQueryURL,
+    alertQueryLink,
     evalInterval,
     queryOffset,
     resendDelay,
@@ -238,7 +276,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     await storeEndpoints.discovery.start();
     await storeEndpoints.set.start(5000);
   }
-  await Promise.all(amDiscovery.map(({ d }) => d?.start()));
+  await Promise.all(discoveries.map((d) => d.start()));
   try {
     await ruler.start();
   } catch (err) {
@@ -246,7 +284,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     queryDiscovery?.stop();
     storeEndpoints?.discovery.stop();
     storeEndpoints?.set.stop();
-    for (const { d } of amDiscovery) d?.stop();
+    for (const d of discoveries) d.stop();
     await head.close();
     if (!isTesseraError(err)) throw err;
     logger.error('loading rule files', { err: err.message });
@@ -290,7 +328,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     const port = await grpcServer.listen(grpcAddr);
     grpcListening = true;
     logger.info('listening for StoreAPI gRPC', { address: grpcAddr, port });
-    logger.info('ruler started', { query: queryEndpoints().join(','), alertmanagers: alertmanagers().join(','), labels: labels.toString() });
+    logger.info('ruler started', { query: queryEndpoints().map((e) => (typeof e === 'string' ? e : e.url)).join(','), alertmanagers: alertmanagers().map((t) => t.url).join(','), labels: labels.toString() });
     const sig = await stopped;
     logger.info('shutting down', { signal: sig });
     return 0;
@@ -305,7 +343,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     queryDiscovery?.stop();
     storeEndpoints?.discovery.stop();
     storeEndpoints?.set.stop();
-    for (const { d } of amDiscovery) d?.stop();
+    for (const d of discoveries) d.stop();
     await grpcServer.stop(grpcGrace);
     httpServer.closeAllConnections();
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
@@ -313,6 +351,28 @@ async function runRule(ctx: RunContext): Promise<number> {
   }
 }
 
+
+/** HttpTargetGroup is one Alertmanager or query config at run time: its discoveries and current targets. */
+interface HttpTargetGroup {
+  readonly discoveries: EndpointDiscovery[];
+  targets(): HttpTarget[];
+}
+
+/**
+ * httpTargetGroup discovers a config's addresses (static_configs with dns+/dnssrv+, file_sd_configs
+ * re-read every refresh_interval) and makes them targets `scheme://address/path_prefix` reached
+ * with the config's HTTP client.
+ */
+function httpTargetGroup(endpoints: HttpEndpointsConfig, http: HttpClientConfig, timeoutMs: number | undefined, dnsIntervalMs: number, onError: (err: Error) => void, flag: string): HttpTargetGroup {
+  const request = httpClient(http);
+  const discoveries: EndpointDiscovery[] = [];
+  if (endpoints.staticAddresses.length > 0) discoveries.push(flagCheck(flag, () => new EndpointDiscovery({ endpoints: endpoints.staticAddresses, dnsIntervalMs, onError })));
+  for (const f of endpoints.fileSd) discoveries.push(new EndpointDiscovery({ endpoints: [], sdFiles: f.files, sdFileIntervalMs: f.refreshIntervalMs, dnsIntervalMs, onError }));
+  return {
+    discoveries,
+    targets: () => [...new Set(discoveries.flatMap((d) => d.addresses()))].map((a) => ({ url: `${endpoints.scheme}://${a}${endpoints.pathPrefix}`, request, ...(timeoutMs === undefined ? {} : { timeoutMs }) })),
+  };
+}
 
 /** flagCheck turns a bad address in a flag (TesseraError from discovery) into a usage error naming the flag. */
 function flagCheck<T>(flag: string, f: () => T): T {

@@ -1,5 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { RulerError, RulerErrorCode } from './errors.js';
+import { parseHttpClientConfig, type HttpClientConfig } from './http-client-config.js';
+import { ENDPOINTS_KEYS, goDuration, parseHttpEndpointsConfig, type HttpEndpointsConfig } from './http-endpoints-config.js';
 
 /**
  * AlertmanagerTarget is one Alertmanager source: a URL (`http://am:9093/prefix`) whose host may be
@@ -12,13 +14,6 @@ export interface AlertmanagerTarget {
   readonly address: string;
   /** path prefix before /api/v2/alerts, without a trailing slash. */
   readonly pathPrefix: string;
-}
-
-/** AlertmanagersConfig is what --alertmanagers.config(-file) configures. */
-export interface AlertmanagersConfig {
-  readonly targets: AlertmanagerTarget[];
-  /** the smallest `timeout` given (ms), if any. */
-  readonly timeoutMs: number | undefined;
 }
 
 function bad(msg: string): RulerError {
@@ -41,14 +36,36 @@ export function parseAlertmanagerUrl(raw: string): AlertmanagerTarget {
   return { kind, scheme, address: port === '' ? u.hostname : `${u.hostname}:${port}`, pathPrefix: u.pathname.replace(/\/+$/, '') };
 }
 
-const CONFIG_KEYS = new Set(['static_configs', 'scheme', 'path_prefix', 'timeout', 'api_version', 'http_config', 'file_sd_configs']);
+const CONFIG_KEYS = new Set<string>([...ENDPOINTS_KEYS, 'timeout', 'api_version', 'http_config']);
+
+/** AlertmanagerConfig is one entry of Thanos's alerting config (pkg/alert AlertmanagerConfig). */
+export interface AlertmanagerConfig {
+  readonly http: HttpClientConfig;
+  readonly endpoints: HttpEndpointsConfig;
+  /** request timeout (ms; Thanos's default 10s). */
+  readonly timeoutMs: number;
+}
+
+/**
+ * alertmanagerConfigFromUrl turns one --alertmanagers.url into a config as Thanos's
+ * BuildAlertmanagerConfig does: scheme, path prefix, the address (with its DNS prefix) and basic
+ * auth from the URL's user:password.
+ */
+export function alertmanagerConfigFromUrl(raw: string, timeoutMs: number): AlertmanagerConfig {
+  const t = parseAlertmanagerUrl(raw);
+  const u = new URL(raw.trim().replace(/^(dns|dnssrv|dnssrvnoa)\+/, ''));
+  const http: HttpClientConfig = u.username !== '' ? { basicAuth: { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } } : {};
+  return { http, timeoutMs, endpoints: { scheme: t.scheme, pathPrefix: t.pathPrefix, staticAddresses: [`${t.kind === 'static' ? '' : `${t.kind}+`}${t.address}`], fileSd: [] } };
+}
 
 /**
  * parseAlertmanagersConfig reads Thanos's --alertmanagers.config YAML: `alertmanagers:` a list of
- * `{static_configs: [addr…], scheme, path_prefix, timeout, api_version: v2}`; addresses may carry
- * `dns+`/`dnssrv+` prefixes. http_config and file_sd_configs are not supported yet (an error).
+ * `{http_config, static_configs: [addr…], file_sd_configs: [{files, refresh_interval}], scheme,
+ * path_prefix, timeout, api_version: v2}`; static addresses may carry `dns+`/`dnssrv+` prefixes.
+ * Unknown fields are errors (Thanos unmarshals strictly); api_version v1 is refused (Alertmanager
+ * removed API v1).
  */
-export function parseAlertmanagersConfig(text: string, file: string): AlertmanagersConfig {
+export function parseAlertmanagersConfig(text: string, file: string): AlertmanagerConfig[] {
   let doc: unknown;
   try {
     doc = parseYaml(text);
@@ -57,46 +74,30 @@ export function parseAlertmanagersConfig(text: string, file: string): Alertmanag
   }
   const list = (doc as { alertmanagers?: unknown } | null)?.alertmanagers;
   if (doc !== null && (typeof doc !== 'object' || Object.keys(doc as object).some((k) => k !== 'alertmanagers'))) throw bad(`${file}: want a map with the single key "alertmanagers"`);
-  if (list === undefined || list === null) return { targets: [], timeoutMs: undefined };
+  if (list === undefined || list === null) return [];
   if (!Array.isArray(list)) throw bad(`${file}: alertmanagers must be a list`);
-  const targets: AlertmanagerTarget[] = [];
-  let timeoutMs: number | undefined;
-  list.forEach((c: unknown, i: number) => {
+  return list.map((c: unknown, i: number) => {
     const where = `${file}: alertmanagers[${i}]`;
     if (c === null || typeof c !== 'object' || Array.isArray(c)) throw bad(`${where}: want a map`);
     const o = c as Record<string, unknown>;
     for (const k of Object.keys(o)) if (!CONFIG_KEYS.has(k)) throw bad(`${where}: unknown field "${k}"`);
-    if (o.http_config !== undefined && o.http_config !== null && Object.keys(o.http_config as object).length > 0) throw bad(`${where}: http_config is not supported yet`);
-    if (o.file_sd_configs !== undefined && o.file_sd_configs !== null && (o.file_sd_configs as unknown[]).length > 0) throw bad(`${where}: file_sd_configs is not supported yet`);
     const api = o.api_version ?? 'v2';
-    if (api !== 'v2') throw bad(`${where}: api_version ${String(api)} is not supported (only v2; Alertmanager removed v1)`);
-    const scheme = o.scheme ?? 'http';
-    if (scheme !== 'http' && scheme !== 'https') throw bad(`${where}: scheme must be http or https`);
-    const prefix = typeof o.path_prefix === 'string' ? o.path_prefix : '';
-    if (o.timeout !== undefined) {
+    if (api === 'v1') throw bad(`${where}: api_version v1 is not supported (only v2: Alertmanager removed API v1 in 0.27)`);
+    if (api !== 'v2') throw bad(`${where}: expected Alertmanager API version to be one of [v1 v2] but got "${String(api)}"`);
+    let timeoutMs = 10_000;
+    if (o.timeout !== undefined && o.timeout !== null) {
       const ms = goDuration(String(o.timeout));
       if (ms === undefined) throw bad(`${where}: timeout "${String(o.timeout)}" is not a duration`);
-      timeoutMs = Math.min(timeoutMs ?? Infinity, ms);
+      timeoutMs = ms;
     }
-    const statics = o.static_configs ?? [];
-    if (!Array.isArray(statics)) throw bad(`${where}: static_configs must be a list of addresses`);
-    for (const a of statics) {
-      if (typeof a !== 'string') throw bad(`${where}: static_configs must be a list of addresses`);
-      const t = parseAlertmanagerUrl(`${/^(dns|dnssrv|dnssrvnoa)\+/.exec(a)?.[0] ?? ''}${scheme}://${a.replace(/^(dns|dnssrv|dnssrvnoa)\+/, '')}${prefix === '' ? '' : '/' + prefix.replace(/^\/+/, '')}`);
-      targets.push(t);
+    const endpoints = parseHttpEndpointsConfig(o, where, bad);
+    for (const a of endpoints.staticAddresses) if (/^[a-z]+:\/\//i.test(a)) throw bad(`${where}: static_configs: "${a}" must be an address (host:port), without a scheme`);
+    let http: HttpClientConfig;
+    try {
+      http = parseHttpClientConfig(o.http_config, `${where}: http_config`);
+    } catch (err) {
+      throw bad((err as Error).message);
     }
+    return { http, endpoints, timeoutMs };
   });
-  return { targets, timeoutMs };
-}
-
-function goDuration(s: string): number | undefined {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/g;
-  let ms = 0;
-  let pos = 0;
-  for (const m of s.matchAll(re)) {
-    if (m.index !== pos) return undefined;
-    pos += m[0].length;
-    ms += Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms' | 's' | 'm' | 'h'];
-  }
-  return pos === s.length && s !== '' ? ms : undefined;
 }

@@ -6,6 +6,12 @@ export const RulerErrorCode = {
   RuleFiles: 'TESSERA_RULER_RULE_FILES',
   /** --alertmanagers.url or --alertmanagers.config is invalid. */
   AlertmanagersConfig: 'TESSERA_RULER_ALERTMANAGERS_CONFIG',
+  /** an http_config (of --alertmanagers.config or --query.config) is invalid or names a file that cannot be read. */
+  HttpClientConfig: 'TESSERA_RULER_HTTP_CLIENT_CONFIG',
+  /** --alert.query-template does not parse or execute. */
+  AlertQueryTemplate: 'TESSERA_RULER_ALERT_QUERY_TEMPLATE',
+  /** --query.config is invalid. */
+  QueryConfig: 'TESSERA_RULER_QUERY_CONFIG',
 } as const;
 
 /** RulerError is an error of the ruler component. */

@@ -11,8 +11,10 @@ import {
   readRuleFiles,
   toAlertmanagerAlerts,
   type AlertmanagerSenderOptions,
+  type AlertmanagerAlert,
   type ClockDeps,
   type ForStateLookup,
+  type HttpTarget,
   type RuleGroup,
   type RuleGroupDeps,
   type RuleQueryFunc,
@@ -30,10 +32,11 @@ export interface RulerOptions {
   /** --rule-file patterns (globs), read on start and on every reload. */
   readonly ruleFiles: readonly string[];
   /**
-   * queryEndpoints returns the current query API addresses (`host:port` or URLs) for HTTP
-   * evaluation (Thanos --query); ignored when queryFunc is given.
+   * queryEndpoints returns the current query API addresses (`host:port`, URLs, or targets with
+   * their own HTTP client from --query.config) for HTTP evaluation (Thanos --query); ignored when
+   * queryFunc is given.
    */
-  readonly queryEndpoints?: () => readonly string[];
+  readonly queryEndpoints?: () => readonly (string | HttpTarget)[];
   /** HTTP method of rule queries (Thanos --query.http-method, POST). */
   readonly queryHttpMethod?: 'POST' | 'GET';
   /** queryFunc evaluates rules for a group's strategy another way (e.g. the embedded engine over StoreAPI endpoints). */
@@ -42,8 +45,8 @@ export interface RulerOptions {
   readonly appendable: Appendable;
   /** forState reads ALERTS_FOR_STATE back from the ruler's storage to restore alerts after a restart. */
   readonly forState?: ForStateLookup;
-  /** Alertmanager base URLs (path prefix included), current list. */
-  readonly alertmanagers: () => readonly string[];
+  /** Alertmanager base URLs (path prefix included), or targets with their own HTTP client and timeout: the current list. */
+  readonly alertmanagers: () => readonly (string | HttpTarget)[];
   readonly alertmanagerTimeout?: number;
   /** the ruler's labels (--label): set on alerts sent, seen as $externalLabels by templates. */
   readonly labels: Labels;
@@ -53,6 +56,11 @@ export interface RulerOptions {
   readonly alertRelabel?: readonly RelabelConfig[];
   /** base of alerts' generatorURL and $externalURL (--alert.query-url). */
   readonly alertQueryURL: string;
+  /**
+   * alertQueryLink makes the rest of generatorURL from the expression (--alert.query-template, see
+   * alertQueryTemplate); default `/graph?g0.expr=<expr>&g0.tab=1`.
+   */
+  readonly alertQueryLink?: (expr: string) => Promise<string>;
   readonly evalInterval: number;
   readonly queryOffset?: number;
   readonly resendDelay: number;
@@ -104,6 +112,8 @@ export class Ruler {
   private readonly expander: TemplateExpander;
   private readonly externalLabels: ReadonlyMap<string, string>;
   private readonly queries = new Map<PartialResponseStrategy, RuleQueryFunc>();
+  /** rendered alertQueryLink paths by expression. */
+  private readonly links = new Map<string, string>();
   private status: ReloadStatus = { ok: false, errors: ['rule files not loaded yet'], at: 0 };
   private started = false;
 
@@ -254,24 +264,44 @@ export class Ruler {
       notify: (expr, alerts) => {
         // Without Alertmanagers there is nowhere to send: alerts are only recorded (ALERTS series, API).
         if (this.opts.alertmanagers().length === 0) return;
-        let out = toAlertmanagerAlerts(expr, alerts, {
-          externalURL: this.opts.alertQueryURL,
-          externalLabels: this.opts.labels,
-          mode: 'thanos',
-          ...(this.opts.alertLabelDrop === undefined ? {} : { dropLabels: this.opts.alertLabelDrop }),
-        });
-        const rules = this.opts.alertRelabel ?? [];
-        if (rules.length > 0) {
-          out = out.flatMap((a) => {
-            const ls = relabel(Labels.fromRecord(a.labels), rules);
-            return ls === undefined || ls.isEmpty() ? [] : [{ ...a, labels: ls.toRecord() }];
-          });
-        }
-        this.sender.send(out);
+        const link = this.opts.alertQueryLink;
+        if (link === undefined) return this.sendAlerts(expr, alerts, undefined);
+        const cached = this.links.get(expr);
+        if (cached !== undefined) return this.sendAlerts(expr, alerts, cached);
+        void link(expr).then(
+          (path) => {
+            if (this.links.size > 10_000) this.links.clear();
+            this.links.set(expr, path);
+            this.sendAlerts(expr, alerts, path);
+          },
+          (err: unknown) => {
+            this.logger.warn('failed to generate link for expression', { expr, err });
+            this.sendAlerts(expr, alerts, '');
+          },
+        );
       },
       templates: { expander: this.expander, externalLabels: this.externalLabels, externalURL: this.opts.alertQueryURL },
       ...(this.opts.forState === undefined ? {} : { forStateLookup: this.opts.forState }),
     };
+  }
+
+  /** sendAlerts queues a rule's alerts for the Alertmanagers; linkPath (from alertQueryLink) follows --alert.query-url in generatorURL. */
+  private sendAlerts(expr: string, alerts: Parameters<typeof toAlertmanagerAlerts>[1], linkPath: string | undefined): void {
+    let out: AlertmanagerAlert[] = toAlertmanagerAlerts(expr, alerts, {
+      externalURL: this.opts.alertQueryURL,
+      externalLabels: this.opts.labels,
+      mode: 'thanos',
+      ...(this.opts.alertLabelDrop === undefined ? {} : { dropLabels: this.opts.alertLabelDrop }),
+      ...(linkPath === undefined ? {} : { generatorURL: this.opts.alertQueryURL + linkPath }),
+    });
+    const rules = this.opts.alertRelabel ?? [];
+    if (rules.length > 0) {
+      out = out.flatMap((a) => {
+        const ls = relabel(Labels.fromRecord(a.labels), rules);
+        return ls === undefined || ls.isEmpty() ? [] : [{ ...a, labels: ls.toRecord() }];
+      });
+    }
+    this.sender.send(out);
   }
 
   /** append writes one rule's samples (floats, native histograms) as one transaction; samples the storage refuses are counted and skipped. */

@@ -21,6 +21,8 @@ export interface AlertmanagerPayloadOptions {
    */
   readonly mode: 'prometheus' | 'thanos';
   readonly dropLabels?: readonly string[];
+  /** generatorURL overrides the link made from externalURL (e.g. Thanos's --alert.query-template). */
+  readonly generatorURL?: string;
 }
 
 /** goQueryEscape is Go's url.QueryEscape. */
@@ -40,7 +42,7 @@ function goQueryEscape(s: string): string {
  * UTC with milliseconds; annotations are omitted when there are none.
  */
 export function toAlertmanagerAlerts(expr: string, alerts: readonly Alert[], opts: AlertmanagerPayloadOptions): AlertmanagerAlert[] {
-  const generatorURL = `${opts.externalURL}/graph?g0.expr=${goQueryEscape(expr)}&g0.tab=1`;
+  const generatorURL = opts.generatorURL ?? `${opts.externalURL}/graph?g0.expr=${goQueryEscape(expr)}&g0.tab=1`;
   return alerts.map((a) => {
     const b = a.labels.builder();
     if (opts.mode === 'thanos') {

@@ -1,9 +1,13 @@
 import type { AlertmanagerAlert } from './alertmanager-payload.js';
+import { fetchRequest, toHttpTarget, type HttpTarget } from './http-target.js';
 
 /** AlertmanagerSenderOptions configure where and how alerts are posted. */
 export interface AlertmanagerSenderOptions {
-  /** Alertmanager base URLs including any path prefix (`http://am:9093`, `http://am/prefix`); a function gives the current list (DNS discovery). */
-  readonly urls: readonly string[] | (() => readonly string[]);
+  /**
+   * Alertmanager base URLs including any path prefix (`http://am:9093`, `http://am/prefix`), or
+   * targets with their own HTTP client and timeout; a function gives the current list (discovery).
+   */
+  readonly urls: readonly (string | HttpTarget)[] | (() => readonly (string | HttpTarget)[]);
   /** per-request timeout, ms (Thanos --alertmanagers.send-timeout, 10s). */
   readonly timeoutMs?: number;
   /** alerts per POST (Thanos 100, Prometheus 64/256). */
@@ -107,16 +111,17 @@ export class AlertmanagerSender {
     const body = JSON.stringify(batch);
     const urls = typeof this.opts.urls === 'function' ? this.opts.urls() : this.opts.urls;
     const results = await Promise.all(
-      urls.map(async (base) => {
-        const url = `${base.replace(/\/+$/, '')}/api/v2/alerts`;
+      urls.map(async (target) => {
+        const t = toHttpTarget(target);
+        const url = `${t.url.replace(/\/+$/, '')}/api/v2/alerts`;
         try {
-          const res = await fetch(url, {
+          const res = await (t.request ?? fetchRequest)(url, {
             method: 'POST',
             headers: { 'Content-Type': 'application/json', 'User-Agent': this.opts.userAgent ?? 'Tessera' },
             body,
-            signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(this.opts.timeoutMs ?? 10_000)]),
+            signal: AbortSignal.any([this.abort.signal, AbortSignal.timeout(t.timeoutMs ?? this.opts.timeoutMs ?? 10_000)]),
           });
-          const text = await res.text();
+          const text = res.text;
           if (res.status < 200 || res.status >= 300) throw new Error(`POST ${url}: HTTP ${res.status}: ${text.slice(0, 200)}`);
           return true;
         } catch (err) {

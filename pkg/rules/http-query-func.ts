@@ -2,11 +2,12 @@ import { Labels } from '../labels/index.js';
 import { histogramFromJson, type JsonHistogram } from './histogram-from-json.js';
 import { RuleEvalError } from './recording-rule.js';
 import type { RuleQueryFunc, RuleSample } from './rule-types.js';
+import { fetchRequest, toHttpTarget, type HttpTarget } from './http-target.js';
 
 /** HttpQueryOptions configure rule queries against Prometheus-compatible HTTP query APIs. */
 export interface HttpQueryOptions {
-  /** `host:port` or URLs with a path prefix (`http://q:10902/prefix`). */
-  readonly endpoints: readonly string[];
+  /** `host:port`, URLs with a path prefix (`http://q:10902/prefix`), or targets with their own HTTP client. */
+  readonly endpoints: readonly (string | HttpTarget)[];
   /** Thanos's partial_response parameter (the group's strategy: warn → true, abort → false). */
   readonly partialResponse: boolean;
   /** send Thanos's dedup and partial_response parameters (true; off for plain Prometheus). */
@@ -15,7 +16,7 @@ export interface HttpQueryOptions {
   readonly timeoutMs?: number;
   readonly headers?: Readonly<Record<string, string>>;
   /** order in which endpoints are tried (default: random, as Thanos). */
-  readonly order?: (endpoints: readonly string[]) => readonly string[];
+  readonly order?: <T>(endpoints: readonly T[]) => readonly T[];
   readonly onWarnings?: (endpoint: string, warnings: readonly string[]) => void;
   readonly onError?: (endpoint: string, err: Error) => void;
 }
@@ -43,7 +44,7 @@ function formatRFC3339Nano(ms: number): string {
   return iso.replace(/\.(\d{3})Z$/, (_m, f: string) => (f === '000' ? 'Z' : `.${f.replace(/0+$/, '')}Z`));
 }
 
-function shuffled(xs: readonly string[]): string[] {
+function shuffled<T>(xs: readonly T[]): T[] {
   const a = [...xs];
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1));
@@ -84,26 +85,28 @@ function endpointError(base: string, err: Error): Error {
  * fatal; when none answers the evaluation fails with "no query API server reachable".
  */
 export function httpQueryFunc(opts: HttpQueryOptions): RuleQueryFunc {
-  return async (expr, t) => {
-    const params = new URLSearchParams({ query: expr, time: formatRFC3339Nano(t) });
+  return async (expr, qt) => {
+    const params = new URLSearchParams({ query: expr, time: formatRFC3339Nano(qt) });
     if (opts.thanosParams ?? true) {
       params.set('dedup', 'true');
       params.set('partial_response', String(opts.partialResponse));
     }
     const order = opts.order ?? shuffled;
     let lastErr: Error | undefined;
-    for (const ep of order(opts.endpoints)) {
-      const base = (/^https?:\/\//.test(ep) ? ep : `http://${ep}`).replace(/\/+$/, '');
+    for (const target of order(opts.endpoints)) {
+      const t = toHttpTarget(target);
+      const ep = typeof target === 'string' ? target : t.url;
+      const base = t.url.replace(/\/+$/, '');
       try {
         const method = opts.method ?? 'POST';
         const url = method === 'GET' ? `${base}/api/v1/query?${params.toString()}` : `${base}/api/v1/query`;
-        const res = await fetch(url, {
+        const res = await (t.request ?? fetchRequest)(url, {
           method,
           headers: { ...(method === 'POST' ? { 'Content-Type': 'application/x-www-form-urlencoded' } : {}), ...opts.headers },
           ...(method === 'POST' ? { body: params.toString() } : {}),
-          signal: AbortSignal.timeout(opts.timeoutMs ?? 120_000),
+          signal: AbortSignal.timeout(t.timeoutMs ?? opts.timeoutMs ?? 120_000),
         });
-        const text = await res.text();
+        const text = res.text;
         let body: ApiResponse;
         try {
           body = JSON.parse(text) as ApiResponse;
@@ -116,7 +119,7 @@ export function httpQueryFunc(opts: HttpQueryOptions): RuleQueryFunc {
           throw new Error(`HTTP ${res.status} from ${url}: ${body.errorType ?? ''}: ${body.error ?? ''}`);
         }
         if (body.warnings !== undefined && body.warnings.length > 0) opts.onWarnings?.(ep, body.warnings);
-        return decode(body, t);
+        return decode(body, qt);
       } catch (err) {
         if (err instanceof RuleEvalError) throw err;
         lastErr = endpointError(base, err as Error);

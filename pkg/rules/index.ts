@@ -25,6 +25,8 @@ export { AlertmanagerSender } from './alertmanager-sender.js';
 export type { AlertmanagerSenderOptions, AlertmanagerSenderStats } from './alertmanager-sender.js';
 export { engineQueryFunc, templateQueryFunc } from './engine-query-func.js';
 export { httpQueryFunc } from './http-query-func.js';
+export { fetchRequest, toHttpTarget } from './http-target.js';
+export type { HttpRequestFunc, HttpRequestInit, HttpTarget } from './http-target.js';
 export { histogramFromJson } from './histogram-from-json.js';
 export type { JsonHistogram } from './histogram-from-json.js';
 export type { HttpQueryOptions } from './http-query-func.js';
