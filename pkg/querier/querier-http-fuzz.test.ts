@@ -5,6 +5,7 @@ import { httpStatus, type ErrorType } from '../api/index.js';
 import { Labels } from '../labels/index.js';
 import { LocalStore, MemChunkQueryable, StoreGrpcServer } from '../store/index.js';
 import { Querier } from './querier-service.js';
+import { testQuerierOptions } from '../testutil/index.js';
 
 // Issue 13 (HTTP part): a querier over an in-memory store (two replicas) answers every request,
 // however hostile, with Prometheus-shaped JSON and keeps running. Random PromQL from the grammar,
@@ -42,20 +43,7 @@ beforeAll(async () => {
     storePorts.push(await s.listen('127.0.0.1:0'));
     store.push(s);
   }
-  querier = new Querier({
-    httpAddress: '127.0.0.1:0',
-    grpcAddress: '127.0.0.1:0',
-    endpoints: storePorts.map((p) => `127.0.0.1:${p}`),
-    replicaLabels: ['replica'],
-    timeoutMs: 5_000,
-    maxConcurrent: 4,
-    lookbackDeltaMs: 300_000,
-    maxSamples: 500_000,
-    partialResponse: true,
-    autoDownsampling: false,
-    defaultEvaluationIntervalMs: 60_000,
-    infoTimeoutMs: 2000,
-  });
+  querier = new Querier(testQuerierOptions(storePorts.map((p) => `127.0.0.1:${p}`), { timeoutMs: 5_000, maxSamples: 500_000, infoTimeoutMs: 2000 }));
   await querier.start();
   host = '127.0.0.1';
   port = querier.httpPort;

@@ -4,6 +4,7 @@ import { RuleManager, TemplateExpander, type RuleGroupDeps } from '../rules/inde
 import { StoreGrpcServer, StoreError, GrpcCode, snapshotRulesServer, type StoreServer } from '../store/index.js';
 import type { InfoResponse } from '../storepb/index.js';
 import { Querier } from './querier-service.js';
+import { testQuerierOptions } from '../testutil/index.js';
 
 const S = 1000;
 const T0 = 1_700_000_000_000;
@@ -72,23 +73,12 @@ describe('querier /api/v1/rules and /api/v1/alerts over the Rules gRPC API', () 
     // a StoreAPI endpoint without the Rules API: not asked (else UNIMPLEMENTED would be a second warning)
     plainStore = new StoreGrpcServer(fakeStore({ labelSets: [], componentType: 'store', store: { minTime: 0, maxTime: 1 } }));
     await plainStore.listen('127.0.0.1:0');
-    const base = {
-      httpAddress: '127.0.0.1:0',
-      grpcAddress: '127.0.0.1:0',
-      replicaLabels: ['replica'],
-      timeoutMs: 30_000,
-      maxConcurrent: 4,
-      lookbackDeltaMs: 300_000,
-      maxSamples: 1_000_000,
-      autoDownsampling: false,
-      defaultEvaluationIntervalMs: 60_000,
-    };
-    querier = new Querier({ ...base, partialResponse: true, endpoints: [r1, r2, broken, plainStore].map((s) => `127.0.0.1:${s.port}`) });
-    strict = new Querier({ ...base, partialResponse: false, endpoints: [r1, broken].map((s) => `127.0.0.1:${s.port}`) });
+    querier = new Querier(testQuerierOptions([r1, r2, broken, plainStore].map((s) => `127.0.0.1:${s.port}`)));
+    strict = new Querier(testQuerierOptions([r1, broken].map((s) => `127.0.0.1:${s.port}`), { partialResponse: false }));
     await querier.start();
     await strict.start();
     // a querier over the first querier's gRPC: it serves the Rules API too (queriers stack)
-    top = new Querier({ ...base, partialResponse: true, endpoints: [`127.0.0.1:${querier.grpcPort}`] });
+    top = new Querier(testQuerierOptions([`127.0.0.1:${querier.grpcPort}`]));
     await top.start();
   });
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Labels } from '../labels/index.js';
 import { LocalStore, MemChunkQueryable, StoreGrpcServer } from '../store/index.js';
 import { Querier, type QuerierOptions } from './querier-service.js';
+import { testQuerierOptions } from '../testutil/index.js';
 
 interface Started {
   server: StoreGrpcServer;
@@ -24,20 +25,7 @@ async function startStore(replica: string, offsetMs: number, gap?: [number, numb
 
 /** newQuerier makes a querier on free ports deduplicating on `replica`, with test-sized limits. */
 function newQuerier(endpoints: string[], extra: Partial<QuerierOptions> = {}): Querier {
-  return new Querier({
-    httpAddress: '127.0.0.1:0',
-    grpcAddress: '127.0.0.1:0',
-    endpoints,
-    replicaLabels: ['replica'],
-    timeoutMs: 30_000,
-    maxConcurrent: 4,
-    lookbackDeltaMs: 300_000,
-    maxSamples: 1_000_000,
-    partialResponse: true,
-    autoDownsampling: false,
-    defaultEvaluationIntervalMs: 60_000,
-    ...extra,
-  });
+  return new Querier(testQuerierOptions(endpoints, extra));
 }
 
 describe('Querier over two replica stores', () => {

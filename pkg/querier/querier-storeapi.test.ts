@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, test } from 'vitest';
 import { LocalStore, MemChunkQueryable, StoreGrpcServer, GrpcStoreClient, storeAPIAcceptanceSuite } from '../store/index.js';
 import { Querier } from './querier-service.js';
+import { testQuerierOptions } from '../testutil/index.js';
 
 const api = { describe, test, beforeAll, afterAll };
 
@@ -10,19 +11,7 @@ storeAPIAcceptanceSuite(api, 'Querier StoreAPI over a gRPC LocalStore', async ({
   const q = new MemChunkQueryable(series, { samplesPerChunk: 40 });
   const backend = new StoreGrpcServer(new LocalStore({ queryable: q, externalLabels, timeRange: () => q.timeRange(), componentType: 'sidecar' }));
   const backendPort = await backend.listen('127.0.0.1:0');
-  const querier = new Querier({
-    httpAddress: '127.0.0.1:0',
-    grpcAddress: '127.0.0.1:0',
-    endpoints: [`127.0.0.1:${backendPort}`],
-    replicaLabels: [],
-    timeoutMs: 30_000,
-    maxConcurrent: 4,
-    lookbackDeltaMs: 300_000,
-    maxSamples: 1_000_000,
-    partialResponse: true,
-    autoDownsampling: false,
-    defaultEvaluationIntervalMs: 60_000,
-  });
+  const querier = new Querier(testQuerierOptions([`127.0.0.1:${backendPort}`], { replicaLabels: [] }));
   await querier.start();
   const client = new GrpcStoreClient(`127.0.0.1:${querier.grpcPort}`);
   return {

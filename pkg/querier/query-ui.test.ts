@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { Labels } from '../labels/index.js';
 import { LocalStore, MemChunkQueryable, StoreGrpcServer } from '../store/index.js';
-import { requireBinary } from '../testutil/index.js';
+import { distinctColours, launchChromium, requireBinary, testQuerierOptions } from '../testutil/index.js';
 import { Querier } from './querier-service.js';
 
 const chromium = requireBinary('chromium');
@@ -20,26 +20,6 @@ function storeSeries() {
   ];
 }
 
-/** distinctColours counts the colours of a PNG screenshot, decoded by the browser itself. */
-async function distinctColours(page: Page, png: Buffer): Promise<number> {
-  // Runs in the page (a string, as the node type check has no DOM library).
-  const script = `(async () => {
-    const img = new Image();
-    img.src = 'data:image/png;base64,${png.toString('base64')}';
-    await img.decode();
-    const c = document.createElement('canvas');
-    c.width = img.width;
-    c.height = img.height;
-    const ctx = c.getContext('2d');
-    ctx.drawImage(img, 0, 0);
-    const d = ctx.getImageData(0, 0, c.width, c.height).data;
-    const seen = new Set();
-    for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
-    return seen.size;
-  })()`;
-  return (await page.evaluate(script)) as number;
-}
-
 describe.skipIf(chromium === undefined)('web UI in headless Chromium', () => {
   let store: StoreGrpcServer;
   let querier: Querier;
@@ -52,24 +32,10 @@ describe.skipIf(chromium === undefined)('web UI in headless Chromium', () => {
     const q = new MemChunkQueryable(storeSeries());
     store = new StoreGrpcServer(new LocalStore({ queryable: q, externalLabels: Labels.fromRecord({ cluster: 'ui-test' }), componentType: 'sidecar', timeRange: () => q.timeRange() }));
     storeAddr = `127.0.0.1:${await store.listen('127.0.0.1:0')}`;
-    querier = new Querier({
-      httpAddress: '127.0.0.1:0',
-      grpcAddress: '127.0.0.1:0',
-      endpoints: [storeAddr],
-      replicaLabels: ['replica'],
-      timeoutMs: 30_000,
-      maxConcurrent: 4,
-      lookbackDeltaMs: 300_000,
-      maxSamples: 1_000_000,
-      partialResponse: true,
-      autoDownsampling: false,
-      defaultEvaluationIntervalMs: 60_000,
-    });
+    querier = new Querier(testQuerierOptions([storeAddr]));
     await querier.start();
     url = `http://127.0.0.1:${querier.httpPort}`;
-    const { chromium: pw } = await import('playwright-core');
-    browser = await pw.launch({ executablePath: chromium ?? 'chromium', args: ['--no-sandbox', '--disable-gpu'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    ({ browser, page } = await launchChromium(chromium!));
   });
 
   afterAll(async () => {

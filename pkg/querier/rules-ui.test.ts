@@ -6,7 +6,7 @@ import { createRulesApiRouter, serveWebUi } from '../api/index.js';
 import { Labels } from '../labels/index.js';
 import { RuleManager, TemplateExpander, type RuleGroupDeps } from '../rules/index.js';
 import { StoreGrpcServer, snapshotRulesServer, type StoreServer } from '../store/index.js';
-import { requireBinary } from '../testutil/index.js';
+import { launchChromium, requireBinary, testQuerierOptions } from '../testutil/index.js';
 import { Querier } from './querier-service.js';
 
 const chromium = requireBinary('chromium');
@@ -67,19 +67,7 @@ describe.skipIf(chromium === undefined)('alerts and rules pages in headless Chro
     };
     ruler = new StoreGrpcServer(store, { rules: snapshotRulesServer(() => m.snapshot(), { externalLabels: Labels.fromRecord({ replica: 'r1' }) }) });
     const addr = `127.0.0.1:${await ruler.listen('127.0.0.1:0')}`;
-    querier = new Querier({
-      httpAddress: '127.0.0.1:0',
-      grpcAddress: '127.0.0.1:0',
-      endpoints: [addr],
-      replicaLabels: ['replica'],
-      timeoutMs: 30_000,
-      maxConcurrent: 4,
-      lookbackDeltaMs: 300_000,
-      maxSamples: 1_000_000,
-      partialResponse: true,
-      autoDownsampling: false,
-      defaultEvaluationIntervalMs: 60_000,
-    });
+    querier = new Querier(testQuerierOptions([addr]));
     await querier.start();
     url = `http://127.0.0.1:${querier.httpPort}`;
     // A ruler's own HTTP server reuses the same pages ('rule' kind) over its /api/v1/rules.
@@ -89,9 +77,7 @@ describe.skipIf(chromium === undefined)('alerts and rules pages in headless Chro
     rulerUi = app.listen(0, '127.0.0.1');
     await new Promise((r) => rulerUi.once('listening', r));
     rulerUrl = `http://127.0.0.1:${(rulerUi.address() as AddressInfo).port}`;
-    const { chromium: pw } = await import('playwright-core');
-    browser = await pw.launch({ executablePath: chromium ?? 'chromium', args: ['--no-sandbox', '--disable-gpu'] });
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    ({ browser, page } = await launchChromium(chromium!));
   });
 
   afterAll(async () => {

@@ -15,3 +15,4 @@ export type { HistogramSeries } from './remote-write-histograms.js';
 export { launchChromium } from './chromium.js';
 export type { HeadlessChromium } from './chromium.js';
 export { distinctColours } from './distinct-colours.js';
+export { testQuerierOptions } from './test-querier-options.js';

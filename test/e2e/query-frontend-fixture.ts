@@ -1,6 +1,7 @@
 import { Labels } from '../../pkg/labels/index.js';
 import { Querier } from '../../pkg/querier/index.js';
 import { LocalStore, MemChunkQueryable, StoreGrpcServer } from '../../pkg/store/index.js';
+import { testQuerierOptions } from '../../pkg/testutil/index.js';
 
 /** T0 is the start of the test data: 2026-01-01T00:00:00Z. */
 export const T0 = Date.UTC(2026, 0, 1);
@@ -61,20 +62,7 @@ export async function startQuerierFixture(): Promise<QuerierFixture> {
     stores.push(server);
     makers.push(make);
   }
-  const querier = new Querier({
-    httpAddress: '127.0.0.1:0',
-    grpcAddress: '127.0.0.1:0',
-    endpoints,
-    replicaLabels: ['replica'],
-    timeoutMs: 60_000,
-    maxConcurrent: 8,
-    lookbackDeltaMs: 300_000,
-    maxSamples: 50_000_000,
-    partialResponse: true,
-    autoDownsampling: false,
-    defaultEvaluationIntervalMs: 60_000,
-    infoTimeoutMs: 2000,
-  });
+  const querier = new Querier(testQuerierOptions(endpoints, { timeoutMs: 60_000, maxConcurrent: 8, maxSamples: 50_000_000, infoTimeoutMs: 2000 }));
   await querier.start();
   return {
     url: `http://127.0.0.1:${querier.httpPort}`,

@@ -5,6 +5,7 @@ import { Querier } from '../../pkg/querier/index.js';
 import { QueryFrontend } from '../../pkg/query-frontend/index.js';
 import { LocalStore, MemChunkQueryable, StoreGrpcServer } from '../../pkg/store/index.js';
 import { rangeQuery } from './query-frontend-fixture.js';
+import { testQuerierOptions } from '../../pkg/testutil/index.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 const H = 3_600_000;
@@ -87,20 +88,7 @@ describe('query-frontend --query-frontend.vertical-shards in front of tessera qu
       endpoints.push(`127.0.0.1:${await s.listen('127.0.0.1:0')}`);
       stores.push(s);
     }
-    querier = new Querier({
-      httpAddress: '127.0.0.1:0',
-      grpcAddress: '127.0.0.1:0',
-      endpoints,
-      replicaLabels: ['replica'],
-      timeoutMs: 60_000,
-      maxConcurrent: 16,
-      lookbackDeltaMs: 300_000,
-      maxSamples: 50_000_000,
-      partialResponse: true,
-      autoDownsampling: false,
-      defaultEvaluationIntervalMs: 60_000,
-      infoTimeoutMs: 2000,
-    });
+    querier = new Querier(testQuerierOptions(endpoints, { timeoutMs: 60_000, maxConcurrent: 16, maxSamples: 50_000_000, infoTimeoutMs: 2000 }));
     await querier.start();
     qurl = `http://127.0.0.1:${querier.httpPort}`;
     for (const n of [2, 3, 5]) {

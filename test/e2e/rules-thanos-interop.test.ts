@@ -6,7 +6,7 @@ import { Labels } from '../../pkg/labels/index.js';
 import { Querier } from '../../pkg/querier/index.js';
 import { RuleManager, TemplateExpander, type RuleGroupDeps } from '../../pkg/rules/index.js';
 import { StoreGrpcServer, snapshotRulesServer, type StoreServer } from '../../pkg/store/index.js';
-import { findBinary, freePort, startProcess, waitFor, waitForHttp, type ManagedProcess } from '../../pkg/testutil/index.js';
+import { findBinary, freePort, startProcess, testQuerierOptions, waitFor, waitForHttp, type ManagedProcess } from '../../pkg/testutil/index.js';
 
 // Interop of the Rules gRPC API with real Thanos (not installed by .ci/run: set TESSERA_THANOS to
 // a binary built with `go build -tags slicelabels ./cmd/thanos`, or put `thanos` on PATH):
@@ -79,20 +79,7 @@ describe.skipIf(thanos === undefined)('Rules API interop with Thanos', () => {
     procs.push(startProcess(thanos!, ['query', `--http-address=127.0.0.1:${tqHttp}`, `--grpc-address=127.0.0.1:${tqGrpc}`, `--endpoint=${oursAddr}`, '--query.replica-label=replica']));
     thanosQuery = `http://127.0.0.1:${tqHttp}`;
     // our querier over our ruler (for comparison) and a Thanos ruler (evaluating through our querier)
-    querier = new Querier({
-      httpAddress: '127.0.0.1:0',
-      grpcAddress: '127.0.0.1:0',
-      endpoints: [oursAddr, `127.0.0.1:${trGrpc}`],
-      replicaLabels: ['replica'],
-      timeoutMs: 30_000,
-      maxConcurrent: 4,
-      lookbackDeltaMs: 300_000,
-      maxSamples: 1_000_000,
-      partialResponse: true,
-      autoDownsampling: false,
-      defaultEvaluationIntervalMs: 60_000,
-      endpointPollIntervalMs: 500,
-    });
+    querier = new Querier(testQuerierOptions([oursAddr, `127.0.0.1:${trGrpc}`], { endpointPollIntervalMs: 500 }));
     await querier.start();
     procs.push(
       startProcess(thanos!, [

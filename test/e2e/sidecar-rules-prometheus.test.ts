@@ -7,7 +7,7 @@ import { Labels } from '../../pkg/labels/index.js';
 import { Querier } from '../../pkg/querier/index.js';
 import { StoreGrpcServer, protoToRulesSnapshot, type StoreServer } from '../../pkg/store/index.js';
 import { RulesRequestType } from '../../pkg/storepb/index.js';
-import { freePort, requireBinary, startProcess, waitFor, waitForHttp, type ManagedProcess } from '../../pkg/testutil/index.js';
+import { freePort, requireBinary, startProcess, testQuerierOptions, waitFor, waitForHttp, type ManagedProcess } from '../../pkg/testutil/index.js';
 import { PrometheusClient, prometheusRulesServer } from '../../pkg/sidecar/index.js';
 
 const prometheus = requireBinary('prometheus');
@@ -107,19 +107,7 @@ describe.skipIf(prometheus === undefined)("rules of a real Prometheus through th
     };
     grpc = new StoreGrpcServer(store, { rules: prometheusRulesServer(client, () => ext) });
     const grpcPort = await grpc.listen('127.0.0.1:0');
-    querier = new Querier({
-      httpAddress: '127.0.0.1:0',
-      grpcAddress: '127.0.0.1:0',
-      endpoints: [`127.0.0.1:${grpcPort}`],
-      replicaLabels: ['replica'],
-      timeoutMs: 30_000,
-      maxConcurrent: 4,
-      lookbackDeltaMs: 300_000,
-      maxSamples: 1_000_000,
-      partialResponse: false,
-      autoDownsampling: false,
-      defaultEvaluationIntervalMs: 60_000,
-    });
+    querier = new Querier(testQuerierOptions([`127.0.0.1:${grpcPort}`], { partialResponse: false }));
     await querier.start();
   }, 120_000);
 

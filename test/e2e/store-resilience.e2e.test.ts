@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Labels } from '../../pkg/labels/index.js';
 import { FilesystemBucket } from '../../pkg/objstore/index.js';
 import { Querier } from '../../pkg/querier/index.js';
-import { freePort, waitFor, writeTestBlock } from '../../pkg/testutil/index.js';
+import { freePort, testQuerierOptions, waitFor, writeTestBlock } from '../../pkg/testutil/index.js';
 import type { BlockMeta } from '../../pkg/tsdb/index.js';
 import { startService, tesseraArgs, type Service } from './services.js';
 
@@ -82,21 +82,7 @@ beforeAll(async () => {
   grpcPort = await freePort();
   httpPort = await freePort();
   store = await startStore();
-  querier = new Querier({
-    httpAddress: '127.0.0.1:0',
-    grpcAddress: '127.0.0.1:0',
-    endpoints: [`127.0.0.1:${grpcPort}`],
-    replicaLabels: ['replica'],
-    timeoutMs: 60_000,
-    maxConcurrent: 4,
-    lookbackDeltaMs: 300_000,
-    maxSamples: 50_000_000,
-    partialResponse: true,
-    autoDownsampling: false,
-    defaultEvaluationIntervalMs: 60_000,
-    infoTimeoutMs: 2000,
-    endpointPollIntervalMs: POLL_MS,
-  });
+  querier = new Querier(testQuerierOptions([`127.0.0.1:${grpcPort}`], { timeoutMs: 60_000, maxSamples: 50_000_000, infoTimeoutMs: 2000, endpointPollIntervalMs: POLL_MS }));
   await querier.start();
   api = `http://127.0.0.1:${querier.httpPort}`;
   await waitFor('store healthy in the querier', async () => storeEndpoint()?.healthy === true, 30_000, 50);
