@@ -21,6 +21,7 @@ export { AppendErrorCode } from './appender.js';
 export { emptySeriesSet, emptyChunkSeriesSet, errSeriesSet, errChunkSeriesSet, ArraySeriesSet } from './series-sets.js';
 export { ListSeries, ListSeriesIterator } from './list-series.js';
 export { mergeSeriesSets, mergeChunkSeriesSets, ChainSampleIterator } from './merge-series-set.js';
+export { mergeLabelResults } from './merge-label-results.js';
 export { ChunkListIterator } from './chunk-list-iterator.js';
 export { SampleChunkEncoder, DEFAULT_SAMPLES_PER_CHUNK } from './sample-chunk-encoder.js';
 export { compactingChunkSeriesMerger, MergedChunkSeries, overlappingChunkGroups, encodeSamples, mergeAggrChunks, MergeChunkErrorCode } from './chunk-series-merge.js';

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { compareStrings, type Matcher } from '../../labels/index.js';
 import {
   mergeChunkSeriesSets,
+  mergeLabelResults,
   mergeSeriesSets,
   type CallOptions,
   type ChunkQuerier,
@@ -80,11 +81,11 @@ class MergeLabelQuerier<Q extends LabelQuerier> {
   }
 
   async labelValues(name: string, matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
-    return union(await Promise.all(this.qs.map((q) => q.labelValues(name, matchers, hints, opts))), hints);
+    return mergeLabelResults(await Promise.all(this.qs.map((q) => q.labelValues(name, matchers, hints, opts))), hints);
   }
 
   async labelNames(matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
-    return union(await Promise.all(this.qs.map((q) => q.labelNames(matchers, hints, opts))), hints);
+    return mergeLabelResults(await Promise.all(this.qs.map((q) => q.labelNames(matchers, hints, opts))), hints);
   }
 
   async close(): Promise<void> {
@@ -92,18 +93,6 @@ class MergeLabelQuerier<Q extends LabelQuerier> {
   }
 }
 
-function union(results: readonly LabelResult[], hints: LabelHints | undefined): LabelResult {
-  const set = new Set<string>();
-  const warnings: string[] = [];
-  for (const r of results) {
-    for (const v of r.values) set.add(v);
-    for (const w of r.warnings) if (!warnings.includes(w)) warnings.push(w);
-  }
-  let values = [...set].sort(compareStrings);
-  const limit = hints?.limit ?? 0;
-  if (limit > 0 && values.length > limit) values = values.slice(0, limit);
-  return { values, warnings };
-}
 
 class MergeQuerier extends MergeLabelQuerier<Querier> implements Querier {
   async select(_sort: boolean, hints: SelectHints | undefined, matchers: readonly Matcher[], opts?: CallOptions): Promise<SeriesSet> {

@@ -4,6 +4,7 @@ import { TesseraError } from '../../errors/index.js';
 import { compareStrings, type Labels, type Matcher } from '../../labels/index.js';
 import {
   mergeChunkSeriesSets,
+  mergeLabelResults,
   mergeSeriesSets,
   type Appendable,
   type Appender,
@@ -413,11 +414,11 @@ class UnionLabels {
   }
 
   async labelNames(matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
-    return union(await Promise.all(this.#qs.map((q) => q.labelNames(matchers, hints, opts))), hints);
+    return mergeLabelResults(await Promise.all(this.#qs.map((q) => q.labelNames(matchers, hints, opts))), hints);
   }
 
   async labelValues(name: string, matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
-    return union(await Promise.all(this.#qs.map((q) => q.labelValues(name, matchers, hints, opts))), hints);
+    return mergeLabelResults(await Promise.all(this.#qs.map((q) => q.labelValues(name, matchers, hints, opts))), hints);
   }
 
   async close(): Promise<void> {
@@ -431,15 +432,3 @@ class UnionLabels {
   }
 }
 
-function union(results: readonly LabelResult[], hints: LabelHints | undefined): LabelResult {
-  const set = new Set<string>();
-  const warnings: string[] = [];
-  for (const r of results) {
-    for (const v of r.values) set.add(v);
-    for (const w of r.warnings) if (!warnings.includes(w)) warnings.push(w);
-  }
-  let values = [...set].sort(compareStrings);
-  const limit = hints?.limit ?? 0;
-  if (limit > 0 && values.length > limit) values = values.slice(0, limit);
-  return { values, warnings };
-}
