@@ -1,5 +1,5 @@
 import { Encoding, type Chunk, type ChunkMeta, type SampleIterator } from '../chunkenc/index.js';
-import { DedupIterator, splitOverlapping, type SampleIntervalHint } from '../dedup/index.js';
+import { ChunkIntervalIterator, DedupIterator, splitOverlapping } from '../dedup/index.js';
 import type { Labels } from '../labels/index.js';
 import {
   ChainSampleIterator,
@@ -61,36 +61,6 @@ export function replicaChunkSeriesSet(set: ChunkSeriesSet, rank: number): ChunkS
 }
 
 /**
- * ReplicaChunkListIterator iterates one replica's chunks (time-ordered, non-overlapping) and tells
- * DedupIterator each chunk's mean sample interval, (maxTime − minTime) / (samples − 1), as the
- * querier's replica iterators do, so both dedup the same way.
- */
-class ReplicaChunkListIterator extends ChunkListIterator implements SampleIntervalHint {
-  readonly #maxTimes: Float64Array;
-  readonly #means: Float64Array;
-  #ci = 0;
-
-  constructor(chunks: readonly ChunkMeta[]) {
-    super(chunks.map((c) => c.chunk));
-    this.#maxTimes = new Float64Array(chunks.length);
-    this.#means = new Float64Array(chunks.length);
-    for (let i = 0; i < chunks.length; i++) {
-      const c = chunks[i]!;
-      const n = c.chunk.numSamples();
-      this.#maxTimes[i] = c.maxTime;
-      this.#means[i] = n >= 2 && c.maxTime > c.minTime ? (c.maxTime - c.minTime) / (n - 1) : NaN;
-    }
-  }
-
-  sampleInterval(): number {
-    const t = this.atT();
-    const last = this.#maxTimes.length - 1;
-    while (this.#ci < last && t > this.#maxTimes[this.#ci]!) this.#ci++;
-    return this.#means[this.#ci] ?? NaN;
-  }
-}
-
-/**
  * dedupChunkSeriesMerger returns the merge function of compaction-time replica deduplication
  * (algorithms.md §1.5): the inputs are the series of several replicas that are equal once the
  * replica label is gone (it is an external label, in meta.json). Identical chunks are kept once.
@@ -129,7 +99,7 @@ export function dedupChunkSeriesMerger(opts: DedupChunkSeriesMergerOptions = {})
           yield mergeAggrChunks(runs, merge, what);
           return;
         }
-        yield* encodeSamples(merge(runs.map((run) => (chain ? new ChunkListIterator(run.map((c): Chunk => c.chunk)) : new ReplicaChunkListIterator(run)))), what);
+        yield* encodeSamples(merge(runs.map((run) => (chain ? new ChunkListIterator(run.map((c): Chunk => c.chunk)) : new ChunkIntervalIterator(run.map((c): Chunk => c.chunk), run)))), what);
       },
     };
   };

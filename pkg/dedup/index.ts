@@ -3,6 +3,7 @@ export type { DedupIteratorOptions, SampleIntervalHint } from './dedup-iterator.
 export { DedupSeriesSet, DedupSeries, compareForDedup } from './dedup-series-set.js';
 export type { DedupSeriesSetOptions } from './dedup-series-set.js';
 export { BoundedIterator } from './bounded-iterator.js';
+export { ChunkIntervalIterator } from './chunk-interval-iterator.js';
 export { isCounterHint } from './counter-hint.js';
 export { splitOverlapping } from './split-overlapping.js';
 export { FollowFirstIterator } from './follow-first-iterator.js';
