@@ -8,34 +8,13 @@ import type { FloatHistogram } from '../histogram/index.js';
 import { Labels } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
 import { createStoreQueryable } from '../query/index.js';
-import { engineQueryFunc, histogramFromJson, type ClockDeps, type JsonHistogram, type RuleQueryFunc } from '../rules/index.js';
+import { engineQueryFunc, histogramFromJson, type JsonHistogram, type RuleQueryFunc } from '../rules/index.js';
 import { LocalStore, inProcessClient } from '../store/index.js';
 import { Head } from '../tsdb/index.js';
-import { waitFor } from '../testutil/index.js';
+import { fakeClock, waitFor } from '../testutil/index.js';
 import { Ruler } from './ruler.js';
 
 const S = 1000;
-
-function fakeClock(start: number): ClockDeps & { advance(t: number): void } {
-  let now = start;
-  const waiters: { t: number; resolve: () => void }[] = [];
-  return {
-    now: () => now,
-    sleepUntil: (t, signal) =>
-      new Promise<void>((resolve) => {
-        if (t <= now || signal.aborted) return resolve();
-        waiters.push({ t, resolve });
-        signal.addEventListener('abort', () => resolve());
-      }),
-    advance(t: number) {
-      now = t;
-      for (const w of waiters.splice(0)) {
-        if (w.t <= t) w.resolve();
-        else waiters.push(w);
-      }
-    },
-  };
-}
 
 /** sourceHead holds a generated data set with native histograms (one host, 30 minutes). */
 async function sourceHead(): Promise<{ head: Head; ds: DataSet; name: string }> {

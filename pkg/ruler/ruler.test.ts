@@ -9,33 +9,12 @@ import { parseRelabelConfigs } from '../block/index.js';
 import { TesseraError } from '../errors/index.js';
 import { Labels } from '../labels/index.js';
 import { isStaleNaN } from '../promql/index.js';
-import type { AlertingRule, ClockDeps, RuleSample } from '../rules/index.js';
+import type { AlertingRule, RuleSample } from '../rules/index.js';
 import { AppendErrorCode, type Appendable } from '../storage/index.js';
-import { waitFor } from '../testutil/index.js';
+import { fakeClock, waitFor } from '../testutil/index.js';
 import { Ruler, type RulerOptions } from './ruler.js';
 
 const S = 1000;
-
-function fakeClock(start: number): ClockDeps & { advance(t: number): void } {
-  let now = start;
-  const waiters: { t: number; resolve: () => void }[] = [];
-  return {
-    now: () => now,
-    sleepUntil: (t, signal) =>
-      new Promise<void>((resolve) => {
-        if (t <= now || signal.aborted) return resolve();
-        waiters.push({ t, resolve });
-        signal.addEventListener('abort', () => resolve());
-      }),
-    advance(t: number) {
-      now = t;
-      for (const w of waiters.splice(0)) {
-        if (w.t <= t) w.resolve();
-        else waiters.push(w);
-      }
-    },
-  };
-}
 
 /** memStorage is a committed-samples-only fake Appendable that refuses out-of-order samples like a head. */
 function memStorage(): Appendable & { samples: RuleSample[] } {

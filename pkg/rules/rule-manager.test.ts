@@ -1,9 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { Labels } from '../labels/index.js';
 import { isStaleNaN } from '../promql/index.js';
-import { waitFor } from '../testutil/index.js';
+import { fakeClock, waitFor } from '../testutil/index.js';
 import type { AlertingRule } from './alerting-rule.js';
-import { RuleManager, type ClockDeps } from './rule-manager.js';
+import { RuleManager } from './rule-manager.js';
 import type { RuleGroupDeps } from './rule-group.js';
 import type { RuleSample } from './rule-types.js';
 import { TemplateExpander } from './template-expander.js';
@@ -11,27 +11,6 @@ import { TemplateExpander } from './template-expander.js';
 const S = 1000;
 const opts = { defaultInterval: 10 * S, defaultQueryOffset: 0, resendDelay: 60 * S, restoreOptions: { outageTolerance: 3600 * S, gracePeriod: 600 * S } };
 const FILE_A = 'groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up\n        for: 20s\n      - record: r\n        expr: up\n';
-
-function fakeClock(start: number): ClockDeps & { advance(t: number): void } {
-  let now = start;
-  const waiters: { t: number; resolve: () => void }[] = [];
-  return {
-    now: () => now,
-    sleepUntil: (t, signal) =>
-      new Promise<void>((resolve) => {
-        if (t <= now || signal.aborted) return resolve();
-        waiters.push({ t, resolve });
-        signal.addEventListener('abort', () => resolve());
-      }),
-    advance(t: number) {
-      now = t;
-      for (const w of waiters.splice(0)) {
-        if (w.t <= t) w.resolve();
-        else waiters.push(w);
-      }
-    },
-  };
-}
 
 describe('RuleManager', () => {
   test('a bad file on reload keeps the old rules and reports every error with file and line', async () => {

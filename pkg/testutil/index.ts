@@ -16,3 +16,5 @@ export { launchChromium } from './chromium.js';
 export type { HeadlessChromium } from './chromium.js';
 export { distinctColours } from './distinct-colours.js';
 export { testQuerierOptions } from './test-querier-options.js';
+export { fakeClock } from './fake-clock.js';
+export type { FakeClock } from './fake-clock.js';
