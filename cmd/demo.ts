@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
-import { mkdir, open, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { Registry } from 'prom-client';
@@ -38,10 +38,20 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitReady(url: string, what: string, child: ChildProcess, timeoutMs = 60_000): Promise<void> {
+/**
+ * exitReason is the line of a child's log that says why it ended (its last error line: a tessera
+ * command's `tessera <cmd>: ...` or a `level=error` line), or '' when there is none.
+ */
+async function exitReason(logFile: string): Promise<string> {
+  const text = await readFile(logFile, 'utf8').catch(() => '');
+  const lines = text.split('\n').filter((l) => /^tessera [a-z-]+: |level=error/.test(l));
+  return lines.length === 0 ? '' : `: ${lines[lines.length - 1]!.trim()}`;
+}
+
+async function waitReady(url: string, what: string, child: ChildProcess, logFile: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready`);
+    if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready${await exitReason(logFile)} (log: ${logFile})`);
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
       if (r.ok) return;
@@ -115,11 +125,12 @@ export const demoCommand: Command = {
     const urls: [string, string][] = [];
     // A child's output goes to <data-dir>/logs/<name>.log.
     const start = async (name: string, bin: string, args: string[], readyUrl: string): Promise<ChildProcess> => {
-      const out = await open(join(logDir, `${name}.log`), 'a');
+      const logFile = join(logDir, `${name}.log`);
+      const out = await open(logFile, 'a');
       const proc = spawn(bin, args, { stdio: ['ignore', out.fd, out.fd] });
       await out.close();
       children.push({ name, proc });
-      await waitReady(readyUrl, name, proc);
+      await waitReady(readyUrl, name, proc, logFile);
       return proc;
     };
     const tessera = (args: string[]): string[] => [...process.execArgv, process.argv[1]!, ...args];

@@ -1,11 +1,13 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { demoHistoryEnd, writeDemoBlocks } from '../../pkg/demo/index.js';
 import { FilesystemBucket } from '../../pkg/objstore/index.js';
 import { freePort, requireBinary, waitFor } from '../../pkg/testutil/index.js';
-import { startService, tesseraArgs, type Service } from './services.js';
+import { REPO_ROOT, startService, tesseraArgs, type Service } from './services.js';
 
 // `npm start` runs `tessera demo`: this starts it as a real process on free ports and checks that
 // the deduplicated history answers, that the compactor runs over the demo bucket, that every URL
@@ -216,6 +218,30 @@ describe('tessera demo, restarted on an old data dir with --no-ruler', () => {
       expect(rules.data.groups).toEqual([]);
     } finally {
       await demo.process.stop(30_000);
+    }
+  });
+});
+
+// A child that cannot start (here: the query-frontend's address is taken) ends the demo with the
+// reason from the child's log and the log's path, not only its exit code.
+describe('tessera demo, with the query-frontend address taken', () => {
+  test('exits non-zero naming the reason and the log file', async () => {
+    // Taken by an HTTP server that is never ready (the demo polls the frontend's /-/ready).
+    const busy = createServer((_req, res) => res.writeHead(503, { Connection: 'close' }).end());
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', () => resolve()));
+    try {
+      const port = (busy.address() as { port: number }).port;
+      const dataDir = join(mkdtempSync(join(tmpdir(), 'tessera-demo-')), 'd');
+      const http = await freePort();
+      const args = tesseraArgs(['demo', `--data-dir=${dataDir}`, `--http-address=127.0.0.1:${http}`, '--grpc-address=127.0.0.1:0', `--frontend-address=127.0.0.1:${port}`, '--hours=1', '--no-ruler', '--no-prometheus', '--no-compactor']);
+      const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        const c = execFile(process.execPath, args, { cwd: REPO_ROOT, timeout: 60_000 }, (_err, stdout, stderr) => resolve({ code: c.exitCode, out: `${stdout}${stderr}` }));
+      });
+      expect(code).not.toBe(0);
+      expect(out).toContain(`query-frontend exited with code 1 before it was ready: tessera query-frontend: Error: listen EADDRINUSE: address already in use 127.0.0.1:${port} (log: ${join(dataDir, 'logs', 'query-frontend.log')})`);
+    } finally {
+      busy.closeAllConnections();
+      await new Promise<void>((resolve) => busy.close(() => resolve()));
     }
   });
 });
