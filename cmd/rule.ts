@@ -197,7 +197,8 @@ async function runRule(ctx: RunContext): Promise<number> {
   let amGroups: HttpTargetGroup[];
   let queryGroups: HttpTargetGroup[];
   try {
-    amGroups = amConfigs.map((c) => httpTargetGroup(c.endpoints, c.http, c.timeoutMs, amDnsInterval, onDiscoveryError, 'alertmanagers.config'));
+    const amFlag = flagList(ctx, 'alertmanagers.url').length > 0 ? 'alertmanagers.url' : 'alertmanagers.config';
+    amGroups = amConfigs.map((c) => httpTargetGroup(c.endpoints, c.http, c.timeoutMs, amDnsInterval, onDiscoveryError, amFlag));
     queryGroups = queryConfigs.map((c) => httpTargetGroup(c.endpoints, c.http, undefined, dnsInterval, onDiscoveryError, 'query.config'));
   } catch (err) {
     if (err instanceof UsageError || !isTesseraError(err)) throw err;
