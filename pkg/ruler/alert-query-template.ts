@@ -1,19 +1,8 @@
-import { GO_BUILTINS, executeTemplate, parseTemplate } from '../rules/index.js';
+import { GO_BUILTINS, executeTemplate, goQueryEscape, parseTemplate } from '../rules/index.js';
 import { RulerError, RulerErrorCode } from './errors.js';
 
 /** DEFAULT_ALERT_QUERY_TEMPLATE is Thanos's --alert.query-template default. */
 export const DEFAULT_ALERT_QUERY_TEMPLATE = '/graph?g0.expr={{.Expr}}&g0.tab=1';
-
-/** goQueryEscape is Go's url.QueryEscape. */
-function goQueryEscape(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
-    if ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x5f || b === 0x2e || b === 0x7e) out += String.fromCharCode(b);
-    else if (b === 0x20) out += '+';
-    else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
-  }
-  return out;
-}
 
 /**
  * alertQueryTemplate compiles --alert.query-template (a Go text/template whose `.Expr` is the

@@ -1,5 +1,6 @@
 import type { Labels } from '../labels/index.js';
 import type { Alert } from './alerting-rule.js';
+import { goQueryEscape } from './go-query-escape.js';
 
 /** AlertmanagerAlert is one element of an Alertmanager API v2 `POST /api/v2/alerts` body. */
 export interface AlertmanagerAlert {
@@ -23,17 +24,6 @@ export interface AlertmanagerPayloadOptions {
   readonly dropLabels?: readonly string[];
   /** generatorURL overrides the link made from externalURL (e.g. Thanos's --alert.query-template). */
   readonly generatorURL?: string;
-}
-
-/** goQueryEscape is Go's url.QueryEscape. */
-function goQueryEscape(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
-    if ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2d || b === 0x5f || b === 0x2e || b === 0x7e) out += String.fromCharCode(b);
-    else if (b === 0x20) out += '+';
-    else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
-  }
-  return out;
 }
 
 /**

@@ -10,6 +10,7 @@ export type { Command as TemplateCommand, Operand, ParsedTemplate, Pipe, Templat
 export { GoInt, goFormatFloat, goQuoteString, goSprintf } from './go-format.js';
 export { goDurationString, goTimeString, humanize, humanize1024, humanizeDuration, humanizePercentage, humanizeTimestamp } from './humanize.js';
 export { SafeHTML, TemplateExecError, TemplateSample, executeTemplate, goSprint } from './template-exec.js';
+export { goQueryEscape } from './go-query-escape.js';
 export type { TemplateEnv, TemplateQueryFunc } from './template-exec.js';
 export { TemplateExpander } from './template-expander.js';
 export type { AlertTemplateData } from './template-expander.js';

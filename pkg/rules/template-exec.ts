@@ -4,6 +4,7 @@ import { GoInt, goFormatFloat, goQuoteString, goSprintf, goTypeName } from './go
 import { goDurationString, goTimeString, humanize, humanize1024, humanizeDuration, humanizePercentage, humanizeTimestamp, unixSecondsToMs } from './humanize.js';
 import { parseModelDuration } from './model-duration.js';
 import type { Command, Operand, ParsedTemplate, Pipe, TemplateNode } from './template-parse.js';
+import { goQueryEscape } from './go-query-escape.js';
 
 /** TemplateSample is one element of a `query` result: `.Labels` (with `__name__`) and `.Value`. */
 export class TemplateSample {
@@ -144,17 +145,6 @@ function lt(a: unknown, b: unknown): boolean {
   return (basic(a) as number | string) < (basic(b) as number | string);
 }
 
-function queryEscape(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s, 'utf8')) {
-    const c = String.fromCharCode(b);
-    if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
-    else if (c === ' ') out += '+';
-    else out += '%' + b.toString(16).toUpperCase().padStart(2, '0');
-  }
-  return out;
-}
-
 function htmlEscape(s: string): string {
   return s.replace(/[&'<>"\0]/g, (c) => ({ '&': '&amp;', "'": '&#39;', '<': '&lt;', '>': '&gt;', '"': '&#34;', '\0': '\uFFFD' })[c]!);
 }
@@ -264,7 +254,7 @@ const FUNCS: Record<string, Fn> = {
   println: (_e, a) => a.map((x) => goSprint(x)).join(' ') + '\n',
   printf: (_e, [f, ...a]) => goSprintf(str(f, 'printf'), a, (v) => goSprint(v)),
   html: (_e, a) => htmlEscape(a.map((x) => goSprint(x)).join('')),
-  urlquery: (_e, a) => queryEscape(a.map((x) => goSprint(x)).join('')),
+  urlquery: (_e, a) => goQueryEscape(a.map((x) => goSprint(x)).join('')),
   js: (_e, a) =>
     a
       .map((x) => goSprint(x))
@@ -298,8 +288,8 @@ const FUNCS: Record<string, Fn> = {
   title: (_e, [s]) => title(str(s, 'title')),
   toUpper: (_e, [s]) => str(s, 'toUpper').toUpperCase(),
   toLower: (_e, [s]) => str(s, 'toLower').toLowerCase(),
-  graphLink: (_e, [x]) => `/graph?g0.expr=${queryEscape(str(x, 'graphLink'))}&g0.tab=0`,
-  tableLink: (_e, [x]) => `/graph?g0.expr=${queryEscape(str(x, 'tableLink'))}&g0.tab=1`,
+  graphLink: (_e, [x]) => `/graph?g0.expr=${goQueryEscape(str(x, 'graphLink'))}&g0.tab=0`,
+  tableLink: (_e, [x]) => `/graph?g0.expr=${goQueryEscape(str(x, 'tableLink'))}&g0.tab=1`,
   sortByLabel: (_e, [l, v]) => {
     const name = str(l, 'sortByLabel');
     return [...samples(v)].sort((a, b) => {
@@ -343,7 +333,7 @@ const FUNCS: Record<string, Fn> = {
     host = host.split('.')[0]!;
     return port !== '' ? (host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`) : host;
   },
-  urlQueryEscape: (_e, [s]) => queryEscape(str(s, 'urlQueryEscape')),
+  urlQueryEscape: (_e, [s]) => goQueryEscape(str(s, 'urlQueryEscape')),
 };
 
 const ASYNC_QUERY = 'query';
