@@ -10,11 +10,10 @@
  * Data: the project's generator, 10 hosts x 7 days at 60 s (about 750 series), blocks by promtool.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { findBinary, freePort, startProcess, waitFor, type ManagedProcess } from '../pkg/testutil/index.js';
+import { findBinary, freePort, startRedisServer, type ManagedProcess } from '../pkg/testutil/index.js';
 import { DATA_START_MS, cachedBlocks } from '../test/e2e/fixtures.js';
 import { ServiceGroup, startQuery, startStore, startTessera, uploadBlocks } from '../test/e2e/services.js';
 import { DASHBOARD_QUERIES, median } from './dashboard-queries.js';
@@ -53,20 +52,6 @@ async function refresh(url: string): Promise<{ ms: number; answers: unknown[] }>
   return { ms: performance.now() - t0, answers };
 }
 
-function redisPing(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = connect(port, '127.0.0.1');
-    s.setTimeout(1000, () => s.destroy());
-    s.on('error', () => resolve(false));
-    s.on('close', () => resolve(false));
-    s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => {
-      resolve(d.toString().startsWith('+PONG'));
-      s.end();
-    });
-  });
-}
-
 export async function run(): Promise<BenchResult[]> {
   const promtool = findBinary('promtool');
   const redisBin = findBinary('redis-server');
@@ -87,8 +72,7 @@ export async function run(): Promise<BenchResult[]> {
     const store = await services.add(startStore({ objstoreConfigFile: bucketCfg, dataDir: join(work, 'store') }));
     const query = await services.add(startQuery({ endpoints: [store.grpcAddress!], replicaLabels: ['replica'], extraArgs: ['--query.max-samples=500000000', '--query.timeout=10m'] }));
     const redisPort = await freePort();
-    redis = startProcess(redisBin, ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', work]);
-    await waitFor('redis PING', () => redisPing(redisPort), 15_000);
+    redis = await startRedisServer(redisBin, redisPort, work);
     const frontend = (name: string, cache: string) =>
       services.add(
         startTessera(
