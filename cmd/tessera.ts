@@ -27,6 +27,13 @@ const args = process.argv.slice(2);
 const jsonLogs = args.some((a, i) => a === '--log.format=json' || (a === '--log.format' && args[i + 1] === 'json'));
 if (sub !== undefined && COMPONENTS.has(sub)) installProcessGuards(sub, undefined, jsonLogs ? 'json' : 'logfmt');
 
+// `tessera tools ... | head`: a reader that goes away ends the output, it is not a crash (a Go
+// tool dies of SIGPIPE silently; Node would throw EPIPE with a stack). Exit quietly.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 try {
   process.exitCode = await runCommand(root, process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
   // A component has shut down gracefully (servers closed, requests in flight done): exit now, so a
