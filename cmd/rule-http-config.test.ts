@@ -93,7 +93,8 @@ describe.skipIf(openssl === undefined)('tessera rule: --alertmanagers.config and
       '    http_config:',
       '      basic_auth: {username: ruler, password_file: ' + JSON.stringify(join(dir, 'pw')) + '}',
       '      tls_config: {ca_file: ' + JSON.stringify(certs.caCrt) + '}',
-      '  - file_sd_configs: [{files: [' + JSON.stringify(sd) + '], refresh_interval: 1s}]',
+      // a refresh interval longer than the test: the change is seen through the file's events
+      '  - file_sd_configs: [{files: [' + JSON.stringify(sd) + '], refresh_interval: 1h}]',
       '',
     ].join('\n');
     const queryConfig = [`- static_configs: ["127.0.0.1:${querier.port}"]`, '  path_prefix: /thanos', `  http_config: {bearer_token_file: ${JSON.stringify(join(dir, 'token'))}}`, ''].join('\n');

@@ -24,6 +24,7 @@ import {
   parseQueryConfig,
   registerTsdbMetrics,
   rulerHttpApp,
+  watchFiles,
   type AlertmanagerConfig,
   type HttpClientConfig,
   type HttpEndpointsConfig,
@@ -278,6 +279,10 @@ async function runRule(ctx: RunContext): Promise<number> {
     await storeEndpoints.set.start(5000);
   }
   await Promise.all(discoveries.map((d) => d.start()));
+  // File SD files are also re-read when they change, as Prometheus's file SD does between refreshes.
+  const fileWatches = [...amGroups, ...queryGroups].flatMap((g) => g.fileWatches);
+  if (queryDiscovery !== undefined && sdFiles.length > 0) fileWatches.push({ d: queryDiscovery, files: sdFiles });
+  const stopWatching = fileWatches.map(({ d, files }) => watchFiles(files, () => void d.refreshFiles().then(() => d.refreshDns())));
   try {
     await ruler.start();
   } catch (err) {
@@ -286,6 +291,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     storeEndpoints?.discovery.stop();
     storeEndpoints?.set.stop();
     for (const d of discoveries) d.stop();
+    for (const stop of stopWatching) stop();
     await head.close();
     if (!isTesseraError(err)) throw err;
     logger.error('loading rule files', { err: err.message });
@@ -345,6 +351,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     storeEndpoints?.discovery.stop();
     storeEndpoints?.set.stop();
     for (const d of discoveries) d.stop();
+    for (const stop of stopWatching) stop();
     await grpcServer.stop(grpcGrace);
     httpServer.closeAllConnections();
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));
@@ -356,6 +363,8 @@ async function runRule(ctx: RunContext): Promise<number> {
 /** HttpTargetGroup is one Alertmanager or query config at run time: its discoveries and current targets. */
 interface HttpTargetGroup {
   readonly discoveries: EndpointDiscovery[];
+  /** fileWatches pair file SD discoveries with their files (watched for changes between refreshes). */
+  readonly fileWatches: { readonly d: EndpointDiscovery; readonly files: readonly string[] }[];
   targets(): HttpTarget[];
 }
 
@@ -368,9 +377,15 @@ function httpTargetGroup(endpoints: HttpEndpointsConfig, http: HttpClientConfig,
   const request = httpClient(http);
   const discoveries: EndpointDiscovery[] = [];
   if (endpoints.staticAddresses.length > 0) discoveries.push(flagCheck(flag, () => new EndpointDiscovery({ endpoints: endpoints.staticAddresses, dnsIntervalMs, onError })));
-  for (const f of endpoints.fileSd) discoveries.push(new EndpointDiscovery({ endpoints: [], sdFiles: f.files, sdFileIntervalMs: f.refreshIntervalMs, dnsIntervalMs, onError }));
+  const fileWatches: HttpTargetGroup['fileWatches'] = [];
+  for (const f of endpoints.fileSd) {
+    const d = new EndpointDiscovery({ endpoints: [], sdFiles: f.files, sdFileIntervalMs: f.refreshIntervalMs, dnsIntervalMs, onError });
+    discoveries.push(d);
+    fileWatches.push({ d, files: f.files });
+  }
   return {
     discoveries,
+    fileWatches,
     targets: () => [...new Set(discoveries.flatMap((d) => d.addresses()))].map((a) => ({ url: `${endpoints.scheme}://${a}${endpoints.pathPrefix}`, request, ...(timeoutMs === undefined ? {} : { timeoutMs }) })),
   };
 }

@@ -16,3 +16,4 @@ export type { QueryConfig } from './query-config.js';
 export { rulerHttpApp } from './ruler-http.js';
 export type { RulerHttpOptions } from './ruler-http.js';
 export { registerTsdbMetrics } from './tsdb-metrics.js';
+export { watchFiles } from './watch-files.js';
