@@ -5,6 +5,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
 import { bucketWebFlags, httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
 import { fileOrInlineFlag, listFlag, modelDurationFlag, splitHostPort, timeRangeFlags } from './flag-values.js';
+import { shutdownOnSignals } from './shutdown-signal.js';
 import { BucketBlocksView, blockMarkAction } from '../pkg/api/index.js';
 import { BlockErrorCode, LabelShardedMetaFilter, parseRelabelConfigs } from '../pkg/block/index.js';
 import { BucketLease, CompactService, Compactor, CompactorErrorCode, PARTIAL_UPLOAD_THRESHOLD_MS, compactionLevels, newStreamingMerger } from '../pkg/compactor/index.js';
@@ -219,17 +220,9 @@ async function runCompact(ctx: RunContext): Promise<number> {
     externalPrefix,
   });
 
-  const ac = new AbortController();
-  const onSignal = (sig: string) => () => {
-    logger.info('shutting down', { signal: sig });
-    ac.abort();
-  };
-  const onTerm = onSignal('SIGTERM');
-  const onInt = onSignal('SIGINT');
-  process.once('SIGTERM', onTerm);
-  process.once('SIGINT', onInt);
+  const shutdown = shutdownOnSignals(logger);
   try {
-    const res = await service.run(ac.signal);
+    const res = await service.run(shutdown.signal);
     if (res !== undefined && !wait) {
       logger.info('compaction pass done', {
         compactions: res.compactions,
@@ -252,8 +245,7 @@ async function runCompact(ctx: RunContext): Promise<number> {
     logger.error('compact', { err });
     return 1;
   } finally {
-    process.off('SIGTERM', onTerm);
-    process.off('SIGINT', onInt);
+    shutdown.dispose();
     await bucket.close();
   }
 }

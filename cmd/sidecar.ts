@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
 import { grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
+import { shutdownOnSignals } from './shutdown-signal.js';
 import { createHttpServer, type WebConfig } from '../pkg/api/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
@@ -85,15 +86,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   }
   const uploads = bucketYaml.trim() !== '';
 
-  const ac = new AbortController();
-  const onSignal = (sig: string) => () => {
-    logger.info('shutting down', { signal: sig });
-    ac.abort(new Error(`received ${sig}`));
-  };
-  const onTerm = onSignal('SIGTERM');
-  const onInt = onSignal('SIGINT');
-  process.once('SIGTERM', onTerm);
-  process.once('SIGINT', onInt);
+  const shutdown = shutdownOnSignals(logger, true);
 
   let shipperStarted = false;
   const httpServer = await startHttp(http.host, http.port, registry, () => watcher.loaded() && watcher.isUp() && (!uploads || shipperStarted), logger, webConfig);
@@ -105,18 +98,18 @@ async function runSidecar(ctx: RunContext): Promise<number> {
     logger.info('listening for StoreAPI gRPC', { address: grpcAddr, port });
 
     try {
-      await watcher.waitReady(readyTimeout, ac.signal);
+      await watcher.waitReady(readyTimeout, shutdown.signal);
     } catch (err) {
-      if (ac.signal.aborted) return 0;
+      if (shutdown.signal.aborted) return 0;
       logger.error('Prometheus is not usable; giving up', { err, waited: formatPromDuration(readyTimeout) });
       return 1;
     }
     logger.info('Prometheus is ready', { externalLabels: watcher.externalLabels().toString(), minTime: watcher.minTime() });
-    tasks.push(watcher.run(configInterval, ac.signal));
+    tasks.push(watcher.run(configInterval, shutdown.signal));
 
     if (uploads) {
       const tsdbPath = flagString(ctx, 'tsdb.path');
-      const flags = await watcher.blockFlags(ac.signal).catch((err: unknown) => {
+      const flags = await watcher.blockFlags(shutdown.signal).catch((err: unknown) => {
         logger.warn('read Prometheus flags; skipping block-duration checks', { err });
         return undefined;
       });
@@ -139,22 +132,18 @@ async function runSidecar(ctx: RunContext): Promise<number> {
         registry,
         logger,
       });
-      tasks.push(shipper.run(syncInterval, ac.signal).finally(() => bucket.close()));
+      tasks.push(shipper.run(syncInterval, shutdown.signal).finally(() => bucket.close()));
       shipperStarted = true;
       logger.info('shipping blocks', { dir: tsdbPath, bucket: bucket.name() });
     } else {
       logger.info('no object storage configured; blocks are not uploaded');
     }
 
-    await new Promise<void>((resolve) => {
-      if (ac.signal.aborted) resolve();
-      else ac.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await shutdown.stopped();
     return 0;
   } finally {
-    ac.abort();
-    process.off('SIGTERM', onTerm);
-    process.off('SIGINT', onInt);
+    shutdown.abort();
+    shutdown.dispose();
     await Promise.allSettled(tasks);
     await grpcServer.stop(grpcGrace);
     await new Promise<void>((resolve) => httpServer.close(() => resolve()));

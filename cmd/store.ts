@@ -2,6 +2,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
 import { bucketWebFlags, grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, fileOrInlineFlag, modelDurationFlag, splitHostPort, timeRangeFlags } from './flag-values.js';
+import { shutdownOnSignals } from './shutdown-signal.js';
 import { BlockErrorCode, parseRelabelConfigs } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
@@ -123,15 +124,7 @@ async function runStore(ctx: RunContext): Promise<number> {
   }
   void flagBool(ctx, 'store.enable-index-header-lazy-reader');
 
-  const ac = new AbortController();
-  const onSignal = (sig: string) => () => {
-    logger.info('shutting down', { signal: sig });
-    ac.abort();
-  };
-  const onTerm = onSignal('SIGTERM');
-  const onInt = onSignal('SIGINT');
-  process.once('SIGTERM', onTerm);
-  process.once('SIGINT', onInt);
+  const shutdown = shutdownOnSignals(logger);
   try {
     try {
       await gateway.start();
@@ -139,14 +132,10 @@ async function runStore(ctx: RunContext): Promise<number> {
       logger.error('start store gateway', { err });
       return 1;
     }
-    await new Promise<void>((resolve) => {
-      if (ac.signal.aborted) resolve();
-      else ac.signal.addEventListener('abort', () => resolve(), { once: true });
-    });
+    await shutdown.stopped();
     return 0;
   } finally {
-    process.off('SIGTERM', onTerm);
-    process.off('SIGINT', onInt);
+    shutdown.dispose();
     await gateway.stop();
   }
 }
