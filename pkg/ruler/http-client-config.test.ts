@@ -75,4 +75,16 @@ describe.skipIf(openssl === undefined)('httpClient', () => {
     const insecure = httpClient(parseHttpClientConfig({ tls_config: { insecure_skip_verify: true } }, 'http_config'));
     expect((await insecure(`https://127.0.0.1:${sp}/d`, init())).text).toBe('secure /d');
   });
+
+  test('tls_config cert_file/key_file present a client certificate to a server that requires one', async () => {
+    const mtls = createHttpsServer({ key: readFileSync(certs.serverKey), cert: readFileSync(certs.serverCrt), ca: readFileSync(certs.caCrt), requestCert: true, rejectUnauthorized: true }, (req, res) =>
+      res.end(`hello ${(req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject.CN}`),
+    );
+    servers.push(mtls as unknown as Server);
+    const port = await listen(mtls as unknown as Server);
+    const withCert = httpClient(parseHttpClientConfig({ tls_config: { ca_file: certs.caCrt, cert_file: certs.clientCrt, key_file: certs.clientKey } }, 'http_config'));
+    expect((await withCert(`https://localhost:${port}/`, init())).text).toBe('hello client');
+    const without = httpClient(parseHttpClientConfig({ tls_config: { ca_file: certs.caCrt } }, 'http_config'));
+    await expect(without(`https://localhost:${port}/`, init())).rejects.toThrow();
+  });
 });
