@@ -3,6 +3,7 @@ import type { Registry } from 'prom-client';
 import { createBlocksRouter, type BlocksInfo, type MarkAction } from './blocks-api.js';
 import { createJsonErrorHandler } from './error-handler.js';
 import { createHealthRouter } from './health.js';
+import { notFound } from './not-found.js';
 import { serveWebUi } from './web-ui.js';
 
 /** BucketWebAppOptions configure createBucketWebApp. */
@@ -41,11 +42,7 @@ export function createBucketWebApp(o: BucketWebAppOptions): Express {
     externalPrefix: o.externalPrefix ?? prefix,
     pages: ['/', '/blocks', '/loaded', '/global'],
   });
-  // Unknown paths: Go's http.NotFound, as Thanos's store and compactor answer (not Express's HTML page).
-  app.use((_req, res) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
-  });
+  app.use(notFound);
   app.use(createJsonErrorHandler({}));
   return app;
 }

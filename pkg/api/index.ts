@@ -3,6 +3,7 @@ export { formatFloat, formatPlainFloat, formatTimestamp, formatScalarTimestamp }
 export { createJsonErrorHandler } from './error-handler.js';
 export { Form, readForm } from './form.js';
 export { createHealthRouter } from './health.js';
+export { notFound } from './not-found.js';
 export type { HealthRouterOptions } from './health.js';
 export { histogramJson } from './histogram-json.js';
 export { createHttpServer, maxHeaderBytes } from './http-server.js';

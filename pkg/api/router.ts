@@ -6,6 +6,7 @@ import { apiPreamble } from './api-preamble.js';
 import { createJsonErrorHandler } from './error-handler.js';
 import { readForm, type Form } from './form.js';
 import { jsonString } from './json-string.js';
+import { notFound } from './not-found.js';
 import { MAX_TIME, MIN_TIME, parseBool, parseDuration, parseLimit, parseTime } from './params.js';
 import type { ShardInfo } from '../storepb/index.js';
 import type { MetadataSource, QueryEngine, QueryOptions, QueryResult, QueryValue, SeriesSource, SeriesSourceOptions } from './query-engine.js';
@@ -416,7 +417,7 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   // The name is taken from the raw path and decoded here: express would decode it with
   // decodeURIComponent, which throws on invalid UTF-8 (`%FF%FE`) before any handler runs. Go
   // routes on the decoded path, so an encoded `/` (%2F) in the name matches no route there.
-  router.all(/^\/label\/[^/]*%2[fF][^/]*\/values\/?$/, (_req, res) => notFound(res));
+  router.all(/^\/label\/[^/]*%2[fF][^/]*\/values\/?$/, notFound);
   route(/^\/label\/(?:[^/]+)\/values\/?$/, getOnly, async (form, req, signal) => {
     const raw = /^\/label\/([^/]+)\//.exec(req.path)?.[1] ?? '';
     const name = unescapeLabelName(decodePathSegment(raw));
@@ -463,16 +464,11 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
     route('/alerts', getOnly, async (_form, _req, signal) => answerAlerts(rules, signal, jsonOpts));
   }
 
-  router.use((_req, res) => notFound(res));
+  router.use(notFound);
   router.use(createJsonErrorHandler({ canceledStatus, ...(opts.onError !== undefined ? { onError: opts.onError } : {}) }));
   return router;
 }
 
-/** notFound answers as Go's http.NotFound does (Prometheus's router for unknown API paths). */
-function notFound(res: Response): void {
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
-}
 
 const emptyStats = {
   timings: { evalTotalTime: 0, resultSortTime: 0, queryPreparationTime: 0, innerEvalTime: 0, execQueueTime: 0, execTotalTime: 0 },

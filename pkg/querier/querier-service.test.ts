@@ -148,3 +148,30 @@ describe('/api/v1/stores', () => {
     }
   });
 });
+
+describe('unknown paths and --web.route-prefix', () => {
+  test('unknown paths are Go\'s plain 404 (not Express\'s HTML); with a route prefix, / redirects to it', async () => {
+    for (const prefix of ['', '/thanos']) {
+      const querier = newQuerier([], prefix === '' ? {} : { routePrefix: prefix });
+      try {
+        await querier.start();
+        const base = `http://127.0.0.1:${querier.httpPort}`;
+        for (const path of [`${prefix}/nothing-here`, `${prefix}/api/v1/nothing-here`, ...(prefix === '' ? [] : ['/api/v1/query?query=1'])]) {
+          const res = await fetch(`${base}${path}`, { redirect: 'manual' });
+          expect(res.status, `${prefix} ${path}`).toBe(404);
+          expect(res.headers.get('content-type'), path).toBe('text/plain; charset=utf-8');
+          expect(await res.text(), path).toBe('404 page not found\n');
+        }
+        expect((await fetch(`${base}${prefix}/api/v1/query?query=1`)).status).toBe(200);
+        const root = await fetch(`${base}/`, { redirect: 'manual' });
+        if (prefix === '') expect(root.status).toBe(200);
+        else {
+          expect(root.status).toBe(302);
+          expect(root.headers.get('location')).toBe(prefix);
+        }
+      } finally {
+        await querier.stop();
+      }
+    }
+  });
+});

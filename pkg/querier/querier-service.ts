@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { createApiRouter, createHealthRouter, createJsonErrorHandler, serveWebUi, type WebConfig } from '../api/index.js';
+import { createApiRouter, createHealthRouter, createJsonErrorHandler, notFound, serveWebUi, type WebConfig } from '../api/index.js';
 import type { Logger } from '../block/index.js';
 import { Labels } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
@@ -222,6 +222,9 @@ export class Querier {
       }),
     );
     serveWebUi(app, { routePrefix: prefix, externalPrefix: o.externalPrefix ?? prefix, pages: ['/', '/graph', '/query', '/alerts', '/rules', '/stores'] });
+    // With --web.route-prefix, / leads to the prefix (as Prometheus and Thanos redirect it).
+    if (prefix !== '') app.get('/', (_req, res) => res.redirect(302, prefix));
+    app.use(notFound);
     // Last: anything thrown outside the API router becomes a JSON error, never express's HTML page.
     app.use(createJsonErrorHandler({ canceledStatus: 503, onError: logHttpError }));
 

@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
-import { createHealthRouter, createJsonErrorHandler, createRulesApiRouter, serveWebUi } from '../api/index.js';
+import { createHealthRouter, createJsonErrorHandler, createRulesApiRouter, notFound, serveWebUi } from '../api/index.js';
 import { snapshotRuleGroups } from '../rules/index.js';
 import type { Ruler } from './ruler.js';
 
@@ -55,9 +55,7 @@ export function rulerHttpApp(ruler: Ruler, opts: RulerHttpOptions = {}): Express
   );
   // the web UI's Alerts and Rules pages (Thanos's ruler UI) over the same API
   serveWebUi(app, { kind: 'rule', title: 'Tessera Ruler', pages: ['/', '/alerts', '/rules'] });
-  app.use((_req, res) => {
-    res.status(404).type('text/plain; charset=utf-8').send('404 page not found\n');
-  });
+  app.use(notFound);
   app.use(createJsonErrorHandler());
   return app;
 }
