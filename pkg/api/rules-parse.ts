@@ -1,5 +1,5 @@
 import { Labels } from '../labels/index.js';
-import type { AlertSnapshot, RuleGroupSnapshot, RuleHealth, RuleSnapshot, RulesSnapshot } from '../rules/index.js';
+import { parseGoFloat, type AlertSnapshot, type RuleGroupSnapshot, type RuleHealth, type RuleSnapshot, type RulesSnapshot } from '../rules/index.js';
 import { ApiError, ErrorType } from './api-error.js';
 
 // parsePrometheusRules: the inverse of rulesJson, for reading a Prometheus's /api/v1/rules (the
@@ -30,12 +30,6 @@ export function parseGoTime(v: unknown): number | undefined {
   return whole + (frac === '' ? 0 : Number(`0.${frac}`) * 1000);
 }
 
-function goFloat(s: string): number {
-  if (s === '+Inf' || s === 'Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
-  return Number(s);
-}
-
 function parseAlert(a: Obj): AlertSnapshot | undefined {
   const state = str(a['state']);
   if (state !== 'pending' && state !== 'firing') return undefined;
@@ -44,7 +38,7 @@ function parseAlert(a: Obj): AlertSnapshot | undefined {
     annotations: labels(a['annotations']),
     state,
     activeAt: parseGoTime(a['activeAt']) ?? 0,
-    value: goFloat(str(a['value'])),
+    value: parseGoFloat(str(a['value'])),
     keepFiringSince: parseGoTime(a['keepFiringSince']),
   };
 }

@@ -8,6 +8,7 @@ export { ALERT_TEMPLATE_DEFS, ALERT_TEMPLATE_FUNCS, GO_BUILTINS, PROMETHEUS_TEMP
 export { TemplateParseError, parseTemplate, unquoteGo } from './template-parse.js';
 export type { Command as TemplateCommand, Operand, ParsedTemplate, Pipe, TemplateNode } from './template-parse.js';
 export { GoInt, goFormatFloat, goQuoteString, goSprintf } from './go-format.js';
+export { parseGoFloat } from './parse-go-float.js';
 export { goDurationString, goTimeString, humanize, humanize1024, humanizeDuration, humanizePercentage, humanizeTimestamp } from './humanize.js';
 export { SafeHTML, TemplateExecError, TemplateSample, executeTemplate, goSprint } from './template-exec.js';
 export { goQueryEscape } from './go-query-escape.js';

@@ -1,18 +1,11 @@
 import { Labels } from '../labels/index.js';
-import { goFormatFloat, type AlertSnapshot, type RuleGroupSnapshot, type RuleHealth, type RuleSnapshot, type RulesSnapshot } from '../rules/index.js';
+import { goFormatFloat, parseGoFloat, type AlertSnapshot, type RuleGroupSnapshot, type RuleHealth, type RuleSnapshot, type RulesSnapshot } from '../rules/index.js';
 import { AlertStateProto, PartialResponseStrategy, RulesRequestType, type AlertInstanceProto, type RuleGroupProto, type RuleProto, type RulesRequest, type RulesResponse } from '../storepb/index.js';
 
 // Conversions between the neutral RulesSnapshot (pkg/rules) and Thanos's Rules API messages.
 
 const ruleStateProto = { unknown: AlertStateProto.UNKNOWN, inactive: AlertStateProto.INACTIVE, pending: AlertStateProto.PENDING, firing: AlertStateProto.FIRING } as const;
 const ruleStateName = ['unknown', 'inactive', 'pending', 'firing'] as const;
-
-/** parseGoFloat reads a value written by strconv.FormatFloat (incl. `+Inf`, `-Inf`, `NaN`). */
-function parseGoFloat(s: string): number {
-  if (s === '+Inf' || s === 'Inf') return Infinity;
-  if (s === '-Inf') return -Infinity;
-  return Number(s);
-}
 
 function strategy(s: 'warn' | 'abort'): PartialResponseStrategy {
   return s === 'warn' ? PartialResponseStrategy.WARN : PartialResponseStrategy.ABORT;
