@@ -79,6 +79,12 @@ describe.each([
         return res.status === readyStatus ? res.status : undefined;
       }, 30_000);
       expect(ready).toBe(readyStatus);
+      // An unknown path: Go's plain 404, as Prometheus and Thanos (the query-frontend passes it on).
+      if (name !== 'query-frontend') {
+        const res = await fetch(`http://127.0.0.1:${http}/no-such-path`);
+        expect(res.status).toBe(404);
+        expect(await res.text()).toBe('404 page not found\n');
+      }
       if (name === 'query') {
         const info = (await (await fetch(`http://127.0.0.1:${http}/api/v1/status/buildinfo`)).json()) as { data: { version: string; revision: string } };
         expect(info.data).toMatchObject({ version: '0.1.0', revision: versionInfo().revision });

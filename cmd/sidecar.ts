@@ -172,8 +172,9 @@ function startHttp(host: string, port: number, registry: Registry, ready: () => 
       res.writeHead(ok ? 200 : 503, { 'Content-Type': 'text/plain' });
       res.end(ok ? 'OK\n' : 'Service Unavailable: waiting for Prometheus\n');
     } else {
-      res.writeHead(404);
-      res.end('not found\n');
+      // Go's http.NotFound, as every other component answers an unknown path.
+      res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff' });
+      res.end('404 page not found\n');
     }
   }, web);
   return new Promise((resolve, reject) => {
