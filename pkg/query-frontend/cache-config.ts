@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { parse as parseYaml } from 'yaml';
-import { cacheConfigError, checkConfigKeys, configDuration, parseBytes, parseRedisConfig } from '../cache/index.js';
+import { cacheConfigError, checkConfigKeys, configDuration, parseBytes, parseCacheYaml, parseRedisConfig } from '../cache/index.js';
 import { InMemoryCache } from './in-memory-cache.js';
 import { RedisCache } from './redis-cache.js';
 import type { CacheErrorHandler, ResultsCache } from './results-cache.js';
@@ -18,15 +17,9 @@ function configError(msg: string, cause?: unknown) {
  * cache, as in Thanos. Throws TesseraError `TESSERA_CACHE_CONFIG` for a bad config.
  */
 export function cacheFromConfig(yamlText: string, onError: CacheErrorHandler): ResultsCache | undefined {
-  if (yamlText.trim() === '') return undefined;
-  let doc: unknown;
-  try {
-    doc = parseYaml(yamlText);
-  } catch (err) {
-    throw configError((err as Error).message, err);
-  }
-  if (typeof doc !== 'object' || doc === null) throw configError('expected a mapping with type and config');
-  const { type, config, ...rest } = doc as Record<string, unknown>;
+  const doc = parseCacheYaml(yamlText, WHAT);
+  if (doc === undefined) return undefined;
+  const { type, config, ...rest } = doc;
   if (Object.keys(rest).length > 0) throw configError(`unknown fields ${Object.keys(rest).join(', ')}`);
   const cfg = (config ?? {}) as Record<string, unknown>;
   if (typeof cfg !== 'object') throw configError('config must be a mapping');

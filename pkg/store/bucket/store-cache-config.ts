@@ -1,5 +1,4 @@
-import { parse as parseYaml } from 'yaml';
-import { cacheConfigError, checkConfigKeys, configDuration, parseBytes, parseRedisConfig, type RedisClientOptions } from '../../cache/index.js';
+import { cacheConfigError, checkConfigKeys, configDuration, parseBytes, parseCacheYaml, parseRedisConfig, type RedisClientOptions } from '../../cache/index.js';
 import type { IndexCacheItem } from './index-cache.js';
 
 /** StoreCacheConfig is a parsed --index-cache.config or --store.caching-bucket.config. */
@@ -28,18 +27,6 @@ const CACHING_BUCKET_KEYS = new Set([
   'chunk_subrange_size', 'max_chunks_get_range_requests', 'chunk_object_attrs_ttl', 'chunk_subrange_ttl', 'blocks_iter_ttl',
   'metafile_exists_ttl', 'metafile_doesnt_exist_ttl', 'metafile_content_ttl', 'metafile_max_size',
 ]);
-
-function parseDoc(yamlText: string, what: string): Record<string, unknown> | undefined {
-  if (yamlText.trim() === '') return undefined;
-  let doc: unknown;
-  try {
-    doc = parseYaml(yamlText);
-  } catch (err) {
-    throw cacheConfigError(what, (err as Error).message, err);
-  }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw cacheConfigError(what, 'expected a mapping with type and config');
-  return doc as Record<string, unknown>;
-}
 
 function backend(doc: Record<string, unknown>, what: string, ttlMs: number, defaultBytes: number): StoreCacheConfig {
   const cfg = (doc['config'] ?? {}) as Record<string, unknown>;
@@ -74,7 +61,7 @@ function backend(doc: Record<string, unknown>, what: string, ttlMs: number, defa
  */
 export function parseIndexCacheConfig(yamlText: string): StoreCacheConfig | undefined {
   const what = 'index cache config';
-  const doc = parseDoc(yamlText, what);
+  const doc = parseCacheYaml(yamlText, what);
   if (doc === undefined) return undefined;
   for (const k of Object.keys(doc)) if (!['type', 'config', 'enabled_items', 'ttl'].includes(k)) throw cacheConfigError(what, `unknown field ${k}`);
   const ttl = configDuration(doc['ttl'], 'ttl', 0, what);
@@ -96,7 +83,7 @@ export function parseIndexCacheConfig(yamlText: string): StoreCacheConfig | unde
  */
 export function parseCachingBucketConfig(yamlText: string): StoreCacheConfig | undefined {
   const what = 'caching bucket config';
-  const doc = parseDoc(yamlText, what);
+  const doc = parseCacheYaml(yamlText, what);
   if (doc === undefined) return undefined;
   for (const k of Object.keys(doc)) if (k !== 'type' && k !== 'config' && !CACHING_BUCKET_KEYS.has(k)) throw cacheConfigError(what, `unknown field ${k}`);
   const ttl = configDuration(doc['chunk_subrange_ttl'], 'chunk_subrange_ttl', DAY, what);
