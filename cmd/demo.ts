@@ -48,9 +48,10 @@ async function exitReason(logFile: string): Promise<string> {
   return lines.length === 0 ? '' : `: ${lines[lines.length - 1]!.trim()}`;
 }
 
-async function waitReady(url: string, what: string, child: ChildProcess, logFile: string, timeoutMs = 60_000): Promise<void> {
+async function waitReady(url: string, what: string, child: ChildProcess, logFile: string, interrupted: AbortSignal, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
+    if (interrupted.aborted) throw interrupted.reason;
     if (child.exitCode !== null) throw new Error(`${what} exited with code ${child.exitCode} before it was ready${await exitReason(logFile)} (log: ${logFile})`);
     try {
       const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
@@ -121,16 +122,22 @@ export const demoCommand: Command = {
     const objCfg = join(dataDir, 'bucket.yml');
     await writeFile(objCfg, `type: FILESYSTEM\nconfig:\n  directory: ${JSON.stringify(bucketDir)}\n`);
 
+    // Ctrl-C or SIGTERM at any time, also while the stack is still starting, stops what has been
+    // started: the handlers are in place before the first child (Node's default would end the demo
+    // at once and leave its children running).
+    const interrupted = new AbortController();
+    void waitForShutdown().then(() => interrupted.abort(new Error('interrupted while starting')));
     const children: Child[] = [];
     const urls: [string, string][] = [];
     // A child's output goes to <data-dir>/logs/<name>.log.
     const start = async (name: string, bin: string, args: string[], readyUrl: string): Promise<ChildProcess> => {
+      if (interrupted.signal.aborted) throw interrupted.signal.reason;
       const logFile = join(logDir, `${name}.log`);
       const out = await open(logFile, 'a');
       const proc = spawn(bin, args, { stdio: ['ignore', out.fd, out.fd] });
       await out.close();
       children.push({ name, proc });
-      await waitReady(readyUrl, name, proc, logFile);
+      await waitReady(readyUrl, name, proc, logFile, interrupted.signal);
       return proc;
     };
     const tessera = (args: string[]): string[] => [...process.execArgv, process.argv[1]!, ...args];
@@ -333,7 +340,10 @@ export const demoCommand: Command = {
           (ruler !== undefined ? `       job:http_requests:rate15m   (recorded by the ruler; alerts: ${url}/alerts)\n` : '') +
           `  bucket: ${bucketDir}\n  logs:   ${logDir}\nPress Ctrl+C to stop.\n`,
       );
-      await waitForShutdown();
+      if (!interrupted.signal.aborted) await new Promise((resolve) => interrupted.signal.addEventListener('abort', resolve, { once: true }));
+      log('stopping');
+    } catch (err) {
+      if (!interrupted.signal.aborted || err !== interrupted.signal.reason) throw err;
       log('stopping');
     } finally {
       await querier?.stop();

@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -242,6 +242,44 @@ describe('tessera demo, with the query-frontend address taken', () => {
     } finally {
       busy.closeAllConnections();
       await new Promise<void>((resolve) => busy.close(() => resolve()));
+    }
+  });
+});
+
+/** pidsWith lists the processes whose command line contains text (read from /proc). */
+function pidsWith(text: string): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(text)) out.push(Number(d));
+    } catch {
+      // gone
+    }
+  }
+  return out;
+}
+
+// SIGINT to the demo process alone (not its process group) while it is still starting: what it
+// has started stops too. It used to die at once (Node's default) and leave the compactor running.
+describe.skipIf(process.platform !== 'linux')('tessera demo, interrupted while starting', () => {
+  test('stops the children started so far and exits 0', async () => {
+    const dataDir = join(mkdtempSync(join(tmpdir(), 'tessera-demo-')), 'd');
+    const http = await freePort();
+    const demo = spawn(process.execPath, tesseraArgs(['demo', `--data-dir=${dataDir}`, `--http-address=127.0.0.1:${http}`, '--grpc-address=127.0.0.1:0', '--frontend-address=127.0.0.1:0', '--hours=1', '--no-ruler', '--no-prometheus']), { cwd: REPO_ROOT, stdio: 'ignore' });
+    try {
+      // The compactor is the first child: once its log exists it runs, and the demo waits for it.
+      await waitFor('the compactor started', async () => {
+        if (demo.exitCode !== null) throw new Error(`demo exited with ${demo.exitCode}`);
+        return existsSync(join(dataDir, 'logs', 'compactor.log')) && pidsWith(join(dataDir, 'compact')).length > 0;
+      }, 90_000, 50);
+      demo.kill('SIGINT');
+      const code = await new Promise<number | null>((resolve) => (demo.exitCode !== null ? resolve(demo.exitCode) : demo.once('exit', (c) => resolve(c))));
+      expect(code).toBe(0);
+      expect(pidsWith(join(dataDir, 'compact'))).toEqual([]);
+    } finally {
+      if (demo.exitCode === null) demo.kill('SIGKILL');
+      for (const pid of pidsWith(dataDir)) process.kill(pid, 'SIGKILL');
     }
   });
 });
