@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
+import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { findBinary, freePort, waitFor } from '../pkg/testutil/index.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -22,4 +24,32 @@ describe('tessera (the binary)', () => {
     expect(stderr).not.toContain('EPIPE');
     expect(code).toBe(0);
   });
+
+  // `npm run tessera -- query ...` (README) or `npm start` under a process manager that signals npm
+  // only: npm passes SIGTERM to its script's shell, which (without exec) dies and leaves the
+  // component running. The scripts exec tsx, so the signal reaches the component.
+  test.skipIf(findBinary('npm') === undefined || process.platform !== 'linux')('SIGTERM to `npm run tessera` stops the component', async () => {
+    const http = await freePort();
+    const grpc = await freePort();
+    const npm = spawn(findBinary('npm')!, ['run', '-s', 'tessera', '--', 'query', `--http-address=127.0.0.1:${http}`, `--grpc-address=127.0.0.1:${grpc}`], { cwd: REPO, stdio: 'ignore' });
+    const ready = async (): Promise<boolean> => fetch(`http://127.0.0.1:${http}/-/ready`).then((r) => r.ok, () => false);
+    try {
+      await waitFor('the querier under npm is ready', async () => {
+        if (npm.exitCode !== null) throw new Error(`npm exited with ${npm.exitCode}`);
+        return ready();
+      }, 90_000, 100);
+      npm.kill('SIGTERM');
+      await waitFor('the querier stopped', async () => !(await ready()), 30_000, 100);
+    } finally {
+      if (npm.exitCode === null) npm.kill('SIGKILL');
+      // A component left behind (the failure this test catches) is found by its unique flag.
+      for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+        try {
+          if (readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(`--http-address=127.0.0.1:${http}\0`)) process.kill(Number(d), 'SIGKILL');
+        } catch {
+          // gone
+        }
+      }
+    }
+  }, 120_000);
 });
