@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { parseTimeFlag } from './flag-values.js';
+import { runCaptured } from './run-captured.js';
+import { sidecarCommand } from './sidecar.js';
 
 const parseMinTime = (v: string, now: number) => parseTimeFlag(v, now, 'min-time');
 
@@ -18,5 +20,13 @@ describe('--min-time', () => {
   });
   test('garbage is a usage error', () => {
     expect(() => parseMinTime('yesterday', now)).toThrow(/--min-time/);
+  });
+});
+
+describe('--prometheus.url', () => {
+  test.each(['notaurl', 'localhost:9090', 'ftp://prom:9090', 'http://'])('%j is a usage error (exit 2) naming the flag', async (url) => {
+    const r = await runCaptured(sidecarCommand, [`--prometheus.url=${url}`, '--http-address=127.0.0.1:0', '--grpc-address=127.0.0.1:0']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain(`--prometheus.url: "${url}" is not an http:// or https:// URL`);
   });
 });

@@ -55,6 +55,10 @@ function duration(ctx: RunContext, name: string): number {
 
 async function runSidecar(ctx: RunContext): Promise<number> {
   const logger = loggerFromFlags(ctx, 'sidecar');
+  const promUrl = flagString(ctx, 'prometheus.url');
+  // A URL without scheme or host would only show up as "Prometheus ... is not ready" until
+  // --prometheus.ready_timeout.
+  if (!/^https?:\/\/[^/?#]+/.test(promUrl)) throw new UsageError(`--prometheus.url: "${promUrl}" is not an http:// or https:// URL`);
   const readyTimeout = duration(ctx, 'prometheus.ready_timeout');
   const configInterval = duration(ctx, 'prometheus.get_config_interval');
   const configTimeout = duration(ctx, 'prometheus.get_config_timeout');
@@ -67,7 +71,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
 
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const client = new PrometheusClient({ url: flagString(ctx, 'prometheus.url'), timeoutMs: configTimeout });
+  const client = new PrometheusClient({ url: promUrl, timeoutMs: configTimeout });
   const watcher = new PrometheusWatcher({ client, registry, logger, ...(minTime !== undefined ? { minTime } : {}) });
 
   let bucketYaml = '';
