@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { versionText } from './version.js';
+import { setProcessStatus } from '../pkg/api/index.js';
+import { versionInfo, versionText } from './version.js';
 
 /** FlagSpec describes one flag, Thanos-style (`--objstore.config-file`). */
 export interface FlagSpec {
@@ -79,6 +80,7 @@ export async function runCommand(root: Command, argv: readonly string[], io: Pic
     io.stderr.write(`${path.join(' ')}: ${(err as Error).message}\n\n${usage(cmd, path)}`);
     return 2;
   }
+  setProcessStatus(processStatus(cmd.flags ?? {}, parsed.values as RunContext['flags']));
   try {
     const code = await cmd.run({ flags: parsed.values as RunContext['flags'], positionals: parsed.positionals, ...io });
     return code ?? 0;
@@ -89,6 +91,21 @@ export async function runCommand(root: Command, argv: readonly string[], io: Pic
     }
     throw err;
   }
+}
+
+/**
+ * processStatus is what /api/v1/status/buildinfo and /api/v1/status/flags answer for a running
+ * command: its version, and every flag's value as given or defaulted (booleans "true"/"false",
+ * repeated flags joined with ",", unset strings ""), as Thanos lists its kingpin flags.
+ */
+export function processStatus(specs: Readonly<Record<string, FlagSpec>>, values: RunContext['flags']) {
+  const v = versionInfo();
+  const flags: Record<string, string> = {};
+  for (const [name, spec] of Object.entries(specs)) {
+    const x = values[name];
+    flags[name] = x === undefined ? (spec.type === 'boolean' ? 'false' : '') : Array.isArray(x) ? x.join(',') : String(x);
+  }
+  return { buildInfo: { version: v.version, revision: v.revision, branch: v.branch, buildUser: 'tessera', buildDate: '', goVersion: process.version }, flags };
 }
 
 /** usage renders the help text of a command. */

@@ -4,7 +4,7 @@ import { UsageError, flagBool, flagString, type Command, type RunContext } from 
 import { grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
-import { createHttpServer, type WebConfig } from '../pkg/api/index.js';
+import { answerStatus, createHttpServer, type WebConfig } from '../pkg/api/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
 import {
@@ -156,7 +156,8 @@ async function runSidecar(ctx: RunContext): Promise<number> {
 
 function startHttp(host: string, port: number, registry: Registry, ready: () => boolean, logger: Logger, web: WebConfig | undefined): Promise<Server> {
   const srv = createHttpServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (answerStatus(path, req, res)) return;
     if (path === '/metrics') {
       registry.metrics().then(
         (text) => {

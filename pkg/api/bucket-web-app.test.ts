@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
 import { BlocksInfo } from './blocks-api.js';
 import { createBucketWebApp } from './bucket-web-app.js';
+import { setProcessStatus } from './status-info.js';
 
 let server: Server | undefined;
 afterEach(async () => {
@@ -31,6 +32,25 @@ describe('createBucketWebApp', () => {
     expect((await fetch(`${base}/-/ready`)).status).toBe(200);
     const blocks = (await (await fetch(`${base}/api/v1/blocks`)).json()) as { status: string; data: { label: string } };
     expect(blocks).toMatchObject({ status: 'success', data: { label: 'cluster' } });
+  });
+
+  test('serves /api/v1/status/buildinfo and /api/v1/status/flags (store, compactor, bucket web), under the route prefix too', async () => {
+    setProcessStatus({
+      buildInfo: { version: '1.2.3', revision: 'abc', branch: 'main', buildUser: 'tessera', buildDate: '', goVersion: process.version },
+      flags: { 'objstore.config': '', 'http-address': '0.0.0.0:10902', 'web.disable': 'false' },
+    });
+    for (const prefix of ['', '/bucket']) {
+      const base = (await serve(prefix === '' ? undefined : prefix)) + prefix;
+      const info = await fetch(`${base}/api/v1/status/buildinfo`);
+      expect(info.status).toBe(200);
+      expect(info.headers.get('content-type')).toMatch(/^application\/json/);
+      expect(await info.json()).toEqual({ status: 'success', data: { version: '1.2.3', revision: 'abc', branch: 'main', buildUser: 'tessera', buildDate: '', goVersion: process.version } });
+      const flags = (await (await fetch(`${base}/api/v1/status/flags`)).json()) as { status: string; data: Record<string, string> };
+      expect(flags).toEqual({ status: 'success', data: { 'objstore.config': '', 'http-address': '0.0.0.0:10902', 'web.disable': 'false' } });
+      expect((await fetch(`${base}/api/v1/status/flags`, { method: 'POST' })).status).toBe(405);
+      await new Promise<void>((resolve) => (server === undefined ? resolve() : server.close(() => resolve())));
+      server = undefined;
+    }
   });
 
   test('with a route prefix, paths outside it are 404 too', async () => {

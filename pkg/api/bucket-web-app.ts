@@ -4,6 +4,7 @@ import { createBlocksRouter, type BlocksInfo, type MarkAction } from './blocks-a
 import { createJsonErrorHandler } from './error-handler.js';
 import { createHealthRouter } from './health.js';
 import { notFound } from './not-found.js';
+import { statusMiddleware } from './status-info.js';
 import { serveWebUi } from './web-ui.js';
 
 /** BucketWebAppOptions configure createBucketWebApp. */
@@ -25,7 +26,7 @@ export interface BucketWebAppOptions {
 
 /**
  * createBucketWebApp is the HTTP app of the components that show a bucket's blocks (store,
- * compactor, `tools bucket web`): /metrics, /-/healthy, /-/ready, /api/v1/blocks and the bucket
+ * compactor, `tools bucket web`): /metrics, /-/healthy, /-/ready, /api/v1/blocks, /api/v1/status/{buildinfo,flags} and the bucket
  * UI page (/, /blocks, /loaded).
  */
 export function createBucketWebApp(o: BucketWebAppOptions): Express {
@@ -33,6 +34,7 @@ export function createBucketWebApp(o: BucketWebAppOptions): Express {
   app.disable('x-powered-by');
   const prefix = (o.routePrefix ?? '').replace(/\/+$/, '');
   app.use(prefix || '/', createHealthRouter({ name: o.name, ...(o.ready !== undefined ? { ready: o.ready } : {}), ...(o.registry !== undefined ? { registry: o.registry } : {}) }));
+  app.use(statusMiddleware(prefix));
   app.use(`${prefix}/api/v1`, createBlocksRouter({ global: o.global, ...(o.loaded !== undefined ? { loaded: o.loaded } : {}), ...(o.mark !== undefined ? { mark: o.mark } : {}) }));
   serveWebUi(app, {
     kind: 'bucket',

@@ -29,7 +29,9 @@ export type {
 export { arrayJsonPieces, jsonPieceSize, labelsJson, resultJson, resultJsonPieces } from './result-json.js';
 export { sendJson } from './send-json.js';
 export { createApiRouter } from './router.js';
-export type { ApiRouterOptions, BuildInfo } from './router.js';
+export type { ApiRouterOptions } from './router.js';
+export { answerStatus, processStatusInfo, setProcessStatus, statusMiddleware } from './status-info.js';
+export type { BuildInfo, StatusInfo } from './status-info.js';
 export { translateAst } from './translate-ast.js';
 export { prettyFormat } from './pretty-format.js';
 export { ALL_RULES, alertJson, alertsJson, goTimeJson, parseRulesQuery, ruleGroupJson, ruleGroupNextToken, ruleJson, ruleMatches, rulesJson, selectRuleGroups } from './rules-json.js';

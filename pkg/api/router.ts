@@ -15,17 +15,8 @@ import { prettyFormat } from './pretty-format.js';
 import { arrayJsonPieces, labelsJson, resultJsonPieces } from './result-json.js';
 import { sendJson } from './send-json.js';
 import { translateAst } from './translate-ast.js';
+import { processStatusInfo, type BuildInfo } from './status-info.js';
 import { answerAlerts, answerRules, type RulesSource } from './rules-router.js';
-
-/** BuildInfo is the answer of /api/v1/status/buildinfo. */
-export interface BuildInfo {
-  readonly version: string;
-  readonly revision: string;
-  readonly branch: string;
-  readonly buildUser: string;
-  readonly buildDate: string;
-  readonly goVersion: string;
-}
 
 /** ApiRouterOptions configure createApiRouter. Only engine and source are required. */
 export interface ApiRouterOptions {
@@ -452,9 +443,9 @@ export function createApiRouter(opts: ApiRouterOptions): Router {
   });
 
   // ---- status ----
-  const buildInfo: BuildInfo = opts.buildInfo ?? { version: '0.1.0', revision: '', branch: '', buildUser: '', buildDate: '', goVersion: process.version };
-  route('/status/buildinfo', getOnly, async () => ({ data: JSON.stringify(buildInfo) }));
-  route('/status/flags', getOnly, async () => ({ data: JSON.stringify(opts.flags ?? {}) }));
+  // The same answers as every other component's (statusMiddleware), behind this router's readiness gate.
+  route('/status/buildinfo', getOnly, async () => ({ data: JSON.stringify(opts.buildInfo ?? processStatusInfo().buildInfo) }));
+  route('/status/flags', getOnly, async () => ({ data: JSON.stringify(opts.flags ?? processStatusInfo().flags) }));
 
   // ---- rules and alerts ----
   const rules = opts.rules;

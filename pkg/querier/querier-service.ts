@@ -211,14 +211,6 @@ export class Querier {
         canceledStatus: 503,
         defaultStep: 1000,
         buildInfo: { version: o.version?.version ?? '0.1.0', revision: o.version?.revision ?? 'unknown', branch: o.version?.branch ?? 'unknown', buildUser: 'tessera', buildDate: '', goVersion: process.version },
-        flags: {
-          'query.replica-label': o.replicaLabels.join(','),
-          'query.timeout': `${o.timeoutMs / 1000}s`,
-          'query.max-concurrent': String(o.maxConcurrent),
-          'query.lookback-delta': `${o.lookbackDeltaMs / 1000}s`,
-          'query.partial-response': String(o.partialResponse),
-          'query.auto-downsampling': String(o.autoDownsampling),
-        },
       }),
     );
     serveWebUi(app, { routePrefix: prefix, externalPrefix: o.externalPrefix ?? prefix, pages: ['/', '/graph', '/query', '/alerts', '/rules', '/stores'] });

@@ -181,6 +181,17 @@ describe('QueryFrontend against a fake downstream', () => {
     expect(fake.calls).toHaveLength(3);
   });
 
+  test('answers /api/v1/status/buildinfo and /api/v1/status/flags itself, as the Thanos query-frontend does', async () => {
+    const { url } = await start();
+    const info = (await (await fetch(`${url}/api/v1/status/buildinfo`)).json()) as { status: string; data: Record<string, string> };
+    expect(info.status).toBe('success');
+    expect(Object.keys(info.data).sort()).toEqual(['branch', 'buildDate', 'buildUser', 'goVersion', 'revision', 'version']);
+    const flags = (await (await fetch(`${url}/api/v1/status/flags`)).json()) as { status: string; data: unknown };
+    expect(flags.status).toBe('success');
+    expect(typeof flags.data).toBe('object');
+    expect(fake.calls).toHaveLength(0);
+  });
+
   test('--query-frontend.forward-header forwards only the listed headers, and they are part of the cache key', async () => {
     const { url } = await start({ forwardHeaders: ['Authorization', 'X-Scope-OrgID'] });
     await q(url, 0, 30 * 60_000, 60_000, { authorization: 'Bearer a', 'x-other': 'no' });
@@ -188,9 +199,9 @@ describe('QueryFrontend against a fake downstream', () => {
     expect(fake.calls[0]!.headers['x-other']).toBeUndefined();
     await q(url, 0, 30 * 60_000, 60_000, { authorization: 'Bearer b' });
     expect(fake.calls).toHaveLength(2);
-    const res = await fetch(`${url}/api/v1/status/flags?x=1`, { headers: { authorization: 'Bearer c' } });
+    const res = await fetch(`${url}/api/v1/status/tsdb?x=1`, { headers: { authorization: 'Bearer c' } });
     expect(res.headers.get('x-fake')).toBe('1');
-    expect(await res.json()).toEqual({ status: 'success', data: { path: '/api/v1/status/flags', q: '?x=1' } });
+    expect(await res.json()).toEqual({ status: 'success', data: { path: '/api/v1/status/tsdb', q: '?x=1' } });
     expect(fake.calls[2]!.headers['authorization']).toBe('Bearer c');
   });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import express from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { createHealthRouter, createHttpServer, type WebConfig } from '../api/index.js';
+import { createHealthRouter, createHttpServer, statusMiddleware, type WebConfig } from '../api/index.js';
 import { runInRequestScope } from '../errors/index.js';
 import { pipeline } from 'node:stream/promises';
 import { Downstream, type DownstreamResponse, type DownstreamStream } from './downstream.js';
@@ -149,6 +149,7 @@ export class QueryFrontend {
     const app = express();
     app.disable('x-powered-by');
     app.use(createHealthRouter({ ready: () => true, registry: this.registry, name: 'Tessera Query Frontend' }));
+    app.use(statusMiddleware());
     app.use((req, res) => {
       void this.#serve(req, res).catch((err: unknown) => {
         this.#log('request failed', { path: req.url, err: err instanceof Error ? err.message : String(err) });

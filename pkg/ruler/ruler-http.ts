@@ -1,6 +1,6 @@
 import express, { type Express } from 'express';
 import type { Registry } from 'prom-client';
-import { createHealthRouter, createJsonErrorHandler, createRulesApiRouter, notFound, serveWebUi } from '../api/index.js';
+import { createHealthRouter, createJsonErrorHandler, createRulesApiRouter, notFound, serveWebUi, statusMiddleware } from '../api/index.js';
 import { snapshotRuleGroups } from '../rules/index.js';
 import type { Ruler } from './ruler.js';
 
@@ -24,6 +24,7 @@ export function rulerHttpApp(ruler: Ruler, opts: RulerHttpOptions = {}): Express
   app.disable('x-powered-by');
   const ready = (): boolean => ruler.ready() && (opts.ready?.() ?? true);
   app.use('/', createHealthRouter({ ready, ...(opts.registry === undefined ? {} : { registry: opts.registry }), name: 'Tessera Ruler' }));
+  app.use(statusMiddleware());
   app.all('/-/reload', (req, res) => {
     if (req.method !== 'POST' && req.method !== 'PUT') {
       res.status(405).type('text/plain; charset=utf-8').send('Only POST or PUT requests allowed\n');
