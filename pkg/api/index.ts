@@ -11,6 +11,7 @@ export { BasicAuth } from './basic-auth.js';
 export { WEB_CONFIG_ERROR, loadWebConfig, parseWebConfig } from './web-config.js';
 export type { ClientAuthType, WebConfig, WebTls } from './web-config.js';
 export { jsonString } from './json-string.js';
+export { int64Json } from './int64-json.js';
 export { MIN_TIME, MAX_TIME, parseTime, parseDuration, parseLimit, parseBool } from './params.js';
 export type {
   QueryOptions,

@@ -147,6 +147,22 @@ describe('/api/v1/stores', () => {
       await a.server.stop(100);
     }
   });
+
+  test('writes int64 extremes exactly (a store advertising everything), so Go clients can read them into an int64', async () => {
+    const server = new StoreGrpcServer(new LocalStore({ queryable: new MemChunkQueryable([]), externalLabels: Labels.fromRecord({ cluster: 'c1' }), componentType: 'store' }));
+    const port = await server.listen('127.0.0.1:0');
+    const querier = newQuerier([`127.0.0.1:${port}`]);
+    try {
+      await querier.start();
+      const text = await (await fetch(`http://127.0.0.1:${querier.httpPort}/api/v1/stores`)).text();
+      expect(text).toContain('"minTime":-9223372036854775808,"maxTime":9223372036854775807');
+      expect(text).not.toContain('9223372036854776000');
+      expect(JSON.parse(text)).toMatchObject({ status: 'success', data: [{ name: `127.0.0.1:${port}`, healthy: true, componentType: 'store', lastError: null }] });
+    } finally {
+      await querier.stop();
+      await server.stop(100);
+    }
+  });
 });
 
 describe('unknown paths and --web.route-prefix', () => {

@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { createApiRouter, createHealthRouter, createJsonErrorHandler, notFound, serveWebUi, type WebConfig } from '../api/index.js';
+import { createApiRouter, createHealthRouter, createJsonErrorHandler, int64Json, jsonString, notFound, serveWebUi, type WebConfig } from '../api/index.js';
 import type { Logger } from '../block/index.js';
 import { Labels } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
@@ -173,19 +173,13 @@ export class Querier {
     app.all(`${prefix}/api/v1/query_exemplars`, empty([]));
     // Before the API router, whose catch-all answers 404 for paths it does not know.
     app.get(`${prefix}/api/v1/stores`, (_req, res) => {
-      res.json({
-        status: 'success',
-        data: this.#endpoints.status().map((s) => ({
-          name: s.address,
-          healthy: s.healthy,
-          componentType: s.componentType,
-          labelSets: s.labelSets.map((l) => l.toRecord()),
-          minTime: s.minTime,
-          maxTime: s.maxTime,
-          lastCheck: new Date(s.lastCheckMs).toISOString(),
-          lastError: s.lastError ?? null,
-        })),
-      });
+      // minTime/maxTime are written with int64Json: int64 extremes exactly, not as 9223372036854776000.
+      const stores = this.#endpoints.status().map(
+        (s) =>
+          `{"name":${jsonString(s.address)},"healthy":${s.healthy},"componentType":${jsonString(s.componentType)},"labelSets":${JSON.stringify(s.labelSets.map((l) => l.toRecord()))},` +
+          `"minTime":${int64Json(s.minTime)},"maxTime":${int64Json(s.maxTime)},"lastCheck":${jsonString(new Date(s.lastCheckMs).toISOString())},"lastError":${s.lastError === undefined ? 'null' : jsonString(s.lastError)}}`,
+      );
+      res.type('application/json').send(`{"status":"success","data":[${stores.join(',')}]}`);
     });
     app.use(
       `${prefix}/api/v1`,
