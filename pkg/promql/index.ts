@@ -76,6 +76,8 @@ export type {
   PromQLErrorType,
   QueryOptions,
   QueryResult,
+  QueryStats,
+  QueryTimings,
   QueryValue,
   Sample,
   Scalar,

@@ -63,6 +63,22 @@ describe('Querier over two replica stores', () => {
     expect(Number(body.data.result[0].value[1])).toBeGreaterThanOrEqual(239);
   });
 
+  test('stats=all fills timings and samples from the engine (per step for range queries); stats=true leaves out the per-step counts', async () => {
+    const timingKeys = ['evalTotalTime', 'resultSortTime', 'queryPreparationTime', 'innerEvalTime', 'execQueueTime', 'execTotalTime'];
+    const range = (await get('/api/v1/query_range', { query: 'http_requests_total', start: '600', end: '900', step: '60', stats: 'all' })).body.data.stats;
+    expect(Object.keys(range.timings)).toEqual(timingKeys);
+    expect(range.timings.evalTotalTime).toBeGreaterThan(0);
+    expect(range.timings.execTotalTime).toBeGreaterThanOrEqual(range.timings.evalTotalTime);
+    expect(Object.keys(range.samples)).toEqual(['totalQueryableSamplesPerStep', 'totalQueryableSamples', 'peakSamples']);
+    // two deduplicated series (job a and b), one sample each at 6 steps
+    expect(range.samples.totalQueryableSamples).toBe(12);
+    expect(range.samples.peakSamples).toBe(12);
+    expect(range.samples.totalQueryableSamplesPerStep).toEqual([600, 660, 720, 780, 840, 900].map((t) => [t, 2]));
+    const instant = (await get('/api/v1/query', { query: 'http_requests_total', time: '600', stats: 'true' })).body.data.stats;
+    expect(instant.samples).toEqual({ totalQueryableSamples: 2, peakSamples: 2 });
+    expect(instant.timings.evalTotalTime).toBeGreaterThan(0);
+  });
+
   test('dedup=false returns both replicas', async () => {
     const { body } = await get('/api/v1/query', { query: 'http_requests_total{job="b"}', time: '3000', dedup: 'false' });
     expect(body.data.result.map((r: any) => r.metric.replica).sort()).toEqual(['a', 'b']);

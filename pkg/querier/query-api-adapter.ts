@@ -74,10 +74,12 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
     });
   }
 
-  async #limited<T>(signal: AbortSignal, fn: () => Promise<T>): Promise<T> {
+  /** #limited runs fn under --query.max-concurrent; fn learns how long it queued (seconds). */
+  async #limited<T>(signal: AbortSignal, fn: (queuedSec: number) => Promise<T>): Promise<T> {
+    const q0 = performance.now();
     await this.#sem.acquire(signal);
     try {
-      return await fn();
+      return await fn((performance.now() - q0) / 1000);
     } finally {
       this.#sem.release();
     }
@@ -101,26 +103,28 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
   }
 
   instantQuery(expr: string, timeMs: number, opts: QueryOptions): Promise<QueryResult> {
-    return this.#limited(opts.signal, async () => {
+    return this.#limited(opts.signal, async (queued) => {
       const maxRes = this.#maxRes(opts, 0, this.#o.instantDefaultMaxSourceResolutionMs ?? 0);
       const lb = this.#lookback(opts, maxRes);
       const q = this.#o.engine.instantQuery(this.#queryable(opts, maxRes), expr, timeMs, {
         signal: opts.signal,
         ...(lb !== undefined ? { lookbackDeltaMs: lb } : {}),
+        ...(opts.stats === 'all' ? { perStepStats: true } : {}),
       });
-      return toApiResult(await q.exec());
+      return toApiResult(await q.exec(), opts.stats, queued);
     });
   }
 
   rangeQuery(expr: string, start: number, end: number, step: number, opts: QueryOptions): Promise<QueryResult> {
-    return this.#limited(opts.signal, async () => {
+    return this.#limited(opts.signal, async (queued) => {
       const maxRes = this.#maxRes(opts, step);
       const lb = this.#lookback(opts, maxRes);
       const q = this.#o.engine.rangeQuery(this.#queryable(opts, maxRes), expr, start, end, step, {
         signal: opts.signal,
         ...(lb !== undefined ? { lookbackDeltaMs: lb } : {}),
+        ...(opts.stats === 'all' ? { perStepStats: true } : {}),
       });
-      return toApiResult(await q.exec());
+      return toApiResult(await q.exec(), opts.stats, queued);
     });
   }
 
@@ -191,9 +195,26 @@ function merged(results: readonly { values: readonly string[]; warnings: readonl
   return { values: [...set].sort(compareStrings), warnings };
 }
 
-/** toApiResult converts the engine's value to the HTTP API's shape. */
-export function toApiResult(r: EngineResult): QueryResult {
-  const base = { warnings: r.warnings, infos: r.infos };
+/**
+ * statsJson is Prometheus's `data.stats` for a query: its timings (seconds; execQueueTime is the
+ * wait for --query.max-concurrent) and sample counts, the per-step counts only for `stats=all`.
+ */
+function statsJson(r: EngineResult, stats: string, queuedSec: number): unknown {
+  const t = r.stats.timings;
+  const s = r.stats.samples;
+  return {
+    timings: { ...t, execQueueTime: queuedSec, execTotalTime: queuedSec + t.evalTotalTime },
+    samples: {
+      ...(stats === 'all' && s.totalQueryableSamplesPerStep !== undefined ? { totalQueryableSamplesPerStep: s.totalQueryableSamplesPerStep } : {}),
+      totalQueryableSamples: s.totalQueryableSamples,
+      peakSamples: s.peakSamples,
+    },
+  };
+}
+
+/** toApiResult converts the engine's value to the HTTP API's shape (with `data.stats` when stats is non-empty). */
+export function toApiResult(r: EngineResult, stats?: string, queuedSec = 0): QueryResult {
+  const base = { warnings: r.warnings, infos: r.infos, ...(stats !== undefined && stats !== '' ? { stats: statsJson(r, stats, queuedSec) } : {}) };
   const v = r.value;
   switch (v.type) {
     case 'scalar':

@@ -9,6 +9,7 @@ import { fastPaths } from './fast-paths.js';
 import { HistogramStats, loadChunkSeriesSetAsync, loadSeriesSetAsync, seriesDataBytes, type SeriesData } from './series-data.js';
 import type { Matrix, QueryValue, Series, Vector } from './value.js';
 import { compareSeries, cleanupNames } from './cleanup.js';
+import { SamplesStats, type QueryStats } from './query-stats.js';
 
 /** EngineOptions configure an Engine. Durations are milliseconds. */
 export interface EngineOptions {
@@ -39,6 +40,8 @@ export interface QueryOptions {
   readonly signal?: AbortSignal;
   /** lookbackDeltaMs overrides the engine's lookback delta for this query. */
   readonly lookbackDeltaMs?: number;
+  /** perStepStats adds totalQueryableSamplesPerStep to a range query's stats (Prometheus's stats=all). */
+  readonly perStepStats?: boolean;
 }
 
 /** QueryResult is the outcome of a successful query: its value and rendered annotations. */
@@ -46,6 +49,8 @@ export interface QueryResult {
   readonly value: QueryValue;
   readonly warnings: string[];
   readonly infos: string[];
+  /** stats are Prometheus's query stats (timings in seconds, samples), measured on every query. */
+  readonly stats: QueryStats;
 }
 
 interface QuerySpec {
@@ -101,6 +106,7 @@ export class Query {
 
   /** exec evaluates the query; it rejects with a QueryError subclass. */
   async exec(): Promise<QueryResult> {
+    const t0 = performance.now();
     const spec = this.#spec;
     let expr: Expr;
     let text: string;
@@ -201,6 +207,9 @@ export class Query {
         }
       }
       stage = 'expression evaluation';
+      const t1 = performance.now();
+      const steps = spec.isRange ? Math.floor((spec.end - spec.start) / spec.step) + 1 : 1;
+      const samplesStats = new SamplesStats(spec.start, interval, steps, spec.isRange && spec.opts.perStepStats === true);
       const ctx: EvalContext = {
         queryStart: spec.start,
         queryEnd: spec.end,
@@ -217,10 +226,12 @@ export class Query {
         annotations,
         check,
         currentSamples: 0,
+        samplesStats,
         depth: 0,
       };
       const ev = new Evaluator(ctx, spec.start, spec.end, interval);
       const res = ev.eval(expr);
+      const t2 = performance.now();
       const rendered = annotations.asStrings(text);
       let value: QueryValue;
       if (!Array.isArray(res)) {
@@ -236,7 +247,17 @@ export class Query {
       } else {
         value = { type: 'vector', value: toVector(cleanupNames(res), spec.start) };
       }
-      return { value, warnings: rendered.warnings, infos: rendered.infos };
+      const t3 = performance.now();
+      const perStep = samplesStats.perStep;
+      const stats: QueryStats = {
+        timings: { evalTotalTime: (t3 - t0) / 1000, resultSortTime: (t3 - t2) / 1000, queryPreparationTime: (t1 - t0) / 1000, innerEvalTime: (t2 - t1) / 1000 },
+        samples: {
+          totalQueryableSamples: samplesStats.totalQueryableSamples,
+          peakSamples: samplesStats.peakSamples,
+          ...(perStep !== null ? { totalQueryableSamplesPerStep: Array.from(perStep, (n, i) => [(spec.start + i * interval) / 1000, n] as const) } : {}),
+        },
+      };
+      return { value, warnings: rendered.warnings, infos: rendered.infos, stats };
     } catch (err) {
       if (err instanceof QueryError) throw err;
       if (signal?.aborted === true) throw new ErrQueryCanceled(stage, err);

@@ -1,6 +1,7 @@
 import { CounterResetHint, FloatHistogram } from '../../histogram/index.js';
 import { Labels, MetricName } from '../../labels/index.js';
 import type { Call, Expr, MatrixSelector, SubqueryExpr, VectorSelector } from '../parser/index.js';
+import type { SamplesStats } from './query-stats.js';
 import { evalAggregation } from './aggregations.js';
 import { annos, type Annotation, type Annotations } from './annotations.js';
 import { evalBinary } from './binary.js';
@@ -42,6 +43,8 @@ export interface EvalContext {
   /** check throws when the query timed out or was canceled. */
   readonly check: () => void;
   currentSamples: number;
+  /** samplesStats counts the samples selectors read and the peak of currentSamples (query stats); optional. */
+  readonly samplesStats?: SamplesStats;
   /** depth counts the nested eval calls on the JavaScript stack (see Evaluator.eval). */
   depth: number;
 }
@@ -240,6 +243,8 @@ export class Evaluator implements EvalHelper {
   countSamples(n: number): void {
     this.ctx.currentSamples += n;
     if (this.ctx.currentSamples > this.ctx.sampleLimit) throw limitError(this.ctx);
+    const st = this.ctx.samplesStats;
+    if (st !== undefined && this.ctx.currentSamples > st.peakSamples) st.peakSamples = this.ctx.currentSamples;
   }
 
   /**
@@ -356,6 +361,7 @@ export class Evaluator implements EvalHelper {
     const n = this.numSteps;
     const ctx = this.ctx;
     const max = ctx.sampleLimit;
+    const st = ctx.samplesStats;
     // Points go into a scratch list sized for the longest series, then into exact-size views;
     // every point is counted as it is produced, so an over-limit selector fails before it holds
     // more than maxSamples points.
@@ -384,13 +390,16 @@ export class Evaluator implements EvalHelper {
         const r = this.#lookup(d, refT);
         if (r < 0) continue;
         const i = r >>> 1;
-        ctx.currentSamples += (r & 1) === 0 || sampleTimestamps ? 1 : hpointSize(d.hvs[i]!);
+        const k = (r & 1) === 0 || sampleTimestamps ? 1 : hpointSize(d.hvs[i]!);
+        ctx.currentSamples += k;
         if (ctx.currentSamples > max) throw limitError(ctx);
+        if (st !== undefined) st.addAt(ts, k);
         if ((step & 0xffff) === 0xffff) ctx.check();
         if ((r & 1) === 0) scratch.push(ts, sampleTimestamps ? d.fts[i]! / 1000 : d.fvs[i]!);
         else if (sampleTimestamps) scratch.push(ts, d.hts[i]! / 1000);
         else histograms.push({ t: ts, h: d.hvs[i]! });
       }
+      if (st !== undefined && ctx.currentSamples > st.peakSamples) st.peakSamples = ctx.currentSamples;
       if (scratch.length > 0 || histograms.length > 0) {
         out.push({ metric: d.metric, floats: arena.seal(scratch), histograms, dropName: sampleTimestamps });
       }
@@ -452,10 +461,10 @@ export class Evaluator implements EvalHelper {
   evalMatrixSelector(ms: MatrixSelector): Matrix {
     const vs = ms.vectorSelector;
     const datas = this.ctx.selected.get(vs) ?? [];
-    return this.#matrixFromData(datas, this.#rangeOf(ms), this.offsetOf(vs), atOf(vs, this.ctx));
+    return this.#matrixFromData(datas, this.#rangeOf(ms), this.offsetOf(vs), atOf(vs, this.ctx), true);
   }
 
-  #matrixFromData(datas: readonly SeriesData[], range: number, offset: number, at: number | null): Matrix {
+  #matrixFromData(datas: readonly SeriesData[], range: number, offset: number, at: number | null, fromSelector = false): Matrix {
     const refT = (at ?? this.start) - offset;
     const out: Matrix = [];
     for (const d of datas) {
@@ -465,7 +474,9 @@ export class Evaluator implements EvalHelper {
       const hhi = upperBound(d.hts, d.hn, refT);
       if (flo === fhi && hlo === hhi) continue;
       const hsz = hhi > hlo ? histogramSizePrefix(d) : null;
-      this.countSamples(fhi - flo + (hsz === null ? 0 : hsz[hhi]! - hsz[hlo]!));
+      const cnt = fhi - flo + (hsz === null ? 0 : hsz[hhi]! - hsz[hlo]!);
+      this.countSamples(cnt);
+      if (fromSelector) this.ctx.samplesStats?.addAt(this.start, cnt);
       const floats = new Floats(d.fts.slice(flo, fhi), d.fvs.slice(flo, fhi));
       const histograms: HPoint[] = [];
       for (let i = hlo; i < hhi; i++) histograms.push({ t: d.hts[i]!, h: d.hvs[i]! });
@@ -670,6 +681,7 @@ export class Evaluator implements EvalHelper {
           lastCnt = cnt;
           if (cnt === 0) continue;
           this.countSamples(cnt);
+          if (matchers !== null) this.ctx.samplesStats?.addAt(ts, cnt);
           const r = this.#extendedCall(name, w, smoothed, call, scalarArgs, step);
           this.ctx.currentSamples -= cnt;
           if (r === undefined) continue;
@@ -700,6 +712,7 @@ export class Evaluator implements EvalHelper {
         const cnt = w.fhi - w.flo + (w.hhi > w.hlo ? windowHistSize(d, w.hlo, w.hhi) : 0);
         lastCnt = cnt;
         if (cnt === 0) continue;
+        if (matchers !== null) this.ctx.samplesStats?.addAt(ts, cnt);
         if (present !== null) {
           present[step] = 1;
           continue;

@@ -1,5 +1,6 @@
 export { Engine, Query } from './engine.js';
 export type { EngineOptions, QueryOptions, QueryResult } from './engine.js';
+export type { QueryStats, QueryTimings } from './query-stats.js';
 export { QueryError, ErrQueryTimeout, ErrQueryCanceled, ErrTooManySamples, ErrQueryMemory, ErrStorage, ErrExecution, ErrBadData } from './errors.js';
 export type { PromQLErrorType } from './errors.js';
 export { Annotations, startPosInput } from './annotations.js';
