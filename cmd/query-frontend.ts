@@ -83,6 +83,7 @@ export const queryFrontendCommand: Command = {
       responseCacheConfig: readCacheConfig(flagString(ctx, 'query-range.response-cache-config-file'), flagString(ctx, 'query-range.response-cache-config')),
       downstreamTripper,
       log,
+      warn: (msg, fields) => logger.warn(msg, fields),
       ...(webConfig !== undefined ? { webConfig } : {}),
     });
     await fe.start();

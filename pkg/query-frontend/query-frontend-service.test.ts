@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest';
+import { freePort } from '../testutil/index.js';
 import { QueryFrontend, type QueryFrontendOptions } from './query-frontend-service.js';
 
 /**
@@ -140,6 +141,24 @@ describe('QueryFrontend against a fake downstream', () => {
       ['18060', '21540'],
       ['21600', '21600'],
     ]);
+  });
+
+  test('a down Redis is logged as a warning with its error, once per 30s per cache, and queries are answered uncached', async () => {
+    const port = await freePort(); // nothing listens there
+    const warnings: { msg: string; fields: Record<string, unknown> | undefined }[] = [];
+    const { url } = await start({
+      responseCacheConfig: `type: REDIS\nconfig:\n  addr: 127.0.0.1:${port}\n  dial_timeout: 200ms\n  read_timeout: 200ms\n  write_timeout: 200ms\n`,
+      warn: (msg, fields) => warnings.push({ msg, fields }),
+    });
+    expect((await q(url, 0, 30 * 60_000, 60_000)).status).toBe(200);
+    expect((await q(url, 0, 30 * 60_000, 60_000)).status).toBe(200);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]!.msg).toMatch(/results cache operation failed/);
+    expect(warnings[0]!.fields).toMatchObject({ cache: 'response' });
+    expect(String(warnings[0]!.fields?.['err'])).not.toBe('');
+    now += 30_000;
+    expect((await q(url, 0, 30 * 60_000, 60_000)).status).toBe(200);
+    expect(warnings).toHaveLength(2);
   });
 
   test('nothing newer than max-freshness is cached', async () => {

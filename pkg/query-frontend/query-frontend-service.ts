@@ -8,7 +8,7 @@ import { pipeline } from 'node:stream/promises';
 import { Downstream, type DownstreamResponse, type DownstreamStream } from './downstream.js';
 import type { DownstreamTripperConfig } from './downstream-tripper-config.js';
 import { answerFrom, mergeExtents, missingRanges, type Extent } from './extents.js';
-import { formatGoDuration } from '../cache/index.js';
+import { WarnLimiter, formatGoDuration } from '../cache/index.js';
 import { splitLabelsRequest, mergeLabelsResponses } from './labels-split.js';
 import { mergeShardMatrices, type Matrix } from './matrix.js';
 import { analyzeShardable, type ShardAnalysis } from './shard-analyzer.js';
@@ -53,6 +53,8 @@ export interface QueryFrontendOptions {
   /** downstreamTripper is --query-frontend.downstream-tripper-config (pool, timeouts, TLS to the querier). */
   readonly downstreamTripper?: DownstreamTripperConfig;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
+  /** warn logs warnings (default: log), e.g. a failing results cache, at most once per 30 s per cache. */
+  readonly warn?: (msg: string, fields?: Record<string, unknown>) => void;
   /** webConfig: TLS, basic auth and headers of the HTTP server (--http.config). */
   readonly webConfig?: WebConfig;
   /** now is the clock (tests); Date.now by default. */
@@ -123,7 +125,16 @@ export class QueryFrontend {
       labelsCacheErrors: new Counter({ name: 'tessera_query_frontend_labels_cache_errors_total', help: 'Labels response cache operations that failed or timed out (the request went on uncached).', labelNames: ['op'], registers: r }),
       duration: new Histogram({ name: 'tessera_query_frontend_request_duration_seconds', help: 'Time to answer a request.', labelNames: ['op'], buckets: [0.005, 0.025, 0.1, 0.5, 1, 5, 30], registers: r }),
     };
-    this.#cache = cacheFromConfig(opts.responseCacheConfig ?? '', (op) => this.#m.cacheErrors.inc({ cache: this.#cache?.name ?? '', op }));
+    // A down Redis fails every lookup: the counters count each failure, the log says so once per 30 s per cache.
+    const warn = opts.warn ?? this.#log;
+    const limiter = new WarnLimiter(30_000, this.#now);
+    const cacheFailed = (cache: string, op: string, err: unknown): void => {
+      if (limiter.allow(cache)) warn('results cache operation failed; answering uncached (logged at most once per 30s per cache)', { cache, op, err: err instanceof Error ? err.message : String(err) });
+    };
+    this.#cache = cacheFromConfig(opts.responseCacheConfig ?? '', (op, err) => {
+      this.#m.cacheErrors.inc({ cache: this.#cache?.name ?? '', op });
+      cacheFailed('response', op, err);
+    });
     if (this.#cache !== undefined && opts.splitIntervalMs <= 0) this.#log('results cache disabled: --query-range.split-interval must be greater than 0');
     this.#down = new Downstream({
       url: opts.downstreamUrl,
@@ -137,7 +148,10 @@ export class QueryFrontend {
       onRetry: () => this.#m.retries.inc(),
       ...(opts.downstreamTripper !== undefined ? { tripper: opts.downstreamTripper } : {}),
     });
-    this.#labelsCache = cacheFromConfig(opts.labelsResponseCacheConfig ?? '', (op) => this.#m.labelsCacheErrors.inc({ op }));
+    this.#labelsCache = cacheFromConfig(opts.labelsResponseCacheConfig ?? '', (op, err) => {
+      this.#m.labelsCacheErrors.inc({ op });
+      cacheFailed('labels', op, err);
+    });
   }
 
 
