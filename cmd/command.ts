@@ -31,6 +31,8 @@ export interface RunContext {
   readonly positionals: readonly string[];
   readonly stdout: NodeJS.WritableStream;
   readonly stderr: NodeJS.WritableStream;
+  /** command is the command line's command path, e.g. "tessera tools bucket ls" (for error messages). */
+  readonly command?: string;
 }
 
 /** UsageError is thrown for bad command lines; the CLI prints it with the usage and exits 2. */
@@ -59,10 +61,15 @@ export async function runCommand(root: Command, argv: readonly string[], io: Pic
     io.stdout.write(versionText(root.name));
     return 0;
   }
-  if (rest.includes('--help') || rest.includes('-h') || cmd.run === undefined) {
-    const out = cmd.run === undefined && !rest.includes('--help') && !rest.includes('-h') && rest.length > 0 ? io.stderr : io.stdout;
-    out.write(usage(cmd, path));
-    return cmd.run === undefined && rest.length > 0 && out === io.stderr ? 2 : 0;
+  if (rest.includes('--help') || rest.includes('-h')) {
+    io.stdout.write(usage(cmd, path));
+    return 0;
+  }
+  // A command group without its subcommand (`tessera`, `tessera tools`) is a usage error: the usage
+  // on stderr and exit 2, as Thanos (kingpin: "expected command but got nothing", exit 2).
+  if (cmd.run === undefined) {
+    io.stderr.write(usage(cmd, path));
+    return 2;
   }
   const options: NonNullable<ParseArgsConfig['options']> = {};
   for (const [name, spec] of Object.entries(cmd.flags ?? {})) {
@@ -82,7 +89,7 @@ export async function runCommand(root: Command, argv: readonly string[], io: Pic
   }
   setProcessStatus(processStatus(cmd.flags ?? {}, parsed.values as RunContext['flags']));
   try {
-    const code = await cmd.run({ flags: parsed.values as RunContext['flags'], positionals: parsed.positionals, ...io });
+    const code = await cmd.run({ flags: parsed.values as RunContext['flags'], positionals: parsed.positionals, ...io, command: path.join(' ') });
     return code ?? 0;
   } catch (err) {
     if (err instanceof UsageError) {

@@ -92,7 +92,7 @@ describe('tessera compact flags', () => {
     expect(r.err).toMatch(/directory/);
     const none = await cli([]);
     expect(none.code).toBe(1);
-    expect(none.err).toMatch(/--objstore.config-file/);
+    expect(none.err).toMatch(/one of --objstore.config-file or --objstore.config is required/);
   });
 });
 

@@ -160,7 +160,13 @@ async function runCompact(ctx: RunContext): Promise<number> {
     bucket = newBucketFromConfig(yaml, { component: 'compact', registry });
   } catch (err) {
     if (!isTesseraError(err)) throw err;
-    logger.error(`configure bucket from ${configFile !== '' ? `--objstore.config-file ${configFile}` : '--objstore.config'}`, { err });
+    const inline = flagString(ctx, 'objstore.config');
+    logger.error(
+      configFile === '' && inline === ''
+        ? 'configure bucket: one of --objstore.config-file or --objstore.config is required'
+        : `configure bucket from ${configFile !== '' ? `--objstore.config-file ${configFile}` : '--objstore.config'}`,
+      { err },
+    );
     return 1;
   }
   const lease = new BucketLease({ bucket, owner: `${hostname()}:${resolve(dataDir)}`, ttlMs: leaseMs, logger });

@@ -8,6 +8,20 @@ import { findBinary, freePort, waitFor } from '../pkg/testutil/index.js';
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 describe('tessera (the binary)', () => {
+  // Thanos (kingpin) answers a missing command with the usage on stderr and exit 2.
+  test('no arguments: the usage on stderr, exit 2', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(REPO, 'cmd', 'tessera.ts')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolveExit) => child.once('exit', (c) => resolveExit(c)));
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(/^usage: tessera <command>/);
+    expect(stderr).toContain('Commands:');
+  });
+
   // `tessera tools gen openmetrics | head -1`: the reader goes away after the first line. The tool
   // must end quietly (exit 0), not crash with an unhandled EPIPE 'error' and a stack on stderr.
   test('a closed stdout pipe (| head) ends a tool quietly', async () => {

@@ -55,7 +55,7 @@ async function withCompactor(ctx: RunContext, opts: { deleteDelayMs?: number; co
       await lease.acquire({ wait: false });
     } catch (err) {
       if (!isTesseraError(err, CompactorErrorCode.LeaseHeld)) throw err;
-      ctx.stderr.write(`error: ${err.message}\n`);
+      ctx.stderr.write(`${ctx.command ?? 'tessera'}: ${err.message}\n`);
       return 1;
     }
     await fn(c);
@@ -89,7 +89,7 @@ const markCommand: Command = {
     try {
       for (const id of ids) {
         if (!(await bkt.exists(`${id}/${META_FILENAME}`))) {
-          ctx.stderr.write(`error: block ${id} not found in bucket ${bkt.name()} (no ${id}/${META_FILENAME})\n`);
+          ctx.stderr.write(`${ctx.command ?? 'tessera'}: block ${id} not found in bucket ${bkt.name()} (no ${id}/${META_FILENAME})\n`);
           return 1;
         }
       }

@@ -174,3 +174,10 @@ test('parseLabelFlags accepts quoted and bare values and rejects bad names', () 
   expect(() => parseLabelFlags(['1a=b'])).toThrow(/label name/);
   expect(() => parseLabelFlags(['novalue'])).toThrow(/name=value/);
 });
+
+test('ls errors name the command (as usage errors do), not `error:`', async () => {
+  const r = await cli(['ls', '--objstore.config', 'type: FILESYSTEM\nconfig: {}\n']);
+  expect(r.code).toBe(1);
+  expect(r.err).toMatch(/^bucket ls: \S/);
+  expect(r.err).not.toMatch(/^error:/m);
+});
