@@ -17,7 +17,7 @@ export const queryCommand: Command = {
     'endpoint.sd-interval': { type: 'string', default: '5m', help: 'Refresh interval to re-read file SD files.' },
     'store.sd-dns-interval': { type: 'string', default: '30s', help: 'Interval between DNS resolutions.' },
     'endpoint.info-timeout': { type: 'string', default: '5s', help: 'Timeout of the Info call to each endpoint.' },
-    'store.unhealthy-timeout': { type: 'string', default: '5m', help: 'How long an endpoint that fails Info stays a query target.' },
+    'store.unhealthy-timeout': { type: 'string', default: '5m', help: 'How long an endpoint that fails Info stays listed on /api/v1/stores (it is left out of queries at once).' },
     'store.response-timeout': { type: 'string', default: '0ms', help: 'Timeout for each store to send its next frame; 0 disables.' },
     'query.replica-label': { type: 'string', multiple: true, help: 'Labels treated as replica indicators for deduplication (repeatable or comma separated).' },
     'query.timeout': { type: 'string', default: '2m', help: 'Maximum time to process a query.' },

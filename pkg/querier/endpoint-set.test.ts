@@ -23,7 +23,7 @@ function fakeClient(name: string, state: { up: boolean; closed: string[] }): End
 }
 
 describe('EndpointSet', () => {
-  test('tracks health, keeps failing endpoints as targets until the unhealthy timeout, follows discovery', async () => {
+  test('tracks health, leaves failing endpoints out of queries at once, lists them until the unhealthy timeout, follows discovery', async () => {
     let now = 1_000;
     let addrs = ['a:1', 'b:1'];
     const state = { up: true, closed: [] as string[] };
@@ -45,11 +45,13 @@ describe('EndpointSet', () => {
     state.up = false;
     await set.update();
     expect(set.ready()).toBe(false);
-    expect(set.targets()).toHaveLength(2);
+    expect(set.targets()).toHaveLength(0);
+    expect(set.status()).toHaveLength(2);
     expect(set.status()[0]?.lastError).toMatch(/refused/);
     now += 61_000;
     await set.update();
     expect(set.targets()).toHaveLength(0);
+    expect(set.status()).toHaveLength(0);
 
     state.up = true;
     addrs = ['b:1', 'c:1'];
@@ -61,12 +63,23 @@ describe('EndpointSet', () => {
     set.stop();
   });
 
-  test('an endpoint that never answered is still a target covering all time', async () => {
-    const set = new EndpointSet({ addresses: () => ['x:1'], newClient: (a) => fakeClient(a, { up: false, closed: [] }) });
+  test('an endpoint that never answered is not a target; one that goes down is dropped at its next failed check and back after a good one', async () => {
+    const down = { up: false, closed: [] as string[] };
+    const good = { up: true, closed: [] as string[] };
+    const set = new EndpointSet({ addresses: () => ['x:1', 'y:1'], newClient: (a) => fakeClient(a, a === 'x:1' ? down : good) });
     await set.update();
-    expect(set.targets()).toEqual([
-      expect.objectContaining({ labelSets: [], minTime: -Infinity, maxTime: Infinity }),
+    expect(set.targets().map((t) => t.client.name)).toEqual(['y:1']);
+    expect(set.status().map((s) => [s.address, s.healthy])).toEqual([
+      ['x:1', false],
+      ['y:1', true],
     ]);
+    good.up = false;
+    expect(set.targets().map((t) => t.client.name)).toEqual(['y:1']); // until its next check
+    await set.update();
+    expect(set.targets()).toEqual([]);
+    good.up = true;
+    await set.update();
+    expect(set.targets().map((t) => t.client.name)).toEqual(['y:1']);
     set.stop();
   });
 });

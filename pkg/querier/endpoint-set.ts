@@ -36,9 +36,9 @@ export interface EndpointSetOptions {
   /** infoTimeoutMs bounds each Info call (Thanos --endpoint.info-timeout, 5s). */
   readonly infoTimeoutMs?: number;
   /**
-   * unhealthyTimeoutMs: an endpoint whose Info has failed for this long is dropped from the
-   * targets (Thanos --store.unhealthy-timeout, 5m). Before that it stays a target, so queries that
-   * need it get a partial-response warning instead of silently missing data.
+   * unhealthyTimeoutMs: an endpoint whose Info has failed for this long is no longer listed by
+   * status() (Thanos --store.unhealthy-timeout, 5m: it only clears the /stores page). Queries
+   * leave an endpoint out as soon as its last Info check failed, whatever this is.
    */
   readonly unhealthyTimeoutMs?: number;
   readonly now?: () => number;
@@ -57,9 +57,10 @@ interface Entry {
 
 /**
  * EndpointSet keeps one client per discovered endpoint, polls each with Info, and offers the
- * current ProxyTargets. An endpoint that has never answered, or has failed for less than the
- * unhealthy timeout, is still a target with what it last advertised (or everything when it never
- * answered): the proxy then reports its failure per query, so results are never silently partial.
+ * current ProxyTargets. As in Thanos, an endpoint is a query target only while its last Info call
+ * succeeded: one that never answered is never queried, one whose check fails is left out of
+ * queries from then on and comes back after its next successful check. The unhealthy timeout only
+ * bounds how long a failing endpoint stays listed by status().
  */
 export class EndpointSet {
   readonly #opts: EndpointSetOptions;
@@ -109,9 +110,17 @@ export class EndpointSet {
     // An endpoint that failed its last check (e.g. a restarted store) is probed with a fresh
     // connection, not after gRPC's growing reconnect backoff: once it is back, the next check
     // (at most one interval later) finds it and queries use it again.
+    // A healthy endpoint whose check fails gets one retry on a fresh connection too: its channel
+    // may still be in backoff from a restart between two checks, and the failed check would
+    // otherwise leave it out of queries for a whole interval.
     if (!e.healthy) e.client.resetBackoff?.();
+    const info = () => e.client.info({ timeoutMs: this.#opts.infoTimeoutMs ?? 5000 });
     try {
-      e.info = await e.client.info({ timeoutMs: this.#opts.infoTimeoutMs ?? 5000 });
+      e.info = await info().catch((err: unknown) => {
+        if (!e.healthy || e.client.resetBackoff === undefined) throw err;
+        e.client.resetBackoff();
+        return info();
+      });
       if (!e.healthy) this.#opts.onChange?.(addr, true);
       e.healthy = true;
       e.lastSuccess = now;
@@ -141,42 +150,44 @@ export class EndpointSet {
   /** targets returns the endpoints the proxy should consider for a query. */
   targets(): ProxyTarget[] {
     const out: ProxyTarget[] = [];
-    const now = this.#now();
-    const dropAfter = this.#opts.unhealthyTimeoutMs ?? 5 * 60_000;
     for (const e of this.#entries.values()) {
-      if (!e.healthy && e.firstFailure !== undefined && e.lastSuccess > 0 && now - e.firstFailure > dropAfter) continue;
-      const store = e.info?.store;
-      if (e.info !== undefined && store === undefined) continue; // not a StoreAPI (e.g. rules only)
+      if (!e.healthy || e.info === undefined) continue; // last Info check failed, or none yet
+      const store = e.info.store;
+      if (store === undefined) continue; // not a StoreAPI (e.g. rules only)
       out.push({
         client: e.client,
-        labelSets: e.info?.labelSets ?? [],
-        minTime: store?.minTime ?? -Infinity,
-        maxTime: store?.maxTime ?? Infinity,
-        supportsWithoutReplicaLabels: store?.supportsWithoutReplicaLabels ?? false,
+        labelSets: e.info.labelSets,
+        minTime: store.minTime,
+        maxTime: store.maxTime,
+        supportsWithoutReplicaLabels: store.supportsWithoutReplicaLabels ?? false,
       });
     }
     return out;
   }
 
   /**
-   * rulesClients returns the clients of endpoints that advertise the Rules API in Info (`rules`),
-   * except those unhealthy for longer than the unhealthy timeout.
+   * rulesClients returns the clients of endpoints that advertise the Rules API in Info (`rules`)
+   * and whose last Info check succeeded.
    */
   rulesClients(): EndpointClient[] {
     const out: EndpointClient[] = [];
-    const now = this.#now();
-    const dropAfter = this.#opts.unhealthyTimeoutMs ?? 5 * 60_000;
     for (const e of this.#entries.values()) {
-      if (e.info?.rules !== true || e.client.rules === undefined) continue;
-      if (!e.healthy && e.firstFailure !== undefined && now - e.firstFailure > dropAfter) continue;
+      if (!e.healthy || e.info?.rules !== true || e.client.rules === undefined) continue;
       out.push(e.client);
     }
     return out;
   }
 
-  /** status describes every endpoint. */
+  /**
+   * status describes every endpoint, except one whose Info has failed for longer than the
+   * unhealthy timeout (Thanos drops those from its /stores page).
+   */
   status(): EndpointStatus[] {
-    return [...this.#entries].map(([address, e]) => ({
+    const now = this.#now();
+    const dropAfter = this.#opts.unhealthyTimeoutMs ?? 5 * 60_000;
+    return [...this.#entries]
+      .filter(([, e]) => e.healthy || e.firstFailure === undefined || now - e.firstFailure <= dropAfter)
+      .map(([address, e]) => ({
       address,
       healthy: e.healthy,
       componentType: e.info?.componentType ?? '',

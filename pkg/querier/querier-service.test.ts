@@ -2,14 +2,18 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Labels } from '../labels/index.js';
 import { LocalStore, MemChunkQueryable, StoreGrpcServer } from '../store/index.js';
 import { Querier, type QuerierOptions } from './querier-service.js';
-import { testQuerierOptions } from '../testutil/index.js';
+import { freePort, testQuerierOptions, waitFor } from '../testutil/index.js';
 
 interface Started {
   server: StoreGrpcServer;
   port: number;
 }
 
-async function startStore(replica: string, offsetMs: number, gap?: [number, number]): Promise<Started> {
+function startStore(replica: string, offsetMs: number, gap?: [number, number]): Promise<Started> {
+  return startStoreAt(0, replica, offsetMs, gap);
+}
+
+async function startStoreAt(port: number, replica: string, offsetMs: number, gap?: [number, number]): Promise<Started> {
   const ext = Labels.fromRecord({ cluster: 'c1', replica });
   const series = ['a', 'b'].map((job) => ({
     labels: Labels.fromRecord({ __name__: 'http_requests_total', job }),
@@ -19,8 +23,7 @@ async function startStore(replica: string, offsetMs: number, gap?: [number, numb
   }));
   const q = new MemChunkQueryable(series);
   const server = new StoreGrpcServer(new LocalStore({ queryable: q, externalLabels: ext, componentType: 'sidecar', timeRange: () => q.timeRange() }));
-  const port = await server.listen('127.0.0.1:0');
-  return { server, port };
+  return { server, port: await server.listen(`127.0.0.1:${port}`) };
 }
 
 /** newQuerier makes a querier on free ports deduplicating on `replica`, with test-sized limits. */
@@ -37,7 +40,9 @@ describe('Querier over two replica stores', () => {
   beforeAll(async () => {
     a = await startStore('a', 0, [1_200_000, 1_800_000]);
     b = await startStore('b', 250);
-    querier = newQuerier([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], { infoTimeoutMs: 2000 });
+    // No Info poll during these tests (start() checks once): a store stopped by a test stays a
+    // target until its next check, so its failure shows in queries.
+    querier = newQuerier([`127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`], { infoTimeoutMs: 2000, endpointPollIntervalMs: 3_600_000 });
     await querier.start();
     url = `http://127.0.0.1:${querier.httpPort}`;
   });
@@ -110,16 +115,58 @@ describe('Querier over two replica stores', () => {
     expect(body.error).toMatch(/1:\d+: parse error/);
   });
 
-  test('a dead store gives a warning with partial response, and an error without', async () => {
+  test('a store that dies after its last check gives a warning with partial response, and an error without', async () => {
     await b.server.stop(100);
     const warn = await get('/api/v1/query', { query: 'http_requests_total{job="a"}', time: '3000' });
     expect(warn.status).toBe(200);
     expect(warn.body.warnings?.length ?? 0).toBeGreaterThan(0);
     const fail = await get('/api/v1/query', { query: 'http_requests_total{job="a"}', time: '3000', partial_response: 'false' });
-    expect(fail.status).toBeGreaterThanOrEqual(400);
-    expect(fail.body.status).toBe('error');
+    // A storage error, as Prometheus reports them (ErrStorage → 500 internal), naming the store.
+    expect([fail.status, fail.body.status, fail.body.errorType]).toEqual([500, 'error', 'internal']);
+    expect(fail.body.error).toContain(`127.0.0.1:${b.port}`);
     // The querier keeps serving.
     expect((await get('/api/v1/query', { query: '1+1' })).body.data.result[1]).toBe('2');
+  });
+});
+
+describe('unhealthy endpoints (as in Thanos, queried only while their last Info check succeeded)', () => {
+  test('one that never answered is not queried; one that goes down is dropped at its next failed check and back after a good one', async () => {
+    const a = await startStore('a', 0);
+    let b = await startStore('b', 250);
+    const bPort = b.port;
+    const nothing = await freePort();
+    const querier = newQuerier([`127.0.0.1:${nothing}`, `127.0.0.1:${a.port}`, `127.0.0.1:${bPort}`], { infoTimeoutMs: 1000, endpointPollIntervalMs: 100 });
+    const q = async (params: Record<string, string>) => {
+      const res = await fetch(`http://127.0.0.1:${querier.httpPort}/api/v1/query?${new URLSearchParams({ time: '100', dedup: 'false', ...params })}`);
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const replicas = (r: { body: any }) => (r.body.data?.result ?? []).map((x: any) => x.metric.replica).sort();
+    try {
+      await querier.start();
+      const strict = await q({ query: 'http_requests_total{job="a"}', partial_response: 'false' });
+      expect(strict.status).toBe(200);
+      expect(strict.body.warnings).toBeUndefined();
+      expect(replicas(strict)).toEqual(['a', 'b']);
+
+      await b.server.stop(100);
+      const dropped = await waitFor('b left out of queries', async () => {
+        const r = await q({ query: 'http_requests_total{job="a"}', partial_response: 'false' });
+        return r.status === 200 && r.body.warnings === undefined && r;
+      }, 20_000);
+      expect(replicas(dropped)).toEqual(['a']);
+
+      b = await startStoreAt(bPort, 'b', 250);
+      const back = await waitFor('b queried again', async () => {
+        const r = await q({ query: 'http_requests_total{job="a"}', partial_response: 'false' });
+        return r.status === 200 && replicas(r).length === 2 && r;
+      }, 20_000);
+      expect(replicas(back)).toEqual(['a', 'b']);
+      expect(back.body.warnings).toBeUndefined();
+    } finally {
+      await querier.stop();
+      await a.server.stop(100);
+      await b.server.stop(100);
+    }
   });
 });
 

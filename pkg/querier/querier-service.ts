@@ -129,6 +129,14 @@ export class Querier {
     return this.#endpoints.status();
   }
 
+  /**
+   * checkEndpoints runs one Info check of every endpoint now (as the poll every
+   * endpointPollIntervalMs does): queries use an endpoint only while its last check succeeded.
+   */
+  checkEndpoints(): Promise<void> {
+    return this.#endpoints.update();
+  }
+
   /** start discovers endpoints, then serves gRPC and HTTP. */
   async start(): Promise<void> {
     const o = this.#opts;

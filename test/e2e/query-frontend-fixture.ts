@@ -62,7 +62,7 @@ export async function startQuerierFixture(): Promise<QuerierFixture> {
     stores.push(server);
     makers.push(make);
   }
-  const querier = new Querier(testQuerierOptions(endpoints, { timeoutMs: 60_000, maxConcurrent: 8, maxSamples: 50_000_000, infoTimeoutMs: 2000 }));
+  const querier = new Querier(testQuerierOptions(endpoints, { timeoutMs: 60_000, maxConcurrent: 8, maxSamples: 50_000_000, infoTimeoutMs: 2000, endpointPollIntervalMs: 3_600_000 }));
   await querier.start();
   return {
     url: `http://127.0.0.1:${querier.httpPort}`,
@@ -74,6 +74,7 @@ export async function startQuerierFixture(): Promise<QuerierFixture> {
       const server = makers[i]!();
       await server.listen(endpoints[i]!);
       stores[i] = server;
+      await querier.checkEndpoints();
     },
     async stop() {
       await querier.stop();
