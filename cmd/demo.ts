@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { spawnWatched, watchWrapperParent } from './parent-watch.js';
 import { accessSync, constants } from 'node:fs';
 import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
@@ -127,6 +128,8 @@ export const demoCommand: Command = {
     // at once and leave its children running).
     const interrupted = new AbortController();
     void waitForShutdown().then(() => interrupted.abort(new Error('interrupted while starting')));
+    // Under `npm start` the demo runs as tsx's child: when tsx is killed (kill -9), stop too.
+    watchWrapperParent();
     const children: Child[] = [];
     const urls: [string, string][] = [];
     // A child's output goes to <data-dir>/logs/<name>.log.
@@ -134,7 +137,9 @@ export const demoCommand: Command = {
       if (interrupted.signal.aborted) throw interrupted.signal.reason;
       const logFile = join(logDir, `${name}.log`);
       const out = await open(logFile, 'a');
-      const proc = spawn(bin, args, { stdio: ['ignore', out.fd, out.fd] });
+      // Children stop when the demo dies, even of SIGKILL (they watch a pipe from it), so that no
+      // orphan holds the ports of the next start.
+      const proc = spawnWatched(bin, args, bin === process.execPath, ['ignore', out.fd, out.fd]);
       await out.close();
       children.push({ name, proc });
       await waitReady(readyUrl, name, proc, logFile, interrupted.signal);

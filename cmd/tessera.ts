@@ -2,6 +2,7 @@
 import { runCommand, type Command } from './command.js';
 import { compactCommand } from './compact.js';
 import { installProcessGuards } from './process-guards.js';
+import { watchParentPipe } from './parent-watch.js';
 import { demoCommand } from './demo.js';
 import { queryCommand } from './query.js';
 import { queryFrontendCommand } from './query-frontend.js';
@@ -22,6 +23,8 @@ const root: Command = {
  * request, it never ends the process. One-shot tools keep Node's default (crash with the stack).
  */
 const COMPONENTS = new Set(['sidecar', 'store', 'query', 'query-frontend', 'compact', 'demo', 'rule', 'receive']);
+// A child of the demo stops when the demo dies (TESSERA_PARENT_PIPE_FD; unset when run normally).
+watchParentPipe();
 const sub = process.argv[2];
 const args = process.argv.slice(2);
 const jsonLogs = args.some((a, i) => a === '--log.format=json' || (a === '--log.format' && args[i + 1] === 'json'));
