@@ -106,6 +106,12 @@ describe('tessera rule', () => {
       expect(rules.data.groups.map((g) => [g.name, g.partialResponseStrategy, g.rules.map((r) => r.health)])).toEqual([['g', 'ABORT', ['ok', 'ok']]]);
       // the TSDB's metrics
       expect(await (await fetch(`${ruler.httpUrl}/metrics`)).text()).toMatch(/^prometheus_tsdb_head_samples_appended_total [1-9]/m);
+      // build info and flags as given or defaulted, as every Thanos component serves them
+      const flags = (await (await fetch(`${ruler.httpUrl}/api/v1/status/flags`)).json()) as { status: string; data: Record<string, string> };
+      expect(flags.status).toBe('success');
+      expect(flags.data).toMatchObject({ query: q.address, label: 'replica="r1"', 'query.http-method': 'GET' });
+      const info = (await (await fetch(`${ruler.httpUrl}/api/v1/status/buildinfo`)).json()) as { data: Record<string, string> };
+      expect(Object.keys(info.data).sort()).toEqual(['branch', 'buildDate', 'buildUser', 'goVersion', 'revision', 'version']);
       // the UI's rules page
       const page = await fetch(`${ruler.httpUrl}/rules`);
       expect(page.status).toBe(200);

@@ -92,6 +92,11 @@ describe.skipIf(prometheusBin === undefined || promtoolBin === undefined)('tesse
       throw new Error(`sidecar not ready: ${String(err)}\n${sc.proc.output()}`);
     });
     expect((await fetch(`http://127.0.0.1:${sc.http}/-/healthy`)).status).toBe(200);
+    const flags = (await (await fetch(`http://127.0.0.1:${sc.http}/api/v1/status/flags`)).json()) as { status: string; data: Record<string, string> };
+    expect(flags.data['prometheus.url']).toBe(`http://127.0.0.1:${promPort}`);
+    const info = (await (await fetch(`http://127.0.0.1:${sc.http}/api/v1/status/buildinfo`)).json()) as { status: string; data: Record<string, string> };
+    expect(info.status).toBe('success');
+    expect(Object.keys(info.data).sort()).toEqual(['branch', 'buildDate', 'buildUser', 'goVersion', 'revision', 'version']);
     await waitFor('all blocks uploaded', async () => (await metric(sc.http, 'thanos_shipper_uploads_total')) === blocks.length, 30_000, 200);
     const bucket = new FilesystemBucket({ directory: bucketDir });
     for (const b of blocks) {
