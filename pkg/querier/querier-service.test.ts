@@ -98,9 +98,10 @@ describe('Querier over two replica stores', () => {
     }
   });
 
-  test('labels, label values and series hide the replica label', async () => {
-    expect((await get('/api/v1/labels', {})).body.data).toEqual(['__name__', 'cluster', 'job']);
+  test('series hide the replica label; labels and label values list it, as Thanos v0.42 (which never deduplicates them)', async () => {
+    expect((await get('/api/v1/labels', {})).body.data).toEqual(['__name__', 'cluster', 'job', 'replica']);
     expect((await get('/api/v1/label/job/values', {})).body.data).toEqual(['a', 'b']);
+    expect((await get('/api/v1/label/replica/values', {})).body.data).toEqual(['a', 'b']);
     const series = (await get('/api/v1/series', { 'match[]': 'http_requests_total' })).body.data;
     expect(series).toEqual([
       { __name__: 'http_requests_total', cluster: 'c1', job: 'a' },

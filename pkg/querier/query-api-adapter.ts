@@ -155,13 +155,16 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
     return { series, warnings };
   }
 
+  // labelNames and labelValues never deduplicate, as Thanos's /api/v1/labels and
+  // /api/v1/label/<name>/values (v0.42 pkg/api/query/v1.go: queryableCreate(true, nil, ...), so
+  // isDedupEnabled is false): replica labels and their values are listed.
   async labelNames(matcherSets: readonly (readonly Matcher[])[], start: number, end: number, opts: SeriesSourceOptions): Promise<LabelsResult> {
-    const q = await this.#queryable(opts, 0).querier(start, end);
+    const q = await this.#queryable({ ...opts, dedup: false }, 0).querier(start, end);
     return merged(await Promise.all((matcherSets.length === 0 ? [[]] : matcherSets).map((ms) => q.labelNames(ms, opts.limit > 0 ? { limit: opts.limit } : {}, { signal: opts.signal }))));
   }
 
   async labelValues(name: string, matcherSets: readonly (readonly Matcher[])[], start: number, end: number, opts: SeriesSourceOptions): Promise<LabelsResult> {
-    const q = await this.#queryable(opts, 0).querier(start, end);
+    const q = await this.#queryable({ ...opts, dedup: false }, 0).querier(start, end);
     return merged(
       await Promise.all((matcherSets.length === 0 ? [[]] : matcherSets).map((ms) => q.labelValues(name, ms, opts.limit > 0 ? { limit: opts.limit } : {}, { signal: opts.signal }))),
     );
