@@ -1,0 +1,185 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DataSet, writeDataSetBlocks } from '../../pkg/datagen/index.js';
+import { freePort, requireBinary, waitFor } from '../../pkg/testutil/index.js';
+import { startQuery, startService, startStore, type Service } from './services.js';
+
+// Interop of the StoreAPI and of our blocks with a real Thanos v0.42.0 (built by .ci/run; elsewhere
+// set TESSERA_THANOS or put `thanos` on PATH): datagen blocks of an HA pair (replicas a and b, our
+// BlockWriter) in a FILESYSTEM bucket, served by `tessera store` and by `thanos store`, queried by a
+// Thanos querier and by `tessera query`. Every answer must be equal, values and labels.
+const thanos = process.env['TESSERA_THANOS'] ?? requireBinary('thanos');
+const run = promisify(execFile);
+
+type Json = Record<string, any>;
+const HOURS = 4;
+const START = 1_767_225_600_000 / 1000; // the generator's default start, seconds
+
+async function get(base: string, path: string): Promise<Json> {
+  const res = await fetch(`${base}${path}`);
+  const body = (await res.json()) as Json;
+  if (res.status !== 200 || body['status'] !== 'success') throw new Error(`GET ${base}${path}: ${res.status} ${JSON.stringify(body).slice(0, 500)}`);
+  return body;
+}
+
+/** sorted orders a result's series by their labels so two answers compare regardless of order. */
+function sorted(data: Json): Json {
+  // Thanos's query API adds data.analysis (its query analysis/explain extension, empty unless asked
+  // for); Prometheus's API, which we follow, has no such field.
+  if (!Array.isArray(data) && 'analysis' in data) {
+    const { analysis: _, ...rest } = data;
+    data = rest;
+  }
+  const key = (s: Json) => JSON.stringify(Object.entries(s['metric'] ?? s).sort());
+  if (Array.isArray(data)) return [...data].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+  if (Array.isArray(data['result'])) return { ...data, result: sorted(data['result']) };
+  return data;
+}
+
+async function startThanos(name: string, component: string, args: string[]): Promise<Service> {
+  const http = `127.0.0.1:${await freePort()}`;
+  const grpc = `127.0.0.1:${await freePort()}`;
+  return startService(name, thanos!, [component, `--http-address=${http}`, `--grpc-address=${grpc}`, ...args], { url: `http://${http}/-/ready`, timeoutMs: 60_000 }, { httpUrl: `http://${http}`, grpcAddress: grpc });
+}
+
+const WINDOW = `start=${START}&end=${START + HOURS * 3600}`;
+const SERIES = `/api/v1/series?match[]=${encodeURIComponent('{__name__=~"node_cpu.*|node_load1"}')}&${WINDOW}`;
+const INSTANTS = [START + 1800, START + 3 * 3600 + 17];
+const INSTANT_QUERIES = ['node_load1', 'sum(rate(node_network_receive_bytes_total[5m]))', 'node_cpu_seconds_total[2m]'];
+
+const RANGE_QUERIES = [
+  'node_cpu_seconds_total',
+  'rate(node_cpu_seconds_total[5m])',
+  'sum by (mode) (rate(node_cpu_seconds_total[5m]))',
+  'max_over_time(node_memory_MemAvailable_bytes[10m])',
+  'count by (__name__) ({__name__=~"node_.+"})',
+];
+
+describe.skipIf(thanos === undefined)('interop with real Thanos over our blocks', () => {
+  let dir: string;
+  let bucketDir: string;
+  let objstore: string;
+  const services: Service[] = [];
+  let ourStore: Service;
+  let thanosStore: Service;
+  let thanosQuery: Service;
+  let thanosQueryOverThanosStore: Service;
+  let ourQuery: Service;
+  let ourQueryOverThanosStore: Service;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-thanos-interop-'));
+    bucketDir = join(dir, 'bucket');
+    await mkdir(bucketDir);
+    objstore = join(dir, 'objstore.yml');
+    await writeFile(objstore, `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`);
+    for (const replica of ['a', 'b']) {
+      await writeDataSetBlocks(new DataSet({ hosts: 1, hours: HOURS, replica }), bucketDir, {
+        thanos: { labels: { cluster: 'interop', replica }, downsample: { resolution: 0 }, source: 'test', index_stats: {} } as never,
+      });
+    }
+    const started = await Promise.all([
+      startStore({ objstoreConfigFile: objstore, dataDir: join(dir, 'tessera-store') }),
+      startThanos('thanos store', 'store', [`--objstore.config-file=${objstore}`, `--data-dir=${join(dir, 'thanos-store')}`]),
+    ]);
+    services.push(...started);
+    [ourStore, thanosStore] = started as [Service, Service];
+    thanosQuery = await startThanos('thanos query', 'query', [`--endpoint=${ourStore.grpcAddress!}`, '--query.replica-label=replica']);
+    services.push(thanosQuery);
+    thanosQueryOverThanosStore = await startThanos('thanos query (thanos store)', 'query', [`--endpoint=${thanosStore.grpcAddress!}`, '--query.replica-label=replica']);
+    services.push(thanosQueryOverThanosStore);
+    ourQuery = await startQuery({ endpoints: [ourStore.grpcAddress!], replicaLabels: ['replica'] });
+    services.push(ourQuery);
+    ourQueryOverThanosStore = await startQuery({ endpoints: [thanosStore.grpcAddress!], replicaLabels: ['replica'] });
+    services.push(ourQueryOverThanosStore);
+    // the Thanos querier lists our store once its first Info check answered
+    await waitFor(
+      'the Thanos querier to list our store',
+      async () => {
+        const r = await get(thanosQuery.httpUrl, '/api/v1/labels');
+        return (r['data'] as string[]).includes('cluster');
+      },
+      60_000,
+      200,
+    );
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  const rangeQs = (q: string) => `/api/v1/query_range?query=${encodeURIComponent(q)}&start=${START}&end=${START + HOURS * 3600}&step=60`;
+
+  test('a Thanos querier answers the same over tessera store as over thanos store (range, instant, series, labels; with and without dedup)', async () => {
+    const bases = [thanosQuery.httpUrl, thanosQueryOverThanosStore.httpUrl] as const;
+    const same = async (path: string) => {
+      const [t, o] = await Promise.all(bases.map(async (b) => (await get(b, path))['data']));
+      expect(((t['result'] ?? t) as Json[]).length, path).toBeGreaterThan(0);
+      expect(sorted(t), path).toEqual(sorted(o));
+    };
+    for (const dedup of ['true', 'false']) {
+      for (const q of RANGE_QUERIES) await same(`${rangeQs(q)}&dedup=${dedup}`);
+      for (const at of INSTANTS) for (const q of INSTANT_QUERIES) await same(`/api/v1/query?query=${encodeURIComponent(q)}&time=${at}&dedup=${dedup}`);
+      await same(`${SERIES}&dedup=${dedup}`);
+    }
+    await same(`/api/v1/labels?${WINDOW}`);
+    await same(`/api/v1/label/__name__/values?${WINDOW}`);
+  });
+
+  test('tessera query and a Thanos querier over tessera store agree without dedup, and on series and labels', async () => {
+    const same = async (path: string) => {
+      const t = (await get(thanosQuery.httpUrl, path))['data'];
+      expect(((t['result'] ?? t) as Json[]).length, path).toBeGreaterThan(0);
+      expect(sorted((await get(ourQuery.httpUrl, path))['data']), path).toEqual(sorted(t));
+    };
+    for (const q of RANGE_QUERIES) await same(`${rangeQs(q)}&dedup=false`);
+    for (const at of INSTANTS) for (const q of INSTANT_QUERIES) await same(`/api/v1/query?query=${encodeURIComponent(q)}&time=${at}&dedup=false`);
+    // with dedup: queries whose answer does not depend on which replica's sample is chosen
+    await same(rangeQs('max_over_time(node_memory_MemAvailable_bytes[10m])'));
+    await same(rangeQs('count by (__name__) ({__name__=~"node_.+"})'));
+    await same(SERIES);
+    await same(`/api/v1/labels?${WINDOW}`);
+    await same(`/api/v1/label/__name__/values?${WINDOW}`);
+  });
+
+  // KNOWN MISMATCH (found by this test, not yet fixed): with penalty dedup over the HA pair, a
+  // Thanos v0.42 querier answers node_cpu_seconds_total with replica b's samples (scraped 250–649 ms
+  // late, so one scrape older at each step) from 01:30 until replica b's gap at 02:00, where tessera
+  // query keeps replica a's; rate() over it differs too. Thanos answers the same over thanos store
+  // and tessera store (previous test), so the difference is in our querier's deduplication. This
+  // test fails while it lasts; when it passes, turn test.fails into test.
+  test.fails("tessera query's replica dedup answers counters as a Thanos querier does", async () => {
+    for (const q of ['node_cpu_seconds_total', 'rate(node_cpu_seconds_total[5m])']) {
+      const t = (await get(thanosQuery.httpUrl, rangeQs(q)))['data'];
+      expect(sorted((await get(ourQuery.httpUrl, rangeQs(q)))['data']), q).toEqual(sorted(t));
+    }
+  });
+
+  test('tessera query over thanos store answers as tessera query over tessera store', async () => {
+    for (const q of RANGE_QUERIES) {
+      const t = await get(ourQueryOverThanosStore.httpUrl, rangeQs(q));
+      expect((t['data']['result'] as Json[]).length, q).toBeGreaterThan(0);
+      expect(sorted((await get(ourQuery.httpUrl, rangeQs(q)))['data']), q).toEqual(sorted(t['data']));
+    }
+    const window = `start=${START}&end=${START + HOURS * 3600}`;
+    const series = `/api/v1/series?match[]=${encodeURIComponent('{__name__=~"node_.+"}')}&${window}`;
+    expect(sorted((await get(ourQuery.httpUrl, series))['data'])).toEqual(sorted((await get(ourQueryOverThanosStore.httpUrl, series))['data']));
+    const labels = `/api/v1/labels?${window}`;
+    expect((await get(ourQuery.httpUrl, labels))['data']).toEqual((await get(ourQueryOverThanosStore.httpUrl, labels))['data']);
+  });
+
+  test('thanos tools bucket verify finds no issues in our blocks and bucket inspect lists them', async () => {
+    const verify = await run(thanos!, ['tools', 'bucket', 'verify', `--objstore.config-file=${objstore}`], { maxBuffer: 16 << 20 });
+    const out = verify.stdout + verify.stderr;
+    expect(out).not.toMatch(/level=(warn|error)/);
+    expect(out).toMatch(/verify task completed/);
+    const inspect = await run(thanos!, ['tools', 'bucket', 'inspect', `--objstore.config-file=${objstore}`, '--output=csv'], { maxBuffer: 16 << 20 });
+    const rows = inspect.stdout.trim().split('\n').slice(1);
+    expect(rows.length).toBe(2 * Math.ceil(HOURS / 2));
+  });
+});
