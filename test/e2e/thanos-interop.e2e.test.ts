@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -236,5 +236,61 @@ describe.skipIf(thanos === undefined)('Thanos accepts what tessera compact write
       { range: '48h0m0s', level: '1', labels: 'cluster=long,replica=a', resolution: '0s', source: 'test' },
       { range: '48h0m0s', level: '1', labels: 'cluster=long,replica=a', resolution: '5m0s', source: 'compactor' },
     ]);
+  });
+});
+
+describe.skipIf(thanos === undefined)('tessera store serves what thanos compact made of our blocks', () => {
+  let dir: string;
+  const services: Service[] = [];
+  let overOriginal: Service;
+  let overCompacted: Service;
+  let compactedBucket: string;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-thanos-compact-serve-'));
+    const buckets = { original: join(dir, 'original'), compacted: join(dir, 'compacted') };
+    compactedBucket = buckets.compacted;
+    const configs: Record<string, string> = {};
+    for (const [name, bucketDir] of Object.entries(buckets)) {
+      await mkdir(bucketDir);
+      configs[name] = join(dir, `${name}.yml`);
+      await writeFile(configs[name], `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`);
+    }
+    // the same five 2h blocks in both buckets; thanos compact merges the first four into one 8h block
+    await writeDataSetBlocks(new DataSet({ hosts: 1, hours: 10 }), buckets.original, { thanos: { labels: { cluster: 'tc', replica: 'a' }, downsample: { resolution: 0 }, source: 'test', index_stats: {} } as never });
+    await cp(buckets.original, buckets.compacted, { recursive: true });
+    await run(thanos!, ['compact', `--objstore.config-file=${configs['compacted']}`, `--data-dir=${join(dir, 'thanos-compact')}`, '--consistency-delay=0s', '--delete-delay=0s', '--http-address=127.0.0.1:0'], { maxBuffer: 16 << 20 });
+    const stores = await Promise.all([
+      startStore({ name: 'tessera store (original)', objstoreConfigFile: configs['original']!, dataDir: join(dir, 'store-original') }),
+      startStore({ name: 'tessera store (compacted)', objstoreConfigFile: configs['compacted']!, dataDir: join(dir, 'store-compacted') }),
+    ]);
+    services.push(...stores);
+    overOriginal = await startQuery({ endpoints: [stores[0].grpcAddress!] });
+    services.push(overOriginal);
+    overCompacted = await startQuery({ endpoints: [stores[1].grpcAddress!] });
+    services.push(overCompacted);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('thanos compact made an 8h block of our four 2h blocks, and tessera query answers the same over it as over the originals', async () => {
+    const metas = (await readdir(compactedBucket)).filter((n) => /^[0-9A-Z]{26}$/.test(n));
+    const ranges = await Promise.all(metas.map(async (id) => JSON.parse(await readFile(join(compactedBucket, id, 'meta.json'), 'utf8')) as Json));
+    expect(ranges.map((m) => [(m['maxTime'] - m['minTime']) / 3600_000, m['compaction']['level']]).sort()).toEqual([
+      [2, 1],
+      [8, 2],
+    ]);
+    const end = START + 10 * 3600;
+    for (const q of RANGE_QUERIES) {
+      const path = `/api/v1/query_range?query=${encodeURIComponent(q)}&start=${START}&end=${end}&step=60`;
+      const a = (await get(overOriginal.httpUrl, path))['data'];
+      expect((a['result'] as Json[]).length, q).toBeGreaterThan(0);
+      expect(sorted((await get(overCompacted.httpUrl, path))['data']), q).toEqual(sorted(a));
+    }
+    const series = `/api/v1/series?match[]=${encodeURIComponent('{__name__=~".+"}')}&start=${START}&end=${end}`;
+    expect((await get(overCompacted.httpUrl, series))['data']).toEqual((await get(overOriginal.httpUrl, series))['data']);
   });
 });
