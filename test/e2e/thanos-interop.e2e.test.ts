@@ -6,13 +6,14 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DataSet, writeDataSetBlocks } from '../../pkg/datagen/index.js';
 import { freePort, requireBinary, waitFor } from '../../pkg/testutil/index.js';
-import { runTessera, startQuery, startService, startStore, type Service } from './services.js';
+import { runTessera, startPrometheus, startQuery, startService, startSidecar, startStore, type Service } from './services.js';
 
 // Interop of the StoreAPI and of our blocks with a real Thanos v0.42.0 (built by .ci/run; elsewhere
 // set TESSERA_THANOS or put `thanos` on PATH): datagen blocks of an HA pair (replicas a and b, our
 // BlockWriter) in a FILESYSTEM bucket, served by `tessera store` and by `thanos store`, queried by a
 // Thanos querier and by `tessera query`. Every answer must be equal, values and labels.
 const thanos = process.env['TESSERA_THANOS'] ?? requireBinary('thanos');
+const prometheusBin = requireBinary('prometheus');
 const run = promisify(execFile);
 
 type Json = Record<string, any>;
@@ -50,6 +51,8 @@ const WINDOW = `start=${START}&end=${START + HOURS * 3600}`;
 const SERIES = `/api/v1/series?match[]=${encodeURIComponent('{__name__=~"node_cpu.*|node_load1"}')}&${WINDOW}`;
 const INSTANTS = [START + 1800, START + 3 * 3600 + 17];
 const INSTANT_QUERIES = ['node_load1', 'sum(rate(node_network_receive_bytes_total[5m]))', 'node_cpu_seconds_total[2m]'];
+
+const rangeQs = (q: string): string => `/api/v1/query_range?query=${encodeURIComponent(q)}&start=${START}&end=${START + HOURS * 3600}&step=60`;
 
 const RANGE_QUERIES = [
   'node_cpu_seconds_total',
@@ -112,8 +115,6 @@ describe.skipIf(thanos === undefined)('interop with real Thanos over our blocks'
     await Promise.all(services.map((s) => s.stop()));
     if (dir !== undefined) await rm(dir, { recursive: true, force: true });
   });
-
-  const rangeQs = (q: string) => `/api/v1/query_range?query=${encodeURIComponent(q)}&start=${START}&end=${START + HOURS * 3600}&step=60`;
 
   test('a Thanos querier answers the same over tessera store as over thanos store (range, instant, series, labels; with and without dedup)', async () => {
     const bases = [thanosQuery.httpUrl, thanosQueryOverThanosStore.httpUrl] as const;
@@ -292,5 +293,55 @@ describe.skipIf(thanos === undefined)('tessera store serves what thanos compact 
     }
     const series = `/api/v1/series?match[]=${encodeURIComponent('{__name__=~".+"}')}&start=${START}&end=${end}`;
     expect((await get(overCompacted.httpUrl, series))['data']).toEqual((await get(overOriginal.httpUrl, series))['data']);
+  });
+});
+
+describe.skipIf(thanos === undefined || prometheusBin === undefined)('a Thanos querier over tessera sidecar beside a real Prometheus', () => {
+  let dir: string;
+  const services: Service[] = [];
+  let sidecar: Service;
+  let thanosQuery: Service;
+  let ourQuery: Service;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-thanos-sidecar-'));
+    const dataDir = join(dir, 'prometheus');
+    await mkdir(dataDir);
+    await writeDataSetBlocks(new DataSet({ hosts: 1, hours: 4 }), dataDir);
+    const prom = await startPrometheus(prometheusBin!, { dataDir, configFile: join(dir, 'prometheus.yml'), externalLabels: { cluster: 'side', replica: 'p0' } });
+    services.push(prom);
+    sidecar = await startSidecar({ prometheusUrl: prom.httpUrl, tsdbPath: dataDir });
+    services.push(sidecar);
+    thanosQuery = await startThanos('thanos query (sidecar)', 'query', [`--endpoint=${sidecar.grpcAddress!}`, '--query.replica-label=replica']);
+    services.push(thanosQuery);
+    ourQuery = await startQuery({ endpoints: [sidecar.grpcAddress!], replicaLabels: ['replica'] });
+    services.push(ourQuery);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('the Thanos querier lists the sidecar with its external labels and answers as tessera query', async () => {
+    const stores = await waitFor(
+      'the Thanos querier to list tessera sidecar',
+      async () => {
+        const r = (await (await fetch(`${thanosQuery.httpUrl}/api/v1/stores`)).json()) as Json;
+        const sc = (r['data']?.['sidecar'] ?? []) as Json[];
+        return sc.length === 1 && sc[0]!['lastError'] === null ? sc : undefined;
+      },
+      60_000,
+      200,
+    );
+    expect(stores[0]).toMatchObject({ name: sidecar.grpcAddress, labelSets: [{ cluster: 'side', replica: 'p0' }] });
+    for (const q of RANGE_QUERIES) {
+      const t = (await get(thanosQuery.httpUrl, rangeQs(q)))['data'];
+      expect((t['result'] as Json[]).length, q).toBeGreaterThan(0);
+      expect(sorted((await get(ourQuery.httpUrl, rangeQs(q)))['data']), q).toEqual(sorted(t));
+    }
+    expect(sorted((await get(ourQuery.httpUrl, SERIES))['data'])).toEqual(sorted((await get(thanosQuery.httpUrl, SERIES))['data']));
+    const labels = `/api/v1/labels?${WINDOW}`;
+    expect((await get(ourQuery.httpUrl, labels))['data']).toEqual((await get(thanosQuery.httpUrl, labels))['data']);
   });
 });
