@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DataSet, writeDataSetBlocks } from '../../pkg/datagen/index.js';
+import type { ThanosMeta } from '../../pkg/tsdb/index.js';
 import { freePort, requireBinary, waitFor } from '../../pkg/testutil/index.js';
 import { runTessera, startPrometheus, startQuery, startService, startSidecar, startStore, type Service } from './services.js';
 
@@ -82,7 +83,7 @@ describe.skipIf(thanos === undefined)('interop with real Thanos over our blocks'
     await writeFile(objstore, `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`);
     for (const replica of ['a', 'b']) {
       await writeDataSetBlocks(new DataSet({ hosts: 1, hours: HOURS, replica }), bucketDir, {
-        thanos: { labels: { cluster: 'interop', replica }, downsample: { resolution: 0 }, source: 'test', index_stats: {} } as never,
+        thanos: { labels: { cluster: 'interop', replica }, downsample: { resolution: 0 }, source: 'test', index_stats: {} },
       });
     }
     const started = await Promise.all([
@@ -215,7 +216,7 @@ describe.skipIf(thanos === undefined)('Thanos accepts what tessera compact write
     await mkdir(bucketDir);
     objstore = join(dir, 'objstore.yml');
     await writeFile(objstore, `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`);
-    const meta = (cluster: string) => ({ labels: { cluster, replica: 'a' }, downsample: { resolution: 0 }, source: 'test', index_stats: {} }) as never;
+    const meta = (cluster: string): ThanosMeta => ({ labels: { cluster, replica: 'a' }, downsample: { resolution: 0 }, source: 'test', index_stats: {} });
     // five 2h blocks: the first four compact into one 8h block (level 2; the planner leaves the
     // newest block alone, as Thanos's and Prometheus's do) ...
     await writeDataSetBlocks(new DataSet({ hosts: 1, hours: 10 }), bucketDir, { thanos: meta('compact') });
@@ -272,7 +273,7 @@ describe.skipIf(thanos === undefined)('tessera store serves what thanos compact 
       await writeFile(configs[name], `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`);
     }
     // the same five 2h blocks in both buckets; thanos compact merges the first four into one 8h block
-    await writeDataSetBlocks(new DataSet({ hosts: 1, hours: 10 }), buckets.original, { thanos: { labels: { cluster: 'tc', replica: 'a' }, downsample: { resolution: 0 }, source: 'test', index_stats: {} } as never });
+    await writeDataSetBlocks(new DataSet({ hosts: 1, hours: 10 }), buckets.original, { thanos: { labels: { cluster: 'tc', replica: 'a' }, downsample: { resolution: 0 }, source: 'test', index_stats: {} } });
     await cp(buckets.original, buckets.compacted, { recursive: true });
     await run(thanos!, ['compact', `--objstore.config-file=${configs['compacted']}`, `--data-dir=${join(dir, 'thanos-compact')}`, '--consistency-delay=0s', '--delete-delay=0s', '--http-address=127.0.0.1:0'], { maxBuffer: 16 << 20 });
     const stores = await Promise.all([
