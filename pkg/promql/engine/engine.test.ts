@@ -44,6 +44,38 @@ describe('Engine', () => {
     for (const p of r.value.value[1]!.floats.points()) expect(p.f).toBeCloseTo(10 / 60, 12);
   });
 
+  test('rate and increase count every counter reset inside each window (and none outside it) over a range query', async () => {
+    // Drops at several places, including at a window's first and last sample as the windows move.
+    const vals = [0, 5, 9, 2, 4, 4, 1, 8, 12, 3, 3, 7, 20, 25, 1, 2, 6, 9, 0, 4, 5, 8, 11, 2, 6, 9, 13, 17, 1, 3, 5];
+    const s = new MemoryStorage();
+    const l = Labels.fromStrings('__name__', 'c_total');
+    vals.forEach((v, i) => s.append(l, i * 10_000, v));
+    const want = (refT: number, range: number): number | undefined => {
+      const idx = vals.map((_, i) => i).filter((i) => i * 10_000 > refT - range && i * 10_000 <= refT);
+      if (idx.length < 2) return undefined;
+      let result = vals[idx.at(-1)!]! - vals[idx[0]!]!;
+      for (let k = 1; k < idx.length; k++) if (vals[idx[k]!]! < vals[idx[k - 1]!]!) result += vals[idx[k - 1]!]!;
+      const firstT = idx[0]! * 10, lastT = idx.at(-1)! * 10;
+      const sampled = lastT - firstT, avg = sampled / (idx.length - 1);
+      let toStart = firstT - (refT - range) / 1000, toEnd = refT / 1000 - lastT;
+      if (toStart >= avg * 1.1) toStart = avg / 2;
+      if (result > 0 && vals[idx[0]!]! >= 0) toStart = Math.min(toStart, sampled * (vals[idx[0]!]! / result));
+      if (toEnd >= avg * 1.1) toEnd = avg / 2;
+      return (result * (sampled + toStart + toEnd)) / sampled;
+    };
+    for (const range of [30_000, 60_000]) {
+      const r = await new Engine().rangeQuery(s, `increase(c_total[${range / 1000}s])`, 0, 300_000, 5_000).exec();
+      if (r.value.type !== 'matrix') throw new Error(`unexpected ${r.value.type}`);
+      const got = r.value.value[0]!.floats.points();
+      const expected = Array.from({ length: 61 }, (_, i) => i * 5_000).flatMap((t) => {
+        const v = want(t, range);
+        return v === undefined ? [] : [{ t, f: v }];
+      });
+      expect(got.map((p) => p.t)).toEqual(expected.map((p) => p.t));
+      got.forEach((p, i) => expect(p.f, `t=${p.t} range=${range}`).toBeCloseTo(expected[i]!.f, 9));
+    }
+  });
+
   test('a staleness marker ends the series within the lookback window', async () => {
     const s = new MemoryStorage();
     const l = Labels.fromStrings('__name__', 'x');

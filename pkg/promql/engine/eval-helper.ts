@@ -47,6 +47,16 @@ export interface RangeWindow {
   metricName: string;
   /** pos is the position of the matrix argument (for annotations). */
   pos: PositionRange;
+  /**
+   * Counter-reset cursor for rate and increase, when resetsKnown: fn is the series' float count,
+   * and no index in [resetFrom, resetNext) has a drop (fvs[i] < fvs[i-1]); resetNext is a drop's
+   * index, or fn when there is none after resetFrom. Windows move forward, so each series is
+   * scanned about once in all, and a window without a drop skips its per-sample scan.
+   */
+  fn: number;
+  resetFrom: number;
+  resetNext: number;
+  resetsKnown: boolean;
 }
 
 /**

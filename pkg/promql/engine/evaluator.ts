@@ -639,6 +639,10 @@ export class Evaluator implements EvalHelper {
       range,
       metricName: '',
       pos: call.args[idx]!.posRange,
+      fn: 0,
+      resetFrom: 0,
+      resetNext: -1,
+      resetsKnown: false,
     };
     const isAbsent = name === 'absent_over_time';
     const present = isAbsent ? new Uint8Array(n) : null;
@@ -660,6 +664,10 @@ export class Evaluator implements EvalHelper {
       w.hts = d.hts;
       w.hvs = d.hvs;
       w.metricName = d.metric.get(MetricName);
+      w.fn = d.fn;
+      w.resetFrom = 0;
+      w.resetNext = -1; // nothing scanned yet
+      w.resetsKnown = checkCounter;
       const warnNonCounter = checkCounter && w.metricName !== '' && !/(_total|_sum|_count|_bucket)$/.test(w.metricName);
       let fptr = 0;
       let hptr = 0;
@@ -883,3 +891,4 @@ function unknownCounterResets(hs: HPoint[]): void {
     p.h = h;
   }
 }
+

@@ -55,6 +55,17 @@ function ignoredHistInfo(w: RangeWindow, enh: Parameters<RangeFn>[3]): void {
   if (w.hhi > w.hlo) enh.annotate(annos.histogramIgnoredInMixedRange(w.metricName, w.pos));
 }
 
+/** nextReset returns the first index >= a where w's floats drop, or w.fn (moves w's cursor). */
+function nextReset(w: RangeWindow, a: number): number {
+  if (a >= w.resetFrom && a <= w.resetNext) return w.resetNext;
+  const fvs = w.fvs;
+  let i = a;
+  while (i < w.fn && !(fvs[i]! < fvs[i - 1]!)) i++;
+  w.resetFrom = a;
+  w.resetNext = i;
+  return i;
+}
+
 function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
   return (w, _s, _call, enh) => {
     if (mixedWarning(w, enh)) return undefined;
@@ -78,7 +89,8 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
       firstT = w.fts[w.flo]!;
       lastT = w.fts[w.fhi - 1]!;
       resultFloat = w.fvs[w.fhi - 1]! - w.fvs[w.flo]!;
-      if (isCounter) {
+      // With the reset cursor, a window without a drop skips the scan (the sum is the same: 0).
+      if (isCounter && (!w.resetsKnown || nextReset(w, w.flo + 1) < w.fhi)) {
         let prev = w.fvs[w.flo]!;
         for (let i = w.flo + 1; i < w.fhi; i++) {
           const cur = w.fvs[i]!;
