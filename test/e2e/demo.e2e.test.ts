@@ -36,14 +36,19 @@ describe('tessera demo', () => {
       { url: `${url}/-/ready`, timeoutMs: 90_000 },
       { httpUrl: url },
     );
-    // The querier is ready before the query-frontend starts: wait for the banner with the URLs.
+    // The querier is ready before the ruler and query-frontend start (each given up to 60 s by the
+    // demo itself; on a loaded 2-core machine tsx alone takes tens of seconds): wait for the banner
+    // with the URLs, and on a time-out show what the demo printed last.
     const banner = await waitFor('the demo banner', async () => {
       const out = demo.process.output();
+      if (demo.process.proc.exitCode !== null) throw new Error(`the demo exited (${demo.process.proc.exitCode}) before its banner:\n${out.slice(-3000)}`);
       return out.includes('Press Ctrl+C to stop.') ? out : undefined;
-    }, 90_000, 200);
+    }, 200_000, 200).catch((err: unknown) => {
+      throw new Error(`${String(err)}\n--- demo output (last 3000 characters) ---\n${demo.process.output().slice(-3000)}`);
+    });
     printed = new Map();
     for (const m of banner.matchAll(/^ {2}([a-z][a-z ()A-Z,-]*):\s+(https?:\/\/\S+)$/gm)) printed.set(m[1]!, m[2]!);
-  });
+  }, 320_000);
 
   afterAll(async () => {
     await demo?.process.stop(30_000);
