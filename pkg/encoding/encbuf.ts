@@ -2,6 +2,8 @@ import { crc32c } from './crc32c.js';
 import { putUvarint, zigzag } from './varint.js';
 
 const textEncoder = new TextEncoder();
+/** scratch holds the UTF-8 bytes of a string while its length prefix is written; grown as needed. */
+let scratch = new Uint8Array(1024);
 
 /**
  * Encbuf is a growable big-endian byte writer (Prometheus's encoding.Encbuf). It preallocates and
@@ -99,11 +101,12 @@ export class Encbuf {
     this.putUvarint(zigzag(v));
   }
 
-  /** putUvarintStr writes a uvarint byte length followed by the UTF-8 bytes of s. */
+  /** putUvarintStr writes a uvarint byte length followed by the UTF-8 bytes of s, without allocating per call. */
   putUvarintStr(s: string): void {
-    const b = textEncoder.encode(s);
-    this.putUvarint(b.length);
-    this.putBytes(b);
+    if (s.length * 3 > scratch.length) scratch = new Uint8Array(s.length * 3);
+    const { written } = textEncoder.encodeInto(s, scratch);
+    this.putUvarint(written);
+    this.putBytes(scratch.subarray(0, written));
   }
 
   /** putUvarintBytes writes a uvarint length followed by b. */

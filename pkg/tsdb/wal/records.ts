@@ -24,17 +24,6 @@ export const RecordType = {
 
 const CUSTOM_BUCKETS_SCHEMA = -53;
 
-const textEncoder = new TextEncoder();
-let scratch = new Uint8Array(1024);
-
-/** putStr writes a uvarint length and the UTF-8 bytes of s, encoding into a reused buffer. */
-function putStr(buf: Encbuf, s: string): void {
-  if (s.length * 3 > scratch.length) scratch = new Uint8Array(s.length * 3);
-  const { written } = textEncoder.encodeInto(s, scratch);
-  buf.putUvarint(written);
-  buf.putBytes(scratch.subarray(0, written));
-}
-
 /** encodeSeriesRecord appends a Series record: per series BE64 ref then uvarint count and uvarint-prefixed names and values. */
 export function encodeSeriesRecord(buf: Encbuf, series: readonly { ref: number; labels: Labels }[]): void {
   buf.putByte(RecordType.Series);
@@ -42,8 +31,8 @@ export function encodeSeriesRecord(buf: Encbuf, series: readonly { ref: number; 
     buf.putBE64(s.ref);
     buf.putUvarint(s.labels.size);
     s.labels.forEach((n, v) => {
-      putStr(buf, n);
-      putStr(buf, v);
+      buf.putUvarintStr(n);
+      buf.putUvarintStr(v);
     });
   }
 }
