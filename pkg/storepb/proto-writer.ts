@@ -156,7 +156,6 @@ export class ProtoWriter {
     return this;
   }
 
-  /** bool writes 1 or 0. */
   /** double writes a little-endian IEEE 754 double (wire type Fixed64). */
   double(v: number): this {
     this.#ensure(8);
@@ -165,6 +164,7 @@ export class ProtoWriter {
     return this;
   }
 
+  /** bool writes 1 or 0. */
   bool(v: boolean): this {
     this.#ensure(1);
     this.#buf[this.#pos++] = v ? 1 : 0;
