@@ -1,10 +1,9 @@
-import type { Labels } from '../labels/index.js';
+import { Labels } from '../labels/index.js';
 import type { PartialResponseStrategy } from './messages.js';
 import { ProtoReader } from './proto-reader.js';
 import { ProtoWriter, WireType } from './proto-writer.js';
 import type { AlertInstanceProto, AlertStateProto, AlertingRuleProto, RecordingRuleProto, RuleGroupProto, RuleProto, RulesRequest, RulesRequestType, RulesResponse } from './rules-messages.js';
 import { readLabelSet, writeLabelSet } from './label-set-codec.js';
-import { labelsFromFlat } from './series-codec.js';
 
 // Codec of thanos.RulesRequest and thanos.RulesResponse (proto/rules/rulespb/rpc.proto). Fields are
 // written in field-number order with proto3 defaults left out, except what gogoproto marks
@@ -178,8 +177,8 @@ export function encodeRulesResponse(res: RulesResponse): Uint8Array {
 
 function readAlertInstance(r: ProtoReader): AlertInstanceProto {
   const end = r.subEnd();
-  let labels: Labels | undefined;
-  let annotations: Labels | undefined;
+  let labels = Labels.EMPTY;
+  let annotations = Labels.EMPTY;
   let state = 0;
   let activeAt: number | undefined;
   let value = '';
@@ -210,14 +209,14 @@ function readAlertInstance(r: ProtoReader): AlertInstanceProto {
     }
   }
   r.expectEnd(end, 'thanos.AlertInstance');
-  return { labels: labels ?? labelsFromFlat([]), annotations: annotations ?? labelsFromFlat([]), state: state as AlertStateProto, activeAt, value, partialResponseStrategy: prs as PartialResponseStrategy };
+  return { labels, annotations, state: state as AlertStateProto, activeAt, value, partialResponseStrategy: prs as PartialResponseStrategy };
 }
 
 function readRecording(r: ProtoReader): RecordingRuleProto {
   const end = r.subEnd();
   let name = '';
   let query = '';
-  let labels: Labels | undefined;
+  let labels = Labels.EMPTY;
   let health = '';
   let lastError = '';
   let evaluationDurationSeconds = 0;
@@ -251,7 +250,7 @@ function readRecording(r: ProtoReader): RecordingRuleProto {
     }
   }
   r.expectEnd(end, 'thanos.RecordingRule');
-  return { type: 'recording', name, query, labels: labels ?? labelsFromFlat([]), health, lastError, evaluationDurationSeconds, lastEvaluation };
+  return { type: 'recording', name, query, labels, health, lastError, evaluationDurationSeconds, lastEvaluation };
 }
 
 function readAlert(r: ProtoReader): AlertingRuleProto {
@@ -260,8 +259,8 @@ function readAlert(r: ProtoReader): AlertingRuleProto {
   let name = '';
   let query = '';
   let durationSeconds = 0;
-  let labels: Labels | undefined;
-  let annotations: Labels | undefined;
+  let labels = Labels.EMPTY;
+  let annotations = Labels.EMPTY;
   const alerts: AlertInstanceProto[] = [];
   let health = '';
   let lastError = '';
@@ -318,8 +317,8 @@ function readAlert(r: ProtoReader): AlertingRuleProto {
     name,
     query,
     durationSeconds,
-    labels: labels ?? labelsFromFlat([]),
-    annotations: annotations ?? labelsFromFlat([]),
+    labels,
+    annotations,
     alerts,
     health,
     lastError,
