@@ -362,6 +362,8 @@ export class Evaluator implements EvalHelper {
     const ctx = this.ctx;
     const max = ctx.sampleLimit;
     const st = ctx.samplesStats;
+    // Per-step stats are counted per point; otherwise the series' total is added once after its loop.
+    const perStep = st !== undefined && st.perStep !== null ? st : undefined;
     // Points go into a scratch list sized for the longest series, then into exact-size views;
     // every point is counted as it is produced, so an over-limit selector fails before it holds
     // more than maxSamples points.
@@ -384,6 +386,7 @@ export class Evaluator implements EvalHelper {
         }
         continue;
       }
+      const seriesStart = ctx.currentSamples;
       for (let step = 0; step < n; step++) {
         const ts = this.start + step * this.interval;
         const refT = (at ?? ts) - offset;
@@ -393,13 +396,16 @@ export class Evaluator implements EvalHelper {
         const k = (r & 1) === 0 || sampleTimestamps ? 1 : hpointSize(d.hvs[i]!);
         ctx.currentSamples += k;
         if (ctx.currentSamples > max) throw limitError(ctx);
-        if (st !== undefined) st.addAt(ts, k);
+        if (perStep !== undefined) perStep.addAt(ts, k);
         if ((step & 0xffff) === 0xffff) ctx.check();
         if ((r & 1) === 0) scratch.push(ts, sampleTimestamps ? d.fts[i]! / 1000 : d.fvs[i]!);
         else if (sampleTimestamps) scratch.push(ts, d.hts[i]! / 1000);
         else histograms.push({ t: ts, h: d.hvs[i]! });
       }
-      if (st !== undefined && ctx.currentSamples > st.peakSamples) st.peakSamples = ctx.currentSamples;
+      if (st !== undefined) {
+        if (perStep === undefined) st.totalQueryableSamples += ctx.currentSamples - seriesStart;
+        if (ctx.currentSamples > st.peakSamples) st.peakSamples = ctx.currentSamples;
+      }
       if (scratch.length > 0 || histograms.length > 0) {
         out.push({ metric: d.metric, floats: arena.seal(scratch), histograms, dropName: sampleTimestamps });
       }
