@@ -271,7 +271,7 @@ class Parser {
           v = this.#applyUnary(f.tok, v);
           continue;
         }
-        if (f.k === 'call') {
+        if (f.k === 'call' || f.k === 'agg') {
           f.args.push(v);
           const sep = this.#tok();
           if (sep.type === ',') {
@@ -280,23 +280,9 @@ class Parser {
             stack.push({ k: 'loop', minPrec: 0, lhs: null, op: null, mods: null });
             break;
           }
-          if (sep.type !== ')') this.#unexpected('', '');
+          if (sep.type !== ')') this.#unexpected(f.k === 'agg' ? 'aggregation' : '', '');
           stack.pop();
-          v = this.#postfix(this.#finishCall(f.id, f.args, this.#nextTok()));
-          continue;
-        }
-        if (f.k === 'agg') {
-          f.args.push(v);
-          const sep = this.#tok();
-          if (sep.type === ',') {
-            this.#nextTok();
-            if (this.#tok().type === ')') this.#fail('trailing commas not allowed in function call args', { start: sep.pos, end: sep.end });
-            stack.push({ k: 'loop', minPrec: 0, lhs: null, op: null, mods: null });
-            break;
-          }
-          if (sep.type !== ')') this.#unexpected('aggregation', '');
-          stack.pop();
-          v = this.#postfix(this.#finishAggregate(f.head, f.args));
+          v = this.#postfix(f.k === 'call' ? this.#finishCall(f.id, f.args, this.#nextTok()) : this.#finishAggregate(f.head, f.args));
           continue;
         }
         if (f.k === 'paren') {
