@@ -4,6 +4,7 @@ import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagList, flagString, type Command, type RunContext } from './command.js';
 import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { durationFlag, splitHostPort } from './flag-values.js';
+import { shutdownOnSignals } from './shutdown-signal.js';
 import { parseLabelFlags } from './tools-bucket.js';
 import { createHttpServer } from '../pkg/api/index.js';
 import { Shipper, parseRelabelConfigs, type Logger, type RelabelConfig } from '../pkg/block/index.js';
@@ -322,10 +323,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, rules: snapshotRulesServer(() => snapshotRuleGroups(ruler.groups()), { externalLabels: labels }), onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
   const app = rulerHttpApp(ruler, { registry, ready: () => grpcListening, onError: (err) => logger.error('HTTP request', { err }) });
   const httpServer = createHttpServer(app, webConfig);
-  const stopped = new Promise<string>((resolve) => {
-    process.once('SIGINT', () => resolve('SIGINT'));
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-  });
+  const shutdown = shutdownOnSignals(logger);
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
@@ -336,13 +334,13 @@ async function runRule(ctx: RunContext): Promise<number> {
     grpcListening = true;
     logger.info('listening for StoreAPI gRPC', { address: grpcAddr, port });
     logger.info('ruler started', { query: queryEndpoints().map((e) => (typeof e === 'string' ? e : e.url)).join(','), alertmanagers: alertmanagers().map((t) => t.url).join(','), labels: labels.toString() });
-    const sig = await stopped;
-    logger.info('shutting down', { signal: sig });
+    await shutdown.stopped();
     return 0;
   } catch (err) {
     logError(logger, err);
     return 1;
   } finally {
+    shutdown.dispose();
     process.off('SIGHUP', onHup);
     await ruler.stop();
     ac.abort();
