@@ -3,11 +3,11 @@ import { hostname } from 'node:os';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagList, flagString, type Command, type RunContext } from './command.js';
 import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
-import { durationFlag, splitHostPort } from './flag-values.js';
+import { durationFlag, fileOrInlineFlag, splitHostPort } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { parseLabelFlags } from './tools-bucket.js';
 import { createHttpServer } from '../pkg/api/index.js';
-import { Shipper, parseRelabelConfigs, type Logger, type RelabelConfig } from '../pkg/block/index.js';
+import { BlockErrorCode, Shipper, parseRelabelConfigs, type Logger, type RelabelConfig } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
@@ -169,10 +169,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     }
     if (hasQueryConfig) queryConfigs = parseQueryConfig(queryConfigFile !== '' ? await readFile(queryConfigFile, 'utf8') : queryConfigInline, queryConfigFile !== '' ? queryConfigFile : '<--query.config>');
     alertQueryLink = await alertQueryTemplate(alertQueryTemplateText);
-    const relabelFile = flagString(ctx, 'alert.relabel-config-file');
-    const relabelInline = flagString(ctx, 'alert.relabel-config');
-    if (relabelFile !== '' && relabelInline !== '') throw new UsageError('both --alert.relabel-config-file and --alert.relabel-config are set; use one');
-    alertRelabel = parseRelabelConfigs(relabelFile !== '' ? await readFile(relabelFile, 'utf8') : relabelInline);
+    alertRelabel = parseRelabelConfigs(await fileOrInlineFlag(ctx, 'alert.relabel-config', BlockErrorCode.RelabelConfig));
     bucketYaml = await readObjstoreFlags(flagString(ctx, 'objstore.config-file'), flagString(ctx, 'objstore.config'), false);
     grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
     grpcClientTls = await grpcClientTlsFromFlags(ctx);
