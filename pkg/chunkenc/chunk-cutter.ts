@@ -1,4 +1,5 @@
 import type { ChunkMeta } from './chunk.js';
+import { computeChunkEndTime, rangeForTimestamp } from './chunk-end-time.js';
 import { XorChunk, type XorAppender } from './xor-chunk.js';
 
 /** ChunkCutterOptions selects the head-chunk cutting rules to imitate (chunks.md §3.6). */
@@ -81,8 +82,7 @@ export class ChunkCutter {
     this.#cur = m;
     this.#app = chunk.appender();
     this.#n = 0;
-    // rangeForTimestamp: Go integer division truncates toward zero.
-    this.#nextAt = Math.trunc(t / this.#range) * this.#range + this.#range;
+    this.#nextAt = rangeForTimestamp(t, this.#range);
     return m;
   }
 
@@ -92,9 +92,7 @@ export class ChunkCutter {
       if (n <= 1) return maxT;
       return start + Math.trunc((maxT - start) / n);
     }
-    const n = (maxT - start) / ((cur - start + 1) * 4);
-    if (n <= 1) return maxT;
-    return Math.trunc(start + (maxT - start) / Math.floor(n));
+    return computeChunkEndTime(start, cur, maxT, 4);
   }
 
   /** drain returns the chunks completed so far (not the open one) and forgets them. */

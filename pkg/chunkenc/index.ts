@@ -11,6 +11,7 @@ export { OpaqueChunk } from './opaque-chunk.js';
 export { chunkFromData } from './chunk-from-data.js';
 export { ChunkCutter } from './chunk-cutter.js';
 export type { ChunkCutterOptions } from './chunk-cutter.js';
+export { computeChunkEndTime, rangeForTimestamp } from './chunk-end-time.js';
 export { HistogramChunk, HistogramAppender } from './histogram-chunk.js';
 export type { HistogramChunkOptions } from './histogram-chunk.js';
 export { FloatHistogramChunk, FloatHistogramAppender } from './float-histogram-chunk.js';

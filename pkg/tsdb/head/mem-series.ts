@@ -4,8 +4,10 @@ import {
   FloatHistogramChunk,
   HistogramAppendResult,
   XorChunk,
+  computeChunkEndTime,
   floatBits,
   isStaleNaN,
+  rangeForTimestamp,
   type Chunk,
   type ChunkMeta,
   type FloatHistogramAppender,
@@ -30,18 +32,6 @@ const MIN_SAMPLES_FOR_BYTE_CAP = Math.floor((MAX_XOR_BYTES - 2) / 19);
 /** Histogram chunks aim at TargetBytesPerHistogramChunk bytes and hold at least MinSamplesPerHistogramChunk samples. */
 const TARGET_HISTOGRAM_BYTES = 1024;
 const MIN_HISTOGRAM_SAMPLES = 10;
-
-/** rangeForTimestamp is the end of the chunk range t falls in (Go integer division truncates). */
-function rangeForTimestamp(t: number, width: number): number {
-  return Math.trunc(t / width) * width + width;
-}
-
-/** computeChunkEndTime spreads the rest of the chunk range over equally sized chunks (head_append.go). */
-function computeChunkEndTime(start: number, cur: number, maxT: number, ratioToFull: number): number {
-  const n = (maxT - start) / ((cur - start + 1) * ratioToFull);
-  if (n <= 1) return maxT;
-  return Math.trunc(start + (maxT - start) / Math.floor(n));
-}
 
 /** bucketValues maps absolute bucket index → count for one side of a histogram. */
 function bucketValues(spans: readonly Span[], buckets: readonly number[]): Map<number, number> {
