@@ -2,8 +2,8 @@ import { ALL_RULES, ApiError, ErrorType, type RulesQuery } from '../api/index.js
 import { Labels, type Matcher } from '../labels/index.js';
 import { parseMetricSelector } from '../promql/index.js';
 import type { AlertingRuleSnapshot, RecordingRuleSnapshot, RuleGroupSnapshot, RuleSnapshot, RulesSnapshot } from '../rules/index.js';
-import { GrpcCode, StoreError, protoGroupToSnapshot, snapshotGroupToProto, type RulesServer, type StoreCallOptions } from '../store/index.js';
-import { PartialResponseStrategy, RulesRequestType, type RuleGroupProto, type RulesRequest } from '../storepb/index.js';
+import { GrpcCode, StoreError, protoGroupToSnapshot, rulesQueryType, rulesRequestType, snapshotGroupToProto, type RulesServer, type StoreCallOptions } from '../store/index.js';
+import { PartialResponseStrategy, type RuleGroupProto, type RulesRequest } from '../storepb/index.js';
 
 /** RulesEndpoint is an endpoint that serves Thanos's Rules API. */
 export interface RulesEndpoint {
@@ -89,7 +89,7 @@ export function dedupRuleGroups(groups: readonly RuleGroupSnapshot[], replicaLab
  */
 export async function gatherRules(opts: RulesGathererOptions, q: RulesQuery, signal: AbortSignal): Promise<RulesSnapshot> {
   const req: RulesRequest = {
-    type: q.type === 'alert' ? RulesRequestType.ALERT : q.type === 'record' ? RulesRequestType.RECORD : RulesRequestType.ALL,
+    type: rulesRequestType(q.type),
     partialResponseStrategy: opts.partialResponse ? PartialResponseStrategy.WARN : PartialResponseStrategy.ABORT,
     matcherString: q.matchStrings,
     ruleName: q.ruleNames,
@@ -134,7 +134,7 @@ export function gatheringRulesServer(opts: Omit<RulesGathererOptions, 'partialRe
       }
       const q: RulesQuery = {
         ...ALL_RULES,
-        type: req.type === RulesRequestType.ALERT ? 'alert' : req.type === RulesRequestType.RECORD ? 'record' : undefined,
+        type: rulesQueryType(req.type),
         ruleNames: req.ruleName,
         ruleGroups: req.ruleGroup,
         files: req.file,

@@ -1,7 +1,6 @@
 import { parsePrometheusRules } from '../api/index.js';
 import type { Labels } from '../labels/index.js';
-import { snapshotRulesServer, type RulesServer } from '../store/index.js';
-import { RulesRequestType } from '../storepb/index.js';
+import { rulesQueryType, snapshotRulesServer, type RulesServer } from '../store/index.js';
 import type { PrometheusClient } from './prometheus-client.js';
 
 /**
@@ -14,8 +13,8 @@ export function prometheusRulesServer(client: PrometheusClient, externalLabels: 
   return {
     async rules(req, signal) {
       const params = new URLSearchParams();
-      if (req.type === RulesRequestType.ALERT) params.set('type', 'alert');
-      else if (req.type === RulesRequestType.RECORD) params.set('type', 'record');
+      const type = rulesQueryType(req.type);
+      if (type !== undefined) params.set('type', type);
       for (const v of req.ruleName) params.append('rule_name[]', v);
       for (const v of req.ruleGroup) params.append('rule_group[]', v);
       for (const v of req.file) params.append('file[]', v);

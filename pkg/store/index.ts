@@ -22,7 +22,7 @@ export type { GrpcStoreClientOptions } from './grpc-client.js';
 export { GRPC_TLS_CONFIG_ERROR, grpcClientCredentials, grpcServerCredentials } from './grpc-tls.js';
 export type { GrpcClientTls, GrpcClientTlsOptions, GrpcServerTlsOptions } from './grpc-tls.js';
 export { storeService, infoService, healthService, rulesService } from './grpc-services.js';
-export { protoGroupToSnapshot, protoToRulesSnapshot, snapshotGroupToProto, snapshotRulesServer } from './rules-proto.js';
+export { protoGroupToSnapshot, protoToRulesSnapshot, rulesQueryType, rulesRequestType, snapshotGroupToProto, snapshotRulesServer } from './rules-proto.js';
 export type { RulesServer, SnapshotRulesServerOptions } from './rules-proto.js';
 export { storeAPIAcceptanceSuite, acceptanceSeries } from './acceptance.js';
 export type { AcceptanceTestApi, StoreUnderTest, StartStore } from './acceptance.js';

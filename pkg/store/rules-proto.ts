@@ -11,6 +11,16 @@ function strategy(s: 'warn' | 'abort'): PartialResponseStrategy {
   return s === 'warn' ? PartialResponseStrategy.WARN : PartialResponseStrategy.ABORT;
 }
 
+/** rulesRequestType is the thanos.RulesRequest type of an /api/v1/rules `type` (undefined = both). */
+export function rulesRequestType(t: 'alert' | 'record' | undefined): RulesRequestType {
+  return t === 'alert' ? RulesRequestType.ALERT : t === 'record' ? RulesRequestType.RECORD : RulesRequestType.ALL;
+}
+
+/** rulesQueryType is the /api/v1/rules `type` of a thanos.RulesRequest type (undefined = both). */
+export function rulesQueryType(t: RulesRequestType): 'alert' | 'record' | undefined {
+  return t === RulesRequestType.ALERT ? 'alert' : t === RulesRequestType.RECORD ? 'record' : undefined;
+}
+
 /**
  * snapshotGroupToProto converts one group as a Thanos ruler sends it: external labels extend
  * (and win over) each rule's labels; alert instances carry the group's partial response strategy.
