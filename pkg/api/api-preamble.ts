@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { setCorsHeaders } from './cors-headers.js';
 
 /**
  * apiPreamble does what every Prometheus HTTP API path does before its handler: 503 `Service
@@ -10,13 +11,7 @@ export function apiPreamble(req: Request, res: Response, ready: (() => boolean) 
     res.status(503).type('text/plain; charset=utf-8').send('Service Unavailable');
     return false;
   }
-  if (req.headers.origin !== undefined) {
-    res.setHeader('Access-Control-Allow-Headers', 'Accept, Authorization, Content-Type, Origin');
-    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-    res.setHeader('Access-Control-Expose-Headers', 'Date');
-    res.setHeader('Access-Control-Allow-Origin', '*');
-  }
-  res.setHeader('Vary', 'Origin');
+  setCorsHeaders(req, res);
   if (req.method === 'OPTIONS') {
     res.status(204).end();
     return false;

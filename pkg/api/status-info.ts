@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setCorsHeaders } from './cors-headers.js';
 
 /** BuildInfo is the answer of /api/v1/status/buildinfo (Prometheus's fields). */
 export interface BuildInfo {
@@ -43,13 +44,7 @@ const statusPaths: Readonly<Record<string, (s: StatusInfo) => unknown>> = {
 export function answerStatus(path: string, req: IncomingMessage, res: ServerResponse, status: StatusInfo = processStatusInfo()): boolean {
   const data = statusPaths[path];
   if (data === undefined) return false;
-  if (req.headers.origin !== undefined) {
-    res.setHeader('Access-Control-Allow-Headers', 'Accept, Authorization, Content-Type, Origin');
-    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-    res.setHeader('Access-Control-Expose-Headers', 'Date');
-    res.setHeader('Access-Control-Allow-Origin', '*');
-  }
-  res.setHeader('Vary', 'Origin');
+  setCorsHeaders(req, res);
   if (req.method === 'OPTIONS') {
     res.writeHead(204).end();
     return true;
