@@ -1,4 +1,4 @@
-import type { ChunkMeta } from '../../chunkenc/index.js';
+import { CUSTOM_BUCKETS_SCHEMA, type ChunkMeta } from '../../chunkenc/index.js';
 import { Encbuf } from '../../encoding/index.js';
 import { TesseraError } from '../../errors/index.js';
 import type { FloatHistogram } from '../../histogram/index.js';
@@ -273,7 +273,7 @@ export class Head implements Appendable, ChunkQueryable, Queryable, AppenderHost
           const hs: FloatHistogram[] = [];
           for (let k = i; k < j; k++) {
             const h = b.hist[k]!;
-            if ((h.schema === -53) !== custom) continue;
+            if ((h.schema === CUSTOM_BUCKETS_SCHEMA) !== custom) continue;
             r.push(refs[k]!);
             ts.push(b.t[k]!);
             hs.push(h);

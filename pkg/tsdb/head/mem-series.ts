@@ -1,4 +1,5 @@
 import {
+  CUSTOM_BUCKETS_SCHEMA,
   CounterResetHeader,
   Encoding,
   FloatHistogramChunk,
@@ -54,7 +55,7 @@ function isCounterReset(last: FloatHistogram, h: FloatHistogram): boolean {
   if (isStaleNaN(h.sum) || isStaleNaN(last.sum)) return false;
   if (h.count < last.count) return true;
   if (h.schema !== last.schema || h.zeroThreshold !== last.zeroThreshold) return false;
-  if (h.schema === -53 && (h.customValues.length !== last.customValues.length || h.customValues.some((v, i) => v !== last.customValues[i]))) return true;
+  if (h.schema === CUSTOM_BUCKETS_SCHEMA && (h.customValues.length !== last.customValues.length || h.customValues.some((v, i) => v !== last.customValues[i]))) return true;
   if (h.zeroCount < last.zeroCount) return true;
   for (const [spans, buckets, lspans, lbuckets] of [
     [h.positiveSpans, h.positiveBuckets, last.positiveSpans, last.positiveBuckets],

@@ -1,5 +1,6 @@
 import { readFile, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { CUSTOM_BUCKETS_SCHEMA } from '../../chunkenc/index.js';
 import { Encbuf } from '../../encoding/index.js';
 import { TesseraError } from '../../errors/index.js';
 import type { FloatHistogram } from '../../histogram/index.js';
@@ -69,7 +70,7 @@ export async function checkpoint(walDir: string, to: number, keepSeries: (ref: n
           refs.length = ts.length = 0;
         }
         for (const custom of [false, true]) {
-          const idx = hh.map((h, i) => ((h.schema === -53) === custom ? i : -1)).filter((i) => i >= 0);
+          const idx = hh.map((h, i) => ((h.schema === CUSTOM_BUCKETS_SCHEMA) === custom ? i : -1)).filter((i) => i >= 0);
           if (idx.length === 0) continue;
           buf.reset();
           encodeFloatHistogramRecord(buf, custom, idx.map((i) => href[i]!), idx.map((i) => ht[i]!), idx.map((i) => hh[i]!));

@@ -1,4 +1,4 @@
-import { floatBits } from '../../chunkenc/index.js';
+import { CUSTOM_BUCKETS_SCHEMA, floatBits } from '../../chunkenc/index.js';
 import { Decbuf, Encbuf } from '../../encoding/index.js';
 import { FloatHistogram, type CounterResetHint, type Span } from '../../histogram/index.js';
 import { Labels } from '../../labels/index.js';
@@ -21,8 +21,6 @@ export const RecordType = {
   CustomBucketsHistogramSamples: 9,
   CustomBucketsFloatHistogramSamples: 10,
 } as const;
-
-const CUSTOM_BUCKETS_SCHEMA = -53;
 
 /** encodeSeriesRecord appends a Series record: per series BE64 ref then uvarint count and uvarint-prefixed names and values. */
 export function encodeSeriesRecord(buf: Encbuf, series: readonly { ref: number; labels: Labels }[]): void {
