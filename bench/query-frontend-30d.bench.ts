@@ -9,14 +9,14 @@
  * Data: the project's generator, 5 hosts x 30 days at 120 s, written by our block writer as 2-day
  * blocks (the compactor's level; promtool's 2h blocks would take an hour to make here).
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, request, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { DataSet, writeDataSetBlocks } from '../pkg/datagen/index.js';
-import { DATA_START_MS, benchCacheDir } from '../test/e2e/fixtures.js';
+import { DATA_START_MS, benchCacheDir, cachedDir } from '../test/e2e/fixtures.js';
 import { ServiceGroup, startQuery, startStore, startTessera, uploadBlocks } from '../test/e2e/services.js';
 import { median } from './dashboard-queries.js';
 import type { BenchResult } from './harness.js';
@@ -60,17 +60,10 @@ async function roundRobin(targets: readonly string[]): Promise<{ url: string; se
 
 /** blocks returns the data set's 2-day blocks, written once under the bench cache dir. */
 async function blocks(): Promise<{ dir: string; generatedMs: number }> {
-  const dir = join(benchCacheDir(), `dgw1-h${DATA.hosts}-${DATA.hours}h-i${DATA.intervalSec}-${DATA.replica}-2d`);
-  if (existsSync(join(dir, '.complete'))) return { dir, generatedMs: 0 };
-  const t0 = performance.now();
-  const tmp = `${dir}.tmp-${process.pid}`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  await writeDataSetBlocks(new DataSet(DATA), tmp, { blockMs: 2 * DAY });
-  await writeFile(join(tmp, '.complete'), new Date().toISOString());
-  await rm(dir, { recursive: true, force: true });
-  await rename(tmp, dir);
-  return { dir, generatedMs: performance.now() - t0 };
+  return cachedDir(join(benchCacheDir(), `dgw1-h${DATA.hosts}-${DATA.hours}h-i${DATA.intervalSec}-${DATA.replica}-2d`), async (tmp) => {
+    await mkdir(tmp, { recursive: true });
+    await writeDataSetBlocks(new DataSet(DATA), tmp, { blockMs: 2 * DAY });
+  });
 }
 
 const loadavg = () => readFileSync('/proc/loadavg', 'utf8').trim();

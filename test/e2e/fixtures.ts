@@ -8,7 +8,7 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { DataSet, writeOpenMetricsFile } from '../../pkg/datagen/index.js';
 
@@ -87,13 +87,22 @@ export function benchCacheDir(): string {
  */
 export async function cachedBlocks(promtool: string, opts: DataSetOptions, cacheDir = benchCacheDir()): Promise<{ dir: string; generatedMs: number }> {
   // `dg1`: blocks of the project's generator (the cache key changes when its data changes).
-  const dir = join(cacheDir, `dg1-h${opts.hosts}-${opts.hours}h-i${opts.interval ?? 15}-${opts.replica}`);
+  return cachedDir(join(cacheDir, `dg1-h${opts.hosts}-${opts.hours}h-i${opts.interval ?? 15}-${opts.replica}`), async (tmp) => {
+    await makeBlocks(promtool, opts, tmp);
+  });
+}
+
+/**
+ * cachedDir returns dir, first filling it with write (given a temporary sibling directory path,
+ * renamed to dir when write is done) unless a `.complete` marker shows an earlier run finished it.
+ */
+export async function cachedDir(dir: string, write: (tmp: string) => Promise<void>): Promise<{ dir: string; generatedMs: number }> {
   if (existsSync(join(dir, '.complete'))) return { dir, generatedMs: 0 };
   const t0 = performance.now();
   const tmp = `${dir}.tmp-${process.pid}`;
   await rm(tmp, { recursive: true, force: true });
-  await mkdir(cacheDir, { recursive: true });
-  await makeBlocks(promtool, opts, tmp);
+  await mkdir(dirname(dir), { recursive: true });
+  await write(tmp);
   await writeFile(join(tmp, '.complete'), new Date().toISOString());
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
