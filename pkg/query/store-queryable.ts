@@ -260,37 +260,27 @@ export class StoreQuerier implements Querier {
     return res;
   }
 
+  /** #labelsRequest holds the fields a LabelNames and a LabelValues request share. */
+  #labelsRequest(matchers: readonly Matcher[], hints: LabelHints | undefined) {
+    return {
+      start: this.#mint,
+      end: this.#maxt,
+      matchers: toLabelMatchers(matchers),
+      partialResponseStrategy: this.#strategy(),
+      partialResponseDisabled: !this.#opts.partialResponse,
+      withoutReplicaLabels: [...this.#replica],
+      ...(hints?.limit !== undefined ? { limit: hints.limit } : {}),
+    };
+  }
+
   async labelNames(matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
-    const res = await this.#client.labelNames(
-      {
-        start: this.#mint,
-        end: this.#maxt,
-        matchers: toLabelMatchers(matchers),
-        partialResponseStrategy: this.#strategy(),
-        partialResponseDisabled: !this.#opts.partialResponse,
-        withoutReplicaLabels: [...this.#replica],
-        ...(hints?.limit !== undefined ? { limit: hints.limit } : {}),
-      },
-      this.#callOpts(opts),
-    );
+    const res = await this.#client.labelNames(this.#labelsRequest(matchers, hints), this.#callOpts(opts));
     return { values: res.names.filter((n) => !this.#replica.has(n)), warnings: res.warnings };
   }
 
   async labelValues(name: string, matchers: readonly Matcher[], hints?: LabelHints, opts?: CallOptions): Promise<LabelResult> {
     if (this.#replica.has(name)) return { values: [], warnings: [] };
-    const res = await this.#client.labelValues(
-      {
-        label: name,
-        start: this.#mint,
-        end: this.#maxt,
-        matchers: toLabelMatchers(matchers),
-        partialResponseStrategy: this.#strategy(),
-        partialResponseDisabled: !this.#opts.partialResponse,
-        withoutReplicaLabels: [...this.#replica],
-        ...(hints?.limit !== undefined ? { limit: hints.limit } : {}),
-      },
-      this.#callOpts(opts),
-    );
+    const res = await this.#client.labelValues({ label: name, ...this.#labelsRequest(matchers, hints) }, this.#callOpts(opts));
     return { values: res.values, warnings: res.warnings };
   }
 
