@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { RulerError, RulerErrorCode } from './errors.js';
-import { parseHttpClientConfig, type HttpClientConfig } from './http-client-config.js';
-import { ENDPOINTS_KEYS, goDuration, parseHttpEndpointsConfig, type HttpEndpointsConfig } from './http-endpoints-config.js';
+import type { HttpClientConfig } from './http-client-config.js';
+import { ENDPOINTS_KEYS, goDuration, parseHttpTargetConfig, type HttpEndpointsConfig } from './http-endpoints-config.js';
 
 /**
  * AlertmanagerTarget is one Alertmanager source: a URL (`http://am:9093/prefix`) whose host may be
@@ -90,14 +90,6 @@ export function parseAlertmanagersConfig(text: string, file: string): Alertmanag
       if (ms === undefined) throw bad(`${where}: timeout "${String(o.timeout)}" is not a duration`);
       timeoutMs = ms;
     }
-    const endpoints = parseHttpEndpointsConfig(o, where, bad);
-    for (const a of endpoints.staticAddresses) if (/^[a-z]+:\/\//i.test(a)) throw bad(`${where}: static_configs: "${a}" must be an address (host:port), without a scheme`);
-    let http: HttpClientConfig;
-    try {
-      http = parseHttpClientConfig(o.http_config, `${where}: http_config`);
-    } catch (err) {
-      throw bad((err as Error).message);
-    }
-    return { http, endpoints, timeoutMs };
+    return { ...parseHttpTargetConfig(o, where, bad), timeoutMs };
   });
 }

@@ -1,4 +1,5 @@
 import { RulerError } from './errors.js';
+import { parseHttpClientConfig, type HttpClientConfig } from './http-client-config.js';
 
 /** FileSdConfig is one `file_sd_configs` entry: Prometheus file SD files (JSON or YAML target groups) re-read every refreshIntervalMs. */
 export interface FileSdConfig {
@@ -64,4 +65,18 @@ export function parseHttpEndpointsConfig(o: Record<string, unknown>, where: stri
     fileSd.push({ files: files as string[], refreshIntervalMs });
   });
   return { scheme, pathPrefix: rawPrefix === '' ? '' : `/${rawPrefix}`, staticAddresses: statics as string[], fileSd };
+}
+
+/**
+ * parseHttpTargetConfig parses the parts an Alertmanager config and a query config share: the
+ * endpoints (static addresses given without a scheme) and the http_config.
+ */
+export function parseHttpTargetConfig(o: Record<string, unknown>, where: string, bad: (msg: string) => RulerError): { http: HttpClientConfig; endpoints: HttpEndpointsConfig } {
+  const endpoints = parseHttpEndpointsConfig(o, where, bad);
+  for (const a of endpoints.staticAddresses) if (/^[a-z]+:\/\//i.test(a)) throw bad(`${where}: static_configs: "${a}" must be an address (host:port), without a scheme`);
+  try {
+    return { http: parseHttpClientConfig(o.http_config, `${where}: http_config`), endpoints };
+  } catch (err) {
+    throw bad((err as Error).message);
+  }
 }

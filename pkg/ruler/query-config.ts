@@ -1,7 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { RulerError, RulerErrorCode } from './errors.js';
-import { parseHttpClientConfig, type HttpClientConfig } from './http-client-config.js';
-import { ENDPOINTS_KEYS, parseHttpEndpointsConfig, type HttpEndpointsConfig } from './http-endpoints-config.js';
+import type { HttpClientConfig } from './http-client-config.js';
+import { ENDPOINTS_KEYS, parseHttpTargetConfig, type HttpEndpointsConfig } from './http-endpoints-config.js';
 
 /** QueryConfig is one entry of Thanos's --query.config (clientconfig.Config, HTTP part). */
 export interface QueryConfig {
@@ -37,14 +37,6 @@ export function parseQueryConfig(text: string, file: string): QueryConfig[] {
     for (const k of Object.keys(o)) if (!KEYS.has(k)) throw bad(`${where}: unknown field "${k}"`);
     const g = o.grpc_config as { endpoint_addresses?: unknown[] } | null | undefined;
     if (g !== undefined && g !== null && Object.values(g).some((v) => v !== null && (!Array.isArray(v) || v.length > 0))) throw bad(`${where}: grpc_config is not supported (use --endpoint for StoreAPI endpoints)`);
-    const endpoints = parseHttpEndpointsConfig(o, where, bad);
-    for (const a of endpoints.staticAddresses) if (/^[a-z]+:\/\//i.test(a)) throw bad(`${where}: static_configs: "${a}" must be an address (host:port), without a scheme`);
-    let http: HttpClientConfig;
-    try {
-      http = parseHttpClientConfig(o.http_config, `${where}: http_config`);
-    } catch (err) {
-      throw bad((err as Error).message);
-    }
-    return { http, endpoints };
+    return parseHttpTargetConfig(o, where, bad);
   });
 }
