@@ -73,7 +73,12 @@ describe('ruler end to end: a recording rule over native histograms', () => {
     const recorded = await instant(global.httpUrl, 'handler:latency:rate1m', t);
     // the query as the ruler sends it (dedup, partial_response false)
     const direct = await instant(querier.httpUrl, `sum by (handler) (rate(${name}[1m]))`, t, { dedup: 'true', partial_response: 'false' });
-    const norm = (r: Answer['data']['result']) => Object.fromEntries(r.map((s) => [s.metric.handler, s.histogram?.[1]]));
+    // Bucket counts compared to 12 significant digits: the recorded and the direct evaluation have
+    // been seen to differ in the last bit of a sum (e.g. 0.02222222222222222 vs 0.022222222222222223,
+    // CI run on ca8ca24, cause not yet found); anything larger is still a difference.
+    const round = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(round) : typeof v === 'string' && /^-?\d/.test(v) && v.includes('.') ? Number(v).toPrecision(12) : v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, round(x)])) : v;
+    const norm = (r: Answer['data']['result']) => Object.fromEntries(r.map((s) => [s.metric.handler, round(s.histogram?.[1])]));
     expect(norm(recorded)).toEqual(norm(direct));
     expect(Object.keys(norm(direct)).length).toBeGreaterThan(0);
     // every evaluation of the last seconds, read back as a range vector, equals the expression at its time
@@ -87,7 +92,7 @@ describe('ruler end to end: a recording rule over native histograms', () => {
         const at = Math.round(ts * 1000);
         const want = norm(await instant(querier.httpUrl, `sum by (handler) (rate(${name}[1m]))`, at, { dedup: 'true', partial_response: 'false' }))[series.metric.handler!];
         compared++;
-        if (JSON.stringify(want) !== JSON.stringify(h)) diffs.push(`${series.metric.handler} at ${at}: recorded ${JSON.stringify(h)}, expression ${JSON.stringify(want)}`);
+        if (JSON.stringify(want) !== JSON.stringify(round(h))) diffs.push(`${series.metric.handler} at ${at}: recorded ${JSON.stringify(h)}, expression ${JSON.stringify(want)}`);
       }
     }
     expect(compared).toBeGreaterThanOrEqual(15);
