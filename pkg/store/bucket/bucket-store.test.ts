@@ -102,11 +102,13 @@ describe('BucketStore', () => {
     let a: BlockMeta;
     let b: BlockMeta;
     let cut: number;
+    let whole: Uint8Array;
     beforeAll(async () => {
       bucket = new InMemoryBucket();
       a = await writeTestBlock(bucket, hosts, Labels.fromStrings('replica', 'a'), { samplesPerChunk: 120 });
       b = await writeTestBlock(bucket, hosts, Labels.fromStrings('replica', 'b'), { samplesPerChunk: 120 });
       const seg = await bucket.get(`${a.ulid}/chunks/000001`);
+      whole = seg.slice();
       cut = Math.floor(seg.length / 2);
       await bucket.upload(`${a.ulid}/chunks/000001`, seg.subarray(0, cut));
     });
@@ -181,6 +183,28 @@ describe('BucketStore', () => {
       expect(frames.filter((f) => f.kind === 'warning')).toHaveLength(0);
       // A hint naming a label that does not tell the blocks apart finds no other replica.
       await expect(collect(store, req({ ...strict, replicaLabelsHint: ['cluster'] }))).rejects.toThrow(/has no other replica covering it/);
+    });
+
+    test('the marked block is retried: once its chunk file reads again, every series is served and the marks are cleared', async () => {
+      const registry = new Registry();
+      const store = await newStore(registry);
+      const broken = await collect(store, req());
+      expect(broken.filter((f) => f.kind === 'warning')).toHaveLength(1);
+      expect(store.blocks().get(a.ulid)!.badChunks.size).toBeGreaterThan(0);
+      expect(await registry.metrics()).toMatch(/tessera_bucket_store_failed_blocks 1\b/);
+      // The file is repaired in the bucket (e.g. re-uploaded); the same store process reads it again.
+      await bucket.upload(`${a.ulid}/chunks/000001`, whole);
+      try {
+        const frames = await collect(store, req());
+        const got = samples(frames);
+        expect([...got.keys()].filter((k) => k.includes('replica="a"'))).toHaveLength(20);
+        expect([...got.keys()].filter((k) => k.includes('replica="b"'))).toHaveLength(20);
+        expect(frames.filter((f) => f.kind === 'warning')).toHaveLength(0);
+        expect(store.blocks().get(a.ulid)!.badChunks.size).toBe(0);
+        expect(await registry.metrics()).toMatch(/tessera_bucket_store_failed_blocks 0\b/);
+      } finally {
+        await bucket.upload(`${a.ulid}/chunks/000001`, whole.subarray(0, cut));
+      }
     });
   });
 
