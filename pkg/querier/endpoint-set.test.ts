@@ -1,6 +1,8 @@
 import { describe, expect, test } from 'vitest';
 import { Labels } from '../labels/index.js';
+import { GrpcStoreClient, StoreGrpcServer, type StoreServer } from '../store/index.js';
 import type { InfoResponse } from '../storepb/index.js';
+import { freePort } from '../testutil/index.js';
 import { EndpointSet, type EndpointClient } from './endpoint-set.js';
 
 function fakeClient(name: string, state: { up: boolean; closed: string[] }): EndpointClient {
@@ -81,5 +83,43 @@ describe('EndpointSet', () => {
     await set.update();
     expect(set.targets().map((t) => t.client.name)).toEqual(['y:1']);
     set.stop();
+  });
+
+  test('a restarted store is healthy at the first check after it is back, however long gRPC\'s reconnect backoff has grown (issue 13 item 7)', async () => {
+    // grpc-js waits 1 s × 1.6ⁿ (up to 2 min) between connection attempts and fails calls
+    // meanwhile; a long outage grows that far past the health-check interval. Here the backoff is a
+    // minute from the first failure, so only a reset lets the next check through.
+    const store: StoreServer = {
+      info: async () => ({ labelSets: [Labels.fromRecord({ replica: 'a' })], componentType: 'store', store: { minTime: 10, maxTime: 20 } }),
+      series: async () => undefined,
+      labelNames: async () => ({ names: [], warnings: [] }),
+      labelValues: async () => ({ values: [], warnings: [] }),
+    };
+    const address = `127.0.0.1:${await freePort()}`;
+    const backoff = { 'grpc.initial_reconnect_backoff_ms': 60_000, 'grpc.max_reconnect_backoff_ms': 60_000 };
+    let server = new StoreGrpcServer(store);
+    await server.listen(address);
+    const set = new EndpointSet({ addresses: () => [address], newClient: (a) => new GrpcStoreClient(a, { channelOptions: backoff }), infoTimeoutMs: 2000 });
+    const probe = new GrpcStoreClient(address, { channelOptions: backoff });
+    try {
+      await set.update();
+      expect(set.targets()).toHaveLength(1);
+      await server.stop(100);
+      await set.update();
+      expect(set.targets()).toHaveLength(0);
+      // A client without the reset stays in backoff after the store is back: the precondition.
+      await expect(probe.info({ timeoutMs: 2000 })).rejects.toThrow();
+      server = new StoreGrpcServer(store);
+      await server.listen(address);
+      await expect(probe.info({ timeoutMs: 1000 })).rejects.toThrow();
+      // The endpoint set resets its client's backoff: the next check finds the store.
+      await set.update();
+      expect(set.status()[0]?.lastError).toBeUndefined();
+      expect(set.targets()).toHaveLength(1);
+    } finally {
+      probe.close();
+      set.stop();
+      await server.stop(100);
+    }
   });
 });

@@ -27,6 +27,8 @@ export interface GrpcStoreClientOptions {
   readonly compression?: 'identity' | 'gzip';
   /** maxBatchFrames caps the number of frames per yielded batch (default 1024). */
   readonly maxBatchFrames?: number;
+  /** channelOptions are passed to grpc-js after the client's own (e.g. 'grpc.initial_reconnect_backoff_ms'). */
+  readonly channelOptions?: grpc.ChannelOptions;
 }
 
 const MAX_INT32 = 2147483647;
@@ -72,6 +74,7 @@ export class GrpcStoreClient implements StoreClient {
       'grpc.use_local_subchannel_pool': 1,
       ...(opts.compression === 'gzip' ? { 'grpc.default_compression_algorithm': 2 } : {}),
       ...(opts.serverName !== undefined && opts.serverName !== '' ? { 'grpc.ssl_target_name_override': opts.serverName, 'grpc.default_authority': opts.serverName } : {}),
+      ...opts.channelOptions,
     });
   }
 
