@@ -5,6 +5,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCommand } from './command.js';
 import { compactCommand } from './compact.js';
+import { runCaptured } from './run-captured.js';
+import { toolsBucketCommand } from './tools-bucket.js';
 import { DELETION_MARK_FILENAME, uploadBlock } from '../pkg/block/index.js';
 import { BucketLease } from '../pkg/compactor/index.js';
 import { Labels } from '../pkg/labels/index.js';
@@ -123,6 +125,29 @@ describe('tessera compact', () => {
     } finally {
       await other.release();
     }
+  });
+
+  test('a corrupt block is quarantined, logged and shown by tools bucket inspect; the other group compacts and the pass exits 0', async () => {
+    const dir = join(base, 'bucket-quarantine');
+    const cfg = join(base, 'bucket-quarantine.yml');
+    await writeFile(cfg, `type: FILESYSTEM\nconfig:\n  directory: ${dir}\n`);
+    const bkt = new FilesystemBucket({ directory: dir });
+    const bad = await seed(bkt, { cluster: 'bad' });
+    const good = await seed(bkt, { cluster: 'good' });
+    await bkt.upload(`${bad[1]!}/index`, new Uint8Array([1, 2, 3]));
+    const r = await cli(['--objstore.config-file', cfg, '--data-dir', join(base, 'dq')]);
+    expect(r.code, r.err).toBe(0);
+    const line = r.err.split('\n').find((l) => l.includes('quarantining faulty blocks'));
+    expect(line, r.err).toBeDefined();
+    expect(line).toContain(`blocks=${bad[1]!}`);
+    expect(line).toContain('reason=block-corrupt');
+    expect(r.err).toMatch(/msg="compaction pass done".* quarantined=1/);
+    for (const id of good.slice(0, 4)) expect(await bkt.exists(`${id}/${DELETION_MARK_FILENAME}`)).toBe(true);
+    const ins = await runCaptured(toolsBucketCommand, ['inspect', '--objstore.config-file', cfg, '-l', 'cluster=bad']);
+    expect(ins.code, ins.err).toBe(0);
+    const row = ins.out.split('\n').find((l) => l.includes(bad[1]!));
+    expect(row, ins.out).toMatch(/no-compact\(block-corrupt\)/);
+    expect(ins.out.split('\n').filter((l) => l.includes('no-compact('))).toHaveLength(1);
   });
 
   test('an aborted upload is deleted once older than both --consistency-delay and 48h', async () => {

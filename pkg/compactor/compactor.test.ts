@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, downloadBlock, markForNoCompact, readNoCompactMark, uploadBlock } from '../block/index.js';
+import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, downloadBlock, markForNoCompact, newLogger, readNoCompactMark, uploadBlock } from '../block/index.js';
 import { ValueType } from '../chunkenc/index.js';
 import { writeOutOfOrderBlock } from '../testutil/index.js';
 import { TesseraError } from '../errors/index.js';
@@ -190,6 +191,31 @@ describe('Compactor', () => {
     const live = [...(await blocksIn(bkt)).values()].filter((x) => x.meta !== undefined && !x.marks.includes(DELETION_MARK_FILENAME));
     expect(live.map((x) => [x.meta!.minTime / H, x.meta!.maxTime / H]).sort((p, q) => p[0]! - q[0]!)).toEqual([[0, 2], [2, 4], [4, 8], [8, 10]]);
     expect((await blocksIn(bkt)).get(ms[1]!.ulid)!.marks).toEqual([NO_COMPACT_MARK_FILENAME]);
+  });
+
+  test('a quarantine is logged (group, block, reason) and counted: quarantine and mark counters, no-compact gauge', async () => {
+    const bkt = new InMemoryBucket();
+    const ms: BlockMeta[] = [];
+    for (let h = 0; h < 10; h += 2) ms.push(await putBlock(bkt, { cluster: 'a' }, h, h + 2));
+    await bkt.upload(`${ms[1]!.ulid}/index`, new Uint8Array([1, 2, 3]));
+    const registry = new Registry();
+    let log = '';
+    const logger = newLogger({ write: (s: string) => ((log += s), true) } as unknown as NodeJS.WritableStream);
+    const c = compactor(bkt, new SampleMerger(), { registry, logger });
+    expect((await c.runOnce()).quarantined.map((q) => q.block)).toEqual([ms[1]!.ulid]);
+    const line = log.split('\n').find((l) => l.includes('quarantining faulty blocks'));
+    expect(line, log).toBeDefined();
+    expect(line).toMatch(/level=error/);
+    expect(line).toContain(`blocks=${ms[1]!.ulid}`);
+    expect(line).toContain('reason=block-corrupt');
+    expect(line).toContain('group=');
+    const text = await registry.metrics();
+    expect(text).toMatch(/^tessera_compact_group_quarantined_total\{resolution="raw",reason="block-corrupt"\} 1$/m);
+    expect(text).toMatch(/^thanos_compact_blocks_marked_total\{marker="no-compact-mark.json",reason="block-corrupt"\} 1$/m);
+    expect(text).toMatch(/^thanos_compact_halted 0$/m);
+    // The gauge counts the marks the sync saw: the next pass sees the new one.
+    await c.runOnce();
+    expect(await registry.metrics()).toMatch(/^tessera_compact_no_compact_blocks 1$/m);
   });
 
   test('manually no-compact marked blocks are not compacted', async () => {
