@@ -80,7 +80,7 @@ afterEach(async () => {
 });
 
 /** putBlock uploads a [minH, maxH) block of series `m{i=0..n}` with a sample every 15 minutes. */
-async function putBlock(bkt: InMemoryBucket, ext: Record<string, string>, minH: number, maxH: number, o: { series?: number; name?: string; offset?: number; level?: number; sources?: string[] } = {}): Promise<BlockMeta> {
+async function putBlock(bkt: InMemoryBucket, ext: Record<string, string>, minH: number, maxH: number, o: { series?: number; name?: string; offset?: number; level?: number; sources?: string[]; resolution?: number } = {}): Promise<BlockMeta> {
   const dir = await mkdtemp(join(tmp, 'src-'));
   const ulid = gen.next(NOW - 100 * H + minH * 1000);
   const w = await BlockWriter.create(dir, { ulid, minTime: minH * H, maxTime: maxH * H, ...(o.level !== undefined ? { level: o.level } : {}), ...(o.sources !== undefined ? { sources: o.sources } : {}) });
@@ -90,7 +90,7 @@ async function putBlock(bkt: InMemoryBucket, ext: Record<string, string>, minH: 
     await w.addSeries(Labels.fromRecord({ __name__: o.name ?? 'm', i: String(i) }), ts, ts.map((t) => t / 1000 + i));
   }
   const b = await w.flush();
-  await writeBlockMeta(b.dir, { ...b.meta, thanos: { labels: ext, downsample: { resolution: 0 }, source: 'sidecar', index_stats: {} } });
+  await writeBlockMeta(b.dir, { ...b.meta, thanos: { labels: ext, downsample: { resolution: o.resolution ?? 0 }, source: 'sidecar', index_stats: {} } });
   return uploadBlock(bkt, b.dir, { now: () => NOW - 50 * H });
 }
 
@@ -244,6 +244,30 @@ describe('Compactor', () => {
     // Another resolution's retention does not apply to raw blocks.
     const res5m = await compactor(bkt, new SampleMerger(), { retentionMs: new Map([[300_000, 1]]), dataDir: join(tmp, 'd5') }).runOnce();
     expect(res5m.retention).toBe(0);
+  });
+
+  test('retention of each resolution (raw, 5m, 1h, 1d) marks exactly its blocks past it, and the next pass deletes exactly those', async () => {
+    const bkt = new InMemoryBucket();
+    // Retention r per resolution puts the cut-off (now - r) at 4h, 6h, 8h and 10h of block time.
+    const cut = new Map([[0, 4], [300_000, 6], [3_600_000, 8], [86_400_000, 10]]);
+    const retentionMs = new Map([...cut].map(([res, h]) => [res, NOW - h * H]));
+    const past: string[] = [];
+    const kept: string[] = [];
+    for (const [res, h] of cut) {
+      // Each block in a group of its own (nothing to compact): past the cut-off, ending at it, after it.
+      past.push((await putBlock(bkt, { res: String(res), at: 'past' }, h - 4, h - 2, { resolution: res })).ulid);
+      kept.push((await putBlock(bkt, { res: String(res), at: 'edge' }, h - 2, h, { resolution: res })).ulid);
+      kept.push((await putBlock(bkt, { res: String(res), at: 'young' }, h, h + 2, { resolution: res })).ulid);
+    }
+    const c = compactor(bkt, new SampleMerger(), { retentionMs, deleteDelayMs: 0 });
+    const res = await c.runOnce();
+    expect(res.retention).toBe(4);
+    let blocks = await blocksIn(bkt);
+    expect([...blocks].filter(([, b]) => b.marks.includes(DELETION_MARK_FILENAME)).map(([id]) => id).sort()).toEqual([...past].sort());
+    expect((await c.runOnce()).deleted).toBe(4);
+    blocks = await blocksIn(bkt);
+    expect([...blocks.keys()].sort()).toEqual([...kept].sort());
+    for (const id of kept) expect(blocks.get(id)!.marks).toEqual([]);
   });
 
   test('a crash after upload leaves duplicates that the next pass marks; partial uploads are cleaned', async () => {
