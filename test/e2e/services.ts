@@ -76,11 +76,11 @@ export async function startService(name: string, bin: string, args: readonly str
 }
 
 /** startTessera starts `tessera <component>` with free --http-address and --grpc-address and waits on /-/ready. */
-export async function startTessera(component: string, args: readonly string[], opts: { name?: string; grpc?: boolean; readyTimeoutMs?: number } = {}): Promise<Service> {
+export async function startTessera(component: string, args: readonly string[], opts: { name?: string; grpc?: boolean; readyTimeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<Service> {
   const http = `127.0.0.1:${await freePort()}`;
   const grpc = opts.grpc === false ? undefined : `127.0.0.1:${await freePort()}`;
   const all = [component, ...args, `--http-address=${http}`, ...(grpc !== undefined ? [`--grpc-address=${grpc}`] : [])];
-  return startService(opts.name ?? `tessera ${component}`, process.execPath, tesseraArgs(all), { url: `http://${http}/-/ready`, timeoutMs: opts.readyTimeoutMs ?? 90_000 }, { httpUrl: `http://${http}`, ...(grpc !== undefined ? { grpcAddress: grpc } : {}) });
+  return startService(opts.name ?? `tessera ${component}`, process.execPath, [...(opts.nodeArgs ?? []), ...tesseraArgs(all)], { url: `http://${http}/-/ready`, timeoutMs: opts.readyTimeoutMs ?? 90_000 }, { httpUrl: `http://${http}`, ...(grpc !== undefined ? { grpcAddress: grpc } : {}) });
 }
 
 /** StoreOptions configure `tessera store` (Thanos store gateway flags). */
@@ -103,6 +103,8 @@ export interface QueryOptions {
   readonly endpoints: readonly string[];
   readonly replicaLabels?: readonly string[];
   readonly extraArgs?: readonly string[];
+  /** nodeArgs go to node before the script (e.g. --max-old-space-size=256). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -116,7 +118,7 @@ export async function startQuery(opts: QueryOptions): Promise<Service> {
     ...(opts.replicaLabels ?? []).map((l) => `--query.replica-label=${l}`),
     ...(opts.extraArgs ?? []),
   ];
-  const svc = await startTessera('query', args, { name: 'tessera query' });
+  const svc = await startTessera('query', args, { name: 'tessera query', ...(opts.nodeArgs !== undefined ? { nodeArgs: opts.nodeArgs } : {}) });
   try {
     await waitFor(
       `all ${opts.endpoints.length} endpoints healthy in tessera query`,
