@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -36,7 +37,11 @@ async function ca(bin: string, dir: string, name: string): Promise<void> {
 async function leaf(bin: string, dir: string, name: string, caName: string, ext: string): Promise<void> {
   await writeFile(join(dir, `${name}.ext`), ext);
   await openssl(bin, dir, ['req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`]);
-  await openssl(bin, dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-CAcreateserial', '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`]);
+  // A serial of our own for each certificate: with -CAcreateserial, leaves signed by one CA at the
+  // same time share <ca>.srl, which openssl rewrites in place, and one of them could read it while
+  // another had just truncated it ("Unable to load number from ca.srl").
+  const serial = `0x${randomBytes(8).toString('hex')}`;
+  await openssl(bin, dir, ['x509', '-req', '-in', `${name}.csr`, '-CA', `${caName}.crt`, '-CAkey', `${caName}.key`, '-set_serial', serial, '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`]);
 }
 
 /**
