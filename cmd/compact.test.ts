@@ -1,5 +1,5 @@
 import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,7 +11,7 @@ import { DELETION_MARK_FILENAME, uploadBlock } from '../pkg/block/index.js';
 import { BucketLease } from '../pkg/compactor/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { FilesystemBucket } from '../pkg/objstore/index.js';
-import { freePort, startProcess, waitForHttp } from '../pkg/testutil/index.js';
+import { freePort, startProcess, waitFor, waitForHttp } from '../pkg/testutil/index.js';
 import { BlockWriter, META_FILENAME, UlidGenerator, parseBlockMeta, writeBlockMeta } from '../pkg/tsdb/index.js';
 
 const H = 3_600_000;
@@ -168,6 +168,45 @@ describe('tessera compact', () => {
     expect(cleaned.code).toBe(0);
     expect(await bkt.exists(`${id}/chunks/000001`)).toBe(false);
   });
+
+  test('two tessera compact processes on one bucket: a second one-pass run exits 1 naming the first, a second --wait run waits unready until the first stops', async () => {
+    const dir = join(base, 'bucket-lease');
+    const cfg = join(base, 'bucket-lease.yml');
+    await writeFile(cfg, `type: FILESYSTEM\nconfig:\n  directory: ${dir}\n`);
+    await seed(new FilesystemBucket({ directory: dir }), { cluster: 'lease' });
+    const start = (name: string, port: number) =>
+      startProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'cmd', 'tessera.ts'), 'compact', '--wait', '--wait-interval=1h', '--compact.lease-duration=4s', `--objstore.config-file=${cfg}`, `--data-dir=${join(base, name)}`, `--http-address=127.0.0.1:${port}`], { cwd: repoRoot });
+    const [pa, pb] = [await freePort(), await freePort()];
+    const a = start('lease-a', pa);
+    let b: ReturnType<typeof start> | undefined;
+    try {
+      await waitForHttp(`http://127.0.0.1:${pa}/-/ready`, 60_000);
+      // A compacted under its lease.
+      await waitFor('the first compactor to finish a pass', async () => /msg="?compaction pass done/.test(a.output()) || undefined, 60_000);
+      expect(a.output()).toMatch(/compacted and uploaded block/);
+      const once = await cli(['--objstore.config-file', cfg, '--data-dir', join(base, 'lease-once')]);
+      expect(once.code).toBe(1);
+      expect(once.err).toContain(`leased by compactor \\"${hostname()}:${join(base, 'lease-a')}\\"`);
+      expect(once.err).toMatch(/another tessera compact is running on this bucket/);
+      expect(once.err).not.toMatch(/compacted and uploaded block/);
+      b = start('lease-b', pb);
+      await waitFor('the second compactor to wait for the lease', async () => /another tessera compact is running on this bucket; waiting/.test(b!.output()) || undefined, 60_000);
+      expect((await fetch(`http://127.0.0.1:${pb}/-/ready`)).status).toBe(503);
+      expect(b.output()).not.toMatch(/compaction pass done/);
+      await a.stop();
+      expect(a.proc.exitCode).toBe(0);
+      // A released the lease on SIGTERM: B takes it within a poll (lease-duration / 4) and runs.
+      await waitForHttp(`http://127.0.0.1:${pb}/-/ready`, 30_000);
+      await waitFor('the second compactor to finish a pass', async () => /msg="?compaction pass done/.test(b!.output()) || undefined, 60_000);
+      expect(b.output()).toMatch(/acquired compactor lease/);
+      // Nothing left to do after A's pass.
+      expect(b.output()).not.toMatch(/compacted and uploaded block/);
+    } finally {
+      await a.stop();
+      await b?.stop();
+    }
+    expect(b?.proc.exitCode).toBe(0);
+  }, 180_000);
 
   test('--wait serves /-/ready, /metrics, /api/v1/blocks and the bucket UI, and stops on SIGTERM', async () => {
     const port = await freePort();
