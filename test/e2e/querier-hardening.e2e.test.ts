@@ -19,6 +19,9 @@ import { ServiceGroup, startQuery, startStore, type Service } from './services.j
  * 256 MB old space: an object per subquery sample (~100 bytes, what crashed the querier) needs
  * ~430 MB of heap for the 4.32 M samples and dies with "heap out of memory"; typed arrays hold
  * them outside the heap.
+ *
+ * A second querier over the same store has --query.max-memory=256KB: the per-query budget the issue
+ * asks for what max-samples cannot count (series data loaded from stores), enforced end to end.
  */
 const START = 1_767_225_600_000;
 const AT = 1_767_247_200; // the issue's evaluation time: START + 6 h, in seconds
@@ -30,6 +33,8 @@ const MAX_SAMPLES = 6_000_000;
 const services = new ServiceGroup();
 let work: string;
 let query: Service;
+/** budgeted is a second querier with --query.max-memory=256KB (the budget for what max-samples does not count). */
+let budgeted: Service;
 
 interface Answer {
   status: number;
@@ -43,9 +48,9 @@ interface Answer {
   };
 }
 
-/** get sends one GET to the querier and parses its answer. */
-function get(path: string, params: Record<string, string>): Promise<Answer> {
-  const u = new URL(`${query.httpUrl}${path}?${new URLSearchParams(params)}`);
+/** get sends one GET to a querier (default: query) and parses its answer. */
+function get(path: string, params: Record<string, string>, to: Service = query): Promise<Answer> {
+  const u = new URL(`${to.httpUrl}${path}?${new URLSearchParams(params)}`);
   return new Promise((resolve, reject) => {
     request(u, { agent: false }, (res) => {
       const chunks: Buffer[] = [];
@@ -69,9 +74,9 @@ function get(path: string, params: Record<string, string>): Promise<Answer> {
   });
 }
 
-function expectAlive(): void {
-  expect(query.process.proc.exitCode, query.process.output().slice(-2000)).toBeNull();
-  expect(query.process.proc.signalCode, query.process.output().slice(-2000)).toBeNull();
+function expectAlive(q: Service = query): void {
+  expect(q.process.proc.exitCode, q.process.output().slice(-2000)).toBeNull();
+  expect(q.process.proc.signalCode, q.process.output().slice(-2000)).toBeNull();
 }
 
 beforeAll(async () => {
@@ -95,6 +100,7 @@ beforeAll(async () => {
       nodeArgs: ['--max-old-space-size=256'],
     }),
   );
+  budgeted = await services.add(startQuery({ endpoints: [store.grpcAddress!], replicaLabels: ['replica'], extraArgs: ['--query.max-memory=256KB'] }));
 });
 
 afterAll(async () => {
@@ -144,5 +150,21 @@ describe('issue 13 against tessera store + tessera query processes', () => {
     expect(new Set(result.map((s) => s.metric['replica']))).toEqual(new Set(['a', 'b']));
     for (const s of result) expect(s.values).toHaveLength((HOURS * 3600) / 2 + 1);
     expectAlive();
+  });
+
+  test('--query.max-memory=256KB: a query loading more series data, or holding more samples, than the budget answers 422; small ones answer', async () => {
+    const small = await get('/api/v1/query', { query: 'count(up)', time: String(AT) }, budgeted);
+    expect(small.status).toBe(200);
+    expect(small.body.data!.result[0]!.value![1]).toBe(String(HOSTS));
+    // 6 h of 20 series (replicas deduplicated): about 20 × 1,440 floats × 16 bytes = 460 KB.
+    const load = await get('/api/v1/query', { query: 'count_over_time(up[6h])', time: String(AT) }, budgeted);
+    expect([load.status, load.body.errorType]).toEqual([422, 'execution']);
+    expect(load.body.error).toMatch(/^query processing would use more than the per-query memory budget of 262144 bytes \(--query.max-memory\) in series loading: about \d+ bytes$/);
+    // Little data loaded (the last minutes), but 1.2 M subquery samples: far under --query.max-samples
+    // (50 M), over the budget.
+    const held = await get('/api/v1/query', { query: 'count_over_time(up[1m:1ms])', time: String(AT) }, budgeted);
+    expect([held.status, held.body.errorType]).toEqual([422, 'execution']);
+    expect(held.body.error).toMatch(/^query processing would use more than the per-query memory budget of 262144 bytes \(--query.max-memory\) in query execution: about \d+ bytes$/);
+    expectAlive(budgeted);
   });
 });
