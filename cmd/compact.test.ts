@@ -63,6 +63,7 @@ describe('tessera compact flags', () => {
     [['--retention.resolution-5m=2d'], /--retention.resolution-5m: 5m resolution retention/],
     [['--retention.resolution-1h=7d'], /--retention.resolution-1h: 1h resolution retention .*14 days/],
     [['--delete-delay=soon'], /--delete-delay: invalid duration "soon"/],
+    [['--http-grace-period=later'], /--http-grace-period: invalid duration "later"/],
     [['--compact.concurrency=0'], /--compact.concurrency: "0" is not a positive integer/],
     [['--debug.max-compaction-level=9'], /--debug.max-compaction-level/],
     [['--log.level=loud'], /--log.level/],
@@ -74,6 +75,34 @@ describe('tessera compact flags', () => {
     const r = await cli(['--objstore.config-file', config, ...args]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(msg);
+  });
+
+  // Thanos's `thanos compact` flags with their defaults (docs/components/compact.md of Thanos);
+  // undefined: no default (a path, YAML, or a repeated flag).
+  const THANOS_DEFAULTS: [string, string | boolean | undefined][] = [
+    ['objstore.config-file', undefined], ['objstore.config', undefined], ['data-dir', './data'],
+    ['http-address', '0.0.0.0:10902'], ['http-grace-period', '2m'], ['http.config', ''],
+    ['consistency-delay', '30m'], ['retention.resolution-raw', '0d'], ['retention.resolution-5m', '0d'], ['retention.resolution-1h', '0d'],
+    ['wait', false], ['wait-interval', '5m'], ['downsampling.disable', false],
+    ['block-discovery-strategy', 'concurrent'], ['block-meta-fetch-concurrency', '32'], ['block-files-concurrency', '1'],
+    ['block-viewer.global.sync-block-interval', '1m'], ['block-viewer.global.sync-block-timeout', '5m'],
+    ['compact.cleanup-interval', '5m'], ['compact.progress-interval', '5m'], ['compact.concurrency', '1'], ['compact.blocks-fetch-concurrency', '1'],
+    ['downsample.concurrency', '1'], ['delete-delay', '48h'], ['deduplication.func', ''], ['deduplication.replica-label', undefined], ['hash-func', ''],
+    ['selector.relabel-config-file', undefined], ['selector.relabel-config', undefined],
+    ['web.route-prefix', ''], ['web.external-prefix', ''], ['web.prefix-header', ''], ['web.disable', false], ['web.disable-cors', false],
+    ['bucket-web-label', ''], ['disable-admin-operations', false], ['log.level', 'info'], ['log.format', 'logfmt'],
+  ];
+
+  test.each(THANOS_DEFAULTS)('Thanos flag --%s has Thanos default %j', (name, def) => {
+    const spec = compactCommand.flags?.[name];
+    expect(spec, `--${name}`).toBeDefined();
+    expect(spec!.default).toEqual(def);
+  });
+
+  test("a pass with every Thanos default given explicitly (Thanos's --min-time/--max-time spelling too) exits 0", async () => {
+    const argv = THANOS_DEFAULTS.filter(([n, d]) => d !== undefined && d !== '' && n !== 'data-dir').map(([n, d]) => (typeof d === 'boolean' ? `--${d ? '' : 'no-'}${n}` : `--${n}=${d}`));
+    const r = await cli(['--objstore.config-file', config, '--data-dir', join(base, 'd-defaults'), '--min-time=0000-01-01T00:00:00Z', '--max-time=9999-12-31T23:59:59Z', ...argv.filter((a) => !a.startsWith('--no-'))]);
+    expect(r.code, r.err).toBe(0);
   });
 
   test('raw retention below 40h is fine with downsampling disabled', async () => {

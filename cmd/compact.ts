@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { bucketWebFlags, httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
+import { bucketWebFlags, gracePeriodFlags, httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
 import { fileOrInlineFlag, listFlag, modelDurationFlag, splitHostPort, timeRangeFlags } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { BucketBlocksView, blockMarkAction } from '../pkg/api/index.js';
@@ -23,6 +23,7 @@ export const compactCommand: Command = {
     ...objstoreFlags,
     'data-dir': { type: 'string', default: './data', help: 'Data directory in which to cache blocks and process compactions.' },
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP (/metrics, /-/healthy, /-/ready, /api/v1/blocks and the bucket UI) when --wait is set.' },
+    'http-grace-period': gracePeriodFlags['http-grace-period']!,
     'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are processed. Malformed blocks (no meta.json) older than the maximum of consistency-delay and 48h are removed.' },
     'retention.resolution-raw': { type: 'string', default: '0d', help: 'How long to retain raw samples in the bucket. 0d = forever.' },
     'retention.resolution-5m': { type: 'string', default: '0d', help: 'How long to retain samples of resolution 1 (5 minutes) in the bucket. 0d = forever.' },
@@ -55,6 +56,7 @@ export const compactCommand: Command = {
     'debug.halt-on-error': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility: tessera compact never halts.' },
     'web.disable': { type: 'boolean', default: false, help: 'Disable the block viewer UI and /api/v1/blocks (served with --wait).' },
     'web.route-prefix': { type: 'string', default: '', help: 'Prefix for API and UI endpoints. Defaults to the value of --web.external-prefix.' },
+    'web.disable-cors': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility; no CORS headers are set.' },
     ...bucketWebFlags,
     'block-viewer.global.sync-block-interval': { type: 'string', default: '1m', help: 'Repeat interval for syncing the blocks between local and remote view for the /global Block Viewer UI.' },
     'block-viewer.global.sync-block-timeout': { type: 'string', default: '5m', help: 'Maximum time for syncing the blocks between local and remote view for the /global Block Viewer UI.' },
@@ -108,6 +110,8 @@ async function runCompact(ctx: RunContext): Promise<number> {
   const consistencyDelayMs = modelDurationFlag(ctx, 'consistency-delay');
   const deleteDelayMs = modelDurationFlag(ctx, 'delete-delay');
   const intervalMs = modelDurationFlag(ctx, 'wait-interval');
+  const httpGracePeriodMs = modelDurationFlag(ctx, 'http-grace-period');
+  void flagBool(ctx, 'web.disable-cors');
   const cleanupIntervalMs = modelDurationFlag(ctx, 'compact.cleanup-interval');
   const viewIntervalMs = modelDurationFlag(ctx, 'block-viewer.global.sync-block-interval');
   const viewTimeoutMs = modelDurationFlag(ctx, 'block-viewer.global.sync-block-timeout');
@@ -224,6 +228,7 @@ async function runCompact(ctx: RunContext): Promise<number> {
     ...(blocksView !== undefined && !flagBool(ctx, 'disable-admin-operations') ? { mark: blockMarkAction(bucket, () => blocksView.refresh()) } : {}),
     routePrefix: flagString(ctx, 'web.route-prefix') || externalPrefix,
     externalPrefix,
+    httpGracePeriodMs,
   });
 
   const shutdown = shutdownOnSignals(logger);

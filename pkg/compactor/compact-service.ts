@@ -33,6 +33,8 @@ export interface CompactServiceOptions {
   /** routePrefix / externalPrefix of the HTTP endpoints and UI links (--web.route-prefix, --web.external-prefix). */
   readonly routePrefix?: string;
   readonly externalPrefix?: string;
+  /** httpGracePeriodMs is how long requests in flight get to finish at shutdown (--http-grace-period; default 2 min). */
+  readonly httpGracePeriodMs?: number;
 }
 
 /**
@@ -145,7 +147,12 @@ export class CompactService {
     const srv = this.#http;
     this.#http = undefined;
     if (srv === undefined) return;
-    srv.closeAllConnections();
-    await new Promise<void>((resolve) => srv.close(() => resolve()));
+    // No new connections; idle ones close now, requests in flight get the grace period.
+    const timer = setTimeout(() => srv.closeAllConnections(), this.#o.httpGracePeriodMs ?? 120_000);
+    timer.unref();
+    const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+    srv.closeIdleConnections();
+    await closed;
+    clearTimeout(timer);
   }
 }
