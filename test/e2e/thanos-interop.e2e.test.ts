@@ -480,6 +480,21 @@ describe.skipIf(thanos === undefined)('downsampled blocks: tessera compact and t
     }
   });
 
+  test('tessera query answers as a Thanos querier at 5m and 1h (count_over_time counts aggregate windows on both)', async () => {
+    for (const res of ['5m', '1h']) {
+      for (const q of [...DS_QUERIES, 'count_over_time(node_load1[2h])']) {
+        const a = (await get(thanosQueryTheirs.httpUrl, dsRange(q, res)))['data'];
+        expect(sorted((await get(ourQueryOurs.httpUrl, dsRange(q, res)))['data']), `${q} at ${res}`).toEqual(sorted(a));
+      }
+    }
+    // count_over_time reads the count aggregate and, as in Thanos, counts its points: windows, not
+    // raw samples (120 a 2h range at the 1-minute scrape).
+    const counts = async (res: string) => new Set(((await get(ourQueryOurs.httpUrl, dsRange('count_over_time(node_load1[2h])', res)))['data']['result'] as Json[]).flatMap((r) => (r['values'] as [number, string][]).map(([, v]) => v)));
+    expect(await counts('0s')).toEqual(new Set(['120']));
+    expect(await counts('5m')).toEqual(new Set(['24']));
+    expect(await counts('1h')).toEqual(new Set(['2']));
+  });
+
   test('tessera query over tessera store answers the same over Thanos\'s 5m and 1h blocks as over ours', async () => {
     for (const res of ['5m', '1h']) {
       for (const q of DS_QUERIES) {
