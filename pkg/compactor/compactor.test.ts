@@ -375,6 +375,44 @@ describe('Compactor downsampling', () => {
   });
 });
 
+describe('Compactor downsampling thresholds', () => {
+  const D = 24;
+  /** Resolutions of the blocks of one cluster, each with the source block's range. */
+  async function resolutions(bkt: InMemoryBucket, cluster: string, src: BlockMeta): Promise<number[]> {
+    const ms = [...(await blocksIn(bkt)).values()].map((b) => b.meta!).filter((m) => m.thanos!.labels['cluster'] === cluster);
+    for (const m of ms) expect([m.minTime, m.maxTime], cluster).toEqual([src.minTime, src.maxTime]);
+    return ms.map((m) => m.thanos!.downsample.resolution).sort((a, b) => a - b);
+  }
+
+  test('raw → 5m at 40h, 5m → 1h at 10 days, 1h → 1d at 14 days, chained in one pass; --downsampling.disable-1d stops at 1h', async () => {
+    const bkt = new InMemoryBucket();
+    const blocks = {
+      short: await putBlock(bkt, { cluster: 'h39' }, 0, 39, { level: 3 }),
+      h40: await putBlock(bkt, { cluster: 'h40' }, 0, 40, { level: 3 }),
+      d9: await putBlock(bkt, { cluster: 'd9' }, 0, 10 * D - 1, { level: 3 }),
+      d10: await putBlock(bkt, { cluster: 'd10' }, 0, 10 * D, { level: 4 }),
+      d13: await putBlock(bkt, { cluster: 'd13' }, 0, 14 * D - 1, { level: 4 }),
+      d14: await putBlock(bkt, { cluster: 'd14' }, 0, 14 * D, { level: 4 }),
+    };
+    const res = await compactor(bkt, newStreamingMerger(), { downsampling: true }).runOnce();
+    expect(res.failedGroups).toEqual([]);
+    expect(await resolutions(bkt, 'h39', blocks.short)).toEqual([0]);
+    expect(await resolutions(bkt, 'h40', blocks.h40)).toEqual([0, 300_000]);
+    expect(await resolutions(bkt, 'd9', blocks.d9)).toEqual([0, 300_000]);
+    expect(await resolutions(bkt, 'd10', blocks.d10)).toEqual([0, 300_000, 3_600_000]);
+    expect(await resolutions(bkt, 'd13', blocks.d13)).toEqual([0, 300_000, 3_600_000]);
+    expect(await resolutions(bkt, 'd14', blocks.d14)).toEqual([0, 300_000, 3_600_000, 86_400_000]);
+    expect(res.downsampled).toBe(1 + 1 + 2 + 2 + 3);
+
+    // The switch for buckets shared with Thanos: the same 14-day block stops at 1h.
+    const shared = new InMemoryBucket();
+    const d14 = await putBlock(shared, { cluster: 'd14' }, 0, 14 * D, { level: 4 });
+    const r2 = await compactor(shared, newStreamingMerger(), { downsampling: true, disable1d: true, dataDir: join(tmp, 'd1d') }).runOnce();
+    expect(r2.downsampled).toBe(2);
+    expect(await resolutions(shared, 'd14', d14)).toEqual([0, 300_000, 3_600_000]);
+  }, 120_000);
+});
+
 describe('Compactor repairs out-of-order chunks', () => {
   /**
    * Uploads a [0,2h) block whose series has two chunks where the index says the second starts at
