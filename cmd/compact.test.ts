@@ -198,6 +198,36 @@ describe('tessera compact', () => {
     expect(await bkt.exists(`${id}/chunks/000001`)).toBe(false);
   });
 
+  test('--wait runs a pass every --wait-interval: blocks uploaded after the first pass are compacted by a later one', async () => {
+    const dir = join(base, 'bucket-loop');
+    const cfg = join(base, 'bucket-loop.yml');
+    await writeFile(cfg, `type: FILESYSTEM\nconfig:\n  directory: ${dir}\n`);
+    const bkt = new FilesystemBucket({ directory: dir });
+    await seed(bkt, { cluster: 'loop' });
+    const port = await freePort();
+    const p = startProcess(process.execPath, ['--import', 'tsx', join(repoRoot, 'cmd', 'tessera.ts'), 'compact', '--wait', '--wait-interval=1s', '--consistency-delay=0s', `--objstore.config-file=${cfg}`, `--data-dir=${join(base, 'd-loop')}`, `--http-address=127.0.0.1:${port}`], { cwd: repoRoot });
+    const count = (re: RegExp) => (p.output().match(re) ?? []).length;
+    try {
+      await waitFor('the first pass', async () => count(/msg="?compaction pass done/g) >= 1 || undefined, 60_000);
+      expect(count(/compacted and uploaded block/g)).toBe(1);
+      // Four more 2h blocks [10h, 18h): [8h, 16h) is complete once [16h, 18h) exists.
+      const gen = new UlidGenerator();
+      for (let h = 10; h < 18; h += 2) {
+        const src = await mkdtemp(join(base, 'loop-src-'));
+        const w = await BlockWriter.create(src, { ulid: gen.next(Date.now() - 10 * H), minTime: h * H, maxTime: (h + 2) * H });
+        await w.addSeries(Labels.fromRecord({ __name__: 'up', i: '0' }), [h * H], [1]);
+        const b = await w.flush();
+        await writeBlockMeta(b.dir, { ...b.meta, thanos: { labels: { cluster: 'loop' }, downsample: { resolution: 0 }, source: 'sidecar', index_stats: {} } });
+        await uploadBlock(bkt, b.dir, { now: () => Date.now() - 5 * H });
+      }
+      await waitFor('a later pass to compact the new blocks', async () => count(/compacted and uploaded block/g) >= 2 || undefined, 60_000);
+      await waitFor('that pass to end', async () => count(/msg="?compaction pass done/g) >= 2 || undefined, 60_000);
+    } finally {
+      await p.stop();
+    }
+    expect(p.proc.exitCode).toBe(0);
+  }, 150_000);
+
   test('two tessera compact processes on one bucket: a second one-pass run exits 1 naming the first, a second --wait run waits unready until the first stops', async () => {
     const dir = join(base, 'bucket-lease');
     const cfg = join(base, 'bucket-lease.yml');

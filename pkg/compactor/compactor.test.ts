@@ -218,6 +218,21 @@ describe('Compactor', () => {
     expect(await registry.metrics()).toMatch(/^tessera_compact_no_compact_blocks 1$/m);
   });
 
+  test('overlapping downsampled blocks (which are never merged) are quarantined; the raw group beside them compacts', async () => {
+    const bkt = new InMemoryBucket();
+    const a = await putBlock(bkt, { cluster: 'ds' }, 0, 2, { resolution: 300_000 });
+    const b = await putBlock(bkt, { cluster: 'ds' }, 1, 3, { resolution: 300_000 });
+    for (let h = 0; h < 10; h += 2) await putBlock(bkt, { cluster: 'raw' }, h, h + 2);
+    const res = await compactor(bkt, newStreamingMerger()).runOnce();
+    expect(res.quarantined.map((q) => [q.block, q.reason]).sort()).toEqual([[a.ulid, 'downsample-vertical-compaction'], [b.ulid, 'downsample-vertical-compaction']].sort());
+    expect(res.compactions).toBe(1);
+    expect(res.failedGroups).toEqual([]);
+    for (const id of [a.ulid, b.ulid]) expect((await readNoCompactMark(bkt, id))?.details).toMatch(/overlapping downsampled blocks/);
+    // The next pass leaves them alone.
+    const again = await compactor(bkt, newStreamingMerger()).runOnce();
+    expect([again.compactions, again.quarantined.length]).toEqual([0, 0]);
+  });
+
   test('manually no-compact marked blocks are not compacted', async () => {
     const bkt = new InMemoryBucket();
     const ms: BlockMeta[] = [];
