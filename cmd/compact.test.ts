@@ -111,6 +111,24 @@ describe('tessera compact flags', () => {
     expect(r.code).toBe(0);
   });
 
+  test('a missing or bad relabel config file and a missing --http.config exit 1 naming flag and file', async () => {
+    const missing = join(base, 'no-relabel.yml');
+    const r1 = await cli(['--objstore.config-file', config, '--selector.relabel-config-file', missing]);
+    expect(r1.code).toBe(1);
+    expect(r1.err).toContain('selector.relabel-config-file');
+    expect(r1.err).toContain(missing);
+    const bad = join(base, 'bad-relabel.yml');
+    await writeFile(bad, '- action: explode\n  source_labels: [a]\n');
+    const r2 = await cli(['--objstore.config-file', config, '--selector.relabel-config-file', bad]);
+    expect(r2.code).toBe(1);
+    expect(r2.err).toContain(bad);
+    expect(r2.err).toMatch(/explode/);
+    const web = join(base, 'no-web.yml');
+    const r3 = await cli(['--objstore.config-file', config, '--http.config', web]);
+    expect(r3.code).toBe(1);
+    expect(r3.err).toContain(web);
+  });
+
   test('a missing or bad objstore config exits 1 naming the file', async () => {
     const missing = await cli(['--objstore.config-file', join(base, 'nope.yml')]);
     expect(missing.code).toBe(1);
