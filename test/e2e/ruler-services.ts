@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { freePort, waitFor } from '../../pkg/testutil/index.js';
-import { startService, tesseraArgs, type Service } from './services.js';
+import { onFreePorts, startService, tesseraArgs, type Service } from './services.js';
 
 /** ToggleTarget serves `/metrics` with `test_toggle{name="a"} <value>`; set value to flip it. */
 export interface ToggleTarget {
@@ -56,27 +56,31 @@ export async function startScrapingPrometheus(bin: string, dir: string, targets:
   const ext = Object.entries(externalLabels).map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`).join('');
   const cfg = join(dir, 'prometheus.yml');
   await writeFile(cfg, `global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n  external_labels:\n${ext}scrape_configs:\n  - job_name: toggle\n    static_configs:\n      - targets: [${targets.map((t) => `'${t}'`).join(', ')}]\n`);
-  const addr = `127.0.0.1:${await freePort()}`;
-  return startService(
-    'prometheus',
-    bin,
-    [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'prom-data')}`, `--web.listen-address=${addr}`, '--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h'],
-    { url: `http://${addr}/-/ready`, timeoutMs: 120_000 },
-    { httpUrl: `http://${addr}` },
-  );
+  return onFreePorts(async () => {
+    const addr = `127.0.0.1:${await freePort()}`;
+    return startService(
+      'prometheus',
+      bin,
+      [`--config.file=${cfg}`, `--storage.tsdb.path=${join(dir, 'prom-data')}`, `--web.listen-address=${addr}`, '--storage.tsdb.min-block-duration=2h', '--storage.tsdb.max-block-duration=2h'],
+      { url: `http://${addr}/-/ready`, timeoutMs: 120_000 },
+      { httpUrl: `http://${addr}` },
+    );
+  });
 }
 
 /** startAlertmanager starts a real Alertmanager (no cluster, a null receiver). */
 export async function startAlertmanager(bin: string, dir: string): Promise<Service> {
   await writeFile(join(dir, 'am.yml'), "route:\n  receiver: 'null'\nreceivers:\n  - name: 'null'\n");
-  const addr = `127.0.0.1:${await freePort()}`;
-  return startService(
-    'alertmanager',
-    bin,
-    [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=${addr}`, '--cluster.listen-address='],
-    { url: `http://${addr}/-/ready`, timeoutMs: 60_000 },
-    { httpUrl: `http://${addr}` },
-  );
+  return onFreePorts(async () => {
+    const addr = `127.0.0.1:${await freePort()}`;
+    return startService(
+      'alertmanager',
+      bin,
+      [`--config.file=${join(dir, 'am.yml')}`, `--storage.path=${join(dir, 'am-data')}`, `--web.listen-address=${addr}`, '--cluster.listen-address='],
+      { url: `http://${addr}/-/ready`, timeoutMs: 60_000 },
+      { httpUrl: `http://${addr}` },
+    );
+  });
 }
 
 /** AmAlert is an element of Alertmanager's GET /api/v2/alerts. */

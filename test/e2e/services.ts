@@ -55,6 +55,9 @@ export async function runTessera(args: readonly string[], timeoutMs = 120_000): 
  */
 export async function startService(name: string, bin: string, args: readonly string[], ready: { url: string; timeoutMs?: number }, extra: { grpcAddress?: string; httpUrl: string }): Promise<Service> {
   const proc = startProcess(bin, args, { cwd: REPO_ROOT });
+  // 'exit' can come before the last output: the error below waits for the pipes to close, so that
+  // it carries the reason (onFreePorts looks for EADDRINUSE in it).
+  const closed = new Promise<void>((resolve) => proc.proc.once('close', () => resolve()));
   const exited = new Promise<never>((_, reject) => {
     proc.proc.once('exit', (code, sig) => reject(new Error(`${name} exited during startup (code ${code}, signal ${sig})`)));
   });
@@ -63,6 +66,9 @@ export async function startService(name: string, bin: string, args: readonly str
     await Promise.race([waitForHttp(ready.url, ready.timeoutMs ?? 90_000), exited]);
   } catch (err) {
     await proc.kill();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 5000)))]); // a grandchild might hold the pipes
+    clearTimeout(timer);
     throw new Error(`start ${name}: ${(err as Error).message}\n--- ${name} output ---\n${proc.output()}`, { cause: err });
   }
   return {
@@ -75,12 +81,30 @@ export async function startService(name: string, bin: string, args: readonly str
   };
 }
 
+/**
+ * onFreePorts runs start (which picks its ports with freePort) again when the process could not
+ * bind them: freePort only proposes a port, and on this shared machine another process may take it
+ * (even as the local port of an outgoing connection) before the child binds it. Node reports
+ * EADDRINUSE, Go "address already in use".
+ */
+export async function onFreePorts<T>(start: () => Promise<T>, attempts = 4): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (i >= attempts || !/EADDRINUSE|address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
 /** startTessera starts `tessera <component>` with free --http-address and --grpc-address and waits on /-/ready. */
 export async function startTessera(component: string, args: readonly string[], opts: { name?: string; grpc?: boolean; readyTimeoutMs?: number; nodeArgs?: readonly string[] } = {}): Promise<Service> {
-  const http = `127.0.0.1:${await freePort()}`;
-  const grpc = opts.grpc === false ? undefined : `127.0.0.1:${await freePort()}`;
-  const all = [component, ...args, `--http-address=${http}`, ...(grpc !== undefined ? [`--grpc-address=${grpc}`] : [])];
-  return startService(opts.name ?? `tessera ${component}`, process.execPath, [...(opts.nodeArgs ?? []), ...tesseraArgs(all)], { url: `http://${http}/-/ready`, timeoutMs: opts.readyTimeoutMs ?? 90_000 }, { httpUrl: `http://${http}`, ...(grpc !== undefined ? { grpcAddress: grpc } : {}) });
+  return onFreePorts(async () => {
+    const http = `127.0.0.1:${await freePort()}`;
+    const grpc = opts.grpc === false ? undefined : `127.0.0.1:${await freePort()}`;
+    const all = [component, ...args, `--http-address=${http}`, ...(grpc !== undefined ? [`--grpc-address=${grpc}`] : [])];
+    return startService(opts.name ?? `tessera ${component}`, process.execPath, [...(opts.nodeArgs ?? []), ...tesseraArgs(all)], { url: `http://${http}/-/ready`, timeoutMs: opts.readyTimeoutMs ?? 90_000 }, { httpUrl: `http://${http}`, ...(grpc !== undefined ? { grpcAddress: grpc } : {}) });
+  });
 }
 
 /** StoreOptions configure `tessera store` (Thanos store gateway flags). */
@@ -181,14 +205,16 @@ export async function startPrometheus(bin: string, opts: PrometheusOptions): Pro
   const ext = Object.entries(opts.externalLabels ?? {});
   if (ext.length > 0) yml += `  external_labels:\n${ext.map(([k, v]) => `    ${k}: ${JSON.stringify(v)}\n`).join('')}`;
   await writeFile(opts.configFile, yml);
-  const addr = `127.0.0.1:${await freePort()}`;
-  return startService(
-    'prometheus',
-    bin,
-    [`--config.file=${opts.configFile}`, `--storage.tsdb.path=${opts.dataDir}`, `--web.listen-address=${addr}`, '--storage.tsdb.retention.time=100y', ...(opts.extraArgs ?? [])],
-    { url: `http://${addr}/-/ready`, timeoutMs: 120_000 },
-    { httpUrl: `http://${addr}` },
-  );
+  return onFreePorts(async () => {
+    const addr = `127.0.0.1:${await freePort()}`;
+    return startService(
+      'prometheus',
+      bin,
+      [`--config.file=${opts.configFile}`, `--storage.tsdb.path=${opts.dataDir}`, `--web.listen-address=${addr}`, '--storage.tsdb.retention.time=100y', ...(opts.extraArgs ?? [])],
+      { url: `http://${addr}/-/ready`, timeoutMs: 120_000 },
+      { httpUrl: `http://${addr}` },
+    );
+  });
 }
 
 /** BucketService is a MinIO server with helpers to create buckets and their objstore config files. */
