@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, downloadBlock, markForNoCompact, newLogger, readNoCompactMark, uploadBlock } from '../block/index.js';
+import { DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, downloadBlock, markForNoCompact, newLogger, parseRelabelConfigs, readNoCompactMark, uploadBlock } from '../block/index.js';
 import { ValueType } from '../chunkenc/index.js';
 import { writeOutOfOrderBlock } from '../testutil/index.js';
 import { TesseraError } from '../errors/index.js';
@@ -135,6 +135,39 @@ describe('Compactor', () => {
     // A second pass finds nothing new to do (the marked inputs are hidden by their sources).
     const again = await compactor(bkt, merger).runOnce();
     expect(again.compactions).toBe(0);
+  });
+
+  test('--selector.relabel-config: only the selected groups are touched; --compact.concurrency: groups are merged at once', async () => {
+    const bkt = new InMemoryBucket();
+    for (const cluster of ['a', 'b', 'c']) for (let h = 0; h < 10; h += 2) await putBlock(bkt, { cluster }, h, h + 2);
+    let inFlight = 0;
+    let most = 0;
+    const inner = new SampleMerger();
+    const merger: BlockMerger = {
+      async merge(req) {
+        most = Math.max(most, ++inFlight);
+        // Wait until a second merge started (or give up after a while: concurrency 1 never gets one).
+        for (let i = 0; i < 5000 && inFlight < 2; i++) await new Promise((r) => setImmediate(r));
+        try {
+          return await inner.merge(req);
+        } finally {
+          inFlight--;
+        }
+      },
+    };
+    const relabel = parseRelabelConfigs('- action: drop\n  source_labels: [cluster]\n  regex: c\n');
+    const res = await compactor(bkt, merger, { relabel, concurrency: 2 }).runOnce();
+    expect(res.compactions).toBe(2);
+    expect(most).toBe(2);
+    const live = [...(await blocksIn(bkt)).values()].filter((x) => x.meta !== undefined && !x.marks.includes(DELETION_MARK_FILENAME));
+    const byCluster = (c: string) => live.filter((x) => x.meta!.thanos!.labels['cluster'] === c).length;
+    expect([byCluster('a'), byCluster('b'), byCluster('c')]).toEqual([2, 2, 5]);
+    // With concurrency 1 the merges run one after another.
+    most = 0;
+    const bkt2 = new InMemoryBucket();
+    for (const cluster of ['a', 'b']) for (let h = 0; h < 10; h += 2) await putBlock(bkt2, { cluster }, h, h + 2);
+    expect((await compactor(bkt2, merger, { concurrency: 1, dataDir: join(tmp, 'c1') }).runOnce()).compactions).toBe(2);
+    expect(most).toBe(1);
   });
 
   test('deletes marked blocks after the delete delay, the meta.json first', async () => {
