@@ -506,3 +506,86 @@ describe.skipIf(thanos === undefined)('downsampled blocks: tessera compact and t
     }
   });
 });
+
+describe.skipIf(thanos === undefined)('what Thanos does with a 1d block (docs/compactor.md), and --downsampling.disable-1d', () => {
+  // One raw 14-day block (aligned to 14 days) downsampled by tessera compact: with 1d on, the bucket
+  // gets 5m, 1h and 1d blocks; with --downsampling.disable-1d, 5m and 1h only.
+  const S14 = Math.floor(START / (14 * 86_400)) * 14 * 86_400;
+  let dir: string;
+  const configs = { with1d: '', without1d: '' };
+  const services: Service[] = [];
+
+  async function resolutions(bucketDir: string): Promise<number[]> {
+    const out: number[] = [];
+    for (const id of (await readdir(bucketDir)).filter((n) => /^[0-9A-Z]{26}$/.test(n))) {
+      out.push((JSON.parse(await readFile(join(bucketDir, id, 'meta.json'), 'utf8')) as Json)['thanos']['downsample']['resolution'] as number);
+    }
+    return out.sort((a, b) => a - b);
+  }
+
+  /** Runs a thanos command; its exit code and output (a failing command does not throw). */
+  async function thanosRun(args: string[]): Promise<{ code: number; out: string }> {
+    try {
+      const r = await run(thanos!, args, { maxBuffer: 16 << 20, timeout: 120_000 });
+      return { code: 0, out: r.stdout + r.stderr };
+    } catch (err) {
+      const e = err as { code?: number; stdout?: string; stderr?: string };
+      return { code: typeof e.code === 'number' ? e.code : -1, out: `${e.stdout ?? ''}${e.stderr ?? ''}` };
+    }
+  }
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'tessera-thanos-1d-'));
+    const raw = join(dir, 'raw');
+    await mkdir(raw);
+    await writeDataSetBlocks(new DataSet({ hosts: 1, hours: 336, intervalSec: 60, startSec: S14 }), raw, {
+      blockMs: 336 * 3600_000,
+      thanos: { labels: { cluster: 'd1' }, downsample: { resolution: 0 }, source: 'test', index_stats: {} },
+    });
+    for (const side of ['with1d', 'without1d'] as const) {
+      const bucketDir = join(dir, side);
+      await cp(raw, bucketDir, { recursive: true });
+      configs[side] = join(dir, `${side}.yml`);
+      await writeFile(configs[side], `type: FILESYSTEM\nconfig:\n  directory: ${bucketDir}\n`);
+      await runTessera(['compact', `--objstore.config-file=${configs[side]}`, `--data-dir=${join(dir, `tc-${side}`)}`, '--consistency-delay=0s', '--delete-delay=0s', ...(side === 'without1d' ? ['--downsampling.disable-1d'] : [])], 300_000);
+    }
+    expect(await resolutions(join(dir, 'with1d'))).toEqual([0, 300_000, 3_600_000, 86_400_000]);
+    expect(await resolutions(join(dir, 'without1d'))).toEqual([0, 300_000, 3_600_000]);
+  }, 600_000);
+
+  afterAll(async () => {
+    await Promise.all(services.map((s) => s.stop()));
+    if (dir !== undefined) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('thanos compact exits 1 on the 1d block at its first downsampling pass; with --downsampling.disable it passes', async () => {
+    const r = await thanosRun(['compact', `--objstore.config-file=${configs.with1d}`, `--data-dir=${join(dir, 'thanos-compact')}`, '--consistency-delay=0s', '--delete-delay=0s', '--http-address=127.0.0.1:0']);
+    expect(r.code, r.out).toBe(1);
+    expect(r.out).toMatch(/first pass of downsampling failed: unexpected downsampling resolution 86400000/);
+    const off = await thanosRun(['compact', `--objstore.config-file=${configs.with1d}`, `--data-dir=${join(dir, 'thanos-compact-off')}`, '--consistency-delay=0s', '--delete-delay=0s', '--http-address=127.0.0.1:0', '--downsampling.disable']);
+    expect(off.code, off.out).toBe(0);
+  });
+
+  test('thanos tools bucket inspect panics on the 1d block', async () => {
+    const r = await thanosRun(['tools', 'bucket', 'inspect', `--objstore.config-file=${configs.with1d}`]);
+    expect(r.code).not.toBe(0);
+    expect(r.out).toMatch(/panic: invalid resolution 86400000/);
+  });
+
+  test('thanos store skips the 1d block (load failure, logged and counted) and serves the others', async () => {
+    const store = await startThanos('thanos store (1d)', 'store', [`--objstore.config-file=${configs.with1d}`, `--data-dir=${join(dir, 'thanos-store')}`]);
+    services.push(store);
+    const metrics = await (await fetch(`${store.httpUrl}/metrics`)).text();
+    expect(Number(/^thanos_bucket_store_block_load_failures_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(metrics).toMatch(/^thanos_bucket_store_blocks_loaded 3$/m);
+    expect(store.process.output()).toMatch(/loading block failed.*unsupported downsampling resolution 86400000/);
+  });
+
+  test('with --downsampling.disable-1d the bucket is Thanos-clean: thanos compact and inspect succeed', async () => {
+    const r = await thanosRun(['compact', `--objstore.config-file=${configs.without1d}`, `--data-dir=${join(dir, 'thanos-compact-clean')}`, '--consistency-delay=0s', '--delete-delay=0s', '--http-address=127.0.0.1:0']);
+    expect(r.code, r.out).toBe(0);
+    const i = await thanosRun(['tools', 'bucket', 'inspect', `--objstore.config-file=${configs.without1d}`]);
+    expect(i.code, i.out).toBe(0);
+    expect(i.out).toMatch(/1h0m0s/);
+  });
+});
