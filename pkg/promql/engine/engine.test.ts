@@ -123,6 +123,19 @@ describe('Engine', () => {
     expect(ok.value.type).toBe('matrix');
   });
 
+  test('a range vector counts its window while its function runs, one series at a time, as Prometheus', async () => {
+    // sum_over_time(up[5m]) at 600 s: a 5-sample window per series ((300 s, 600 s]). Prometheus
+    // holds the window (5), adds the output sample (6), releases the window before the next series'
+    // (1 + 5 + 1): peak 7.
+    const q = 'sum_over_time(up[5m])';
+    expect((await new Engine({ maxSamples: 7 }).instantQuery(storage(), q, 600_000).exec()).value.type).toBe('vector');
+    expect(await rejection(new Engine({ maxSamples: 6 }).instantQuery(storage(), q, 600_000).exec())).toBeInstanceOf(ErrTooManySamples);
+    // Range 300..600 s at 60 s: a series' 6 output samples are counted when it is done, on top of
+    // its last window: 5 + 6 = 11, then 6 + 5 + 6 = 17.
+    expect((await new Engine({ maxSamples: 17 }).rangeQuery(storage(), q, 300_000, 600_000, 60_000).exec()).value.type).toBe('matrix');
+    expect(await rejection(new Engine({ maxSamples: 16 }).rangeQuery(storage(), q, 300_000, 600_000, 60_000).exec())).toBeInstanceOf(ErrTooManySamples);
+  });
+
   test('a native histogram sample counts its size in 16-byte samples, as Prometheus HPoint.size()', async () => {
     const st = new MemoryStorage();
     const h = new FloatHistogram();
