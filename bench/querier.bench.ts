@@ -17,6 +17,11 @@
  * (starting at different queries), against tessera and then Prometheus; queries/s of each and
  * their ratio. The machine's load average is printed with every figure: on a shared machine only
  * the ratios of one run mean something.
+ *
+ * Environment: QUERIER_BENCH_ONLY=ha runs only the HA pass (=single only the first one);
+ * QUERIER_BENCH_THROUGHPUT=0 skips the concurrent-clients measurements. To profile the Tessera
+ * processes, run with NODE_OPTIONS="--cpu-prof --cpu-prof-dir=<dir>" (every node process then
+ * writes a profile when it exits).
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -69,19 +74,24 @@ export async function run(): Promise<BenchResult[]> {
       services.add(startStore({ name: 'tessera store (replica a)', objstoreConfigFile: cfgA, dataDir: join(work, 'store-a') })),
       services.add(startStore({ name: 'tessera store (replica b)', objstoreConfigFile: cfgB, dataDir: join(work, 'store-b') })),
     ]);
-    const queryA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
-    console.log(`querier.bench: Prometheus, 2 tessera stores and tessera query ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-    console.log(`querier.bench: load average ${loadavg()}`);
-    const rows = await compare('querier', queryA.httpUrl, prom.httpUrl);
-    const out = summarize('querier', rows, `tessera query + 1 tessera store (MinIO) vs Prometheus, HTTP query_range, ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h, 3 h range at 60 s step`);
-    out.push(...(await throughput('querier', queryA.httpUrl, prom.httpUrl)));
-    await queryA.stop();
+    console.log(`querier.bench: Prometheus and 2 tessera stores ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    const out: BenchResult[] = [];
+    if (ONLY !== 'ha') {
+      const queryA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
+      console.log(`querier.bench: load average ${loadavg()}`);
+      const rows = await compare('querier', queryA.httpUrl, prom.httpUrl);
+      out.push(...summarize('querier', rows, `tessera query + 1 tessera store (MinIO) vs Prometheus, HTTP query_range, ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h, 3 h range at 60 s step`));
+      if (THROUGHPUT) out.push(...(await throughput('querier', queryA.httpUrl, prom.httpUrl)));
+      await queryA.stop();
+    }
+    if (ONLY === 'single') return out;
 
     const queryHA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
     console.log(`querier.bench: load average ${loadavg()}`);
     const rowsHA = await compare('querier-ha', queryHA.httpUrl, prom.httpUrl);
     out.push(...summarize('querier-ha', rowsHA, 'tessera query deduplicating replicas a+b from 2 tessera stores vs Prometheus serving replica a, same queries'));
-    out.push(...(await throughput('querier-ha', queryHA.httpUrl, prom.httpUrl)));
+    if (THROUGHPUT) out.push(...(await throughput('querier-ha', queryHA.httpUrl, prom.httpUrl)));
+    await queryHA.stop();
     return out;
   } finally {
     await services.stopAll();
@@ -90,6 +100,8 @@ export async function run(): Promise<BenchResult[]> {
   }
 }
 
+const ONLY = process.env['QUERIER_BENCH_ONLY'] ?? '';
+const THROUGHPUT = process.env['QUERIER_BENCH_THROUGHPUT'] !== '0';
 const QUERY_ARGS = ['--query.max-samples=500000000', '--query.timeout=10m'];
 
 /** compare runs every dashboard query against tessera query and Prometheus and prints one line each. */

@@ -31,6 +31,8 @@ function hintOf(it: SampleIterator): (SampleIterator & SampleIntervalHint) | und
  * the last emitted sample (its decisions depend only on samples a few intervals around a time, so
  * it continues exactly), and takes over again once that one emits a sample of replica 0 with no
  * counter offset. So the other replicas' chunks are only decoded around replica 0's gaps.
+ * The querier reads chunk lists with ChunkFollowIterator, which yields the same samples with less
+ * work per sample and at the start; this one stays the sample-level definition it is tested against.
  */
 export class FollowFirstIterator implements SampleIterator {
   readonly #o: FollowFirstOptions;

@@ -8,3 +8,5 @@ export { isCounterHint } from './counter-hint.js';
 export { splitOverlapping } from './split-overlapping.js';
 export { FollowFirstIterator } from './follow-first-iterator.js';
 export type { FollowFirstOptions } from './follow-first-iterator.js';
+export { ChunkFollowIterator } from './chunk-follow-iterator.js';
+export type { ChunkFollowOptions, ChunkRange, ReplicaChunkList } from './chunk-follow-iterator.js';

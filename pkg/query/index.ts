@@ -2,4 +2,3 @@ export { StoreQueryable, StoreQuerier, createStoreQueryable } from './store-quer
 export type { StoreQueryOptions, CreateStoreQueryableOptions } from './store-queryable.js';
 export { aggrsForFunc, aggrChunkIterator, toChunk } from './aggr-iterator.js';
 export { IteratorChunk } from './iterator-chunk.js';
-export { ReplicaChunkIterator } from './replica-chunk-iterator.js';

@@ -1,11 +1,10 @@
 import type { ChunkMeta, SampleIterator } from '../chunkenc/index.js';
-import { BoundedIterator, DedupIterator, FollowFirstIterator } from '../dedup/index.js';
+import { BoundedIterator, ChunkFollowIterator, DedupIterator } from '../dedup/index.js';
 import type { Labels } from '../labels/index.js';
 import type { ChunkSeries, Series } from '../storage/index.js';
 import type { Aggr, AggrChunk } from '../storepb/index.js';
 import { aggrChunkIterator, toChunk } from './aggr-iterator.js';
 import { IteratorChunk } from './iterator-chunk.js';
-import { ReplicaChunkIterator } from './replica-chunk-iterator.js';
 
 /** StoreSeriesView is one (possibly deduplicated) series built from StoreAPI chunks. */
 export class StoreSeriesView implements Series, ChunkSeries {
@@ -44,10 +43,8 @@ export class StoreSeriesView implements Series, ChunkSeries {
     if (runs.length <= 1) return aggrChunkIterator(runs[0] ?? [], this.#aggrs, this.#mint, this.#maxt);
     if (runs.every((r) => r.every((c) => c.raw !== undefined))) {
       // Replica 0's chunks straight where it covers; the dedup iterator only around its gaps.
-      const open = (r: AggrChunk[], lo: number, hi: number) => new ReplicaChunkIterator(r.filter((c) => c.maxTime >= lo && c.minTime <= hi), lo, hi);
-      return new FollowFirstIterator({
-        open: (lo, hi) => runs.map((r) => open(r, lo, hi)),
-        openFirst: (lo, hi) => open(runs[0]!, lo, hi),
+      return new ChunkFollowIterator({
+        replicas: runs.map((r) => ({ ranges: r, chunk: (i: number) => toChunk(r[i]!.raw!) })),
         mint: this.#mint,
         maxt: this.#maxt,
         ctx: this.#ctx,
