@@ -7,6 +7,8 @@ export { floatBits, staleNaN, isStaleNaN, STALE_NAN_HI, STALE_NAN_LO } from './f
 export { XorChunk, XorAppender, MAX_XOR_SAMPLES } from './xor-chunk.js';
 export type { XorChunkOptions, XorEncoderState } from './xor-chunk.js';
 export { XorIterator } from './xor-iterator.js';
+export { XorBulkDecoder } from './xor-bulk-decoder.js';
+export type { FloatSampleSink } from './xor-bulk-decoder.js';
 export { OpaqueChunk } from './opaque-chunk.js';
 export { chunkFromData } from './chunk-from-data.js';
 export { ChunkCutter } from './chunk-cutter.js';

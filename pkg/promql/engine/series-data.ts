@@ -1,4 +1,4 @@
-import { ValueType, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
+import { ValueType, XorBulkDecoder, XorChunk, type ChunkMeta, type FloatSampleSink, type SampleIterator } from '../../chunkenc/index.js';
 import { CounterResetHint, FloatHistogram, type Span } from '../../histogram/index.js';
 import type { Labels } from '../../labels/index.js';
 import { isIncremental, type ChunkSeriesSet, type SeriesSet } from '../../storage/index.js';
@@ -165,6 +165,7 @@ export function readSeries(d: SeriesData, it: SampleIterator, mint: number, maxt
 class SetLoader {
   readonly out: SeriesData[] = [];
   readonly #its = new Map<number, SampleIterator>();
+  readonly #xor = new XorBulkDecoder();
   #it: SampleIterator | undefined;
   #count = 0;
   readonly #scratch = newSeriesData(EMPTY_METRIC);
@@ -198,8 +199,13 @@ class SetLoader {
     const d = newSeriesData(metric);
     if (scratch.fn > 0) {
       d.fn = scratch.fn;
-      d.fts = this.#arena.copy(scratch.fts, scratch.fn);
-      d.fvs = this.#arena.copy(scratch.fvs, scratch.fn);
+      const sink = this.#arena.reserve(scratch.fn);
+      const at = sink.fn;
+      sink.fts.set(scratch.fts.subarray(0, scratch.fn), at);
+      sink.fvs.set(scratch.fvs.subarray(0, scratch.fn), at);
+      d.fts = sink.fts.subarray(at, at + scratch.fn);
+      d.fvs = sink.fvs.subarray(at, at + scratch.fn);
+      this.#arena.commit(at + scratch.fn);
     }
     if (scratch.hn > 0) {
       d.hn = scratch.hn;
@@ -231,25 +237,75 @@ class SetLoader {
   /** chunks reads the chunk series the set has now; false when a series has overlapping chunks. */
   chunks(set: ChunkSeriesSet): boolean {
     const its = this.#its;
+    const mint = this.#mint;
+    const maxt = this.#maxt;
     while (set.next()) {
       const s = set.at();
-      const metas = s.chunks();
-      const scratch = this.#clear();
+      const cs = s.chunks();
+      const metas: readonly ChunkMeta[] = Array.isArray(cs) ? cs : Array.from(cs);
+      // Float series (XOR chunks only) decode straight into the arena, sized by the chunks' sample counts.
       let prevMax = -Infinity;
-      for (const m of metas as Iterable<ChunkMeta>) {
+      let bound = 0;
+      for (let i = 0; i < metas.length; i++) {
+        const m = metas[i]!;
         if (m.minTime <= prevMax) return false;
         prevMax = m.maxTime;
-        if (m.maxTime < this.#mint || m.minTime > this.#maxt) continue;
+        if (m.maxTime < mint || m.minTime > maxt) continue;
+        if (bound < 0 || !(m.chunk instanceof XorChunk)) bound = -1;
+        else bound += m.chunk.numSamples();
+      }
+      if (bound >= 0) {
+        this.#emitXor(s.labels(), metas, bound);
+        continue;
+      }
+      const scratch = this.#clear();
+      for (let i = 0; i < metas.length; i++) {
+        const m = metas[i]!;
+        if (m.maxTime < mint || m.minTime > maxt) continue;
+        if (m.chunk instanceof XorChunk) {
+          this.#xor.decodeInto(m.chunk.bytes(), mint, maxt, scratch);
+          continue;
+        }
         const enc = m.chunk.encoding();
         const it = m.chunk.iterator(its.get(enc));
         its.set(enc, it);
-        readSeries(scratch, it, this.#mint, this.#maxt, this.#stats);
+        readSeries(scratch, it, mint, maxt, this.#stats);
       }
       this.#emit(s.labels());
     }
     const err = set.err();
     if (err !== null) throw err;
     return true;
+  }
+
+  /** #emitXor decodes a series of XOR chunks (at most bound samples in range) into the arena and emits it. */
+  #emitXor(metric: Labels, metas: readonly ChunkMeta[], bound: number): void {
+    const sink = this.#arena.reserve(bound);
+    const scratch = this.#scratch;
+    sink.sts = scratch.sts;
+    sink.sn = 0;
+    const start = sink.fn;
+    for (let i = 0; i < metas.length; i++) {
+      const m = metas[i]!;
+      if (m.maxTime < this.#mint || m.minTime > this.#maxt) continue;
+      this.#xor.decodeInto(m.chunk.bytes(), this.#mint, this.#maxt, sink);
+    }
+    scratch.sts = sink.sts;
+    const d = newSeriesData(metric);
+    const n = sink.fn - start;
+    if (n > 0) {
+      d.fn = n;
+      d.fts = sink.fts.subarray(start, sink.fn);
+      d.fvs = sink.fvs.subarray(start, sink.fn);
+      this.#arena.commit(sink.fn);
+    }
+    if (sink.sn > 0) {
+      d.sn = sink.sn;
+      d.sts = sink.sts.slice(0, sink.sn);
+    }
+    this.out.push(d);
+    this.#loaded(d);
+    if (++this.#count % 256 === 0) this.#check();
   }
 }
 
@@ -315,20 +371,27 @@ const EMPTY_METRIC = undefined as unknown as Labels;
 
 function noop(): void {}
 
-/** Arena hands out exact-size Float64Array views of large blocks. */
+/**
+ * Arena hands out exact-size views of large paired timestamp/value blocks: reserve(n) returns a
+ * sink whose fts/fvs have room for n samples from index fn on (a fresh pair of blocks when the
+ * current ones have not); the caller fills them, takes its views and commits the end it used.
+ */
 class Arena {
-  #block = new Float64Array(0);
-  #used = 0;
+  readonly #sink: FloatSampleSink = { fts: new Float64Array(0), fvs: new Float64Array(0), fn: 0, sts: new Float64Array(0), sn: 0 };
 
-  copy(src: Float64Array, n: number): Float64Array {
-    if (this.#used + n > this.#block.length) {
-      this.#block = new Float64Array(Math.max(n, 1 << 16));
-      this.#used = 0;
+  reserve(n: number): FloatSampleSink {
+    const k = this.#sink;
+    if (k.fn + n > k.fts.length) {
+      const size = Math.max(n, 1 << 16);
+      k.fts = new Float64Array(size);
+      k.fvs = new Float64Array(size);
+      k.fn = 0;
     }
-    const v = this.#block.subarray(this.#used, this.#used + n);
-    v.set(src.subarray(0, n));
-    this.#used += n;
-    return v;
+    return k;
+  }
+
+  commit(end: number): void {
+    this.#sink.fn = end;
   }
 }
 
