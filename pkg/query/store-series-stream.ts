@@ -3,7 +3,7 @@ import { TesseraError } from '../errors/index.js';
 import { Labels, compareStrings } from '../labels/index.js';
 import type { ChunkSeriesSet, IncrementalSet, SeriesSet, Warnings } from '../storage/index.js';
 import { dedupChunks, type ShardMatcher } from '../store/index.js';
-import type { Aggr, AggrChunk, SeriesResponse, StoreSeries } from '../storepb/index.js';
+import type { Aggr, AggrChunk, SeriesResponse, StoreChunk, StoreSeries } from '../storepb/index.js';
 import { StoreSeriesView } from './store-series-view.js';
 
 /** StoreSeriesStreamOptions describe how the stream's series become views. */
@@ -41,6 +41,32 @@ interface Group {
   readonly entries: Entry[];
 }
 
+/** compareChunks orders chunks by time range, then by their bytes (raw, then the aggregates). */
+function compareChunks(a: AggrChunk, b: AggrChunk): number {
+  return (
+    a.minTime - b.minTime ||
+    a.maxTime - b.maxTime ||
+    compareStoreChunks(a.raw, b.raw) ||
+    compareStoreChunks(a.count, b.count) ||
+    compareStoreChunks(a.sum, b.sum) ||
+    compareStoreChunks(a.min, b.min) ||
+    compareStoreChunks(a.max, b.max) ||
+    compareStoreChunks(a.counter, b.counter)
+  );
+}
+
+function compareStoreChunks(a: StoreChunk | undefined, b: StoreChunk | undefined): number {
+  if (a === b) return 0;
+  if (a === undefined) return -1;
+  if (b === undefined) return 1;
+  if (a.type !== b.type) return a.type - b.type;
+  const x = a.data;
+  const y = b.data;
+  const n = Math.min(x.length, y.length);
+  for (let i = 0; i < n; i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
 /** MAX_VALUE sorts after every label value (U+10FFFF is the largest code point in UTF-8 order). */
 const MAX_VALUE = '\u{10FFFF}'.repeat(8);
 const DEFAULT_MAX_BUFFERED = 1024;
@@ -56,6 +82,14 @@ const DEFAULT_MAX_BUFFERED = 1024;
  * Groups wait in a heap by that bound; the stream passes bounds in their order. A series whose
  * group was already handed over means the stores broke the sort order: the set fails then rather
  * than return the series twice.
+ *
+ * The order of the views is a function of the stream's series alone: groups are handed over per
+ * series read, so neither how the series are split into frames nor when frames arrive changes it
+ * (the ProxyStore's k-way merge does not depend on timing either), and one replica's chunks that
+ * several stores send with equal ranges are ordered by their bytes. It is not always the order of
+ * the labels without the replica labels (a group waits until no replica of it can come; a series
+ * lacking a label that sorts before the replica label can start a smaller group later), which no
+ * stream can give without reading everything first; sort = true on select does that.
  *
  * Handed-over views wait in a queue. Once the consumer has started reading the set, at most
  * maxBuffered of them: beyond that the stream is not read on (backpressure to the stores) until
@@ -179,6 +213,10 @@ export class StoreSeriesStream implements SeriesSet, ChunkSeriesSet, Incremental
       const full = es[j]!.full;
       const replica: AggrChunk[] = [];
       while (j < es.length && es[j]!.full.equals(full)) replica.push(...es[j++]!.chunks);
+      // Chunks of one replica from several stores come in the order the stores were merged in;
+      // ordered by their bytes where their ranges are equal, the runs (and so which chunk dedup
+      // prefers) do not depend on it.
+      if (replica.length > 1) replica.sort(compareChunks);
       runs.push(...splitOverlapping(dedupChunks(replica)));
     }
     this.#push(new StoreSeriesView(g.lset, runs, o.aggrs, o.mint, o.maxt, o.ctx, isCounterHint(o.func, g.lset)));
