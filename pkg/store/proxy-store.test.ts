@@ -77,6 +77,19 @@ describe('ProxyStore', () => {
     ]);
   });
 
+  test('asks stores for batched frames (64 series, as Thanos) unless the caller chose a batch size', async () => {
+    const sizes: (number | undefined)[] = [];
+    const a = scripted('a', async (req, sink) => {
+      sizes.push(req.responseBatchSize);
+      await sink.send({ kind: 'batch', batch: [{ labels: L('s', '1'), chunks: [chunk(0, 10, 1)] }, { labels: L('s', '2'), chunks: [chunk(0, 10, 2)] }] });
+    });
+    const proxy = new ProxyStore({ targets: () => [tgt(a)] });
+    const out = await run(proxy);
+    expect(out.map((f) => f.kind === 'series' && f.series.labels.toString())).toEqual(['{s="1"}', '{s="2"}']);
+    await run(proxy, { responseBatchSize: 5 });
+    expect(sizes).toEqual([64, 5]);
+  });
+
   test('k-way merge of random sorted streams equals the sorted union', async () => {
     const labelSet = fc.integer({ min: 0, max: 40 }).map((i) => L('__name__', 'x', 'i', String(i)));
     await fc.assert(

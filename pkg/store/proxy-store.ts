@@ -242,6 +242,9 @@ export function dedupChunks(chunks: AggrChunk[]): AggrChunk[] {
   return out;
 }
 
+/** DEFAULT_RESPONSE_BATCH_SIZE is the SeriesRequest.response_batch_size sent to stores (Thanos's default, 64). */
+const DEFAULT_RESPONSE_BATCH_SIZE = 64;
+
 /**
  * StoreCursor reads one store's Series stream, keeping only the last received batch. Warnings go
  * to the shared list (or fail the request under ABORT); failures become warnings under WARN.
@@ -265,7 +268,10 @@ class StoreCursor {
     this.#warnings = warnings;
     const replica = req.withoutReplicaLabels ?? [];
     this.#resort = replica.length > 0 && t.supportsWithoutReplicaLabels === false ? new Set(replica) : undefined;
-    this.#it = t.client.series(req, { signal: AbortSignal.any([signal, this.#ac.signal]) })[Symbol.asyncIterator]();
+    // Ask for batched frames (as Thanos's querier does) unless the caller chose a batch size:
+    // one frame per series costs each side a gRPC message apiece. Stores without batching ignore it.
+    const out = req.responseBatchSize !== undefined && req.responseBatchSize > 0 ? req : { ...req, responseBatchSize: DEFAULT_RESPONSE_BATCH_SIZE };
+    this.#it = t.client.series(out, { signal: AbortSignal.any([signal, this.#ac.signal]) })[Symbol.asyncIterator]();
   }
 
   get name(): string {
