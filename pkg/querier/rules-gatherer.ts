@@ -39,20 +39,28 @@ export function compareRules(a: RuleSnapshot, b: RuleSnapshot): number {
   return 0;
 }
 
-/** preferred picks between two copies of the same rule: the more critical alert state, then the later evaluation. */
+/** preferred picks between two copies of the same rule: the more critical alert state, then the later evaluation, then the longer one. */
 function preferred(a: RuleSnapshot, b: RuleSnapshot): RuleSnapshot {
   if (a.type === 'alerting' && b.type === 'alerting') {
     const d = stateRank[(b as AlertingRuleSnapshot).state] - stateRank[(a as AlertingRuleSnapshot).state];
     if (d !== 0) return d > 0 ? b : a;
   }
-  return (b.lastEvaluation ?? -Infinity) > (a.lastEvaluation ?? -Infinity) ? b : a;
+  const d = (b.lastEvaluation ?? -Infinity) - (a.lastEvaluation ?? -Infinity);
+  return d > 0 || (d === 0 && b.evaluationTime > a.evaluationTime) ? b : a;
+}
+
+/** laterGroup reports whether copy a of a group was evaluated after b (then took longer, as a tie-break). */
+function laterGroup(a: RuleGroupSnapshot, b: RuleGroupSnapshot): boolean {
+  const d = (a.lastEvaluation ?? -Infinity) - (b.lastEvaluation ?? -Infinity);
+  return d > 0 || (d === 0 && a.evaluationTime > b.evaluationTime);
 }
 
 /**
  * dedupRuleGroups merges groups with the same file and name (from several rulers) and removes
  * duplicate rules of HA replicas as Thanos's querier does: replica labels are dropped from rule
  * labels, rules sorted by compareRules, and of identical rules the most critical / most recently
- * evaluated one is kept. Groups come out sorted by file, then name.
+ * evaluated one is kept. Groups come out sorted by file, then name; a merged group's own fields
+ * (interval, last evaluation, ...) are those of its most recently evaluated copy.
  */
 export function dedupRuleGroups(groups: readonly RuleGroupSnapshot[], replicaLabels: readonly string[]): RuleGroupSnapshot[] {
   const byKey = new Map<string, { first: RuleGroupSnapshot; rules: RuleSnapshot[] }>();
@@ -60,7 +68,12 @@ export function dedupRuleGroups(groups: readonly RuleGroupSnapshot[], replicaLab
     const k = `${g.file};${g.name}`;
     const e = byKey.get(k);
     if (e === undefined) byKey.set(k, { first: g, rules: [...g.rules] });
-    else e.rules.push(...g.rules);
+    else {
+      e.rules.push(...g.rules);
+      // The group's own fields from the copy evaluated last, not from whichever endpoint answered
+      // first (that order varies from request to request).
+      if (laterGroup(g, e.first)) e.first = g;
+    }
   }
   const keys = [...byKey.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   return keys.map((k) => {
