@@ -1,7 +1,7 @@
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { Labels } from '../labels/index.js';
@@ -135,6 +135,19 @@ describe('Shipper', () => {
     rec.log.length = 0;
     expect(await s.sync()).toEqual({ uploaded: 0, failed: 0, waiting: 0 });
     expect(rec.log).toEqual([]);
+  });
+
+  test('--hash-func=SHA256 records file hashes and --shipper.meta-file-name names the state file', async () => {
+    const files = await writeBlock(dir, { ulid: A, minTime: 1000, chunks: 1 });
+    const bucket = new InMemoryBucket();
+    const res = await newShipper(bucket, { hashFunc: 'SHA256', fileConcurrency: 3, stateFile: join(dir, 'custom.shipper.json') }).sync();
+    expect(res).toEqual({ uploaded: 1, failed: 0, waiting: 0 });
+    const meta = JSON.parse(new TextDecoder().decode(await bucket.get(`${A}/meta.json`))) as { thanos: { files: { rel_path: string; hash?: { hashFunc: string; value: string } }[] } };
+    const sha = (d: Uint8Array) => createHash('sha256').update(d).digest('hex');
+    expect(meta.thanos.files.find((f) => f.rel_path === 'index')?.hash).toEqual({ hashFunc: 'SHA256', value: sha(files['index']!) });
+    expect(meta.thanos.files.find((f) => f.rel_path === 'chunks/000001')?.hash).toEqual({ hashFunc: 'SHA256', value: sha(files['chunks/000001']!) });
+    expect(JSON.parse(await readFile(join(dir, 'custom.shipper.json'), 'utf8'))).toEqual({ version: 1, uploaded: [A] });
+    await expect(readFile(join(dir, 'thanos.shipper.json'))).rejects.toThrow();
   });
 
   test('--shipper.upload-compacted ships level > 1 blocks too', async () => {

@@ -5,6 +5,7 @@ import type { Bucket } from '../objstore/index.js';
 import type { Labels } from '../labels/index.js';
 import { parseBlockMeta, type BlockMeta } from '../tsdb/index.js';
 import { BlockErrorCode, ThanosBlockError } from './block-errors.js';
+import type { HashFunc } from './file-hash.js';
 import { nopLogger, type Logger } from './logger.js';
 import { readShipperState, writeShipperState } from './shipper-state.js';
 import { uploadBlock } from './upload.js';
@@ -25,6 +26,10 @@ export interface ShipperOptions {
   readonly source?: string;
   /** concurrency is how many blocks upload at the same time (default 2). */
   readonly concurrency?: number;
+  /** fileConcurrency is how many chunk files of one block upload at the same time (`--shipper.upload-concurrency`; default 1). */
+  readonly fileConcurrency?: number;
+  /** hashFunc records a SHA-256 per file in meta.json's `thanos.files` (`--hash-func`; default 'none'). */
+  readonly hashFunc?: HashFunc;
   /** minBackoffMs / maxBackoffMs bound the per-block retry delay after a failed upload (default 1 s / 5 min). */
   readonly minBackoffMs?: number;
   readonly maxBackoffMs?: number;
@@ -85,6 +90,7 @@ export class Shipper {
   readonly #maxBackoff: number;
   readonly #logger: Logger;
   readonly #now: () => number;
+  readonly #upload: { readonly concurrency?: number; readonly hashFunc?: HashFunc };
   #uploaded: Set<string> | undefined;
   readonly #inflight = new Map<string, Promise<boolean>>();
   readonly #backoff = new Map<string, { failures: number; next: number }>();
@@ -106,6 +112,10 @@ export class Shipper {
     this.#uploadCompacted = opts.uploadCompacted ?? false;
     this.#source = opts.source ?? 'sidecar';
     this.#concurrency = Math.max(1, opts.concurrency ?? 2);
+    this.#upload = {
+      ...(opts.fileConcurrency !== undefined ? { concurrency: Math.max(1, opts.fileConcurrency) } : {}),
+      ...(opts.hashFunc !== undefined ? { hashFunc: opts.hashFunc } : {}),
+    };
     this.#minBackoff = opts.minBackoffMs ?? 1000;
     this.#maxBackoff = opts.maxBackoffMs ?? 300_000;
     this.#logger = opts.logger ?? nopLogger;
@@ -297,6 +307,7 @@ export class Shipper {
         labels: ext.toRecord(),
         source: this.#source,
         now: this.#now,
+        ...this.#upload,
         ...(signal !== undefined ? { signal } : {}),
       });
     } catch (err) {

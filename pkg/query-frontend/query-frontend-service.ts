@@ -24,6 +24,8 @@ export interface QueryFrontendOptions {
   readonly downstreamUrl: string;
   readonly splitIntervalMs: number;
   readonly alignRangeWithStep: boolean;
+  /** httpGracePeriodMs is how long stop() lets requests in flight finish (--http-grace-period; default 2 s). */
+  readonly httpGracePeriodMs?: number;
   readonly maxRetries: number;
   readonly maxQueryLengthMs: number;
   readonly maxQueryParallelism: number;
@@ -206,7 +208,7 @@ export class QueryFrontend {
       await new Promise<void>((resolve) => {
         s.close(() => resolve());
         s.closeIdleConnections();
-        setTimeout(() => s.closeAllConnections(), 2000).unref();
+        setTimeout(() => s.closeAllConnections(), this.#o.httpGracePeriodMs ?? 2000).unref();
       });
     }
     await this.#cache?.close();

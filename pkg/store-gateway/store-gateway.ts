@@ -64,6 +64,8 @@ export interface StoreGatewayOptions {
   readonly webConfig?: WebConfig;
   /** grpcGracePeriodMs: how long stop() lets Series calls in flight finish (--grpc-grace-period; default 5 s). */
   readonly grpcGracePeriodMs?: number;
+  /** httpGracePeriodMs: how long stop() lets HTTP requests in flight finish (--http-grace-period; default 5 s). */
+  readonly httpGracePeriodMs?: number;
   /** bucketWebLabel titles block groups in the bucket UI (--bucket-web-label). */
   readonly bucketWebLabel?: string;
   /** disableAdminOperations turns off POST /api/v1/blocks/mark (--disable-admin-operations). */
@@ -256,13 +258,10 @@ export class StoreGateway {
     this.#ac.abort();
     await this.#loop?.catch(() => undefined);
     await this.#fetcher.flush();
-    await this.#grpc.stop(this.#o.grpcGracePeriodMs);
-    await Promise.all(this.#redis.map((c) => c.close()));
     const http = this.#http;
-    if (http !== undefined) {
-      http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
-    }
+    // gRPC and HTTP stop together, each letting calls in flight finish within its grace period.
+    await Promise.all([this.#grpc.stop(this.#o.grpcGracePeriodMs), http !== undefined ? closeGracefully(http, this.#o.httpGracePeriodMs ?? 5000) : undefined]);
+    await Promise.all(this.#redis.map((c) => c.close()));
   }
 
   /**
@@ -303,5 +302,18 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
       resolve();
     };
     signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** closeGracefully stops accepting connections, closes idle ones and cuts the rest after graceMs. */
+function closeGracefully(srv: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => srv.closeAllConnections(), graceMs);
+    timer.unref();
+    srv.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    srv.closeIdleConnections();
   });
 }
