@@ -1,5 +1,5 @@
 import { loadWebConfig, type WebConfig } from '../pkg/api/index.js';
-import { isLogFormat, isLogLevel, newLogger, type Logger } from '../pkg/block/index.js';
+import { isLogFormat, isLogLevel, newLogger, type HashFunc, type Logger } from '../pkg/block/index.js';
 import { grpcClientCredentials, grpcServerCredentials, type GrpcClientTls } from '../pkg/store/index.js';
 import { UsageError, flagBool, flagString, type FlagSpec, type RunContext } from './command.js';
 
@@ -8,6 +8,20 @@ export const logFlags: Readonly<Record<string, FlagSpec>> = {
   'log.level': { type: 'string', default: 'info', help: 'Log filtering level: debug, info, warn, error.' },
   'log.format': { type: 'string', default: 'logfmt', help: 'Log format to use: logfmt or json.' },
 };
+
+/**
+ * ignoredGlobalFlags are Thanos's global flags of features Tessera does not have (tracing, Go's
+ * memory limit): accepted on every command so that Thanos command lines start, and ignored.
+ */
+export const ignoredGlobalFlags: Readonly<Record<string, FlagSpec>> = {
+  'tracing.config-file': { type: 'string', help: 'Accepted for Thanos compatibility and ignored: Tessera does not export traces.' },
+  'tracing.config': { type: 'string', help: 'Accepted for Thanos compatibility and ignored: Tessera does not export traces.' },
+  'enable-auto-gomemlimit': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored (a Go runtime setting; size the Node.js heap with NODE_OPTIONS=--max-old-space-size).' },
+  'auto-gomemlimit.ratio': { type: 'string', default: '0.9', help: 'Accepted for Thanos compatibility and ignored (see --enable-auto-gomemlimit).' },
+};
+
+/** globalFlags are the flags Thanos has on every command: logging, and the ignored ones. */
+export const globalFlags: Readonly<Record<string, FlagSpec>> = { ...logFlags, ...ignoredGlobalFlags };
 
 /** loggerFromFlags builds the component's logger (on stderr) from --log.level and --log.format. */
 export function loggerFromFlags(ctx: RunContext, component: string): Logger {
@@ -38,8 +52,26 @@ export const gracePeriodFlags: Readonly<Record<string, FlagSpec>> = {
   'grpc-grace-period': { type: 'string', default: '2m', help: 'Time to wait after an interrupt received for the gRPC server to finish calls in flight.' },
 };
 
-/** grpcGracePeriodFlags is the gRPC grace period alone, for components whose HTTP serves only health and metrics. */
-export const grpcGracePeriodFlags: Readonly<Record<string, FlagSpec>> = { 'grpc-grace-period': gracePeriodFlags['grpc-grace-period']! };
+
+/** hashFuncFlags is --hash-func of the components that write blocks (Thanos's name and default). */
+export const hashFuncFlags: Readonly<Record<string, FlagSpec>> = {
+  'hash-func': { type: 'string', default: '', help: 'Hash function for the files of produced blocks, recorded in meta.json: "" (none) or "SHA256".' },
+};
+
+/** hashFuncFromFlags checks --hash-func: 'SHA256' or 'none' (''). */
+export function hashFuncFromFlags(ctx: RunContext): HashFunc {
+  const v = flagString(ctx, 'hash-func');
+  if (v !== '' && v !== 'SHA256') throw new UsageError(`--hash-func: "${v}" is not "" or "SHA256"`);
+  return v === 'SHA256' ? 'SHA256' : 'none';
+}
+
+/** shipperFlags are Thanos's shipper flags of the components that upload their blocks (sidecar, rule). */
+export const shipperFlags: Readonly<Record<string, FlagSpec>> = {
+  'shipper.upload-compacted': { type: 'boolean', default: false, help: 'Also upload compacted blocks (level > 1). Use once, when migrating an existing Prometheus.' },
+  'shipper.meta-file-name': { type: 'string', default: 'thanos.shipper.json', help: 'File in the TSDB directory recording the uploaded blocks.' },
+  'shipper.upload-concurrency': { type: 'string', default: '0', help: 'Number of files of one block uploaded at the same time (0 or 1: one at a time).' },
+  ...hashFuncFlags,
+};
 
 /** httpConfigFlags is every component's --http.config (exporter-toolkit web config: TLS, basic auth, headers). */
 export const httpConfigFlags: Readonly<Record<string, FlagSpec>> = {
@@ -57,6 +89,20 @@ export const grpcServerTlsFlags: Readonly<Record<string, FlagSpec>> = {
   'grpc-server-tls-key': { type: 'string', default: '', help: 'TLS key for the gRPC server; leave blank to disable TLS.' },
   'grpc-server-tls-client-ca': { type: 'string', default: '', help: 'TLS CA to verify clients against (mutual TLS). If no client CA is specified, there is no client verification on server side.' },
   'grpc-server-tls-min-version': { type: 'string', default: '1.3', help: 'Lowest TLS version the gRPC server accepts: 1.0, 1.1, 1.2 or 1.3.' },
+};
+
+/** httpGracePeriodFlags is the HTTP grace period alone, for components without a gRPC server. */
+export const httpGracePeriodFlags: Readonly<Record<string, FlagSpec>> = { 'http-grace-period': gracePeriodFlags['http-grace-period']! };
+
+/** grpcServerIgnoredFlags are Thanos's gRPC server tunables Tessera accepts for compatibility and ignores. */
+export const grpcServerIgnoredFlags: Readonly<Record<string, FlagSpec>> = {
+  'grpc-server-max-connection-age': { type: 'string', default: '60m', help: 'Accepted for Thanos compatibility and ignored: connections are not recycled after a maximum age.' },
+};
+
+/** requestLoggingIgnoredFlags are Thanos's request logging flags, accepted for compatibility and ignored. */
+export const requestLoggingIgnoredFlags: Readonly<Record<string, FlagSpec>> = {
+  'request.logging-config-file': { type: 'string', help: 'Accepted for Thanos compatibility and ignored: requests are not logged.' },
+  'request.logging-config': { type: 'string', help: 'Accepted for Thanos compatibility and ignored (see --request.logging-config-file).' },
 };
 
 /** grpcServerCredentialsFromFlags builds the gRPC server's credentials from grpcServerTlsFlags. */
@@ -77,10 +123,13 @@ export const grpcClientTlsFlags: Readonly<Record<string, FlagSpec>> = {
   'grpc-client-tls-key': { type: 'string', default: '', help: "TLS key for the client's certificate." },
   'grpc-client-tls-ca': { type: 'string', default: '', help: 'TLS CA certificates to verify gRPC servers with (default: the system roots).' },
   'grpc-client-server-name': { type: 'string', default: '', help: 'Server name to verify the hostname on the returned gRPC certificates (see RFC 4366 section 3.1).' },
+  'grpc-client-tls-min-version': { type: 'string', default: '1.3', help: "Accepted for Thanos compatibility (deprecated there) and ignored: the client offers Node.js's TLS versions (1.2 and 1.3)." },
 };
 
 /** grpcClientTlsFromFlags builds the dialling credentials from grpcClientTlsFlags (undefined = plain text). */
 export function grpcClientTlsFromFlags(ctx: RunContext): Promise<GrpcClientTls | undefined> {
+  const minVersion = flagString(ctx, 'grpc-client-tls-min-version');
+  if (!['', '1.0', '1.1', '1.2', '1.3'].includes(minVersion)) throw new UsageError(`--grpc-client-tls-min-version: "${minVersion}" is not one of 1.0, 1.1, 1.2, 1.3`);
   return grpcClientCredentials({
     secure: flagBool(ctx, 'grpc-client-tls-secure'),
     skipVerify: flagBool(ctx, 'grpc-client-tls-skip-verify'),

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCommand } from './command.js';
 import { compactCommand } from './compact.js';
 import { runCaptured } from './run-captured.js';
+import { THANOS_GLOBAL_DEFAULTS, testThanosDefaults, type ThanosDefaults } from './thanos-defaults.js';
 import { toolsBucketCommand } from './tools-bucket.js';
 import { DELETION_MARK_FILENAME, uploadBlock } from '../pkg/block/index.js';
 import { BucketLease } from '../pkg/compactor/index.js';
@@ -79,7 +80,7 @@ describe('tessera compact flags', () => {
 
   // Thanos's `thanos compact` flags with their defaults (docs/components/compact.md of Thanos);
   // undefined: no default (a path, YAML, or a repeated flag).
-  const THANOS_DEFAULTS: [string, string | boolean | undefined][] = [
+  const THANOS_DEFAULTS: ThanosDefaults = [
     ['objstore.config-file', undefined], ['objstore.config', undefined], ['data-dir', './data'],
     ['http-address', '0.0.0.0:10902'], ['http-grace-period', '2m'], ['http.config', ''],
     ['consistency-delay', '30m'], ['retention.resolution-raw', '0d'], ['retention.resolution-5m', '0d'], ['retention.resolution-1h', '0d'],
@@ -90,17 +91,13 @@ describe('tessera compact flags', () => {
     ['downsample.concurrency', '1'], ['delete-delay', '48h'], ['deduplication.func', ''], ['deduplication.replica-label', undefined], ['hash-func', ''],
     ['selector.relabel-config-file', undefined], ['selector.relabel-config', undefined],
     ['web.route-prefix', ''], ['web.external-prefix', ''], ['web.prefix-header', ''], ['web.disable', false], ['web.disable-cors', false],
-    ['bucket-web-label', ''], ['disable-admin-operations', false], ['log.level', 'info'], ['log.format', 'logfmt'],
+    ['bucket-web-label', ''], ['disable-admin-operations', false],
   ];
 
-  test.each(THANOS_DEFAULTS)('Thanos flag --%s has Thanos default %j', (name, def) => {
-    const spec = compactCommand.flags?.[name];
-    expect(spec, `--${name}`).toBeDefined();
-    expect(spec!.default).toEqual(def);
-  });
+  testThanosDefaults(compactCommand, THANOS_DEFAULTS);
 
   test("a pass with every Thanos default given explicitly (Thanos's --min-time/--max-time spelling too) exits 0", async () => {
-    const argv = THANOS_DEFAULTS.filter(([n, d]) => d !== undefined && d !== '' && n !== 'data-dir').map(([n, d]) => (typeof d === 'boolean' ? `--${d ? '' : 'no-'}${n}` : `--${n}=${d}`));
+    const argv = [...THANOS_DEFAULTS, ...THANOS_GLOBAL_DEFAULTS].filter(([n, d]) => d !== undefined && d !== '' && n !== 'data-dir').map(([n, d]) => (typeof d === 'boolean' ? `--${d ? '' : 'no-'}${n}` : `--${n}=${d}`));
     const r = await cli(['--objstore.config-file', config, '--data-dir', join(base, 'd-defaults'), '--min-time=0000-01-01T00:00:00Z', '--max-time=9999-12-31T23:59:59Z', ...argv.filter((a) => !a.startsWith('--no-'))]);
     expect(r.code, r.err).toBe(0);
   });

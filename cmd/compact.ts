@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { bucketWebFlags, gracePeriodFlags, httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
+import { bucketWebFlags, gracePeriodFlags, hashFuncFlags, hashFuncFromFlags, httpConfigFlags, globalFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
 import { fileOrInlineFlag, listFlag, modelDurationFlag, splitHostPort, timeRangeFlags } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { BucketBlocksView, blockMarkAction } from '../pkg/api/index.js';
@@ -46,7 +46,7 @@ export const compactCommand: Command = {
     'selector.relabel-config': { type: 'string', help: 'Relabel configs in YAML (alternative to --selector.relabel-config-file).' },
     'min-time': { type: 'string', default: '', help: 'Compact only blocks with data at or after this time: RFC3339, Unix ms, or a duration relative to now (e.g. -2w).' },
     'max-time': { type: 'string', default: '', help: 'Compact only blocks with data at or before this time: RFC3339, Unix ms, or a duration relative to now (e.g. -1d).' },
-    'hash-func': { type: 'string', default: '', help: 'Hash function for the files of produced blocks, recorded in meta.json: "" (none) or "SHA256".' },
+    ...hashFuncFlags,
     'block-discovery-strategy': { type: 'string', default: 'concurrent', help: 'How blocks are discovered: concurrent (list block dirs, probe each meta.json) or recursive (one listing of the whole bucket).' },
     'block-files-concurrency': { type: 'string', default: '1', help: 'Accepted for Thanos compatibility.' },
     'compact.blocks-fetch-concurrency': { type: 'string', default: '1', help: 'Accepted for Thanos compatibility.' },
@@ -61,7 +61,7 @@ export const compactCommand: Command = {
     'block-viewer.global.sync-block-interval': { type: 'string', default: '1m', help: 'Repeat interval for syncing the blocks between local and remote view for the /global Block Viewer UI.' },
     'block-viewer.global.sync-block-timeout': { type: 'string', default: '5m', help: 'Maximum time for syncing the blocks between local and remote view for the /global Block Viewer UI.' },
     ...httpConfigFlags,
-    ...logFlags,
+    ...globalFlags,
   },
   run: runCompact,
 };
@@ -122,8 +122,7 @@ async function runCompact(ctx: RunContext): Promise<number> {
   positiveInt(ctx, 'block-files-concurrency');
   positiveInt(ctx, 'compact.blocks-fetch-concurrency');
   modelDurationFlag(ctx, 'compact.progress-interval');
-  const hashFunc = flagString(ctx, 'hash-func');
-  if (hashFunc !== '' && hashFunc !== 'SHA256') throw new UsageError(`--hash-func: "${hashFunc}" is not "" or "SHA256"`);
+  const hashFunc = hashFuncFromFlags(ctx);
   const discovery = flagString(ctx, 'block-discovery-strategy');
   if (discovery !== 'recursive' && discovery !== 'concurrent') throw new UsageError(`--block-discovery-strategy: "${discovery}" is not recursive or concurrent`);
   const { minTime, maxTime } = timeRangeFlags(ctx, Date.now());
@@ -192,7 +191,7 @@ async function runCompact(ctx: RunContext): Promise<number> {
     relabel,
     levels,
     metaFetchConcurrency,
-    hashFunc: hashFunc === 'SHA256' ? 'SHA256' : 'none',
+    hashFunc,
     discovery,
     ...(minTime !== undefined ? { minTime } : {}),
     ...(maxTime !== undefined ? { maxTime } : {}),

@@ -3,6 +3,7 @@ import { describe, expect, test } from 'vitest';
 import { startTessera } from '../test/e2e/services.js';
 import { runCommand } from './command.js';
 import { queryFrontendCommand } from './query-frontend.js';
+import { testThanosDefaults } from './thanos-defaults.js';
 
 async function cli(argv: string[]): Promise<{ code: number; out: string }> {
   let out = '';
@@ -53,5 +54,34 @@ describe('tessera query-frontend', () => {
       await fe.stop();
       await new Promise((r) => down.close(r));
     }
+  });
+});
+
+describe('tessera query-frontend flags', () => {
+  // `thanos query-frontend --help` of Thanos v0.42 (booleans from its source); left out on purpose:
+  // --query-frontend.vertical-shards (0 here; unset in Thanos, which means the same: no sharding).
+  testThanosDefaults(queryFrontendCommand, [
+    ['http-address', '0.0.0.0:10902'], ['http-grace-period', '2m'], ['http.config', ''], ['web.disable-cors', false],
+    ['query-range.align-range-with-step', true], ['query-range.request-downsampled', true], ['query-range.split-interval', '24h'],
+    ['query-range.min-split-interval', '0'], ['query-range.max-split-interval', '0'], ['query-range.horizontal-shards', '0'],
+    ['query-range.max-retries-per-request', '5'], ['query.max-retries-per-request', '5'], ['query-range.max-query-length', '0'],
+    ['query-range.max-query-parallelism', '14'], ['query-range.response-cache-max-freshness', '1m'], ['query-range.partial-response', true],
+    ['query-range.response-cache-config-file', undefined], ['query-range.response-cache-config', undefined], ['labels.split-interval', '24h'],
+    ['labels.max-retries-per-request', '5'], ['labels.max-query-parallelism', '14'], ['labels.response-cache-max-freshness', '1m'],
+    ['labels.partial-response', true], ['labels.default-time-range', '24h'], ['labels.response-cache-config-file', undefined],
+    ['labels.response-cache-config', undefined], ['cache-compression-type', ''], ['query-frontend.downstream-url', 'http://localhost:9090'],
+    ['query-frontend.downstream-tripper-config-file', undefined], ['query-frontend.downstream-tripper-config', undefined],
+    ['query-frontend.compress-responses', false], ['query-frontend.log-queries-longer-than', '0'], ['query-frontend.force-query-stats', false],
+    ['query-frontend.org-id-header', undefined], ['query-frontend.forward-header', undefined],
+    ['query-frontend.slow-query-logs-user-header', undefined], ['request.logging-config-file', undefined], ['request.logging-config', undefined],
+  ]);
+
+  test.each([
+    [['--query-range.horizontal-shards=4'], /--query-range.horizontal-shards: not supported/],
+    [['--query-range.min-split-interval=1h'], /--query-range.min-split-interval: not supported/],
+    [['--cache-compression-type=gzip'], /--cache-compression-type/],
+    [['--http-grace-period=later'], /--http-grace-period/],
+  ])('%j exits 2 naming the flag', async (args, msg) => {
+    expect(await cli(['--http-address=127.0.0.1:0', ...args])).toMatchObject({ code: 2, out: expect.stringMatching(msg) });
   });
 });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { QueryFrontend, parseDownstreamTripperConfig, parseGoDuration, readCacheConfig } from '../pkg/query-frontend/index.js';
 import { flagBool, flagList, flagString, UsageError, type Command, type RunContext } from './command.js';
-import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { httpConfigFlags, httpGracePeriodFlags, globalFlags, requestLoggingIgnoredFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { intFlag, waitForShutdown } from './flag-values.js';
 
 /** goDurationFlag parses a Go duration flag (`24h`, `1m`, `0`, `-1s`) into ms. */
@@ -26,8 +26,17 @@ export const queryFrontendCommand: Command = {
     'query-frontend.log-queries-longer-than': { type: 'string', default: '0', help: 'Log queries slower than this; 0 disables, < 0 logs every query.' },
     'query-frontend.vertical-shards': { type: 'string', default: '0', help: 'Number of shards for shardable PromQL range queries (aggregations grouped by labels): each split part is asked as this many disjoint sets of series (shard_info) and the answers merged; 0 or 1 disables it. The querier must support shard_info (tessera query and Thanos do).' },
     'query-range.split-interval': { type: 'string', default: '24h', help: 'Split range queries by this interval and run the parts in parallel; must be > 0 for caching.' },
-    'query-range.align-range-with-step': { type: 'boolean', help: 'Align start and end of range queries with their step for better cacheability.' },
-    'query-range.max-retries-per-request': { type: 'string', default: '5', help: 'Maximum tries of one downstream request (connection errors and 5xx).' },
+    'query-range.align-range-with-step': { type: 'boolean', default: true, help: 'Align start and end of range queries with their step for better cacheability (default on, as Thanos).' },
+    'no-query-range.align-range-with-step': { type: 'boolean', help: 'Do not align start and end of range queries with their step.' },
+    'query-range.request-downsampled': { type: 'boolean', default: true, help: 'Accepted for Thanos compatibility and ignored: no extra query for downsampled data is made.' },
+    'no-query-range.request-downsampled': { type: 'boolean', help: 'Accepted for Thanos compatibility and ignored (see --query-range.request-downsampled).' },
+    'query-range.partial-response': { type: 'boolean', default: true, help: "Accepted for Thanos compatibility and ignored: range queries without partial_response get the querier's default (--query.partial-response)." },
+    'no-query-range.partial-response': { type: 'boolean', help: 'Accepted for Thanos compatibility and ignored (see --query-range.partial-response).' },
+    'query-range.min-split-interval': { type: 'string', default: '0', help: 'Accepted for Thanos compatibility at its default 0 only: dynamic (horizontal-shard) splitting is not supported; use --query-range.split-interval.' },
+    'query-range.max-split-interval': { type: 'string', default: '0', help: 'Accepted for Thanos compatibility at its default 0 only (see --query-range.min-split-interval).' },
+    'query-range.horizontal-shards': { type: 'string', default: '0', help: 'Accepted for Thanos compatibility at its default 0 only (see --query-range.min-split-interval).' },
+    'query-range.max-retries-per-request': { type: 'string', default: '5', help: 'Maximum tries of one downstream request (connection errors and 5xx); also used for instant queries and every other passed-through request.' },
+    'query.max-retries-per-request': { type: 'string', default: '5', help: 'Accepted for Thanos compatibility and ignored: instant queries are retried as --query-range.max-retries-per-request says.' },
     'query-range.max-query-length': { type: 'string', default: '0', help: 'Limit the query time range (end - start); 0 disables it.' },
     'query-range.max-query-parallelism': { type: 'string', default: '14', help: 'Maximum number of downstream requests of one query run in parallel.' },
     'query-range.response-cache-config-file': { type: 'string', default: '', help: 'Path to a YAML results cache config (type IN-MEMORY or REDIS).' },
@@ -42,14 +51,27 @@ export const queryFrontendCommand: Command = {
     'labels.default-time-range': { type: 'string', default: '24h', help: 'Time range (now minus this, now) of labels, label values and series requests without start or end; 0 leaves them unbounded (and unsplit).' },
     'labels.response-cache-config-file': { type: 'string', default: '', help: 'Path to a YAML labels response cache config (type IN-MEMORY or REDIS), for labels, label values and series requests.' },
     'labels.response-cache-config': { type: 'string', default: '', help: "Alternative to 'labels.response-cache-config-file' (lower priority): the YAML content." },
+    'web.disable-cors': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored; no CORS headers are set.' },
+    'cache-compression-type': { type: 'string', default: '', help: "Accepted for Thanos compatibility ('' or snappy) and ignored: cached results are not compressed." },
+    'query-frontend.compress-responses': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored: responses are not compressed.' },
+    'query-frontend.force-query-stats': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored.' },
+    'query-frontend.org-id-header': { type: 'string', multiple: true, help: 'Accepted for Thanos compatibility and ignored (it names the source of slow queries in Thanos\'s logs).' },
+    'query-frontend.slow-query-logs-user-header': { type: 'string', help: 'Accepted for Thanos compatibility and ignored.' },
+    ...requestLoggingIgnoredFlags,
     ...httpConfigFlags,
-    ...logFlags,
+    ...httpGracePeriodFlags,
+    ...globalFlags,
   },
   async run(ctx) {
     const logger = loggerFromFlags(ctx, 'query-frontend');
     const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     const shards = intFlag(ctx, 'query-frontend.vertical-shards');
     if (shards < 0) throw new UsageError('--query-frontend.vertical-shards: must be 0 or more');
+    for (const f of ['query-range.min-split-interval', 'query-range.max-split-interval', 'query-range.horizontal-shards']) {
+      if ((f === 'query-range.horizontal-shards' ? intFlag(ctx, f) : goDurationFlag(ctx, f)) !== 0) throw new UsageError(`--${f}: not supported (dynamic query splitting); use --query-range.split-interval`);
+    }
+    const compression = flagString(ctx, 'cache-compression-type');
+    if (compression !== '' && compression !== 'snappy') throw new UsageError(`--cache-compression-type: "${compression}" is not '' or snappy`);
     const webConfig = await webConfigFromFlags(ctx);
     const tripperFile = flagString(ctx, 'query-frontend.downstream-tripper-config-file');
     let tripperYaml = flagString(ctx, 'query-frontend.downstream-tripper-config');
@@ -65,7 +87,8 @@ export const queryFrontendCommand: Command = {
       httpAddress: flagString(ctx, 'http-address'),
       downstreamUrl: flagString(ctx, 'query-frontend.downstream-url'),
       splitIntervalMs: goDurationFlag(ctx, 'query-range.split-interval'),
-      alignRangeWithStep: flagBool(ctx, 'query-range.align-range-with-step'),
+      alignRangeWithStep: flagBool(ctx, 'query-range.align-range-with-step') && !flagBool(ctx, 'no-query-range.align-range-with-step'),
+      httpGracePeriodMs: goDurationFlag(ctx, 'http-grace-period'),
       maxRetries: intFlag(ctx, 'query-range.max-retries-per-request'),
       maxQueryLengthMs: goDurationFlag(ctx, 'query-range.max-query-length'),
       maxQueryParallelism: intFlag(ctx, 'query-range.max-query-parallelism'),

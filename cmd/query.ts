@@ -1,8 +1,8 @@
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Querier } from '../pkg/querier/index.js';
-import { flagBool, flagList, flagString, type Command } from './command.js';
+import { UsageError, flagBool, flagList, flagString, type Command } from './command.js';
 import { versionInfo } from './version.js';
-import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerIgnoredFlags, grpcServerTlsFlags, httpConfigFlags, requestLoggingIgnoredFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
 
 /** queryCommand is `tessera query`: the global query layer (Thanos `query`). */
@@ -13,13 +13,16 @@ export const queryCommand: Command = {
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen host:port for HTTP endpoints.' },
     'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen host:port for the StoreAPI gRPC endpoint.' },
     endpoint: { type: 'string', multiple: true, help: 'StoreAPI endpoint: host:port, dns+host:port, dnssrv+_grpc._tcp.name.' },
-    'endpoint.sd-files': { type: 'string', multiple: true, help: 'Paths to file SD files (YAML or JSON) listing endpoints.' },
-    'endpoint.sd-interval': { type: 'string', default: '5m', help: 'Refresh interval to re-read file SD files.' },
+    'store.sd-files': { type: 'string', multiple: true, help: 'Paths to file SD files (YAML or JSON) listing endpoints (Thanos\'s name; same as --endpoint.sd-files).' },
+    'store.sd-interval': { type: 'string', default: '5m', help: 'Refresh interval to re-read file SD files (Thanos\'s name; --endpoint.sd-interval wins when set).' },
+    'endpoint.sd-files': { type: 'string', multiple: true, help: 'Paths to file SD files (YAML or JSON) listing endpoints (same as --store.sd-files).' },
+    'endpoint.sd-interval': { type: 'string', help: 'Refresh interval to re-read file SD files (default: --store.sd-interval).' },
     'store.sd-dns-interval': { type: 'string', default: '30s', help: 'Interval between DNS resolutions.' },
     'endpoint.info-timeout': { type: 'string', default: '5s', help: 'Timeout of the Info call to each endpoint.' },
     'store.unhealthy-timeout': { type: 'string', default: '5m', help: 'How long an endpoint that fails Info stays listed on /api/v1/stores (it is left out of queries at once).' },
     'store.response-timeout': { type: 'string', default: '0ms', help: 'Timeout for each store to send its next frame; 0 disables.' },
     'query.replica-label': { type: 'string', multiple: true, help: 'Labels treated as replica indicators for deduplication (repeatable or comma separated).' },
+    'deduplication.func': { type: 'string', default: 'penalty', help: "Deduplication algorithm for merging replicas' series: penalty (Thanos's default; chain is not supported)." },
     'query.timeout': { type: 'string', default: '2m', help: 'Maximum time to process a query.' },
     'query.max-concurrent': { type: 'string', default: '20', help: 'Maximum number of queries processed concurrently.' },
     'query.lookback-delta': { type: 'string', default: '5m', help: 'How far back an instant selector looks for samples.' },
@@ -32,14 +35,36 @@ export const queryCommand: Command = {
     'query.default-evaluation-interval': { type: 'string', default: '1m', help: 'Default evaluation interval of subqueries without a step.' },
     'web.route-prefix': { type: 'string', default: '', help: 'Prefix for API and UI routes.' },
     'web.external-prefix': { type: 'string', default: '', help: 'Prefix of the externally reachable URL (used by the UI).' },
+    'web.prefix-header': { type: 'string', default: '', help: 'Accepted for Thanos compatibility and ignored; the UI uses --web.external-prefix.' },
+    'web.disable-cors': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored; no CORS headers are set.' },
+    'grpc-compression': { type: 'string', default: 'none', help: 'Accepted for Thanos compatibility (none or snappy) and ignored: gRPC requests to endpoints are not compressed.' },
+    'query.promql-engine': { type: 'string', default: 'prometheus', help: "Accepted for Thanos compatibility (prometheus or thanos) and ignored: queries run on Tessera's engine." },
+    'query.mode': { type: 'string', default: 'local', help: 'Accepted for Thanos compatibility (local or distributed) and ignored: queries are always evaluated here, over the series the endpoints return.' },
+    'query.max-concurrent-select': { type: 'string', default: '4', help: 'Accepted for Thanos compatibility and ignored.' },
+    'query.default-step': { type: 'string', default: '1s', help: 'Accepted for Thanos compatibility and ignored (the step the Thanos UI proposes).' },
+    'query.active-query-path': { type: 'string', default: '', help: 'Accepted for Thanos compatibility and ignored: active queries are not tracked on disk.' },
+    'query.conn-metric.label': { type: 'string', multiple: true, help: 'Accepted for Thanos compatibility and ignored.' },
+    'query.telemetry.request-duration-seconds-quantiles': { type: 'string', multiple: true, help: 'Accepted for Thanos compatibility and ignored.' },
+    'query.telemetry.request-samples-quantiles': { type: 'string', multiple: true, help: 'Accepted for Thanos compatibility and ignored.' },
+    'query.telemetry.request-series-seconds-quantiles': { type: 'string', multiple: true, help: 'Accepted for Thanos compatibility and ignored.' },
+    ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
+    ...grpcServerIgnoredFlags,
     ...grpcClientTlsFlags,
     ...httpConfigFlags,
     ...gracePeriodFlags,
-    ...logFlags,
+    ...globalFlags,
   },
   async run(ctx) {
     const logger = loggerFromFlags(ctx, 'query');
+    const compression = flagString(ctx, 'grpc-compression');
+    if (compression !== 'none' && compression !== 'snappy') throw new UsageError(`--grpc-compression: "${compression}" is not none or snappy`);
+    const engine = flagString(ctx, 'query.promql-engine');
+    if (engine !== 'prometheus' && engine !== 'thanos') throw new UsageError(`--query.promql-engine: "${engine}" is not prometheus or thanos`);
+    const dedup = flagString(ctx, 'deduplication.func');
+    if (dedup !== 'penalty') throw new UsageError(`--deduplication.func: "${dedup}" is not supported (penalty)`);
+    const mode = flagString(ctx, 'query.mode');
+    if (mode !== 'local' && mode !== 'distributed') throw new UsageError(`--query.mode: "${mode}" is not local or distributed`);
     const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     let grpcCredentials, grpcClientTls, webConfig;
     try {
@@ -55,8 +80,8 @@ export const queryCommand: Command = {
       httpAddress: flagString(ctx, 'http-address'),
       grpcAddress: flagString(ctx, 'grpc-address'),
       endpoints: flagList(ctx, 'endpoint'),
-      sdFiles: flagList(ctx, 'endpoint.sd-files'),
-      sdFileIntervalMs: durationFlag(ctx, 'endpoint.sd-interval'),
+      sdFiles: [...flagList(ctx, 'store.sd-files'), ...flagList(ctx, 'endpoint.sd-files')],
+      sdFileIntervalMs: durationFlag(ctx, flagString(ctx, 'endpoint.sd-interval') !== '' ? 'endpoint.sd-interval' : 'store.sd-interval'),
       dnsIntervalMs: durationFlag(ctx, 'store.sd-dns-interval'),
       infoTimeoutMs: durationFlag(ctx, 'endpoint.info-timeout'),
       unhealthyTimeoutMs: durationFlag(ctx, 'store.unhealthy-timeout'),

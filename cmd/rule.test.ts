@@ -8,6 +8,7 @@ import { waitFor } from '../pkg/testutil/index.js';
 import { startTessera } from '../test/e2e/services.js';
 import { runCommand } from './command.js';
 import { ruleCommand } from './rule.js';
+import { testThanosDefaults } from './thanos-defaults.js';
 
 async function cli(argv: string[]): Promise<{ code: number; out: string }> {
   let out = '';
@@ -155,5 +156,34 @@ describe('tessera rule', () => {
       await ruler.stop();
       await new Promise((r) => q.server.close(r));
     }
+  });
+});
+
+describe('tessera rule flags', () => {
+  // `thanos rule --help` of Thanos v0.42 (booleans from its source).
+  testThanosDefaults(ruleCommand, [
+    ['http-address', '0.0.0.0:10902'], ['http-grace-period', '2m'], ['http.config', ''], ['grpc-address', '0.0.0.0:10901'],
+    ['grpc-server-tls-cert', ''], ['grpc-server-tls-key', ''], ['grpc-server-tls-client-ca', ''], ['grpc-server-tls-min-version', '1.3'],
+    ['grpc-server-max-connection-age', '60m'], ['grpc-grace-period', '2m'], ['shipper.upload-compacted', false], ['hash-func', ''],
+    ['shipper.meta-file-name', 'thanos.shipper.json'], ['shipper.upload-concurrency', '0'], ['query', undefined], ['query.config-file', undefined],
+    ['query.config', undefined], ['query.sd-files', undefined], ['query.sd-interval', '5m'], ['query.sd-dns-interval', '30s'],
+    ['query.http-method', 'POST'], ['query.default-step', '1s'], ['alertmanagers.config-file', undefined], ['alertmanagers.config', undefined],
+    ['alertmanagers.url', undefined], ['alertmanagers.send-timeout', '10s'], ['alertmanagers.sd-dns-interval', '30s'],
+    ['alert.query-url', undefined], ['alert.label-drop', undefined], ['alert.relabel-config-file', undefined], ['alert.relabel-config', undefined],
+    ['alert.query-template', '/graph?g0.expr={{.Expr}}&g0.tab=1'], ['label', undefined], ['tsdb.block-duration', '2h'], ['tsdb.retention', '48h'],
+    ['tsdb.no-lockfile', false], ['tsdb.wal-compression', true], ['data-dir', 'data/'], ['rule-file', 'rules/'], ['resend-delay', '1m'],
+    ['eval-interval', '1m'], ['rule-query-offset', '0s'], ['for-outage-tolerance', '1h'], ['for-grace-period', '10m'],
+    ['rule-concurrent-evaluation', '1'], ['tsdb.enable-native-histograms', true], ['objstore.config-file', undefined],
+    ['objstore.config', undefined], ['request.logging-config-file', undefined], ['request.logging-config', undefined],
+  ]);
+
+  test.each([
+    [['--hash-func=MD5'], /--hash-func: "MD5"/],
+    [['--shipper.upload-concurrency=-1'], /--shipper.upload-concurrency/],
+    [['--http-grace-period=later'], /--http-grace-period/],
+  ])('%j exits 2 naming the flag', async (args, msg) => {
+    const r = await cli(['--query=127.0.0.1:1', ...args]);
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(msg);
   });
 });

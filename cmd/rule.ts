@@ -1,9 +1,10 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { UsageError, flagList, flagString, type Command, type RunContext } from './command.js';
-import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
-import { durationFlag, fileOrInlineFlag, splitHostPort } from './flag-values.js';
+import { UsageError, flagBool, flagList, flagString, type Command, type RunContext } from './command.js';
+import { grpcClientTlsFlags, grpcClientTlsFromFlags, gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerIgnoredFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, hashFuncFromFlags, shipperFlags, httpConfigFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { durationFlag, fileOrInlineFlag, intFlag, splitHostPort } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { parseLabelFlags } from './tools-bucket.js';
 import { createHttpServer } from '../pkg/api/index.js';
@@ -11,7 +12,7 @@ import { BlockErrorCode, Shipper, parseRelabelConfigs, type Logger, type Relabel
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
-import { EndpointDiscovery, EndpointSet, parseEndpointAddress } from '../pkg/querier/index.js';
+import { EndpointDiscovery, EndpointSet, closeHttp, parseEndpointAddress } from '../pkg/querier/index.js';
 import { Engine } from '../pkg/promql/index.js';
 import { createStoreQueryable } from '../pkg/query/index.js';
 import {
@@ -77,13 +78,22 @@ export const ruleCommand: Command = {
     'tsdb.block-duration': { type: 'string', default: '2h', help: 'Block duration of the ruler\'s TSDB (blocks are cut and uploaded at this size).' },
     'tsdb.retention': { type: 'string', default: '48h', help: 'How long to keep blocks in the local TSDB (0 keeps them all).' },
     'shipper.sync-interval': { type: 'string', default: '30s', help: 'How often to look for new local blocks to upload.' },
+    ...shipperFlags,
+    'tsdb.no-lockfile': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored: the TSDB directory is not locked.' },
+    'tsdb.wal-compression': { type: 'boolean', default: true, help: 'Accepted for Thanos compatibility and ignored: the WAL is not compressed.' },
+    'no-tsdb.wal-compression': { type: 'boolean', help: 'Accepted for Thanos compatibility and ignored (see --tsdb.wal-compression).' },
+    'tsdb.enable-native-histograms': { type: 'boolean', default: true, help: 'Accepted for Thanos compatibility and ignored: native histograms are always stored.' },
+    'no-tsdb.enable-native-histograms': { type: 'boolean', help: 'Accepted for Thanos compatibility and ignored: native histograms are always stored.' },
+    'rule-concurrent-evaluation': { type: 'string', default: '1', help: 'Accepted for Thanos compatibility and ignored: the rules of a group are evaluated one after another.' },
     'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen host:port for the StoreAPI gRPC endpoint (the rules\' results).' },
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen host:port for HTTP: /api/v1/rules, /api/v1/alerts, /metrics, /-/ready, /-/healthy, /-/reload.' },
+    ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
+    ...grpcServerIgnoredFlags,
     ...grpcClientTlsFlags,
     ...httpConfigFlags,
-    ...grpcGracePeriodFlags,
-    ...logFlags,
+    ...gracePeriodFlags,
+    ...globalFlags,
   },
   run: runRule,
 };
@@ -121,6 +131,13 @@ async function runRule(ctx: RunContext): Promise<number> {
   const dnsInterval = positiveDuration(ctx, 'query.sd-dns-interval');
   const amDnsInterval = positiveDuration(ctx, 'alertmanagers.sd-dns-interval');
   const grpcGrace = durationFlag(ctx, 'grpc-grace-period');
+  const httpGrace = durationFlag(ctx, 'http-grace-period');
+  const hashFunc = hashFuncFromFlags(ctx);
+  const fileConcurrency = intFlag(ctx, 'shipper.upload-concurrency');
+  if (fileConcurrency < 0) throw new UsageError('--shipper.upload-concurrency: must be 0 or more');
+  const metaFileName = flagString(ctx, 'shipper.meta-file-name');
+  if (metaFileName === '') throw new UsageError('--shipper.meta-file-name: must not be empty');
+  const uploadCompacted = flagBool(ctx, 'shipper.upload-compacted');
   const method = flagString(ctx, 'query.http-method').toUpperCase();
   if (method !== 'POST' && method !== 'GET') throw new UsageError(`--query.http-method: "${flagString(ctx, 'query.http-method')}" is neither POST nor GET`);
   const grpcAddr = flagString(ctx, 'grpc-address');
@@ -311,7 +328,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   let shipping: Promise<void> | undefined;
   if (bucketYaml.trim() !== '') {
     const bucket = newBucketFromConfig(bucketYaml, { component: 'rule', registry });
-    const shipper = new Shipper({ bucket, dir: dataDir, externalLabels: () => labels, source: 'ruler', registry, logger });
+    const shipper = new Shipper({ bucket, dir: dataDir, stateFile: join(dataDir, metaFileName), externalLabels: () => labels, source: 'ruler', uploadCompacted, fileConcurrency, hashFunc, registry, logger });
     shipping = shipper.run(shipInterval, ac.signal).finally(() => bucket.close());
     logger.info('shipping blocks', { dir: dataDir, bucket: bucket.name() });
   } else {
@@ -347,9 +364,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     storeEndpoints?.set.stop();
     for (const d of discoveries) d.stop();
     for (const stop of stopWatching) stop();
-    await grpcServer.stop(grpcGrace);
-    httpServer.closeAllConnections();
-    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await Promise.all([grpcServer.stop(grpcGrace), closeHttp(httpServer, httpGrace)]);
     await head.close();
   }
 }

@@ -1,11 +1,13 @@
 import type { Server } from 'node:http';
+import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerIgnoredFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, hashFuncFromFlags, shipperFlags, httpConfigFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { answerStatus, createHttpServer, type WebConfig } from '../pkg/api/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
+import { closeHttp } from '../pkg/querier/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
 import {
   PrometheusClient,
@@ -32,19 +34,27 @@ export const sidecarCommand: Command = {
     'objstore.config': { type: 'string', help: 'Object store configuration in YAML (alternative to --objstore.config-file).' },
     'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen address for the gRPC StoreAPI/Info server.' },
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP: /metrics, /-/healthy, /-/ready.' },
-    'shipper.upload-compacted': { type: 'boolean', default: false, help: 'Also upload compacted blocks (level > 1). Use once, when migrating an existing Prometheus.' },
     'min-time': { type: 'string', default: '', help: 'Serve only data at or after this time: RFC3339, Unix ms, or a negative duration relative to now (e.g. -2h).' },
     'prometheus.ready_timeout': { type: 'string', default: '10m', help: 'Maximum time to wait for Prometheus to be ready (and have external labels) at start-up.' },
     'prometheus.get_config_interval': { type: 'string', default: '30s', help: 'How often to re-read external labels and the lowest timestamp from Prometheus.' },
-    'prometheus.get_config_timeout': { type: 'string', default: '5s', help: 'Timeout of each request to Prometheus\'s HTTP API.' },
+    'prometheus.get_config_timeout': { type: 'string', default: '30s', help: 'Timeout of each request to Prometheus\'s HTTP API.' },
     'shipper.sync-interval': { type: 'string', default: '30s', help: 'How often to scan the TSDB directory for new blocks.' },
+    ...shipperFlags,
+    ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
+    ...grpcServerIgnoredFlags,
     ...httpConfigFlags,
-    ...grpcGracePeriodFlags,
-    ...logFlags,
+    ...gracePeriodFlags,
+    ...globalFlags,
   },
   run: runSidecar,
 };
+
+function int(ctx: RunContext, name: string): number {
+  const v = flagString(ctx, name);
+  if (!/^\d+$/.test(v)) throw new UsageError(`--${name}: "${v}" is not a non-negative integer`);
+  return Number(v);
+}
 
 function duration(ctx: RunContext, name: string): number {
   const v = flagString(ctx, name);
@@ -64,6 +74,11 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   const configTimeout = duration(ctx, 'prometheus.get_config_timeout');
   const syncInterval = duration(ctx, 'shipper.sync-interval');
   const grpcGrace = duration(ctx, 'grpc-grace-period');
+  const httpGrace = duration(ctx, 'http-grace-period');
+  const hashFunc = hashFuncFromFlags(ctx);
+  const fileConcurrency = int(ctx, 'shipper.upload-concurrency');
+  const metaFileName = flagString(ctx, 'shipper.meta-file-name');
+  if (metaFileName === '') throw new UsageError('--shipper.meta-file-name: must not be empty');
   const minTime = parseTimeFlag(flagString(ctx, 'min-time'), Date.now(), 'min-time');
   const grpcAddr = flagString(ctx, 'grpc-address');
   const http = splitHostPort(flagString(ctx, 'http-address'), 'http-address');
@@ -133,6 +148,9 @@ async function runSidecar(ctx: RunContext): Promise<number> {
         dir: tsdbPath,
         externalLabels: () => watcher.externalLabels(),
         uploadCompacted: flagBool(ctx, 'shipper.upload-compacted'),
+        stateFile: join(tsdbPath, metaFileName),
+        fileConcurrency,
+        hashFunc,
         registry,
         logger,
       });
@@ -149,8 +167,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
     shutdown.abort();
     shutdown.dispose();
     await Promise.allSettled(tasks);
-    await grpcServer.stop(grpcGrace);
-    await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    await Promise.all([grpcServer.stop(grpcGrace), closeHttp(httpServer, httpGrace)]);
   }
 }
 

@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { bucketWebFlags, grpcGracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerTlsFlags, httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
+import { bucketWebFlags, gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerIgnoredFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, httpConfigFlags, globalFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, fileOrInlineFlag, modelDurationFlag, splitHostPort, timeRangeFlags } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { BlockErrorCode, parseRelabelConfigs } from '../pkg/block/index.js';
@@ -19,6 +19,7 @@ export const storeCommand: Command = {
     'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen address for the gRPC StoreAPI/Info server.' },
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen address for HTTP: /metrics, /-/healthy, /-/ready, /api/v1/blocks and the bucket UI (the loaded blocks).' },
     ...bucketWebFlags,
+    'web.disable-cors': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored; no CORS headers are set.' },
     'index-cache-size': { type: 'string', default: '250MB', help: 'Maximum size of the in-memory index cache (postings and series), e.g. 250MB, 1GiB. Ignored if --index-cache.config or --index-cache.config-file is set.' },
     'index-cache.config-file': { type: 'string', default: '', help: 'Path to a YAML file with the index cache configuration (type IN-MEMORY or REDIS, Thanos format); overrides --index-cache-size.' },
     'index-cache.config': { type: 'string', default: '', help: "Alternative to 'index-cache.config-file' flag (mutually exclusive): the YAML content." },
@@ -26,6 +27,8 @@ export const storeCommand: Command = {
     'store.caching-bucket.config': { type: 'string', default: '', help: "Alternative to 'store.caching-bucket.config-file' flag (mutually exclusive): the YAML content." },
     'store.chunk-cache-size': { type: 'string', default: '256MB', help: 'Maximum size of the in-memory chunk cache (chunk records of recent queries, with their hashes), e.g. 256MB (0 disables).' },
     'store.index-header-cache-size': { type: 'string', default: '1GB', help: 'Maximum memory of loaded index-headers; the least recently used are unloaded beyond it and reloaded from --data-dir on use (0 = no limit).' },
+    'cache-index-header': { type: 'boolean', default: true, help: 'Accepted for Thanos compatibility and ignored: index-headers are always cached in --data-dir.' },
+    'no-cache-index-header': { type: 'boolean', help: 'Accepted for Thanos compatibility and ignored: index-headers are always cached in --data-dir.' },
     'chunk-pool-size': { type: 'string', default: '2GB', help: 'Accepted for Thanos compatibility; chunks are not pooled.' },
     'sync-block-duration': { type: 'string', default: '15m', help: 'Repeat interval for syncing the blocks between local and remote view.' },
     'block-sync-concurrency': { type: 'string', default: '20', help: 'Number of goroutines (tasks) reading block markers while syncing.' },
@@ -37,17 +40,25 @@ export const storeCommand: Command = {
     'selector.relabel-config': { type: 'string', help: 'Relabel configs in YAML (alternative to --selector.relabel-config-file).' },
     'ignore-deletion-marks-delay': { type: 'string', default: '24h', help: 'Blocks whose deletion mark is older than this are no longer served.' },
     'consistency-delay': { type: 'string', default: '0s', help: 'Accepted for Thanos compatibility (deprecated there).' },
-    'store.grpc.series-sample-limit': { type: 'string', default: '0', help: 'Maximum samples a single Series request may return (0 = no limit).' },
-    'store.grpc.touched-series-limit': { type: 'string', default: '0', help: 'Maximum series a single Series request may touch (0 = no limit).' },
+    'store.limits.request-series': { type: 'string', default: '0', help: 'Maximum series a single Series request may touch (0 = no limit).' },
+    'store.limits.request-samples': { type: 'string', default: '0', help: 'Maximum samples a single Series request may return (0 = no limit).' },
+    'store.grpc.series-sample-limit': { type: 'string', default: '0', help: 'Deprecated (as in Thanos): use --store.limits.request-samples, which wins when both are set.' },
+    'store.grpc.touched-series-limit': { type: 'string', default: '0', help: 'Deprecated (as in Thanos): use --store.limits.request-series, which wins when both are set.' },
     'store.grpc.downloaded-bytes-limit': { type: 'string', default: '0', help: 'Maximum bytes a single Series request may read from the bucket, e.g. 100MB (0 = no limit).' },
     'store.grpc.series-memory-limit': { type: 'string', default: '512MB', help: 'Maximum fetched index and chunk data one Series request may hold in memory at once; beyond it the request fails with RESOURCE_EXHAUSTED (0 = no limit).' },
     'store.grpc.series-max-concurrency': { type: 'string', default: '20', help: 'Maximum number of concurrent Series calls.' },
-    'store.enable-index-header-lazy-reader': { type: 'boolean', default: true, help: 'Index-headers are always loaded lazily, on first use (accepted for Thanos compatibility).' },
+    'store.enable-index-header-lazy-reader': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored: index-headers are always loaded lazily, on first use.' },
     'store.index-header-lazy-reader-idle-timeout': { type: 'string', default: '5m', help: 'Unload index-headers not used for this long (0 disables).' },
+    'store.enable-lazy-expanded-postings': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored (a Thanos postings tunable).' },
+    'store.posting-group-max-key-series-ratio': { type: 'string', default: '100', help: 'Accepted for Thanos compatibility and ignored (a Thanos postings tunable).' },
+    'store.index-header-lazy-download-strategy': { type: 'string', default: 'eager', help: 'Accepted for Thanos compatibility and ignored: index-headers are built from the index when a block is loaded.' },
+    'matcher-cache-size': { type: 'string', default: '0', help: 'Accepted for Thanos compatibility and ignored (a Thanos matcher cache).' },
+    ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
+    ...grpcServerIgnoredFlags,
     ...httpConfigFlags,
-    ...grpcGracePeriodFlags,
-    ...logFlags,
+    ...gracePeriodFlags,
+    ...globalFlags,
   },
   run: runStore,
 };
@@ -97,8 +108,8 @@ async function runStore(ctx: RunContext): Promise<number> {
       ...(maxTime !== undefined ? { maxTime } : {}),
       relabel,
       limits: {
-        maxSamples: int(ctx, 'store.grpc.series-sample-limit'),
-        maxTouchedSeries: int(ctx, 'store.grpc.touched-series-limit'),
+        maxSamples: int(ctx, 'store.limits.request-samples') || int(ctx, 'store.grpc.series-sample-limit'),
+        maxTouchedSeries: int(ctx, 'store.limits.request-series') || int(ctx, 'store.grpc.touched-series-limit'),
         maxDownloadedBytes: bytesFlag(ctx, 'store.grpc.downloaded-bytes-limit'),
         maxInFlightBytes: bytesFlag(ctx, 'store.grpc.series-memory-limit'),
       },
@@ -107,6 +118,7 @@ async function runStore(ctx: RunContext): Promise<number> {
       discovery,
       grpcCredentials,
       grpcGracePeriodMs: modelDurationFlag(ctx, 'grpc-grace-period'),
+      httpGracePeriodMs: modelDurationFlag(ctx, 'http-grace-period'),
       bucketWebLabel: flagString(ctx, 'bucket-web-label'),
       disableAdminOperations: flagBool(ctx, 'disable-admin-operations'),
       externalPrefix: flagString(ctx, 'web.external-prefix'),

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError, flagBool, flagList, flagString, type Command, type RunContext } from './command.js';
-import { objstoreFlags } from './common-flags.js';
+import { globalFlags, loggerFromFlags, objstoreFlags } from './common-flags.js';
 import { modelDurationFlag } from './flag-values.js';
 import { openBucket, reportErrors } from './tools-bucket-common.js';
 import {
@@ -20,15 +20,12 @@ import {
 import { BucketLease, Compactor, CompactorErrorCode, findOverlaps, formatIssues, newStreamingMerger, verifyBlock } from '../pkg/compactor/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import type { Bucket } from '../pkg/objstore/index.js';
-import { LogLevel, newLogfmtLogger } from '../pkg/sidecar/index.js';
 import { META_FILENAME, isUlid } from '../pkg/tsdb/index.js';
 
 const MARKERS = [DELETION_MARK_FILENAME, NO_COMPACT_MARK_FILENAME, NO_DOWNSAMPLE_MARK_FILENAME] as const;
 
 function toolLogger(ctx: RunContext) {
-  const level = flagString(ctx, 'log.level') || 'info';
-  if (!(level in LogLevel)) throw new UsageError(`--log.level: unknown level "${level}"`);
-  return newLogfmtLogger(ctx.stderr, level as keyof typeof LogLevel, { component: 'bucket' });
+  return loggerFromFlags(ctx, 'bucket');
 }
 
 /**
@@ -72,6 +69,7 @@ const markCommand: Command = {
   help: 'Mark blocks for deletion or no-compact / no-downsample (or remove such marks) safely, as Thanos does.',
   flags: {
     ...objstoreFlags,
+    ...globalFlags,
     id: { type: 'string', multiple: true, help: 'ULID of a block to mark (repeatable).' },
     marker: { type: 'string', help: `Marker to put: ${MARKERS.join(', ')}.` },
     details: { type: 'string', default: '', help: 'Human readable details to be put into the marker.' },
@@ -119,7 +117,7 @@ const markCommand: Command = {
 };
 
 const logFlags = {
-  'log.level': { type: 'string', default: 'info', help: 'Log filtering level: debug, info, warn, error.' },
+  ...globalFlags,
   'selector.relabel-config': { type: 'string', default: '', help: 'Relabel configs in YAML selecting the blocks to work on by their external labels.' },
 } as const;
 

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command } from './command.js';
-import { httpConfigFlags, logFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
+import { httpConfigFlags, globalFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
 import { durationFlag, fileOrInlineFlag, splitHostPort, timeRangeFlags, waitForShutdown } from './flag-values.js';
 import { reportErrors } from './tools-bucket-common.js';
 import { BucketBlocksView, blockMarkAction, createBucketWebApp, createHttpServer, type WebConfig } from '../pkg/api/index.js';
@@ -112,7 +112,7 @@ export const toolsBucketWebCommand: Command = {
     'max-time': { type: 'string', default: '', help: 'Serve only blocks with data at or before this time: RFC3339, Unix ms, or a duration relative to now.' },
     'selector.relabel-config-file': { type: 'string', help: 'Path to a YAML file with relabel configs applied to block external labels (keep/drop) to select blocks.' },
     'selector.relabel-config': { type: 'string', help: 'Relabel configs in YAML (alternative to --selector.relabel-config-file).' },
-    ...logFlags,
+    ...globalFlags,
   },
   run: reportErrors(async (ctx) => {
     const logger = loggerFromFlags(ctx, 'bucket-web');

@@ -3,7 +3,7 @@ import { basename, join } from 'node:path';
 import { UsageError, flagList, flagString, type Command, type RunContext } from './command.js';
 import { bucketMaintenanceCommands } from './tools-bucket-maintenance.js';
 import { toolsBucketWebCommand } from './tools-bucket-web.js';
-import { objstoreFlags } from './common-flags.js';
+import { globalFlags, objstoreFlags } from './common-flags.js';
 import { openBucket, reportErrors } from './tools-bucket-common.js';
 import { DELETION_MARK_FILENAME, NO_DOWNSAMPLE_MARK_FILENAME, readNoCompactMark, uploadBlock as uploadBlockDir } from '../pkg/block/index.js';
 import type { Bucket } from '../pkg/objstore/index.js';
@@ -233,6 +233,7 @@ const lsCommand: Command = {
   help: 'List all blocks in the bucket.',
   flags: {
     ...objstoreFlags,
+    ...globalFlags,
     output: { type: 'string', short: 'o', default: '', help: "Format of each block's line: '' (ULID only), 'wide' (time range, compaction, resolution, source, labels) or 'json'." },
   },
   run: reportErrors(async (ctx) => {
@@ -263,6 +264,7 @@ const inspectCommand: Command = {
   help: 'Inspect all blocks in the bucket in a detailed, table-like way.',
   flags: {
     ...objstoreFlags,
+    ...globalFlags,
     selector: { type: 'string', short: 'l', multiple: true, help: 'Select blocks whose external labels include name=value (repeatable; all must match).' },
     'sort-by': { type: 'string', multiple: true, help: `Sort by columns (repeatable): ${INSPECT_COLUMNS.join(', ')}. Default FROM, UNTIL.` },
   },
@@ -304,6 +306,7 @@ const uploadCommand: Command = {
   args: '<block-dir>...',
   flags: {
     ...objstoreFlags,
+    ...globalFlags,
     label: { type: 'string', multiple: true, help: 'External label name=value put into thanos.labels (repeatable; at least one required).' },
   },
   run: reportErrors(async (ctx) => {
