@@ -38,15 +38,23 @@ export async function startMinio(bin: string, opts: { accessKey?: string; secret
   const accessKey = opts.accessKey ?? 'tessera-test';
   const secretKey = opts.secretKey ?? 'tessera-test-secret';
   const dataDir = await mkdtemp(join(tmpdir(), 'tessera-minio-'));
-  const port = await freePort();
-  let consolePort = await freePort();
-  while (consolePort === port) consolePort = await freePort();
-  const endpoint = `127.0.0.1:${port}`;
-  const url = `http://${endpoint}`;
+  let port = 0;
+  let consolePort = 0;
+  let endpoint = '';
+  let url = '';
+  const pickPorts = async (): Promise<void> => {
+    port = await freePort();
+    consolePort = await freePort();
+    while (consolePort === port) consolePort = await freePort();
+    endpoint = `127.0.0.1:${port}`;
+    url = `http://${endpoint}`;
+  };
+  await pickPorts();
   const launch = async (): Promise<ManagedProcess> => {
     const proc = startProcess(bin, ['server', dataDir, '--quiet', '--address', endpoint, '--console-address', `127.0.0.1:${consolePort}`], {
       env: { MINIO_ROOT_USER: accessKey, MINIO_ROOT_PASSWORD: secretKey, MINIO_BROWSER: 'off', MINIO_UPDATE: 'off', HOME: dataDir },
     });
+    const closed = new Promise<void>((resolve) => proc.proc.once('close', () => resolve()));
     const exitedEarly = new Promise<never>((_, reject) => {
       proc.proc.once('exit', (code) => reject(new Error(`minio exited early with code ${code}`)));
     });
@@ -55,13 +63,29 @@ export async function startMinio(bin: string, opts: { accessKey?: string; secret
       await Promise.race([waitForHttp(`${url}/minio/health/live`, opts.timeoutMs ?? 30_000), exitedEarly]);
     } catch (err) {
       await proc.kill();
+      // 'exit' can come before the last output, which names the reason
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([closed, new Promise((r) => (timer = setTimeout(r, 5000)))]);
+      clearTimeout(timer);
       throw new Error(`start minio at ${url}: ${(err as Error).message}\n${proc.output()}`, { cause: err });
     }
     return proc;
   };
+  // freePort only proposes ports: another process on a shared machine can take one (even as the
+  // local port of an outgoing connection) before MinIO binds it; then start on new ones.
+  const firstLaunch = async (): Promise<ManagedProcess> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await launch();
+      } catch (err) {
+        if (attempt >= 4 || !/already in use|EADDRINUSE/i.test((err as Error).message)) throw err;
+        await pickPorts();
+      }
+    }
+  };
   let proc: ManagedProcess;
   try {
-    proc = await launch();
+    proc = await firstLaunch();
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;
