@@ -3,9 +3,10 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageError, flagBool, flagList, flagString, type Command, type RunContext } from './command.js';
 import { globalFlags, loggerFromFlags, objstoreFlags } from './common-flags.js';
-import { modelDurationFlag } from './flag-values.js';
+import { fileOrInlineFlag, modelDurationFlag } from './flag-values.js';
 import { openBucket, reportErrors } from './tools-bucket-common.js';
 import {
+  BlockErrorCode,
   DELETION_MARK_FILENAME,
   NO_COMPACT_MARK_FILENAME,
   NO_DOWNSAMPLE_MARK_FILENAME,
@@ -38,7 +39,7 @@ async function withCompactor(ctx: RunContext, opts: { deleteDelayMs?: number; co
   const dataDir = await mkdtemp(join(tmpdir(), 'tessera-bucket-tool-'));
   const lease = new BucketLease({ bucket: bkt, owner: `${hostname()}:tools-bucket:${process.pid}`, ttlMs: 60_000, logger });
   try {
-    const relabelText = flagString(ctx, 'selector.relabel-config');
+    const relabelText = await fileOrInlineFlag(ctx, 'selector.relabel-config', BlockErrorCode.RelabelConfig);
     const c = new Compactor({
       bucket: bkt,
       dataDir,
@@ -118,7 +119,12 @@ const markCommand: Command = {
 
 const logFlags = {
   ...globalFlags,
-  'selector.relabel-config': { type: 'string', default: '', help: 'Relabel configs in YAML selecting the blocks to work on by their external labels.' },
+  'selector.relabel-config-file': { type: 'string', help: 'Path to a YAML file with relabel configs selecting the blocks to work on by their external labels.' },
+  'selector.relabel-config': { type: 'string', default: '', help: 'Relabel configs in YAML selecting the blocks to work on by their external labels (alternative to --selector.relabel-config-file).' },
+} as const;
+
+const blockSyncConcurrencyFlag = {
+  'block-sync-concurrency': { type: 'string', default: '20', help: 'Accepted for Thanos compatibility and ignored.' },
 } as const;
 
 const cleanupCommand: Command = {
@@ -129,6 +135,7 @@ const cleanupCommand: Command = {
     ...logFlags,
     'delete-delay': { type: 'string', default: '48h', help: 'Time before a block marked for deletion is deleted from the bucket.' },
     'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are considered.' },
+    ...blockSyncConcurrencyFlag,
   },
   run: reportErrors(async (ctx) => {
     const deleteDelayMs = modelDurationFlag(ctx, 'delete-delay');
@@ -151,6 +158,8 @@ const retentionCommand: Command = {
     'retention.resolution-1h': { type: 'string', default: '0d', help: 'How long to retain 1h-resolution samples. 0d = forever.' },
     'retention.resolution-1d': { type: 'string', default: '0d', help: 'How long to retain 1d-resolution samples (Tessera only). 0d = forever.' },
     'consistency-delay': { type: 'string', default: '30m', help: 'Minimum age of fresh (non-compacted) blocks before they are considered.' },
+    'delete-delay': { type: 'string', default: '48h', help: 'Time before a block marked for deletion is deleted (by cleanup or the compactor); here it only decides which marked blocks still count.' },
+    ...blockSyncConcurrencyFlag,
   },
   run: reportErrors(async (ctx) => {
     const retentionMs = new Map<number, number>([
@@ -160,7 +169,8 @@ const retentionCommand: Command = {
       [86_400_000, modelDurationFlag(ctx, 'retention.resolution-1d')],
     ]);
     const consistencyDelayMs = modelDurationFlag(ctx, 'consistency-delay');
-    return withCompactor(ctx, { retentionMs, consistencyDelayMs }, async (c) => {
+    const deleteDelayMs = modelDurationFlag(ctx, 'delete-delay');
+    return withCompactor(ctx, { retentionMs, consistencyDelayMs, deleteDelayMs }, async (c) => {
       const n = await c.applyRetention();
       ctx.stdout.write(`marked ${n} blocks for deletion\n`);
     });

@@ -1,10 +1,12 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCaptured, type CapturedRun } from './run-captured.js';
+import { testThanosDefaults, type ThanosDefaults } from './thanos-defaults.js';
 import { parseLabelFlags, toolsBucketCommand, uploadBlock } from './tools-bucket.js';
 import { FilesystemBucket, InMemoryBucket, type UploadOptions } from '../pkg/objstore/index.js';
 import { requireBinary } from '../pkg/testutil/index.js';
@@ -180,4 +182,135 @@ test('ls errors name the command (as usage errors do), not `error:`', async () =
   expect(r.code).toBe(1);
   expect(r.err).toMatch(/^bucket ls: \S/);
   expect(r.err).not.toMatch(/^error:/m);
+});
+
+describe('tessera tools bucket flags', () => {
+  // `thanos tools bucket <sub> --help` of Thanos v0.42; left out on purpose: --min-time/--max-time
+  // ('' here: no bound, as Thanos's 0000-01-01T00:00:00Z/9999-12-31T23:59:59Z, which are accepted too).
+  const THANOS: [string, ThanosDefaults][] = [
+  ['ls', [
+      ['objstore.config-file', undefined], ['objstore.config', undefined], ['selector.relabel-config-file', undefined],
+      ['selector.relabel-config', undefined], ['output', ''], ['exclude-delete', false], ['timeout', '5m'],
+    ]],
+  ['inspect', [
+      ['objstore.config-file', undefined], ['objstore.config', undefined], ['selector', undefined], ['sort-by', undefined], ['timeout', '5m'],
+      ['output', 'table'],
+    ]],
+  ['web', [
+      ['objstore.config-file', undefined], ['objstore.config', undefined], ['http-address', '0.0.0.0:10902'], ['http-grace-period', '2m'],
+      ['http.config', ''], ['web.route-prefix', ''], ['web.external-prefix', ''], ['web.prefix-header', ''], ['web.disable-cors', false],
+      ['refresh', '30m'], ['timeout', '5m'], ['label', undefined], ['disable-admin-operations', false], ['selector.relabel-config-file', undefined],
+      ['selector.relabel-config', undefined],
+    ]],
+  ['mark', [
+      ['objstore.config-file', undefined], ['objstore.config', undefined], ['id', undefined], ['marker', undefined], ['details', undefined],
+      ['remove', false],
+    ]],
+  ['cleanup', [
+      ['objstore.config-file', undefined], ['objstore.config', undefined], ['delete-delay', '48h'], ['consistency-delay', '30m'],
+      ['block-sync-concurrency', '20'], ['selector.relabel-config-file', undefined], ['selector.relabel-config', undefined],
+    ]],
+  ['retention', [
+      ['objstore.config-file', undefined], ['objstore.config', undefined], ['delete-delay', '48h'], ['consistency-delay', '30m'],
+      ['block-sync-concurrency', '20'], ['selector.relabel-config-file', undefined], ['selector.relabel-config', undefined],
+      ['retention.resolution-raw', '0d'], ['retention.resolution-5m', '0d'], ['retention.resolution-1h', '0d'],
+    ]],
+  ['verify', [
+      ['objstore.config-file', undefined], ['objstore.config', undefined], ['repair', false], ['id', undefined],
+    ]],
+  ['downsample', [
+      ['objstore.config-file', undefined], ['objstore.config', undefined], ['downsample.concurrency', '1'],
+    ]],
+  ['upload-blocks', [
+      ['objstore.config-file', undefined], ['objstore.config', undefined], ['path', './data'], ['shipper.upload-compacted', false],
+      ['shipper.upload-concurrency', '5'],
+    ]],
+  ];
+  for (const [sub, defaults] of THANOS) {
+    const cmd = toolsBucketCommand.subcommands?.find((c) => c.name === sub);
+    test(`tools bucket ${sub} exists`, () => expect(cmd).toBeDefined());
+    if (cmd !== undefined) describe(sub, () => testThanosDefaults(cmd, defaults));
+  }
+});
+
+/** writeFakeBlock writes a block directory with a meta.json (labels, level) and random chunk and index files. */
+async function writeFakeBlock(dir: string, ulid: string, minTime: number, level = 1): Promise<void> {
+  await mkdir(join(dir, ulid, 'chunks'), { recursive: true });
+  await writeFile(join(dir, ulid, 'chunks', '000001'), randomBytes(500));
+  await writeFile(join(dir, ulid, 'index'), randomBytes(300));
+  const meta = { ulid, minTime, maxTime: minTime + 7_200_000, stats: { numSamples: 10, numSeries: 2, numChunks: 2 }, compaction: { level, sources: [ulid] }, version: 1 };
+  await writeFile(join(dir, ulid, 'meta.json'), JSON.stringify(meta));
+}
+
+describe('tools bucket ls, inspect and upload-blocks with Thanos flags', () => {
+  const H = 3_600_000;
+  const [A, B, C] = ['01HZZZZZZZZZZZZZZZZZZZZZZA', '01HZZZZZZZZZZZZZZZZZZZZZZB', '01HZZZZZZZZZZZZZZZZZZZZZZC'];
+  let base: string;
+  let objstore: string;
+  beforeAll(async () => {
+    base = await mkdtemp(join(tmpdir(), 'tessera-tools-bucket-flags-'));
+    objstore = `type: FILESYSTEM\nconfig:\n  directory: ${join(base, 'bucket')}\n`;
+    const bkt = new FilesystemBucket({ directory: join(base, 'bucket') });
+    // A: [0, 2h) cluster a; B: [10h, 12h) cluster b; C: [20h, 22h) cluster a, marked for deletion.
+    for (const [u, t, cluster] of [[A, 0, 'a'], [B, 10 * H, 'b'], [C, 20 * H, 'a']] as const) {
+      const meta = { ulid: u, minTime: t, maxTime: t + 2 * H, stats: { numSamples: 10, numSeries: 2, numChunks: 2 }, compaction: { level: 1, sources: [u] }, version: 1, thanos: { labels: { cluster }, downsample: { resolution: 0 }, source: 'sidecar' } };
+      await bkt.upload(`${u}/meta.json`, new TextEncoder().encode(JSON.stringify(meta)));
+    }
+    await bkt.upload(`${C}/deletion-mark.json`, new TextEncoder().encode(JSON.stringify({ id: C, deletion_time: 1, version: 1 })));
+  });
+  afterAll(async () => {
+    await rm(base, { recursive: true, force: true });
+  });
+
+  test.each([
+    [[], [A, B, C]],
+    [['--min-time=0000-01-01T00:00:00Z', '--max-time=9999-12-31T23:59:59Z'], [A, B, C]],
+    [[`--min-time=${11 * H}`], [B, C]],
+    [[`--max-time=${2 * H - 1}`], [A]],
+    [['--exclude-delete'], [A, B]],
+    [['--selector.relabel-config=- action: keep\n  source_labels: [cluster]\n  regex: a\n'], [A, C]],
+    [['--selector.relabel-config=- action: drop\n  source_labels: [__block_id]\n  regex: ' + A + '\n', '--exclude-delete'], [B]],
+  ])('ls %j lists %j', async (args, want) => {
+    const r = await cli(['ls', '--objstore.config', objstore, ...args]);
+    expect(r.err).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out.trim().split('\n')).toEqual(want);
+  });
+
+  test('inspect --output csv and tsv print a header and one row per block; another output is a usage error', async () => {
+    const csv = await cli(['inspect', '--objstore.config', objstore, '--output=csv']);
+    expect(csv.code).toBe(0);
+    const lines = csv.out.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^ULID,FROM,UNTIL,RANGE,/);
+    expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual([A, B, C]);
+    const tsv = await cli(['inspect', '--objstore.config', objstore, '--output', 'tsv']);
+    expect(tsv.out.split('\n')[0]).toMatch(/^ULID\tFROM\tUNTIL\t/);
+    expect(tsv.out.trimEnd().split('\n')).toHaveLength(4);
+    const bad = await cli(['inspect', '--objstore.config', objstore, '--output=yaml']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--output: "yaml"/);
+  });
+
+  test('upload-blocks ships level-1 blocks of --path once (compacted ones with --shipper.upload-compacted), as Thanos', async () => {
+    const dir = join(base, 'prom');
+    const [X, Y] = ['01HZZZZZZZZZZZZZZZZZZZZZZX', '01HZZZZZZZZZZZZZZZZZZZZZZY'];
+    await writeFakeBlock(dir, X, 0);
+    await writeFakeBlock(dir, Y, 2 * H, 2);
+    const cfg = `type: FILESYSTEM\nconfig:\n  directory: ${join(base, 'up')}\n`;
+    const bkt = new FilesystemBucket({ directory: join(base, 'up') });
+    expect((await cli(['upload-blocks', '--objstore.config', cfg, `--path=${dir}`])).code).toBe(2); // no --label
+    const r = await cli(['upload-blocks', '--objstore.config', cfg, `--path=${dir}`, '--label=cluster="eu1"']);
+    expect(r.code, r.err).toBe(0);
+    expect(await bkt.exists(`${X}/meta.json`)).toBe(true);
+    expect(await bkt.exists(`${Y}/meta.json`)).toBe(false);
+    const meta = JSON.parse(new TextDecoder().decode(await bkt.get(`${X}/meta.json`))) as { thanos: { labels: Record<string, string>; source: string } };
+    expect(meta.thanos).toMatchObject({ labels: { cluster: 'eu1' }, source: 'bucket.upload' });
+    expect(JSON.parse(await readFile(join(dir, 'thanos.shipper.json'), 'utf8'))).toMatchObject({ uploaded: [X] });
+    const c = await cli(['upload-blocks', '--objstore.config', cfg, `--path=${dir}`, '--label=cluster=eu1', '--shipper.upload-compacted']);
+    expect(c.code, c.err).toBe(0);
+    expect(await bkt.exists(`${Y}/meta.json`)).toBe(true);
+    const missing = await cli(['upload-blocks', '--objstore.config', cfg, `--path=${join(base, 'nope')}`, '--label=a=b']);
+    expect(missing.code).toBe(1);
+    expect(missing.err).toContain(join(base, 'nope'));
+  });
 });

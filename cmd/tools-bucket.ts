@@ -1,11 +1,13 @@
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { UsageError, flagList, flagString, type Command, type RunContext } from './command.js';
+import { UsageError, flagBool, flagList, flagString, type Command, type RunContext } from './command.js';
+import { fileOrInlineFlag, modelDurationFlag, timeRangeFlags } from './flag-values.js';
 import { bucketMaintenanceCommands } from './tools-bucket-maintenance.js';
 import { toolsBucketWebCommand } from './tools-bucket-web.js';
-import { globalFlags, objstoreFlags } from './common-flags.js';
+import { globalFlags, loggerFromFlags, objstoreFlags } from './common-flags.js';
 import { openBucket, reportErrors } from './tools-bucket-common.js';
-import { DELETION_MARK_FILENAME, NO_DOWNSAMPLE_MARK_FILENAME, readNoCompactMark, uploadBlock as uploadBlockDir } from '../pkg/block/index.js';
+import { BLOCK_ID_LABEL, BlockErrorCode, DELETION_MARK_FILENAME, Shipper, NO_DOWNSAMPLE_MARK_FILENAME, parseRelabelConfigs, readNoCompactMark, relabel, uploadBlock as uploadBlockDir } from '../pkg/block/index.js';
+import { Labels } from '../pkg/labels/index.js';
 import type { Bucket } from '../pkg/objstore/index.js';
 import { formatBlockMeta, isUlid, parseBlockMeta, readBlockMeta, type BlockMeta } from '../pkg/tsdb/index.js';
 import { formatGoDuration } from '../pkg/cache/index.js';
@@ -209,6 +211,12 @@ function renderTable(header: readonly string[], rows: readonly string[][]): stri
   return out;
 }
 
+/** renderDelimited renders a header and rows as Go's encoding/csv writes them, with sep between fields (csv: ',', tsv: '\t'). */
+function renderDelimited(header: readonly string[], rows: readonly string[][], sep: string): string {
+  const field = (c: string) => (c.includes(sep) || c.includes('"') || c.includes('\n') || c.includes('\r') || c.startsWith(' ') ? `"${c.replace(/"/g, '""')}"` : c);
+  return [header, ...rows].map((r) => r.map(field).join(sep) + '\n').join('');
+}
+
 function compareCells(a: string, b: string): number {
   const ta = /^(\d\d)-(\d\d)-(\d{4}) (\d\d:\d\d:\d\d)$/.exec(a);
   const tb = /^(\d\d)-(\d\d)-(\d{4}) (\d\d:\d\d:\d\d)$/.exec(b);
@@ -235,15 +243,29 @@ const lsCommand: Command = {
     ...objstoreFlags,
     ...globalFlags,
     output: { type: 'string', short: 'o', default: '', help: "Format of each block's line: '' (ULID only), 'wide' (time range, compaction, resolution, source, labels) or 'json'." },
+    'selector.relabel-config-file': { type: 'string', help: 'Path to a YAML file with relabel configs applied to block external labels (and __block_id) selecting the blocks to list.' },
+    'selector.relabel-config': { type: 'string', help: 'Relabel configs in YAML (alternative to --selector.relabel-config-file).' },
+    'exclude-delete': { type: 'boolean', default: false, help: 'Exclude blocks marked for deletion.' },
+    'min-time': { type: 'string', default: '', help: 'List only blocks with data at or after this time: RFC3339, Unix ms, or a duration relative to now (e.g. -1d).' },
+    'max-time': { type: 'string', default: '', help: 'List only blocks with data at or before this time: RFC3339, Unix ms, or a duration relative to now.' },
+    timeout: { type: 'string', default: '5m', help: 'Accepted for Thanos compatibility and ignored: metadata downloads are not time-limited.' },
   },
   run: reportErrors(async (ctx) => {
     const format = flagString(ctx, 'output');
     if (format !== '' && format !== 'wide' && format !== 'json') throw new UsageError(`unsupported --output ${JSON.stringify(format)} (use '', wide or json)`);
+    modelDurationFlag(ctx, 'timeout');
+    const { minTime, maxTime } = timeRangeFlags(ctx, Date.now());
+    const rules = parseRelabelConfigs(await fileOrInlineFlag(ctx, 'selector.relabel-config', BlockErrorCode.RelabelConfig));
+    const excludeDelete = flagBool(ctx, 'exclude-delete');
     const bkt = await openBucket(ctx);
     try {
       const fetched = await fetchBlockMetas(bkt);
       reportSkipped(ctx, fetched);
       for (const m of fetched.metas) {
+        // As Thanos's time-partition and label-sharded meta filters: overlap with [min, max], and kept by the relabel rules.
+        if ((minTime !== undefined && m.maxTime < minTime) || (maxTime !== undefined && m.minTime > maxTime)) continue;
+        if (rules.length > 0 && relabel(Labels.fromRecord({ ...(m.thanos?.labels ?? {}), [BLOCK_ID_LABEL]: m.ulid }), rules) === undefined) continue;
+        if (excludeDelete && (await bkt.exists(`${m.ulid}/${DELETION_MARK_FILENAME}`))) continue;
         if (format === '') ctx.stdout.write(`${m.ulid}\n`);
         else if (format === 'json') ctx.stdout.write(`${formatBlockMeta(m)}\n`);
         else {
@@ -267,8 +289,13 @@ const inspectCommand: Command = {
     ...globalFlags,
     selector: { type: 'string', short: 'l', multiple: true, help: 'Select blocks whose external labels include name=value (repeatable; all must match).' },
     'sort-by': { type: 'string', multiple: true, help: `Sort by columns (repeatable): ${INSPECT_COLUMNS.join(', ')}. Default FROM, UNTIL.` },
+    output: { type: 'string', default: 'table', help: 'Output format: table, csv or tsv.' },
+    timeout: { type: 'string', default: '5m', help: 'Accepted for Thanos compatibility and ignored: metadata downloads are not time-limited.' },
   },
   run: reportErrors(async (ctx) => {
+    const output = flagString(ctx, 'output');
+    if (output !== 'table' && output !== 'csv' && output !== 'tsv') throw new UsageError(`--output: "${output}" is not table, csv or tsv`);
+    modelDurationFlag(ctx, 'timeout');
     const selector = parseLabelFlags(flagList(ctx, 'selector'));
     const sortBy = flagList(ctx, 'sort-by');
     const sortIdx = (sortBy.length > 0 ? sortBy : ['FROM', 'UNTIL']).map((c) => {
@@ -291,7 +318,46 @@ const inspectCommand: Command = {
           }
           return compareCells(a[0]!, b[0]!);
         });
-      ctx.stdout.write(renderTable(INSPECT_COLUMNS, rows));
+      ctx.stdout.write(output === 'table' ? renderTable(INSPECT_COLUMNS, rows) : renderDelimited(INSPECT_COLUMNS, rows, output === 'csv' ? ',' : '\t'));
+    } finally {
+      await bkt.close();
+    }
+  }),
+};
+
+/** uploadBlocksCommand is Thanos's `tools bucket upload-blocks`: one shipper pass over --path. */
+const uploadBlocksCommand: Command = {
+  name: 'upload-blocks',
+  help:
+    "Upload the blocks of --path as Thanos's upload-blocks does: one shipper pass (level-1 blocks unless --shipper.upload-compacted; " +
+    'source bucket.upload), recording the uploaded blocks in <path>/thanos.shipper.json so that a second run uploads only new ones.',
+  flags: {
+    ...objstoreFlags,
+    ...globalFlags,
+    path: { type: 'string', default: './data', help: 'Path to the directory containing the blocks to upload.' },
+    label: { type: 'string', multiple: true, help: 'External label name=value put into thanos.labels (repeatable; at least one required).' },
+    'shipper.upload-compacted': { type: 'boolean', default: false, help: 'Also upload compacted blocks (level > 1).' },
+    'shipper.upload-concurrency': { type: 'string', default: '5', help: 'Number of files of one block uploaded at the same time.' },
+  },
+  run: reportErrors(async (ctx) => {
+    const labels = parseLabelFlags(flagList(ctx, 'label'));
+    if (Object.keys(labels).length === 0) {
+      throw new UsageError('no external labels configured; uniquely identifying external labels must be given with --label name=value');
+    }
+    const fileConcurrency = Number(flagString(ctx, 'shipper.upload-concurrency'));
+    if (!Number.isInteger(fileConcurrency) || fileConcurrency < 0) throw new UsageError('--shipper.upload-concurrency: must be a non-negative integer');
+    const path = flagString(ctx, 'path');
+    if (!(await stat(path).then((st) => st.isDirectory(), () => false))) {
+      ctx.stderr.write(`${ctx.command ?? 'tessera'}: unable to access path '${path}' (not a directory)\n`);
+      return 1;
+    }
+    const ext = Labels.fromRecord(labels);
+    const bkt = await openBucket(ctx);
+    try {
+      const shipper = new Shipper({ bucket: bkt, dir: path, externalLabels: () => ext, source: 'bucket.upload', uploadCompacted: flagBool(ctx, 'shipper.upload-compacted'), fileConcurrency, concurrency: 1, logger: loggerFromFlags(ctx, 'bucket') });
+      const res = await shipper.sync();
+      ctx.stderr.write(`synced blocks: uploaded ${res.uploaded}, failed ${res.failed}\n`);
+      return res.failed > 0 ? 1 : 0;
     } finally {
       await bkt.close();
     }
@@ -340,5 +406,5 @@ const uploadCommand: Command = {
 export const toolsBucketCommand: Command = {
   name: 'bucket',
   help: 'Bucket utility commands: list, inspect, upload, web UI, mark, verify (and repair), downsample, apply retention and clean up blocks.',
-  subcommands: [lsCommand, inspectCommand, uploadCommand, toolsBucketWebCommand, ...bucketMaintenanceCommands],
+  subcommands: [lsCommand, inspectCommand, uploadCommand, uploadBlocksCommand, toolsBucketWebCommand, ...bucketMaintenanceCommands],
 };
