@@ -40,8 +40,38 @@ export function requireBinary(name: string): string | undefined {
   return undefined;
 }
 
-/** freePort asks the OS for a free TCP port on 127.0.0.1. */
+/**
+ * Ports freePort proposes: below Linux's default ephemeral range (ip_local_port_range 32768–60999),
+ * from which the kernel takes the local ports of outgoing connections and of listen(0). A port from
+ * the ephemeral range could be taken by any connection on the machine between freePort and the
+ * child process binding it (EADDRINUSE at start-up); one below it only by another explicit bind.
+ */
+const PROPOSED_MIN = 20_000;
+const PROPOSED_MAX = 32_767;
+/** Ports this process proposed already: never proposed twice (two services of one test must differ). */
+const proposed = new Set<number>();
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
+/**
+ * freePort proposes a free TCP port on 127.0.0.1 for a server a test starts: a random one below the
+ * ephemeral range that can be bound now and that this process has not proposed before (see
+ * PROPOSED_MIN), else one the OS picks.
+ */
 export async function freePort(): Promise<number> {
+  for (let i = 0; i < 50; i++) {
+    const port = PROPOSED_MIN + Math.floor(Math.random() * (PROPOSED_MAX - PROPOSED_MIN + 1));
+    if (proposed.has(port)) continue;
+    proposed.add(port);
+    if (await canListen(port)) return port;
+  }
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();
