@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import { type Logger, nopLogger, ThanosBlockError } from '../../block/index.js';
+import { Encoding } from '../../chunkenc/index.js';
 import { isTesseraError } from '../../errors/index.js';
 import { Labels, LabelsBuilder, Matcher, MatchType, compareStrings } from '../../labels/index.js';
 import { runLimited, type BucketReader } from '../../objstore/index.js';
@@ -711,7 +712,9 @@ export class BucketStore implements StoreServer {
                 failure = { file: `${p.block.ulid}/chunks/${segmentFileName(chunkRefSegment(c.ref))}`, offset: chunkRefOffset(c.ref), err: new BlockCorruptError(p.block.ulid, `read chunk ${c.ref} of block ${p.block.ulid}: not found`), corrupt: true };
                 break;
               }
-              part.push(toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, `${c.ref} of block ${p.block.ulid}`, this.#hashes, raw.hashed));
+              // The place is named only in errors about aggregate chunks: built for those alone.
+              const where = raw.encoding === Encoding.Aggr ? `${c.ref} of block ${p.block.ulid}` : '';
+              part.push(toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, where, this.#hashes, raw.hashed));
             }
             if (failure !== undefined) {
               (lost ??= []).push(p);

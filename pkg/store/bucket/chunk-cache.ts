@@ -49,8 +49,8 @@ const REMOTE_PREFIX = 'tessera:chunk:';
  */
 export class ChunkCache {
   readonly #lru: LRUCache<string, CachedChunk>;
-  readonly #requests: Counter;
-  readonly #hits: Counter;
+  /** Lookups and hits not yet added to the counters (added when they are collected: get() is hot). */
+  readonly #pending = { requests: 0, hits: 0 };
   readonly #remote: RemoteCache | undefined;
   readonly #remoteTtl: number;
   readonly #local: boolean;
@@ -64,8 +64,25 @@ export class ChunkCache {
       maxSize: Math.max(1, o.maxBytes),
       sizeCalculation: (v, k) => v.data.length + 2 * k.length + ENTRY_OVERHEAD,
     });
-    this.#requests = new Counter({ name: 'tessera_store_chunk_cache_requests_total', help: 'Total number of chunk lookups in the chunk cache.', registers });
-    this.#hits = new Counter({ name: 'tessera_store_chunk_cache_hits_total', help: 'Total number of chunk lookups in the chunk cache that were a hit.', registers });
+    const pending = this.#pending;
+    new Counter({
+      name: 'tessera_store_chunk_cache_requests_total',
+      help: 'Total number of chunk lookups in the chunk cache.',
+      registers,
+      collect() {
+        if (pending.requests > 0) this.inc(pending.requests);
+        pending.requests = 0;
+      },
+    });
+    new Counter({
+      name: 'tessera_store_chunk_cache_hits_total',
+      help: 'Total number of chunk lookups in the chunk cache that were a hit.',
+      registers,
+      collect() {
+        if (pending.hits > 0) this.inc(pending.hits);
+        pending.hits = 0;
+      },
+    });
     const lru = this.#lru;
     new Gauge({
       name: 'tessera_store_chunk_cache_size_bytes',
@@ -97,9 +114,9 @@ export class ChunkCache {
 
   /** get returns the chunk record at offset of segment seg of block, if cached. */
   get(block: string, seg: number, offset: number): CachedChunk | undefined {
-    this.#requests.inc();
+    this.#pending.requests++;
     const v = this.#lru.get(chunkKey(block, seg, offset));
-    if (v !== undefined) this.#hits.inc();
+    if (v !== undefined) this.#pending.hits++;
     return v;
   }
 
@@ -139,7 +156,7 @@ export class ChunkCache {
       out[i] = c;
       hits++;
     }
-    if (hits > 0) this.#hits.inc(hits);
+    this.#pending.hits += hits;
     return out;
   }
 

@@ -51,8 +51,15 @@ export class IndexCache {
   readonly #remote: RemoteCache | undefined;
   readonly #remoteTtl: number;
   readonly #enabled: ReadonlySet<ItemType>;
-  readonly #requests: Counter<'item_type'>;
-  readonly #hits: Counter<'item_type'>;
+  /** Lookups and hits per item type not yet added to the counters (added when they are collected: #get is hot). */
+  readonly #pendingRequests = new Map<ItemType, number>([
+    ['Postings', 0],
+    ['Series', 0],
+  ]);
+  readonly #pendingHits = new Map<ItemType, number>([
+    ['Postings', 0],
+    ['Series', 0],
+  ]);
   readonly #added: Counter<'item_type'>;
   readonly #size: Gauge;
 
@@ -66,8 +73,15 @@ export class IndexCache {
       maxSize: Math.max(1, o.maxBytes),
       sizeCalculation: (v, k) => v.length + 2 * k.length + ENTRY_OVERHEAD,
     });
-    this.#requests = new Counter({ name: 'thanos_store_index_cache_requests_total', help: 'Total number of items requests to the cache.', labelNames: ['item_type'], registers });
-    this.#hits = new Counter({ name: 'thanos_store_index_cache_hits_total', help: 'Total number of items requests to the cache that were a hit.', labelNames: ['item_type'], registers });
+    const flush = (pending: Map<ItemType, number>) =>
+      function (this: Counter<'item_type'>): void {
+        for (const [t, n] of pending) {
+          if (n > 0) this.inc({ item_type: t }, n);
+          pending.set(t, 0);
+        }
+      };
+    const requests = new Counter({ name: 'thanos_store_index_cache_requests_total', help: 'Total number of items requests to the cache.', labelNames: ['item_type'], registers, collect: flush(this.#pendingRequests) });
+    const hits = new Counter({ name: 'thanos_store_index_cache_hits_total', help: 'Total number of items requests to the cache that were a hit.', labelNames: ['item_type'], registers, collect: flush(this.#pendingHits) });
     this.#added = new Counter({ name: 'thanos_store_index_cache_items_added_total', help: 'Total number of items that were added to the index cache.', labelNames: ['item_type'], registers });
     const lru = this.#lru;
     this.#size = new Gauge({
@@ -79,8 +93,8 @@ export class IndexCache {
       },
     });
     for (const t of ['Postings', 'Series']) {
-      this.#requests.labels(t).inc(0);
-      this.#hits.labels(t).inc(0);
+      requests.labels(t).inc(0);
+      hits.labels(t).inc(0);
       this.#added.labels(t).inc(0);
     }
   }
@@ -97,9 +111,9 @@ export class IndexCache {
 
   #get(type: ItemType, key: string): Uint8Array | undefined {
     if (!this.#enabled.has(type)) return undefined;
-    this.#requests.labels(type).inc();
+    this.#pendingRequests.set(type, this.#pendingRequests.get(type)! + 1);
     const v = this.#lru.get(key);
-    if (v !== undefined) this.#hits.labels(type).inc();
+    if (v !== undefined) this.#pendingHits.set(type, this.#pendingHits.get(type)! + 1);
     return v;
   }
 
@@ -128,7 +142,7 @@ export class IndexCache {
       hits++;
       this.#setLocal(keys[i]!, v);
     }
-    if (hits > 0) this.#hits.labels(type).inc(hits);
+    this.#pendingHits.set(type, this.#pendingHits.get(type)! + hits);
     return got;
   }
 
