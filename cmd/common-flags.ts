@@ -94,9 +94,9 @@ export const grpcServerTlsFlags: Readonly<Record<string, FlagSpec>> = {
 /** httpGracePeriodFlags is the HTTP grace period alone, for components without a gRPC server. */
 export const httpGracePeriodFlags: Readonly<Record<string, FlagSpec>> = { 'http-grace-period': gracePeriodFlags['http-grace-period']! };
 
-/** grpcServerIgnoredFlags are Thanos's gRPC server tunables Tessera accepts for compatibility and ignores. */
-export const grpcServerIgnoredFlags: Readonly<Record<string, FlagSpec>> = {
-  'grpc-server-max-connection-age': { type: 'string', default: '60m', help: 'Accepted for Thanos compatibility and ignored: connections are not recycled after a maximum age.' },
+/** grpcServerConnectionFlags are Thanos's gRPC server connection flags. */
+export const grpcServerConnectionFlags: Readonly<Record<string, FlagSpec>> = {
+  'grpc-server-max-connection-age': { type: 'string', default: '60m', help: 'Each gRPC connection is closed gracefully (calls in flight finish) after this age, so that clients reconnect and redo TLS handshakes; 0 = no limit.' },
 };
 
 /** requestLoggingIgnoredFlags are Thanos's request logging flags, accepted for compatibility and ignored. */

@@ -2,7 +2,7 @@ import { isTesseraError } from '../pkg/errors/index.js';
 import { Querier } from '../pkg/querier/index.js';
 import { UsageError, flagBool, flagList, flagString, type Command } from './command.js';
 import { versionInfo } from './version.js';
-import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerIgnoredFlags, grpcServerTlsFlags, httpConfigFlags, requestLoggingIgnoredFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerConnectionFlags, grpcServerTlsFlags, httpConfigFlags, requestLoggingIgnoredFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
 
 /** queryCommand is `tessera query`: the global query layer (Thanos `query`). */
@@ -49,7 +49,7 @@ export const queryCommand: Command = {
     'query.telemetry.request-series-seconds-quantiles': { type: 'string', multiple: true, help: 'Accepted for Thanos compatibility and ignored.' },
     ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
-    ...grpcServerIgnoredFlags,
+    ...grpcServerConnectionFlags,
     ...grpcClientTlsFlags,
     ...httpConfigFlags,
     ...gracePeriodFlags,
@@ -104,6 +104,7 @@ export const queryCommand: Command = {
       version: versionInfo(),
       httpGracePeriodMs: durationFlag(ctx, 'http-grace-period'),
       grpcGracePeriodMs: durationFlag(ctx, 'grpc-grace-period'),
+      grpcMaxConnectionAgeMs: durationFlag(ctx, 'grpc-server-max-connection-age'),
       ...(grpcClientTls !== undefined ? { grpcClientTls } : {}),
       ...(webConfig !== undefined ? { webConfig } : {}),
     });

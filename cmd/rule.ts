@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagList, flagString, type Command, type RunContext } from './command.js';
-import { grpcClientTlsFlags, grpcClientTlsFromFlags, gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerIgnoredFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, hashFuncFromFlags, shipperFlags, httpConfigFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { grpcClientTlsFlags, grpcClientTlsFromFlags, gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerConnectionFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, hashFuncFromFlags, shipperFlags, httpConfigFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { durationFlag, fileOrInlineFlag, intFlag, splitHostPort } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { parseLabelFlags } from './tools-bucket.js';
@@ -89,7 +89,7 @@ export const ruleCommand: Command = {
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen host:port for HTTP: /api/v1/rules, /api/v1/alerts, /metrics, /-/ready, /-/healthy, /-/reload.' },
     ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
-    ...grpcServerIgnoredFlags,
+    ...grpcServerConnectionFlags,
     ...grpcClientTlsFlags,
     ...httpConfigFlags,
     ...gracePeriodFlags,
@@ -132,6 +132,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   const amDnsInterval = positiveDuration(ctx, 'alertmanagers.sd-dns-interval');
   const grpcGrace = durationFlag(ctx, 'grpc-grace-period');
   const httpGrace = durationFlag(ctx, 'http-grace-period');
+  const maxConnectionAgeMs = durationFlag(ctx, 'grpc-server-max-connection-age');
   const hashFunc = hashFuncFromFlags(ctx);
   const fileConcurrency = intFlag(ctx, 'shipper.upload-concurrency');
   if (fileConcurrency < 0) throw new UsageError('--shipper.upload-concurrency: must be 0 or more');
@@ -334,7 +335,7 @@ async function runRule(ctx: RunContext): Promise<number> {
   } else {
     logger.info('no object storage configured; blocks are not uploaded');
   }
-  const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, rules: snapshotRulesServer(() => snapshotRuleGroups(ruler.groups()), { externalLabels: labels }), onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
+  const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, maxConnectionAgeMs, rules: snapshotRulesServer(() => snapshotRuleGroups(ruler.groups()), { externalLabels: labels }), onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
   const app = rulerHttpApp(ruler, { registry, ready: () => grpcListening, onError: (err) => logger.error('HTTP request', { err }) });
   const httpServer = createHttpServer(app, webConfig);
   const shutdown = shutdownOnSignals(logger);

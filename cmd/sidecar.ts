@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerIgnoredFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, hashFuncFromFlags, shipperFlags, httpConfigFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerConnectionFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, hashFuncFromFlags, shipperFlags, httpConfigFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { answerStatus, createHttpServer, type WebConfig } from '../pkg/api/index.js';
@@ -42,7 +42,7 @@ export const sidecarCommand: Command = {
     ...shipperFlags,
     ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
-    ...grpcServerIgnoredFlags,
+    ...grpcServerConnectionFlags,
     ...httpConfigFlags,
     ...gracePeriodFlags,
     ...globalFlags,
@@ -75,6 +75,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   const syncInterval = duration(ctx, 'shipper.sync-interval');
   const grpcGrace = duration(ctx, 'grpc-grace-period');
   const httpGrace = duration(ctx, 'http-grace-period');
+  const maxConnectionAgeMs = duration(ctx, 'grpc-server-max-connection-age');
   const hashFunc = hashFuncFromFlags(ctx);
   const fileConcurrency = int(ctx, 'shipper.upload-concurrency');
   const metaFileName = flagString(ctx, 'shipper.meta-file-name');
@@ -110,7 +111,7 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   let shipperStarted = false;
   const httpServer = await startHttp(http.host, http.port, registry, () => watcher.loaded() && watcher.isUp() && (!uploads || shipperStarted), logger, webConfig);
   const store = new PrometheusStore({ client, externalLabels: () => watcher.externalLabels(), minTime: () => watcher.minTime(), registry, logger });
-  const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, rules: prometheusRulesServer(client, () => watcher.externalLabels()), onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
+  const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, maxConnectionAgeMs, rules: prometheusRulesServer(client, () => watcher.externalLabels()), onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
   const tasks: Promise<unknown>[] = [];
   try {
     const port = await grpcServer.listen(grpcAddr);

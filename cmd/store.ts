@@ -1,6 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
-import { bucketWebFlags, gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerIgnoredFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, httpConfigFlags, globalFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
+import { bucketWebFlags, gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerConnectionFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, httpConfigFlags, globalFlags, loggerFromFlags, objstoreFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, fileOrInlineFlag, modelDurationFlag, splitHostPort, timeRangeFlags } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { BlockErrorCode, parseRelabelConfigs } from '../pkg/block/index.js';
@@ -55,7 +55,7 @@ export const storeCommand: Command = {
     'matcher-cache-size': { type: 'string', default: '0', help: 'Accepted for Thanos compatibility and ignored (a Thanos matcher cache).' },
     ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
-    ...grpcServerIgnoredFlags,
+    ...grpcServerConnectionFlags,
     ...httpConfigFlags,
     ...gracePeriodFlags,
     ...globalFlags,
@@ -119,6 +119,7 @@ async function runStore(ctx: RunContext): Promise<number> {
       grpcCredentials,
       grpcGracePeriodMs: modelDurationFlag(ctx, 'grpc-grace-period'),
       httpGracePeriodMs: modelDurationFlag(ctx, 'http-grace-period'),
+      grpcMaxConnectionAgeMs: modelDurationFlag(ctx, 'grpc-server-max-connection-age'),
       bucketWebLabel: flagString(ctx, 'bucket-web-label'),
       disableAdminOperations: flagBool(ctx, 'disable-admin-operations'),
       externalPrefix: flagString(ctx, 'web.external-prefix'),

@@ -55,6 +55,8 @@ export interface QuerierOptions {
   /** httpGracePeriodMs/grpcGracePeriodMs: how long stop() lets requests in flight finish (--http-grace-period, --grpc-grace-period; default 2 s). */
   readonly httpGracePeriodMs?: number;
   readonly grpcGracePeriodMs?: number;
+  /** grpcMaxConnectionAgeMs: gRPC connections to the StoreAPI are closed gracefully after this long (--grpc-server-max-connection-age; default no limit). */
+  readonly grpcMaxConnectionAgeMs?: number;
   /** version/branch/revision for /api/v1/status/buildinfo (cmd reads them from package.json and git). */
   readonly version?: { readonly version: string; readonly branch: string; readonly revision: string };
 }
@@ -113,7 +115,11 @@ export class Querier {
       replicaLabels: opts.replicaLabels,
       timeoutMs: opts.storeResponseTimeoutMs || opts.timeoutMs, // a hung endpoint cannot hold a rules request longer than a query
     });
-    this.#grpc = new StoreGrpcServer(this.#proxy, { rules, ...(opts.grpcCredentials !== undefined ? { credentials: opts.grpcCredentials } : {}) });
+    this.#grpc = new StoreGrpcServer(this.#proxy, {
+      rules,
+      ...(opts.grpcCredentials !== undefined ? { credentials: opts.grpcCredentials } : {}),
+      ...(opts.grpcMaxConnectionAgeMs !== undefined ? { maxConnectionAgeMs: opts.grpcMaxConnectionAgeMs } : {}),
+    });
   }
 
   get httpPort(): number {

@@ -64,6 +64,8 @@ export interface StoreGatewayOptions {
   readonly webConfig?: WebConfig;
   /** grpcGracePeriodMs: how long stop() lets Series calls in flight finish (--grpc-grace-period; default 5 s). */
   readonly grpcGracePeriodMs?: number;
+  /** grpcMaxConnectionAgeMs: gRPC connections are closed gracefully after this long (--grpc-server-max-connection-age; default no limit). */
+  readonly grpcMaxConnectionAgeMs?: number;
   /** httpGracePeriodMs: how long stop() lets HTTP requests in flight finish (--http-grace-period; default 5 s). */
   readonly httpGracePeriodMs?: number;
   /** bucketWebLabel titles block groups in the bucket UI (--bucket-web-label). */
@@ -186,6 +188,7 @@ export class StoreGateway {
       {
         onError: (err, action) => this.#logger.error('unexpected error in a gRPC call', { action, err }),
         ...(o.grpcCredentials !== undefined ? { credentials: o.grpcCredentials } : {}),
+        ...(o.grpcMaxConnectionAgeMs !== undefined ? { maxConnectionAgeMs: o.grpcMaxConnectionAgeMs } : {}),
       },
     );
     this.#syncFailures = new Counter({ name: 'tessera_store_gateway_sync_failures_total', help: 'Failed block syncs of the store gateway.', registers: [o.registry] });

@@ -16,6 +16,12 @@ export interface StoreGrpcServerOptions {
   /** credentials (default insecure). */
   readonly credentials?: grpc.ServerCredentials;
   /**
+   * maxConnectionAgeMs closes each client connection gracefully (GOAWAY; calls in flight finish)
+   * after this long so that clients reconnect and redo TLS handshakes (--grpc-server-max-connection-age;
+   * default 0: no limit).
+   */
+  readonly maxConnectionAgeMs?: number;
+  /**
    * onError receives what a call's handler could not turn into a gRPC status (e.g. the transport
    * threw while answering); the call is failed or dropped, the server goes on. Default: a line on
    * stderr.
@@ -83,6 +89,7 @@ export class StoreGrpcServer {
     this.#server = new grpc.Server({
       'grpc.max_receive_message_length': opts.maxRecvMsgSize ?? MAX_INT32,
       'grpc.max_send_message_length': opts.maxSendMsgSize ?? MAX_INT32,
+      ...(opts.maxConnectionAgeMs !== undefined && opts.maxConnectionAgeMs > 0 ? { 'grpc.max_connection_age_ms': opts.maxConnectionAgeMs } : {}),
     });
     this.#server.addService(storeService, {
       Series: (call: grpc.ServerWritableStream<SeriesRequest, SeriesResponse>) => this.#series(call),
