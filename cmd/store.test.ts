@@ -21,7 +21,7 @@ describe('tessera store flags', () => {
     ['block-meta-fetch-concurrency', '32'], ['selector.relabel-config-file', undefined], ['selector.relabel-config', undefined],
     ['consistency-delay', '0s'], ['ignore-deletion-marks-delay', '24h'], ['store.enable-index-header-lazy-reader', false],
     ['store.enable-lazy-expanded-postings', false], ['store.posting-group-max-key-series-ratio', '100'],
-    ['store.index-header-lazy-download-strategy', 'eager'], ['web.external-prefix', ''], ['web.prefix-header', ''], ['web.disable-cors', false],
+    ['store.index-header-lazy-download-strategy', 'eager'], ['web.disable', false], ['web.external-prefix', ''], ['web.prefix-header', ''], ['web.disable-cors', false],
     ['bucket-web-label', undefined], ['matcher-cache-size', '0'], ['disable-admin-operations', false], ['request.logging-config-file', undefined],
     ['request.logging-config', undefined],
   ]);

@@ -34,6 +34,16 @@ describe('createBucketWebApp', () => {
     expect(blocks).toMatchObject({ status: 'success', data: { label: 'cluster' } });
   });
 
+  test('web: false (--web.disable) serves health, metrics and status but no blocks API and no UI', async () => {
+    const app = createBucketWebApp({ global: new BlocksInfo('cluster'), name: 'Tessera Store', ready: () => true, web: false });
+    const s = createServer(app);
+    server = s;
+    await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', () => resolve()));
+    const base = `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
+    for (const path of ['/-/healthy', '/-/ready', '/api/v1/status/flags']) expect((await fetch(`${base}${path}`)).status, path).toBe(200);
+    for (const path of ['/api/v1/blocks', '/', '/blocks']) expect((await fetch(`${base}${path}`)).status, path).toBe(404);
+  });
+
   test('serves /api/v1/status/buildinfo and /api/v1/status/flags (store, compactor, bucket web), under the route prefix too', async () => {
     setProcessStatus({
       buildInfo: { version: '1.2.3', revision: 'abc', branch: 'main', buildUser: 'tessera', buildDate: '', goVersion: process.version },

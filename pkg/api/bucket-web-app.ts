@@ -22,6 +22,8 @@ export interface BucketWebAppOptions {
   readonly routePrefix?: string;
   /** externalPrefix is the prefix of links in the UI (--web.external-prefix; default routePrefix). */
   readonly externalPrefix?: string;
+  /** web: false serves health, metrics and status only, no blocks API and no UI (Thanos's --web.disable; default true). */
+  readonly web?: boolean;
 }
 
 /**
@@ -35,15 +37,17 @@ export function createBucketWebApp(o: BucketWebAppOptions): Express {
   const prefix = (o.routePrefix ?? '').replace(/\/+$/, '');
   app.use(prefix || '/', createHealthRouter({ name: o.name, ...(o.ready !== undefined ? { ready: o.ready } : {}), ...(o.registry !== undefined ? { registry: o.registry } : {}) }));
   app.use(statusMiddleware(prefix));
-  app.use(`${prefix}/api/v1`, createBlocksRouter({ global: o.global, ...(o.loaded !== undefined ? { loaded: o.loaded } : {}), ...(o.mark !== undefined ? { mark: o.mark } : {}) }));
-  serveWebUi(app, {
-    kind: 'bucket',
-    blocksView: o.view ?? 'global',
-    title: `${o.name} – blocks`,
-    routePrefix: prefix,
-    externalPrefix: o.externalPrefix ?? prefix,
-    pages: ['/', '/blocks', '/loaded', '/global'],
-  });
+  if (o.web !== false) {
+    app.use(`${prefix}/api/v1`, createBlocksRouter({ global: o.global, ...(o.loaded !== undefined ? { loaded: o.loaded } : {}), ...(o.mark !== undefined ? { mark: o.mark } : {}) }));
+    serveWebUi(app, {
+      kind: 'bucket',
+      blocksView: o.view ?? 'global',
+      title: `${o.name} – blocks`,
+      routePrefix: prefix,
+      externalPrefix: o.externalPrefix ?? prefix,
+      pages: ['/', '/blocks', '/loaded', '/global'],
+    });
+  }
   app.use(notFound);
   app.use(createJsonErrorHandler({}));
   return app;

@@ -72,6 +72,8 @@ export interface StoreGatewayOptions {
   readonly bucketWebLabel?: string;
   /** disableAdminOperations turns off POST /api/v1/blocks/mark (--disable-admin-operations). */
   readonly disableAdminOperations?: boolean;
+  /** disableWeb serves health, metrics and status only on HTTP, no blocks API and no bucket UI (--web.disable). */
+  readonly disableWeb?: boolean;
   /** externalPrefix of links in the UI (--web.external-prefix). */
   readonly externalPrefix?: string;
   /**
@@ -277,6 +279,7 @@ export class StoreGateway {
       view: 'loaded',
       name: 'Tessera Store',
       ready: () => this.#ready,
+      web: this.#o.disableWeb !== true,
       registry: this.#o.registry,
       ...(this.#o.disableAdminOperations === true ? {} : { mark: blockMarkAction(this.#o.bucket) }),
       ...(this.#o.externalPrefix !== undefined ? { externalPrefix: this.#o.externalPrefix } : {}),
