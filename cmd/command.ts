@@ -80,12 +80,25 @@ export async function runCommand(root: Command, argv: readonly string[], io: Pic
       ...(spec.default !== undefined ? { default: spec.default as string } : {}),
     } as NonNullable<ParseArgsConfig['options']>[string];
   }
+  // Every boolean flag also takes `--no-<flag>` (false), as Thanos's kingpin `--[no-]flag`, unless
+  // the command declares that spelling itself.
+  const negations: string[] = [];
+  for (const [name, spec] of Object.entries(cmd.flags ?? {})) {
+    if (spec.type !== 'boolean' || name.startsWith('no-') || options[`no-${name}`] !== undefined) continue;
+    options[`no-${name}`] = { type: 'boolean' };
+    negations.push(name);
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true });
   } catch (err) {
     io.stderr.write(`${path.join(' ')}: ${(err as Error).message}\n\n${usage(cmd, path)}`);
     return 2;
+  }
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
+  for (const name of negations) {
+    if (values[`no-${name}`] === true) values[name] = false;
+    delete values[`no-${name}`];
   }
   setProcessStatus(processStatus(cmd.flags ?? {}, parsed.values as RunContext['flags']));
   try {

@@ -29,7 +29,6 @@ export const storeCommand: Command = {
     'store.chunk-cache-size': { type: 'string', default: '256MB', help: 'Maximum size of the in-memory chunk cache (chunk records of recent queries, with their hashes), e.g. 256MB (0 disables).' },
     'store.index-header-cache-size': { type: 'string', default: '1GB', help: 'Maximum memory of loaded index-headers; the least recently used are unloaded beyond it and reloaded from --data-dir on use (0 = no limit).' },
     'cache-index-header': { type: 'boolean', default: true, help: 'Accepted for Thanos compatibility and ignored: index-headers are always cached in --data-dir.' },
-    'no-cache-index-header': { type: 'boolean', help: 'Accepted for Thanos compatibility and ignored: index-headers are always cached in --data-dir.' },
     'chunk-pool-size': { type: 'string', default: '2GB', help: 'Accepted for Thanos compatibility; chunks are not pooled.' },
     'sync-block-duration': { type: 'string', default: '15m', help: 'Repeat interval for syncing the blocks between local and remote view.' },
     'block-sync-concurrency': { type: 'string', default: '20', help: 'Number of goroutines (tasks) reading block markers while syncing.' },
