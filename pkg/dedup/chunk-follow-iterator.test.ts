@@ -4,6 +4,7 @@ import { ValueType, XorChunk, type Chunk, type SampleIterator } from '../chunken
 import { ChunkFollowIterator, type ChunkRange, type ReplicaChunkList } from './chunk-follow-iterator.js';
 import { ChunkIntervalIterator } from './chunk-interval-iterator.js';
 import { FollowFirstIterator } from './follow-first-iterator.js';
+import { firstCovers } from './first-covers.js';
 
 const T0 = 1_767_225_600_000;
 
@@ -139,6 +140,7 @@ const runs = { numRuns: Number(process.env['DEDUP_PROPERTY_RUNS'] ?? 400) };
 describe('ChunkFollowIterator', () => {
   test('yields exactly what FollowFirstIterator yields over the same chunks (times and values, counters too)', () => {
     let cases = 0;
+    let covered = 0;
     fc.assert(
       fc.property(
         pair(),
@@ -169,6 +171,13 @@ describe('ChunkFollowIterator', () => {
           for (const r of p.replicas) r.opened = 0;
           const got = drain(new ChunkFollowIterator({ replicas: p.replicas, mint, maxt, ctx, counter }), seekTo);
           expect(got).toEqual(want);
+          // firstCovers: when it says so, the output is replica 0's samples in [mint, maxt] as they are.
+          if (firstCovers({ replicas: p.replicas, mint, maxt, ctx, counter })) {
+            covered++;
+            const r0 = p.replicas[0]!;
+            const own = drain(new ChunkIntervalIterator(r0.chunks, r0.ranges, mint, maxt), seekTo);
+            expect(own).toEqual(want);
+          }
           // Where replica 0 has no gap around the window, a gauge is read from replica 0 alone.
           const r0 = p.replicas[0]!;
           const f0i = r0.ts.findIndex((t) => t >= mint - ctx);
@@ -183,6 +192,7 @@ describe('ChunkFollowIterator', () => {
       runs,
     );
     expect(cases).toBeGreaterThan(0);
+    expect(covered).toBeGreaterThan(0);
   });
 
   test('reads no other replica where replica 0 covers the window (gauges), at most the first chunk of each (counters)', () => {
@@ -200,6 +210,7 @@ describe('ChunkFollowIterator', () => {
       const got = drain(new ChunkFollowIterator({ replicas: [ra, rb], mint, maxt, ctx: 300_000, counter }), mint);
       expect(got).toEqual(a.flatMap((t, i) => (t >= mint && t <= maxt ? [[t, values[i]!]] : [])));
       expect(rb.opened).toBeLessThanOrEqual(counter ? 1 : 0);
+      expect(firstCovers({ replicas: [ra, rb], mint, maxt, ctx: 300_000, counter })).toBe(true);
       // FollowFirstIterator decodes replica b over the first ctx of the window.
       rb.opened = 0;
       drain(
@@ -217,6 +228,8 @@ describe('ChunkFollowIterator', () => {
     const ra = replicaOf(a, a.map((t) => (t - T0) / 1000), new Set([120, 240]));
     const rb = replicaOf(b, b.map((t) => (t - T0) / 1000), new Set([100, 200, 300]));
     const got = drain(new ChunkFollowIterator({ replicas: [ra, rb], mint: T0 + 600_000, maxt: T0 + 5_000_000, ctx: 300_000, counter: true }), T0 + 600_000);
+    expect(firstCovers({ replicas: [ra, rb], mint: T0 + 600_000, maxt: T0 + 5_000_000, ctx: 300_000, counter: true })).toBe(false);
+    expect(firstCovers({ replicas: [ra, rb], mint: T0 + 600_000, maxt: T0 + 2_900_000, ctx: 60_000, counter: true })).toBe(true);
     const inGap = got.filter(([t]) => t > T0 + 3_000_000 && t < T0 + 3_600_000);
     expect(inGap.length).toBeGreaterThan(30);
     expect(inGap.every(([t]) => t % 1000 === 400)).toBe(true);

@@ -2,6 +2,7 @@ import { ValueType, type Chunk, type SampleIterator } from '../chunkenc/index.js
 import type { FloatHistogram } from '../histogram/index.js';
 import { ChunkIntervalIterator } from './chunk-interval-iterator.js';
 import { DedupIterator } from './dedup-iterator.js';
+import { chunkMean, othersAfter, ownDelta } from './follow-rules.js';
 
 /** A chunk's time range (inclusive ms), as in chunk metadata. */
 export interface ChunkRange {
@@ -134,7 +135,7 @@ export class ChunkFollowIterator implements SampleIterator {
     const c = this.#first.chunk(i);
     const n = c.numSamples();
     this.#ci = i;
-    this.#mean = n >= 2 && r.maxTime > r.minTime ? (r.maxTime - r.minTime) / (n - 1) : NaN;
+    this.#mean = chunkMean(r, n);
     const it = c.iterator(this.#it);
     this.#it = it;
     return it;
@@ -193,7 +194,7 @@ export class ChunkFollowIterator implements SampleIterator {
       // Counters only: a sample of another replica before f0 would come first, and the switch to
       // f0 could give replica 0 a counter offset. For other series the output is replica 0's
       // samples from f0 on all the same (while they pass the check).
-      if (f0 < o.mint && h > 0 && h !== Infinity && (!this.#counter || this.#othersAfter(f0 - h / 2))) {
+      if (f0 < o.mint && h > 0 && h !== Infinity && (!this.#counter || othersAfter(o.replicas, lo, this.#hi, f0 - h / 2))) {
         this.#p1 = f0;
         this.#p2 = NaN;
         this.#p3 = NaN;
@@ -211,24 +212,6 @@ export class ChunkFollowIterator implements SampleIterator {
   #restart(): ValueType {
     this.#openDedup(this.#o.mint);
     return this.#fromDedup(-Infinity, this.#o.mint);
-  }
-
-  /** #othersAfter tells whether no replica but 0 has a sample in [lo, bound] within the window. */
-  #othersAfter(bound: number): boolean {
-    const lo = this.#lo;
-    if (bound < lo) return true;
-    const rs = this.#o.replicas;
-    for (let j = 1; j < rs.length; j++) {
-      const r = rs[j]!.ranges;
-      let i = 0;
-      while (i < r.length && r[i]!.maxTime < lo) i++;
-      const c = r[i];
-      if (c === undefined || c.minTime > bound || c.minTime > this.#hi) continue;
-      // The window starts inside this chunk: its first sample there decides (not known: no shortcut).
-      const it = rs[j]!.chunk(i).iterator();
-      if (it.seek(lo) === None || it.atT() <= bound) return false;
-    }
-    return true;
   }
 
   next(): ValueType {
@@ -322,16 +305,4 @@ function openReplica(r: ReplicaChunkList, lo: number, hi: number): ChunkInterval
     }
   }
   return new ChunkIntervalIterator(chunks, ranges, lo, hi);
-}
-
-/** ownDelta is DedupIterator's δ at p1: the smallest of the last three deltas and the hint (known terms). */
-function ownDelta(p1: number, p2: number, p3: number, p4: number, h: number): number {
-  let d = h > 0 && h !== Infinity ? h : NaN;
-  const d1 = p1 - p2;
-  if (d1 < d || Number.isNaN(d)) d = d1;
-  const d2 = p2 - p3;
-  if (d2 < d || Number.isNaN(d)) d = d2;
-  const d3 = p3 - p4;
-  if (d3 < d || Number.isNaN(d)) d = d3;
-  return d;
 }

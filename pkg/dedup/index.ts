@@ -10,3 +10,4 @@ export { FollowFirstIterator } from './follow-first-iterator.js';
 export type { FollowFirstOptions } from './follow-first-iterator.js';
 export { ChunkFollowIterator } from './chunk-follow-iterator.js';
 export type { ChunkFollowOptions, ChunkRange, ReplicaChunkList } from './chunk-follow-iterator.js';
+export { firstCovers } from './first-covers.js';

@@ -1,5 +1,5 @@
 import type { ChunkMeta, SampleIterator } from '../chunkenc/index.js';
-import { BoundedIterator, ChunkFollowIterator, DedupIterator } from '../dedup/index.js';
+import { BoundedIterator, ChunkFollowIterator, DedupIterator, firstCovers, type ChunkFollowOptions } from '../dedup/index.js';
 import type { Labels } from '../labels/index.js';
 import type { ChunkSeries, Series } from '../storage/index.js';
 import type { Aggr, AggrChunk } from '../storepb/index.js';
@@ -41,29 +41,41 @@ export class StoreSeriesView implements Series, ChunkSeries {
   iterator(): SampleIterator {
     const runs = this.#runs;
     if (runs.length <= 1) return aggrChunkIterator(runs[0] ?? [], this.#aggrs, this.#mint, this.#maxt);
-    if (runs.every((r) => r.every((c) => c.raw !== undefined))) {
-      // Replica 0's chunks straight where it covers; the dedup iterator only around its gaps.
-      return new ChunkFollowIterator({
-        replicas: runs.map((r) => ({ ranges: r, chunk: (i: number) => toChunk(r[i]!.raw!) })),
-        mint: this.#mint,
-        maxt: this.#maxt,
-        ctx: this.#ctx,
-        counter: this.#counter,
-      });
-    }
+    // Replica 0's chunks straight where it covers; the dedup iterator only around its gaps.
+    const follow = this.#follow();
+    if (follow !== undefined) return new ChunkFollowIterator(follow);
     const lo = this.#mint - this.#ctx;
     const hi = this.#maxt + this.#ctx;
     const its = runs.map((r) => aggrChunkIterator(r, this.#aggrs, lo, hi));
     return new BoundedIterator(new DedupIterator(its, { counter: this.#counter }), this.#mint, this.#maxt);
   }
 
+  /** #follow returns ChunkFollowIterator's options when every run has raw chunks (and there are several). */
+  #follow(): ChunkFollowOptions | undefined {
+    const runs = this.#runs;
+    if (runs.length <= 1 || !runs.every((r) => r.every((c) => c.raw !== undefined))) return undefined;
+    return {
+      replicas: runs.map((r) => ({ ranges: r, chunk: (i: number) => toChunk(r[i]!.raw!) })),
+      mint: this.#mint,
+      maxt: this.#maxt,
+      ctx: this.#ctx,
+      counter: this.#counter,
+    };
+  }
+
   /**
-   * chunks returns the raw chunks of a series with one run (the engine decodes them itself and
-   * bounds them to the query range), else one IteratorChunk over iterator().
+   * chunks returns raw chunks where the samples are one run's: a series with one run, or the
+   * first run when it covers the range so that dedup yields exactly its samples (firstCovers,
+   * decided from its timestamps). The engine decodes them itself and bounds them to the query
+   * range. Otherwise one IteratorChunk over iterator().
    */
   chunks(): ChunkMeta[] {
     const runs = this.#runs;
-    const only = runs.length === 1 ? runs[0]! : runs.length === 0 ? [] : undefined;
+    let only = runs.length === 1 ? runs[0]! : runs.length === 0 ? [] : undefined;
+    if (only === undefined) {
+      const follow = this.#follow();
+      if (follow !== undefined && firstCovers(follow)) only = runs[0]!;
+    }
     if (only !== undefined && only.every((c) => c.raw !== undefined)) {
       const out: ChunkMeta[] = [];
       for (const c of only) if (c.maxTime >= this.#mint && c.minTime <= this.#maxt) out.push({ ref: 0, minTime: c.minTime, maxTime: c.maxTime, chunk: toChunk(c.raw!) });

@@ -1,0 +1,137 @@
+import { ValueType, XorBulkDecoder, XorChunk, type Chunk, type FloatSampleSink } from '../chunkenc/index.js';
+import type { ChunkFollowOptions } from './chunk-follow-iterator.js';
+import { chunkMean, othersAfter, ownDelta } from './follow-rules.js';
+
+const decoder = new XorBulkDecoder();
+const sink: FloatSampleSink = { fts: new Float64Array(256), fvs: new Float64Array(256), fn: 0, sts: new Float64Array(16), sn: 0 };
+
+/**
+ * firstCovers tells, at chunk level, whether ChunkFollowIterator over these options yields exactly
+ * replica 0's samples in [mint, maxt] (then a reader can take replica 0's chunks as they are, e.g.
+ * the PromQL engine's bulk decoder, with no per-sample dedup step). It reads replica 0's
+ * timestamps in [mint − ctx, maxt + ctx] (XOR chunks in one decoding loop each) and applies
+ * ChunkFollowIterator's own rules: the start is taken from replica 0's first sample f0 < mint
+ * (its chunk's interval known; for counters no other replica with a sample before f0 − δ/2), and
+ * every next sample up to and including the first one after maxt passes the check (neither in a
+ * gap nor thinned by replica 0's own interval), so no DedupIterator is ever opened. false means
+ * "not shown", never a different result: the caller then iterates.
+ */
+export function firstCovers(o: ChunkFollowOptions): boolean {
+  const first = o.replicas[0];
+  if (first === undefined || o.replicas.length < 2) return false;
+  const lo = o.mint - o.ctx;
+  const hi = o.maxt + o.ctx;
+  const rs = first.ranges;
+  let started = false;
+  let p1 = NaN;
+  let p2 = NaN;
+  let p3 = NaN;
+  let p4 = NaN;
+  let h1 = NaN;
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i]!;
+    if (r.maxTime < lo) continue;
+    if (r.minTime > hi) break;
+    const c = first.chunk(i);
+    const mean = chunkMean(r, c.numSamples());
+    const n = decode(c, lo, hi);
+    if (n < 0) return false;
+    const ts = sink.fts;
+    let k = 0;
+    if (!started) {
+      if (n === 0) continue;
+      const s = ts[0]!;
+      if (!(s < o.mint && mean > 0 && mean !== Infinity)) return false;
+      if (o.counter === true && !othersAfter(o.replicas, lo, hi, s - mean / 2)) return false;
+      started = true;
+      p1 = s;
+      h1 = mean;
+      k = 1;
+    }
+    // Until three deltas are known, DedupIterator's δ as written; then the same minimum, kept in locals.
+    for (; k < n && Number.isNaN(p4); k++) {
+      const s = ts[k]!;
+      const d = ownDelta(p1, p2, p3, p4, h1);
+      const step = 2 * (s - p1);
+      if (!(step >= d && step <= 3 * d)) return false;
+      if (s > o.maxt) return true;
+      p4 = p3;
+      p3 = p2;
+      p2 = p1;
+      p1 = s;
+      h1 = mean;
+    }
+    const h = mean > 0 && mean !== Infinity ? mean : Infinity;
+    let d1 = p1 - p2;
+    let d2 = p2 - p3;
+    let d3 = p3 - p4;
+    const maxt = o.maxt;
+    for (; k < n; k++) {
+      const s = ts[k]!;
+      // δ at p1: the smallest of the hint at p1 (h1) and the last three deltas.
+      let d = h1 > 0 && h1 !== Infinity ? h1 : Infinity;
+      if (d1 < d) d = d1;
+      if (d2 < d) d = d2;
+      if (d3 < d) d = d3;
+      const delta = s - p1;
+      if (!(2 * delta >= d && 2 * delta <= 3 * d)) return false;
+      if (s > maxt) return true;
+      d3 = d2;
+      d2 = d1;
+      d1 = delta;
+      p1 = s;
+      h1 = h;
+    }
+    p2 = p1 - d1;
+    p3 = p2 - d2;
+    p4 = p3 - d3;
+  }
+  // Replica 0 ends within the window: the DedupIterator decides after its last sample.
+  return false;
+}
+
+/**
+ * decode puts the timestamps of chunk c's samples in [lo, hi] (from its first one at or after lo)
+ * in sink.fts[0..n) in order, staleness markers included (they are samples to dedup); n, or -1
+ * for a chunk it cannot read.
+ */
+function decode(c: Chunk, lo: number, hi: number): number {
+  sink.fn = 0;
+  sink.sn = 0;
+  if (c instanceof XorChunk) {
+    try {
+      decoder.decodeInto(c.bytes(), lo, hi, sink);
+    } catch {
+      return -1;
+    }
+    if (sink.sn > 0) mergeMarkers();
+    return sink.fn;
+  }
+  const it = c.iterator();
+  let n = 0;
+  for (let ty = it.seek(lo); ty !== ValueType.None && it.atT() <= hi; ty = it.next()) {
+    if (n === sink.fts.length) {
+      const b = new Float64Array(2 * n);
+      b.set(sink.fts);
+      sink.fts = b;
+    }
+    sink.fts[n++] = it.atT();
+  }
+  if (it.err() !== null) return -1;
+  sink.fn = n;
+  return n;
+}
+
+/** mergeMarkers merges the staleness markers' timestamps into sink.fts (both sorted). */
+function mergeMarkers(): void {
+  const a = sink.fts.slice(0, sink.fn);
+  const m = sink.sts;
+  const n = sink.fn + sink.sn;
+  if (sink.fts.length < n) sink.fts = new Float64Array(2 * n);
+  const out = sink.fts;
+  let i = 0;
+  let j = 0;
+  for (let k = 0; k < n; k++) out[k] = j >= sink.sn || (i < a.length && a[i]! < m[j]!) ? a[i++]! : m[j++]!;
+  sink.fn = n;
+  sink.sn = 0;
+}
