@@ -164,7 +164,8 @@ describe('tessera rule flags', () => {
   testThanosDefaults(ruleCommand, [
     ['http-address', '0.0.0.0:10902'], ['http-grace-period', '2m'], ['http.config', ''], ['grpc-address', '0.0.0.0:10901'],
     ['grpc-server-tls-cert', ''], ['grpc-server-tls-key', ''], ['grpc-server-tls-client-ca', ''], ['grpc-server-tls-min-version', '1.3'],
-    ['grpc-server-max-connection-age', '60m'], ['grpc-grace-period', '2m'], ['shipper.upload-compacted', false], ['hash-func', ''],
+    ['grpc-server-max-connection-age', '60m'], ['grpc-grace-period', '2m'], ['web.route-prefix', ''], ['web.external-prefix', ''], ['web.prefix-header', ''],
+    ['web.disable-cors', false], ['shipper.upload-compacted', false], ['hash-func', ''],
     ['shipper.meta-file-name', 'thanos.shipper.json'], ['shipper.upload-concurrency', '0'], ['query', undefined], ['query.config-file', undefined],
     ['query.config', undefined], ['query.sd-files', undefined], ['query.sd-interval', '5m'], ['query.sd-dns-interval', '30s'],
     ['query.http-method', 'POST'], ['query.default-step', '1s'], ['alertmanagers.config-file', undefined], ['alertmanagers.config', undefined],

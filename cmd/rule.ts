@@ -85,6 +85,10 @@ export const ruleCommand: Command = {
     'rule-concurrent-evaluation': { type: 'string', default: '1', help: 'Accepted for Thanos compatibility and ignored: the rules of a group are evaluated one after another.' },
     'grpc-address': { type: 'string', default: '0.0.0.0:10901', help: 'Listen host:port for the StoreAPI gRPC endpoint (the rules\' results).' },
     'http-address': { type: 'string', default: '0.0.0.0:10902', help: 'Listen host:port for HTTP: /api/v1/rules, /api/v1/alerts, /metrics, /-/ready, /-/healthy, /-/reload.' },
+    'web.route-prefix': { type: 'string', default: '', help: 'Prefix for API and UI endpoints. Defaults to the value of --web.external-prefix.' },
+    'web.external-prefix': { type: 'string', default: '', help: 'Static prefix for all HTML links and redirect URLs in the UI (behind a path-stripping reverse proxy).' },
+    'web.prefix-header': { type: 'string', default: '', help: 'Accepted for Thanos compatibility and ignored; the UI uses --web.external-prefix.' },
+    'web.disable-cors': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored; no CORS headers are set.' },
     ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
     ...grpcServerConnectionFlags,
@@ -131,6 +135,8 @@ async function runRule(ctx: RunContext): Promise<number> {
   const grpcGrace = durationFlag(ctx, 'grpc-grace-period');
   const httpGrace = durationFlag(ctx, 'http-grace-period');
   const maxConnectionAgeMs = durationFlag(ctx, 'grpc-server-max-connection-age');
+  const externalPrefix = flagString(ctx, 'web.external-prefix');
+  const routePrefix = flagString(ctx, 'web.route-prefix') || externalPrefix;
   const hashFunc = hashFuncFromFlags(ctx);
   const fileConcurrency = intFlag(ctx, 'shipper.upload-concurrency');
   if (fileConcurrency < 0) throw new UsageError('--shipper.upload-concurrency: must be 0 or more');
@@ -334,7 +340,7 @@ async function runRule(ctx: RunContext): Promise<number> {
     logger.info('no object storage configured; blocks are not uploaded');
   }
   const grpcServer = new StoreGrpcServer(store, { credentials: grpcCredentials, maxConnectionAgeMs, rules: snapshotRulesServer(() => snapshotRuleGroups(ruler.groups()), { externalLabels: labels }), onError: (err, action) => logger.error('unexpected error in a gRPC call', { action, err }) });
-  const app = rulerHttpApp(ruler, { registry, ready: () => grpcListening, onError: (err) => logger.error('HTTP request', { err }) });
+  const app = rulerHttpApp(ruler, { registry, ready: () => grpcListening, onError: (err) => logger.error('HTTP request', { err }), routePrefix, externalPrefix });
   const httpServer = createHttpServer(app, webConfig);
   const shutdown = shutdownOnSignals(logger);
   try {

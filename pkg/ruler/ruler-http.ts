@@ -10,6 +10,10 @@ export interface RulerHttpOptions {
   /** ready is /-/ready's condition besides the ruler's own (e.g. the gRPC server listening). */
   readonly ready?: () => boolean;
   readonly onError?: (err: unknown) => void;
+  /** routePrefix serves everything under a path (--web.route-prefix). */
+  readonly routePrefix?: string;
+  /** externalPrefix is the prefix of links in the UI (--web.external-prefix; default routePrefix). */
+  readonly externalPrefix?: string;
 }
 
 /**
@@ -23,9 +27,10 @@ export function rulerHttpApp(ruler: Ruler, opts: RulerHttpOptions = {}): Express
   const app = express();
   app.disable('x-powered-by');
   const ready = (): boolean => ruler.ready() && (opts.ready?.() ?? true);
-  app.use('/', createHealthRouter({ ready, ...(opts.registry === undefined ? {} : { registry: opts.registry }), name: 'Tessera Ruler' }));
-  app.use(statusMiddleware());
-  app.all('/-/reload', (req, res) => {
+  const prefix = (opts.routePrefix ?? '').replace(/\/+$/, '');
+  app.use(prefix || '/', createHealthRouter({ ready, ...(opts.registry === undefined ? {} : { registry: opts.registry }), name: 'Tessera Ruler' }));
+  app.use(statusMiddleware(prefix));
+  app.all(`${prefix}/-/reload`, (req, res) => {
     if (req.method !== 'POST' && req.method !== 'PUT') {
       res.status(405).type('text/plain; charset=utf-8').send('Only POST or PUT requests allowed\n');
       return;
@@ -42,7 +47,7 @@ export function rulerHttpApp(ruler: Ruler, opts: RulerHttpOptions = {}): Express
     );
   });
   app.use(
-    '/api/v1',
+    `${prefix}/api/v1`,
     createRulesApiRouter({
       rules: () => {
         const snap = snapshotRuleGroups(ruler.groups());
@@ -55,7 +60,7 @@ export function rulerHttpApp(ruler: Ruler, opts: RulerHttpOptions = {}): Express
     }),
   );
   // the web UI's Alerts and Rules pages (Thanos's ruler UI) over the same API
-  serveWebUi(app, { kind: 'rule', title: 'Tessera Ruler', pages: ['/', '/alerts', '/rules'] });
+  serveWebUi(app, { kind: 'rule', title: 'Tessera Ruler', routePrefix: prefix, externalPrefix: opts.externalPrefix ?? prefix, pages: ['/', '/alerts', '/rules'] });
   app.use(notFound);
   app.use(createJsonErrorHandler());
   return app;
