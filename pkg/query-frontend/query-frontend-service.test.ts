@@ -200,6 +200,17 @@ describe('QueryFrontend against a fake downstream', () => {
     expect(fake.calls).toHaveLength(3);
   });
 
+  test('instant queries are tried up to --query.max-retries-per-request, other requests as --query-range.max-retries-per-request says', async () => {
+    const { url } = await start({ maxRetries: 2, instantMaxRetries: 4, responseCacheConfig: '' });
+    fake.failNext = 3;
+    expect((await fetch(`${url}/api/v1/query?query=x`)).status).toBe(200);
+    expect(fake.calls).toHaveLength(4);
+    fake.calls = [];
+    fake.failNext = 2;
+    expect((await fetch(`${url}/api/v1/status/tsdb`)).status).toBe(503);
+    expect(fake.calls).toHaveLength(2);
+  });
+
   test('answers /api/v1/status/buildinfo and /api/v1/status/flags itself, as the Thanos query-frontend does', async () => {
     const { url } = await start();
     const info = (await (await fetch(`${url}/api/v1/status/buildinfo`)).json()) as { status: string; data: Record<string, string> };

@@ -31,6 +31,8 @@ export interface QueryFrontendOptions {
   readonly maxQueryParallelism: number;
   readonly maxFreshnessMs: number;
   readonly labelsSplitIntervalMs: number;
+  /** instantMaxRetries is --query.max-retries-per-request: tries of one instant query (default: maxRetries). */
+  readonly instantMaxRetries?: number;
   /** labelsMaxRetries is --labels.max-retries-per-request (default: maxRetries). */
   readonly labelsMaxRetries?: number;
   /** labelsMaxQueryParallelism is --labels.max-query-parallelism (default: maxQueryParallelism). */
@@ -103,6 +105,7 @@ export class QueryFrontend {
   readonly #cache: ResultsCache | undefined;
   readonly #labelsCache: ResultsCache | undefined;
   readonly #labelsDown: Downstream;
+  readonly #instantDown: Downstream;
   #http: Server | undefined;
   #port = 0;
 
@@ -141,6 +144,12 @@ export class QueryFrontend {
     this.#down = new Downstream({
       url: opts.downstreamUrl,
       maxTries: opts.maxRetries,
+      onRetry: () => this.#m.retries.inc(),
+      ...(opts.downstreamTripper !== undefined ? { tripper: opts.downstreamTripper } : {}),
+    });
+    this.#instantDown = new Downstream({
+      url: opts.downstreamUrl,
+      maxTries: opts.instantMaxRetries ?? opts.maxRetries,
       onRetry: () => this.#m.retries.inc(),
       ...(opts.downstreamTripper !== undefined ? { tripper: opts.downstreamTripper } : {}),
     });
@@ -214,6 +223,7 @@ export class QueryFrontend {
     await this.#cache?.close();
     await this.#labelsCache?.close();
     this.#down.close();
+    this.#instantDown.close();
     this.#labelsDown.close();
   }
 
@@ -266,7 +276,8 @@ export class QueryFrontend {
     }
     this.#m.downstream.inc({ op: 'passthrough' });
     // Streamed: the answer goes to the client as it arrives, never whole in memory.
-    await relayStream(res, await this.#down.open(req.method ?? 'GET', req.url ?? '/', headers, body));
+    const instant = /\/api\/v1\/query$/.test((req.url ?? '/').split('?')[0]!);
+    await relayStream(res, await (instant ? this.#instantDown : this.#down).open(req.method ?? 'GET', req.url ?? '/', headers, body));
   }
 
   async #queryRange(req: IncomingMessage, res: ServerResponse, path: string, pairs: [string, string][], body: Buffer): Promise<void> {
