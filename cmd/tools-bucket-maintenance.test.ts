@@ -122,9 +122,20 @@ describe('tools bucket mark, inspect, retention, cleanup, verify', () => {
     const ov = await cli(['verify', ...cfg, '--id', a, '--id', b, '--index.skip']);
     expect(ov.code).toBe(1);
     expect(ov.out).toContain(`overlap: ${a}`);
+    // Thanos's --issues: the same with -i overlapped_blocks; index_known_issues alone does not look for overlaps.
+    const ovIssues = await cli(['verify', ...cfg, '--id', a, '--id', b, '-i', 'overlapped_blocks']);
+    expect(ovIssues.code).toBe(1);
+    expect(ovIssues.out).toContain(`overlap: ${a}`);
+    const indexOnly = await cli(['verify', ...cfg, '--id', a, '--id', b, '--issues=index_known_issues']);
+    expect(indexOnly.out).toMatch(/no issues found/);
+    expect(indexOnly.code).toBe(0);
+    const dup = await cli(['verify', ...cfg, '--issues=duplicated_compaction']);
+    expect(dup.code).toBe(2);
+    expect(dup.err).toMatch(/--issues: duplicated_compaction is not supported/);
     await bkt.upload(`${b}/index`, new Uint8Array(64));
     const bad = await cli(['verify', ...cfg, '--id', b]);
     expect(bad.code).toBe(1);
     expect(bad.out).toMatch(new RegExp(`block ${b}: corrupt`));
+    expect((await cli(['verify', ...cfg, '--id', b, '-i', 'overlapped_blocks'])).code).toBe(0);
   });
 });

@@ -183,19 +183,25 @@ const verifyCommand: Command = {
   flags: {
     ...objstoreFlags,
     id: { type: 'string', multiple: true, help: 'Verify only these blocks (repeatable); default every block.' },
-    'index.skip': { type: 'boolean', default: false, help: 'Only check overlaps from meta.json (no block download).' },
-    repair: { type: 'boolean', default: false, help: 'Repair raw blocks whose only issue is out-of-order chunks, when their samples allow it: upload a rewritten copy and mark the original for deletion (under the compactor lease).' },
+    issues: { type: 'string', short: 'i', multiple: true, default: ['index_known_issues', 'overlapped_blocks'], help: 'Issues to verify (repeatable, as Thanos): index_known_issues (index and chunks; repairable with --repair) and overlapped_blocks (from meta.json). duplicated_compaction is not supported.' },
+    'index.skip': { type: 'boolean', default: false, help: 'Only check overlaps from meta.json (no block download); the same as leaving index_known_issues out of --issues.' },
+    repair: { type: 'boolean', short: 'r', default: false, help: 'Repair raw blocks whose only issue is out-of-order chunks, when their samples allow it: upload a rewritten copy and mark the original for deletion (under the compactor lease).' },
     ...logFlags,
   },
   run: reportErrors(async (ctx) => {
     const only = new Set(flagList(ctx, 'id'));
     for (const id of only) if (!isUlid(id)) throw new UsageError(`--id: "${id}" is not a ULID`);
+    const checks = new Set(flagList(ctx, 'issues').flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== ''));
+    for (const c of checks) {
+      if (c === 'duplicated_compaction') throw new UsageError('--issues: duplicated_compaction is not supported (index_known_issues, overlapped_blocks)');
+      if (c !== 'index_known_issues' && c !== 'overlapped_blocks') throw new UsageError(`--issues: unknown issue "${c}" (index_known_issues, overlapped_blocks)`);
+    }
     const bkt = await openBucket(ctx);
     let issues = 0;
     try {
       const fetched = await new MetaFetcher({ bucket: bkt }).fetch();
       const metas = [...fetched.metas.values()].filter((m) => only.size === 0 || only.has(m.ulid));
-      for (const o of findOverlaps(metas)) {
+      for (const o of checks.has('overlapped_blocks') ? findOverlaps(metas) : []) {
         issues++;
         ctx.stdout.write(`overlap: ${o.a.ulid} [${o.a.minTime}, ${o.a.maxTime}) and ${o.b.ulid} [${o.b.minTime}, ${o.b.maxTime}) in group ${o.groupKey}\n`);
       }
@@ -203,7 +209,7 @@ const verifyCommand: Command = {
         if (only.size > 0 && !only.has(id)) continue;
         ctx.stdout.write(`partial block (not loaded by stores): ${id}: ${err.message}\n`);
       }
-      if (!flagBool(ctx, 'index.skip')) {
+      if (checks.has('index_known_issues') && !flagBool(ctx, 'index.skip')) {
         const found = await verifyIndexes(ctx, bkt, metas.map((m) => m.ulid));
         issues += found.count;
         if (flagBool(ctx, 'repair') && found.outOfOrder.length > 0) {

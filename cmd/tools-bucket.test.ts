@@ -216,7 +216,7 @@ describe('tessera tools bucket flags', () => {
       ['retention.resolution-raw', '0d'], ['retention.resolution-5m', '0d'], ['retention.resolution-1h', '0d'],
     ]],
   ['verify', [
-      ['objstore.config-file', undefined], ['objstore.config', undefined], ['repair', false], ['id', undefined],
+      ['objstore.config-file', undefined], ['objstore.config', undefined], ['repair', false], ['issues', 'index_known_issues,overlapped_blocks'], ['id', undefined],
     ]],
   ['downsample', [
       ['objstore.config-file', undefined], ['objstore.config', undefined], ['downsample.concurrency', '1'],
