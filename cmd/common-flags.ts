@@ -99,6 +99,12 @@ export const grpcServerConnectionFlags: Readonly<Record<string, FlagSpec>> = {
   'grpc-server-max-connection-age': { type: 'string', default: '60m', help: 'Each gRPC connection is closed gracefully (calls in flight finish) after this age, so that clients reconnect and redo TLS handshakes; 0 = no limit.' },
 };
 
+/** experimentalPromqlIgnoredFlags are Thanos's switches for experimental PromQL functions, accepted and ignored (the experimental functions are always on). */
+export const experimentalPromqlIgnoredFlags: Readonly<Record<string, FlagSpec>> = {
+  'enable-feature': { type: 'string', multiple: true, help: "Accepted for Thanos compatibility (promql-experimental-functions) and ignored: Tessera's PromQL engine always has Prometheus's experimental functions." },
+  'query.enable-x-functions': { type: 'boolean', default: false, help: "Accepted for Thanos compatibility and ignored: Tessera's PromQL engine has no x-functions (xrate, xincrease, xdelta); queries using them fail as unknown functions." },
+};
+
 /** requestLoggingIgnoredFlags are Thanos's request logging flags, accepted for compatibility and ignored. */
 export const requestLoggingIgnoredFlags: Readonly<Record<string, FlagSpec>> = {
   'request.logging-config-file': { type: 'string', help: 'Accepted for Thanos compatibility and ignored: requests are not logged.' },

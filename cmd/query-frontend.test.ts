@@ -61,6 +61,7 @@ describe('tessera query-frontend flags', () => {
   // `thanos query-frontend --help` of Thanos v0.42 (booleans from its source); left out on purpose:
   // --query-frontend.vertical-shards (0 here; unset in Thanos, which means the same: no sharding).
   testThanosDefaults(queryFrontendCommand, [
+    ['enable-feature', undefined], ['query-frontend.enable-x-functions', false], 
     ['http-address', '0.0.0.0:10902'], ['http-grace-period', '2m'], ['http.config', ''], ['web.disable-cors', false],
     ['query-range.align-range-with-step', true], ['query-range.request-downsampled', true], ['query-range.split-interval', '24h'],
     ['query-range.min-split-interval', '0'], ['query-range.max-split-interval', '0'], ['query-range.horizontal-shards', '0'],

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { QueryFrontend, parseDownstreamTripperConfig, parseGoDuration, readCacheConfig } from '../pkg/query-frontend/index.js';
 import { flagBool, flagList, flagString, UsageError, type Command, type RunContext } from './command.js';
-import { httpConfigFlags, httpGracePeriodFlags, globalFlags, requestLoggingIgnoredFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { httpConfigFlags, httpGracePeriodFlags, globalFlags, requestLoggingIgnoredFlags, experimentalPromqlIgnoredFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { intFlag, waitForShutdown } from './flag-values.js';
 
 /** goDurationFlag parses a Go duration flag (`24h`, `1m`, `0`, `-1s`) into ms. */
@@ -54,6 +54,8 @@ export const queryFrontendCommand: Command = {
     'query-frontend.force-query-stats': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored.' },
     'query-frontend.org-id-header': { type: 'string', multiple: true, help: 'Accepted for Thanos compatibility and ignored (it names the source of slow queries in Thanos\'s logs).' },
     'query-frontend.slow-query-logs-user-header': { type: 'string', help: 'Accepted for Thanos compatibility and ignored.' },
+    'query-frontend.enable-x-functions': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored: the frontend passes every function to the queriers.' },
+    'enable-feature': experimentalPromqlIgnoredFlags['enable-feature']!,
     ...requestLoggingIgnoredFlags,
     ...httpConfigFlags,
     ...httpGracePeriodFlags,

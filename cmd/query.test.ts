@@ -7,6 +7,7 @@ describe('tessera query flags', () => {
   // `thanos query --help` of Thanos v0.42 (booleans from its source); left out on purpose:
   // --query.lookback-delta (5m here; Thanos leaves it unset and then uses PromQL's 5m).
   testThanosDefaults(queryCommand, [
+    ['enable-feature', undefined], ['query.enable-x-functions', false], 
     ['http-address', '0.0.0.0:10902'], ['http-grace-period', '2m'], ['http.config', ''], ['grpc-address', '0.0.0.0:10901'],
     ['grpc-server-tls-cert', ''], ['grpc-server-tls-key', ''], ['grpc-server-tls-client-ca', ''], ['grpc-server-tls-min-version', '1.3'],
     ['grpc-server-max-connection-age', '60m'], ['grpc-grace-period', '2m'], ['grpc-client-tls-secure', false],

@@ -2,7 +2,7 @@ import { isTesseraError } from '../pkg/errors/index.js';
 import { Querier } from '../pkg/querier/index.js';
 import { UsageError, flagBool, flagList, flagString, type Command } from './command.js';
 import { versionInfo } from './version.js';
-import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerConnectionFlags, grpcServerTlsFlags, httpConfigFlags, requestLoggingIgnoredFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerConnectionFlags, grpcServerTlsFlags, httpConfigFlags, requestLoggingIgnoredFlags, experimentalPromqlIgnoredFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
 
 /** queryCommand is `tessera query`: the global query layer (Thanos `query`). */
@@ -47,6 +47,7 @@ export const queryCommand: Command = {
     'query.telemetry.request-duration-seconds-quantiles': { type: 'string', multiple: true, help: 'Accepted for Thanos compatibility and ignored.' },
     'query.telemetry.request-samples-quantiles': { type: 'string', multiple: true, help: 'Accepted for Thanos compatibility and ignored.' },
     'query.telemetry.request-series-seconds-quantiles': { type: 'string', multiple: true, help: 'Accepted for Thanos compatibility and ignored.' },
+    ...experimentalPromqlIgnoredFlags,
     ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
     ...grpcServerConnectionFlags,

@@ -162,6 +162,7 @@ describe('tessera rule', () => {
 describe('tessera rule flags', () => {
   // `thanos rule --help` of Thanos v0.42 (booleans from its source).
   testThanosDefaults(ruleCommand, [
+    ['enable-feature', undefined], ['query.enable-x-functions', false], 
     ['http-address', '0.0.0.0:10902'], ['http-grace-period', '2m'], ['http.config', ''], ['grpc-address', '0.0.0.0:10901'],
     ['grpc-server-tls-cert', ''], ['grpc-server-tls-key', ''], ['grpc-server-tls-client-ca', ''], ['grpc-server-tls-min-version', '1.3'],
     ['grpc-server-max-connection-age', '60m'], ['grpc-grace-period', '2m'], ['web.route-prefix', ''], ['web.external-prefix', ''], ['web.prefix-header', ''],

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagList, flagString, type Command, type RunContext } from './command.js';
-import { grpcClientTlsFlags, grpcClientTlsFromFlags, gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerConnectionFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, hashFuncFromFlags, shipperFlags, httpConfigFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { grpcClientTlsFlags, grpcClientTlsFromFlags, gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerConnectionFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, experimentalPromqlIgnoredFlags, hashFuncFromFlags, shipperFlags, httpConfigFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { durationFlag, fileOrInlineFlag, intFlag, splitHostPort } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { parseLabelFlags } from './tools-bucket.js';
@@ -89,6 +89,7 @@ export const ruleCommand: Command = {
     'web.external-prefix': { type: 'string', default: '', help: 'Static prefix for all HTML links and redirect URLs in the UI (behind a path-stripping reverse proxy).' },
     'web.prefix-header': { type: 'string', default: '', help: 'Accepted for Thanos compatibility and ignored; the UI uses --web.external-prefix.' },
     'web.disable-cors': { type: 'boolean', default: false, help: 'Accepted for Thanos compatibility and ignored; no CORS headers are set.' },
+    ...experimentalPromqlIgnoredFlags,
     ...requestLoggingIgnoredFlags,
     ...grpcServerTlsFlags,
     ...grpcServerConnectionFlags,
