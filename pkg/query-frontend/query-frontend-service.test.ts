@@ -246,6 +246,22 @@ describe('QueryFrontend against a fake downstream', () => {
     expect(fake.calls.length).toBe(6);
   });
 
+  test('with --query-range.align-range-with-step, unaligned requests are answered on the aligned grid and share its cache entries', async () => {
+    const { url } = await start({ alignRangeWithStep: true });
+    const want = { status: 200, body: expected(0, 2 * H, 60_000) };
+    expect(await q(url, 1000, 2 * H + 59_000, 60_000)).toEqual(want);
+    expect(ranges(fake)).toEqual([
+      ['0', '3540'],
+      ['3600', '7140'],
+      ['7200', '7200'],
+    ]);
+    fake.calls = [];
+    // Other sub-step offsets of the same range align to the same grid: answered from the cache alone.
+    expect(await q(url, 7000, 2 * H + 30_000, 60_000)).toEqual(want);
+    expect(await q(url, 0, 2 * H, 60_000)).toEqual(want);
+    expect(fake.calls).toHaveLength(0);
+  });
+
   test('counts requests and cache hits in /metrics', async () => {
     const { url } = await start();
     await q(url, 0, H, 60_000);

@@ -295,7 +295,7 @@ export class QueryFrontend {
     const noStore = /(^|,)\s*no-store\s*(,|$)/i.test(String(req.headers['cache-control'] ?? ''));
     const cache = this.#cache !== undefined && this.#o.splitIntervalMs > 0 && !noStore ? this.#cache : undefined;
     const sem = new Semaphore(this.#o.maxQueryParallelism);
-    const keyBase = cache === undefined ? '' : this.#cacheKeyBase(path, parsed, fwd);
+    const keyBase = cache === undefined ? '' : this.#cacheKeyBase(path, parsed, range, fwd);
     let shard: ShardAnalysis | undefined;
     if ((this.#o.verticalShards ?? 0) > 1) {
       // A limit truncates each shard's answer, not the union: such queries are not sharded.
@@ -315,11 +315,12 @@ export class QueryFrontend {
     await writeMatrix(res, result, warnings, infos);
   }
 
-  #cacheKeyBase(path: string, r: RangeRequest, fwd: Record<string, string>): string {
+  /** #cacheKeyBase keys the grid actually asked downstream (`grid`: the range after alignment). */
+  #cacheKeyBase(path: string, r: RangeRequest, grid: StepRange, fwd: Record<string, string>): string {
     const params = [...r.params].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
     const headers = Object.entries(fwd).map(([k, v]) => [k.toLowerCase(), v]).sort();
-    const step = r.range.step;
-    const offset = ((r.range.start % step) + step) % step;
+    const step = grid.step;
+    const offset = ((grid.start % step) + step) % step;
     const raw = JSON.stringify(['v1', this.#down.baseUrl, path, step, offset, this.#o.splitIntervalMs, params, headers]);
     return `tessera:qfe:${createHash('sha256').update(raw).digest('hex')}`;
   }
