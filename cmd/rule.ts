@@ -7,12 +7,12 @@ import { grpcClientTlsFlags, grpcClientTlsFromFlags, gracePeriodFlags, grpcServe
 import { durationFlag, fileOrInlineFlag, intFlag, splitHostPort } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { parseLabelFlags } from './tools-bucket.js';
-import { createHttpServer } from '../pkg/api/index.js';
+import { closeHttp, createHttpServer } from '../pkg/api/index.js';
 import { BlockErrorCode, Shipper, parseRelabelConfigs, type Logger, type RelabelConfig } from '../pkg/block/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Labels } from '../pkg/labels/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
-import { EndpointDiscovery, EndpointSet, closeHttp, parseEndpointAddress } from '../pkg/querier/index.js';
+import { EndpointDiscovery, EndpointSet, parseEndpointAddress } from '../pkg/querier/index.js';
 import { Engine } from '../pkg/promql/index.js';
 import { createStoreQueryable } from '../pkg/query/index.js';
 import {

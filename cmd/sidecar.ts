@@ -5,9 +5,8 @@ import { UsageError, flagBool, flagString, type Command, type RunContext } from 
 import { gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerConnectionFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, hashFuncFromFlags, shipperFlags, httpConfigFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { parseTimeFlag, splitHostPort } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
-import { answerStatus, createHttpServer, type WebConfig } from '../pkg/api/index.js';
+import { answerStatus, closeHttp, createHttpServer, type WebConfig } from '../pkg/api/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
-import { closeHttp } from '../pkg/querier/index.js';
 import { newBucketFromConfig, readObjstoreFlags } from '../pkg/objstore/index.js';
 import {
   PrometheusClient,

@@ -7,6 +7,7 @@ export { notFound } from './not-found.js';
 export type { HealthRouterOptions } from './health.js';
 export { histogramJson } from './histogram-json.js';
 export { createHttpServer, maxHeaderBytes } from './http-server.js';
+export { closeHttp } from './close-http.js';
 export { BasicAuth } from './basic-auth.js';
 export { WEB_CONFIG_ERROR, loadWebConfig, parseWebConfig } from './web-config.js';
 export type { ClientAuthType, WebConfig, WebTls } from './web-config.js';

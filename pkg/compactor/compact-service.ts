@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Registry } from 'prom-client';
-import { BlocksInfo, createBucketWebApp, createHttpServer, type BucketBlocksView, type MarkAction, type WebConfig } from '../api/index.js';
+import { BlocksInfo, closeHttp, createBucketWebApp, createHttpServer, type BucketBlocksView, type MarkAction, type WebConfig } from '../api/index.js';
 import { nopLogger, type Logger } from '../block/index.js';
 import type { BucketLease } from './bucket-lease.js';
 import type { Compactor, PassResult } from './compactor.js';
@@ -148,11 +148,6 @@ export class CompactService {
     this.#http = undefined;
     if (srv === undefined) return;
     // No new connections; idle ones close now, requests in flight get the grace period.
-    const timer = setTimeout(() => srv.closeAllConnections(), this.#o.httpGracePeriodMs ?? 120_000);
-    timer.unref();
-    const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-    srv.closeIdleConnections();
-    await closed;
-    clearTimeout(timer);
+    await closeHttp(srv, this.#o.httpGracePeriodMs ?? 120_000);
   }
 }

@@ -47,19 +47,3 @@ export function listenHttp(app: Express, address: string, web?: WebConfig): Prom
     });
   });
 }
-
-/**
- * closeHttp stops accepting connections and closes idle ones; requests in flight get graceMs
- * (default 2 s) to finish before their connections are cut. Resolves when closed.
- */
-export function closeHttp(server: Server, graceMs = 2000): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => server.closeAllConnections(), graceMs);
-    timer.unref();
-    server.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
-}

@@ -9,6 +9,6 @@ export type { QueryApiAdapterOptions } from './query-api-adapter.js';
 export { Querier } from './querier-service.js';
 export type { QuerierOptions } from './querier-service.js';
 export { Semaphore } from './semaphore.js';
-export { listenHttp, closeHttp } from './http-server.js';
+export { listenHttp } from './http-server.js';
 export { compareRules, dedupRuleGroups, gatherRules, gatheringRulesServer } from './rules-gatherer.js';
 export type { RulesEndpoint, RulesGathererOptions } from './rules-gatherer.js';

@@ -1,14 +1,14 @@
 import type { Server } from 'node:http';
 import express from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
-import { createApiRouter, createHealthRouter, createJsonErrorHandler, int64Json, jsonString, notFound, serveWebUi, type WebConfig } from '../api/index.js';
+import { closeHttp, createApiRouter, createHealthRouter, createJsonErrorHandler, int64Json, jsonString, notFound, serveWebUi, type WebConfig } from '../api/index.js';
 import type { Logger } from '../block/index.js';
 import { Labels } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
 import { GrpcStoreClient, ProxyStore, StoreGrpcServer, inProcessClient, type GrpcClientTls, type StoreGrpcServerOptions } from '../store/index.js';
 import { EndpointDiscovery } from './endpoint-discovery.js';
 import { EndpointSet } from './endpoint-set.js';
-import { closeHttp, listenHttp } from './http-server.js';
+import { listenHttp } from './http-server.js';
 import { QueryApiAdapter } from './query-api-adapter.js';
 import { storeMatchesSelectors } from './store-match.js';
 import { gatherRules, gatheringRulesServer } from './rules-gatherer.js';

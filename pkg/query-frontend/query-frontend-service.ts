@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import express from 'express';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { createHealthRouter, createHttpServer, statusMiddleware, type WebConfig } from '../api/index.js';
+import { closeHttp, createHealthRouter, createHttpServer, statusMiddleware, type WebConfig } from '../api/index.js';
 import { runInRequestScope } from '../errors/index.js';
 import { pipeline } from 'node:stream/promises';
 import { Downstream, type DownstreamResponse, type DownstreamStream } from './downstream.js';
@@ -213,13 +213,7 @@ export class QueryFrontend {
 
   async stop(): Promise<void> {
     const s = this.#http;
-    if (s !== undefined) {
-      await new Promise<void>((resolve) => {
-        s.close(() => resolve());
-        s.closeIdleConnections();
-        setTimeout(() => s.closeAllConnections(), this.#o.httpGracePeriodMs ?? 2000).unref();
-      });
-    }
+    if (s !== undefined) await closeHttp(s, this.#o.httpGracePeriodMs ?? 2000);
     await this.#cache?.close();
     await this.#labelsCache?.close();
     this.#down.close();

@@ -12,7 +12,7 @@ import {
   type MetaFilter,
   type RelabelConfig,
 } from '../block/index.js';
-import { BlocksInfo, blockMarkAction, createBucketWebApp, createHttpServer, marksJson, type WebConfig } from '../api/index.js';
+import { BlocksInfo, blockMarkAction, closeHttp, createBucketWebApp, createHttpServer, marksJson, type WebConfig } from '../api/index.js';
 import type { Bucket } from '../objstore/index.js';
 import { RedisClient } from '../cache/index.js';
 import { BucketStore, GrpcCode, StoreError, StoreGrpcServer, type QueryLimits, type StoreCacheConfig, type StoreGrpcServerOptions } from '../store/index.js';
@@ -265,7 +265,7 @@ export class StoreGateway {
     await this.#fetcher.flush();
     const http = this.#http;
     // gRPC and HTTP stop together, each letting calls in flight finish within its grace period.
-    await Promise.all([this.#grpc.stop(this.#o.grpcGracePeriodMs), http !== undefined ? closeGracefully(http, this.#o.httpGracePeriodMs ?? 5000) : undefined]);
+    await Promise.all([this.#grpc.stop(this.#o.grpcGracePeriodMs), http !== undefined ? closeHttp(http, this.#o.httpGracePeriodMs ?? 5000) : undefined]);
     await Promise.all(this.#redis.map((c) => c.close()));
   }
 
@@ -311,15 +311,3 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** closeGracefully stops accepting connections, closes idle ones and cuts the rest after graceMs. */
-function closeGracefully(srv: Server, graceMs: number): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => srv.closeAllConnections(), graceMs);
-    timer.unref();
-    srv.close(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-    srv.closeIdleConnections();
-  });
-}
