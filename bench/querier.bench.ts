@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { findBinary } from '../pkg/testutil/index.js';
 import { cachedBlocks, copyBlocks } from '../test/e2e/fixtures.js';
 import { compareData, rangeQuery } from '../test/e2e/prom-compare.js';
-import { startBuckets, startPrometheus, startQuery, ServiceGroup, startStore, uploadBlocks, type BucketService } from '../test/e2e/services.js';
+import { startBuckets, startPrometheus, startQuery, ServiceGroup, startStore, uploadBlocks, type BucketService, type Service } from '../test/e2e/services.js';
 import { DASHBOARD_DATA, DASHBOARD_QUERIES, DASHBOARD_RANGE, measure, median, rowLine, summarize, type ComparisonRow } from './dashboard-queries.js';
 import type { BenchResult } from './harness.js';
 
@@ -79,7 +79,7 @@ export async function run(): Promise<BenchResult[]> {
     if (ONLY !== 'ha') {
       const queryA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
       console.log(`querier.bench: load average ${loadavg()}`);
-      const rows = await compare('querier', queryA.httpUrl, prom.httpUrl);
+      const rows = await compare('querier', queryA.httpUrl, prom.httpUrl, { tessera: [queryA, storeA], prometheus: prom });
       out.push(...summarize('querier', rows, `tessera query + 1 tessera store (MinIO) vs Prometheus, HTTP query_range, ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h, 3 h range at 60 s step`));
       if (THROUGHPUT) out.push(...(await throughput('querier', queryA.httpUrl, prom.httpUrl)));
       await queryA.stop();
@@ -88,7 +88,7 @@ export async function run(): Promise<BenchResult[]> {
 
     const queryHA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
     console.log(`querier.bench: load average ${loadavg()}`);
-    const rowsHA = await compare('querier-ha', queryHA.httpUrl, prom.httpUrl);
+    const rowsHA = await compare('querier-ha', queryHA.httpUrl, prom.httpUrl, { tessera: [queryHA, storeA, storeB], prometheus: prom });
     out.push(...summarize('querier-ha', rowsHA, 'tessera query deduplicating replicas a+b from 2 tessera stores vs Prometheus serving replica a, same queries'));
     if (THROUGHPUT) out.push(...(await throughput('querier-ha', queryHA.httpUrl, prom.httpUrl)));
     await queryHA.stop();
@@ -104,14 +104,34 @@ const ONLY = process.env['QUERIER_BENCH_ONLY'] ?? '';
 const THROUGHPUT = process.env['QUERIER_BENCH_THROUGHPUT'] !== '0';
 const QUERY_ARGS = ['--query.max-samples=500000000', '--query.timeout=10m'];
 
-/** compare runs every dashboard query against tessera query and Prometheus and prints one line each. */
-async function compare(bench: string, queryUrl: string, promUrl: string): Promise<ComparisonRow[]> {
+/**
+ * compare runs every dashboard query against tessera query and Prometheus and prints one line each,
+ * plus the CPU time a query costs the Tessera processes (query first, then the stores) and Prometheus.
+ */
+async function compare(bench: string, queryUrl: string, promUrl: string, cpu: { tessera: readonly Service[]; prometheus: Service }): Promise<ComparisonRow[]> {
   const { start, end, step } = DASHBOARD_RANGE;
   const rows: ComparisonRow[] = [];
+  const oursCpu: number[] = [];
+  const queryCpu: number[] = [];
+  const theirsCpu: number[] = [];
   for (const q of DASHBOARD_QUERIES) {
-    const ours = await measure(() => rangeQuery(queryUrl, q.expr, start, end, step, {}, 600_000), { minRuns: 3, maxRuns: 5 });
+    let runs = 0;
+    const q0 = cpuMs(cpu.tessera.slice(0, 1));
+    const c0 = cpuMs(cpu.tessera);
+    const ours = await measure(
+      () => {
+        runs++;
+        return rangeQuery(queryUrl, q.expr, start, end, step, {}, 600_000);
+      },
+      { minRuns: 3, maxRuns: 5 },
+    );
+    const oursMs = (cpuMs(cpu.tessera) - c0) / runs;
+    const queryMs = (cpuMs(cpu.tessera.slice(0, 1)) - q0) / runs;
     const evals: number[] = [];
+    runs = 0;
+    const p0 = cpuMs([cpu.prometheus]);
     const theirs = await measure(async () => {
+      runs++;
       const r = await rangeQuery(promUrl, q.expr, start, end, step, { stats: 'all' });
       const e = (r.data as { stats?: { timings?: { evalTotalTime?: number } } } | undefined)?.stats?.timings?.evalTotalTime;
       if (e !== undefined) evals.push(e);
@@ -125,11 +145,38 @@ async function compare(bench: string, queryUrl: string, promUrl: string): Promis
       agree = diffs.length === 0 ? 'equal' : `DIFFER: ${diffs[0]!.slice(0, 160)}`;
     }
     const row: ComparisonRow = { id: q.id, tesseraMs: ours.ms, prometheusMs: theirs.ms, ...(evals.length > 1 ? { prometheusEvalMs: median(evals.slice(1)) * 1000 } : {}), agree };
+    const theirsMs = (cpuMs([cpu.prometheus]) - p0) / runs;
     rows.push(row);
     console.log(rowLine(bench, row));
+    oursCpu.push(oursMs);
+    queryCpu.push(queryMs);
+    theirsCpu.push(theirsMs);
+    console.log(`${bench} ${q.id.padEnd(22)} CPU a query: tessera query+stores ${oursMs.toFixed(0)} ms (query ${queryMs.toFixed(0)}), prometheus ${theirsMs.toFixed(0)} ms, ratio ${(oursMs / theirsMs).toFixed(2)}x`);
   }
+  const ratios = oursCpu.map((o, i) => o / theirsCpu[i]!);
+  console.log(`${bench} CPU a query (from /proc/<pid>/stat, steadier than wall time on a loaded machine): median tessera query+stores ${median(oursCpu).toFixed(0)} ms (query alone ${median(queryCpu).toFixed(0)} ms), prometheus ${median(theirsCpu).toFixed(0)} ms, median ratio ${median(ratios).toFixed(2)}x`);
   return rows;
 }
+
+/** cpuMs is the user + system CPU time (ms) the services' processes have used so far (0 where /proc is missing). */
+function cpuMs(services: readonly Service[]): number {
+  let ms = 0;
+  for (const s of services) {
+    const pid = s.process.proc.pid;
+    if (pid === undefined) continue;
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      ms += ((Number(f[11]) + Number(f[12])) * 1000) / CLK_TCK;
+    } catch {
+      // not Linux, or the process is gone
+    }
+  }
+  return ms;
+}
+
+/** CLK_TCK is the kernel's clock tick (USER_HZ), 100 on Linux. */
+const CLK_TCK = 100;
 
 /** loadavg is the machine's 1, 5 and 15 minute load averages. */
 function loadavg(): string {
