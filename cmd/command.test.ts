@@ -26,6 +26,8 @@ describe('runCommand --no-<flag>', () => {
     [[], { 'a.on': true, off: false }],
     [['--no-a.on'], { 'a.on': false, off: false }],
     [['--off', '--no-off'], { 'a.on': true, off: false }],
+    [['--no-a.on', '--a.on'], { 'a.on': true, off: false }],
+    [['--no-off', '--off'], { 'a.on': true, off: true }],
     [['--off'], { 'a.on': true, off: true }],
   ])('%j: every boolean flag takes --no-<flag>, as kingpin', async (argv, want) => {
     const { cmd, seen } = recorder();

@@ -90,16 +90,20 @@ export async function runCommand(root: Command, argv: readonly string[], io: Pic
   }
   let parsed;
   try {
-    parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true, tokens: true });
   } catch (err) {
     io.stderr.write(`${path.join(' ')}: ${(err as Error).message}\n\n${usage(cmd, path)}`);
     return 2;
   }
   const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
-  for (const name of negations) {
-    if (values[`no-${name}`] === true) values[name] = false;
-    delete values[`no-${name}`];
+  // The last of --flag and --no-flag given wins, as in kingpin.
+  const negated = new Set(negations);
+  for (const t of parsed.tokens) {
+    if (t.kind !== 'option') continue;
+    if (negated.has(t.name)) values[t.name] = true;
+    else if (t.name.startsWith('no-') && negated.has(t.name.slice(3))) values[t.name.slice(3)] = false;
   }
+  for (const name of negations) delete values[`no-${name}`];
   setProcessStatus(processStatus(cmd.flags ?? {}, parsed.values as RunContext['flags']));
   try {
     const code = await cmd.run({ flags: parsed.values as RunContext['flags'], positionals: parsed.positionals, ...io, command: path.join(' ') });
