@@ -87,3 +87,28 @@ describe('engine over local blocks reads chunks directly', () => {
     }
   });
 });
+
+describe('pooled sample blocks', () => {
+  // The loaded samples live in blocks that go back to a pool when a query is done; results must
+  // not share them, or a later query would overwrite an earlier result.
+  test('results stay intact while later queries reuse the blocks', async () => {
+    const show = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x instanceof Labels ? x.toString() : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+    const queries: [string, () => Promise<unknown>][] = [
+      ['range a_total', async () => (await engine.rangeQuery(db, 'a_total', 20 * MIN, 3 * HOUR, 60_000).exec()).value.value],
+      ['instant a_total[10m]', async () => (await engine.instantQuery(db, '{__name__=~"a_total|b_total"}[10m]', 2 * HOUR).exec()).value.value],
+      ['range rate', async () => (await engine.rangeQuery(db, 'rate(a_total[5m])', 20 * MIN, 3 * HOUR, 60_000).exec()).value.value],
+      ['instant subquery', async () => (await engine.instantQuery(db, 'a_total[30m:1m]', 2 * HOUR).exec()).value.value],
+      ['range last_over_time', async () => (await engine.rangeQuery(db, 'last_over_time(b_total[3m])', 20 * MIN, 3 * HOUR, 60_000).exec()).value.value],
+    ];
+    const kept: { name: string; value: unknown; json: string }[] = [];
+    for (const [name, q] of queries) {
+      const value = await q();
+      kept.push({ name, value, json: show(value) });
+      // Other queries over other data reuse (and overwrite) the pooled blocks.
+      await engine.rangeQuery(db, 'b_total * 1000', 0, 3 * HOUR, 15_000).exec();
+      await engine.rangeQuery(db, 'a_total - 7', 0, 3 * HOUR, 15_000).exec();
+    }
+    for (const k of kept) expect(show(k.value), k.name).toBe(k.json);
+    expect(kept[1]!.json.length).toBeGreaterThan(100);
+  });
+});

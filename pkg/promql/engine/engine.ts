@@ -6,6 +6,7 @@ import { evalDuration } from './durations.js';
 import { ErrBadData, ErrExecution, ErrQueryCanceled, ErrQueryMemory, ErrQueryTimeout, ErrStorage, QueryError } from './errors.js';
 import { BYTES_PER_SAMPLE, Evaluator, type EvalContext } from './evaluator.js';
 import { fastPaths } from './fast-paths.js';
+import { SeriesArena } from './series-arena.js';
 import { HistogramStats, loadChunkSeriesSetAsync, loadSeriesSetAsync, seriesDataBytes, type SeriesData } from './series-data.js';
 import type { Matrix, QueryValue, Series, Vector } from './value.js';
 import { compareSeries, cleanupNames } from './cleanup.js';
@@ -162,6 +163,9 @@ export class Query {
       sels.push({ vs: plan.selector, hints: { start: Math.min(a, b) - lookback + 1, end: Math.max(a, b), step: spec.isRange ? spec.step : 0, range: 0, func: 'info' } });
     });
     let querier: Querier | undefined;
+    // The loaded samples live in pooled blocks, returned when the query is done (the result never
+    // shares them).
+    const arena = new SeriesArena();
     try {
       if (sels.length > 0) {
         const mint = Math.min(...sels.map((s) => s.hints.start));
@@ -180,7 +184,7 @@ export class Query {
               const s = sels[i]!;
               const set = sets[i]!;
               const before = loadedBytes;
-              const datas = await loadChunkSeriesSetAsync(set, s.hints.start, s.hints.end, check, loaded, statsOf(s));
+              const datas = await loadChunkSeriesSetAsync(set, s.hints.start, s.hints.end, check, loaded, statsOf(s), arena);
               if (datas === undefined) {
                 loadedBytes = before;
                 continue;
@@ -200,7 +204,7 @@ export class Query {
           for (let i = 0; i < rest.length; i++) {
             const s = rest[i]!;
             const set = sets[i]!;
-            const datas = await loadSeriesSetAsync(set, s.hints.start, s.hints.end, check, loaded, statsOf(s));
+            const datas = await loadSeriesSetAsync(set, s.hints.start, s.hints.end, check, loaded, statsOf(s), arena);
             for (const w of set.warnings()) annotations.add({ kind: 'warning', text: w, pos: undefined });
             selected.set(s.vs, datas);
           }
@@ -265,6 +269,8 @@ export class Query {
       if (stage === 'query preparation') throw new ErrStorage(err);
       throw new ErrExecution(err instanceof Error ? err.message : String(err));
     } finally {
+      selected.clear();
+      arena.release();
       await querier?.close();
     }
   }

@@ -1,8 +1,9 @@
-import { ValueType, XorBulkDecoder, XorChunk, type ChunkMeta, type FloatSampleSink, type SampleIterator } from '../../chunkenc/index.js';
+import { ValueType, XorBulkDecoder, XorChunk, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
 import { CounterResetHint, FloatHistogram, type Span } from '../../histogram/index.js';
 import type { Labels } from '../../labels/index.js';
 import { isIncremental, type ChunkSeriesSet, type SeriesSet } from '../../storage/index.js';
 import { detectReset } from './histogram-ops.js';
+import { SeriesArena } from './series-arena.js';
 import { isStaleNaN } from './stale.js';
 import type { Series } from './value.js';
 
@@ -169,14 +170,15 @@ class SetLoader {
   #it: SampleIterator | undefined;
   #count = 0;
   readonly #scratch = newSeriesData(EMPTY_METRIC);
-  readonly #arena = new Arena();
+  readonly #arena: SeriesArena;
   readonly #mint: number;
   readonly #maxt: number;
   readonly #check: () => void;
   readonly #loaded: (d: SeriesData) => void;
   readonly #stats: HistogramStats | undefined;
 
-  constructor(mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void, stats: HistogramStats | undefined) {
+  constructor(mint: number, maxt: number, check: () => void, loaded: (d: SeriesData) => void, stats: HistogramStats | undefined, arena = new SeriesArena()) {
+    this.#arena = arena;
     this.#mint = mint;
     this.#maxt = maxt;
     this.#check = check;
@@ -330,7 +332,7 @@ export function loadChunkSeriesSet(set: ChunkSeriesSet, mint: number, maxt: numb
 /**
  * loadSeriesSetAsync is loadSeriesSet for a set that may be an IncrementalSet: it reads the
  * series buffered so far, awaits more and goes on until the set is done, so decoding overlaps
- * the arrival of the rest.
+ * the arrival of the rest. With arena, the samples are held in its blocks (see SeriesArena).
  */
 export async function loadSeriesSetAsync(
   set: SeriesSet,
@@ -339,8 +341,9 @@ export async function loadSeriesSetAsync(
   check: () => void,
   loaded: (d: SeriesData) => void = noop,
   stats?: HistogramStats,
+  arena?: SeriesArena,
 ): Promise<SeriesData[]> {
-  const l = new SetLoader(mint, maxt, check, loaded, stats);
+  const l = new SetLoader(mint, maxt, check, loaded, stats, arena);
   for (;;) {
     l.samples(set);
     if (!isIncremental(set) || set.done()) return l.out;
@@ -349,7 +352,7 @@ export async function loadSeriesSetAsync(
   }
 }
 
-/** loadChunkSeriesSetAsync is loadChunkSeriesSet for a set that may be an IncrementalSet. */
+/** loadChunkSeriesSetAsync is loadChunkSeriesSet for a set that may be an IncrementalSet (arena: see loadSeriesSetAsync). */
 export async function loadChunkSeriesSetAsync(
   set: ChunkSeriesSet,
   mint: number,
@@ -357,8 +360,9 @@ export async function loadChunkSeriesSetAsync(
   check: () => void,
   loaded: (d: SeriesData) => void = noop,
   stats?: HistogramStats,
+  arena?: SeriesArena,
 ): Promise<SeriesData[] | undefined> {
-  const l = new SetLoader(mint, maxt, check, loaded, stats);
+  const l = new SetLoader(mint, maxt, check, loaded, stats, arena);
   for (;;) {
     if (!l.chunks(set)) return undefined;
     if (!isIncremental(set) || set.done()) return l.out;
@@ -370,30 +374,6 @@ export async function loadChunkSeriesSetAsync(
 const EMPTY_METRIC = undefined as unknown as Labels;
 
 function noop(): void {}
-
-/**
- * Arena hands out exact-size views of large paired timestamp/value blocks: reserve(n) returns a
- * sink whose fts/fvs have room for n samples from index fn on (a fresh pair of blocks when the
- * current ones have not); the caller fills them, takes its views and commits the end it used.
- */
-class Arena {
-  readonly #sink: FloatSampleSink = { fts: new Float64Array(0), fvs: new Float64Array(0), fn: 0, sts: new Float64Array(0), sn: 0 };
-
-  reserve(n: number): FloatSampleSink {
-    const k = this.#sink;
-    if (k.fn + n > k.fts.length) {
-      const size = Math.max(n, 1 << 16);
-      k.fts = new Float64Array(size);
-      k.fvs = new Float64Array(size);
-      k.fn = 0;
-    }
-    return k;
-  }
-
-  commit(end: number): void {
-    this.#sink.fn = end;
-  }
-}
 
 /**
  * seriesDataFromSeries converts an evaluated Series (e.g. a subquery result) to SeriesData,
