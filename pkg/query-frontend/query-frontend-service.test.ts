@@ -262,6 +262,21 @@ describe('QueryFrontend against a fake downstream', () => {
     expect(fake.calls).toHaveLength(0);
   });
 
+  test('--query-range.partial-response fills a missing partial_response of range queries; a given one is kept', async () => {
+    const { url } = await start({ rangePartialResponse: false });
+    expect((await q(url, 0, H, 60_000)).status).toBe(200);
+    expect(fake.calls.map((c) => c.params.getAll('partial_response'))).toEqual([['false'], ['false']]);
+    fake.calls = [];
+    const res = await fetch(`${url}/api/v1/query_range?query=x&start=0&end=3600&step=60&partial_response=true`);
+    expect(res.status).toBe(200);
+    expect(fake.calls.map((c) => c.params.getAll('partial_response'))).toEqual([['true'], ['true']]);
+    // Without the option the querier decides: nothing is added.
+    const other = await start({ splitIntervalMs: 0 });
+    fake.calls = [];
+    expect((await q(other.url, 0, H, 60_000)).status).toBe(200);
+    expect(fake.calls.map((c) => c.params.getAll('partial_response'))).toEqual([[]]);
+  });
+
   test('counts requests and cache hits in /metrics', async () => {
     const { url } = await start();
     await q(url, 0, H, 60_000);

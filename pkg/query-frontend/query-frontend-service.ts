@@ -39,6 +39,8 @@ export interface QueryFrontendOptions {
   readonly labelsMaxQueryParallelism?: number;
   /** labelsMaxFreshnessMs is --labels.response-cache-max-freshness (default 1m). */
   readonly labelsMaxFreshnessMs?: number;
+  /** rangePartialResponse is --query-range.partial-response: sent with range queries that have no partial_response (as Thanos; default: the querier decides). */
+  readonly rangePartialResponse?: boolean;
   /** labelsPartialResponse is --labels.partial-response: sent when a request has no partial_response. */
   readonly labelsPartialResponse?: boolean;
   /** labelsDefaultTimeRangeMs is --labels.default-time-range: [now - it, now] when start/end are missing; 0: none. */
@@ -275,7 +277,8 @@ export class QueryFrontend {
   }
 
   async #queryRange(req: IncomingMessage, res: ServerResponse, path: string, pairs: [string, string][], body: Buffer): Promise<void> {
-    const parsed = parseRangeRequest(pairs);
+    const partial = this.#o.rangePartialResponse;
+    const parsed = parseRangeRequest(partial === undefined || pairs.some((p) => p[0] === 'partial_response') ? pairs : [...pairs, ['partial_response', String(partial)]]);
     if (parsed === undefined) return this.#passthrough(req, res, body);
     const len = parsed.range.end - parsed.range.start;
     if (this.#o.maxQueryLengthMs > 0 && len > this.#o.maxQueryLengthMs) {
