@@ -48,6 +48,7 @@ describe('tessera sidecar flags', () => {
   test.each([
     [['--hash-func=MD5'], /--hash-func: "MD5"/],
     [['--shipper.upload-concurrency=many'], /--shipper.upload-concurrency/],
+    [['--shipper.upload-concurrency=-1'], /--shipper.upload-concurrency: must be 0 or more/],
     [['--http-grace-period=later'], /--http-grace-period/],
   ])('%j exits 2 naming the flag', async (args, msg) => {
     const r = await runCaptured(sidecarCommand, ['--http-address=127.0.0.1:0', '--grpc-address=127.0.0.1:0', ...args]);

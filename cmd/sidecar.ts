@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { UsageError, flagBool, flagString, type Command, type RunContext } from './command.js';
 import { gracePeriodFlags, grpcServerCredentialsFromFlags, grpcServerConnectionFlags, grpcServerTlsFlags, requestLoggingIgnoredFlags, hashFuncFromFlags, shipperFlags, httpConfigFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
-import { parseTimeFlag, splitHostPort } from './flag-values.js';
+import { intFlag, parseTimeFlag, splitHostPort } from './flag-values.js';
 import { shutdownOnSignals } from './shutdown-signal.js';
 import { answerStatus, closeHttp, createHttpServer, type WebConfig } from '../pkg/api/index.js';
 import { isTesseraError } from '../pkg/errors/index.js';
@@ -49,12 +49,6 @@ export const sidecarCommand: Command = {
   run: runSidecar,
 };
 
-function int(ctx: RunContext, name: string): number {
-  const v = flagString(ctx, name);
-  if (!/^\d+$/.test(v)) throw new UsageError(`--${name}: "${v}" is not a non-negative integer`);
-  return Number(v);
-}
-
 function duration(ctx: RunContext, name: string): number {
   const v = flagString(ctx, name);
   const ms = parsePromDuration(v);
@@ -76,7 +70,8 @@ async function runSidecar(ctx: RunContext): Promise<number> {
   const httpGrace = duration(ctx, 'http-grace-period');
   const maxConnectionAgeMs = duration(ctx, 'grpc-server-max-connection-age');
   const hashFunc = hashFuncFromFlags(ctx);
-  const fileConcurrency = int(ctx, 'shipper.upload-concurrency');
+  const fileConcurrency = intFlag(ctx, 'shipper.upload-concurrency');
+  if (fileConcurrency < 0) throw new UsageError('--shipper.upload-concurrency: must be 0 or more');
   const metaFileName = flagString(ctx, 'shipper.meta-file-name');
   if (metaFileName === '') throw new UsageError('--shipper.meta-file-name: must not be empty');
   const minTime = parseTimeFlag(flagString(ctx, 'min-time'), Date.now(), 'min-time');
