@@ -111,4 +111,23 @@ describe('pooled sample blocks', () => {
     for (const k of kept) expect(show(k.value), k.name).toBe(k.json);
     expect(kept[1]!.json.length).toBeGreaterThan(100);
   });
+
+  test('queries that fail while loading or run concurrently do not disturb the others', async () => {
+    const show = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x instanceof Labels ? x.toString() : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+    const qs = ['a_total', 'rate(a_total[5m])', 'b_total - 1', 'max_over_time(a_total[7m])', 'a_total offset 3m'];
+    const one = async (q: string) => show((await engine.rangeQuery(db, q, 20 * MIN, 3 * HOUR, 30_000).exec()).value.value);
+    const want: string[] = [];
+    for (const q of qs) want.push(await one(q));
+    const ac = new AbortController();
+    ac.abort();
+    const failing = [
+      new Engine({ maxMemoryBytes: 20_000 }).rangeQuery(db, 'a_total', 0, 3 * HOUR, 15_000).exec(),
+      engine.rangeQuery(db, 'a_total', 0, 3 * HOUR, 15_000, { signal: ac.signal }).exec(),
+    ];
+    const got = await Promise.all([...qs.map(one), ...qs.map(one), ...failing.map((p) => p.then(() => 'ok', () => 'failed'))]);
+    expect(got.slice(0, 2 * qs.length)).toEqual([...want, ...want]);
+    expect(got.slice(2 * qs.length)).toEqual(['failed', 'failed']);
+    // After the failures, the blocks are handed out once each: results still agree.
+    expect(await Promise.all(qs.map(one))).toEqual(want);
+  });
 });

@@ -32,4 +32,23 @@ describe('SeriesArena', () => {
     expect(b.reserve((1 << 16) + 1).fts.buffer).not.toBe(big);
     b.release();
   });
+
+  test('a second release returns nothing: no block is handed to two arenas', () => {
+    const a = new SeriesArena();
+    a.reserve(10);
+    a.reserve(1 << 16); // a second pair of standard blocks
+    a.release();
+    a.release();
+    const seen = new Set<ArrayBufferLike>();
+    const arenas: SeriesArena[] = [];
+    for (let i = 0; i < 4; i++) {
+      const b = new SeriesArena();
+      arenas.push(b);
+      const k = b.reserve(1 << 16);
+      expect(seen.has(k.fts.buffer) || seen.has(k.fvs.buffer)).toBe(false);
+      seen.add(k.fts.buffer);
+      seen.add(k.fvs.buffer);
+    }
+    for (const b of arenas) b.release();
+  });
 });
