@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ValueType, type SampleIterator } from '../chunkenc/index.js';
+import { ValueType, XorChunk, isStaleNaN, staleNaN, type SampleIterator } from '../chunkenc/index.js';
 import { FloatHistogram } from '../histogram/index.js';
 import { Labels } from '../labels/index.js';
 import { ListSeries } from '../storage/index.js';
@@ -525,5 +525,36 @@ describe('DedupIterator examples', () => {
     const b = range(0, 100_000, 5000);
     const it = new DedupIterator([new BoundedIterator(iterOf({ ts: a, vs: a }), 30_000, 60_000), new BoundedIterator(iterOf({ ts: b, vs: b }), 30_000, 80_000)]);
     expect(drain(it).map((o) => o.t)).toEqual([30_000, 40_000, 50_000, 60_000, 65_000, 75_000]);
+  });
+});
+
+describe('DedupIterator staleness markers', () => {
+  // A staleness marker (0x7FF0000000000002, a signalling NaN) must come out with its bit pattern:
+  // arithmetic on it (even + 0) quiets it into a plain NaN, which PromQL then reads as a value
+  // instead of the end of the series.
+  test('keep their bit pattern in counter mode, through switches and while following one replica', () => {
+    const interval = 15_000;
+    const T = 1_767_225_600_000;
+    const replica = (shift: number, from: number, to: number): SampleIterator => {
+      const c = new XorChunk();
+      const app = c.appender();
+      for (let i = from; i < to; i++) app.append(T + i * interval + shift, 1000 + i);
+      app.append(T + to * interval + shift, staleNaN());
+      return c.iterator();
+    };
+    for (const counter of [false, true]) {
+      // a ends first (its marker is followed by b's samples: a switch), b ends later with its own marker.
+      const it = new DedupIterator([replica(0, 0, 20), replica(300, 0, 40)], { counter });
+      const markers: number[] = [];
+      const nans: number[] = [];
+      while (it.next() !== ValueType.None) {
+        const v = it.atF();
+        if (isStaleNaN(v)) markers.push(it.atT());
+        else if (Number.isNaN(v)) nans.push(it.atT());
+      }
+      expect(it.err()).toBeNull();
+      expect(nans, `counter ${counter}`).toEqual([]);
+      expect(markers, `counter ${counter}`).toEqual([T + 20 * interval, T + 40 * interval + 300]);
+    }
   });
 });

@@ -320,9 +320,12 @@ export class DedupIterator implements SampleIterator {
         const max = f > 1 ? (out - p) * f : out - p;
         this.#off[k] = plausible(out, p, last, max) ? 0 : switchOffset(out, p, pt, t, this.#off[k]!, last, this.#lastT);
       }
-      out += this.#off[k]!;
-      const cap = this.#cap;
-      if (out > cap && !(cap < last)) out = cap;
+      // A NaN stays as it is: arithmetic would quiet a staleness marker into a plain NaN.
+      if (out === out) {
+        out += this.#off[k]!;
+        const cap = this.#cap;
+        if (out > cap && !(cap < last)) out = cap;
+      }
     }
     this.#src = k;
     this.#outT = t;
