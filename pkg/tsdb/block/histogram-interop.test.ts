@@ -64,11 +64,35 @@ function bucketMap(spans: readonly Span[], counts: readonly number[]): Map<numbe
   return m;
 }
 
+/**
+ * dataStart places the 20 minutes of samples in the recent past (Prometheus's head takes them)
+ * within one 2h range: Prometheus's head also cuts chunks at every multiple of its 2h chunk range
+ * since the epoch, and data across one (when the test ran 20 to 40 minutes after an even UTC hour)
+ * split the 21 samples after the counter reset into two chunks.
+ */
+function dataStart(now: number): number {
+  const range = 2 * 3_600_000;
+  const t0 = Math.floor(now / 60_000) * 60_000 - 40 * 60_000;
+  const end = t0 + 80 * STEP;
+  return Math.floor(t0 / range) === Math.floor(end / range) ? t0 : Math.floor(end / range) * range;
+}
+
+describe('dataStart', () => {
+  test('the samples stay within one 2h range and end in the past, whatever the time', () => {
+    const range = 2 * 3_600_000;
+    for (let now = Date.UTC(2026, 0, 1); now < Date.UTC(2026, 0, 1, 4); now += 37_000) {
+      const t0 = dataStart(now);
+      expect(Math.floor(t0 / range), String(now)).toBe(Math.floor((t0 + 80 * STEP) / range));
+      expect(t0 + 80 * STEP).toBeLessThanOrEqual(now);
+    }
+  });
+});
+
 describe.skipIf(bin === undefined)('native histogram chunks written by a real Prometheus', () => {
   let prom: ManagedProcess;
   let dir = '';
   let blockDir = '';
-  const t0 = Math.floor(Date.now() / 60_000) * 60_000 - 40 * 60_000;
+  const t0 = dataStart(Date.now());
   const written = new Map<string, Sample[]>([
     ['hist_counter', counterSeries(t0)],
   ]);
@@ -174,7 +198,8 @@ describe.skipIf(bin === undefined)('native histogram chunks written by a real Pr
       // The counter reset always cuts a chunk, so the last chunk holds the 21 samples after it.
       // Before it, Prometheus cuts by its time-based chunk-end estimate, which depends on where the
       // data falls against the wall clock (the test writes the last 40 minutes), so the number of
-      // chunks before the reset varies between runs ([60], [36, 24], [32, 28]…); a time-based cut
+      // chunks before the reset varies between runs ([60], [36, 24], [32, 28]…; dataStart keeps
+      // the 2h range boundary, where Prometheus always cuts, out of the data); a time-based cut
       // gets a "not a counter reset" header, the rest stay "unknown" in 2.42's snapshot. The bytes
       // of every chunk are compared above whatever the cut.
       expect(counts.reduce((a, c) => a + c, 0)).toBe(81);
