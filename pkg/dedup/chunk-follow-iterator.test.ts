@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { ValueType, XorChunk, type Chunk, type SampleIterator } from '../chunkenc/index.js';
+import { STALE_NAN_HI, STALE_NAN_LO, staleNaN, ValueType, XorChunk, type Chunk, type SampleIterator } from '../chunkenc/index.js';
 import { ChunkFollowIterator, type ChunkRange, type ReplicaChunkList } from './chunk-follow-iterator.js';
 import { ChunkIntervalIterator } from './chunk-interval-iterator.js';
 import { FollowFirstIterator } from './follow-first-iterator.js';
-import { firstCovers } from './first-covers.js';
+import { firstCoveredSamples, firstCovers, type CoveredSamples } from './first-covers.js';
 
 const T0 = 1_767_225_600_000;
 
@@ -34,7 +34,9 @@ function replicaOf(ts: readonly number[], vs: readonly number[], cuts: ReadonlyS
       app = c.appender();
       min = ts[i]!;
     }
-    app!.append(ts[i]!, vs[i]!);
+    // NaN stands for a staleness marker.
+    if (Number.isNaN(vs[i])) app!.appendBits(ts[i]!, STALE_NAN_HI, STALE_NAN_LO);
+    else app!.append(ts[i]!, vs[i]!);
   }
   close(ts[ts.length - 1]!);
   const r: Replica = {
@@ -135,12 +137,25 @@ function drain(it: SampleIterator, seekTo: number): [number, number][] {
   return out;
 }
 
+/** samplesOf lists covered samples from `from` on in time order, staleness markers as the StaleNaN they decode to. */
+function samplesOf(c: CoveredSamples, from: number): [number, number][] {
+  const out: [number, number][] = [];
+  let j = 0;
+  for (let i = 0; i <= c.fts.length; i++) {
+    const t = i < c.fts.length ? c.fts[i]! : Infinity;
+    for (; j < c.sts.length && c.sts[j]! < t; j++) if (c.sts[j]! >= from) out.push([c.sts[j]!, staleNaN()]);
+    if (i < c.fts.length && t >= from) out.push([t, c.fvs[i]!]);
+  }
+  return out;
+}
+
 const runs = { numRuns: Number(process.env['DEDUP_PROPERTY_RUNS'] ?? 400) };
 
 describe('ChunkFollowIterator', () => {
   test('yields exactly what FollowFirstIterator yields over the same chunks (times and values, counters too)', () => {
     let cases = 0;
     let covered = 0;
+    let handed = 0;
     fc.assert(
       fc.property(
         pair(),
@@ -177,6 +192,16 @@ describe('ChunkFollowIterator', () => {
             const r0 = p.replicas[0]!;
             const own = drain(new ChunkIntervalIterator(r0.chunks, r0.ranges, mint, maxt), seekTo);
             expect(own).toEqual(want);
+            // The samples its check decoded, handed over instead of replica 0's chunks, are the same.
+            const c = firstCoveredSamples({ replicas: p.replicas, mint, maxt, ctx, counter });
+            expect(c).not.toBe(false);
+            if (c !== true && c !== false) {
+              handed++;
+              expect(c.valid()).toBe(true);
+              expect(samplesOf(c, seekTo)).toEqual(want);
+            }
+          } else {
+            expect(firstCoveredSamples({ replicas: p.replicas, mint, maxt, ctx, counter })).toBe(false);
           }
           // Where replica 0 has no gap around the window, a gauge is read from replica 0 alone.
           const r0 = p.replicas[0]!;
@@ -193,6 +218,7 @@ describe('ChunkFollowIterator', () => {
     );
     expect(cases).toBeGreaterThan(0);
     expect(covered).toBeGreaterThan(0);
+    expect(handed).toBe(covered);
   });
 
   test('reads no other replica where replica 0 covers the window (gauges), at most the first chunk of each (counters)', () => {
@@ -218,6 +244,31 @@ describe('ChunkFollowIterator', () => {
         mint,
       );
       expect(rb.opened).toBeGreaterThan(0);
+    }
+  });
+
+  test('hands over the samples it decoded, staleness markers apart, bounded to the window', () => {
+    const interval = 15_000;
+    const a = Array.from({ length: 600 }, (_, i) => T0 + i * interval);
+    const b = a.map((t) => t + 400);
+    const va = a.map((_, i) => (i % 50 === 7 ? NaN : i * 2));
+    for (const counter of [false, true]) {
+      const ra = replicaOf(a, va, new Set([120, 240, 360, 480]));
+      const rb = replicaOf(b, b.map((_, i) => i * 2), new Set([100, 200, 300]));
+      const mint = T0 + 1_000_000 + 3000;
+      const maxt = T0 + 7_000_000;
+      const c = firstCoveredSamples({ replicas: [ra, rb], mint, maxt, ctx: 300_000, counter });
+      if (c === true || c === false) throw new Error(`expected samples, got ${c}`);
+      expect(c.sts.length).toBeGreaterThan(3);
+      expect(c.fts[0]).toBeGreaterThanOrEqual(mint);
+      expect(c.fts[c.fts.length - 1]).toBeLessThanOrEqual(maxt);
+      const want = drain(new ChunkFollowIterator({ replicas: [ra, rb], mint, maxt, ctx: 300_000, counter }), mint);
+      expect(c.valid()).toBe(true);
+      expect(samplesOf(c, mint)).toEqual(want);
+      expect(want.length).toBe(a.filter((t) => t >= mint && t <= maxt).length);
+      // The next call reuses the buffers: the views say they no longer hold.
+      firstCoveredSamples({ replicas: [ra, rb], mint: mint + 60_000, maxt, ctx: 300_000, counter });
+      expect(c.valid()).toBe(false);
     }
   });
 

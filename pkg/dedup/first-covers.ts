@@ -4,6 +4,74 @@ import { chunkMean, othersAfter, ownDelta } from './follow-rules.js';
 
 const decoder = new XorBulkDecoder();
 const sink: FloatSampleSink = { fts: new Float64Array(256), fvs: new Float64Array(256), fn: 0, sts: new Float64Array(16), sn: 0 };
+/** acc keeps replica 0's samples (values too) while firstCoveredSamples runs: every XOR chunk read, in order. */
+const acc: FloatSampleSink = { fts: new Float64Array(256), fvs: new Float64Array(256), fn: 0, sts: new Float64Array(16), sn: 0 };
+let keep = false;
+let kept = true;
+
+let generation = 0;
+
+/**
+ * CoveredSamples are replica 0's samples in [mint, maxt]: values in fts/fvs, staleness markers'
+ * timestamps in sts. They are views of buffers the next firstCoveredSamples call reuses: valid()
+ * tells whether they still hold these samples (read them right away, or copy them).
+ */
+export interface CoveredSamples {
+  fts: Float64Array;
+  fvs: Float64Array;
+  sts: Float64Array;
+  valid: () => boolean;
+}
+
+/**
+ * firstCoveredSamples is firstCovers' answer, and when it is true and every chunk of replica 0
+ * it read was XOR, the samples it decoded for the check, bounded to [mint, maxt] (views, see CoveredSamples):
+ * exactly what a reader of replica 0's chunks over [mint, maxt] gets, so it need not decode
+ * them again. true without samples when a chunk was not XOR.
+ */
+export function firstCoveredSamples(o: ChunkFollowOptions): CoveredSamples | boolean {
+  const gen = ++generation;
+  keep = true;
+  kept = true;
+  acc.fn = 0;
+  acc.sn = 0;
+  let ok: boolean;
+  try {
+    ok = firstCovers(o);
+  } finally {
+    keep = false;
+  }
+  if (!ok || !kept) return ok;
+  const a = firstAtOrAfter(acc.fts, acc.fn, o.mint);
+  const b = firstAfter(acc.fts, acc.fn, o.maxt);
+  const c = firstAtOrAfter(acc.sts, acc.sn, o.mint);
+  const d = firstAfter(acc.sts, acc.sn, o.maxt);
+  return { fts: acc.fts.subarray(a, b), fvs: acc.fvs.subarray(a, b), sts: acc.sts.subarray(c, d), valid: () => generation === gen };
+}
+
+/** firstAtOrAfter is the first index i < n with a[i] ≥ t (a sorted), else n. */
+function firstAtOrAfter(a: Float64Array, n: number, t: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (a[m]! < t) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+/** firstAfter is the first index i < n with a[i] > t (a sorted), else n. */
+function firstAfter(a: Float64Array, n: number, t: number): number {
+  let lo = 0;
+  let hi = n;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (a[m]! <= t) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
 
 /**
  * firstCovers tells, at chunk level, whether ChunkFollowIterator over these options yields exactly
@@ -99,6 +167,7 @@ function decode(c: Chunk, lo: number, hi: number): number {
   sink.fn = 0;
   sink.sn = 0;
   if (c instanceof XorChunk) {
+    if (keep) return decodeKept(c, lo, hi);
     try {
       decoder.decodeInto(c.bytes(), lo, hi, sink);
     } catch {
@@ -107,6 +176,7 @@ function decode(c: Chunk, lo: number, hi: number): number {
     if (sink.sn > 0) mergeMarkers();
     return sink.fn;
   }
+  kept = false;
   const it = c.iterator();
   let n = 0;
   for (let ty = it.seek(lo); ty !== ValueType.None && it.atT() <= hi; ty = it.next()) {
@@ -120,6 +190,32 @@ function decode(c: Chunk, lo: number, hi: number): number {
   if (it.err() !== null) return -1;
   sink.fn = n;
   return n;
+}
+
+/**
+ * decodeKept is decode for firstCoveredSamples: the chunk's samples in [lo, hi] are appended to
+ * acc (values and markers) and their timestamps, markers merged in, put in sink.fts as decode does.
+ */
+function decodeKept(c: XorChunk, lo: number, hi: number): number {
+  const f0 = acc.fn;
+  const s0 = acc.sn;
+  try {
+    decoder.decodeInto(c.bytes(), lo, hi, acc);
+  } catch {
+    return -1;
+  }
+  const nf = acc.fn - f0;
+  const ns = acc.sn - s0;
+  if (sink.fts.length < nf) sink.fts = new Float64Array(Math.max(2 * sink.fts.length, nf));
+  sink.fts.set(acc.fts.subarray(f0, acc.fn));
+  sink.fn = nf;
+  if (ns > 0) {
+    if (sink.sts.length < ns) sink.sts = new Float64Array(Math.max(2 * sink.sts.length, ns));
+    sink.sts.set(acc.sts.subarray(s0, acc.sn));
+    sink.sn = ns;
+    mergeMarkers();
+  }
+  return sink.fn;
 }
 
 /** mergeMarkers merges the staleness markers' timestamps into sink.fts (both sorted). */

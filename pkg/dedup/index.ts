@@ -10,4 +10,5 @@ export { FollowFirstIterator } from './follow-first-iterator.js';
 export type { FollowFirstOptions } from './follow-first-iterator.js';
 export { ChunkFollowIterator } from './chunk-follow-iterator.js';
 export type { ChunkFollowOptions, ChunkRange, ReplicaChunkList } from './chunk-follow-iterator.js';
-export { firstCovers } from './first-covers.js';
+export { firstCovers, firstCoveredSamples } from './first-covers.js';
+export type { CoveredSamples } from './first-covers.js';

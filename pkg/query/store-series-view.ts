@@ -1,5 +1,5 @@
-import type { ChunkMeta, SampleIterator } from '../chunkenc/index.js';
-import { BoundedIterator, ChunkFollowIterator, DedupIterator, firstCovers, type ChunkFollowOptions } from '../dedup/index.js';
+import { DecodedFloatChunk, type ChunkMeta, type SampleIterator } from '../chunkenc/index.js';
+import { BoundedIterator, ChunkFollowIterator, DedupIterator, firstCoveredSamples, type ChunkFollowOptions } from '../dedup/index.js';
 import type { Labels } from '../labels/index.js';
 import type { ChunkSeries, Series } from '../storage/index.js';
 import type { Aggr, AggrChunk } from '../storepb/index.js';
@@ -67,14 +67,22 @@ export class StoreSeriesView implements Series, ChunkSeries {
    * chunks returns raw chunks where the samples are one run's: a series with one run, or the
    * first run when it covers the range so that dedup yields exactly its samples (firstCovers,
    * decided from its timestamps). The engine decodes them itself and bounds them to the query
-   * range. Otherwise one IteratorChunk over iterator().
+   * range. When firstCovers decoded them for its check (XOR chunks), those samples in
+   * [mint, maxt] are handed over as one DecodedFloatChunk instead (valid until the next view's
+   * chunks() call; its iterator() at any time), so they are decoded once.
+   * Otherwise one IteratorChunk over iterator().
    */
   chunks(): ChunkMeta[] {
     const runs = this.#runs;
     let only = runs.length === 1 ? runs[0]! : runs.length === 0 ? [] : undefined;
     if (only === undefined) {
       const follow = this.#follow();
-      if (follow !== undefined && firstCovers(follow)) only = runs[0]!;
+      const covered = follow === undefined ? false : firstCoveredSamples(follow);
+      if (covered === true) only = runs[0]!;
+      else if (covered !== false) {
+        const chunk = new DecodedFloatChunk(this.#mint, this.#maxt, covered.fts, covered.fvs, covered.sts, covered.valid, () => this.iterator());
+        return [{ ref: 0, minTime: this.#mint, maxTime: this.#maxt, chunk }];
+      }
     }
     if (only !== undefined && only.every((c) => c.raw !== undefined)) {
       const out: ChunkMeta[] = [];

@@ -1,4 +1,4 @@
-import { ValueType, XorBulkDecoder, XorChunk, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
+import { DecodedFloatChunk, ValueType, XorBulkDecoder, XorChunk, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
 import { CounterResetHint, FloatHistogram, type Span } from '../../histogram/index.js';
 import type { Labels } from '../../labels/index.js';
 import { isIncremental, type ChunkSeriesSet, type SeriesSet } from '../../storage/index.js';
@@ -245,6 +245,12 @@ class SetLoader {
       const s = set.at();
       const cs = s.chunks();
       const metas: readonly ChunkMeta[] = Array.isArray(cs) ? cs : Array.from(cs);
+      // Samples already decoded for the whole range (a deduplicated series' replica 0) are taken as they are.
+      const one = metas.length === 1 ? metas[0]!.chunk : undefined;
+      if (one instanceof DecodedFloatChunk && one.minTime <= mint && maxt <= one.maxTime && one.valid()) {
+        this.#emitDecoded(s.labels(), one);
+        continue;
+      }
       // Float series (XOR chunks only) decode straight into the arena, sized by the chunks' sample counts.
       let prevMax = -Infinity;
       let bound = 0;
@@ -280,6 +286,33 @@ class SetLoader {
     return true;
   }
 
+  /** #emitDecoded emits a (valid) DecodedFloatChunk's samples in [mint, maxt], copied into the arena: nothing to decode. */
+  #emitDecoded(metric: Labels, c: DecodedFloatChunk): void {
+    const d = newSeriesData(metric);
+    const a = firstAtOrAfter(c.fts, this.#mint);
+    const b = firstAfter(c.fts, this.#maxt);
+    const n = b - a;
+    if (n > 0) {
+      const sink = this.#arena.reserve(n);
+      const at = sink.fn;
+      sink.fts.set(c.fts.subarray(a, b), at);
+      sink.fvs.set(c.fvs.subarray(a, b), at);
+      d.fn = n;
+      d.fts = sink.fts.subarray(at, at + n);
+      d.fvs = sink.fvs.subarray(at, at + n);
+      this.#arena.commit(at + n);
+    }
+    const x = firstAtOrAfter(c.sts, this.#mint);
+    const y = firstAfter(c.sts, this.#maxt);
+    if (y > x) {
+      d.sn = y - x;
+      d.sts = c.sts.slice(x, y);
+    }
+    this.out.push(d);
+    this.#loaded(d);
+    if (++this.#count % 256 === 0) this.#check();
+  }
+
   /** #emitXor decodes a series of XOR chunks (at most bound samples in range) into the arena and emits it. */
   #emitXor(metric: Labels, metas: readonly ChunkMeta[], bound: number): void {
     const sink = this.#arena.reserve(bound);
@@ -309,6 +342,30 @@ class SetLoader {
     this.#loaded(d);
     if (++this.#count % 256 === 0) this.#check();
   }
+}
+
+/** firstAtOrAfter is the first index of sorted a with a[i] ≥ t, else a.length. */
+function firstAtOrAfter(a: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (a[m]! < t) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}
+
+/** firstAfter is the first index of sorted a with a[i] > t, else a.length. */
+function firstAfter(a: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (a[m]! <= t) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
 }
 
 /** loadSeriesSet reads every series of set into SeriesData (see SetLoader). */
