@@ -62,68 +62,22 @@ export function fastAggregation(ev: Evaluator, op: string, grouping: readonly st
     if ((j & 255) === 255) ev.ctx.check();
     const fl = m[j]!.floats;
     const base = seriesGroup[j]! * n;
-    for (let i = 0; i < fl.length; i++) {
-      const f = fl.fs[i]!;
-      const idx = base + Math.round((fl.ts[i]! - start) / interval);
-      const c0 = cnt[idx]!;
-      cnt[idx] = c0 + 1;
-      switch (op) {
-        case 'sum': {
-          const sum = acc[idx]!;
-          const t = sum + f;
-          if (t === Infinity || t === -Infinity) comp[idx] = 0;
-          else if (Math.abs(sum) >= Math.abs(f)) comp[idx]! += sum - t + f;
-          else comp[idx]! += f - t + sum;
-          acc[idx] = t;
-          break;
-        }
-        case 'avg': {
-          if (c0 === 0) {
-            acc[idx] = f;
-            break;
-          }
-          const count = c0 + 1;
-          if (incr[idx] === 0) {
-            const sum = acc[idx]!;
-            const t = sum + f;
-            let c = comp[idx]!;
-            if (t === Infinity || t === -Infinity) c = 0;
-            else if (Math.abs(sum) >= Math.abs(f)) c += sum - t + f;
-            else c += f - t + sum;
-            if (Number.isFinite(t) || Number.isNaN(t)) {
-              acc[idx] = t;
-              comp[idx] = c;
-              break;
-            }
-            incr[idx] = 1;
-            mean[idx] = acc[idx]! / (count - 1);
-            comp[idx] = comp[idx]! / (count - 1);
-          }
-          const q = (count - 1) / count;
-          const inc = f / count;
-          const sum = q * mean[idx]!;
-          let c = q * comp[idx]!;
-          const t = sum + inc;
-          if (t === Infinity || t === -Infinity) c = 0;
-          else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-          else c += inc - t + sum;
-          mean[idx] = t;
-          comp[idx] = c;
-          break;
-        }
-        case 'min': {
-          const cur = acc[idx]!;
-          if (c0 === 0 || f < cur || Number.isNaN(cur)) acc[idx] = f;
-          break;
-        }
-        case 'max': {
-          const cur = acc[idx]!;
-          if (c0 === 0 || f > cur || Number.isNaN(cur)) acc[idx] = f;
-          break;
-        }
-        default:
-          break;
-      }
+    // One loop per operator: the operator is decided once a series, not once a sample.
+    switch (op) {
+      case 'sum':
+        accumulateSum(fl.ts, fl.fs, fl.length, base, start, interval, cnt, acc, comp);
+        break;
+      case 'avg':
+        accumulateAvg(fl.ts, fl.fs, fl.length, base, start, interval, cnt, acc, comp, mean, incr);
+        break;
+      case 'min':
+        accumulateMin(fl.ts, fl.fs, fl.length, base, start, interval, cnt, acc);
+        break;
+      case 'max':
+        accumulateMax(fl.ts, fl.fs, fl.length, base, start, interval, cnt, acc);
+        break;
+      default:
+        accumulateCount(fl.ts, fl.length, base, start, interval, cnt);
     }
   }
   const order: number[] = [];
@@ -165,4 +119,86 @@ export function fastAggregation(ev: Evaluator, op: string, grouping: readonly st
     out.push(series);
   }
   return out;
+}
+
+// The accumulators below visit a series' samples in order; idx is the sample's (group, step) cell.
+
+function accumulateCount(ts: Float64Array, len: number, base: number, start: number, interval: number, cnt: Float64Array): void {
+  for (let i = 0; i < len; i++) cnt[base + Math.round((ts[i]! - start) / interval)]! += 1;
+}
+
+function accumulateSum(ts: Float64Array, fs: Float64Array, len: number, base: number, start: number, interval: number, cnt: Float64Array, acc: Float64Array, comp: Float64Array): void {
+  for (let i = 0; i < len; i++) {
+    const f = fs[i]!;
+    const idx = base + Math.round((ts[i]! - start) / interval);
+    cnt[idx]! += 1;
+    const sum = acc[idx]!;
+    const t = sum + f;
+    if (t === Infinity || t === -Infinity) comp[idx] = 0;
+    else if (Math.abs(sum) >= Math.abs(f)) comp[idx]! += sum - t + f;
+    else comp[idx]! += f - t + sum;
+    acc[idx] = t;
+  }
+}
+
+function accumulateAvg(ts: Float64Array, fs: Float64Array, len: number, base: number, start: number, interval: number, cnt: Float64Array, acc: Float64Array, comp: Float64Array, mean: Float64Array, incr: Uint8Array): void {
+  for (let i = 0; i < len; i++) {
+    const f = fs[i]!;
+    const idx = base + Math.round((ts[i]! - start) / interval);
+    const c0 = cnt[idx]!;
+    cnt[idx] = c0 + 1;
+    if (c0 === 0) {
+      acc[idx] = f;
+      continue;
+    }
+    const count = c0 + 1;
+    if (incr[idx] === 0) {
+      const sum = acc[idx]!;
+      const t = sum + f;
+      let c = comp[idx]!;
+      if (t === Infinity || t === -Infinity) c = 0;
+      else if (Math.abs(sum) >= Math.abs(f)) c += sum - t + f;
+      else c += f - t + sum;
+      if (Number.isFinite(t) || Number.isNaN(t)) {
+        acc[idx] = t;
+        comp[idx] = c;
+        continue;
+      }
+      incr[idx] = 1;
+      mean[idx] = acc[idx]! / (count - 1);
+      comp[idx] = comp[idx]! / (count - 1);
+    }
+    const q = (count - 1) / count;
+    const inc = f / count;
+    const sum = q * mean[idx]!;
+    let c = q * comp[idx]!;
+    const t = sum + inc;
+    if (t === Infinity || t === -Infinity) c = 0;
+    else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
+    else c += inc - t + sum;
+    mean[idx] = t;
+    comp[idx] = c;
+  }
+}
+
+function accumulateMin(ts: Float64Array, fs: Float64Array, len: number, base: number, start: number, interval: number, cnt: Float64Array, acc: Float64Array): void {
+  for (let i = 0; i < len; i++) {
+    const f = fs[i]!;
+    const idx = base + Math.round((ts[i]! - start) / interval);
+    const c0 = cnt[idx]!;
+    cnt[idx] = c0 + 1;
+    const cur = acc[idx]!;
+    if (c0 === 0 || f < cur || Number.isNaN(cur)) acc[idx] = f;
+  }
+}
+
+function accumulateMax(ts: Float64Array, fs: Float64Array, len: number, base: number, start: number, interval: number, cnt: Float64Array, acc: Float64Array): void {
+  for (let i = 0; i < len; i++) {
+    const f = fs[i]!;
+    const idx = base + Math.round((ts[i]! - start) / interval);
+    const c0 = cnt[idx]!;
+    cnt[idx] = c0 + 1;
+    const cur = acc[idx]!;
+    if (c0 === 0 || f > cur || Number.isNaN(cur)) acc[idx] = f;
+  }
 }
