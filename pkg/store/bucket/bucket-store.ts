@@ -704,9 +704,12 @@ export class BucketStore implements StoreServer {
             const data = chunkData.get(p.block)!;
             part.length = 0;
             let failure: ChunkFailure | undefined;
+            const anyFailed = data.failed.size > 0;
             for (const c of p.chunks) {
-              failure = data.failed.get(c.ref);
-              if (failure !== undefined) break;
+              if (anyFailed) {
+                failure = data.failed.get(c.ref);
+                if (failure !== undefined) break;
+              }
               const raw = data.chunks.get(c.ref);
               if (raw === undefined) {
                 failure = { file: `${p.block.ulid}/chunks/${segmentFileName(chunkRefSegment(c.ref))}`, offset: chunkRefOffset(c.ref), err: new BlockCorruptError(p.block.ulid, `read chunk ${c.ref} of block ${p.block.ulid}: not found`), corrupt: true };

@@ -138,6 +138,31 @@ describe('ChunkCache', () => {
     expect(c.get('C', 2, 0)).toBeUndefined();
   });
 
+  test('unit: numeric and string keys (many segments, large offsets) are distinct and sized as the string key', () => {
+    const c = new ChunkCache({ maxBytes: 1 << 30 });
+    const mkc = (n: number) => ({ encoding: 1, data: new Uint8Array(n), hashed: [] });
+    const ulid = '01HZZZZZZZZZZZZZZZZZZZZZZZ';
+    const places: [string, number, number][] = [
+      [ulid, 0, 8],
+      [ulid, 63, 0xffffffff],
+      [ulid, 64, 8], // past the segments of numeric keys
+      [ulid, 1000, 123456],
+      ['B', 0, 8],
+      ['B', 64, 8],
+    ];
+    let want = 0;
+    places.forEach(([b, s, o], i) => {
+      c.set(b, s, o, mkc(i + 1));
+      want += i + 1 + 2 * `${b}/${s}:${o}`.length + 320;
+    });
+    expect(c.items).toBe(places.length);
+    expect(c.sizeBytes).toBe(want);
+    places.forEach(([b, s, o], i) => expect(c.get(b, s, o)?.data.length).toBe(i + 1));
+    expect(c.get(ulid, 1, 8)).toBeUndefined();
+    expect(c.get(ulid, 65, 8)).toBeUndefined();
+    expect(c.get('B', 0, 9)).toBeUndefined();
+  });
+
   test('toAggrChunk hashes a memoized chunk once and equals the fresh hash', () => {
     const data = new Uint8Array(Array.from({ length: 300 }, (_, i) => (i * 31) & 0xff));
     const memo: (StoreChunk | undefined)[] = [];

@@ -37,6 +37,18 @@ export interface CachedChunk {
  */
 const ENTRY_OVERHEAD = 320;
 
+/**
+ * In memory, a chunk's key is a number when it fits: the block's number (given in order of first
+ * use, at most MAX_BLOCK_IDS of them), then the segment (below SEGMENTS), then the offset (32 bits),
+ * below 2^53. Looking a number up costs far less than building and hashing a string key for each
+ * of the tens of thousands of chunks of a query. Other chunks (more blocks seen in the process's
+ * life, more segments) keep the string key `block/segment:offset`; the two kinds never collide.
+ * The size counted for an entry is that of the string key either way.
+ */
+const SEGMENTS = 64;
+const MAX_BLOCK_IDS = 1 << 15;
+const OFFSETS = 0x100000000;
+
 /** REMOTE_PREFIX starts every key of chunks in the remote cache (kept apart from other users of the Redis). */
 const REMOTE_PREFIX = 'tessera:chunk:';
 
@@ -48,7 +60,9 @@ const REMOTE_PREFIX = 'tessera:chunk:';
  * (`thanos_store_bucket_cache_*`, operation="getrange", config="chunks").
  */
 export class ChunkCache {
-  readonly #lru: LRUCache<string, CachedChunk>;
+  readonly #lru: LRUCache<number | string, CachedChunk>;
+  /** Numbers of blocks for numeric keys (see SEGMENTS); never reused, so keys stay unique. */
+  readonly #blockIds = new Map<string, number>();
   /** Lookups and hits not yet added to the counters (added when they are collected: get() is hot). */
   readonly #pending = { requests: 0, hits: 0 };
   readonly #remote: RemoteCache | undefined;
@@ -60,10 +74,8 @@ export class ChunkCache {
     this.#remote = o.remote;
     this.#remoteTtl = o.remoteTtlMs ?? 24 * 3_600_000;
     this.#local = o.maxBytes > 0;
-    this.#lru = new LRUCache<string, CachedChunk>({
-      maxSize: Math.max(1, o.maxBytes),
-      sizeCalculation: (v, k) => v.data.length + 2 * k.length + ENTRY_OVERHEAD,
-    });
+    // Sizes are given with each set (entrySize), as if every key were the string one.
+    this.#lru = new LRUCache<number | string, CachedChunk>({ maxSize: Math.max(1, o.maxBytes) });
     const pending = this.#pending;
     new Counter({
       name: 'tessera_store_chunk_cache_requests_total',
@@ -115,7 +127,7 @@ export class ChunkCache {
   /** get returns the chunk record at offset of segment seg of block, if cached. */
   get(block: string, seg: number, offset: number): CachedChunk | undefined {
     this.#pending.requests++;
-    const v = this.#lru.get(chunkKey(block, seg, offset));
+    const v = this.#lru.get(this.#key(block, seg, offset));
     if (v !== undefined) this.#pending.hits++;
     return v;
   }
@@ -123,7 +135,7 @@ export class ChunkCache {
   /** set stores a chunk record; `data` must be the cache's own copy and never change afterwards. */
   set(block: string, seg: number, offset: number, c: CachedChunk): void {
     const key = chunkKey(block, seg, offset);
-    if (this.#local) this.#lru.set(key, c);
+    if (this.#local) this.#lru.set(this.#key(block, seg, offset), c, { size: entrySize(c, key) });
     if (this.#remote !== undefined) {
       const v = new Uint8Array(1 + c.data.length);
       v[0] = c.encoding;
@@ -152,7 +164,7 @@ export class ChunkCache {
       if (v === undefined || v.length < 1) continue;
       // Its own copy: the value may be a view into a larger reply buffer.
       const c: CachedChunk = { encoding: v[0]!, data: v.slice(1), hashed: [] };
-      if (this.#local) this.#lru.set(keys[i]!, c);
+      if (this.#local) this.#lru.set(this.#key(block, locs[i]!.seg, locs[i]!.off), c, { size: entrySize(c, keys[i]!) });
       out[i] = c;
       hits++;
     }
@@ -163,6 +175,23 @@ export class ChunkCache {
   clear(): void {
     this.#lru.clear();
   }
+
+  /** #key is the in-memory key of a chunk: a number when it fits (see SEGMENTS), else the string key. */
+  #key(block: string, seg: number, offset: number): number | string {
+    let id = this.#blockIds.get(block);
+    if (id === undefined) {
+      if (this.#blockIds.size >= MAX_BLOCK_IDS) return chunkKey(block, seg, offset);
+      id = this.#blockIds.size;
+      this.#blockIds.set(block, id);
+    }
+    if (seg >= SEGMENTS || seg < 0 || offset >= OFFSETS || offset < 0) return chunkKey(block, seg, offset);
+    return (id * SEGMENTS + seg) * OFFSETS + offset;
+  }
+}
+
+/** entrySize is the budget an entry takes: payload, string key (2 bytes a character), overhead. */
+function entrySize(c: CachedChunk, key: string): number {
+  return c.data.length + 2 * key.length + ENTRY_OVERHEAD;
 }
 
 function chunkKey(block: string, seg: number, offset: number): string {
