@@ -490,7 +490,11 @@ export class BucketBlock {
    * a checksum mismatch) does not fail the others: it is returned in `failed` (by ref, naming the
    * file and offset) and marked in badChunks. Only an abort or a request limit throws.
    */
-  async chunks(refs: readonly number[], budget: QueryBudget, signal: AbortSignal): Promise<{ chunks: Map<number, RawChunk>; held: number; failed: Map<number, ChunkFailure> }> {
+  async chunks(refs: readonly number[], budget: QueryBudget, signal: AbortSignal): Promise<{ chunks: (RawChunk | undefined)[]; held: number; failed: Map<number, ChunkFailure> }> {
+    // list[i] is the chunk of refs[i] (refs are distinct: the chunks of a request's series in one
+    // block); chunks not in the memory cache pass through `out`, by ref.
+    const list = new Array<RawChunk | undefined>(refs.length);
+    let missed = false;
     const out = new Map<number, RawChunk>();
     const failed = new Map<number, ChunkFailure>();
     const bySeg = new Map<number, number[]>();
@@ -503,17 +507,19 @@ export class BucketBlock {
     // Misses are looked up in a remote cache first (one batch), when there is one.
     const remote = cache !== undefined && cache.hasRemote;
     let notCached: { seg: number; off: number }[] = [];
-    for (const r of refs) {
+    for (let i = 0; i < refs.length; i++) {
+      const r = refs[i]!;
       const s = chunkRefSegment(r);
       const off = chunkRefOffset(r);
       if (cache !== undefined) {
         // Cached chunks are served as they are: their bytes belong to the cache, not the request.
-        const c = out.get(s * 0x100000000 + off) ?? cache.get(this.ulid, s, off);
+        const c = cache.get(this.ulid, s, off);
         if (c !== undefined) {
-          out.set(s * 0x100000000 + off, c);
+          list[i] = c;
           continue;
         }
       }
+      missed = true;
       if (remote) notCached.push({ seg: s, off });
       else addRead(s, off);
     }
@@ -623,7 +629,12 @@ export class BucketBlock {
         throw r.reason;
       }
     }
-    return { chunks: out, held, failed };
+    if (missed) {
+      for (let i = 0; i < refs.length; i++) {
+        if (list[i] === undefined) list[i] = out.get(refs[i]!);
+      }
+    }
+    return { chunks: list, held, failed };
   }
 
   /** Decodes the chunk record at buf[at], or returns the bytes it needs when buf is too short. */

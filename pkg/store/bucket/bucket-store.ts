@@ -667,7 +667,9 @@ export class BucketStore implements StoreServer {
    * i.e. the other blocks of the same series do not cover the left-out time range.
    */
   async #sendBatch(batch: readonly CursorEntry[][], w: SeriesFrameWriter, skipChunks: boolean, aggregates: readonly number[], budget: QueryBudget, signal: AbortSignal, fails: ChunkFailures, selected: readonly { block: BucketBlock }[]): Promise<number> {
-    const chunkData = new Map<BucketBlock, { chunks: Map<number, RawChunk>; failed: Map<number, ChunkFailure> }>();
+    // Per block: the chunks of the refs listed below (in the order of the batch's entries), and
+    // `pos`, where the next entry's chunks start in them.
+    const chunkData = new Map<BucketBlock, { chunks: readonly (RawChunk | undefined)[]; failed: Map<number, ChunkFailure>; pos: number }>();
     let held = 0;
     try {
       if (!skipChunks) {
@@ -684,14 +686,14 @@ export class BucketStore implements StoreServer {
           try {
             const r = await b.chunks(refs, budget, signal);
             held += r.held;
-            chunkData.set(b, r);
+            chunkData.set(b, { chunks: r.chunks, failed: r.failed, pos: 0 });
           } catch (err) {
             this.#rethrowLimits(err, signal);
             // Not expected (chunks() reports read failures per chunk), but still only this block's.
             const failed = new Map<number, ChunkFailure>();
             const e = err instanceof Error ? err : new Error(String(err));
             for (const ref of refs) failed.set(ref, { file: `${b.ulid}/chunks/${segmentFileName(chunkRefSegment(ref))}`, offset: chunkRefOffset(ref), err: e, corrupt: isCorruption(err) });
-            chunkData.set(b, { chunks: new Map(), failed });
+            chunkData.set(b, { chunks: [], failed, pos: 0 });
           }
         });
       }
@@ -702,15 +704,18 @@ export class BucketStore implements StoreServer {
           let lost: CursorEntry[] | undefined;
           for (const p of g) {
             const data = chunkData.get(p.block)!;
+            const at = data.pos;
+            data.pos += p.chunks.length;
             part.length = 0;
             let failure: ChunkFailure | undefined;
             const anyFailed = data.failed.size > 0;
-            for (const c of p.chunks) {
+            for (let j = 0; j < p.chunks.length; j++) {
+              const c = p.chunks[j]!;
               if (anyFailed) {
                 failure = data.failed.get(c.ref);
                 if (failure !== undefined) break;
               }
-              const raw = data.chunks.get(c.ref);
+              const raw = data.chunks[at + j];
               if (raw === undefined) {
                 failure = { file: `${p.block.ulid}/chunks/${segmentFileName(chunkRefSegment(c.ref))}`, offset: chunkRefOffset(c.ref), err: new BlockCorruptError(p.block.ulid, `read chunk ${c.ref} of block ${p.block.ulid}: not found`), corrupt: true };
                 break;
