@@ -43,10 +43,13 @@ export const DASHBOARD_QUERIES: readonly DashboardQuery[] = [
 
 /**
  * measure runs fn once to warm up, then at least minRuns times and until budgetMs has passed
- * (at most maxRuns), and returns the median wall time in ms and the last value.
+ * (at most maxRuns), and returns the median wall time in ms, the last value and how many runs
+ * were timed. afterWarmup is called between the warm-up run and the timed ones (e.g. to take a
+ * CPU-time baseline that leaves the warm-up out, as the wall time does).
  */
-export async function measure<T>(fn: () => Promise<T>, opts: { minRuns?: number; maxRuns?: number; budgetMs?: number } = {}): Promise<{ ms: number; value: T }> {
+export async function measure<T>(fn: () => Promise<T>, opts: { minRuns?: number; maxRuns?: number; budgetMs?: number; afterWarmup?: () => void } = {}): Promise<{ ms: number; value: T; runs: number }> {
   let value = await fn();
+  opts.afterWarmup?.();
   const times: number[] = [];
   const start = performance.now();
   const minRuns = opts.minRuns ?? 3;
@@ -57,7 +60,7 @@ export async function measure<T>(fn: () => Promise<T>, opts: { minRuns?: number;
     value = await fn();
     times.push(performance.now() - t0);
   }
-  return { ms: median(times), value };
+  return { ms: median(times), value, runs: times.length };
 }
 
 /** median of a non-empty list. */

@@ -20,8 +20,8 @@
  *
  * Environment: QUERIER_BENCH_ONLY=ha runs only the HA pass (=single only the first one);
  * QUERIER_BENCH_THROUGHPUT=0 skips the concurrent-clients measurements. To profile the Tessera
- * processes, run with NODE_OPTIONS="--cpu-prof --cpu-prof-dir=<dir>" (every node process then
- * writes a profile when it exits).
+ * processes, give the start helpers nodeArgs such as ['--cpu-prof', '--cpu-prof-dir=<dir>'] (a
+ * profile is written when the process exits); Node 20 refuses --cpu-prof in NODE_OPTIONS.
  */
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -115,28 +115,31 @@ async function compare(bench: string, queryUrl: string, promUrl: string, cpu: { 
   const queryCpu: number[] = [];
   const theirsCpu: number[] = [];
   for (const q of DASHBOARD_QUERIES) {
-    let runs = 0;
-    const q0 = cpuMs(cpu.tessera.slice(0, 1));
-    const c0 = cpuMs(cpu.tessera);
-    const ours = await measure(
-      () => {
-        runs++;
-        return rangeQuery(queryUrl, q.expr, start, end, step, {}, 600_000);
+    // CPU baselines are taken after each side's warm-up run, which the wall times leave out too
+    // (the first run of a query fills the store's caches and compiles the querier's code).
+    let q0 = 0;
+    let c0 = 0;
+    const ours = await measure(() => rangeQuery(queryUrl, q.expr, start, end, step, {}, 600_000), {
+      minRuns: 3,
+      maxRuns: 5,
+      afterWarmup: () => {
+        q0 = cpuMs(cpu.tessera.slice(0, 1));
+        c0 = cpuMs(cpu.tessera);
       },
-      { minRuns: 3, maxRuns: 5 },
-    );
-    const oursMs = (cpuMs(cpu.tessera) - c0) / runs;
-    const queryMs = (cpuMs(cpu.tessera.slice(0, 1)) - q0) / runs;
-    const evals: number[] = [];
-    runs = 0;
-    const p0 = cpuMs([cpu.prometheus]);
-    const theirs = await measure(async () => {
-      runs++;
-      const r = await rangeQuery(promUrl, q.expr, start, end, step, { stats: 'all' });
-      const e = (r.data as { stats?: { timings?: { evalTotalTime?: number } } } | undefined)?.stats?.timings?.evalTotalTime;
-      if (e !== undefined) evals.push(e);
-      return r;
     });
+    const oursMs = (cpuMs(cpu.tessera) - c0) / ours.runs;
+    const queryMs = (cpuMs(cpu.tessera.slice(0, 1)) - q0) / ours.runs;
+    const evals: number[] = [];
+    let p0 = 0;
+    const theirs = await measure(
+      async () => {
+        const r = await rangeQuery(promUrl, q.expr, start, end, step, { stats: 'all' });
+        const e = (r.data as { stats?: { timings?: { evalTotalTime?: number } } } | undefined)?.stats?.timings?.evalTotalTime;
+        if (e !== undefined) evals.push(e);
+        return r;
+      },
+      { afterWarmup: () => (p0 = cpuMs([cpu.prometheus])) },
+    );
     let agree: string;
     if (ours.value.data === undefined) agree = `tessera error: ${ours.value.httpStatus} ${ours.value.error ?? ''}`;
     else if (theirs.value.data === undefined) agree = `prometheus error: ${theirs.value.error ?? ''}`;
@@ -145,7 +148,7 @@ async function compare(bench: string, queryUrl: string, promUrl: string, cpu: { 
       agree = diffs.length === 0 ? 'equal' : `DIFFER: ${diffs[0]!.slice(0, 160)}`;
     }
     const row: ComparisonRow = { id: q.id, tesseraMs: ours.ms, prometheusMs: theirs.ms, ...(evals.length > 1 ? { prometheusEvalMs: median(evals.slice(1)) * 1000 } : {}), agree };
-    const theirsMs = (cpuMs([cpu.prometheus]) - p0) / runs;
+    const theirsMs = (cpuMs([cpu.prometheus]) - p0) / theirs.runs;
     rows.push(row);
     console.log(rowLine(bench, row));
     oursCpu.push(oursMs);
