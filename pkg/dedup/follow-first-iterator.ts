@@ -1,6 +1,7 @@
 import { ValueType, type SampleIterator } from '../chunkenc/index.js';
 import type { FloatHistogram } from '../histogram/index.js';
 import { DedupIterator, type SampleIntervalHint } from './dedup-iterator.js';
+import { ownDelta } from './follow-rules.js';
 
 /** FollowFirstOptions configure a FollowFirstIterator. */
 export interface FollowFirstOptions {
@@ -169,16 +170,4 @@ export class FollowFirstIterator implements SampleIterator {
   err(): Error | null {
     return this.#err;
   }
-}
-
-/** ownDelta is DedupIterator's δ at p1: the smallest of the last three deltas and the hint (known terms). */
-function ownDelta(p1: number, p2: number, p3: number, p4: number, h: number): number {
-  let d = h > 0 && h !== Infinity ? h : NaN;
-  const d1 = p1 - p2;
-  if (d1 < d || Number.isNaN(d)) d = d1;
-  const d2 = p2 - p3;
-  if (d2 < d || Number.isNaN(d)) d = d2;
-  const d3 = p3 - p4;
-  if (d3 < d || Number.isNaN(d)) d = d3;
-  return d;
 }
