@@ -81,7 +81,7 @@ export async function run(): Promise<BenchResult[]> {
       console.log(`querier.bench: load average ${loadavg()}`);
       const rows = await compare('querier', queryA.httpUrl, prom.httpUrl, { tessera: [queryA, storeA], prometheus: prom });
       out.push(...summarize('querier', rows, `tessera query + 1 tessera store (MinIO) vs Prometheus, HTTP query_range, ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h, 3 h range at 60 s step`));
-      if (THROUGHPUT) out.push(...(await throughput('querier', queryA.httpUrl, prom.httpUrl)));
+      if (THROUGHPUT) out.push(...(await throughput('querier', queryA.httpUrl, prom.httpUrl, { tessera: [queryA, storeA], prometheus: prom })));
       await queryA.stop();
     }
     if (ONLY === 'single') return out;
@@ -90,7 +90,7 @@ export async function run(): Promise<BenchResult[]> {
     console.log(`querier.bench: load average ${loadavg()}`);
     const rowsHA = await compare('querier-ha', queryHA.httpUrl, prom.httpUrl, { tessera: [queryHA, storeA, storeB], prometheus: prom });
     out.push(...summarize('querier-ha', rowsHA, 'tessera query deduplicating replicas a+b from 2 tessera stores vs Prometheus serving replica a, same queries'));
-    if (THROUGHPUT) out.push(...(await throughput('querier-ha', queryHA.httpUrl, prom.httpUrl)));
+    if (THROUGHPUT) out.push(...(await throughput('querier-ha', queryHA.httpUrl, prom.httpUrl, { tessera: [queryHA, storeA, storeB], prometheus: prom })));
     await queryHA.stop();
     return out;
   } finally {
@@ -192,10 +192,14 @@ function loadavg(): string {
 
 const CLIENTS = 16;
 
-/** clients runs CLIENTS concurrent clients, each running every dashboard query once (from its own first one); queries/s. */
-async function clients(url: string): Promise<{ qps: number; errors: number }> {
+/**
+ * clients runs CLIENTS concurrent clients, each running every dashboard query once (from its own
+ * first one): queries/s, wall seconds, and the CPU (ms) this bench process spent as the client.
+ */
+async function clients(url: string): Promise<{ qps: number; errors: number; wallSec: number; clientCpuMs: number }> {
   const { start, end, step } = DASHBOARD_RANGE;
   let errors = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   await Promise.all(
     Array.from({ length: CLIENTS }, async (_, c) => {
@@ -206,23 +210,45 @@ async function clients(url: string): Promise<{ qps: number; errors: number }> {
       }
     }),
   );
-  return { qps: (CLIENTS * DASHBOARD_QUERIES.length) / ((performance.now() - t0) / 1000), errors };
+  const wallSec = (performance.now() - t0) / 1000;
+  const c1 = process.cpuUsage(c0);
+  return { qps: (CLIENTS * DASHBOARD_QUERIES.length) / wallSec, errors, wallSec, clientCpuMs: (c1.user + c1.system) / 1000 };
 }
 
-/** throughput measures queries/s with CLIENTS concurrent clients, tessera then Prometheus, and prints the load with each. */
-async function throughput(bench: string, queryUrl: string, promUrl: string): Promise<BenchResult[]> {
+/**
+ * throughput measures queries/s with CLIENTS concurrent clients, tessera then Prometheus, and prints
+ * the load with each, plus where the CPU went: ms a query and cores busy for the querier, the stores,
+ * Prometheus and this bench process (the clients parse every answer), so a limit of one process's
+ * single thread shows as a process near 1.0 cores while the machine has more.
+ */
+async function throughput(bench: string, queryUrl: string, promUrl: string, cpu: { tessera: readonly Service[]; prometheus: Service }): Promise<BenchResult[]> {
+  const n = CLIENTS * DASHBOARD_QUERIES.length;
   const loadBefore = loadavg();
+  const q0 = cpuMs(cpu.tessera.slice(0, 1));
+  const s0 = cpuMs(cpu.tessera.slice(1));
   const ours = await clients(queryUrl);
+  const queryCpu = cpuMs(cpu.tessera.slice(0, 1)) - q0;
+  const storesCpu = cpuMs(cpu.tessera.slice(1)) - s0;
   const loadMid = loadavg();
+  const p0 = cpuMs([cpu.prometheus]);
   const theirs = await clients(promUrl);
+  const promCpu = cpuMs([cpu.prometheus]) - p0;
   const loadAfter = loadavg();
+  const cores = (ms: number, wallSec: number) => (ms / 1000 / wallSec).toFixed(2);
   console.log(
     `${bench} ${CLIENTS} concurrent clients: tessera ${ours.qps.toFixed(2)} queries/s (load ${loadBefore}), prometheus ${theirs.qps.toFixed(2)} queries/s (load ${loadMid}; after ${loadAfter}), ` +
       `prometheus/tessera ${(theirs.qps / ours.qps).toFixed(2)}x${ours.errors + theirs.errors > 0 ? `; errors: tessera ${ours.errors}, prometheus ${theirs.errors}` : ''}`,
+  );
+  console.log(
+    `${bench} ${CLIENTS} clients, CPU a query and cores busy: tessera query ${(queryCpu / n).toFixed(0)} ms (${cores(queryCpu, ours.wallSec)} cores), stores ${(storesCpu / n).toFixed(0)} ms (${cores(storesCpu, ours.wallSec)}), ` +
+      `bench client ${(ours.clientCpuMs / n).toFixed(0)} ms (${cores(ours.clientCpuMs, ours.wallSec)}); prometheus ${(promCpu / n).toFixed(0)} ms (${cores(promCpu, theirs.wallSec)} cores), bench client ${(theirs.clientCpuMs / n).toFixed(0)} ms (${cores(theirs.clientCpuMs, theirs.wallSec)})`,
   );
   return [
     { name: `${bench} ${CLIENTS} clients tessera`, value: ours.qps, unit: 'queries/s' },
     { name: `${bench} ${CLIENTS} clients prometheus`, value: theirs.qps, unit: 'queries/s' },
     { name: `${bench} ${CLIENTS} clients prometheus/tessera`, value: theirs.qps / ours.qps, unit: 'x' },
+    { name: `${bench} ${CLIENTS} clients tessera query CPU a query`, value: queryCpu / n, unit: 'ms' },
+    { name: `${bench} ${CLIENTS} clients tessera stores CPU a query`, value: storesCpu / n, unit: 'ms' },
+    { name: `${bench} ${CLIENTS} clients prometheus CPU a query`, value: promCpu / n, unit: 'ms' },
   ];
 }
