@@ -27,6 +27,7 @@ import {
   encodeLegacyInfoResponse,
   encodeSeriesRequest,
   encodeSeriesResponse,
+  preEncodedAggrChunk,
   seriesResponseSize,
   ProtoWriter,
   ProtoReader,
@@ -127,6 +128,30 @@ describe('SeriesResponse codec against protobufjs', () => {
     const ours = encodeSeriesResponse({ kind: 'series', series: s });
     const ref = pbEncode('thanos.SeriesResponse', respObj({ kind: 'series', series: s }));
     expect(Buffer.from(ours).toString('hex')).toBe(Buffer.from(ref).toString('hex'));
+  });
+
+  test('pre-encoded AggrChunks encode byte-identically, with their data as views of the encoded body', () => {
+    fc.assert(
+      fc.property(fc.array(series, { maxLength: 3 }), (batch) => {
+        const pre = batch.map((s) => ({ labels: s.labels, chunks: s.chunks.map(preEncodedAggrChunk) }));
+        const plain = encodeSeriesResponse({ kind: 'batch', batch });
+        const ours = encodeSeriesResponse({ kind: 'batch', batch: pre });
+        expect(seriesResponseSize({ kind: 'batch', batch: pre })).toBe(plain.length);
+        expect(Buffer.from(ours).equals(Buffer.from(plain))).toBe(true);
+        for (let i = 0; i < batch.length; i++) {
+          // Same fields (deep equality does not see `encoded`), data backed by the encoded body.
+          expect(pre[i]!.chunks).toEqual(batch[i]!.chunks);
+          for (const a of pre[i]!.chunks) {
+            expect(a.encoded).toBeInstanceOf(Uint8Array);
+            for (const k of ['raw', 'count', 'sum', 'min', 'max', 'counter'] as const) {
+              const d = a[k]?.data;
+              if (d !== undefined && d.length > 0) expect(d.buffer).toBe(a.encoded!.buffer);
+            }
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   test('decoded chunk data are views of the input buffer (no copy)', () => {

@@ -20,7 +20,7 @@ export type {
   InfoResponse,
   LegacyInfoResponse,
 } from './messages.js';
-export { encodeSeriesResponse, decodeSeriesResponse, seriesResponseSize, seriesBodySize, writeSeries, readSeries, writeAny, readAny } from './series-codec.js';
+export { encodeSeriesResponse, decodeSeriesResponse, preEncodedAggrChunk, seriesResponseSize, seriesBodySize, writeSeries, readSeries, writeAny, readAny } from './series-codec.js';
 export {
   encodeSeriesRequest,
   decodeSeriesRequest,

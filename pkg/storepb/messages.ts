@@ -45,6 +45,12 @@ export interface AggrChunk {
   readonly min?: StoreChunk | undefined;
   readonly max?: StoreChunk | undefined;
   readonly counter?: StoreChunk | undefined;
+  /**
+   * encoded, when set, is this message's body exactly as the codec encodes the fields above (see
+   * preEncodedAggrChunk): encoders copy it as is instead of encoding the fields again. Set only by
+   * preEncodedAggrChunk, as a non-enumerable property (deep equality ignores it); decoders never set it.
+   */
+  readonly encoded?: Uint8Array;
 }
 
 /** StoreSeries is thanos.Series: labels (including external labels) and chunks sorted by minTime. */

@@ -20,6 +20,8 @@ function chunkBodySize(c: StoreChunk): number {
 }
 
 function aggrBodySize(a: AggrChunk): number {
+  const e = a.encoded;
+  if (e !== undefined) return e.length;
   let n = 0;
   if (a.minTime !== 0) n += 1 + int64Size(a.minTime);
   if (a.maxTime !== 0) n += 1 + int64Size(a.maxTime);
@@ -56,7 +58,16 @@ function writeChunk(w: ProtoWriter, field: number, c: StoreChunk): void {
 }
 
 function writeAggr(w: ProtoWriter, a: AggrChunk): void {
+  const e = a.encoded;
+  if (e !== undefined) {
+    w.tag(2, WireType.LengthDelimited).bytes(e);
+    return;
+  }
   w.tag(2, WireType.LengthDelimited).uint32(aggrBodySize(a));
+  writeAggrFields(w, a);
+}
+
+function writeAggrFields(w: ProtoWriter, a: AggrChunk): void {
   if (a.minTime !== 0) w.tag(1, WireType.Varint).int64(a.minTime);
   if (a.maxTime !== 0) w.tag(2, WireType.Varint).int64(a.maxTime);
   if (a.raw !== undefined) writeChunk(w, 3, a.raw);
@@ -65,6 +76,39 @@ function writeAggr(w: ProtoWriter, a: AggrChunk): void {
   if (a.min !== undefined) writeChunk(w, 6, a.min);
   if (a.max !== undefined) writeChunk(w, 7, a.max);
   if (a.counter !== undefined) writeChunk(w, 8, a.counter);
+}
+
+const AGGR_FIELDS = ['raw', 'count', 'sum', 'min', 'max', 'counter'] as const;
+
+/**
+ * preEncodedAggrChunk returns a copy of a that carries its own encoded body (AggrChunk.encoded),
+ * for a chunk that is sent many times (e.g. one held in a store's chunk cache): encoding it then
+ * copies one byte array. The copy's chunk data are views into that body (no second copy of the
+ * bytes is kept); like the body, they must never be modified.
+ */
+export function preEncodedAggrChunk(a: AggrChunk): AggrChunk {
+  const w = new ProtoWriter(aggrBodySize(a));
+  writeAggrFields(w, a);
+  const body = w.finish();
+  const out: { -readonly [K in keyof AggrChunk]: AggrChunk[K] } = { minTime: a.minTime, maxTime: a.maxTime };
+  // Each chunk's data is the last field of its sub-message when present (type, data, hash order):
+  // find it by walking the body the way it was written.
+  let at = 0;
+  if (a.minTime !== 0) at += 1 + int64Size(a.minTime);
+  if (a.maxTime !== 0) at += 1 + int64Size(a.maxTime);
+  for (let f = 0; f < AGGR_FIELDS.length; f++) {
+    const c = a[AGGR_FIELDS[f]!];
+    if (c === undefined) continue;
+    const len = chunkBodySize(c);
+    at += 1 + varintSize32(len);
+    let d = at;
+    if (c.type !== 0) d += 1 + varintSize32(c.type);
+    const data = c.data.length > 0 ? body.subarray(d + 1 + varintSize32(c.data.length), d + 1 + varintSize32(c.data.length) + c.data.length) : c.data;
+    out[AGGR_FIELDS[f]!] = { type: c.type, data, hashHi: c.hashHi, hashLo: c.hashLo };
+    at += len;
+  }
+  Object.defineProperty(out, 'encoded', { value: body, enumerable: false, writable: false, configurable: false });
+  return out;
 }
 
 /** writeSeries writes s as length-delimited field `field` (body size precomputed by the caller or not). */

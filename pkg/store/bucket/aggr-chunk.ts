@@ -1,5 +1,6 @@
 import { AggrType, Encoding, findAggrSection } from '../../chunkenc/index.js';
-import { Aggr, xxhash64, type AggrChunk, type StoreChunk } from '../../storepb/index.js';
+import { Aggr, preEncodedAggrChunk, xxhash64, type AggrChunk, type StoreChunk } from '../../storepb/index.js';
+import type { CachedChunk } from './chunk-cache.js';
 import { GrpcCode, StoreError } from '../store-error.js';
 
 const field = { [Aggr.COUNT]: 'count', [Aggr.SUM]: 'sum', [Aggr.MIN]: 'min', [Aggr.MAX]: 'max', [Aggr.COUNTER]: 'counter' } as const;
@@ -47,4 +48,19 @@ function storeChunk(type: StoreChunk['type'], data: Uint8Array, hash: boolean, m
   const c: StoreChunk = { type, data, hashHi: h.hi, hashLo: h.lo };
   if (memo !== undefined) memo[slot] = c;
   return c;
+}
+
+/**
+ * rawAggrChunk is toAggrChunk for a raw (non-aggregate) chunk held in the chunk cache: the
+ * AggrChunk is built and encoded once (preEncodedAggrChunk) and memoized on the cached chunk, whose
+ * payload then becomes a view of the encoded body (no second copy). A chunk ref's time range never
+ * changes within a block; the memo is still only used for the same minTime, maxTime and hashing.
+ */
+export function rawAggrChunk(c: CachedChunk, minTime: number, maxTime: number, hash: boolean): AggrChunk {
+  const m = c.aggr;
+  if (m !== undefined && m.minTime === minTime && m.maxTime === maxTime && (m.raw!.hashLo !== 0 || m.raw!.hashHi !== 0) === hash) return m;
+  const a = preEncodedAggrChunk(toAggrChunk(c.encoding, c.data, minTime, maxTime, [], '', hash, c.hashed));
+  c.aggr = a;
+  c.data = a.raw!.data;
+  return a;
 }

@@ -15,14 +15,14 @@ import { SeriesFrameWriter } from '../series-frame-writer.js';
 import { sortLimit } from '../sort-limit.js';
 import type { SeriesSink, StoreServer } from '../store-api.js';
 import { GrpcCode, StoreError, abortReason, toStoreError } from '../store-error.js';
-import { toAggrChunk } from './aggr-chunk.js';
+import { rawAggrChunk, toAggrChunk } from './aggr-chunk.js';
 import { BlockCorruptError, BucketBlock, type ChunkFailure, type RawChunk } from './bucket-block.js';
 import { ChunkFailures } from './chunk-failures.js';
 import { coveredByReplicas } from './replica-coverage.js';
 import { BlockSeriesCursor, type CursorEntry } from './block-series-cursor.js';
 import { CursorHeap } from './cursor-heap.js';
 import { Gate } from './gate.js';
-import { ChunkCache } from './chunk-cache.js';
+import { ChunkCache, type CachedChunk } from './chunk-cache.js';
 import { IndexCache, type IndexCacheItem } from './index-cache.js';
 import type { RemoteCache } from './remote-cache.js';
 import { QueryBudget, type QueryLimits } from './query-budget.js';
@@ -720,9 +720,13 @@ export class BucketStore implements StoreServer {
                 failure = { file: `${p.block.ulid}/chunks/${segmentFileName(chunkRefSegment(c.ref))}`, offset: chunkRefOffset(c.ref), err: new BlockCorruptError(p.block.ulid, `read chunk ${c.ref} of block ${p.block.ulid}: not found`), corrupt: true };
                 break;
               }
-              // The place is named only in errors about aggregate chunks: built for those alone.
-              const where = raw.encoding === Encoding.Aggr ? `${c.ref} of block ${p.block.ulid}` : '';
-              part.push(toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, where, this.#hashes, raw.hashed));
+              if (raw.encoding !== Encoding.Aggr) {
+                // A cached raw chunk carries its AggrChunk, encoded once (see rawAggrChunk).
+                part.push(raw.hashed !== undefined ? rawAggrChunk(raw as CachedChunk, c.minTime, c.maxTime, this.#hashes) : toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, '', this.#hashes));
+                continue;
+              }
+              // The place is named only in errors about aggregate chunks.
+              part.push(toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, `${c.ref} of block ${p.block.ulid}`, this.#hashes, raw.hashed));
             }
             if (failure !== undefined) {
               (lost ??= []).push(p);

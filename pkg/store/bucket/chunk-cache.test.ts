@@ -2,7 +2,7 @@ import { Registry } from 'prom-client';
 import { describe, expect, test } from 'vitest';
 import { Labels } from '../../labels/index.js';
 import { InMemoryBucket } from '../../objstore/index.js';
-import { xxhash64, type SeriesResponse, type StoreChunk } from '../../storepb/index.js';
+import { encodeSeriesResponse, xxhash64, type SeriesResponse, type StoreChunk } from '../../storepb/index.js';
 import { writeTestBlock } from '../../testutil/index.js';
 import { toAggrChunk } from './aggr-chunk.js';
 import { BucketStore } from './bucket-store.js';
@@ -64,6 +64,10 @@ describe('ChunkCache', () => {
     await plain.sync(new Map([[meta.ulid, meta]]));
     const fresh = await collect(plain, req);
     expect(second).toEqual(fresh);
+    // Cached chunks are sent pre-encoded (AggrChunk.encoded): the frames' bytes are the same.
+    const hex = (fs: readonly SeriesResponse[]) => fs.map((f) => Buffer.from(encodeSeriesResponse(f)).toString('hex'));
+    expect(second.some((f) => f.kind === 'series' && f.series.chunks.some((c) => c.encoded !== undefined))).toBe(true);
+    expect(hex(second)).toEqual(hex(fresh));
     const chunks = rawChunks(second);
     expect(chunks.length).toBeGreaterThan(3 * 10);
     for (const c of chunks) {

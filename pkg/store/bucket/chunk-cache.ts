@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { StoreChunk } from '../../storepb/index.js';
+import type { AggrChunk, StoreChunk } from '../../storepb/index.js';
 import type { RemoteCache } from './remote-cache.js';
 
 /** ChunkCacheOptions size a ChunkCache. */
@@ -26,8 +26,14 @@ export interface ChunkCacheOptions {
  */
 export interface CachedChunk {
   readonly encoding: number;
-  readonly data: Uint8Array;
+  /** data is the payload; rawAggrChunk re-points it (same bytes) into the memoized AggrChunk's encoded body. */
+  data: Uint8Array;
   readonly hashed: (StoreChunk | undefined)[];
+  /**
+   * aggr memoizes the AggrChunk of a raw (non-aggregate) chunk with its encoded body (see
+   * rawAggrChunk): a chunk sent again is neither rebuilt nor encoded field by field again.
+   */
+  aggr?: AggrChunk;
 }
 
 /**
