@@ -67,6 +67,22 @@ function compareStoreChunks(a: StoreChunk | undefined, b: StoreChunk | undefined
   return x.length - y.length;
 }
 
+function compareEntries(a: Entry, b: Entry): number {
+  return Labels.compare(a.full, b.full);
+}
+
+/** entriesSorted tells whether es is already in compareEntries order (then it need not be sorted). */
+function entriesSorted(es: readonly Entry[]): boolean {
+  for (let i = 1; i < es.length; i++) if (Labels.compare(es[i - 1]!.full, es[i]!.full) > 0) return false;
+  return true;
+}
+
+/** disjointInOrder tells whether each chunk ends before the next one starts. */
+function disjointInOrder(cs: readonly AggrChunk[]): boolean {
+  for (let i = 1; i < cs.length; i++) if (cs[i - 1]!.maxTime >= cs[i]!.minTime) return false;
+  return true;
+}
+
 /** MAX_VALUE sorts after every label value (U+10FFFF is the largest code point in UTF-8 order). */
 const MAX_VALUE = '\u{10FFFF}'.repeat(8);
 const DEFAULT_MAX_BUFFERED = 1024;
@@ -205,19 +221,30 @@ export class StoreSeriesStream implements SeriesSet, ChunkSeriesSet, Incremental
     this.#emitted.add(key);
     const o = this.#o;
     const es = g.entries;
-    if (es.length > 1) es.sort((a, b) => Labels.compare(a.full, b.full));
+    if (es.length > 1 && !entriesSorted(es)) es.sort(compareEntries);
     // Runs of non-overlapping chunks: per replica (equal full labels, from any store), in order.
-    const runs: AggrChunk[][] = [];
+    const runs: (readonly AggrChunk[])[] = [];
     let j = 0;
     while (j < es.length) {
-      const full = es[j]!.full;
+      const first = es[j]!;
+      const full = first.full;
+      let k = j + 1;
+      while (k < es.length && es[k]!.full.equals(full)) k++;
+      // The usual case: one frame of the replica whose chunks follow each other without overlap.
+      // Sorting, dropping duplicates and splitting would return them as they are: one run, the
+      // frame's own list (nothing changes it later).
+      if (k === j + 1 && disjointInOrder(first.chunks)) {
+        if (first.chunks.length > 0) runs.push(first.chunks);
+        j = k;
+        continue;
+      }
       const replica: AggrChunk[] = [];
-      while (j < es.length && es[j]!.full.equals(full)) replica.push(...es[j++]!.chunks);
+      for (; j < k; j++) for (const c of es[j]!.chunks) replica.push(c);
       // Chunks of one replica from several stores come in the order the stores were merged in;
       // ordered by their bytes where their ranges are equal, the runs (and so which chunk dedup
       // prefers) do not depend on it.
       if (replica.length > 1) replica.sort(compareChunks);
-      runs.push(...splitOverlapping(dedupChunks(replica)));
+      for (const r of splitOverlapping(dedupChunks(replica))) runs.push(r);
     }
     this.#push(new StoreSeriesView(g.lset, runs, o.aggrs, o.mint, o.maxt, o.ctx, isCounterHint(o.func, g.lset)));
   }

@@ -9,7 +9,7 @@ import { IteratorChunk } from './iterator-chunk.js';
 /** StoreSeriesView is one (possibly deduplicated) series built from StoreAPI chunks. */
 export class StoreSeriesView implements Series, ChunkSeries {
   readonly #lset: Labels;
-  readonly #runs: AggrChunk[][];
+  readonly #runs: readonly (readonly AggrChunk[])[];
   readonly #aggrs: readonly Aggr[];
   readonly #mint: number;
   readonly #maxt: number;
@@ -22,7 +22,7 @@ export class StoreSeriesView implements Series, ChunkSeries {
    * without a chunk in that range take no part (the chunk-level decision: with one run left,
    * there is nothing to merge).
    */
-  constructor(lset: Labels, runs: AggrChunk[][], aggrs: readonly Aggr[], mint: number, maxt: number, ctx: number, counter: boolean) {
+  constructor(lset: Labels, runs: readonly (readonly AggrChunk[])[], aggrs: readonly Aggr[], mint: number, maxt: number, ctx: number, counter: boolean) {
     this.#lset = lset;
     const lo = mint - ctx;
     const hi = maxt + ctx;
