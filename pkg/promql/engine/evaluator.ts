@@ -13,7 +13,7 @@ import { ErrExecution, ErrQueryMemory, ErrTooManySamples } from './errors.js';
 import type { EvalHelper, RangeWindow } from './eval-helper.js';
 import { absentLabelsOf, instantFunctions } from './functions.js';
 import { negateHistogram } from './histogram-ops.js';
-import { rangeFunctions } from './range-functions.js';
+import { floatExtrapolatedRate, rangeFunctions } from './range-functions.js';
 import { seriesDataFromSeries, upperBound, type SeriesData } from './series-data.js';
 import { FloatArena, Floats } from './floats.js';
 import { histogramSizePrefix, hpointSize, hpointsSize } from './hpoint-size.js';
@@ -593,6 +593,49 @@ export class Evaluator implements EvalHelper {
     return m;
   }
 
+  /**
+   * #floatRateSteps is evalRangeCall's step loop for rate (isRate), increase (isCounter) or delta
+   * over a series of floats alone, without @, anchored or smoothed: the same windows, sample
+   * accounting and annotations, with the function's result computed in place (floatExtrapolatedRate)
+   * and written to floats, so no step allocates. It returns the last step's window size.
+   */
+  #floatRateSteps(d: SeriesData, w: RangeWindow, floats: Floats, isCounter: boolean, isRate: boolean, offset: number, range: number, stats: SamplesStats | undefined, warnNonCounter: boolean): number {
+    const n = this.numSteps;
+    const start = this.start;
+    const interval = this.interval;
+    const fts = d.fts;
+    const fn = d.fn;
+    let fptr = 0;
+    let fhi = 0;
+    let lastCnt = 0;
+    for (let step = 0; step < n; step++) {
+      const ts = start + step * interval;
+      this.ts = ts;
+      const refT = ts - offset;
+      const lo = refT - range;
+      // Windows only move forward without @, so scan instead of searching.
+      while (fptr < fn && fts[fptr]! <= lo) fptr++;
+      let e = fptr > fhi ? fptr : fhi;
+      while (e < fn && fts[e]! <= refT) e++;
+      fhi = e;
+      const cnt = e - fptr;
+      lastCnt = cnt;
+      if (cnt === 0) continue;
+      stats?.addAt(ts, cnt);
+      this.countSamples(cnt);
+      if (warnNonCounter) this.annotate(annos.possibleNonCounter(w.metricName, w.pos));
+      if (cnt > 1) {
+        w.flo = fptr;
+        w.fhi = e;
+        w.rangeStart = lo;
+        w.rangeEnd = refT;
+        floats.push(ts, floatExtrapolatedRate(w, isCounter, isRate));
+      }
+      this.ctx.currentSamples -= cnt;
+    }
+    return lastCnt;
+  }
+
   evalRangeCall(call: Call, idx: number): Matrix {
     const name = call.func.name;
     const fn = rangeFunctions.get(name);
@@ -653,6 +696,8 @@ export class Evaluator implements EvalHelper {
     const isAbsent = name === 'absent_over_time';
     const present = isAbsent ? new Uint8Array(n) : null;
     const checkCounter = name === 'rate' || name === 'increase';
+    // rate, increase and delta over float series step by step in #floatRateSteps (no boxed results).
+    const floatRate = (checkCounter || name === 'delta') && !anchored && !smoothed && at === null && present === null && !hasScalars;
     const out: Matrix = [];
     let processed = 0;
     const floats = Floats.withCapacity(Math.min(n, 1 << 16));
@@ -664,6 +709,7 @@ export class Evaluator implements EvalHelper {
       // The window of the last step stays counted while the series' output is added, as
       // Prometheus's buffer of window points stays counted until the next series.
       let lastCnt = 0;
+      let n0 = 0;
       const histograms: HPoint[] = [];
       w.fts = d.fts;
       w.fvs = d.fvs;
@@ -677,7 +723,11 @@ export class Evaluator implements EvalHelper {
       const warnNonCounter = checkCounter && w.metricName !== '' && !/(_total|_sum|_count|_bucket)$/.test(w.metricName);
       let fptr = 0;
       let hptr = 0;
-      for (let step = 0; step < n; step++) {
+      if (floatRate && d.hn === 0) {
+        lastCnt = this.#floatRateSteps(d, w, floats, checkCounter, name === 'rate', offset, range, matchers !== null ? this.ctx.samplesStats : undefined, warnNonCounter);
+        n0 = n;
+      }
+      for (let step = n0; step < n; step++) {
         const ts = this.start + step * this.interval;
         this.ts = ts;
         const refT = (at ?? ts) - offset;

@@ -66,43 +66,62 @@ function nextReset(w: RangeWindow, a: number): number {
   return i;
 }
 
+/**
+ * floatExtrapolatedRate is rate (isRate), increase (isCounter) or delta over the floats
+ * w.flo..w.fhi of a window that has at least two floats and no histograms. It returns a plain
+ * number, so the engine's per-step loop for these functions (see Evaluator) keeps it unboxed.
+ */
+export function floatExtrapolatedRate(w: RangeWindow, isCounter: boolean, isRate: boolean): number {
+  const fts = w.fts;
+  const fvs = w.fvs;
+  const flo = w.flo;
+  const fhi = w.fhi;
+  const nMinus1 = fhi - flo - 1;
+  const firstT = fts[flo]!;
+  const lastT = fts[fhi - 1]!;
+  let resultFloat = fvs[fhi - 1]! - fvs[flo]!;
+  // With the reset cursor, a window without a drop skips the scan (the sum is the same: 0).
+  if (isCounter && (!w.resetsKnown || nextReset(w, flo + 1) < fhi)) {
+    let prev = fvs[flo]!;
+    for (let i = flo + 1; i < fhi; i++) {
+      const cur = fvs[i]!;
+      if (cur < prev) resultFloat += prev;
+      prev = cur;
+    }
+  }
+  let durationToStart = (firstT - w.rangeStart) / 1000;
+  let durationToEnd = (w.rangeEnd - lastT) / 1000;
+  const sampledInterval = (lastT - firstT) / 1000;
+  const avg = sampledInterval / nMinus1;
+  const threshold = avg * 1.1;
+  let extrapolateToInterval = sampledInterval;
+  if (durationToStart >= threshold) durationToStart = avg / 2;
+  if (isCounter) {
+    let durationToZero = durationToStart;
+    if (resultFloat > 0 && fvs[flo]! >= 0) durationToZero = sampledInterval * (fvs[flo]! / resultFloat);
+    if (durationToZero < durationToStart) durationToStart = durationToZero;
+  }
+  extrapolateToInterval += durationToStart;
+  if (durationToEnd >= threshold) durationToEnd = avg / 2;
+  extrapolateToInterval += durationToEnd;
+  let factor = extrapolateToInterval / sampledInterval;
+  if (isRate) factor /= w.range / 1000;
+  return resultFloat * factor;
+}
+
 function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
   return (w, _s, _call, enh) => {
     if (mixedWarning(w, enh)) return undefined;
-    const rangeStart = w.rangeStart;
-    const rangeEnd = w.rangeEnd;
-    let resultFloat = 0;
-    let resultHist: FloatHistogram | undefined;
-    let firstT: number;
-    let lastT: number;
-    let nMinus1: number;
     const nh = w.hhi - w.hlo;
-    const nf = w.fhi - w.flo;
-    if (nh > 1) {
-      nMinus1 = nh - 1;
-      firstT = w.hts[w.hlo]!;
-      lastT = w.hts[w.hhi - 1]!;
-      resultHist = histogramRate(w, isCounter, enh);
-      if (resultHist === undefined) return undefined;
-    } else if (nf > 1) {
-      nMinus1 = nf - 1;
-      firstT = w.fts[w.flo]!;
-      lastT = w.fts[w.fhi - 1]!;
-      resultFloat = w.fvs[w.fhi - 1]! - w.fvs[w.flo]!;
-      // With the reset cursor, a window without a drop skips the scan (the sum is the same: 0).
-      if (isCounter && (!w.resetsKnown || nextReset(w, w.flo + 1) < w.fhi)) {
-        let prev = w.fvs[w.flo]!;
-        for (let i = w.flo + 1; i < w.fhi; i++) {
-          const cur = w.fvs[i]!;
-          if (cur < prev) resultFloat += prev;
-          prev = cur;
-        }
-      }
-    } else {
-      return undefined;
-    }
-    let durationToStart = (firstT - rangeStart) / 1000;
-    let durationToEnd = (rangeEnd - lastT) / 1000;
+    // Both kinds in the window were reported above: floats here mean no histograms.
+    if (nh <= 1) return w.fhi - w.flo > 1 ? floatExtrapolatedRate(w, isCounter, isRate) : undefined;
+    const nMinus1 = nh - 1;
+    const firstT = w.hts[w.hlo]!;
+    const lastT = w.hts[w.hhi - 1]!;
+    const resultHist = histogramRate(w, isCounter, enh);
+    if (resultHist === undefined) return undefined;
+    let durationToStart = (firstT - w.rangeStart) / 1000;
+    let durationToEnd = (w.rangeEnd - lastT) / 1000;
     const sampledInterval = (lastT - firstT) / 1000;
     const avg = sampledInterval / nMinus1;
     const threshold = avg * 1.1;
@@ -110,8 +129,7 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
     if (durationToStart >= threshold) durationToStart = avg / 2;
     if (isCounter) {
       let durationToZero = durationToStart;
-      if (resultFloat > 0 && nf > 0 && w.fvs[w.flo]! >= 0) durationToZero = sampledInterval * (w.fvs[w.flo]! / resultFloat);
-      else if (resultHist !== undefined && resultHist.count > 0 && nh > 0 && w.hvs[w.hlo]!.count >= 0) durationToZero = sampledInterval * (w.hvs[w.hlo]!.count / resultHist.count);
+      if (resultHist.count > 0 && w.hvs[w.hlo]!.count >= 0) durationToZero = sampledInterval * (w.hvs[w.hlo]!.count / resultHist.count);
       if (durationToZero < durationToStart) durationToStart = durationToZero;
     }
     extrapolateToInterval += durationToStart;
@@ -119,7 +137,6 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
     extrapolateToInterval += durationToEnd;
     let factor = extrapolateToInterval / sampledInterval;
     if (isRate) factor /= w.range / 1000;
-    if (resultHist === undefined) return resultFloat * factor;
     return scaleHistogram(resultHist, factor);
   };
 }
