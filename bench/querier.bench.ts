@@ -19,7 +19,8 @@
  * the ratios of one run mean something.
  *
  * Environment: QUERIER_BENCH_ONLY=ha runs only the HA pass (=single only the first one);
- * QUERIER_BENCH_THROUGHPUT=0 skips the concurrent-clients measurements. To profile the Tessera
+ * QUERIER_BENCH_THROUGHPUT=0 skips the concurrent-clients measurements; QUERIER_BENCH_QUERY_ARGS adds
+ * flags to `tessera query` (e.g. "--query.worker-threads=0"). To profile the Tessera
  * processes, give the start helpers nodeArgs such as ['--cpu-prof', '--cpu-prof-dir=<dir>'] (a
  * profile is written when the process exits); Node 20 refuses --cpu-prof in NODE_OPTIONS.
  */
@@ -102,7 +103,8 @@ export async function run(): Promise<BenchResult[]> {
 
 const ONLY = process.env['QUERIER_BENCH_ONLY'] ?? '';
 const THROUGHPUT = process.env['QUERIER_BENCH_THROUGHPUT'] !== '0';
-const QUERY_ARGS = ['--query.max-samples=500000000', '--query.timeout=10m'];
+/** QUERIER_BENCH_QUERY_ARGS adds `tessera query` flags (space separated), e.g. --query.worker-threads=0. */
+const QUERY_ARGS = ['--query.max-samples=500000000', '--query.timeout=10m', ...(process.env['QUERIER_BENCH_QUERY_ARGS'] ?? '').split(' ').filter((a) => a !== '')];
 
 /**
  * compare runs every dashboard query against tessera query and Prometheus and prints one line each,

@@ -1,6 +1,6 @@
 import { loadWebConfig, type WebConfig } from '../pkg/api/index.js';
 import { isLogFormat, isLogLevel, newLogger, type HashFunc, type Logger } from '../pkg/block/index.js';
-import { grpcClientCredentials, grpcServerCredentials, type GrpcClientTls } from '../pkg/store/index.js';
+import { grpcClientCredentials, grpcServerCredentials, type GrpcClientTls, type GrpcClientTlsOptions } from '../pkg/store/index.js';
 import { UsageError, flagBool, flagString, type FlagSpec, type RunContext } from './command.js';
 
 /** logFlags are every component's logging flags (Thanos's names and defaults). */
@@ -134,14 +134,19 @@ export const grpcClientTlsFlags: Readonly<Record<string, FlagSpec>> = {
 
 /** grpcClientTlsFromFlags builds the dialling credentials from grpcClientTlsFlags (undefined = plain text). */
 export function grpcClientTlsFromFlags(ctx: RunContext): Promise<GrpcClientTls | undefined> {
+  return grpcClientCredentials(grpcClientTlsOptionsFromFlags(ctx));
+}
+
+/** grpcClientTlsOptionsFromFlags reads grpcClientTlsFlags (paths, not yet loaded). */
+export function grpcClientTlsOptionsFromFlags(ctx: RunContext): GrpcClientTlsOptions {
   const minVersion = flagString(ctx, 'grpc-client-tls-min-version');
   if (!['', '1.0', '1.1', '1.2', '1.3'].includes(minVersion)) throw new UsageError(`--grpc-client-tls-min-version: "${minVersion}" is not one of 1.0, 1.1, 1.2, 1.3`);
-  return grpcClientCredentials({
+  return {
     secure: flagBool(ctx, 'grpc-client-tls-secure'),
     skipVerify: flagBool(ctx, 'grpc-client-tls-skip-verify'),
     certFile: flagString(ctx, 'grpc-client-tls-cert'),
     keyFile: flagString(ctx, 'grpc-client-tls-key'),
     caFile: flagString(ctx, 'grpc-client-tls-ca'),
     serverName: flagString(ctx, 'grpc-client-server-name'),
-  });
+  };
 }

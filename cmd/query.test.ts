@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { queryCommand } from './query.js';
+import { queryCommand, workerThreadsFlag } from './query.js';
 import { runCaptured } from './run-captured.js';
 import { testThanosDefaults } from './thanos-defaults.js';
 
@@ -29,9 +29,16 @@ describe('tessera query flags', () => {
     [['--grpc-compression=gzip'], /--grpc-compression/],
     [['--query.promql-engine=fast'], /--query.promql-engine/],
     [['--query.mode=remote'], /--query.mode/],
+    [['--query.worker-threads=many'], /--query.worker-threads: "many" is not auto or a number/],
   ])('%j exits 2 naming the flag', async (args, msg) => {
     const r = await runCaptured(queryCommand, ['--http-address=127.0.0.1:0', '--grpc-address=127.0.0.1:0', ...args]);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(msg);
+  });
+
+  test('--query.worker-threads=auto is the number of cores, at most 8, and 0 on one core', () => {
+    expect([1, 2, 4, 8, 64].map((cores) => workerThreadsFlag('auto', cores))).toEqual([0, 2, 4, 8, 8]);
+    expect(workerThreadsFlag('0', 4)).toBe(0);
+    expect(workerThreadsFlag('3', 1)).toBe(3);
   });
 });

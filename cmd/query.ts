@@ -1,8 +1,9 @@
+import { availableParallelism } from 'node:os';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Querier } from '../pkg/querier/index.js';
 import { UsageError, flagBool, flagList, flagString, type Command } from './command.js';
 import { versionInfo } from './version.js';
-import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerConnectionFlags, grpcServerTlsFlags, httpConfigFlags, requestLoggingIgnoredFlags, experimentalPromqlIgnoredFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
+import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcClientTlsOptionsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerConnectionFlags, grpcServerTlsFlags, httpConfigFlags, requestLoggingIgnoredFlags, experimentalPromqlIgnoredFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
 
 /** queryCommand is `tessera query`: the global query layer (Thanos `query`). */
@@ -25,6 +26,11 @@ export const queryCommand: Command = {
     'deduplication.func': { type: 'string', default: 'penalty', help: "Deduplication algorithm for merging replicas' series: penalty (Thanos's default; chain is not supported)." },
     'query.timeout': { type: 'string', default: '2m', help: 'Maximum time to process a query.' },
     'query.max-concurrent': { type: 'string', default: '20', help: 'Maximum number of queries processed concurrently.' },
+    'query.worker-threads': {
+      type: 'string',
+      default: 'auto',
+      help: 'Tessera only: worker threads evaluating instant and range queries, so that concurrent queries use several cores; auto = the number of CPU cores, at most 8 (0 on a single core); 0 evaluates on the main thread.',
+    },
     'query.lookback-delta': { type: 'string', default: '5m', help: 'How far back an instant selector looks for samples.' },
     'query.max-samples': { type: 'string', default: '50000000', help: 'Maximum number of samples a single query may load into memory.' },
     'query.max-memory': { type: 'string', default: '0', help: 'Per-query memory budget (e.g. 2GB) for series data loaded from stores plus samples held in evaluation; over it a query fails with 422. 0 disables.' },
@@ -67,6 +73,7 @@ export const queryCommand: Command = {
     const mode = flagString(ctx, 'query.mode');
     if (mode !== 'local' && mode !== 'distributed') throw new UsageError(`--query.mode: "${mode}" is not local or distributed`);
     const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
+    const workerThreads = workerThreadsFlag(flagString(ctx, 'query.worker-threads'));
     let grpcCredentials, grpcClientTls, webConfig;
     try {
       grpcCredentials = await grpcServerCredentialsFromFlags(ctx);
@@ -106,14 +113,22 @@ export const queryCommand: Command = {
       httpGracePeriodMs: durationFlag(ctx, 'http-grace-period'),
       grpcGracePeriodMs: durationFlag(ctx, 'grpc-grace-period'),
       grpcMaxConnectionAgeMs: durationFlag(ctx, 'grpc-server-max-connection-age'),
-      ...(grpcClientTls !== undefined ? { grpcClientTls } : {}),
+      ...(grpcClientTls !== undefined ? { grpcClientTls, grpcClientTlsOptions: grpcClientTlsOptionsFromFlags(ctx) } : {}),
+      workerThreads,
       ...(webConfig !== undefined ? { webConfig } : {}),
     });
     await q.start();
-    log('listening', { http: q.httpPort, grpc: q.grpcPort });
+    log('listening', { http: q.httpPort, grpc: q.grpcPort, queryWorkerThreads: workerThreads });
     const sig = await waitForShutdown();
     log('shutting down', { signal: sig });
     await q.stop();
     return 0;
   },
 };
+
+/** workerThreadsFlag reads --query.worker-threads: a count, or auto (the cores, at most 8; 0 on one core). */
+export function workerThreadsFlag(v: string, cores: number = availableParallelism()): number {
+  if (v === 'auto') return cores <= 1 ? 0 : Math.min(cores, 8);
+  if (!/^\d+$/.test(v)) throw new UsageError(`--query.worker-threads: "${v}" is not auto or a number of threads`);
+  return Number(v);
+}

@@ -5,7 +5,10 @@ export type { EndpointDiscoveryOptions, Resolver } from './endpoint-discovery.js
 export { EndpointSet } from './endpoint-set.js';
 export type { EndpointClient, EndpointSetOptions, EndpointStatus } from './endpoint-set.js';
 export { QueryApiAdapter, toApiResult } from './query-api-adapter.js';
-export type { QueryApiAdapterOptions } from './query-api-adapter.js';
+export type { QueryApiAdapterOptions, RemoteQueryEngine } from './query-api-adapter.js';
+export { WorkerQueryEngine, QueryWorkerError, QUERY_WORKER_ERROR } from './worker-query-engine.js';
+export type { WorkerQueryEngineOptions } from './worker-query-engine.js';
+export type { QueryWorkerData } from './query-worker-messages.js';
 export { Querier } from './querier-service.js';
 export type { QuerierOptions } from './querier-service.js';
 export { Semaphore } from './semaphore.js';

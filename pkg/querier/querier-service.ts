@@ -5,13 +5,14 @@ import { closeHttp, createApiRouter, createHealthRouter, createJsonErrorHandler,
 import type { Logger } from '../block/index.js';
 import { Labels } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
-import { GrpcStoreClient, ProxyStore, StoreGrpcServer, inProcessClient, type GrpcClientTls, type StoreGrpcServerOptions } from '../store/index.js';
+import { GrpcStoreClient, ProxyStore, StoreGrpcServer, inProcessClient, type GrpcClientTls, type GrpcClientTlsOptions, type StoreGrpcServerOptions } from '../store/index.js';
 import { EndpointDiscovery } from './endpoint-discovery.js';
 import { EndpointSet } from './endpoint-set.js';
 import { listenHttp } from './http-server.js';
 import { QueryApiAdapter } from './query-api-adapter.js';
 import { storeMatchesSelectors } from './store-match.js';
 import { gatherRules, gatheringRulesServer } from './rules-gatherer.js';
+import { WorkerQueryEngine } from './worker-query-engine.js';
 
 /** QuerierOptions configure the querier component (Thanos `query` flags). Durations in ms. */
 export interface QuerierOptions {
@@ -50,6 +51,18 @@ export interface QuerierOptions {
   readonly grpcCredentials?: StoreGrpcServerOptions['credentials'];
   /** grpcClientTls: how endpoints are dialled (--grpc-client-tls-*; default plain text). */
   readonly grpcClientTls?: GrpcClientTls;
+  /**
+   * grpcClientTlsOptions are the flags grpcClientTls was built from: query worker threads build
+   * their own credentials from them. With grpcClientTls but without these, queries are evaluated
+   * on the main thread.
+   */
+  readonly grpcClientTlsOptions?: GrpcClientTlsOptions;
+  /**
+   * workerThreads evaluates instant and range queries in this many worker threads
+   * (--query.worker-threads; default 0: on the main thread). Series, labels, metadata, health and
+   * endpoint discovery stay on the main thread.
+   */
+  readonly workerThreads?: number;
   /** webConfig: TLS, basic auth and headers of the HTTP server (--http.config). */
   readonly webConfig?: WebConfig;
   /** httpGracePeriodMs/grpcGracePeriodMs: how long stop() lets requests in flight finish (--http-grace-period, --grpc-grace-period; default 2 s). */
@@ -77,6 +90,9 @@ export class Querier {
   #httpPort = 0;
   #grpcPort = 0;
   #endpointTimer: NodeJS.Timeout | undefined;
+  #workers: WorkerQueryEngine | undefined;
+  /** #epochs counts each endpoint's turns to healthy (query workers reset their backoff on a change). */
+  readonly #epochs = new Map<string, number>();
 
   constructor(opts: QuerierOptions) {
     this.#opts = opts;
@@ -97,6 +113,7 @@ export class Querier {
       ...(opts.infoTimeoutMs !== undefined ? { infoTimeoutMs: opts.infoTimeoutMs } : {}),
       ...(opts.unhealthyTimeoutMs !== undefined ? { unhealthyTimeoutMs: opts.unhealthyTimeoutMs } : {}),
       onChange: (address, healthy, err) => {
+        if (healthy) this.#epochs.set(address, (this.#epochs.get(address) ?? 0) + 1);
         endpointChanges.inc({ healthy: String(healthy) });
         endpointUp.set(this.#endpoints.status().filter((s) => s.healthy).length);
         const fields = { address, ...(err ? { err: err.message } : {}) };
@@ -157,8 +174,33 @@ export class Querier {
       lookbackDeltaMs: o.lookbackDeltaMs,
       noStepSubqueryIntervalMs: o.defaultEvaluationIntervalMs,
     });
+    const threads = o.workerThreads ?? 0;
+    if (threads > 0 && o.grpcClientTls !== undefined && o.grpcClientTlsOptions === undefined) {
+      o.log?.('query worker threads need grpcClientTlsOptions to dial with TLS; evaluating queries on the main thread');
+    } else if (threads > 0) {
+      this.#workers = new WorkerQueryEngine({
+        threads,
+        data: {
+          engine: { timeoutMs: o.timeoutMs, maxSamples: o.maxSamples, maxMemoryBytes: o.maxMemoryBytes ?? 0, lookbackDeltaMs: o.lookbackDeltaMs, noStepSubqueryIntervalMs: o.defaultEvaluationIntervalMs },
+          replicaLabels: o.replicaLabels,
+          partialResponse: o.partialResponse,
+          autoDownsampling: o.autoDownsampling,
+          ...(o.instantDefaultMaxSourceResolutionMs ? { instantDefaultMaxSourceResolutionMs: o.instantDefaultMaxSourceResolutionMs } : {}),
+          ...(o.storeResponseTimeoutMs ? { storeTimeoutMs: o.storeResponseTimeoutMs, responseTimeoutMs: o.storeResponseTimeoutMs } : {}),
+          ...(o.grpcClientTlsOptions !== undefined ? { grpcClientTls: o.grpcClientTlsOptions } : {}),
+        },
+        targets: (sets) => {
+          const all = this.#endpoints.targets();
+          return sets === undefined ? all : all.filter((t) => storeMatchesSelectors(t.client.name, t.labelSets, sets));
+        },
+        epoch: (address) => this.#epochs.get(address) ?? 0,
+        log: (level, msg, fields) => (o.logger !== undefined ? o.logger[level](msg, fields) : o.log?.(msg, fields)),
+      });
+      await this.#workers.ready();
+    }
     const adapter = new QueryApiAdapter({
       engine,
+      ...(this.#workers !== undefined ? { remote: this.#workers } : {}),
       client: inProcessClient(this.#proxy, 'proxy'),
       clientFor: (sets) => {
         const targets = () => this.#endpoints.targets().filter((t) => storeMatchesSelectors(t.client.name, t.labelSets, sets));
@@ -239,6 +281,7 @@ export class Querier {
     if (this.#endpointTimer !== undefined) clearInterval(this.#endpointTimer);
     this.#discovery.stop();
     await Promise.all([this.#http ? closeHttp(this.#http, this.#opts.httpGracePeriodMs) : Promise.resolve(), this.#grpc.stop(this.#opts.grpcGracePeriodMs ?? 2000)]);
+    await this.#workers?.close();
     this.#endpoints.stop();
   }
 }

@@ -42,6 +42,18 @@ export interface QueryApiAdapterOptions {
   readonly maxConcurrent: number;
   /** storeTimeoutMs bounds each store call (gRPC deadline); 0 = none. */
   readonly storeTimeoutMs?: number;
+  /**
+   * remote, when set, evaluates instant and range queries instead of `engine` (worker threads,
+   * see WorkerQueryEngine), after the --query.max-concurrent wait here; it learns how long the
+   * query queued (seconds, for stats). Series and label requests stay here.
+   */
+  readonly remote?: RemoteQueryEngine;
+}
+
+/** RemoteQueryEngine evaluates queries elsewhere (WorkerQueryEngine: in worker threads). */
+export interface RemoteQueryEngine {
+  instantQuery(expr: string, timeMs: number, opts: QueryOptions, queuedSec: number): Promise<QueryResult>;
+  rangeQuery(expr: string, start: number, end: number, step: number, opts: QueryOptions, queuedSec: number): Promise<QueryResult>;
 }
 
 /**
@@ -103,6 +115,8 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
   }
 
   instantQuery(expr: string, timeMs: number, opts: QueryOptions): Promise<QueryResult> {
+    const remote = this.#o.remote;
+    if (remote !== undefined) return this.#limited(opts.signal, (queued) => remote.instantQuery(expr, timeMs, opts, queued));
     return this.#limited(opts.signal, async (queued) => {
       const maxRes = this.#maxRes(opts, 0, this.#o.instantDefaultMaxSourceResolutionMs ?? 0);
       const lb = this.#lookback(opts, maxRes);
@@ -116,6 +130,8 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
   }
 
   rangeQuery(expr: string, start: number, end: number, step: number, opts: QueryOptions): Promise<QueryResult> {
+    const remote = this.#o.remote;
+    if (remote !== undefined) return this.#limited(opts.signal, (queued) => remote.rangeQuery(expr, start, end, step, opts, queued));
     return this.#limited(opts.signal, async (queued) => {
       const maxRes = this.#maxRes(opts, step);
       const lb = this.#lookback(opts, maxRes);

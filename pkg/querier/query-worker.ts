@@ -1,0 +1,135 @@
+import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import type { QueryOptions, QueryResult } from '../api/index.js';
+import { Labels } from '../labels/index.js';
+import { Engine } from '../promql/index.js';
+import { GrpcStoreClient, ProxyStore, grpcClientCredentials, inProcessClient, type GrpcClientTls, type ProxyTarget } from '../store/index.js';
+import { QueryApiAdapter } from './query-api-adapter.js';
+import type { FromWorkerMessage, QueryRequestMessage, QueryWorkerData, TargetDescriptor, ToWorkerMessage } from './query-worker-messages.js';
+import { packQueryResult } from './query-result-transfer.js';
+import { fromWireError, toWireError } from './wire-error.js';
+
+/** A connection idle (no query used it) for this long is closed. */
+const idleClientMs = 60_000;
+
+interface CachedClient {
+  readonly client: GrpcStoreClient;
+  epoch: number;
+  refs: number;
+  lastUsed: number;
+}
+
+/**
+ * runQueryWorker is the body of a query worker thread: it evaluates the queries the main thread
+ * posts (see WorkerQueryEngine) with its own Engine, over its own gRPC connections to the
+ * endpoints each query names, and posts back packed results or described errors.
+ */
+export async function runQueryWorker(port: MessagePort, data: QueryWorkerData): Promise<void> {
+  const post = (m: FromWorkerMessage, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer);
+  let tls: GrpcClientTls | undefined;
+  try {
+    tls = data.grpcClientTls !== undefined ? await grpcClientCredentials(data.grpcClientTls) : undefined;
+  } catch (err) {
+    post({ type: 'init-error', error: toWireError(err) });
+    return;
+  }
+  const engine = new Engine(data.engine);
+  const clients = new Map<string, CachedClient>();
+  const inflight = new Map<number, AbortController>();
+
+  const acquire = (d: TargetDescriptor, now: number): CachedClient => {
+    let c = clients.get(d.address);
+    if (c === undefined) {
+      c = { client: new GrpcStoreClient(d.address, tls !== undefined ? { credentials: tls.credentials, serverName: tls.serverName } : {}), epoch: d.epoch, refs: 0, lastUsed: now };
+      clients.set(d.address, c);
+    } else if (c.epoch !== d.epoch) {
+      // The main thread saw the endpoint come back (e.g. restarted): connect at once, not after backoff.
+      c.client.resetBackoff();
+      c.epoch = d.epoch;
+    }
+    c.refs++;
+    c.lastUsed = now;
+    return c;
+  };
+
+  const closeIdle = (now: number): void => {
+    for (const [addr, c] of clients) {
+      if (c.refs === 0 && now - c.lastUsed > idleClientMs) {
+        c.client.close();
+        clients.delete(addr);
+      }
+    }
+  };
+
+  const evaluate = async (m: QueryRequestMessage): Promise<void> => {
+    const ac = new AbortController();
+    inflight.set(m.id, ac);
+    if (m.aborted !== undefined) ac.abort(fromWireError(m.aborted));
+    const now = Date.now();
+    closeIdle(now);
+    const used = m.targets.map((d) => acquire(d, now));
+    try {
+      const targets: ProxyTarget[] = m.targets.map((d, i) => ({
+        client: used[i]!.client,
+        labelSets: d.labelSets.map((kv) => Labels.fromSortedFlat(kv)),
+        minTime: d.minTime,
+        maxTime: d.maxTime,
+        supportsWithoutReplicaLabels: d.supportsWithoutReplicaLabels,
+      }));
+      const proxy = new ProxyStore({ targets: () => targets, componentType: 'query', ...(data.responseTimeoutMs ? { responseTimeoutMs: data.responseTimeoutMs } : {}) });
+      const adapter = new QueryApiAdapter({
+        engine,
+        client: inProcessClient(proxy, 'proxy'),
+        replicaLabels: data.replicaLabels,
+        partialResponse: data.partialResponse,
+        autoDownsampling: data.autoDownsampling,
+        ...(data.instantDefaultMaxSourceResolutionMs ? { instantDefaultMaxSourceResolutionMs: data.instantDefaultMaxSourceResolutionMs } : {}),
+        maxConcurrent: 1,
+        ...(data.storeTimeoutMs ? { storeTimeoutMs: data.storeTimeoutMs } : {}),
+      });
+      const opts: QueryOptions = { ...m.opts, signal: ac.signal };
+      const r = m.kind === 'instant' ? await adapter.instantQuery(m.expr, m.time, opts) : await adapter.rangeQuery(m.expr, m.start, m.end, m.step, opts);
+      const { packed, transfer } = packQueryResult(withQueueTime(r, m.queuedSec));
+      post({ type: 'result', id: m.id, result: packed }, transfer);
+    } catch (err) {
+      post({ type: 'error', id: m.id, error: toWireError(err) });
+    } finally {
+      inflight.delete(m.id);
+      const done = Date.now();
+      for (const c of used) {
+        c.refs--;
+        c.lastUsed = done;
+      }
+    }
+  };
+
+  port.on('message', (m: ToWorkerMessage) => {
+    switch (m.type) {
+      case 'query':
+        void evaluate(m);
+        return;
+      case 'cancel':
+        inflight.get(m.id)?.abort(fromWireError(m.reason));
+        return;
+      case 'crash':
+        if (data.testHooks === true) {
+          setImmediate(() => {
+            throw new Error('query worker crashed on purpose (test hook)');
+          });
+        }
+        return;
+    }
+  });
+  post({ type: 'ready' });
+}
+
+/** withQueueTime adds the main thread's wait for --query.max-concurrent to the stats' timings. */
+function withQueueTime(r: QueryResult, queuedSec: number): QueryResult {
+  const stats = r.stats as { timings?: { execQueueTime?: number; execTotalTime?: number } } | undefined;
+  const t = stats?.timings;
+  if (t === undefined || queuedSec === 0) return r;
+  return { ...r, stats: { ...stats, timings: { ...t, execQueueTime: (t.execQueueTime ?? 0) + queuedSec, execTotalTime: (t.execTotalTime ?? 0) + queuedSec } } };
+}
+
+// Started as a worker thread by WorkerQueryEngine (workerData carries the marker).
+const wd = workerData as { tesseraQueryWorker?: QueryWorkerData } | null;
+if (!isMainThread && parentPort !== null && wd?.tesseraQueryWorker !== undefined) void runQueryWorker(parentPort, wd.tesseraQueryWorker);

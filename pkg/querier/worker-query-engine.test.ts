@@ -1,0 +1,320 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { toApiError } from '../api/index.js';
+import { FloatHistogram } from '../histogram/index.js';
+import { Labels } from '../labels/index.js';
+import { GrpcStoreClient, LocalStore, StoreGrpcServer, type SeriesSink, type StoreServer } from '../store/index.js';
+import type { LabelNamesRequest, LabelValuesRequest, SeriesRequest } from '../storepb/index.js';
+import { Head } from '../tsdb/index.js';
+import { testQuerierOptions, waitFor } from '../testutil/index.js';
+import { Querier } from './querier-service.js';
+import { WorkerQueryEngine } from './worker-query-engine.js';
+
+const ext = Labels.fromRecord({ cluster: 'c1', replica: 'a' });
+
+/** A head with float counters, a gauge and a native histogram series, 1 h every 15 s. */
+async function loadHead(): Promise<Head> {
+  const head = new Head();
+  const app = head.appender();
+  let refs = [0, 0, 0, 0];
+  for (let t = 0; t <= 3_600_000; t += 15_000) {
+    refs = [
+      app.append(refs[0]!, Labels.fromRecord({ __name__: 'http_requests_total', job: 'a' }), t, t / 1000),
+      app.append(refs[1]!, Labels.fromRecord({ __name__: 'http_requests_total', job: 'b' }), t, (2 * t) / 1000),
+      app.append(refs[2]!, Labels.fromRecord({ __name__: 'temperature', job: 'a' }), t, Math.sin(t / 100_000)),
+      app.appendHistogram(refs[3]!, Labels.fromRecord({ __name__: 'latency', job: 'a' }), t, histogram(t / 15_000)),
+    ];
+  }
+  await app.commit();
+  return head;
+}
+
+function histogram(n: number): FloatHistogram {
+  const h = new FloatHistogram();
+  h.schema = 0;
+  h.count = 3 * n;
+  h.sum = 1.5 * n;
+  h.zeroCount = n;
+  h.positiveSpans = [{ offset: 0, length: 2 }];
+  h.positiveBuckets = [n, n];
+  return h;
+}
+
+/**
+ * GatedStore serves the head, except that a Series call for `slow` waits until the test opens the
+ * gate or the call is cancelled; `started` and `cancelled` count those calls.
+ */
+class GatedStore implements StoreServer {
+  readonly #inner: LocalStore;
+  started = 0;
+  cancelled = 0;
+  #open: () => void = () => {};
+  #gate = new Promise<void>((res) => (this.#open = res));
+
+  constructor(inner: LocalStore) {
+    this.#inner = inner;
+  }
+
+  openGate(): void {
+    this.#open();
+    this.#gate = new Promise<void>((res) => (this.#open = res));
+  }
+
+  info() {
+    return this.#inner.info();
+  }
+
+  async series(req: SeriesRequest, sink: SeriesSink, signal: AbortSignal): Promise<void> {
+    if (req.matchers.some((m) => m.name === '__name__' && m.value === 'slow')) {
+      this.started++;
+      const aborted = new Promise<void>((res) => signal.addEventListener('abort', () => res(), { once: true }));
+      await Promise.race([this.#gate, aborted]);
+      if (signal.aborted) {
+        this.cancelled++;
+        throw new Error('cancelled');
+      }
+      return;
+    }
+    return this.#inner.series(req, sink, signal);
+  }
+
+  labelNames(req: LabelNamesRequest, signal: AbortSignal) {
+    return this.#inner.labelNames(req, signal);
+  }
+
+  labelValues(req: LabelValuesRequest, signal: AbortSignal) {
+    return this.#inner.labelValues(req, signal);
+  }
+}
+
+let head: Head;
+let store: GatedStore;
+let server: StoreGrpcServer;
+let addr: string;
+
+beforeAll(async () => {
+  head = await loadHead();
+  store = new GatedStore(new LocalStore({ queryable: head, externalLabels: ext, componentType: 'sidecar', timeRange: () => ({ minTime: head.minTime(), maxTime: head.maxTime() }) }));
+  server = new StoreGrpcServer(store);
+  addr = `127.0.0.1:${await server.listen('127.0.0.1:0')}`;
+});
+
+afterAll(async () => {
+  await server?.stop(100);
+});
+
+describe('Querier with query worker threads answers as on the main thread', () => {
+  let main: Querier;
+  let workers: Querier;
+
+  beforeAll(async () => {
+    main = new Querier(testQuerierOptions([addr], { endpointPollIntervalMs: 3_600_000 }));
+    workers = new Querier(testQuerierOptions([addr], { endpointPollIntervalMs: 3_600_000, workerThreads: 2 }));
+    await Promise.all([main.start(), workers.start()]);
+  });
+
+  afterAll(async () => {
+    await Promise.all([main?.stop(), workers?.stop()]);
+  });
+
+  const get = async (q: Querier, path: string, params: Record<string, string>) => {
+    const res = await fetch(`http://127.0.0.1:${q.httpPort}/api/v1${path}?${new URLSearchParams(params)}`);
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  const cases: [string, string, Record<string, string>][] = [
+    ['range', '/query_range', { query: 'rate(http_requests_total[5m])', start: '600', end: '3600', step: '60' }],
+    ['range by', '/query_range', { query: 'sum by (job) (http_requests_total) / 2', start: '0', end: '3600', step: '15' }],
+    ['instant', '/query', { query: 'http_requests_total', time: '1800' }],
+    ['instant histogram', '/query', { query: 'latency', time: '1800' }],
+    ['range histogram', '/query_range', { query: 'rate(latency[5m])', start: '600', end: '1200', step: '60' }],
+    ['histogram quantile', '/query_range', { query: 'histogram_quantile(0.9, rate(latency[5m]))', start: '600', end: '1200', step: '60' }],
+    ['scalar', '/query', { query: 'scalar(sum(http_requests_total)) * 2', time: '600' }],
+    ['string', '/query', { query: '"hello"', time: '600' }],
+    ['info annotation', '/query', { query: 'rate(temperature[5m])', time: '1800' }],
+    ['warning annotation', '/query', { query: 'quantile(2, http_requests_total)', time: '1800' }],
+    ['limit', '/query', { query: 'http_requests_total', time: '1800', limit: '1' }],
+    ['storeMatch none', '/query', { query: 'http_requests_total', time: '1800', 'storeMatch[]': '{cluster="other"}' }],
+    ['storeMatch', '/query', { query: 'http_requests_total', time: '1800', 'storeMatch[]': '{cluster="c1"}' }],
+  ];
+
+  test.each(cases)('%s', async (_name, path, params) => {
+    const a = await get(main, path, params);
+    const b = await get(workers, path, params);
+    expect(a.status).toBe(200);
+    expect(b).toEqual(a);
+  });
+
+  test('stats=all comes back with the engine timings and per-step samples', async () => {
+    const params = { query: 'http_requests_total', start: '600', end: '900', step: '60', stats: 'all' };
+    const a = (await get(main, '/query_range', params)).body.data.stats;
+    const b = (await get(workers, '/query_range', params)).body.data.stats;
+    expect(Object.keys(b.timings)).toEqual(Object.keys(a.timings));
+    expect(b.timings.evalTotalTime).toBeGreaterThan(0);
+    expect(b.samples).toEqual(a.samples);
+  });
+
+  test('errors keep their errorType, status and message (parse position, execution)', async () => {
+    for (const params of [
+      { query: 'sum(http_requests_total', time: '600' },
+      { query: 'http_requests_total + on() http_requests_total', time: '600' },
+      { query: 'http_requests_total[5m]', start: '600', end: '900', step: '60' },
+    ]) {
+      const path = 'start' in params ? '/query_range' : '/query';
+      const a = await get(main, path, params);
+      const b = await get(workers, path, params);
+      expect(a.status).toBeGreaterThanOrEqual(400);
+      expect(b).toEqual(a);
+    }
+    const bad = await get(workers, '/query', { query: 'sum(http_requests_total', time: '600' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.errorType).toBe('bad_data');
+    expect(bad.body.error).toMatch(/^invalid parameter "query": 1:\d+: parse error: /);
+  });
+
+  test('series and label requests are answered (on the main thread)', async () => {
+    for (const [path, params] of [
+      ['/series', { 'match[]': 'http_requests_total' }],
+      ['/labels', {}],
+      ['/label/job/values', {}],
+    ] as const) {
+      expect(await get(workers, path, params)).toEqual(await get(main, path, params));
+    }
+  });
+});
+
+describe('Querier with query worker threads enforces the query limits', () => {
+  test('--query.max-samples fails a query in a worker with 422 execution', async () => {
+    const opts = { endpointPollIntervalMs: 3_600_000, maxSamples: 10 };
+    const main = new Querier(testQuerierOptions([addr], opts));
+    const workers = new Querier(testQuerierOptions([addr], { ...opts, workerThreads: 1 }));
+    await Promise.all([main.start(), workers.start()]);
+    try {
+      const url = (q: Querier) => `http://127.0.0.1:${q.httpPort}/api/v1/query_range?query=http_requests_total&start=0&end=3600&step=15`;
+      const a = await fetch(url(main));
+      const b = await fetch(url(workers));
+      expect(b.status).toBe(422);
+      const body = (await b.json()) as Record<string, unknown>;
+      expect(body).toEqual(await a.json());
+      expect(body['error']).toMatch(/too many samples/);
+    } finally {
+      await Promise.all([main.stop(), workers.stop()]);
+    }
+  });
+
+  test('--query.timeout fails a query in a worker with 503 timeout', async () => {
+    const q = new Querier(testQuerierOptions([addr], { endpointPollIntervalMs: 3_600_000, timeoutMs: 1, workerThreads: 1 }));
+    await q.start();
+    try {
+      const res = await fetch(`http://127.0.0.1:${q.httpPort}/api/v1/query?query=slow&time=600`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as Record<string, unknown>)['errorType']).toBe('timeout');
+    } finally {
+      await q.stop();
+    }
+  });
+});
+
+describe('WorkerQueryEngine', () => {
+  let client: GrpcStoreClient;
+  let engine: WorkerQueryEngine;
+  const answeredBy: number[] = [];
+  const logged: string[] = [];
+
+  beforeAll(async () => {
+    client = new GrpcStoreClient(addr);
+    engine = new WorkerQueryEngine({
+      threads: 2,
+      data: {
+        engine: { timeoutMs: 60_000, maxSamples: 1_000_000, maxMemoryBytes: 0, lookbackDeltaMs: 300_000, noStepSubqueryIntervalMs: 60_000 },
+        replicaLabels: ['replica'],
+        partialResponse: false,
+        autoDownsampling: false,
+        testHooks: true,
+      },
+      targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }],
+      onAnswer: (id) => answeredBy.push(id),
+      log: (_level, msg) => logged.push(msg),
+    });
+    await engine.ready();
+  });
+
+  afterAll(async () => {
+    await engine?.close();
+    client?.close();
+  });
+
+  const opts = (signal = new AbortController().signal) => ({ signal });
+  const busyThreads = () => engine.load().filter((l) => l.inFlight > 0).map((l) => l.threadId);
+
+  test('concurrent queries run on different threads', async () => {
+    const before = store.started;
+    const first = engine.instantQuery('slow', 600_000, opts());
+    const second = engine.instantQuery('sum(slow)', 600_000, opts());
+    await waitFor('both queries reach the store', async () => store.started === before + 2);
+    expect(busyThreads()).toHaveLength(2);
+    answeredBy.length = 0;
+    store.openGate();
+    expect((await first).resultType).toBe('vector');
+    expect((await second).resultType).toBe('vector');
+    expect(new Set(answeredBy).size).toBe(2);
+    expect(new Set(answeredBy)).toEqual(new Set(engine.threadIds()));
+  });
+
+  test('an aborted query is cancelled in its worker, down to the store call, and the worker answers the next query', async () => {
+    const cancelled = store.cancelled;
+    const started = store.started;
+    const ac = new AbortController();
+    const q = engine.instantQuery('slow', 600_000, opts(ac.signal));
+    await waitFor('the query reaches the store', async () => store.started === started + 1);
+    const [thread] = busyThreads();
+    ac.abort();
+    const err = await q.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(toApiError(err).errorType).toBe('canceled');
+    await waitFor('the store call is cancelled', async () => store.cancelled === cancelled + 1);
+    expect(busyThreads()).toEqual([]);
+    answeredBy.length = 0;
+    // Both workers idle: the least-busy pick alternates, so two queries reach both, that one included.
+    const rs = await Promise.all([engine.instantQuery('http_requests_total', 600_000, opts()), engine.instantQuery('http_requests_total', 600_000, opts())]);
+    for (const r of rs) expect(r.resultType === 'vector' && r.result.length).toBe(2);
+    expect(answeredBy).toContain(thread);
+  });
+
+  test('a range query comes back as the engine computed it, samples in typed arrays', async () => {
+    const r = await engine.rangeQuery('http_requests_total', 0, 600_000, 60_000, opts());
+    expect(r.resultType).toBe('matrix');
+    if (r.resultType !== 'matrix') return;
+    expect(r.result.map((s) => s.metric.toString())).toEqual(['{__name__="http_requests_total", cluster="c1", job="a"}', '{__name__="http_requests_total", cluster="c1", job="b"}']);
+    expect(r.result[0]!.ts).toBeInstanceOf(Float64Array);
+    expect(Array.from(r.result[0]!.ts)).toEqual([0, 60, 120, 180, 240, 300, 360, 420, 480, 540, 600].map((s) => s * 1000));
+    expect(Array.from(r.result[1]!.fs)).toEqual([0, 120, 240, 360, 480, 600, 720, 840, 960, 1080, 1200]);
+  });
+
+  test('a worker that dies fails only its in-flight query, is logged and replaced', async () => {
+    const started = store.started;
+    const doomed = engine.instantQuery('slow', 600_000, opts());
+    await waitFor('the first query reaches the store', async () => store.started === started + 1);
+    const [victim] = busyThreads();
+    const survivor = engine.instantQuery('sum(slow)', 600_000, opts());
+    await waitFor('the second query reaches the store', async () => store.started === started + 2);
+    expect(busyThreads()).toHaveLength(2);
+    engine.crashForTest(victim!);
+    const err = await doomed.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(toApiError(err).errorType).toBe('internal');
+    expect((err as Error).message).toMatch(/worker thread \d+: the worker ended \(query worker crashed on purpose \(test hook\)\)/);
+    expect(logged).toContain('query worker thread ended; replacing it');
+    await waitFor('the worker is replaced', async () => !engine.threadIds().includes(victim!));
+    await engine.ready();
+    store.openGate();
+    expect((await survivor).resultType).toBe('vector');
+    answeredBy.length = 0;
+    const rs = await Promise.all([engine.instantQuery('1 + 1', 0, opts()), engine.instantQuery('2', 0, opts())]);
+    expect(rs.map((r) => r.resultType)).toEqual(['scalar', 'scalar']);
+    expect(new Set(answeredBy)).toEqual(new Set(engine.threadIds()));
+  });
+});

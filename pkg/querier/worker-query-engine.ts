@@ -1,0 +1,269 @@
+import { Worker } from 'node:worker_threads';
+import type { QueryOptions, QueryResult } from '../api/index.js';
+import { TesseraError } from '../errors/index.js';
+import type { Matcher } from '../labels/index.js';
+import type { ProxyTarget } from '../store/index.js';
+import type { FromWorkerMessage, QueryRequestMessage, QueryWorkerData, TargetDescriptor, ToWorkerMessage, WireQueryOptions } from './query-worker-messages.js';
+import { unpackQueryResult } from './query-result-transfer.js';
+import { fromWireError, toWireError } from './wire-error.js';
+
+/** QUERY_WORKER_ERROR is the code of a query lost with its worker thread (crash, out of memory). */
+export const QUERY_WORKER_ERROR = 'TESSERA_QUERY_WORKER';
+
+/** QueryWorkerError: the worker thread evaluating a query died, or none could be started (HTTP 500, internal). */
+export class QueryWorkerError extends TesseraError {
+  readonly errorType = 'internal';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(QUERY_WORKER_ERROR, message, options);
+  }
+}
+
+/** WorkerQueryEngineOptions configure a pool of query worker threads. */
+export interface WorkerQueryEngineOptions {
+  /** threads is the number of worker threads (≥ 1). */
+  readonly threads: number;
+  /** data is what every worker is started with (engine limits, per-request defaults). */
+  readonly data: QueryWorkerData;
+  /** targets returns the healthy StoreAPI endpoints a query may read, storeMatch[] applied. */
+  readonly targets: (storeMatchers: readonly (readonly Matcher[])[] | undefined) => readonly ProxyTarget[];
+  /** epoch tells how many times an endpoint turned healthy (workers reset their backoff when it grows). */
+  readonly epoch?: (address: string) => number;
+  readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** onAnswer is called with the thread id of the worker that answered each query (tests, debugging). */
+  readonly onAnswer?: (threadId: number) => void;
+}
+
+interface Pending {
+  readonly resolve: (r: QueryResult) => void;
+  readonly reject: (err: Error) => void;
+  readonly done: () => void;
+}
+
+interface Slot {
+  readonly index: number;
+  worker: Worker;
+  threadId: number;
+  readonly inflight: Map<number, Pending>;
+  ready: Promise<void>;
+  /** everReady: the worker answered 'ready' (a worker that dies before is not restarted in a loop). */
+  everReady: boolean;
+  /** alive is false once the worker ended and was not replaced. */
+  alive: boolean;
+  lastError: Error | undefined;
+}
+
+/** After this many workers in a row die before becoming ready, the pool stops replacing them. */
+const maxStartFailures = 3;
+
+/**
+ * workerEntry returns how to start query-worker: its .js file when running compiled, or, when
+ * running from TypeScript sources (tsx, vitest), a small bootstrap that registers tsx in the
+ * worker first (Node 20 does not apply `--import tsx` to a worker's .ts entry).
+ */
+function workerEntry(): { file: URL | string; eval: boolean } {
+  const ts = import.meta.url.endsWith('.ts');
+  const url = new URL(`./query-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
+  if (!ts) return { file: url, eval: false };
+  return { file: `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`, eval: true };
+}
+
+/**
+ * WorkerQueryEngine evaluates PromQL queries in a pool of worker threads, so that concurrent
+ * queries use several cores. Each query goes to the least busy worker with the healthy
+ * endpoints' descriptors of that moment (the main thread keeps discovery and health checks);
+ * results come back packed in transferred buffers and are rebuilt here, errors as the same
+ * classes. Aborting a query's signal cancels it in its worker. A worker that dies fails only its
+ * in-flight queries and is replaced.
+ */
+export class WorkerQueryEngine {
+  readonly #o: WorkerQueryEngineOptions;
+  readonly #slots: Slot[] = [];
+  #nextId = 1;
+  #rr = 0;
+  #closed = false;
+  #startFailures = 0;
+
+  constructor(opts: WorkerQueryEngineOptions) {
+    if (!(opts.threads >= 1)) throw new RangeError(`WorkerQueryEngine needs at least one thread, got ${opts.threads}`);
+    this.#o = opts;
+    for (let i = 0; i < opts.threads; i++) this.#slots.push(this.#start(i));
+  }
+
+  /** ready resolves once every worker has started (rejects when one could not initialise). */
+  async ready(): Promise<void> {
+    await Promise.all(this.#slots.map((s) => s.ready));
+  }
+
+  /** threadIds lists the workers' thread ids. */
+  threadIds(): number[] {
+    return this.#slots.map((s) => s.threadId);
+  }
+
+  /** load lists each worker's thread id and number of queries in flight. */
+  load(): { threadId: number; inFlight: number }[] {
+    return this.#slots.map((s) => ({ threadId: s.threadId, inFlight: s.inflight.size }));
+  }
+
+  /** crashForTest makes the worker with this thread id throw an uncaught error (needs data.testHooks). */
+  crashForTest(threadId: number): void {
+    const s = this.#slots.find((x) => x.threadId === threadId);
+    s?.worker.postMessage({ type: 'crash' } satisfies ToWorkerMessage);
+  }
+
+  #start(index: number, prev?: Slot): Slot {
+    const entry = workerEntry();
+    const worker = new Worker(entry.file, { eval: entry.eval, workerData: { tesseraQueryWorker: this.#o.data }, name: `tessera-query-${index}` });
+    worker.unref();
+    const threadId = worker.threadId; // -1 once the worker ended
+    const slot: Slot = prev ?? { index, worker, threadId: worker.threadId, inflight: new Map(), ready: Promise.resolve(), everReady: false, alive: true, lastError: undefined };
+    slot.worker = worker;
+    slot.threadId = threadId;
+    slot.everReady = false;
+    slot.alive = true;
+    slot.lastError = undefined;
+    let readyResolve!: () => void;
+    let readyReject!: (err: Error) => void;
+    slot.ready = new Promise<void>((res, rej) => {
+      readyResolve = res;
+      readyReject = rej;
+    });
+    slot.ready.catch(() => {}); // observed by ready() or by the exit handler
+    worker.on('message', (m: FromWorkerMessage) => {
+      switch (m.type) {
+        case 'ready':
+          slot.everReady = true;
+          this.#startFailures = 0;
+          readyResolve();
+          return;
+        case 'init-error': {
+          const err = new QueryWorkerError(`start query worker thread ${threadId}: ${m.error.message}`, { cause: fromWireError(m.error) });
+          slot.lastError = err;
+          readyReject(err);
+          void worker.terminate();
+          return;
+        }
+        case 'result':
+        case 'error': {
+          const p = slot.inflight.get(m.id);
+          if (p === undefined) return;
+          slot.inflight.delete(m.id);
+          p.done();
+          this.#o.onAnswer?.(threadId);
+          if (m.type === 'result') p.resolve(unpackQueryResult(m.result));
+          else p.reject(fromWireError(m.error));
+          return;
+        }
+      }
+    });
+    worker.on('error', (err) => {
+      slot.lastError = err;
+      this.#o.log?.('error', 'query worker thread failed', { thread: threadId, err: err.message });
+    });
+    worker.on('exit', (code) => {
+      if (slot.worker !== worker) return;
+      const why = slot.lastError !== undefined ? slot.lastError.message : `exit code ${code}`;
+      const lost = [...slot.inflight.values()];
+      slot.inflight.clear();
+      for (const p of lost) {
+        p.done();
+        p.reject(new QueryWorkerError(`evaluate query in worker thread ${threadId}: the worker ended (${why})`, slot.lastError !== undefined ? { cause: slot.lastError } : undefined));
+      }
+      readyReject(new QueryWorkerError(`start query worker thread ${threadId}: it ended (${why})`));
+      slot.alive = false;
+      if (this.#closed) return;
+      if (!slot.everReady && ++this.#startFailures >= maxStartFailures) {
+        this.#o.log?.('error', 'query worker threads keep dying before they start; not replacing them', { thread: threadId, err: why });
+        return;
+      }
+      this.#o.log?.('warn', 'query worker thread ended; replacing it', { thread: threadId, inFlight: lost.length, err: why });
+      this.#start(index, slot);
+    });
+    return slot;
+  }
+
+  #pick(): Slot | undefined {
+    let best: Slot | undefined;
+    const n = this.#slots.length;
+    for (let k = 0; k < n; k++) {
+      const s = this.#slots[(this.#rr + k) % n]!;
+      if (!s.alive) continue;
+      if (best === undefined || s.inflight.size < best.inflight.size) best = s;
+    }
+    this.#rr = (this.#rr + 1) % n;
+    return best;
+  }
+
+  #targets(opts: QueryOptions): TargetDescriptor[] {
+    const sm = opts.storeMatchers !== undefined && opts.storeMatchers.length > 0 ? opts.storeMatchers : undefined;
+    return this.#o.targets(sm).map((t) => ({
+      address: t.client.name,
+      labelSets: t.labelSets.map((l) => {
+        const kv = new Array<string>(2 * l.size);
+        for (let i = 0; i < l.size; i++) {
+          kv[2 * i] = l.nameAt(i);
+          kv[2 * i + 1] = l.valueAt(i);
+        }
+        return kv;
+      }),
+      minTime: t.minTime,
+      maxTime: t.maxTime,
+      supportsWithoutReplicaLabels: t.supportsWithoutReplicaLabels ?? false,
+      epoch: this.#o.epoch?.(t.client.name) ?? 0,
+    }));
+  }
+
+  #run(expr: string, opts: QueryOptions, queuedSec: number, what: { kind: 'instant'; time: number } | { kind: 'range'; start: number; end: number; step: number }): Promise<QueryResult> {
+    if (this.#closed) return Promise.reject(new QueryWorkerError('evaluate query: the querier is stopping'));
+    const slot = this.#pick();
+    if (slot === undefined) return Promise.reject(new QueryWorkerError('evaluate query: no query worker thread is running'));
+    const id = this.#nextId++;
+    const signal = opts.signal;
+    const { signal: _s, storeMatchers: _m, ...rest } = opts;
+    const wireOpts: WireQueryOptions = rest;
+    const msg: QueryRequestMessage = {
+      type: 'query',
+      id,
+      expr,
+      opts: wireOpts,
+      queuedSec,
+      targets: this.#targets(opts),
+      ...(signal.aborted ? { aborted: toWireError(signal.reason) } : {}),
+      ...what,
+    };
+    return new Promise<QueryResult>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (slot.inflight.has(id)) slot.worker.postMessage({ type: 'cancel', id, reason: toWireError(signal.reason) } satisfies ToWorkerMessage);
+      };
+      const done = (): void => signal.removeEventListener('abort', onAbort);
+      slot.inflight.set(id, { resolve, reject, done });
+      if (!signal.aborted) signal.addEventListener('abort', onAbort, { once: true });
+      slot.worker.postMessage(msg);
+    });
+  }
+
+  /** instantQuery evaluates expr at timeMs in a worker; queuedSec is the caller's queueing time (stats). */
+  instantQuery(expr: string, timeMs: number, opts: QueryOptions, queuedSec = 0): Promise<QueryResult> {
+    return this.#run(expr, opts, queuedSec, { kind: 'instant', time: timeMs });
+  }
+
+  /** rangeQuery evaluates expr over [start, end] every step (ms) in a worker. */
+  rangeQuery(expr: string, start: number, end: number, step: number, opts: QueryOptions, queuedSec = 0): Promise<QueryResult> {
+    return this.#run(expr, opts, queuedSec, { kind: 'range', start, end, step });
+  }
+
+  /** close ends every worker; queries in flight fail. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all(
+      this.#slots.map(async (s) => {
+        await s.worker.terminate();
+        const lost = [...s.inflight.values()];
+        s.inflight.clear();
+        for (const p of lost) {
+          p.done();
+          p.reject(new QueryWorkerError('evaluate query: the querier is stopping'));
+        }
+      }),
+    );
+  }
+}
