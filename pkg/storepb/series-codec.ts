@@ -1,6 +1,7 @@
 import { Labels, compareStrings } from '../labels/index.js';
 import type { AggrChunk, Any, SeriesResponse, StoreChunk, StoreSeries } from './messages.js';
 import { ProtoReader, ProtoDecodeError } from './proto-reader.js';
+import { StringInterner } from './string-interner.js';
 import { ProtoWriter, WireType, fieldSize, int64Size, utf8Size, varintSize32 } from './proto-writer.js';
 
 // Hand-written codec of the hot StoreAPI messages: SeriesResponse, SeriesBatch, Series, AggrChunk,
@@ -274,19 +275,36 @@ function readAggr(r: ProtoReader): AggrChunk {
   return { minTime, maxTime, raw, count, sum, min, max, counter };
 }
 
-/** readLabelInto reads one thanos.Label body and appends name and value to kv. */
-export function readLabelInto(r: ProtoReader, kv: string[]): void {
+/** labelStrings interns the label names and values of decoded messages (see StringInterner). */
+const labelStrings = new StringInterner();
+
+/** readLabelString reads a length-delimited string through labelStrings. */
+function readLabelString(r: ProtoReader): string {
+  const n = r.length();
+  const s = labelStrings.decode(r.buf, r.pos, r.pos + n);
+  r.pos += n;
+  return s;
+}
+
+/** readLabelAt reads one thanos.Label body into kv[i], kv[i + 1]. */
+function readLabelAt(r: ProtoReader, kv: string[], i: number): void {
   const end = r.subEnd();
   let name = '';
   let value = '';
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === ((1 << 3) | WireType.LengthDelimited)) name = r.string();
-    else if (tag === ((2 << 3) | WireType.LengthDelimited)) value = r.string();
+    if (tag === ((1 << 3) | WireType.LengthDelimited)) name = readLabelString(r);
+    else if (tag === ((2 << 3) | WireType.LengthDelimited)) value = readLabelString(r);
     else r.skip(tag & 7);
   }
   r.expectEnd(end, 'thanos.Label');
-  kv.push(name, value);
+  kv[i] = name;
+  kv[i + 1] = value;
+}
+
+/** readLabelInto reads one thanos.Label body and appends name and value to kv. */
+export function readLabelInto(r: ProtoReader, kv: string[]): void {
+  readLabelAt(r, kv, kv.length);
 }
 
 /** labelsFromFlat wraps a decoded name/value list, sorting and deduplicating only when needed. */
@@ -301,19 +319,25 @@ export function labelsFromFlat(kv: string[]): Labels {
   return Labels.fromSortedFlat(kv);
 }
 
+/** kvScratch collects a series' labels while it is read (then copied at its exact size). */
+const kvScratch: string[] = new Array<string>(32).fill('');
+
 /** readSeries reads one length-delimited thanos.Series. */
 export function readSeries(r: ProtoReader): StoreSeries {
   const end = r.subEnd();
-  const kv: string[] = [];
+  const kv = kvScratch;
+  let n = 0;
   const chunks: AggrChunk[] = [];
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag === ((1 << 3) | WireType.LengthDelimited)) readLabelInto(r, kv);
-    else if (tag === ((2 << 3) | WireType.LengthDelimited)) chunks.push(readAggr(r));
+    if (tag === ((1 << 3) | WireType.LengthDelimited)) {
+      readLabelAt(r, kv, n);
+      n += 2;
+    } else if (tag === ((2 << 3) | WireType.LengthDelimited)) chunks.push(readAggr(r));
     else r.skip(tag & 7);
   }
   r.expectEnd(end, 'thanos.Series');
-  return { labels: labelsFromFlat(kv), chunks };
+  return { labels: labelsFromFlat(kv.slice(0, n)), chunks };
 }
 
 /** readAny reads one length-delimited google.protobuf.Any (value is a view of the input). */
