@@ -3,7 +3,8 @@ import { Labels, LabelsBuilder, compareStrings, type Matcher } from '../../label
 import type { IndexChunkMeta } from '../../tsdb/index.js';
 import { withExternalLabels } from '../local-store.js';
 import { abortReason } from '../store-error.js';
-import type { BucketBlock } from './bucket-block.js';
+import { BucketBlock } from './bucket-block.js';
+import type { DecodedSeries } from './index-cache.js';
 import type { QueryBudget } from './query-budget.js';
 
 /** CursorEntry is one series of a block with its final labels (external labels applied). */
@@ -62,10 +63,10 @@ export class BlockSeriesCursor {
   #refs: readonly number[] = [];
   #refsHeld = 0;
   #refPos = 0;
-  #bodies: Uint8Array[] = [];
-  #bodyBase = 0;
-  #bodyPos = 0;
-  #bodiesHeld = 0;
+  #entries: DecodedSeries[] = [];
+  #entryBase = 0;
+  #entryPos = 0;
+  #entriesHeld = 0;
   #run: { e: CursorEntry; raw: Labels; bytes: number }[] = [];
   readonly #stack: Labels[] = [];
   #ready: CursorEntry[] = [];
@@ -120,10 +121,10 @@ export class BlockSeriesCursor {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#o.budget.release(this.#refsHeld + this.#bodiesHeld + this.#runHeld + this.#readyHeld);
-    this.#refsHeld = this.#bodiesHeld = this.#runHeld = this.#readyHeld = 0;
+    this.#o.budget.release(this.#refsHeld + this.#entriesHeld + this.#runHeld + this.#readyHeld);
+    this.#refsHeld = this.#entriesHeld = this.#runHeld = this.#readyHeld = 0;
     this.#refs = [];
-    this.#bodies = [];
+    this.#entries = [];
     this.#run = [];
     this.#ready = [];
   }
@@ -179,36 +180,39 @@ export class BlockSeriesCursor {
   async #nextRaw(): Promise<{ entry: CursorEntry; raw: Labels; bytes: number } | undefined> {
     const o = this.#o;
     for (;;) {
-      if (this.#bodyPos >= this.#bodies.length) {
-        o.budget.release(this.#bodiesHeld);
-        this.#bodiesHeld = 0;
-        this.#bodies = [];
-        this.#bodyPos = 0;
+      if (this.#entryPos >= this.#entries.length) {
+        o.budget.release(this.#entriesHeld);
+        this.#entriesHeld = 0;
+        this.#entries = [];
+        this.#entryPos = 0;
         if (this.#refPos >= this.#refs.length) return undefined;
         if (o.signal.aborted) throw abortReason(o.signal);
         const end = Math.min(this.#refs.length, this.#refPos + o.batchSize);
         const refs = this.#refs.slice(this.#refPos, end);
-        const bodies = await this.block.seriesBodies(refs, o.budget, o.signal, this.#refs[end]);
+        const entries = await this.block.seriesEntries(refs, o.budget, o.signal, this.#refs[end]);
+        // Held as the entries' bodies were (decoded entries in the index cache are shared).
         let n = 0;
-        for (const body of bodies) n += body.length;
+        for (const e of entries) n += e.bodyBytes;
         o.budget.hold(n, `series of block ${this.block.ulid}`);
-        this.#bodiesHeld = n;
-        this.#bodies = bodies;
-        this.#bodyBase = this.#refPos;
+        this.#entriesHeld = n;
+        this.#entries = entries;
+        this.#entryBase = this.#refPos;
         this.#refPos = end;
       }
-      const i = this.#bodyPos++;
-      const body = this.#bodies[i]!;
-      const se = this.block.decodeEntry(this.#h!, body, this.#refs[this.#bodyBase + i]!, o.minTime, o.maxTime, o.skipChunks);
-      if (se === undefined) continue;
+      const d = this.#entries[this.#entryPos++]!;
+      const chunks = BucketBlock.selectChunks(d, o.minTime, o.maxTime, o.skipChunks);
+      if (chunks === undefined) continue;
       let labels: Labels;
       if (this.#override) {
-        const full = withExternalLabels(this.#builder, se.labels, this.block.extLabels);
+        const full = withExternalLabels(this.#builder, d.labels, this.block.extLabels);
         labels = this.#dropExt.length > 0 ? full.without(this.#dropExt) : full;
+      } else if (this.#dropExt.length === 0) {
+        // The same for every request: memoized on the shared entry.
+        labels = d.withExt ??= insertLabels(d.labels, this.#ext);
       } else {
-        labels = insertLabels(se.labels, this.#ext);
+        labels = insertLabels(d.labels, this.#ext);
       }
-      return { entry: { labels, block: this.block, chunks: se.chunks }, raw: se.labels, bytes: body.length };
+      return { entry: { labels, block: this.block, chunks }, raw: d.labels, bytes: d.bodyBytes };
     }
   }
 }

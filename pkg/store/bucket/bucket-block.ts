@@ -16,7 +16,7 @@ import {
 } from '../../tsdb/index.js';
 import type { BlockMeta } from '../../tsdb/index.js';
 import type { CachedChunk, ChunkCache } from './chunk-cache.js';
-import type { IndexCache } from './index-cache.js';
+import type { DecodedSeries, IndexCache } from './index-cache.js';
 import { partitionRanges, type ByteRange } from './partitioner.js';
 import type { FetchKind, QueryBudget } from './query-budget.js';
 import { GrpcCode, StoreError } from '../store-error.js';
@@ -427,6 +427,42 @@ export class BucketBlock {
     return bodies;
   }
 
+  /** selectChunks: see the function of that name below. */
+  static readonly selectChunks = selectChunks;
+
+  /**
+   * seriesEntries returns the decoded series entries of refs (sorted): decoded entries kept in the
+   * index cache are used as they are; the others are decoded from their bodies (seriesBodies) and
+   * kept. The entries are shared: never modify them. nextRef is as for seriesBodies.
+   */
+  async seriesEntries(refs: readonly number[], budget: QueryBudget, signal: AbortSignal, nextRef?: number): Promise<DecodedSeries[]> {
+    const cache = this.#o.cache;
+    const out = new Array<DecodedSeries>(refs.length);
+    let miss: number[] | undefined;
+    for (let i = 0; i < refs.length; i++) {
+      const d = cache.getDecodedSeries(this.ulid, refs[i]!);
+      if (d !== undefined) {
+        out[i] = d;
+        budget.cachedSeries++;
+      } else (miss ??= []).push(i);
+    }
+    if (miss === undefined) return out;
+    const h = await this.header(budget, signal);
+    const mrefs = miss.length === refs.length ? refs : miss.map((i) => refs[i]!);
+    const last = miss[miss.length - 1]!;
+    const bodies = await this.seriesBodies(mrefs, budget, signal, last + 1 < refs.length ? refs[last + 1] : nextRef);
+    for (let k = 0; k < miss.length; k++) {
+      const ref = mrefs[k]!;
+      const body = bodies[k]!;
+      const chunks: IndexChunkMeta[] = [];
+      const labels = this.#decodeSeries(body, ref, h, chunks);
+      const d: DecodedSeries = { labels, chunks, bodyBytes: body.length };
+      cache.setDecodedSeries(this.ulid, ref, d);
+      out[miss[k]!] = d;
+    }
+    return out;
+  }
+
   /**
    * decodeEntry decodes the series entry body of ref (labels without external labels) and keeps
    * the chunk metas overlapping [mint, maxt]; undefined when none does. With skipChunks the entry
@@ -660,6 +696,32 @@ export class BucketBlock {
   async labelValues(name: string, budget: QueryBudget, signal: AbortSignal): Promise<readonly string[]> {
     return (await this.header(budget, signal)).reader.labelValues(name);
   }
+}
+
+const NO_CHUNKS: readonly IndexChunkMeta[] = [];
+
+/**
+ * selectChunks (BucketBlock.selectChunks) returns the chunk metas of d overlapping [mint, maxt] (d's own list when all do:
+ * shared, never modify it), an empty list with skipChunks when any does, undefined when none does.
+ */
+function selectChunks(d: DecodedSeries, mint: number, maxt: number, skipChunks: boolean): readonly IndexChunkMeta[] | undefined {
+  const cs = d.chunks;
+  let n = 0;
+  for (let i = 0; i < cs.length; i++) {
+    const c = cs[i]!;
+    if (c.maxTime < mint || c.minTime > maxt) continue;
+    if (skipChunks) return NO_CHUNKS;
+    n++;
+  }
+  if (n === 0) return undefined;
+  if (n === cs.length) return cs;
+  const sel: IndexChunkMeta[] = [];
+  for (let i = 0; i < cs.length; i++) {
+    const c = cs[i]!;
+    if (c.maxTime < mint || c.minTime > maxt) continue;
+    sel.push(c);
+  }
+  return sel;
 }
 
 // Copies are made with new Uint8Array(view): bucket reads may return a Node Buffer, whose slice()

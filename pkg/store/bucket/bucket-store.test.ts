@@ -71,6 +71,40 @@ describe('BucketStore', () => {
     }
   });
 
+  test('series entries decoded once are reused: warm queries equal a store without index cache, for any time range', async () => {
+    const s = await bucketStoreWith([mk('a', 'x', 500), mk('a', 'y', 500), mk('b', 'z', 300), mk('a', 'w', 40)], Labels.fromStrings('ext', '1'), { split: 300_000 });
+    const registry = new Registry();
+    const warm = new BucketStore({ bucket: s.bucket, registry });
+    const plain = new BucketStore({ bucket: s.bucket, registry: new Registry(), indexCacheBytes: 0 });
+    try {
+      for (const st of [warm, plain]) await st.sync(new Map(s.metas.map((m) => [m.ulid, m])));
+      const seriesLookups = async () => Number(/item_type="Series"} (\d+)/.exec(await registry.getSingleMetricAsString('thanos_store_index_cache_requests_total'))?.[1]);
+      const reqs = [
+        { minTime: 0, maxTime: 1e9, matchers: [{ type: 2 as const, name: '__name__', value: 'a|b' }] },
+        // Part of the chunks of one block, none of the other for some series (w ends at 39 s).
+        { minTime: 100_000, maxTime: 200_000, matchers: [{ type: 2 as const, name: '__name__', value: 'a|b' }] },
+        { minTime: 250_000, maxTime: 350_000, matchers: [{ type: 2 as const, name: '__name__', value: 'a|b' }] },
+        { minTime: 100_000, maxTime: 4_000_000, matchers: [{ type: 0 as const, name: '__name__', value: 'a' }], skipChunks: true },
+        { minTime: 0, maxTime: 1e9, matchers: [{ type: 0 as const, name: '__name__', value: 'a' }], withoutReplicaLabels: ['ext'] },
+      ];
+      for (const req of reqs) {
+        const want = await collect(plain, req);
+        expect(want.length).toBeGreaterThan(0);
+        const cold = await collect(warm, req);
+        const before = await seriesLookups();
+        const hot = await collect(warm, req);
+        // The second query found every entry decoded: as many lookups (and hits) as entries.
+        expect(await seriesLookups()).toBeGreaterThan(before);
+        expect(cold).toEqual(want);
+        expect(hot).toEqual(want);
+        // Only chunks overlapping the range (the reference shares the selection code).
+        for (const f of hot) if (f.kind === 'series') for (const c of f.series.chunks) expect(c.maxTime >= req.minTime && c.minTime <= req.maxTime).toBe(true);
+      }
+    } finally {
+      await s.close();
+    }
+  });
+
   test('a corrupt index gives a warning for that block and data of the others', async () => {
     const s = await bucketStoreWith([mk('a', 'x', 100), mk('a', 'y', 100)], Labels.fromStrings('ext', '1'), { split: 50_000 });
     try {

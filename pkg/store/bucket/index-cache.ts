@@ -1,6 +1,34 @@
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Labels } from '../../labels/index.js';
+import type { IndexChunkMeta } from '../../tsdb/index.js';
 import type { RemoteCache } from './remote-cache.js';
+
+/**
+ * DecodedSeries is a series entry of a block decoded once and kept in the index cache beside the
+ * entry's bytes: its labels (without external labels), every chunk meta, and the size of the
+ * encoded body (what a request holds for it in its budget). Shared by requests: never modify it.
+ * withExt memoizes the labels with the block's external labels added (set by the block's users).
+ */
+export interface DecodedSeries {
+  readonly labels: Labels;
+  readonly chunks: readonly IndexChunkMeta[];
+  readonly bodyBytes: number;
+  withExt?: Labels;
+}
+
+/**
+ * decodedSeriesSize is the memory a DecodedSeries is counted for: the objects, the label array
+ * (label strings are the index-header's symbols), each chunk meta (an object whose three numbers
+ * are beyond small integers, so boxed) and the LRU entry.
+ */
+function decodedSeriesSize(d: DecodedSeries): number {
+  return ENTRY_OVERHEAD + 160 + 16 * d.labels.size + 96 * d.chunks.length;
+}
+
+/** Decoded series have numeric keys: the block's number (given in order of first use) * 2^32 + the series ref. */
+const MAX_BLOCK_IDS = 1 << 20;
+const REFS = 0x100000000;
 
 /** IndexCacheOptions size the caches of an IndexCache. */
 export interface IndexCacheOptions {
@@ -46,7 +74,9 @@ const REMOTE_PREFIX = 'tessera:index:';
  * `thanos_store_index_cache_*` names with an item_type label.
  */
 export class IndexCache {
-  readonly #lru: LRUCache<string, Uint8Array>;
+  readonly #lru: LRUCache<string | number, Uint8Array | DecodedSeries>;
+  /** Numbers of blocks for the keys of decoded series; never reused, so keys stay unique. */
+  readonly #blockIds = new Map<string, number>();
   readonly #maxItem: number;
   readonly #remote: RemoteCache | undefined;
   readonly #remoteTtl: number;
@@ -69,9 +99,10 @@ export class IndexCache {
     this.#remote = o.remote;
     this.#remoteTtl = o.remoteTtlMs ?? 24 * 3_600_000;
     this.#enabled = new Set(o.enabledItems ?? ['Postings', 'Series']);
-    this.#lru = new LRUCache<string, Uint8Array>({
+    // Decoded series are set with their size; byte items are sized here.
+    this.#lru = new LRUCache<string | number, Uint8Array | DecodedSeries>({
       maxSize: Math.max(1, o.maxBytes),
-      sizeCalculation: (v, k) => v.length + 2 * k.length + ENTRY_OVERHEAD,
+      sizeCalculation: (v, k) => (v as Uint8Array).length + 2 * (k as string).length + ENTRY_OVERHEAD,
     });
     const flush = (pending: Map<ItemType, number>) =>
       function (this: Counter<'item_type'>): void {
@@ -112,9 +143,47 @@ export class IndexCache {
   #get(type: ItemType, key: string): Uint8Array | undefined {
     if (!this.#enabled.has(type)) return undefined;
     this.#pendingRequests.set(type, this.#pendingRequests.get(type)! + 1);
-    const v = this.#lru.get(key);
+    const v = this.#lru.get(key) as Uint8Array | undefined;
     if (v !== undefined) this.#pendingHits.set(type, this.#pendingHits.get(type)! + 1);
     return v;
+  }
+
+  /** #seriesKey is the key of a decoded series (undefined when it has none: too many blocks, huge refs). */
+  #seriesKey(block: string, ref: number): number | undefined {
+    if (!(ref >= 0 && ref < REFS)) return undefined;
+    let id = this.#blockIds.get(block);
+    if (id === undefined) {
+      if (this.#blockIds.size >= MAX_BLOCK_IDS) return undefined;
+      id = this.#blockIds.size;
+      this.#blockIds.set(block, id);
+    }
+    return id * REFS + ref;
+  }
+
+  /**
+   * getDecodedSeries returns the decoded series entry of block's series ref, if kept in memory. A
+   * hit counts as a Series lookup and hit (it stands for the entry's bytes); a miss counts nothing
+   * (the bytes are looked up next).
+   */
+  getDecodedSeries(block: string, ref: number): DecodedSeries | undefined {
+    if (this.#maxItem === 0 || !this.#enabled.has('Series')) return undefined;
+    const k = this.#seriesKey(block, ref);
+    if (k === undefined) return undefined;
+    const v = this.#lru.get(k) as DecodedSeries | undefined;
+    if (v !== undefined) {
+      this.#pendingRequests.set('Series', this.#pendingRequests.get('Series')! + 1);
+      this.#pendingHits.set('Series', this.#pendingHits.get('Series')! + 1);
+    }
+    return v;
+  }
+
+  /** setDecodedSeries keeps a decoded series entry in memory (never in the remote cache). */
+  setDecodedSeries(block: string, ref: number, d: DecodedSeries): void {
+    if (this.#maxItem === 0 || !this.#enabled.has('Series')) return;
+    const size = decodedSeriesSize(d);
+    if (size > this.#maxItem) return;
+    const k = this.#seriesKey(block, ref);
+    if (k !== undefined) this.#lru.set(k, d, { size });
   }
 
   #setLocal(key: string, v: Uint8Array): void {
