@@ -292,6 +292,13 @@ describe('WorkerQueryEngine', () => {
     expect(Array.from(r.result[1]!.fs)).toEqual([0, 120, 240, 360, 480, 600, 720, 840, 960, 1080, 1200]);
   });
 
+  test('queries one after the other go to the same (warm) worker', async () => {
+    answeredBy.length = 0;
+    for (let i = 0; i < 3; i++) await engine.instantQuery('http_requests_total', 600_000, opts());
+    expect(answeredBy).toHaveLength(3);
+    expect(new Set(answeredBy).size).toBe(1);
+  });
+
   test('a worker that dies fails only its in-flight query, is logged and replaced', async () => {
     const started = store.started;
     const doomed = engine.instantQuery('slow', 600_000, opts());

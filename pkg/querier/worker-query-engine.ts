@@ -79,7 +79,6 @@ export class WorkerQueryEngine {
   readonly #o: WorkerQueryEngineOptions;
   readonly #slots: Slot[] = [];
   #nextId = 1;
-  #rr = 0;
   #closed = false;
   #startFailures = 0;
 
@@ -181,15 +180,16 @@ export class WorkerQueryEngine {
     return slot;
   }
 
+  /**
+   * #pick returns the least busy live worker, the first one among equals: queries one after the
+   * other all go to the same worker, whose JIT and connections are warm; concurrent ones spread.
+   */
   #pick(): Slot | undefined {
     let best: Slot | undefined;
-    const n = this.#slots.length;
-    for (let k = 0; k < n; k++) {
-      const s = this.#slots[(this.#rr + k) % n]!;
+    for (const s of this.#slots) {
       if (!s.alive) continue;
       if (best === undefined || s.inflight.size < best.inflight.size) best = s;
     }
-    this.#rr = (this.#rr + 1) % n;
     return best;
   }
 
