@@ -134,6 +134,45 @@ export function firstCovers(o: ChunkFollowOptions): boolean {
     let d2 = p2 - p3;
     let d3 = p3 - p4;
     const maxt = o.maxt;
+    if (k < n) {
+      // The samples up to the first one after maxt (or the chunk's end) all pass the check below
+      // when their deltas and the three before them lie in [lo, hi] with 2·lo ≥ hi and 2·hi ≤ 3·m,
+      // m the smallest of lo and the hints: each check's δ is one of those deltas or hints (so at
+      // least m, and at most the delta before the sample, so at most hi), and the sample's delta is
+      // in [lo, hi]. Then only the state is carried on; otherwise each sample is checked as it is.
+      const end = ts[n - 1]! > maxt ? firstAfter(ts, n, maxt) + 1 : n;
+      let lo = d1 < d2 ? d1 : d2;
+      if (d3 < lo) lo = d3;
+      let hi = d1 > d2 ? d1 : d2;
+      if (d3 > hi) hi = d3;
+      let prev = p1;
+      for (let j = k; j < end; j++) {
+        const s = ts[j]!;
+        const delta = s - prev;
+        if (delta < lo) lo = delta;
+        if (delta > hi) hi = delta;
+        prev = s;
+      }
+      let m = lo;
+      if (h1 > 0 && h1 < m) m = h1;
+      if (h < m) m = h;
+      if (2 * lo >= hi && 2 * hi <= 3 * m) {
+        if (ts[end - 1]! > maxt) return true;
+        // Carry the state on as the loop below would: the last sample, the last three deltas.
+        const q = n - 3 > k ? n - 3 : k;
+        let last = q > k ? ts[q - 1]! : p1;
+        for (let j = q; j < n; j++) {
+          const s = ts[j]!;
+          d3 = d2;
+          d2 = d1;
+          d1 = s - last;
+          last = s;
+        }
+        p1 = last;
+        h1 = h;
+        k = n;
+      }
+    }
     for (; k < n; k++) {
       const s = ts[k]!;
       // δ at p1: the smallest of the hint at p1 (h1) and the last three deltas.
