@@ -25,7 +25,7 @@ export interface QueryWorkerData {
   readonly responseTimeoutMs?: number;
   /** grpcClientTls: the --grpc-client-tls-* flags; the worker reads the files itself. */
   readonly grpcClientTls?: GrpcClientTlsOptions;
-  /** testHooks lets a test crash the worker ({ type: 'crash' }). */
+  /** testHooks lets a test crash the worker ({ type: 'crash' }: an uncaught error, or running out of heap). */
   readonly testHooks?: boolean;
 }
 
@@ -72,7 +72,7 @@ export type QueryRequestMessage = {
 } & ({ readonly kind: 'instant'; readonly time: number } | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number });
 
 /** ToWorkerMessage is what the main thread posts to a query worker. */
-export type ToWorkerMessage = QueryRequestMessage | { readonly type: 'cancel'; readonly id: number; readonly reason: WireError } | { readonly type: 'crash' };
+export type ToWorkerMessage = QueryRequestMessage | { readonly type: 'cancel'; readonly id: number; readonly reason: WireError } | { readonly type: 'crash'; readonly how: 'throw' | 'oom' };
 
 /** FromWorkerMessage is what a query worker posts back. */
 export type FromWorkerMessage =

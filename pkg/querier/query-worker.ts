@@ -111,11 +111,19 @@ export async function runQueryWorker(port: MessagePort, data: QueryWorkerData): 
         inflight.get(m.id)?.abort(fromWireError(m.reason));
         return;
       case 'crash':
-        if (data.testHooks === true) {
-          setImmediate(() => {
-            throw new Error('query worker crashed on purpose (test hook)');
-          });
+        if (data.testHooks !== true) return;
+        if (m.how === 'oom') {
+          const hog: number[][] = [];
+          const grow = (): void => {
+            for (let i = 0; i < 64; i++) hog.push(new Array<number>(100_000).fill(i + 0.5));
+            setImmediate(grow);
+          };
+          grow();
+          return;
         }
+        setImmediate(() => {
+          throw new Error('query worker crashed on purpose (test hook)');
+        });
         return;
     }
   });

@@ -325,3 +325,45 @@ describe('WorkerQueryEngine', () => {
     expect(new Set(answeredBy)).toEqual(new Set(engine.threadIds()));
   });
 });
+
+describe('WorkerQueryEngine with a heap limit', () => {
+  test('a worker out of memory fails its in-flight query, the process lives on and the worker is replaced', async () => {
+    const client = new GrpcStoreClient(addr);
+    const logged: string[] = [];
+    const engine = new WorkerQueryEngine({
+      threads: 1,
+      data: {
+        engine: { timeoutMs: 60_000, maxSamples: 1_000_000, maxMemoryBytes: 0, lookbackDeltaMs: 300_000, noStepSubqueryIntervalMs: 60_000 },
+        replicaLabels: ['replica'],
+        partialResponse: false,
+        autoDownsampling: false,
+        testHooks: true,
+      },
+      resourceLimits: { maxOldGenerationSizeMb: 128 },
+      targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }],
+      log: (_level, msg) => logged.push(msg),
+    });
+    try {
+      await engine.ready();
+      const [victim] = engine.threadIds();
+      const started = store.started;
+      const doomed = engine.instantQuery('slow', 600_000, { signal: new AbortController().signal });
+      await waitFor('the query reaches the store', async () => store.started === started + 1);
+      engine.crashForTest(victim!, 'oom');
+      const err = await doomed.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(toApiError(err).errorType).toBe('internal');
+      expect((err as Error).message).toMatch(/the worker ended \(.*memory limit/);
+      await waitFor('the worker is replaced', async () => !engine.threadIds().includes(victim!));
+      await engine.ready();
+      const r = await engine.instantQuery('http_requests_total', 600_000, { signal: new AbortController().signal });
+      expect(r.resultType === 'vector' && r.result.length).toBe(2);
+      expect(logged).toContain('query worker thread ended; replacing it');
+    } finally {
+      await engine.close();
+      client.close();
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { QueryOptions, QueryResult } from '../api/index.js';
 import { TesseraError } from '../errors/index.js';
 import type { Matcher } from '../labels/index.js';
@@ -29,6 +29,8 @@ export interface WorkerQueryEngineOptions {
   /** epoch tells how many times an endpoint turned healthy (workers reset their backoff when it grows). */
   readonly epoch?: (address: string) => number;
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
+  /** resourceLimits of each worker (default: V8's, from the process's flags such as --max-old-space-size). */
+  readonly resourceLimits?: ResourceLimits;
   /** onAnswer is called with the thread id of the worker that answered each query (tests, debugging). */
   readonly onAnswer?: (threadId: number) => void;
 }
@@ -103,15 +105,23 @@ export class WorkerQueryEngine {
     return this.#slots.map((s) => ({ threadId: s.threadId, inFlight: s.inflight.size }));
   }
 
-  /** crashForTest makes the worker with this thread id throw an uncaught error (needs data.testHooks). */
-  crashForTest(threadId: number): void {
+  /**
+   * crashForTest makes the worker with this thread id throw an uncaught error, or with `oom` run
+   * out of heap (needs data.testHooks).
+   */
+  crashForTest(threadId: number, how: 'throw' | 'oom' = 'throw'): void {
     const s = this.#slots.find((x) => x.threadId === threadId);
-    s?.worker.postMessage({ type: 'crash' } satisfies ToWorkerMessage);
+    s?.worker.postMessage({ type: 'crash', how } satisfies ToWorkerMessage);
   }
 
   #start(index: number, prev?: Slot): Slot {
     const entry = workerEntry();
-    const worker = new Worker(entry.file, { eval: entry.eval, workerData: { tesseraQueryWorker: this.#o.data }, name: `tessera-query-${index}` });
+    const worker = new Worker(entry.file, {
+      eval: entry.eval,
+      workerData: { tesseraQueryWorker: this.#o.data },
+      name: `tessera-query-${index}`,
+      ...(this.#o.resourceLimits !== undefined ? { resourceLimits: this.#o.resourceLimits } : {}),
+    });
     worker.unref();
     const threadId = worker.threadId; // -1 once the worker ended
     const slot: Slot = prev ?? { index, worker, threadId: worker.threadId, inflight: new Map(), ready: Promise.resolve(), everReady: false, alive: true, lastError: undefined };
