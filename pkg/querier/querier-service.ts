@@ -91,6 +91,7 @@ export class Querier {
   #grpcPort = 0;
   #endpointTimer: NodeJS.Timeout | undefined;
   #workers: WorkerQueryEngine | undefined;
+  readonly #workerEnds: Counter;
   /** #epochs counts each endpoint's turns to healthy (query workers reset their backoff on a change). */
   readonly #epochs = new Map<string, number>();
 
@@ -100,6 +101,24 @@ export class Querier {
     collectDefaultMetrics({ register: this.registry });
     const endpointUp = new Gauge({ name: 'thanos_store_nodes_grpc_connections', help: 'Number of healthy StoreAPI endpoints.', registers: [this.registry] });
     const endpointChanges = new Counter({ name: 'tessera_querier_endpoint_health_changes_total', help: 'Endpoint health transitions.', labelNames: ['healthy'], registers: [this.registry] });
+    const workers = (): WorkerQueryEngine | undefined => this.#workers;
+    new Gauge({
+      name: 'tessera_querier_query_worker_threads',
+      help: 'Worker threads evaluating queries that are running (--query.worker-threads).',
+      registers: [this.registry],
+      collect() {
+        this.set(workers()?.load().filter((l) => l.alive).length ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'tessera_querier_query_worker_queries_in_flight',
+      help: 'Queries being evaluated in worker threads.',
+      registers: [this.registry],
+      collect() {
+        this.set(workers()?.load().reduce((n, l) => n + l.inFlight, 0) ?? 0);
+      },
+    });
+    this.#workerEnds = new Counter({ name: 'tessera_querier_query_worker_failures_total', help: 'Query worker threads that ended unexpectedly (crash, out of memory) and were replaced.', registers: [this.registry] });
     this.#discovery = new EndpointDiscovery({
       endpoints: opts.endpoints,
       ...(opts.sdFiles !== undefined ? { sdFiles: opts.sdFiles } : {}),
@@ -194,6 +213,7 @@ export class Querier {
           return sets === undefined ? all : all.filter((t) => storeMatchesSelectors(t.client.name, t.labelSets, sets));
         },
         epoch: (address) => this.#epochs.get(address) ?? 0,
+        onWorkerEnd: () => this.#workerEnds.inc(),
         log: (level, msg, fields) => (o.logger !== undefined ? o.logger[level](msg, fields) : o.log?.(msg, fields)),
       });
       await this.#workers.ready();

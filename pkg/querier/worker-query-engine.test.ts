@@ -171,6 +171,13 @@ describe('Querier with query worker threads answers as on the main thread', () =
     expect(bad.body.error).toMatch(/^invalid parameter "query": 1:\d+: parse error: /);
   });
 
+  test('/metrics counts the running worker threads', async () => {
+    const text = async (q: Querier) => (await fetch(`http://127.0.0.1:${q.httpPort}/metrics`)).text();
+    expect(await text(workers)).toMatch(/^tessera_querier_query_worker_threads 2$/m);
+    expect(await text(workers)).toMatch(/^tessera_querier_query_worker_failures_total 0$/m);
+    expect(await text(main)).toMatch(/^tessera_querier_query_worker_threads 0$/m);
+  });
+
   test('series and label requests are answered (on the main thread)', async () => {
     for (const [path, params] of [
       ['/series', { 'match[]': 'http_requests_total' }],

@@ -31,6 +31,8 @@ export interface WorkerQueryEngineOptions {
   readonly log?: (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void;
   /** resourceLimits of each worker (default: V8's, from the process's flags such as --max-old-space-size). */
   readonly resourceLimits?: ResourceLimits;
+  /** onWorkerEnd is called when a worker ended unexpectedly (before it is replaced). */
+  readonly onWorkerEnd?: (threadId: number, err: string) => void;
   /** onAnswer is called with the thread id of the worker that answered each query (tests, debugging). */
   readonly onAnswer?: (threadId: number) => void;
 }
@@ -101,8 +103,8 @@ export class WorkerQueryEngine {
   }
 
   /** load lists each worker's thread id and number of queries in flight. */
-  load(): { threadId: number; inFlight: number }[] {
-    return this.#slots.map((s) => ({ threadId: s.threadId, inFlight: s.inflight.size }));
+  load(): { threadId: number; inFlight: number; alive: boolean }[] {
+    return this.#slots.map((s) => ({ threadId: s.threadId, inFlight: s.inflight.size, alive: s.alive }));
   }
 
   /**
@@ -180,6 +182,7 @@ export class WorkerQueryEngine {
       readyReject(new QueryWorkerError(`start query worker thread ${threadId}: it ended (${why})`));
       slot.alive = false;
       if (this.#closed) return;
+      this.#o.onWorkerEnd?.(threadId, why);
       if (!slot.everReady && ++this.#startFailures >= maxStartFailures) {
         this.#o.log?.('error', 'query worker threads keep dying before they start; not replacing them', { thread: threadId, err: why });
         return;
