@@ -3,7 +3,7 @@ import { annos } from './annotations.js';
 import { ErrExecution } from './errors.js';
 import type { RangeFn, RangeWindow } from './eval-helper.js';
 import { histogramRate, histogramsEqual, detectReset, histAvgOverTime, histSumOverTime, subHistograms, scaleHistogram } from './histogram-ops.js';
-import { kahanSumInc } from './kahan.js';
+import { kahanComp, kahanSumInc } from './kahan.js';
 
 /** linearRegression fits floats of w against time (seconds from interceptTime), as Prometheus. */
 export function linearRegression(ts: Float64Array, vs: Float64Array, lo: number, hi: number, interceptTime: number): [number, number] {
@@ -339,7 +339,13 @@ export const rangeFunctions: ReadonlyMap<string, RangeFn> = new Map<string, Rang
       if (w.fhi === w.flo) return histSumOverTime(w, enh);
       let sum = 0;
       let c = 0;
-      for (let i = w.flo; i < w.fhi; i++) [sum, c] = kahanSumInc(w.fvs[i]!, sum, c);
+      const fvs = w.fvs;
+      for (let i = w.flo; i < w.fhi; i++) {
+        const f = fvs[i]!;
+        const t = sum + f;
+        c = kahanComp(f, sum, t, c);
+        sum = t;
+      }
       if (!Number.isFinite(sum)) return sum;
       return sum + c;
     },
@@ -354,14 +360,16 @@ export const rangeFunctions: ReadonlyMap<string, RangeFn> = new Map<string, Rang
       let mean = 0;
       let kahanC = 0;
       let incremental = false;
+      // kahanSumInc's steps, written out (kahanComp) so that no sample allocates a result pair.
+      const fvs = w.fvs;
       for (let i = w.flo + 1; i < w.fhi; i++) {
-        const f = w.fvs[i]!;
+        const f = fvs[i]!;
         count = i - w.flo + 1;
         if (!incremental) {
-          const [ns, nc] = kahanSumInc(f, sum, kahanC);
+          const ns = sum + f;
           if (Number.isFinite(ns) || Number.isNaN(ns)) {
+            kahanC = kahanComp(f, sum, ns, kahanC);
             sum = ns;
-            kahanC = nc;
             continue;
           }
           incremental = true;
@@ -369,7 +377,11 @@ export const rangeFunctions: ReadonlyMap<string, RangeFn> = new Map<string, Rang
           kahanC /= count - 1;
         }
         const q = (count - 1) / count;
-        [mean, kahanC] = kahanSumInc(f / count, q * mean, q * kahanC);
+        const inc = f / count;
+        const base = q * mean;
+        const t = base + inc;
+        kahanC = kahanComp(inc, base, t, q * kahanC);
+        mean = t;
       }
       if (incremental) return mean + kahanC;
       return sum / count + kahanC / count;
