@@ -68,7 +68,10 @@ function workerEntry(): { file: URL | string; eval: boolean } {
   const ts = import.meta.url.endsWith('.ts');
   const url = new URL(`./query-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
   if (!ts) return { file: url, eval: false };
-  return { file: `import('tsx/esm/api').then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`, eval: true };
+  // tsx is resolved from here when the runtime can (the worker's working directory may be elsewhere).
+  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
+  const tsxApi = typeof resolve === 'function' ? resolve('tsx/esm/api') : 'tsx/esm/api';
+  return { file: `import(${JSON.stringify(tsxApi)}).then((api) => { api.register(); return import(${JSON.stringify(url.href)}); })`, eval: true };
 }
 
 /**
