@@ -81,6 +81,10 @@ function workerEntry(): { file: URL | string; eval: boolean } {
  * results come back packed in transferred buffers and are rebuilt here, errors as the same
  * classes. Aborting a query's signal cancels it in its worker. A worker that dies fails only its
  * in-flight queries and is replaced.
+ *
+ * The JSON of results is written on the main thread: in a profile of the querier bench's 12
+ * queries under 16 clients with 2 workers, the main thread was 13% of the process's busy time, its
+ * JSON (formatFloat, matrixPieces) about 4% and gzip 2%, while the workers decoded and evaluated.
  */
 export class WorkerQueryEngine {
   readonly #o: WorkerQueryEngineOptions;
