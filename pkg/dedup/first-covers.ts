@@ -245,12 +245,17 @@ function decodeKept(c: XorChunk, lo: number, hi: number): number {
   }
   const nf = acc.fn - f0;
   const ns = acc.sn - s0;
+  // Copied element by element: a subarray view per chunk to copy from would be garbage.
   if (sink.fts.length < nf) sink.fts = new Float64Array(Math.max(2 * sink.fts.length, nf));
-  sink.fts.set(acc.fts.subarray(f0, acc.fn));
+  const fts = sink.fts;
+  const afts = acc.fts;
+  for (let i = 0; i < nf; i++) fts[i] = afts[f0 + i]!;
   sink.fn = nf;
   if (ns > 0) {
     if (sink.sts.length < ns) sink.sts = new Float64Array(Math.max(2 * sink.sts.length, ns));
-    sink.sts.set(acc.sts.subarray(s0, acc.sn));
+    const sts = sink.sts;
+    const asts = acc.sts;
+    for (let i = 0; i < ns; i++) sts[i] = asts[s0 + i]!;
     sink.sn = ns;
     mergeMarkers();
   }
