@@ -117,6 +117,19 @@ export class ProtoReader {
     return v;
   }
 
+  /**
+   * bytesView is bytes() as a plain Uint8Array view even when the input is a Node Buffer (whose
+   * subarray builds a Buffer through JavaScript): cheaper per field, and readers of the bytes see one
+   * kind of array.
+   */
+  bytesView(): Uint8Array {
+    const n = this.length();
+    const b = this.buf;
+    const v = new Uint8Array(b.buffer, b.byteOffset + this.pos, n);
+    this.pos += n;
+    return v;
+  }
+
   /** double reads a little-endian IEEE 754 double (wire type Fixed64). */
   double(): number {
     if (this.pos + 8 > this.end) this.#fail('double beyond end of message');

@@ -213,7 +213,7 @@ function readChunk(r: ProtoReader): StoreChunk {
         type = r.int32();
         break;
       case (2 << 3) | WireType.LengthDelimited:
-        data = r.bytes();
+        data = r.bytesView();
         break;
       case (3 << 3) | WireType.Varint:
         r.varint64();
