@@ -34,11 +34,17 @@ interface Entry {
   readonly chunks: readonly AggrChunk[];
 }
 
-/** A dedup group: the replicas of one series seen so far, and the last labels a replica of it can have. */
+/**
+ * A dedup group: the replicas of one series seen so far, and the last labels a replica of it can
+ * have: lset itself, followed by (largest replica label name, MAX_VALUE) when ext (not built as a
+ * label set: compareToLast and compareLasts read it in place).
+ */
 interface Group {
   readonly lset: Labels;
-  readonly last: Labels;
+  readonly ext: boolean;
   readonly entries: Entry[];
+  /** emitted: handed over (no replica of it may come any more). */
+  emitted: boolean;
 }
 
 /** compareChunks orders chunks by time range, then by their bytes (raw, then the aggregates). */
@@ -75,6 +81,20 @@ function compareEntries(a: Entry, b: Entry): number {
 function entriesSorted(es: readonly Entry[]): boolean {
   for (let i = 1; i < es.length; i++) if (Labels.compare(es[i - 1]!.full, es[i]!.full) > 0) return false;
   return true;
+}
+
+/** equalsWithout tells whether full without the names in drop equals lset (as full.without(drop).equals(lset)). */
+function equalsWithout(full: Labels, lset: Labels, drop: ReadonlySet<string>): boolean {
+  const a = full.flat();
+  const b = lset.flat();
+  let j = 0;
+  for (let i = 0; i < a.length; i += 2) {
+    const name = a[i]!;
+    if (drop.has(name)) continue;
+    if (j >= b.length || b[j] !== name || b[j + 1] !== a[i + 1]) return false;
+    j += 2;
+  }
+  return j === b.length;
 }
 
 /** disjointInOrder tells whether each chunk ends before the next one starts. */
@@ -130,6 +150,8 @@ export class StoreSeriesStream implements SeriesSet, ChunkSeriesSet, Incremental
   readonly #groups = new Map<string, Group>();
   readonly #heap: Group[] = [];
   readonly #emitted = new Set<string>();
+  /** The group of the series read last. */
+  #prev: Group | undefined;
   #wakeConsumer: (() => void) | undefined;
   #wakePump: (() => void) | undefined;
   readonly #stop: AbortSignal;
@@ -197,28 +219,69 @@ export class StoreSeriesStream implements SeriesSet, ChunkSeriesSet, Incremental
   #add(s: StoreSeries): void {
     const o = this.#o;
     if (o.shard !== undefined && !o.shard.matches(s.labels)) return;
-    // Without dedup a group is one series (frames of it from several stores merge, as under dedup).
-    const lset = this.#dedup ? s.labels.without(o.replica) : s.labels;
-    const key = lset.key();
-    let g = this.#groups.get(key);
-    if (g === undefined) {
-      if (this.#emitted.has(key)) throw new TesseraError('TESSERA_STORE_SERIES_UNSORTED', `merge the replicas of series ${lset.toString()}: the stores sent one after later series (StoreAPI streams must be sorted by labels)`);
-      const n = lset.size;
-      const last = n === 0 || compareStrings(this.#rmax, lset.nameAt(n - 1)) > 0 ? Labels.fromSortedFlat([...lset.flat(), this.#rmax, MAX_VALUE]) : lset;
-      g = { lset, last, entries: [] };
-      this.#groups.set(key, g);
-      this.#heapPush(g);
+    // The replicas of a series usually come one after the other: the group of the series before,
+    // when it is this one's, is taken without building the labels without the replica labels and
+    // their key (it is the group the key finds: a group is in #groups until handed over).
+    let g = this.#prev;
+    if (g === undefined || g.emitted || !(this.#dedup ? equalsWithout(s.labels, g.lset, o.replica) : s.labels.equals(g.lset))) {
+      // Without dedup a group is one series (frames of it from several stores merge, as under dedup).
+      const lset = this.#dedup ? s.labels.without(o.replica) : s.labels;
+      const key = lset.key();
+      g = this.#groups.get(key);
+      if (g === undefined) {
+        if (this.#emitted.has(key)) throw new TesseraError('TESSERA_STORE_SERIES_UNSORTED', `merge the replicas of series ${lset.toString()}: the stores sent one after later series (StoreAPI streams must be sorted by labels)`);
+        const n = lset.size;
+        const ext = n === 0 || compareStrings(this.#rmax, lset.nameAt(n - 1)) > 0;
+        g = { lset, ext, entries: [], emitted: false };
+        this.#groups.set(key, g);
+        this.#heapPush(g);
+      }
+      this.#prev = g;
     }
     g.entries.push({ full: s.labels, chunks: s.chunks });
     if (!this.#o.incremental) return;
     // Hand over every group whose last possible replica the stream has now passed.
-    while (this.#heap.length > 0 && Labels.compare(s.labels, this.#heap[0]!.last) > 0) this.#emitGroup(this.#heapPop());
+    while (this.#heap.length > 0 && this.#compareToLast(s.labels, this.#heap[0]!) > 0) this.#emitGroup(this.#heapPop());
+  }
+
+  /** #compareToLast is Labels.compare(x, the last labels a replica of g can have). */
+  #compareToLast(x: Labels, g: Group): number {
+    const a = x.flat();
+    const b = g.lset.flat();
+    const n = Math.min(a.length, b.length);
+    for (let i = 0; i < n; i += 2) {
+      if (a[i] !== b[i]) return compareStrings(a[i]!, b[i]!);
+      if (a[i + 1] !== b[i + 1]) return compareStrings(a[i + 1]!, b[i + 1]!);
+    }
+    const lb = g.ext ? b.length + 2 : b.length;
+    if (a.length > b.length && g.ext) {
+      const m = b.length;
+      if (a[m] !== this.#rmax) return compareStrings(a[m]!, this.#rmax);
+      if (a[m + 1] !== MAX_VALUE) return compareStrings(a[m + 1]!, MAX_VALUE);
+    }
+    return a.length - lb;
+  }
+
+  /** #compareLasts is Labels.compare of the last labels replicas of g and h can have. */
+  #compareLasts(g: Group, h: Group): number {
+    const a = g.lset.flat();
+    const b = h.lset.flat();
+    const la = g.ext ? a.length + 2 : a.length;
+    const lb = h.ext ? b.length + 2 : b.length;
+    const n = Math.min(la, lb);
+    for (let i = 0; i < n; i++) {
+      const x = i < a.length ? a[i]! : i === a.length ? this.#rmax : MAX_VALUE;
+      const y = i < b.length ? b[i]! : i === b.length ? this.#rmax : MAX_VALUE;
+      if (x !== y) return compareStrings(x, y);
+    }
+    return la - lb;
   }
 
   #emitGroup(g: Group): void {
     const key = g.lset.key();
     this.#groups.delete(key);
     this.#emitted.add(key);
+    g.emitted = true;
     const o = this.#o;
     const es = g.entries;
     if (es.length > 1 && !entriesSorted(es)) es.sort(compareEntries);
@@ -280,7 +343,7 @@ export class StoreSeriesStream implements SeriesSet, ChunkSeriesSet, Incremental
     let i = h.length - 1;
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (Labels.compare(h[p]!.last, g.last) <= 0) break;
+      if (this.#compareLasts(h[p]!, g) <= 0) break;
       h[i] = h[p]!;
       i = p;
     }
@@ -297,8 +360,8 @@ export class StoreSeriesStream implements SeriesSet, ChunkSeriesSet, Incremental
         const l = 2 * i + 1;
         if (l >= h.length) break;
         const r = l + 1;
-        const c = r < h.length && Labels.compare(h[r]!.last, h[l]!.last) < 0 ? r : l;
-        if (Labels.compare(x.last, h[c]!.last) <= 0) break;
+        const c = r < h.length && this.#compareLasts(h[r]!, h[l]!) < 0 ? r : l;
+        if (this.#compareLasts(x, h[c]!) <= 0) break;
         h[i] = h[c]!;
         i = c;
       }
