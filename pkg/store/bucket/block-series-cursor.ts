@@ -69,6 +69,8 @@ export class BlockSeriesCursor {
   #entriesHeld = 0;
   #run: { e: CursorEntry; raw: Labels; bytes: number }[] = [];
   readonly #stack: Labels[] = [];
+  #nextRaw = Labels.EMPTY;
+  #nextBytes = 0;
   #ready: CursorEntry[] = [];
   #readyPos = 0;
   #readyHeld = 0;
@@ -109,12 +111,16 @@ export class BlockSeriesCursor {
 
   /**
    * advance moves to the next series. Returns undefined when that was possible without I/O, or a
-   * promise to await before calling head() again.
+   * promise to await before calling head() again (also for errors, which it rejects with).
    */
   advance(): Promise<void> | undefined {
     this.#readyPos++;
     if (this.#readyPos < this.#ready.length) return undefined;
-    return this.#fill();
+    try {
+      return this.#fill();
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** close releases everything the cursor holds in the budget. Idempotent. */
@@ -129,27 +135,45 @@ export class BlockSeriesCursor {
     this.#ready = [];
   }
 
-  /** Refills #ready with the next sorted run; leaves it empty at the end. */
-  async #fill(): Promise<void> {
+  /**
+   * Refills #ready with the next sorted run; leaves it empty at the end. Synchronous while the
+   * batch of series entries read last lasts; a promise when the next batch must be read first.
+   */
+  #fill(): Promise<void> | undefined {
     this.#o.budget.release(this.#readyHeld);
     this.#readyHeld = 0;
-    this.#ready = [];
+    this.#ready.length = 0;
     this.#readyPos = 0;
+    return this.#refill();
+  }
+
+  #refill(): Promise<void> | undefined {
+    const o = this.#o;
     while (this.#ready.length === 0) {
       if (this.#ended) {
         if (this.#run.length === 0) {
           this.close();
-          return;
+          return undefined;
         }
         this.#flushRun();
-        return;
+        return undefined;
       }
-      const next = await this.#nextRaw();
-      if (next === undefined) {
-        this.#ended = true;
-        continue;
+      if (this.#entryPos >= this.#entries.length) {
+        o.budget.release(this.#entriesHeld);
+        this.#entriesHeld = 0;
+        this.#entries = [];
+        this.#entryPos = 0;
+        if (this.#refPos >= this.#refs.length) {
+          this.#ended = true;
+          continue;
+        }
+        if (o.signal.aborted) throw abortReason(o.signal);
+        return this.#readEntries().then(() => this.#refill());
       }
-      const { entry: e, raw, bytes } = next;
+      const e = this.#next();
+      if (e === undefined) continue;
+      const raw = this.#nextRaw;
+      const bytes = this.#nextBytes;
       // Drop runs of earlier series that are not a prefix of this one; when none is left, no
       // earlier series can change place with this or any later one: the run is complete.
       const st = this.#stack;
@@ -158,11 +182,12 @@ export class BlockSeriesCursor {
       st.push(raw);
       if (this.#run.length > 0) {
         // A series kept for sorting beyond the first one of its run is held in the budget.
-        this.#o.budget.hold(bytes, `series of block ${this.block.ulid} buffered for sorting`);
+        o.budget.hold(bytes, `series of block ${this.block.ulid} buffered for sorting`);
         this.#runHeld += bytes;
       }
       this.#run.push({ e, raw, bytes });
     }
+    return undefined;
   }
 
   /** Moves the current run, sorted by final labels, to #ready. */
@@ -170,50 +195,50 @@ export class BlockSeriesCursor {
     const run = this.#run;
     this.#run = [];
     if (run.length > 1) run.sort((a, b) => Labels.compare(a.e.labels, b.e.labels));
-    this.#ready = run.map((r) => r.e);
+    for (const r of run) this.#ready.push(r.e);
     this.#readyPos = 0;
     this.#readyHeld = this.#runHeld;
     this.#runHeld = 0;
   }
 
-  /** Decodes the next series with data in range, in index order; undefined at the end. */
-  async #nextRaw(): Promise<{ entry: CursorEntry; raw: Labels; bytes: number } | undefined> {
+  /** Reads the next batch of series entries (the cursor has used up the last one). */
+  async #readEntries(): Promise<void> {
     const o = this.#o;
-    for (;;) {
-      if (this.#entryPos >= this.#entries.length) {
-        o.budget.release(this.#entriesHeld);
-        this.#entriesHeld = 0;
-        this.#entries = [];
-        this.#entryPos = 0;
-        if (this.#refPos >= this.#refs.length) return undefined;
-        if (o.signal.aborted) throw abortReason(o.signal);
-        const end = Math.min(this.#refs.length, this.#refPos + o.batchSize);
-        const refs = this.#refs.slice(this.#refPos, end);
-        const entries = await this.block.seriesEntries(refs, o.budget, o.signal, this.#refs[end]);
-        // Held as the entries' bodies were (decoded entries in the index cache are shared).
-        let n = 0;
-        for (const e of entries) n += e.bodyBytes;
-        o.budget.hold(n, `series of block ${this.block.ulid}`);
-        this.#entriesHeld = n;
-        this.#entries = entries;
-        this.#entryBase = this.#refPos;
-        this.#refPos = end;
-      }
-      const d = this.#entries[this.#entryPos++]!;
-      const chunks = BucketBlock.selectChunks(d, o.minTime, o.maxTime, o.skipChunks);
-      if (chunks === undefined) continue;
-      let labels: Labels;
-      if (this.#override) {
-        const full = withExternalLabels(this.#builder, d.labels, this.block.extLabels);
-        labels = this.#dropExt.length > 0 ? full.without(this.#dropExt) : full;
-      } else if (this.#dropExt.length === 0) {
-        // The same for every request: memoized on the shared entry.
-        labels = d.withExt ??= insertLabels(d.labels, this.#ext);
-      } else {
-        labels = insertLabels(d.labels, this.#ext);
-      }
-      return { entry: { labels, block: this.block, chunks }, raw: d.labels, bytes: d.bodyBytes };
+    const end = Math.min(this.#refs.length, this.#refPos + o.batchSize);
+    const refs = this.#refs.slice(this.#refPos, end);
+    const entries = await this.block.seriesEntries(refs, o.budget, o.signal, this.#refs[end]);
+    // Held as the entries' bodies were (decoded entries in the index cache are shared).
+    let n = 0;
+    for (const e of entries) n += e.bodyBytes;
+    o.budget.hold(n, `series of block ${this.block.ulid}`);
+    this.#entriesHeld = n;
+    this.#entries = entries;
+    this.#entryBase = this.#refPos;
+    this.#refPos = end;
+  }
+
+  /**
+   * Takes the next entry of the batch read: its CursorEntry when it has data in range (its labels
+   * without external labels in #nextRaw, its size in #nextBytes), else undefined.
+   */
+  #next(): CursorEntry | undefined {
+    const o = this.#o;
+    const d = this.#entries[this.#entryPos++]!;
+    const chunks = BucketBlock.selectChunks(d, o.minTime, o.maxTime, o.skipChunks);
+    if (chunks === undefined) return undefined;
+    let labels: Labels;
+    if (this.#override) {
+      const full = withExternalLabels(this.#builder, d.labels, this.block.extLabels);
+      labels = this.#dropExt.length > 0 ? full.without(this.#dropExt) : full;
+    } else if (this.#dropExt.length === 0) {
+      // The same for every request: memoized on the shared entry.
+      labels = d.withExt ??= insertLabels(d.labels, this.#ext);
+    } else {
+      labels = insertLabels(d.labels, this.#ext);
     }
+    this.#nextRaw = d.labels;
+    this.#nextBytes = d.bodyBytes;
+    return { labels, block: this.block, chunks };
   }
 }
 

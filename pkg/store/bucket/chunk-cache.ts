@@ -33,7 +33,7 @@ export interface CachedChunk {
    * aggr memoizes the AggrChunk of a raw (non-aggregate) chunk with its encoded body (see
    * rawAggrChunk): a chunk sent again is neither rebuilt nor encoded field by field again.
    */
-  aggr?: AggrChunk;
+  aggr?: AggrChunk | undefined;
 }
 
 /**
@@ -169,7 +169,7 @@ export class ChunkCache {
       const v = got[i];
       if (v === undefined || v.length < 1) continue;
       // Its own copy: the value may be a view into a larger reply buffer.
-      const c: CachedChunk = { encoding: v[0]!, data: v.slice(1), hashed: [] };
+      const c: CachedChunk = { encoding: v[0]!, data: v.slice(1), hashed: [], aggr: undefined };
       if (this.#local) this.#lru.set(this.#key(block, locs[i]!.seg, locs[i]!.off), c, { size: entrySize(c, keys[i]!) });
       out[i] = c;
       hits++;
