@@ -8,6 +8,7 @@ export { XorChunk, XorAppender, MAX_XOR_SAMPLES } from './xor-chunk.js';
 export type { XorChunkOptions, XorEncoderState } from './xor-chunk.js';
 export { XorIterator } from './xor-iterator.js';
 export { XorBulkDecoder } from './xor-bulk-decoder.js';
+export { xorNumSamples } from './xor-num-samples.js';
 export { DecodedFloatChunk } from './decoded-float-chunk.js';
 export type { FloatSampleSink } from './xor-bulk-decoder.js';
 export { OpaqueChunk } from './opaque-chunk.js';

@@ -5,6 +5,7 @@ import { floatBits } from './float-bits.js';
 import type { SampleIterator } from './sample-iterator.js';
 import { xorWrite } from './varbit.js';
 import { XorIterator } from './xor-iterator.js';
+import { xorNumSamples } from './xor-num-samples.js';
 
 /** XorChunkOptions configures an XOR chunk being written. */
 export interface XorChunkOptions {
@@ -65,9 +66,7 @@ export class XorChunk implements Chunk {
   }
 
   numSamples(): number {
-    const b = this.#data ?? this.#w!.buffer;
-    if (b.length < 2) return 0;
-    return (b[0]! << 8) | b[1]!;
+    return xorNumSamples(this.#data ?? this.#w!.buffer);
   }
 
   iterator(reuse?: SampleIterator): XorIterator {

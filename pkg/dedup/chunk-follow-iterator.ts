@@ -17,6 +17,11 @@ export interface ChunkRange {
 export interface ReplicaChunkList {
   readonly ranges: readonly ChunkRange[];
   chunk(i: number): Chunk;
+  /**
+   * xor, when given, returns chunk i's encoded data when it is an XOR chunk (else undefined), so
+   * that readers of the bytes alone (firstCovers) need not make the chunk.
+   */
+  xor?(i: number): Uint8Array | undefined;
 }
 
 /** ChunkFollowOptions configure a ChunkFollowIterator. */

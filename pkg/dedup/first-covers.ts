@@ -1,4 +1,4 @@
-import { ValueType, XorBulkDecoder, XorChunk, type Chunk, type FloatSampleSink } from '../chunkenc/index.js';
+import { ValueType, XorBulkDecoder, XorChunk, xorNumSamples, type Chunk, type FloatSampleSink } from '../chunkenc/index.js';
 import type { ChunkFollowOptions } from './chunk-follow-iterator.js';
 import { chunkMean, othersAfter, ownDelta } from './follow-rules.js';
 
@@ -100,9 +100,18 @@ export function firstCovers(o: ChunkFollowOptions): boolean {
     const r = rs[i]!;
     if (r.maxTime < lo) continue;
     if (r.minTime > hi) break;
-    const c = first.chunk(i);
-    const mean = chunkMean(r, c.numSamples());
-    const n = decode(c, lo, hi);
+    // XOR data is decoded as it is (no chunk made), other chunks through their iterators.
+    const xb = first.xor?.(i);
+    let mean: number;
+    let n: number;
+    if (xb !== undefined) {
+      mean = chunkMean(r, xorNumSamples(xb));
+      n = decodeXor(xb, lo, hi);
+    } else {
+      const c = first.chunk(i);
+      mean = chunkMean(r, c.numSamples());
+      n = decode(c, lo, hi);
+    }
     if (n < 0) return false;
     const ts = sink.fts;
     let k = 0;
@@ -203,18 +212,9 @@ export function firstCovers(o: ChunkFollowOptions): boolean {
  * for a chunk it cannot read.
  */
 function decode(c: Chunk, lo: number, hi: number): number {
+  if (c instanceof XorChunk) return decodeXor(c.bytes(), lo, hi);
   sink.fn = 0;
   sink.sn = 0;
-  if (c instanceof XorChunk) {
-    if (keep) return decodeKept(c, lo, hi);
-    try {
-      decoder.decodeInto(c.bytes(), lo, hi, sink);
-    } catch {
-      return -1;
-    }
-    if (sink.sn > 0) mergeMarkers();
-    return sink.fn;
-  }
   kept = false;
   const it = c.iterator();
   let n = 0;
@@ -235,11 +235,25 @@ function decode(c: Chunk, lo: number, hi: number): number {
  * decodeKept is decode for firstCoveredSamples: the chunk's samples in [lo, hi] are appended to
  * acc (values and markers) and their timestamps, markers merged in, put in sink.fts as decode does.
  */
-function decodeKept(c: XorChunk, lo: number, hi: number): number {
+/** decodeXor is decode for XOR chunk data. */
+function decodeXor(data: Uint8Array, lo: number, hi: number): number {
+  sink.fn = 0;
+  sink.sn = 0;
+  if (keep) return decodeKept(data, lo, hi);
+  try {
+    decoder.decodeInto(data, lo, hi, sink);
+  } catch {
+    return -1;
+  }
+  if (sink.sn > 0) mergeMarkers();
+  return sink.fn;
+}
+
+function decodeKept(data: Uint8Array, lo: number, hi: number): number {
   const f0 = acc.fn;
   const s0 = acc.sn;
   try {
-    decoder.decodeInto(c.bytes(), lo, hi, acc);
+    decoder.decodeInto(data, lo, hi, acc);
   } catch {
     return -1;
   }

@@ -2,9 +2,14 @@ import { DecodedFloatChunk, type ChunkMeta, type SampleIterator } from '../chunk
 import { BoundedIterator, ChunkFollowIterator, DedupIterator, firstCoveredSamples, type ChunkFollowOptions } from '../dedup/index.js';
 import type { Labels } from '../labels/index.js';
 import type { ChunkSeries, Series } from '../storage/index.js';
-import type { Aggr, AggrChunk } from '../storepb/index.js';
+import type { Aggr, AggrChunk, StoreChunk } from '../storepb/index.js';
 import { aggrChunkIterator, toChunk } from './aggr-iterator.js';
 import { IteratorChunk } from './iterator-chunk.js';
+
+/** xorData returns a StoreAPI chunk's data when it is XOR-encoded (StoreAPI's type 0, see toChunk). */
+function xorData(c: StoreChunk): Uint8Array | undefined {
+  return c.type === 0 ? c.data : undefined;
+}
 
 /** StoreSeriesView is one (possibly deduplicated) series built from StoreAPI chunks. */
 export class StoreSeriesView implements Series, ChunkSeries {
@@ -55,7 +60,7 @@ export class StoreSeriesView implements Series, ChunkSeries {
     const runs = this.#runs;
     if (runs.length <= 1 || !runs.every((r) => r.every((c) => c.raw !== undefined))) return undefined;
     return {
-      replicas: runs.map((r) => ({ ranges: r, chunk: (i: number) => toChunk(r[i]!.raw!) })),
+      replicas: runs.map((r) => ({ ranges: r, chunk: (i: number) => toChunk(r[i]!.raw!), xor: (i: number) => xorData(r[i]!.raw!) })),
       mint: this.#mint,
       maxt: this.#maxt,
       ctx: this.#ctx,
