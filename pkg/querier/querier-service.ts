@@ -216,7 +216,17 @@ export class Querier {
         onWorkerEnd: () => this.#workerEnds.inc(),
         log: (level, msg, fields) => (o.logger !== undefined ? o.logger[level](msg, fields) : o.log?.(msg, fields)),
       });
-      await this.#workers.ready();
+      try {
+        await this.#workers.ready();
+      } catch (err) {
+        // The querier still serves: queries are evaluated on the main thread, as with 0 threads.
+        const fields = { err: err instanceof Error ? err.message : String(err) };
+        if (o.logger !== undefined) o.logger.error('query worker threads could not start; evaluating queries on the main thread', fields);
+        else o.log?.('query worker threads could not start; evaluating queries on the main thread', fields);
+        const failed = this.#workers;
+        this.#workers = undefined;
+        await failed.close();
+      }
     }
     const adapter = new QueryApiAdapter({
       engine,

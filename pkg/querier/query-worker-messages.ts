@@ -72,7 +72,8 @@ export type QueryRequestMessage = {
 } & ({ readonly kind: 'instant'; readonly time: number } | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number });
 
 /** ToWorkerMessage is what the main thread posts to a query worker. */
-export type ToWorkerMessage = QueryRequestMessage | { readonly type: 'cancel'; readonly id: number; readonly reason: WireError } | { readonly type: 'crash'; readonly how: 'throw' | 'oom' };
+export type ToWorkerMessage = QueryRequestMessage | { readonly type: 'cancel'; readonly id: number; readonly reason: WireError } | { readonly type: 'crash'; readonly how: 'throw' | 'oom' }
+  | { readonly type: 'block'; readonly flag: Int32Array };
 
 /** FromWorkerMessage is what a query worker posts back. */
 export type FromWorkerMessage =

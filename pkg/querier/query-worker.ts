@@ -110,6 +110,10 @@ export async function runQueryWorker(port: MessagePort, data: QueryWorkerData): 
       case 'cancel':
         inflight.get(m.id)?.abort(fromWireError(m.reason));
         return;
+      case 'block':
+        // Test hook: the thread is busy (as on a long evaluation) until the test sets flag[0].
+        if (data.testHooks === true) Atomics.wait(m.flag, 0, 0);
+        return;
       case 'crash':
         if (data.testHooks !== true) return;
         if (m.how === 'oom') {

@@ -1,3 +1,4 @@
+import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { toApiError } from '../api/index.js';
 import { FloatHistogram } from '../histogram/index.js';
@@ -7,7 +8,7 @@ import type { LabelNamesRequest, LabelValuesRequest, SeriesRequest } from '../st
 import { Head } from '../tsdb/index.js';
 import { testQuerierOptions, waitFor } from '../testutil/index.js';
 import { Querier } from './querier-service.js';
-import { WorkerQueryEngine } from './worker-query-engine.js';
+import { WorkerQueryEngine, type WorkerQueryEngineOptions } from './worker-query-engine.js';
 
 const ext = Labels.fromRecord({ cluster: 'c1', replica: 'a' });
 
@@ -371,6 +372,140 @@ describe('WorkerQueryEngine with a heap limit', () => {
     } finally {
       await engine.close();
       client.close();
+    }
+  });
+});
+
+const engineData: WorkerQueryEngineOptions['data'] = {
+  engine: { timeoutMs: 60_000, maxSamples: 1_000_000, maxMemoryBytes: 0, lookbackDeltaMs: 300_000, noStepSubqueryIntervalMs: 60_000 },
+  replicaLabels: ['replica'],
+  partialResponse: false,
+  autoDownsampling: false,
+  testHooks: true,
+};
+
+describe('WorkerQueryEngine with a busy worker', () => {
+  test('a cancelled query is answered at once as canceled, while its worker is still busy; the worker takes queries after', async () => {
+    const client = new GrpcStoreClient(addr);
+    const engine = new WorkerQueryEngine({ threads: 1, data: engineData, targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }] });
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    try {
+      await engine.ready();
+      const [thread] = engine.threadIds();
+      engine.blockForTest(thread!, flag);
+      const ac = new AbortController();
+      const q = engine.instantQuery('http_requests_total', 600_000, { signal: ac.signal });
+      expect(engine.load()[0]!.inFlight).toBe(1);
+      ac.abort(new Error('client went away'));
+      // The worker is blocked: the answer can only come from the main thread.
+      const err = await q.then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(toApiError(err).errorType).toBe('canceled');
+      expect((err as Error).message).toBe('query was canceled in query evaluation');
+      // Still the worker's load until it has seen the cancellation.
+      expect(engine.load()[0]!.inFlight).toBe(1);
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      await waitFor('the worker drops the cancelled query', async () => engine.load()[0]!.inFlight === 0);
+      const r = await engine.instantQuery('http_requests_total', 600_000, { signal: new AbortController().signal });
+      expect(r.resultType === 'vector' && r.result.length).toBe(2);
+      // A request aborted before it is posted is not sent to a worker.
+      const pre = new AbortController();
+      pre.abort();
+      await expect(engine.instantQuery('http_requests_total', 600_000, { signal: pre.signal })).rejects.toThrow('query was canceled in query preparation');
+      expect(engine.load()[0]!.inFlight).toBe(0);
+    } finally {
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      await engine.close();
+      client.close();
+    }
+  });
+});
+
+describe('WorkerQueryEngine replacing workers', () => {
+  test('a worker that keeps ending soon after its start is replaced after a doubling delay; meanwhile none is available', async () => {
+    const client = new GrpcStoreClient(addr);
+    const delays: number[] = [];
+    let restart: (() => void) | undefined;
+    const engine = new WorkerQueryEngine({
+      threads: 1,
+      data: engineData,
+      targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }],
+      restartBackoffMs: { min: 1000, max: 4000 },
+      schedule: (fn, ms) => {
+        delays.push(ms);
+        restart = fn;
+        return { cancel: () => (restart = undefined) };
+      },
+    });
+    try {
+      await engine.ready();
+      for (let i = 1; i <= 4; i++) {
+        const [victim] = engine.threadIds();
+        engine.crashForTest(victim!);
+        await waitFor(`restart ${i} is scheduled`, async () => delays.length === i);
+        expect(engine.available()).toBe(false);
+        await expect(engine.instantQuery('1', 0, { signal: new AbortController().signal })).rejects.toThrow('no query worker thread is running');
+        restart!();
+        expect(engine.available()).toBe(true);
+        await engine.ready();
+      }
+      expect(delays).toEqual([1000, 2000, 4000, 4000]);
+      const r = await engine.instantQuery('http_requests_total', 600_000, { signal: new AbortController().signal });
+      expect(r.resultType === 'vector' && r.result.length).toBe(2);
+      // A replacement still pending when the pool closes is cancelled.
+      engine.crashForTest(engine.threadIds()[0]!);
+      await waitFor('restart 5 is scheduled', async () => delays.length === 5);
+      await engine.close();
+      expect(restart).toBeUndefined();
+    } finally {
+      await engine.close();
+      client.close();
+    }
+  });
+
+  test('a worker module that cannot be loaded fails ready() with the loader error, not a hang', async () => {
+    const engine = new WorkerQueryEngine({
+      threads: 1,
+      data: engineData,
+      targets: () => [],
+      module: new URL('./no-such-query-worker.ts', import.meta.url),
+      restartBackoffMs: { min: 3_600_000, max: 3_600_000 },
+    });
+    try {
+      await expect(engine.ready()).rejects.toThrow(/no-such-query-worker/);
+    } finally {
+      await engine.close();
+    }
+  });
+});
+
+describe('Querier whose query worker threads cannot start', () => {
+  test('logs it and serves queries on the main thread', async () => {
+    const logged: string[] = [];
+    const q = new Querier(
+      testQuerierOptions([addr], {
+        endpointPollIntervalMs: 3_600_000,
+        workerThreads: 2,
+        // The main thread dials plain text; the workers cannot read their CA file.
+        grpcClientTls: { credentials: grpc.credentials.createInsecure(), serverName: '' },
+        grpcClientTlsOptions: { secure: true, caFile: '/nonexistent/tessera-ca.pem' },
+        log: (msg, fields) => logged.push(`${msg} ${JSON.stringify(fields ?? {})}`),
+      }),
+    );
+    await q.start();
+    try {
+      expect(logged.find((l) => l.startsWith('query worker threads could not start; evaluating queries on the main thread'))).toMatch(/tessera-ca\.pem/);
+      const res = await fetch(`http://127.0.0.1:${q.httpPort}/api/v1/query?query=http_requests_total&time=600`);
+      expect(res.status).toBe(200);
+      const body = (await res.json()) as { data: { result: unknown[] } };
+      expect(body.data.result).toHaveLength(2);
+      expect(await (await fetch(`http://127.0.0.1:${q.httpPort}/metrics`)).text()).toMatch(/^tessera_querier_query_worker_threads 0$/m);
+    } finally {
+      await q.stop();
     }
   });
 });

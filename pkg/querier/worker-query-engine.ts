@@ -2,6 +2,7 @@ import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { QueryOptions, QueryResult } from '../api/index.js';
 import { TesseraError } from '../errors/index.js';
 import type { Matcher } from '../labels/index.js';
+import { ErrQueryCanceled } from '../promql/index.js';
 import type { ProxyTarget } from '../store/index.js';
 import type { FromWorkerMessage, QueryRequestMessage, QueryWorkerData, TargetDescriptor, ToWorkerMessage, WireQueryOptions } from './query-worker-messages.js';
 import { unpackQueryResult } from './query-result-transfer.js';
@@ -35,12 +36,27 @@ export interface WorkerQueryEngineOptions {
   readonly onWorkerEnd?: (threadId: number, err: string) => void;
   /** onAnswer is called with the thread id of the worker that answered each query (tests, debugging). */
   readonly onAnswer?: (threadId: number) => void;
+  /**
+   * restartBackoffMs: a worker that ends before it is ready, or idle within 10 s of starting, is
+   * replaced after min ms, doubling with each such end in a row up to max (default 1 s … 60 s);
+   * one that ran longer or ended evaluating queries is replaced at once.
+   */
+  readonly restartBackoffMs?: { readonly min: number; readonly max: number };
+  /** schedule runs a delayed replacement (default setTimeout, unref'd); tests capture the delays. */
+  readonly schedule?: (fn: () => void, ms: number) => { cancel(): void };
+  /** module is the worker's module (default query-worker beside this file); tests name a missing one. */
+  readonly module?: URL;
 }
 
 interface Pending {
   readonly resolve: (r: QueryResult) => void;
   readonly reject: (err: Error) => void;
   readonly done: () => void;
+  /**
+   * settled: the caller already got its answer (its request was cancelled); the query stays in
+   * flight (counted as the worker's load) until the worker answers or ends.
+   */
+  settled: boolean;
 }
 
 interface Slot {
@@ -54,19 +70,25 @@ interface Slot {
   /** alive is false once the worker ended and was not replaced. */
   alive: boolean;
   lastError: Error | undefined;
+  /** startedAt: performance.now() when the worker was started. */
+  startedAt: number;
+  /** quickDeaths counts the slot's workers in a row that ended before ready or soon after starting. */
+  quickDeaths: number;
+  /** restart is the pending delayed replacement. */
+  restart: { cancel(): void } | undefined;
 }
 
-/** After this many workers in a row die before becoming ready, the pool stops replacing them. */
-const maxStartFailures = 3;
+/** A worker that ends within this long of starting counts as a quick death (restart backoff). */
+const quickDeathMs = 10_000;
 
 /**
  * workerEntry returns how to start query-worker: its .js file when running compiled, or, when
  * running from TypeScript sources (tsx, vitest), a small bootstrap that registers tsx in the
  * worker first (Node 20 does not apply `--import tsx` to a worker's .ts entry).
  */
-function workerEntry(): { file: URL | string; eval: boolean } {
+function workerEntry(module?: URL): { file: URL | string; eval: boolean } {
   const ts = import.meta.url.endsWith('.ts');
-  const url = new URL(`./query-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
+  const url = module ?? new URL(`./query-worker.${ts ? 'ts' : 'js'}`, import.meta.url);
   if (!ts) return { file: url, eval: false };
   // tsx is resolved from here when the runtime can (the worker's working directory may be elsewhere).
   const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
@@ -91,7 +113,6 @@ export class WorkerQueryEngine {
   readonly #slots: Slot[] = [];
   #nextId = 1;
   #closed = false;
-  #startFailures = 0;
 
   constructor(opts: WorkerQueryEngineOptions) {
     if (!(opts.threads >= 1)) throw new RangeError(`WorkerQueryEngine needs at least one thread, got ${opts.threads}`);
@@ -109,6 +130,15 @@ export class WorkerQueryEngine {
     return this.#slots.map((s) => s.threadId);
   }
 
+  /**
+   * available tells whether a worker is running to take a query: false while every worker waits to
+   * be replaced, when queries fail (500). They are not evaluated on the main thread instead: a
+   * query that ran a worker out of memory would take the whole process down there.
+   */
+  available(): boolean {
+    return !this.#closed && this.#slots.some((s) => s.alive);
+  }
+
   /** load lists each worker's thread id and number of queries in flight. */
   load(): { threadId: number; inFlight: number; alive: boolean }[] {
     return this.#slots.map((s) => ({ threadId: s.threadId, inFlight: s.inflight.size, alive: s.alive }));
@@ -123,8 +153,17 @@ export class WorkerQueryEngine {
     s?.worker.postMessage({ type: 'crash', how } satisfies ToWorkerMessage);
   }
 
+  /**
+   * blockForTest makes the worker with this thread id block (as on a long evaluation) until
+   * flag[0] is set and notified (needs data.testHooks; flag over a SharedArrayBuffer).
+   */
+  blockForTest(threadId: number, flag: Int32Array): void {
+    const s = this.#slots.find((x) => x.threadId === threadId);
+    s?.worker.postMessage({ type: 'block', flag } satisfies ToWorkerMessage);
+  }
+
   #start(index: number, prev?: Slot): Slot {
-    const entry = workerEntry();
+    const entry = workerEntry(this.#o.module);
     const worker = new Worker(entry.file, {
       eval: entry.eval,
       workerData: { tesseraQueryWorker: this.#o.data },
@@ -133,12 +172,26 @@ export class WorkerQueryEngine {
     });
     worker.unref();
     const threadId = worker.threadId; // -1 once the worker ended
-    const slot: Slot = prev ?? { index, worker, threadId: worker.threadId, inflight: new Map(), ready: Promise.resolve(), everReady: false, alive: true, lastError: undefined };
+    const slot: Slot = prev ?? {
+      index,
+      worker,
+      threadId: worker.threadId,
+      inflight: new Map(),
+      ready: Promise.resolve(),
+      everReady: false,
+      alive: true,
+      lastError: undefined,
+      startedAt: 0,
+      quickDeaths: 0,
+      restart: undefined,
+    };
     slot.worker = worker;
     slot.threadId = threadId;
     slot.everReady = false;
     slot.alive = true;
     slot.lastError = undefined;
+    slot.startedAt = performance.now();
+    slot.restart = undefined;
     let readyResolve!: () => void;
     let readyReject!: (err: Error) => void;
     slot.ready = new Promise<void>((res, rej) => {
@@ -150,7 +203,6 @@ export class WorkerQueryEngine {
       switch (m.type) {
         case 'ready':
           slot.everReady = true;
-          this.#startFailures = 0;
           readyResolve();
           return;
         case 'init-error': {
@@ -165,6 +217,8 @@ export class WorkerQueryEngine {
           const p = slot.inflight.get(m.id);
           if (p === undefined) return;
           slot.inflight.delete(m.id);
+          if (p.settled) return;
+          p.settled = true;
           p.done();
           this.#o.onAnswer?.(threadId);
           if (m.type === 'result') p.resolve(unpackQueryResult(m.result));
@@ -183,6 +237,8 @@ export class WorkerQueryEngine {
       const lost = [...slot.inflight.values()];
       slot.inflight.clear();
       for (const p of lost) {
+        if (p.settled) continue;
+        p.settled = true;
         p.done();
         p.reject(new QueryWorkerError(`evaluate query in worker thread ${threadId}: the worker ended (${why})`, slot.lastError !== undefined ? { cause: slot.lastError } : undefined));
       }
@@ -190,12 +246,26 @@ export class WorkerQueryEngine {
       slot.alive = false;
       if (this.#closed) return;
       this.#o.onWorkerEnd?.(threadId, why);
-      if (!slot.everReady && ++this.#startFailures >= maxStartFailures) {
-        this.#o.log?.('error', 'query worker threads keep dying before they start; not replacing them', { thread: threadId, err: why });
+      // A worker that keeps ending at or soon after its start with no query to blame (broken
+      // install, a crash in its setup) is replaced after a growing delay, not in a loop of thread
+      // starts. One that ended evaluating queries (out of memory) is replaced at once.
+      const quick = !slot.everReady || (lost.length === 0 && performance.now() - slot.startedAt < quickDeathMs);
+      slot.quickDeaths = quick ? slot.quickDeaths + 1 : 0;
+      const b = this.#o.restartBackoffMs ?? { min: 1000, max: 60_000 };
+      const delay = slot.quickDeaths === 0 ? 0 : Math.min(b.max, b.min * 2 ** (slot.quickDeaths - 1));
+      this.#o.log?.(quick ? 'error' : 'warn', 'query worker thread ended; replacing it', { thread: threadId, inFlight: lost.length, err: why, ...(delay > 0 ? { inMs: delay } : {}) });
+      if (delay === 0) {
+        this.#start(index, slot);
         return;
       }
-      this.#o.log?.('warn', 'query worker thread ended; replacing it', { thread: threadId, inFlight: lost.length, err: why });
-      this.#start(index, slot);
+      const schedule = this.#o.schedule ?? ((fn: () => void, ms: number) => {
+        const t = setTimeout(fn, ms).unref();
+        return { cancel: () => clearTimeout(t) };
+      });
+      slot.restart = schedule(() => {
+        slot.restart = undefined;
+        if (!this.#closed) this.#start(index, slot);
+      }, delay);
     });
     return slot;
   }
@@ -236,8 +306,9 @@ export class WorkerQueryEngine {
     if (this.#closed) return Promise.reject(new QueryWorkerError('evaluate query: the querier is stopping'));
     const slot = this.#pick();
     if (slot === undefined) return Promise.reject(new QueryWorkerError('evaluate query: no query worker thread is running'));
-    const id = this.#nextId++;
     const signal = opts.signal;
+    if (signal.aborted) return Promise.reject(new ErrQueryCanceled('query preparation', signal.reason));
+    const id = this.#nextId++;
     const { signal: _s, storeMatchers: _m, ...rest } = opts;
     const wireOpts: WireQueryOptions = rest;
     const msg: QueryRequestMessage = {
@@ -247,15 +318,21 @@ export class WorkerQueryEngine {
       opts: wireOpts,
       queuedSec,
       targets: this.#targets(opts),
-      ...(signal.aborted ? { aborted: toWireError(signal.reason) } : {}),
       ...what,
     };
     return new Promise<QueryResult>((resolve, reject) => {
+      const worker = slot.worker;
       const onAbort = (): void => {
-        if (slot.inflight.has(id)) slot.worker.postMessage({ type: 'cancel', id, reason: toWireError(signal.reason) } satisfies ToWorkerMessage);
+        const p = slot.inflight.get(id);
+        if (p === undefined || p.settled || slot.worker !== worker) return;
+        worker.postMessage({ type: 'cancel', id, reason: toWireError(signal.reason) } satisfies ToWorkerMessage);
+        // Answer the cancelled request now, as the engine would: the worker may be busy evaluating
+        // another query and see the cancellation only later (its answer is then dropped).
+        p.settled = true;
+        reject(new ErrQueryCanceled('query evaluation', signal.reason));
       };
       const done = (): void => signal.removeEventListener('abort', onAbort);
-      slot.inflight.set(id, { resolve, reject, done });
+      slot.inflight.set(id, { resolve, reject, done, settled: false });
       if (!signal.aborted) signal.addEventListener('abort', onAbort, { once: true });
       slot.worker.postMessage(msg);
     });
@@ -276,10 +353,14 @@ export class WorkerQueryEngine {
     this.#closed = true;
     await Promise.all(
       this.#slots.map(async (s) => {
+        s.restart?.cancel();
+        s.restart = undefined;
         await s.worker.terminate();
         const lost = [...s.inflight.values()];
         s.inflight.clear();
         for (const p of lost) {
+          if (p.settled) continue;
+          p.settled = true;
           p.done();
           p.reject(new QueryWorkerError('evaluate query: the querier is stopping'));
         }
