@@ -1,5 +1,7 @@
 import { AggrType, Encoding, findAggrSection } from '../../chunkenc/index.js';
 import { Aggr, preEncodedAggrChunk, xxhash64, type AggrChunk, type StoreChunk } from '../../storepb/index.js';
+import type { IndexChunkMeta } from '../../tsdb/index.js';
+import { chunkSamples } from '../limits.js';
 import type { CachedChunk } from './chunk-cache.js';
 import { GrpcCode, StoreError } from '../store-error.js';
 
@@ -51,16 +53,23 @@ function storeChunk(type: StoreChunk['type'], data: Uint8Array, hash: boolean, m
 }
 
 /**
- * rawAggrChunk is toAggrChunk for a raw (non-aggregate) chunk held in the chunk cache: the
- * AggrChunk is built and encoded once (preEncodedAggrChunk) and memoized on the cached chunk, whose
- * payload then becomes a view of the encoded body (no second copy). A chunk ref's time range never
- * changes within a block; the memo is still only used for the same minTime, maxTime and hashing.
+ * rawAggrChunk is toAggrChunk for a raw (non-aggregate) chunk held in the chunk cache, with the
+ * chunk's meta: the AggrChunk is built and encoded once (preEncodedAggrChunk) and memoized on the
+ * cached chunk with its sample count (`samples`), and the payload becomes a view of the encoded body
+ * (no second copy). A chunk ref's time range never changes within a block; the memo is still only
+ * used for the same time range and hashing. `aggrFor` remembers the meta object it was last checked
+ * against: the same (shared) meta again needs no comparison.
  */
-export function rawAggrChunk(c: CachedChunk, minTime: number, maxTime: number, hash: boolean): AggrChunk {
+export function rawAggrChunk(c: CachedChunk, meta: IndexChunkMeta, hash: boolean): AggrChunk {
+  if (c.aggrFor === meta && c.aggrHashed === hash) return c.aggr!;
   const m = c.aggr;
-  if (m !== undefined && m.minTime === minTime && m.maxTime === maxTime && (m.raw!.hashLo !== 0 || m.raw!.hashHi !== 0) === hash) return m;
-  const a = preEncodedAggrChunk(toAggrChunk(c.encoding, c.data, minTime, maxTime, [], '', hash, c.hashed));
-  c.aggr = a;
-  c.data = a.raw!.data;
-  return a;
+  if (m === undefined || m.minTime !== meta.minTime || m.maxTime !== meta.maxTime || c.aggrHashed !== hash) {
+    const a = preEncodedAggrChunk(toAggrChunk(c.encoding, c.data, meta.minTime, meta.maxTime, [], '', hash, c.hashed));
+    c.aggr = a;
+    c.aggrHashed = hash;
+    c.samples = chunkSamples(a);
+    c.data = a.raw!.data;
+  }
+  c.aggrFor = meta;
+  return c.aggr!;
 }

@@ -105,6 +105,28 @@ describe('BucketStore', () => {
     }
   });
 
+  test('a series from blocks whose ULID order is not their time order gets its chunks in time order', async () => {
+    const bucket = new InMemoryBucket();
+    const series = [mk('a', 'x', 600), mk('a', 'y', 600)];
+    // The later block is written first: its ULID is the smaller one (or, within one millisecond, either).
+    const late = await writeTestBlock(bucket, series, Labels.EMPTY, { mint: 300_000, samplesPerChunk: 40 });
+    const early = await writeTestBlock(bucket, series, Labels.EMPTY, { maxt: 300_000, samplesPerChunk: 40 });
+    const store = new BucketStore({ bucket, registry: new Registry() });
+    await store.sync(new Map([late, early].map((m) => [m.ulid, m])));
+    for (const req of [{ minTime: 0, maxTime: 1e9 }, { minTime: 250_000, maxTime: 350_000 }]) {
+      for (let round = 0; round < 2; round++) {
+        const frames = await collect(store, { ...req, matchers: [{ type: 0, name: '__name__', value: 'a' }] });
+        const got = frames.flatMap((f) => (f.kind === 'series' ? [f.series] : []));
+        expect(got).toHaveLength(2);
+        for (const x of got) {
+          const mins = x.chunks.map((c) => c.minTime);
+          expect(mins).toEqual([...mins].sort((a, b) => a - b));
+          expect(mins.some((t) => t < 300_000) && mins.some((t) => t >= 300_000)).toBe(true);
+        }
+      }
+    }
+  });
+
   test('a corrupt index gives a warning for that block and data of the others', async () => {
     const s = await bucketStoreWith([mk('a', 'x', 100), mk('a', 'y', 100)], Labels.fromStrings('ext', '1'), { split: 50_000 });
     try {

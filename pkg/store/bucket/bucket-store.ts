@@ -698,6 +698,7 @@ export class BucketStore implements StoreServer {
         });
       }
       const part: AggrChunk[] = [];
+      const partSamples: number[] = [];
       for (const g of batch) {
         const chunks: AggrChunk[] = [];
         if (!skipChunks) {
@@ -707,6 +708,7 @@ export class BucketStore implements StoreServer {
             const at = data.pos;
             data.pos += p.chunks.length;
             part.length = 0;
+            partSamples.length = 0;
             let failure: ChunkFailure | undefined;
             const anyFailed = data.failed.size > 0;
             for (let j = 0; j < p.chunks.length; j++) {
@@ -720,22 +722,27 @@ export class BucketStore implements StoreServer {
                 failure = { file: `${p.block.ulid}/chunks/${segmentFileName(chunkRefSegment(c.ref))}`, offset: chunkRefOffset(c.ref), err: new BlockCorruptError(p.block.ulid, `read chunk ${c.ref} of block ${p.block.ulid}: not found`), corrupt: true };
                 break;
               }
-              if (raw.encoding !== Encoding.Aggr) {
-                // A cached raw chunk carries its AggrChunk, encoded once (see rawAggrChunk).
-                part.push(raw.hashed !== undefined ? rawAggrChunk(raw as CachedChunk, c.minTime, c.maxTime, this.#hashes) : toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, '', this.#hashes));
+              if (raw.encoding !== Encoding.Aggr && raw.hashed !== undefined) {
+                // A cached raw chunk carries its AggrChunk, encoded once, and its sample count (see
+                // rawAggrChunk): only the cached chunk's own fields are read here.
+                const cc = raw as CachedChunk;
+                part.push(rawAggrChunk(cc, c, this.#hashes));
+                partSamples.push(cc.samples!);
                 continue;
               }
               // The place is named only in errors about aggregate chunks.
-              part.push(toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, `${c.ref} of block ${p.block.ulid}`, this.#hashes, raw.hashed));
+              const ac = toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, raw.encoding === Encoding.Aggr ? `${c.ref} of block ${p.block.ulid}` : '', this.#hashes, raw.hashed);
+              part.push(ac);
+              partSamples.push(chunkSamples(ac));
             }
             if (failure !== undefined) {
               (lost ??= []).push(p);
               fails.add(p.block, failure);
               continue;
             }
-            for (const ac of part) {
-              budget.addSamples(chunkSamples(ac));
-              chunks.push(ac);
+            for (let j = 0; j < part.length; j++) {
+              budget.addSamples(partSamples[j]!);
+              chunks.push(part[j]!);
             }
           }
           if (lost !== undefined) {
@@ -745,7 +752,7 @@ export class BucketStore implements StoreServer {
             fails.series(lost, covered);
             if (chunks.length === 0) continue;
           }
-          if (g.length > 1) chunks.sort((a, b) => a.minTime - b.minTime || a.maxTime - b.maxTime);
+          if (g.length > 1 && !partsInOrder(g, lost)) chunks.sort((a, b) => a.minTime - b.minTime || a.maxTime - b.maxTime);
         }
         const s: StoreSeries = { labels: g[0]!.labels, chunks };
         const p = w.series(s);
@@ -846,6 +853,25 @@ export class BucketStore implements StoreServer {
   }
 }
 
+
+/**
+ * partsInOrder reports whether the chunks of g's parts (but the lost ones), one after the other, are
+ * in (minTime, maxTime) order, as the sort orders them (which then leaves them as they are). The
+ * chunks of one series in a block always are (the index encodes each chunk's minTime as a
+ * non-negative delta from the previous maxTime, and its maxTime from its minTime), so only where
+ * one part ends and the next starts is checked.
+ */
+function partsInOrder(g: readonly CursorEntry[], lost: readonly CursorEntry[] | undefined): boolean {
+  let last: IndexChunkMeta | undefined;
+  for (const p of g) {
+    if (lost !== undefined && lost.includes(p)) continue;
+    const first = p.chunks[0];
+    if (first === undefined) continue;
+    if (last !== undefined && (last.minTime > first.minTime || (last.minTime === first.minTime && last.maxTime > first.maxTime))) return false;
+    last = p.chunks[p.chunks.length - 1]!;
+  }
+  return true;
+}
 
 /** isCorruption tells data problems of a block (skip it) from transient ones (retry later). */
 function isCorruption(err: unknown): boolean {

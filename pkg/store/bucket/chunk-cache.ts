@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AggrChunk, StoreChunk } from '../../storepb/index.js';
+import type { IndexChunkMeta } from '../../tsdb/index.js';
 import type { RemoteCache } from './remote-cache.js';
 
 /** ChunkCacheOptions size a ChunkCache. */
@@ -34,6 +35,14 @@ export interface CachedChunk {
    * rawAggrChunk): a chunk sent again is neither rebuilt nor encoded field by field again.
    */
   aggr?: AggrChunk | undefined;
+  /**
+   * aggrFor is the chunk meta aggr was last checked against, aggrHashed whether aggr is hashed,
+   * samples its sample count: read from this object alone when the chunk is served again. Like aggr,
+   * created with the chunk (so that they stay in the object).
+   */
+  aggrFor?: IndexChunkMeta | undefined;
+  aggrHashed?: boolean;
+  samples?: number;
 }
 
 /**
@@ -169,7 +178,7 @@ export class ChunkCache {
       const v = got[i];
       if (v === undefined || v.length < 1) continue;
       // Its own copy: the value may be a view into a larger reply buffer.
-      const c: CachedChunk = { encoding: v[0]!, data: v.slice(1), hashed: [], aggr: undefined };
+      const c: CachedChunk = { encoding: v[0]!, data: v.slice(1), hashed: [], aggr: undefined, aggrFor: undefined, aggrHashed: false, samples: 0 };
       if (this.#local) this.#lru.set(this.#key(block, locs[i]!.seg, locs[i]!.off), c, { size: entrySize(c, keys[i]!) });
       out[i] = c;
       hits++;
