@@ -1,14 +1,28 @@
-import { DecodedFloatChunk, type ChunkMeta, type SampleIterator } from '../chunkenc/index.js';
-import { BoundedIterator, ChunkFollowIterator, DedupIterator, firstCoveredSamples, type ChunkFollowOptions } from '../dedup/index.js';
+import { DecodedFloatChunk, type Chunk, type ChunkMeta, type SampleIterator } from '../chunkenc/index.js';
+import { BoundedIterator, ChunkFollowIterator, DedupIterator, firstCoveredSamples, type ChunkFollowOptions, type ReplicaChunkList } from '../dedup/index.js';
 import type { Labels } from '../labels/index.js';
 import type { ChunkSeries, Series } from '../storage/index.js';
-import type { Aggr, AggrChunk, StoreChunk } from '../storepb/index.js';
+import type { Aggr, AggrChunk } from '../storepb/index.js';
 import { aggrChunkIterator, toChunk } from './aggr-iterator.js';
 import { IteratorChunk } from './iterator-chunk.js';
 
-/** xorData returns a StoreAPI chunk's data when it is XOR-encoded (StoreAPI's type 0, see toChunk). */
-function xorData(c: StoreChunk): Uint8Array | undefined {
-  return c.type === 0 ? c.data : undefined;
+/** RawRun is a run of raw chunks as dedup reads replicas (one object a run, no closures). */
+class RawRun implements ReplicaChunkList {
+  readonly ranges: readonly AggrChunk[];
+
+  constructor(run: readonly AggrChunk[]) {
+    this.ranges = run;
+  }
+
+  chunk(i: number): Chunk {
+    return toChunk(this.ranges[i]!.raw!);
+  }
+
+  /** xor returns chunk i's data when it is XOR-encoded (StoreAPI's type 0, see toChunk). */
+  xor(i: number): Uint8Array | undefined {
+    const c = this.ranges[i]!.raw!;
+    return c.type === 0 ? c.data : undefined;
+  }
 }
 
 /** StoreSeriesView is one (possibly deduplicated) series built from StoreAPI chunks. */
@@ -60,7 +74,7 @@ export class StoreSeriesView implements Series, ChunkSeries {
     const runs = this.#runs;
     if (runs.length <= 1 || !runs.every((r) => r.every((c) => c.raw !== undefined))) return undefined;
     return {
-      replicas: runs.map((r) => ({ ranges: r, chunk: (i: number) => toChunk(r[i]!.raw!), xor: (i: number) => xorData(r[i]!.raw!) })),
+      replicas: runs.map((r) => new RawRun(r)),
       mint: this.#mint,
       maxt: this.#maxt,
       ctx: this.#ctx,
