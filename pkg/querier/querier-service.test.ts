@@ -171,6 +171,69 @@ describe('unhealthy endpoints (as in Thanos, queried only while their last Info 
   });
 });
 
+describe.each([0, 1])('an endpoint that goes down and comes back, with %i query worker threads', (workerThreads) => {
+  test('queried while its last check succeeded (an error naming it), left out after a failed check, queried at once after a good one', async () => {
+    const a = await startStore('a', 0);
+    let b = await startStore('b', 250);
+    const bPort = b.port;
+    const querier = newQuerier([`127.0.0.1:${a.port}`, `127.0.0.1:${bPort}`], { infoTimeoutMs: 1000, endpointPollIntervalMs: 3_600_000, workerThreads });
+    const q = async () => {
+      const res = await fetch(`http://127.0.0.1:${querier.httpPort}/api/v1/query?${new URLSearchParams({ time: '100', dedup: 'false', query: 'http_requests_total{job="a"}', partial_response: 'false' })}`);
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const replicas = (r: { body: any }) => (r.body.data?.result ?? []).map((x: any) => x.metric.replica).sort();
+    try {
+      await querier.start();
+      expect(replicas(await q())).toEqual(['a', 'b']);
+      await b.server.stop(100);
+      // Still healthy for the querier until its next check: queried, and its failure reported.
+      const failed = await q();
+      expect([failed.status, failed.body.errorType]).toEqual([500, 'internal']);
+      expect(failed.body.error).toContain(`127.0.0.1:${bPort}`);
+      await querier.checkEndpoints();
+      const without = await q();
+      expect([without.status, replicas(without), without.body.warnings]).toEqual([200, ['a'], undefined]);
+      b = await startStoreAt(bPort, 'b', 250);
+      await querier.checkEndpoints();
+      // The failed query left the connection waiting to reconnect; the good check ends that wait.
+      const back = await q();
+      expect([back.status, replicas(back), back.body.warnings]).toEqual([200, ['a', 'b'], undefined]);
+    } finally {
+      await querier.stop();
+      await a.server.stop(100);
+      await b.server.stop(100);
+    }
+  });
+
+  test('restarted between two checks: queried at once after the check that finds it back', async () => {
+    const a = await startStore('a', 0);
+    let b = await startStore('b', 250);
+    const bPort = b.port;
+    const querier = newQuerier([`127.0.0.1:${a.port}`, `127.0.0.1:${bPort}`], { infoTimeoutMs: 1000, endpointPollIntervalMs: 3_600_000, workerThreads });
+    const q = async () => {
+      const res = await fetch(`http://127.0.0.1:${querier.httpPort}/api/v1/query?${new URLSearchParams({ time: '100', dedup: 'false', query: 'http_requests_total{job="a"}', partial_response: 'false' })}`);
+      return { status: res.status, body: (await res.json()) as any };
+    };
+    const replicas = (r: { body: any }) => (r.body.data?.result ?? []).map((x: any) => x.metric.replica).sort();
+    try {
+      await querier.start();
+      expect(replicas(await q())).toEqual(['a', 'b']);
+      await b.server.stop(100);
+      expect((await q()).status).toBe(500);
+      b = await startStoreAt(bPort, 'b', 250);
+      // The check finds it healthy (it never saw it down): queries read it again at once.
+      await querier.checkEndpoints();
+      expect(querier.endpointStatus().every((e) => e.healthy)).toBe(true);
+      const back = await q();
+      expect([back.status, replicas(back), back.body.warnings]).toEqual([200, ['a', 'b'], undefined]);
+    } finally {
+      await querier.stop();
+      await a.server.stop(100);
+      await b.server.stop(100);
+    }
+  });
+});
+
 describe('storeMatch[]', () => {
   test('selects stores by address', async () => {
     const a = await startStore('a', 0);

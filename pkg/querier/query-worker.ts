@@ -1,4 +1,5 @@
 import { isMainThread, parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { connectivityState } from '@grpc/grpc-js';
 import type { QueryOptions, QueryResult } from '../api/index.js';
 import { Labels } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
@@ -41,8 +42,11 @@ export async function runQueryWorker(port: MessagePort, data: QueryWorkerData): 
     if (c === undefined) {
       c = { client: new GrpcStoreClient(d.address, tls !== undefined ? { credentials: tls.credentials, serverName: tls.serverName } : {}), epoch: d.epoch, refs: 0, lastUsed: now };
       clients.set(d.address, c);
-    } else if (c.epoch !== d.epoch) {
-      // The main thread saw the endpoint come back (e.g. restarted): connect at once, not after backoff.
+    } else if (c.epoch !== d.epoch || c.client.connectivityState() === connectivityState.TRANSIENT_FAILURE) {
+      // The main thread saw the endpoint come back (e.g. restarted), or vouches for it (its last
+      // check passed) while this connection waits out a reconnect backoff from a failure (e.g. a
+      // restart between two checks, which the main thread's own connection may not have seen):
+      // connect at once, not after the backoff (up to 2 min).
       c.client.resetBackoff();
       c.epoch = d.epoch;
     }
