@@ -300,10 +300,18 @@ export class Querier {
     // Last: anything thrown outside the API router becomes a JSON error, never express's HTML page.
     app.use(createJsonErrorHandler({ canceledStatus: 503, onError: logHttpError }));
 
-    this.#grpcPort = await this.#grpc.listen(o.grpcAddress);
-    const { server, port } = await listenHttp(app, o.httpAddress, o.webConfig);
-    this.#http = server;
-    this.#httpPort = port;
+    try {
+      this.#grpcPort = await this.#grpc.listen(o.grpcAddress);
+      const { server, port } = await listenHttp(app, o.httpAddress, o.webConfig);
+      this.#http = server;
+      this.#httpPort = port;
+    } catch (err) {
+      // Not serving (e.g. the address is taken): end the query worker threads started above.
+      const workers = this.#workers;
+      this.#workers = undefined;
+      await workers?.close();
+      throw err;
+    }
   }
 
   /** stop ends serving and closes every endpoint connection. */

@@ -509,3 +509,18 @@ describe('Querier whose query worker threads cannot start', () => {
     }
   });
 });
+
+describe('Querier that cannot listen', () => {
+  test('start() fails naming the address and ends the query worker threads it started', async () => {
+    const taken = new StoreGrpcServer(store);
+    const port = await taken.listen('127.0.0.1:0');
+    const q = new Querier(testQuerierOptions([addr], { endpointPollIntervalMs: 3_600_000, workerThreads: 2, grpcAddress: `127.0.0.1:${port}` }));
+    try {
+      await expect(q.start()).rejects.toThrow(String(port));
+      expect(await (await q.registry.getSingleMetric('tessera_querier_query_worker_threads')!.get()).values[0]!.value).toBe(0);
+    } finally {
+      await q.stop();
+      await taken.stop(100);
+    }
+  });
+});
