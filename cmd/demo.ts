@@ -13,6 +13,7 @@ import { StoreGateway } from '../pkg/store-gateway/index.js';
 import { flagBool, flagString, type Command } from './command.js';
 import { httpConfigFlags, logFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { versionInfo } from './version.js';
+import { workerThreadsFlag } from './query.js';
 import { intFlag, waitForShutdown } from './flag-values.js';
 
 function which(name: string): string | undefined {
@@ -95,12 +96,18 @@ export const demoCommand: Command = {
     'no-compactor': { type: 'boolean', help: 'Do not run the compactor over the demo bucket.' },
     'no-ruler': { type: 'boolean', help: 'Do not run the ruler (nor the Alertmanager).' },
     'rule-eval-interval': { type: 'string', default: '15s', help: 'Evaluation interval of the demo rules (the ruler\'s --eval-interval).' },
+    'query.worker-threads': {
+      type: 'string',
+      default: 'auto',
+      help: "The querier's worker threads evaluating queries (tessera query's --query.worker-threads): auto = the number of CPU cores, at most 8 (0 on a single core); 0 evaluates on the main thread.",
+    },
     ...httpConfigFlags,
     ...logFlags,
   },
   async run(ctx) {
     const logger = loggerFromFlags(ctx, 'demo');
     const webConfig = await webConfigFromFlags(ctx);
+    const workerThreads = workerThreadsFlag(flagString(ctx, 'query.worker-threads'));
     const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     const dataDir = resolve(flagString(ctx, 'data-dir'));
     const bucketDir = join(dataDir, 'bucket');
@@ -278,6 +285,7 @@ export const demoCommand: Command = {
         autoDownsampling: false,
         defaultEvaluationIntervalMs: 60_000,
         endpointPollIntervalMs: 2000,
+        workerThreads,
         version: versionInfo(),
         ...(webConfig !== undefined ? { webConfig } : {}),
       });

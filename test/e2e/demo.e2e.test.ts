@@ -8,6 +8,7 @@ import { demoHistoryEnd, writeDemoBlocks } from '../../pkg/demo/index.js';
 import { FilesystemBucket } from '../../pkg/objstore/index.js';
 import { freePort, requireBinary, waitFor } from '../../pkg/testutil/index.js';
 import { REPO_ROOT, startService, tesseraArgs, type Service } from './services.js';
+import { workerThreadsFlag } from '../../cmd/query.js';
 
 // `npm start` runs `tessera demo`: this starts it as a real process on free ports and checks that
 // the deduplicated history answers, that the compactor runs over the demo bucket, that every URL
@@ -65,6 +66,11 @@ describe('tessera demo', () => {
     expect(r).toEqual([{ metric: { cluster: 'demo' }, value: [expect.any(Number), '4'] }]);
     const both = await fetch(`${url}/api/v1/query?${new URLSearchParams({ query: 'count(up{job="node"})', dedup: 'false' })}`);
     expect(((await both.json()) as any).data.result[0].value[1]).toBe('8');
+  });
+
+  test("the querier evaluates queries in worker threads, as many as tessera query's auto default", async () => {
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(new RegExp(`^tessera_querier_query_worker_threads ${workerThreadsFlag('auto')}$`, 'm'));
   });
 
   test('rate over the history is positive for every host', async () => {
