@@ -99,7 +99,7 @@ export const demoCommand: Command = {
     'query.worker-threads': {
       type: 'string',
       default: 'auto',
-      help: "The querier's worker threads evaluating queries (tessera query's --query.worker-threads): auto = the number of CPU cores, at most 8 (0 on a single core); 0 evaluates on the main thread.",
+      help: "The querier's worker threads evaluating queries (tessera query's --query.worker-threads): auto = the number of CPU cores the process can use, at most 8 (0 on a single core); 0 evaluates on the main thread.",
     },
     ...httpConfigFlags,
     ...logFlags,

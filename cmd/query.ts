@@ -1,8 +1,8 @@
-import { availableParallelism } from 'node:os';
 import { isTesseraError } from '../pkg/errors/index.js';
 import { Querier } from '../pkg/querier/index.js';
 import { UsageError, flagBool, flagList, flagString, type Command } from './command.js';
 import { versionInfo } from './version.js';
+import { availableCores } from './available-cores.js';
 import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcClientTlsOptionsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerConnectionFlags, grpcServerTlsFlags, httpConfigFlags, requestLoggingIgnoredFlags, experimentalPromqlIgnoredFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
 
@@ -29,7 +29,7 @@ export const queryCommand: Command = {
     'query.worker-threads': {
       type: 'string',
       default: 'auto',
-      help: 'Tessera only: worker threads evaluating instant and range queries, so that concurrent queries use several cores; auto = the number of CPU cores, at most 8 (0 on a single core); 0 evaluates on the main thread.',
+      help: 'Tessera only: worker threads evaluating instant and range queries, so that concurrent queries use several cores; auto = the number of CPU cores the process can use (a cgroup CPU quota, e.g. a container CPU limit, rounded down), at most 8 (0 on a single core); 0 evaluates on the main thread.',
     },
     'query.lookback-delta': { type: 'string', default: '5m', help: 'How far back an instant selector looks for samples.' },
     'query.max-samples': { type: 'string', default: '50000000', help: 'Maximum number of samples a single query may load into memory.' },
@@ -126,8 +126,11 @@ export const queryCommand: Command = {
   },
 };
 
-/** workerThreadsFlag reads --query.worker-threads: a count, or auto (the cores, at most 8; 0 on one core). */
-export function workerThreadsFlag(v: string, cores: number = availableParallelism()): number {
+/**
+ * workerThreadsFlag reads --query.worker-threads: a count, or auto (the cores the process can use,
+ * its cgroup CPU quota counted, at most 8; 0 on one core).
+ */
+export function workerThreadsFlag(v: string, cores: number = availableCores()): number {
   if (v === 'auto') return cores <= 1 ? 0 : Math.min(cores, 8);
   if (!/^\d+$/.test(v)) throw new UsageError(`--query.worker-threads: "${v}" is not auto or a number of threads`);
   return Number(v);
