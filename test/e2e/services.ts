@@ -115,11 +115,13 @@ export interface StoreOptions {
   /** dataDir is the local cache dir (index-headers). */
   readonly dataDir: string;
   readonly extraArgs?: readonly string[];
+  /** nodeArgs go to node before the script (e.g. ['--cpu-prof', '--cpu-prof-dir=<dir>']). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** startStore starts `tessera store` over a bucket and waits until it is ready (initial block sync done). */
 export async function startStore(opts: StoreOptions): Promise<Service> {
-  return startTessera('store', [`--objstore.config-file=${opts.objstoreConfigFile}`, `--data-dir=${opts.dataDir}`, ...(opts.extraArgs ?? [])], { name: opts.name ?? 'tessera store' });
+  return startTessera('store', [`--objstore.config-file=${opts.objstoreConfigFile}`, `--data-dir=${opts.dataDir}`, ...(opts.extraArgs ?? [])], { name: opts.name ?? 'tessera store', ...(opts.nodeArgs !== undefined ? { nodeArgs: opts.nodeArgs } : {}) });
 }
 
 /** QueryOptions configure `tessera query`. */
