@@ -50,10 +50,15 @@ export interface QueryApiAdapterOptions {
   readonly remote?: RemoteQueryEngine;
 }
 
-/** RemoteQueryEngine evaluates queries elsewhere (WorkerQueryEngine: in worker threads). */
+/**
+ * RemoteQueryEngine evaluates queries elsewhere (WorkerQueryEngine: in worker threads). It calls
+ * `finished` exactly once, when it is done with the query: a cancelled request is answered at once
+ * while its evaluation may run on until the worker sees the cancellation, and it holds its
+ * --query.max-concurrent place until then.
+ */
 export interface RemoteQueryEngine {
-  instantQuery(expr: string, timeMs: number, opts: QueryOptions, queuedSec: number): Promise<QueryResult>;
-  rangeQuery(expr: string, start: number, end: number, step: number, opts: QueryOptions, queuedSec: number): Promise<QueryResult>;
+  instantQuery(expr: string, timeMs: number, opts: QueryOptions, queuedSec: number, finished: () => void): Promise<QueryResult>;
+  rangeQuery(expr: string, start: number, end: number, step: number, opts: QueryOptions, queuedSec: number, finished: () => void): Promise<QueryResult>;
 }
 
 /**
@@ -86,6 +91,29 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
     });
   }
 
+  /**
+   * #limitedRemote runs fn under --query.max-concurrent like #limited, but the place is given back
+   * when the remote engine says it finished the query (fn's `finished`), not when fn settles.
+   */
+  async #limitedRemote<T>(signal: AbortSignal, fn: (queuedSec: number, finished: () => void) => Promise<T>): Promise<T> {
+    const q0 = performance.now();
+    await this.#sem.acquire(signal);
+    let released = false;
+    const finished = (): void => {
+      if (released) return;
+      released = true;
+      this.#sem.release();
+    };
+    let p: Promise<T>;
+    try {
+      p = fn((performance.now() - q0) / 1000, finished);
+    } catch (err) {
+      finished();
+      throw err;
+    }
+    return p;
+  }
+
   /** #limited runs fn under --query.max-concurrent; fn learns how long it queued (seconds). */
   async #limited<T>(signal: AbortSignal, fn: (queuedSec: number) => Promise<T>): Promise<T> {
     const q0 = performance.now();
@@ -116,7 +144,7 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
 
   instantQuery(expr: string, timeMs: number, opts: QueryOptions): Promise<QueryResult> {
     const remote = this.#o.remote;
-    if (remote !== undefined) return this.#limited(opts.signal, (queued) => remote.instantQuery(expr, timeMs, opts, queued));
+    if (remote !== undefined) return this.#limitedRemote(opts.signal, (queued, finished) => remote.instantQuery(expr, timeMs, opts, queued, finished));
     return this.#limited(opts.signal, async (queued) => {
       const maxRes = this.#maxRes(opts, 0, this.#o.instantDefaultMaxSourceResolutionMs ?? 0);
       const lb = this.#lookback(opts, maxRes);
@@ -131,7 +159,7 @@ export class QueryApiAdapter implements QueryEngine, SeriesSource {
 
   rangeQuery(expr: string, start: number, end: number, step: number, opts: QueryOptions): Promise<QueryResult> {
     const remote = this.#o.remote;
-    if (remote !== undefined) return this.#limited(opts.signal, (queued) => remote.rangeQuery(expr, start, end, step, opts, queued));
+    if (remote !== undefined) return this.#limitedRemote(opts.signal, (queued, finished) => remote.rangeQuery(expr, start, end, step, opts, queued, finished));
     return this.#limited(opts.signal, async (queued) => {
       const maxRes = this.#maxRes(opts, step);
       const lb = this.#lookback(opts, maxRes);

@@ -7,6 +7,8 @@ import { GrpcStoreClient, LocalStore, StoreGrpcServer, type SeriesSink, type Sto
 import type { LabelNamesRequest, LabelValuesRequest, SeriesRequest } from '../storepb/index.js';
 import { Head } from '../tsdb/index.js';
 import { testQuerierOptions, waitFor } from '../testutil/index.js';
+import { Engine } from '../promql/index.js';
+import { QueryApiAdapter } from './query-api-adapter.js';
 import { Querier } from './querier-service.js';
 import { WorkerQueryEngine, type WorkerQueryEngineOptions } from './worker-query-engine.js';
 
@@ -416,6 +418,38 @@ describe('WorkerQueryEngine with a busy worker', () => {
       pre.abort();
       await expect(engine.instantQuery('http_requests_total', 600_000, { signal: pre.signal })).rejects.toThrow('query was canceled in query preparation');
       expect(engine.load()[0]!.inFlight).toBe(0);
+    } finally {
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      await engine.close();
+      client.close();
+    }
+  });
+});
+
+describe('--query.max-concurrent with query worker threads', () => {
+  test('a cancelled query answered at once keeps its place until its worker is done with it', async () => {
+    const client = new GrpcStoreClient(addr);
+    const engine = new WorkerQueryEngine({ threads: 1, data: engineData, targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }] });
+    const adapter = new QueryApiAdapter({ engine: new Engine(), remote: engine, client, replicaLabels: ['replica'], partialResponse: false, autoDownsampling: false, maxConcurrent: 1 });
+    const flag = new Int32Array(new SharedArrayBuffer(4));
+    try {
+      await engine.ready();
+      engine.blockForTest(engine.threadIds()[0]!, flag);
+      const ac = new AbortController();
+      const first = adapter.instantQuery('http_requests_total', 600_000, { signal: ac.signal });
+      await waitFor('the first query is posted', async () => engine.load()[0]!.inFlight === 1);
+      ac.abort();
+      await expect(first).rejects.toThrow('query was canceled');
+      const second = adapter.instantQuery('http_requests_total', 600_000, { signal: new AbortController().signal, stats: 'true' });
+      for (let i = 0; i < 5; i++) await new Promise((res) => setImmediate(res));
+      // The worker still holds the cancelled query: the second waits for its place, not in the worker.
+      expect(engine.load()[0]!.inFlight).toBe(1);
+      Atomics.store(flag, 0, 1);
+      Atomics.notify(flag, 0);
+      const r = await second;
+      expect(r.resultType === 'vector' && r.result.length).toBe(2);
+      expect((r.stats as { timings: { execQueueTime: number } }).timings.execQueueTime).toBeGreaterThan(0);
     } finally {
       Atomics.store(flag, 0, 1);
       Atomics.notify(flag, 0);

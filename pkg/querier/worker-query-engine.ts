@@ -52,6 +52,8 @@ interface Pending {
   readonly resolve: (r: QueryResult) => void;
   readonly reject: (err: Error) => void;
   readonly done: () => void;
+  /** finished tells the caller that the worker is done with the query (answered it or ended). */
+  readonly finished: () => void;
   /**
    * settled: the caller already got its answer (its request was cancelled); the query stays in
    * flight (counted as the worker's load) until the worker answers or ends.
@@ -217,6 +219,7 @@ export class WorkerQueryEngine {
           const p = slot.inflight.get(m.id);
           if (p === undefined) return;
           slot.inflight.delete(m.id);
+          p.finished();
           if (p.settled) return;
           p.settled = true;
           p.done();
@@ -237,6 +240,7 @@ export class WorkerQueryEngine {
       const lost = [...slot.inflight.values()];
       slot.inflight.clear();
       for (const p of lost) {
+        p.finished();
         if (p.settled) continue;
         p.settled = true;
         p.done();
@@ -302,12 +306,28 @@ export class WorkerQueryEngine {
     }));
   }
 
-  #run(expr: string, opts: QueryOptions, queuedSec: number, what: { kind: 'instant'; time: number } | { kind: 'range'; start: number; end: number; step: number }): Promise<QueryResult> {
-    if (this.#closed) return Promise.reject(new QueryWorkerError('evaluate query: the querier is stopping'));
+  #run(
+    expr: string,
+    opts: QueryOptions,
+    queuedSec: number,
+    what: { kind: 'instant'; time: number } | { kind: 'range'; start: number; end: number; step: number },
+    onFinished: (() => void) | undefined,
+  ): Promise<QueryResult> {
+    let finishedOnce = false;
+    const finished = (): void => {
+      if (finishedOnce) return;
+      finishedOnce = true;
+      onFinished?.();
+    };
+    const fail = (err: Error): Promise<QueryResult> => {
+      finished();
+      return Promise.reject(err);
+    };
+    if (this.#closed) return fail(new QueryWorkerError('evaluate query: the querier is stopping'));
     const slot = this.#pick();
-    if (slot === undefined) return Promise.reject(new QueryWorkerError('evaluate query: no query worker thread is running'));
+    if (slot === undefined) return fail(new QueryWorkerError('evaluate query: no query worker thread is running'));
     const signal = opts.signal;
-    if (signal.aborted) return Promise.reject(new ErrQueryCanceled('query preparation', signal.reason));
+    if (signal.aborted) return fail(new ErrQueryCanceled('query preparation', signal.reason));
     const id = this.#nextId++;
     const { signal: _s, storeMatchers: _m, ...rest } = opts;
     const wireOpts: WireQueryOptions = rest;
@@ -332,20 +352,24 @@ export class WorkerQueryEngine {
         reject(new ErrQueryCanceled('query evaluation', signal.reason));
       };
       const done = (): void => signal.removeEventListener('abort', onAbort);
-      slot.inflight.set(id, { resolve, reject, done, settled: false });
+      slot.inflight.set(id, { resolve, reject, done, finished, settled: false });
       if (!signal.aborted) signal.addEventListener('abort', onAbort, { once: true });
       slot.worker.postMessage(msg);
     });
   }
 
-  /** instantQuery evaluates expr at timeMs in a worker; queuedSec is the caller's queueing time (stats). */
-  instantQuery(expr: string, timeMs: number, opts: QueryOptions, queuedSec = 0): Promise<QueryResult> {
-    return this.#run(expr, opts, queuedSec, { kind: 'instant', time: timeMs });
+  /**
+   * instantQuery evaluates expr at timeMs in a worker; queuedSec is the caller's queueing time
+   * (stats). finished is called once the worker is done with the query, which may be after the
+   * returned promise rejected for a cancelled request (or at once when it was never posted).
+   */
+  instantQuery(expr: string, timeMs: number, opts: QueryOptions, queuedSec = 0, finished?: () => void): Promise<QueryResult> {
+    return this.#run(expr, opts, queuedSec, { kind: 'instant', time: timeMs }, finished);
   }
 
   /** rangeQuery evaluates expr over [start, end] every step (ms) in a worker. */
-  rangeQuery(expr: string, start: number, end: number, step: number, opts: QueryOptions, queuedSec = 0): Promise<QueryResult> {
-    return this.#run(expr, opts, queuedSec, { kind: 'range', start, end, step });
+  rangeQuery(expr: string, start: number, end: number, step: number, opts: QueryOptions, queuedSec = 0, finished?: () => void): Promise<QueryResult> {
+    return this.#run(expr, opts, queuedSec, { kind: 'range', start, end, step }, finished);
   }
 
   /** close ends every worker; queries in flight fail. */
@@ -359,6 +383,7 @@ export class WorkerQueryEngine {
         const lost = [...s.inflight.values()];
         s.inflight.clear();
         for (const p of lost) {
+          p.finished();
           if (p.settled) continue;
           p.settled = true;
           p.done();
