@@ -118,7 +118,7 @@ export const queryCommand: Command = {
       ...(webConfig !== undefined ? { webConfig } : {}),
     });
     await q.start();
-    log('listening', { http: q.httpPort, grpc: q.grpcPort, queryWorkerThreads: workerThreads });
+    log('listening', { http: q.httpPort, grpc: q.grpcPort, queryWorkerThreads: q.queryWorkerThreads });
     const sig = await waitForShutdown();
     log('shutting down', { signal: sig });
     await q.stop();

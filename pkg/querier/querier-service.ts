@@ -166,6 +166,11 @@ export class Querier {
     return this.#grpcPort;
   }
 
+  /** queryWorkerThreads is how many query worker threads evaluate queries (0: on the main thread). */
+  get queryWorkerThreads(): number {
+    return this.#workers?.threadIds().length ?? 0;
+  }
+
   /** endpoints describes the known StoreAPI endpoints. */
   endpointStatus() {
     return this.#endpoints.status();

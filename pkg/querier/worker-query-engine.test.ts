@@ -179,6 +179,7 @@ describe('Querier with query worker threads answers as on the main thread', () =
     expect(await text(workers)).toMatch(/^tessera_querier_query_worker_threads 2$/m);
     expect(await text(workers)).toMatch(/^tessera_querier_query_worker_failures_total 0$/m);
     expect(await text(main)).toMatch(/^tessera_querier_query_worker_threads 0$/m);
+    expect([workers.queryWorkerThreads, main.queryWorkerThreads]).toEqual([2, 0]);
   });
 
   test('series and label requests are answered (on the main thread)', async () => {
@@ -501,6 +502,23 @@ describe('WorkerQueryEngine replacing workers', () => {
     }
   });
 
+  test('a worker that never gets ready fails ready() after the start timeout, not a hang', async () => {
+    const engine = new WorkerQueryEngine({
+      threads: 1,
+      data: engineData,
+      targets: () => [],
+      module: new URL('./testdata/never-ready-worker.ts', import.meta.url),
+      startTimeoutMs: 500,
+      restartBackoffMs: { min: 3_600_000, max: 3_600_000 },
+    });
+    try {
+      await expect(engine.ready()).rejects.toThrow(/start query worker thread \d+: not ready after 0.5 s/);
+      await waitFor('the stuck worker is ended', async () => !engine.available());
+    } finally {
+      await engine.close();
+    }
+  });
+
   test('a worker module that cannot be loaded fails ready() with the loader error, not a hang', async () => {
     const engine = new WorkerQueryEngine({
       threads: 1,
@@ -533,6 +551,7 @@ describe('Querier whose query worker threads cannot start', () => {
     await q.start();
     try {
       expect(logged.find((l) => l.startsWith('query worker threads could not start; evaluating queries on the main thread'))).toMatch(/tessera-ca\.pem/);
+      expect(q.queryWorkerThreads).toBe(0);
       const res = await fetch(`http://127.0.0.1:${q.httpPort}/api/v1/query?query=http_requests_total&time=600`);
       expect(res.status).toBe(200);
       const body = (await res.json()) as { data: { result: unknown[] } };

@@ -46,6 +46,11 @@ export interface WorkerQueryEngineOptions {
   readonly schedule?: (fn: () => void, ms: number) => { cancel(): void };
   /** module is the worker's module (default query-worker beside this file); tests name a missing one. */
   readonly module?: URL;
+  /**
+   * startTimeoutMs: a worker not ready this long after its start is ended and counts as failed
+   * to start (default 2 min), so that a worker stuck while loading cannot hang start().
+   */
+  readonly startTimeoutMs?: number;
 }
 
 interface Pending {
@@ -201,9 +206,18 @@ export class WorkerQueryEngine {
       readyReject = rej;
     });
     slot.ready.catch(() => {}); // observed by ready() or by the exit handler
+    const startTimeoutMs = this.#o.startTimeoutMs ?? 120_000;
+    const startTimer = setTimeout(() => {
+      if (slot.worker !== worker || slot.everReady) return;
+      const err = new QueryWorkerError(`start query worker thread ${threadId}: not ready after ${startTimeoutMs / 1000} s`);
+      slot.lastError = err;
+      readyReject(err);
+      void worker.terminate();
+    }, startTimeoutMs).unref();
     worker.on('message', (m: FromWorkerMessage) => {
       switch (m.type) {
         case 'ready':
+          clearTimeout(startTimer);
           slot.everReady = true;
           readyResolve();
           return;
@@ -235,6 +249,7 @@ export class WorkerQueryEngine {
       this.#o.log?.('error', 'query worker thread failed', { thread: threadId, err: err.message });
     });
     worker.on('exit', (code) => {
+      clearTimeout(startTimer);
       if (slot.worker !== worker) return;
       const why = slot.lastError !== undefined ? slot.lastError.message : `exit code ${code}`;
       const lost = [...slot.inflight.values()];
