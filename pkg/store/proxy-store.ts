@@ -113,15 +113,17 @@ export class ProxyStore implements StoreServer {
         const s = first.head()!;
         let chunks: AggrChunk[] | readonly AggrChunk[] = s.chunks;
         let parts = 1;
-        await this.#advance(heap, first);
+        // Advancing within a buffered batch is synchronous: only a refill from the network awaits
+        // (an await per series costs a microtask hop per store per series).
+        if (!advanceBuffered(heap, first)) await refill(heap, first);
         while (heap.size > 0 && heap.top().head()!.labels.equals(s.labels)) {
           const c = heap.top();
           if (parts === 1) chunks = [...chunks];
           (chunks as AggrChunk[]).push(...c.head()!.chunks);
           parts++;
-          await this.#advance(heap, c);
+          if (!advanceBuffered(heap, c)) await refill(heap, c);
         }
-        for (const warn of warnings.splice(0)) await w.warning(warn);
+        if (warnings.length > 0) for (const warn of warnings.splice(0)) await w.warning(warn);
         if (sent >= limit) break;
         sent++;
         const p = w.series(parts === 1 ? s : { labels: s.labels, chunks: dedupChunks(chunks as AggrChunk[]) });
@@ -135,17 +137,6 @@ export class ProxyStore implements StoreServer {
       ac.abort(new StoreError(GrpcCode.Canceled, 'proxy series finished'));
       await Promise.allSettled(cursors.map((c) => c.close()));
     }
-  }
-
-  /** Moves the top cursor to its next series, refilling it from the network when needed. */
-  async #advance(heap: CursorHeap, c: StoreCursor): Promise<void> {
-    if (c.next()) {
-      heap.fixTop();
-      return;
-    }
-    await c.fill();
-    if (c.head() === undefined) heap.pop();
-    else heap.fixTop();
   }
 
   async labelNames(req: LabelNamesRequest, signal: AbortSignal): Promise<LabelNamesResponse> {
@@ -195,6 +186,20 @@ export class ProxyStore implements StoreServer {
     const out = [...values].sort(compareStrings);
     return { values: req.limit !== undefined && req.limit > 0 && out.length > req.limit ? out.slice(0, req.limit) : out, warnings };
   }
+}
+
+/** advanceBuffered moves the top cursor to its next buffered series; false when it needs a refill. */
+function advanceBuffered(heap: CursorHeap, c: StoreCursor): boolean {
+  if (!c.next()) return false;
+  heap.fixTop();
+  return true;
+}
+
+/** refill receives the top cursor's next batch from the network, dropping it from the heap at its end. */
+async function refill(heap: CursorHeap, c: StoreCursor): Promise<void> {
+  await c.fill();
+  if (c.head() === undefined) heap.pop();
+  else heap.fixTop();
 }
 
 function chunkEq(a: StoreChunk | undefined, b: StoreChunk | undefined): boolean {
