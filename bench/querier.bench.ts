@@ -78,7 +78,7 @@ export async function run(): Promise<BenchResult[]> {
     console.log(`querier.bench: Prometheus and 2 tessera stores ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const out: BenchResult[] = [];
     if (ONLY !== 'ha') {
-      const queryA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
+      const queryA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS, nodeArgs: QUERY_NODE_ARGS }));
       console.log(`querier.bench: load average ${loadavg()}`);
       const rows = await compare('querier', queryA.httpUrl, prom.httpUrl, { tessera: [queryA, storeA], prometheus: prom });
       out.push(...summarize('querier', rows, `tessera query + 1 tessera store (MinIO) vs Prometheus, HTTP query_range, ${DASHBOARD_DATA.hosts} hosts x ${DASHBOARD_DATA.hours} h, 3 h range at 60 s step`));
@@ -87,7 +87,7 @@ export async function run(): Promise<BenchResult[]> {
     }
     if (ONLY === 'single') return out;
 
-    const queryHA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS }));
+    const queryHA = await services.add(startQuery({ endpoints: [storeA.grpcAddress!, storeB.grpcAddress!], replicaLabels: ['replica'], extraArgs: QUERY_ARGS, nodeArgs: QUERY_NODE_ARGS }));
     console.log(`querier.bench: load average ${loadavg()}`);
     const rowsHA = await compare('querier-ha', queryHA.httpUrl, prom.httpUrl, { tessera: [queryHA, storeA, storeB], prometheus: prom });
     out.push(...summarize('querier-ha', rowsHA, 'tessera query deduplicating replicas a+b from 2 tessera stores vs Prometheus serving replica a, same queries'));
@@ -105,6 +105,8 @@ const ONLY = process.env['QUERIER_BENCH_ONLY'] ?? '';
 const THROUGHPUT = process.env['QUERIER_BENCH_THROUGHPUT'] !== '0';
 /** QUERIER_BENCH_QUERY_ARGS adds `tessera query` flags (space separated), e.g. --query.worker-threads=0. */
 const QUERY_ARGS = ['--query.max-samples=500000000', '--query.timeout=10m', ...(process.env['QUERIER_BENCH_QUERY_ARGS'] ?? '').split(' ').filter((a) => a !== '')];
+/** QUERIER_BENCH_QUERY_NODE_ARGS adds node flags for `tessera query` (space separated), e.g. --cpu-prof --cpu-prof-dir=/tmp/prof. */
+const QUERY_NODE_ARGS = (process.env['QUERIER_BENCH_QUERY_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
 /**
  * compare runs every dashboard query against tessera query and Prometheus and prints one line each,
