@@ -88,7 +88,8 @@ describe('query-frontend --query-frontend.vertical-shards in front of tessera qu
       endpoints.push(`127.0.0.1:${await s.listen('127.0.0.1:0')}`);
       stores.push(s);
     }
-    querier = new Querier(testQuerierOptions(endpoints, { timeoutMs: 60_000, maxConcurrent: 16, maxSamples: 50_000_000, infoTimeoutMs: 2000 }));
+    // With query worker threads, as `tessera query` runs by default: shard_info crosses to them.
+    querier = new Querier(testQuerierOptions(endpoints, { timeoutMs: 60_000, maxConcurrent: 16, maxSamples: 50_000_000, infoTimeoutMs: 2000, workerThreads: 2 }));
     await querier.start();
     qurl = `http://127.0.0.1:${querier.httpPort}`;
     for (const n of [2, 3, 5]) {
