@@ -33,6 +33,9 @@ export interface GrpcStoreClientOptions {
 
 const MAX_INT32 = 2147483647;
 
+/** FLOW_CONTROL_WINDOW is the HTTP/2 receive window of a client's connection and streams (4 MiB). */
+const FLOW_CONTROL_WINDOW = 4 << 20;
+
 function toError(err: unknown, action: string): StoreError {
   if (err instanceof StoreError) return err;
   const e = err as Partial<grpc.ServiceError>;
@@ -72,6 +75,10 @@ export class GrpcStoreClient implements StoreClient {
       'grpc.keepalive_timeout_ms': 5_000,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.use_local_subchannel_pool': 1,
+      // HTTP/2 receive window (per stream and per connection) instead of the 64 KiB default: a
+      // store may then stream up to this much ahead of the querier's merge (gRPC-Go's BDP
+      // estimator grows its window to 16 MiB), so it keeps producing while the querier evaluates.
+      'grpc-node.flow_control_window': FLOW_CONTROL_WINDOW,
       ...(opts.compression === 'gzip' ? { 'grpc.default_compression_algorithm': 2 } : {}),
       ...(opts.serverName !== undefined && opts.serverName !== '' ? { 'grpc.ssl_target_name_override': opts.serverName, 'grpc.default_authority': opts.serverName } : {}),
       ...opts.channelOptions,
