@@ -25,6 +25,8 @@ export interface QueryWorkerData {
   readonly responseTimeoutMs?: number;
   /** grpcClientTls: the --grpc-client-tls-* flags; the worker reads the files itself. */
   readonly grpcClientTls?: GrpcClientTlsOptions;
+  /** idleClientMs: a connection no query used for this long is closed (default 1 min). */
+  readonly idleClientMs?: number;
   /** testHooks lets a test crash the worker ({ type: 'crash' }: an uncaught error, or running out of heap). */
   readonly testHooks?: boolean;
 }
@@ -73,11 +75,13 @@ export type QueryRequestMessage = {
 
 /** ToWorkerMessage is what the main thread posts to a query worker. */
 export type ToWorkerMessage = QueryRequestMessage | { readonly type: 'cancel'; readonly id: number; readonly reason: WireError } | { readonly type: 'crash'; readonly how: 'throw' | 'oom' }
-  | { readonly type: 'block'; readonly flag: Int32Array };
+  | { readonly type: 'block'; readonly flag: Int32Array }
+  | { readonly type: 'clients' };
 
 /** FromWorkerMessage is what a query worker posts back. */
 export type FromWorkerMessage =
   | { readonly type: 'ready' }
   | { readonly type: 'init-error'; readonly error: WireError }
   | { readonly type: 'result'; readonly id: number; readonly result: PackedQueryResult }
-  | { readonly type: 'error'; readonly id: number; readonly error: WireError };
+  | { readonly type: 'error'; readonly id: number; readonly error: WireError }
+  | { readonly type: 'clients'; readonly addresses: readonly string[] };

@@ -9,8 +9,8 @@ import type { FromWorkerMessage, QueryRequestMessage, QueryWorkerData, TargetDes
 import { packQueryResult } from './query-result-transfer.js';
 import { fromWireError, toWireError } from './wire-error.js';
 
-/** A connection idle (no query used it) for this long is closed. */
-const idleClientMs = 60_000;
+/** A connection idle (no query used it) for this long is closed (default; QueryWorkerData.idleClientMs). */
+const defaultIdleClientMs = 60_000;
 
 interface CachedClient {
   readonly client: GrpcStoreClient;
@@ -55,6 +55,7 @@ export async function runQueryWorker(port: MessagePort, data: QueryWorkerData): 
     return c;
   };
 
+  const idleClientMs = data.idleClientMs ?? defaultIdleClientMs;
   const closeIdle = (now: number): void => {
     for (const [addr, c] of clients) {
       if (c.refs === 0 && now - c.lastUsed > idleClientMs) {
@@ -114,6 +115,10 @@ export async function runQueryWorker(port: MessagePort, data: QueryWorkerData): 
       case 'cancel':
         inflight.get(m.id)?.abort(fromWireError(m.reason));
         return;
+      case 'clients':
+        // Test hook: the endpoints this worker holds a connection to.
+        if (data.testHooks === true) post({ type: 'clients', addresses: [...clients.keys()] });
+        return;
       case 'block':
         // Test hook: the thread is busy (as on a long evaluation) until the test sets flag[0].
         if (data.testHooks === true) Atomics.wait(m.flag, 0, 0);
@@ -135,6 +140,9 @@ export async function runQueryWorker(port: MessagePort, data: QueryWorkerData): 
         return;
     }
   });
+  // Connections of endpoints no query names any more (removed, or this worker gets no queries)
+  // are closed without waiting for the next query.
+  setInterval(() => closeIdle(Date.now()), idleClientMs).unref();
   post({ type: 'ready' });
 }
 

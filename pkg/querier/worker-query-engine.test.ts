@@ -428,6 +428,24 @@ describe('WorkerQueryEngine with a busy worker', () => {
   });
 });
 
+describe('WorkerQueryEngine connections', () => {
+  test('a worker closes a connection no query used for idleClientMs without waiting for another query', async () => {
+    const client = new GrpcStoreClient(addr);
+    const engine = new WorkerQueryEngine({ threads: 1, data: { ...engineData, idleClientMs: 300 }, targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }] });
+    try {
+      await engine.ready();
+      const [thread] = engine.threadIds();
+      const r = await engine.instantQuery('http_requests_total', 600_000, { signal: new AbortController().signal });
+      expect(r.resultType === 'vector' && r.result.length).toBe(2);
+      expect(await engine.clientsForTest(thread!)).toEqual([client.name]);
+      await waitFor('the idle connection is closed', async () => (await engine.clientsForTest(thread!)).length === 0);
+    } finally {
+      await engine.close();
+      client.close();
+    }
+  });
+});
+
 describe('--query.max-concurrent with query worker threads', () => {
   test('a cancelled query answered at once keeps its place until its worker is done with it', async () => {
     const client = new GrpcStoreClient(addr);

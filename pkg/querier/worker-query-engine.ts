@@ -169,6 +169,22 @@ export class WorkerQueryEngine {
     s?.worker.postMessage({ type: 'block', flag } satisfies ToWorkerMessage);
   }
 
+  /** clientsForTest lists the endpoints a worker holds connections to (needs data.testHooks). */
+  clientsForTest(threadId: number): Promise<string[]> {
+    const s = this.#slots.find((x) => x.threadId === threadId);
+    if (s === undefined) return Promise.reject(new Error(`no query worker thread ${threadId}`));
+    const worker = s.worker;
+    return new Promise((resolve) => {
+      const on = (m: FromWorkerMessage): void => {
+        if (m.type !== 'clients') return;
+        worker.off('message', on);
+        resolve([...m.addresses]);
+      };
+      worker.on('message', on);
+      worker.postMessage({ type: 'clients' } satisfies ToWorkerMessage);
+    });
+  }
+
   #start(index: number, prev?: Slot): Slot {
     const entry = workerEntry(this.#o.module);
     const worker = new Worker(entry.file, {
