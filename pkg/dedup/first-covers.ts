@@ -17,10 +17,29 @@ let generation = 0;
  * tells whether they still hold these samples (read them right away, or copy them).
  */
 export interface CoveredSamples {
-  fts: Float64Array;
-  fvs: Float64Array;
-  sts: Float64Array;
-  valid: () => boolean;
+  readonly fts: Float64Array;
+  readonly fvs: Float64Array;
+  readonly sts: Float64Array;
+  valid(): boolean;
+}
+
+/** Covered is CoveredSamples of one call: valid while no later call reused the buffers (its generation is the current one). */
+class Covered implements CoveredSamples {
+  readonly fts: Float64Array;
+  readonly fvs: Float64Array;
+  readonly sts: Float64Array;
+  readonly #gen: number;
+
+  constructor(fts: Float64Array, fvs: Float64Array, sts: Float64Array, gen: number) {
+    this.fts = fts;
+    this.fvs = fvs;
+    this.sts = sts;
+    this.#gen = gen;
+  }
+
+  valid(): boolean {
+    return generation === this.#gen;
+  }
 }
 
 /**
@@ -46,7 +65,7 @@ export function firstCoveredSamples(o: ChunkFollowOptions): CoveredSamples | boo
   const b = firstAfter(acc.fts, acc.fn, o.maxt);
   const c = firstAtOrAfter(acc.sts, acc.sn, o.mint);
   const d = firstAfter(acc.sts, acc.sn, o.maxt);
-  return { fts: acc.fts.subarray(a, b), fvs: acc.fvs.subarray(a, b), sts: acc.sts.subarray(c, d), valid: () => generation === gen };
+  return new Covered(acc.fts.subarray(a, b), acc.fvs.subarray(a, b), acc.sts.subarray(c, d), gen);
 }
 
 /** firstAtOrAfter is the first index i < n with a[i] ≥ t (a sorted), else n. */

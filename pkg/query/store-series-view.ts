@@ -99,7 +99,7 @@ export class StoreSeriesView implements Series, ChunkSeries {
       const covered = follow === undefined ? false : firstCoveredSamples(follow);
       if (covered === true) only = runs[0]!;
       else if (covered !== false) {
-        const chunk = new DecodedFloatChunk(this.#mint, this.#maxt, covered.fts, covered.fvs, covered.sts, covered.valid, () => this.iterator());
+        const chunk = new DecodedFloatChunk(this.#mint, this.#maxt, covered, this);
         return [{ ref: 0, minTime: this.#mint, maxTime: this.#maxt, chunk }];
       }
     }

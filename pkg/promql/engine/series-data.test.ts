@@ -19,9 +19,12 @@ function decoded(valid: boolean, iterated: { n: number }): DecodedFloatChunk {
   const keep = ts.flatMap((t, i) => (i === 50 ? [] : [i]));
   const fts = Float64Array.from(keep.map((i) => ts[i]!));
   const fvs = Float64Array.from(keep.map((i) => (valid ? i * 2 : -1)));
-  return new DecodedFloatChunk(1000, 1990, fts, fvs, Float64Array.of(ts[50]!), () => valid, () => {
-    iterated.n++;
-    return xor().iterator();
+  const samples = { fts, fvs, sts: Float64Array.of(ts[50]!), valid: () => valid };
+  return new DecodedFloatChunk(1000, 1990, samples, {
+    iterator: () => {
+      iterated.n++;
+      return xor().iterator();
+    },
   });
 }
 
