@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { queryCommand, workerThreadsFlag } from './query.js';
+import { queryCommand, selectorLabelsFlag, workerThreadsFlag } from './query.js';
 import { runCaptured } from './run-captured.js';
 import { testThanosDefaults } from './thanos-defaults.js';
 
@@ -21,7 +21,7 @@ describe('tessera query flags', () => {
     ['request.logging-config-file', undefined], ['request.logging-config', undefined],
     ['query.telemetry.request-duration-seconds-quantiles', undefined], ['query.telemetry.request-samples-quantiles', undefined],
     ['query.telemetry.request-series-seconds-quantiles', undefined], ['store.sd-dns-interval', '30s'], ['store.unhealthy-timeout', '5m'],
-    ['store.sd-files', undefined], ['store.sd-interval', '5m'], ['endpoint', undefined],
+    ['store.sd-files', undefined], ['store.sd-interval', '5m'], ['endpoint', undefined], ['selector-label', undefined],
   ]);
 
   test.each([
@@ -30,6 +30,8 @@ describe('tessera query flags', () => {
     [['--query.promql-engine=fast'], /--query.promql-engine/],
     [['--query.mode=remote'], /--query.mode/],
     [['--query.worker-threads=many'], /--query.worker-threads: "many" is not auto or a number/],
+    [['--selector-label=region'], /--selector-label: unrecognized label "region": want name=value/],
+    [['--selector-label=1region="eu"'], /--selector-label: unsupported label name/],
   ])('%j exits 2 naming the flag', async (args, msg) => {
     const r = await runCaptured(queryCommand, ['--http-address=127.0.0.1:0', '--grpc-address=127.0.0.1:0', ...args]);
     expect(r.code).toBe(2);
@@ -40,5 +42,11 @@ describe('tessera query flags', () => {
     expect([1, 2, 4, 8, 64].map((cores) => workerThreadsFlag('auto', cores))).toEqual([0, 2, 4, 8, 8]);
     expect(workerThreadsFlag('0', 4)).toBe(0);
     expect(workerThreadsFlag('3', 1)).toBe(3);
+  });
+
+  test('--selector-label takes name="value" (quoted or bare), repeatable', () => {
+    expect(selectorLabelsFlag(['region="eu"', 'tier=hot']).toRecord()).toEqual({ region: 'eu', tier: 'hot' });
+    expect(selectorLabelsFlag(['a="x\\"y"']).get('a')).toBe('x"y');
+    expect(selectorLabelsFlag([]).isEmpty()).toBe(true);
   });
 });

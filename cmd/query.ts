@@ -2,6 +2,8 @@ import { isTesseraError } from '../pkg/errors/index.js';
 import { Querier } from '../pkg/querier/index.js';
 import { UsageError, flagBool, flagList, flagString, type Command } from './command.js';
 import { versionInfo } from './version.js';
+import { Labels } from '../pkg/labels/index.js';
+import { parseLabelFlags } from './tools-bucket.js';
 import { availableCores } from './available-cores.js';
 import { grpcClientTlsFlags, grpcClientTlsFromFlags, grpcClientTlsOptionsFromFlags, grpcServerCredentialsFromFlags, gracePeriodFlags, grpcServerConnectionFlags, grpcServerTlsFlags, httpConfigFlags, requestLoggingIgnoredFlags, experimentalPromqlIgnoredFlags, globalFlags, loggerFromFlags, webConfigFromFlags } from './common-flags.js';
 import { bytesFlag, durationFlag, intFlag, listFlag, waitForShutdown } from './flag-values.js';
@@ -22,6 +24,7 @@ export const queryCommand: Command = {
     'endpoint.info-timeout': { type: 'string', default: '5s', help: 'Timeout of the Info call to each endpoint.' },
     'store.unhealthy-timeout': { type: 'string', default: '5m', help: 'How long an endpoint that fails Info stays listed on /api/v1/stores (it is left out of queries at once).' },
     'store.response-timeout': { type: 'string', default: '0ms', help: 'Timeout for each store to send its next frame; 0 disables.' },
+    'selector-label': { type: 'string', multiple: true, help: 'Labels of this querier (repeatable, name="value") advertised in Info: each label set of the endpoints is extended with them (the labels alone when there is none), so a parent querier selects this one by them; StoreAPI requests whose matchers contradict them get empty answers.' },
     'query.replica-label': { type: 'string', multiple: true, help: 'Labels treated as replica indicators for deduplication (repeatable or comma separated).' },
     'deduplication.func': { type: 'string', default: 'penalty', help: "Deduplication algorithm for merging replicas' series: penalty (Thanos's default; chain is not supported)." },
     'query.timeout': { type: 'string', default: '2m', help: 'Maximum time to process a query.' },
@@ -72,6 +75,7 @@ export const queryCommand: Command = {
     if (dedup !== 'penalty') throw new UsageError(`--deduplication.func: "${dedup}" is not supported (penalty)`);
     const mode = flagString(ctx, 'query.mode');
     if (mode !== 'local' && mode !== 'distributed') throw new UsageError(`--query.mode: "${mode}" is not local or distributed`);
+    const selectorLabels = selectorLabelsFlag(flagList(ctx, 'selector-label'));
     const log = (msg: string, fields?: Record<string, unknown>): void => logger.info(msg, fields);
     const workerThreads = workerThreadsFlag(flagString(ctx, 'query.worker-threads'));
     let grpcCredentials, grpcClientTls, webConfig;
@@ -95,6 +99,7 @@ export const queryCommand: Command = {
       unhealthyTimeoutMs: durationFlag(ctx, 'store.unhealthy-timeout'),
       storeResponseTimeoutMs: durationFlag(ctx, 'store.response-timeout'),
       replicaLabels: listFlag(ctx, 'query.replica-label'),
+      selectorLabels,
       timeoutMs: durationFlag(ctx, 'query.timeout'),
       maxConcurrent: intFlag(ctx, 'query.max-concurrent'),
       lookbackDeltaMs: durationFlag(ctx, 'query.lookback-delta'),
@@ -125,6 +130,16 @@ export const queryCommand: Command = {
     return 0;
   },
 };
+
+/** selectorLabelsFlag reads --selector-label (name="value", repeatable); a bad one is a usage error naming the flag. */
+export function selectorLabelsFlag(values: readonly string[]): Labels {
+  try {
+    return Labels.fromRecord(parseLabelFlags(values));
+  } catch (err) {
+    if (err instanceof UsageError) throw new UsageError(`--selector-label: ${err.message}`);
+    throw err;
+  }
+}
 
 /**
  * workerThreadsFlag reads --query.worker-threads: a count, or auto (the cores the process can use,

@@ -11,6 +11,7 @@ import { EndpointSet } from './endpoint-set.js';
 import { listenHttp } from './http-server.js';
 import { QueryApiAdapter } from './query-api-adapter.js';
 import { storeMatchesSelectors } from './store-match.js';
+import { SelectorLabelsStore } from './selector-labels-store.js';
 import { gatherRules, gatheringRulesServer } from './rules-gatherer.js';
 import { WorkerQueryEngine } from './worker-query-engine.js';
 
@@ -42,7 +43,11 @@ export interface QuerierOptions {
   readonly routePrefix?: string;
   /** externalPrefix is the path prefix links use (--web.external-prefix). */
   readonly externalPrefix?: string;
-  /** selectorLabels are this querier's own external labels advertised in Info (--selector-label). */
+  /**
+   * selectorLabels (--selector-label) extend the label sets the querier's StoreAPI advertises in
+   * Info, so a parent querier can select it; StoreAPI requests whose matchers contradict them get
+   * empty answers (see SelectorLabelsStore). The querier's own HTTP queries are not filtered.
+   */
   readonly selectorLabels?: Labels;
   readonly log?: (msg: string, fields?: Record<string, unknown>) => void;
   /** logger, when given, gets the querier's lines at their levels (endpoint trouble as warn); else log gets them all. */
@@ -151,7 +156,8 @@ export class Querier {
       replicaLabels: opts.replicaLabels,
       timeoutMs: opts.storeResponseTimeoutMs || opts.timeoutMs, // a hung endpoint cannot hold a rules request longer than a query
     });
-    this.#grpc = new StoreGrpcServer(this.#proxy, {
+    const served = opts.selectorLabels !== undefined && !opts.selectorLabels.isEmpty() ? new SelectorLabelsStore(this.#proxy, opts.selectorLabels) : this.#proxy;
+    this.#grpc = new StoreGrpcServer(served, {
       rules,
       ...(opts.grpcCredentials !== undefined ? { credentials: opts.grpcCredentials } : {}),
       ...(opts.grpcMaxConnectionAgeMs !== undefined ? { maxConnectionAgeMs: opts.grpcMaxConnectionAgeMs } : {}),
