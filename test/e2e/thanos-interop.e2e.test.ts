@@ -182,6 +182,33 @@ describe.skipIf(thanos === undefined)('interop with real Thanos over our blocks'
     expect(differing.every((d) => d.t >= START + 5400 && d.t < START + 7200)).toBe(true);
   });
 
+  test('a Thanos querier over `tessera query --selector-label=region="eu"` lists its label sets with region="eu" and selects it by matchers on them', async () => {
+    const child = await startQuery({ endpoints: [ourStore.grpcAddress!], replicaLabels: ['replica'], extraArgs: ['--selector-label=region="eu"'] });
+    services.push(child);
+    const parent = await startThanos('thanos query (over a tessera query with --selector-label)', 'query', [`--endpoint=${child.grpcAddress!}`, '--query.replica-label=replica']);
+    services.push(parent);
+    const stores = await waitFor(
+      'the Thanos querier to list the tessera querier',
+      async () => {
+        const r = (await (await fetch(`${parent.httpUrl}/api/v1/stores`)).json()) as Json;
+        const q = (r['data']?.['query'] ?? []) as Json[];
+        return q.length === 1 && q[0]!['lastError'] === null ? q : undefined;
+      },
+      60_000,
+      200,
+    );
+    expect(stores[0]).toMatchObject({ name: child.grpcAddress, labelSets: [{ cluster: 'interop', region: 'eu', replica: 'a' }, { cluster: 'interop', region: 'eu', replica: 'b' }] });
+    const at = `time=${INSTANTS[0]}`;
+    const count = async (qs: string): Promise<number> => ((await get(parent.httpUrl, `/api/v1/query?${qs}&${at}`))['data']['result'] as Json[]).length;
+    const all = await count(`query=node_load1`);
+    expect(all).toBeGreaterThan(0);
+    expect(await count(`query=${encodeURIComponent('node_load1{region="eu"}')}`)).toBe(all);
+    expect(await count(`query=${encodeURIComponent('node_load1{region="us"}')}`)).toBe(0);
+    // Thanos's storeMatch[] matches __address__ only (a matcher on another label is ignored), so
+    // {region="us"} keeps the store there; a Tessera parent also matches the advertised label sets.
+    expect(await count(`query=node_load1&storeMatch[]=${encodeURIComponent('{region="us"}')}`)).toBe(all);
+  });
+
   test('tessera query over thanos store answers as tessera query over tessera store', async () => {
     for (const q of RANGE_QUERIES) {
       const t = await get(ourQueryOverThanosStore.httpUrl, rangeQs(q));
