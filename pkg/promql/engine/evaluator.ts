@@ -13,7 +13,7 @@ import { ErrExecution, ErrQueryMemory, ErrTooManySamples } from './errors.js';
 import type { EvalHelper, RangeWindow } from './eval-helper.js';
 import { absentLabelsOf, instantFunctions } from './functions.js';
 import { negateHistogram } from './histogram-ops.js';
-import { floatExtrapolatedRate, rangeFunctions } from './range-functions.js';
+import { floatAvgOverTime, floatExtrapolatedRate, floatInstantValue, floatMaxOverTime, floatMinOverTime, floatSumOverTime, rangeFunctions } from './range-functions.js';
 import { seriesDataFromSeries, upperBound, type SeriesData } from './series-data.js';
 import { FloatArena, Floats } from './floats.js';
 import { histogramSizePrefix, hpointSize, hpointsSize } from './hpoint-size.js';
@@ -71,6 +71,23 @@ export function atOf(n: VectorSelector | SubqueryExpr, ctx: EvalContext): number
 }
 
 const namePreservingRangeFns = new Set(['last_over_time', 'first_over_time']);
+
+/**
+ * floatStepKinds numbers the range functions Evaluator#floatSteps computes over float series
+ * itself (results written unboxed), each with the fewest samples a window needs for a result.
+ */
+const floatStepKinds: ReadonlyMap<string, { readonly kind: number; readonly minCount: number }> = new Map([
+  ['rate', { kind: 0, minCount: 2 }],
+  ['increase', { kind: 1, minCount: 2 }],
+  ['delta', { kind: 2, minCount: 2 }],
+  ['avg_over_time', { kind: 3, minCount: 1 }],
+  ['sum_over_time', { kind: 4, minCount: 1 }],
+  ['max_over_time', { kind: 5, minCount: 1 }],
+  ['min_over_time', { kind: 6, minCount: 1 }],
+  ['count_over_time', { kind: 7, minCount: 1 }],
+  ['irate', { kind: 8, minCount: 2 }],
+  ['idelta', { kind: 9, minCount: 2 }],
+]);
 
 /**
  * Evaluator evaluates an expression at every step of [start, end] (one step for instant queries),
@@ -594,12 +611,14 @@ export class Evaluator implements EvalHelper {
   }
 
   /**
-   * #floatRateSteps is evalRangeCall's step loop for rate (isRate), increase (isCounter) or delta
-   * over a series of floats alone, without @, anchored or smoothed: the same windows, sample
-   * accounting and annotations, with the function's result computed in place (floatExtrapolatedRate)
-   * and written to floats, so no step allocates. It returns the last step's window size.
+   * #floatSteps is evalRangeCall's step loop for a function of floatStepKinds (kind, minCount)
+   * over a series of floats alone, without @, anchored, smoothed or scalar arguments: the same
+   * windows, sample accounting and annotations, with the function's result computed by a
+   * monomorphic call (floatExtrapolatedRate, floatAvgOverTime, ...) and written to floats, so no
+   * step boxes a result (the generic loop's megamorphic RangeFn call does). It returns the last
+   * step's window size.
    */
-  #floatRateSteps(d: SeriesData, w: RangeWindow, floats: Floats, isCounter: boolean, isRate: boolean, offset: number, range: number, stats: SamplesStats | undefined, warnNonCounter: boolean): number {
+  #floatSteps(d: SeriesData, w: RangeWindow, floats: Floats, kind: number, minCount: number, offset: number, range: number, stats: SamplesStats | undefined, warnNonCounter: boolean): number {
     const n = this.numSteps;
     const start = this.start;
     const interval = this.interval;
@@ -624,12 +643,40 @@ export class Evaluator implements EvalHelper {
       stats?.addAt(ts, cnt);
       this.countSamples(cnt);
       if (warnNonCounter) this.annotate(annos.possibleNonCounter(w.metricName, w.pos));
-      if (cnt > 1) {
+      if (cnt >= minCount) {
         w.flo = fptr;
         w.fhi = e;
         w.rangeStart = lo;
         w.rangeEnd = refT;
-        floats.push(ts, floatExtrapolatedRate(w, isCounter, isRate));
+        switch (kind) {
+          case 0:
+            floats.push(ts, floatExtrapolatedRate(w, true, true));
+            break;
+          case 1:
+            floats.push(ts, floatExtrapolatedRate(w, true, false));
+            break;
+          case 2:
+            floats.push(ts, floatExtrapolatedRate(w, false, false));
+            break;
+          case 3:
+            floats.push(ts, floatAvgOverTime(w));
+            break;
+          case 4:
+            floats.push(ts, floatSumOverTime(w));
+            break;
+          case 5:
+            floats.push(ts, floatMaxOverTime(w));
+            break;
+          case 6:
+            floats.push(ts, floatMinOverTime(w));
+            break;
+          case 7:
+            floats.push(ts, cnt);
+            break;
+          default:
+            // irate (8), idelta (9): no result for two samples at the same time.
+            if (fts[e - 1] !== fts[e - 2]) floats.push(ts, floatInstantValue(w, kind === 8));
+        }
       }
       this.ctx.currentSamples -= cnt;
     }
@@ -696,8 +743,9 @@ export class Evaluator implements EvalHelper {
     const isAbsent = name === 'absent_over_time';
     const present = isAbsent ? new Uint8Array(n) : null;
     const checkCounter = name === 'rate' || name === 'increase';
-    // rate, increase and delta over float series step by step in #floatRateSteps (no boxed results).
-    const floatRate = (checkCounter || name === 'delta') && !anchored && !smoothed && at === null && present === null && !hasScalars;
+    // rate, increase, delta, irate, idelta and avg/sum/max/min/count_over_time over float series
+    // step by step in #floatSteps (no boxed results).
+    const floatStep = !anchored && !smoothed && at === null && present === null && !hasScalars ? floatStepKinds.get(name) : undefined;
     const out: Matrix = [];
     let processed = 0;
     const floats = Floats.withCapacity(Math.min(n, 1 << 16));
@@ -723,8 +771,8 @@ export class Evaluator implements EvalHelper {
       const warnNonCounter = checkCounter && w.metricName !== '' && !/(_total|_sum|_count|_bucket)$/.test(w.metricName);
       let fptr = 0;
       let hptr = 0;
-      if (floatRate && d.hn === 0) {
-        lastCnt = this.#floatRateSteps(d, w, floats, checkCounter, name === 'rate', offset, range, matchers !== null ? this.ctx.samplesStats : undefined, warnNonCounter);
+      if (floatStep !== undefined && d.hn === 0) {
+        lastCnt = this.#floatSteps(d, w, floats, floatStep.kind, floatStep.minCount, offset, range, matchers !== null ? this.ctx.samplesStats : undefined, warnNonCounter);
         n0 = n;
       }
       for (let step = n0; step < n; step++) {

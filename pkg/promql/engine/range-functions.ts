@@ -141,8 +141,26 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
   };
 }
 
+/**
+ * floatInstantValue is irate (isRate) or idelta over the last two floats w.fhi-2, w.fhi-1 of a
+ * window with no histograms; NaN with a zero interval (no result: the caller checks that first).
+ */
+export function floatInstantValue(w: RangeWindow, isRate: boolean): number {
+  const fts = w.fts;
+  const fvs = w.fvs;
+  const i = w.fhi - 1;
+  const last = fvs[i]!;
+  const prev = fvs[i - 1]!;
+  const f = isRate && last < prev ? last : last - prev;
+  return isRate ? f / ((fts[i]! - fts[i - 1]!) / 1000) : f;
+}
+
 function instantValue(isRate: boolean): RangeFn {
   return (w, _s, _call, enh) => {
+    if (w.hhi === w.hlo) {
+      if (w.fhi - w.flo < 2 || w.fts[w.fhi - 1] === w.fts[w.fhi - 2]) return undefined;
+      return floatInstantValue(w, isRate);
+    }
     // Last two samples across floats and histograms.
     type S = { t: number; f: number; h: FloatHistogram | undefined };
     const ss: S[] = [];
@@ -262,6 +280,77 @@ function varianceOverTime(w: RangeWindow): number {
   return (aux + cAux) / count;
 }
 
+/** floatSumOverTime is sum_over_time over the floats w.flo..w.fhi (at least one) of a window. */
+export function floatSumOverTime(w: RangeWindow): number {
+  let sum = 0;
+  let c = 0;
+  const fvs = w.fvs;
+  for (let i = w.flo; i < w.fhi; i++) {
+    const f = fvs[i]!;
+    const t = sum + f;
+    c = kahanComp(f, sum, t, c);
+    sum = t;
+  }
+  if (!Number.isFinite(sum)) return sum;
+  return sum + c;
+}
+
+/** floatAvgOverTime is avg_over_time over the floats w.flo..w.fhi (at least one) of a window. */
+export function floatAvgOverTime(w: RangeWindow): number {
+  let sum = w.fvs[w.flo]!;
+  let count = 1;
+  let mean = 0;
+  let kahanC = 0;
+  let incremental = false;
+  // kahanSumInc's steps, written out (kahanComp) so that no sample allocates a result pair.
+  const fvs = w.fvs;
+  for (let i = w.flo + 1; i < w.fhi; i++) {
+    const f = fvs[i]!;
+    count = i - w.flo + 1;
+    if (!incremental) {
+      const ns = sum + f;
+      if (Number.isFinite(ns) || Number.isNaN(ns)) {
+        kahanC = kahanComp(f, sum, ns, kahanC);
+        sum = ns;
+        continue;
+      }
+      incremental = true;
+      mean = sum / (count - 1);
+      kahanC /= count - 1;
+    }
+    const q = (count - 1) / count;
+    const inc = f / count;
+    const base = q * mean;
+    const t = base + inc;
+    kahanC = kahanComp(inc, base, t, q * kahanC);
+    mean = t;
+  }
+  if (incremental) return mean + kahanC;
+  return sum / count + kahanC / count;
+}
+
+/** floatMaxOverTime is max_over_time over the floats w.flo..w.fhi (at least one) of a window. */
+export function floatMaxOverTime(w: RangeWindow): number {
+  const fvs = w.fvs;
+  let m = fvs[w.flo]!;
+  for (let i = w.flo; i < w.fhi; i++) {
+    const f = fvs[i]!;
+    if (f > m || Number.isNaN(m)) m = f;
+  }
+  return m;
+}
+
+/** floatMinOverTime is min_over_time over the floats w.flo..w.fhi (at least one) of a window. */
+export function floatMinOverTime(w: RangeWindow): number {
+  const fvs = w.fvs;
+  let m = fvs[w.flo]!;
+  for (let i = w.flo; i < w.fhi; i++) {
+    const f = fvs[i]!;
+    if (f < m || Number.isNaN(m)) m = f;
+  }
+  return m;
+}
+
 function floatOnly(f: (w: RangeWindow, scalars: readonly number[]) => number | undefined): RangeFn {
   return (w, s, _call, enh) => {
     if (w.fhi === w.flo) return undefined;
@@ -337,17 +426,7 @@ export const rangeFunctions: ReadonlyMap<string, RangeFn> = new Map<string, Rang
     (w, _s, _call, enh) => {
       if (mixedWarning(w, enh)) return undefined;
       if (w.fhi === w.flo) return histSumOverTime(w, enh);
-      let sum = 0;
-      let c = 0;
-      const fvs = w.fvs;
-      for (let i = w.flo; i < w.fhi; i++) {
-        const f = fvs[i]!;
-        const t = sum + f;
-        c = kahanComp(f, sum, t, c);
-        sum = t;
-      }
-      if (!Number.isFinite(sum)) return sum;
-      return sum + c;
+      return floatSumOverTime(w);
     },
   ],
   [
@@ -355,36 +434,7 @@ export const rangeFunctions: ReadonlyMap<string, RangeFn> = new Map<string, Rang
     (w, _s, _call, enh) => {
       if (mixedWarning(w, enh)) return undefined;
       if (w.fhi === w.flo) return histAvgOverTime(w, enh);
-      let sum = w.fvs[w.flo]!;
-      let count = 1;
-      let mean = 0;
-      let kahanC = 0;
-      let incremental = false;
-      // kahanSumInc's steps, written out (kahanComp) so that no sample allocates a result pair.
-      const fvs = w.fvs;
-      for (let i = w.flo + 1; i < w.fhi; i++) {
-        const f = fvs[i]!;
-        count = i - w.flo + 1;
-        if (!incremental) {
-          const ns = sum + f;
-          if (Number.isFinite(ns) || Number.isNaN(ns)) {
-            kahanC = kahanComp(f, sum, ns, kahanC);
-            sum = ns;
-            continue;
-          }
-          incremental = true;
-          mean = sum / (count - 1);
-          kahanC /= count - 1;
-        }
-        const q = (count - 1) / count;
-        const inc = f / count;
-        const base = q * mean;
-        const t = base + inc;
-        kahanC = kahanComp(inc, base, t, q * kahanC);
-        mean = t;
-      }
-      if (incremental) return mean + kahanC;
-      return sum / count + kahanC / count;
+      return floatAvgOverTime(w);
     },
   ],
   ['count_over_time', (w) => w.fhi - w.flo + (w.hhi - w.hlo)],
@@ -421,28 +471,8 @@ export const rangeFunctions: ReadonlyMap<string, RangeFn> = new Map<string, Rang
       return Math.min(ft, ht) / 1000;
     },
   ],
-  [
-    'max_over_time',
-    floatOnly((w) => {
-      let m = w.fvs[w.flo]!;
-      for (let i = w.flo; i < w.fhi; i++) {
-        const f = w.fvs[i]!;
-        if (f > m || Number.isNaN(m)) m = f;
-      }
-      return m;
-    }),
-  ],
-  [
-    'min_over_time',
-    floatOnly((w) => {
-      let m = w.fvs[w.flo]!;
-      for (let i = w.flo; i < w.fhi; i++) {
-        const f = w.fvs[i]!;
-        if (f < m || Number.isNaN(m)) m = f;
-      }
-      return m;
-    }),
-  ],
+  ['max_over_time', floatOnly(floatMaxOverTime)],
+  ['min_over_time', floatOnly(floatMinOverTime)],
   [
     'ts_of_max_over_time',
     floatOnly((w) => {
