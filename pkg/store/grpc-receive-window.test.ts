@@ -1,10 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { Labels } from '../labels/index.js';
-import type { InfoResponse, LabelNamesResponse, LabelValuesResponse } from '../storepb/index.js';
+import type { InfoResponse, LabelNamesResponse, LabelValuesResponse, SeriesRequest } from '../storepb/index.js';
+import { waitFor } from '../testutil/index.js';
 import { GrpcStoreClient } from './grpc-client.js';
 import { StoreGrpcServer } from './grpc-server.js';
-import type { StoreServer } from './store-api.js';
+import type { SeriesSink, StoreServer } from './store-api.js';
 
 /** NODE_DEFAULT_WINDOW is Node's (and HTTP/2's) default receive window, 64 KiB - 1. */
 const NODE_DEFAULT_WINDOW = 65_535;
@@ -42,9 +43,22 @@ async function receiveWindows(address: string): Promise<number[]> {
 }
 
 const info: InfoResponse = { labelSets: [Labels.fromStrings('ext', '1')], componentType: 'sidecar', store: { minTime: 0, maxTime: 9223372036854775807 } };
+/** FRAME is the chunk size of the Series responses the store streams (16 KiB each). */
+const FRAME = 16 * 1024;
+let sent = 0;
+
+/** streamFrames sends up to 1,000 Series responses of FRAME bytes, waiting on back-pressure, counting them in sent. */
+async function streamFrames(_req: SeriesRequest, sink: SeriesSink, signal: AbortSignal): Promise<void> {
+  for (let i = 0; i < 1000 && !signal.aborted; i++) {
+    const p = sink.send({ kind: 'series', series: { labels: Labels.fromStrings('i', String(i)), chunks: [{ minTime: 0, maxTime: 1, raw: { type: 0, data: new Uint8Array(FRAME), hashHi: 0, hashLo: 0 } }] } });
+    sent++;
+    if (p !== undefined) await p;
+  }
+}
+
 const store: StoreServer = {
   info: () => Promise.resolve(info),
-  series: () => Promise.resolve(),
+  series: streamFrames,
   labelNames: (): Promise<LabelNamesResponse> => Promise.resolve({ names: [], warnings: [] }),
   labelValues: (): Promise<LabelValuesResponse> => Promise.resolve({ values: [], warnings: [] }),
 };
@@ -71,6 +85,23 @@ describe('GrpcStoreClient HTTP/2 receive window', () => {
       expect(windows[0]).toBeGreaterThan(4 * NODE_DEFAULT_WINDOW);
       expect(windows[0]).toBeLessThanOrEqual(4 << 20);
     } finally {
+      client.close();
+    }
+  });
+
+  test('a store streams 2 MiB of Series responses ahead while the querier has read only the first', { timeout: 30_000 }, async () => {
+    // With Node's 64 KiB stream and connection windows the store stalls after ~32 frames of
+    // 16 KiB (the client's buffers included); with 4 MiB windows it gets ~256 out.
+    sent = 0;
+    const client = new GrpcStoreClient(address, { maxBatchFrames: 1 });
+    const it = client.series({ minTime: 0, maxTime: 1, matchers: [] })[Symbol.asyncIterator]();
+    try {
+      const first = await it.next();
+      expect(first.done).toBe(false);
+      await waitFor('the store to send 2 MiB before the client reads on', () => Promise.resolve(sent >= (2 << 20) / FRAME), 10_000);
+      expect(sent).toBeLessThan(1000); // still back-pressured: the window is bounded
+    } finally {
+      await it.return?.();
       client.close();
     }
   });
