@@ -89,6 +89,16 @@ export function floatExtrapolatedRate(w: RangeWindow, isCounter: boolean, isRate
       prev = cur;
     }
   }
+  return resultFloat * extrapolationFactor(w, firstT, lastT, nMinus1, isCounter, isRate, resultFloat, fvs[flo]!);
+}
+
+/**
+ * extrapolationFactor is the factor rate/increase/delta scale a window's raw change by: the
+ * sampled interval firstT..lastT (nMinus1 gaps) extended towards w's range bounds (by at most half
+ * an average gap, and for a counter not below zero, judged from the change and the first value),
+ * divided by the range in seconds for a rate. Shared by floats and histograms (count, count of the first).
+ */
+function extrapolationFactor(w: RangeWindow, firstT: number, lastT: number, nMinus1: number, isCounter: boolean, isRate: boolean, change: number, first: number): number {
   let durationToStart = (firstT - w.rangeStart) / 1000;
   let durationToEnd = (w.rangeEnd - lastT) / 1000;
   const sampledInterval = (lastT - firstT) / 1000;
@@ -98,7 +108,7 @@ export function floatExtrapolatedRate(w: RangeWindow, isCounter: boolean, isRate
   if (durationToStart >= threshold) durationToStart = avg / 2;
   if (isCounter) {
     let durationToZero = durationToStart;
-    if (resultFloat > 0 && fvs[flo]! >= 0) durationToZero = sampledInterval * (fvs[flo]! / resultFloat);
+    if (change > 0 && first >= 0) durationToZero = sampledInterval * (first / change);
     if (durationToZero < durationToStart) durationToStart = durationToZero;
   }
   extrapolateToInterval += durationToStart;
@@ -106,7 +116,7 @@ export function floatExtrapolatedRate(w: RangeWindow, isCounter: boolean, isRate
   extrapolateToInterval += durationToEnd;
   let factor = extrapolateToInterval / sampledInterval;
   if (isRate) factor /= w.range / 1000;
-  return resultFloat * factor;
+  return factor;
 }
 
 function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
@@ -120,24 +130,7 @@ function extrapolatedRate(isCounter: boolean, isRate: boolean): RangeFn {
     const lastT = w.hts[w.hhi - 1]!;
     const resultHist = histogramRate(w, isCounter, enh);
     if (resultHist === undefined) return undefined;
-    let durationToStart = (firstT - w.rangeStart) / 1000;
-    let durationToEnd = (w.rangeEnd - lastT) / 1000;
-    const sampledInterval = (lastT - firstT) / 1000;
-    const avg = sampledInterval / nMinus1;
-    const threshold = avg * 1.1;
-    let extrapolateToInterval = sampledInterval;
-    if (durationToStart >= threshold) durationToStart = avg / 2;
-    if (isCounter) {
-      let durationToZero = durationToStart;
-      if (resultHist.count > 0 && w.hvs[w.hlo]!.count >= 0) durationToZero = sampledInterval * (w.hvs[w.hlo]!.count / resultHist.count);
-      if (durationToZero < durationToStart) durationToStart = durationToZero;
-    }
-    extrapolateToInterval += durationToStart;
-    if (durationToEnd >= threshold) durationToEnd = avg / 2;
-    extrapolateToInterval += durationToEnd;
-    let factor = extrapolateToInterval / sampledInterval;
-    if (isRate) factor /= w.range / 1000;
-    return scaleHistogram(resultHist, factor);
+    return scaleHistogram(resultHist, extrapolationFactor(w, firstT, lastT, nMinus1, isCounter, isRate, resultHist.count, w.hvs[w.hlo]!.count));
   };
 }
 
