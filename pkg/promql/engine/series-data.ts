@@ -290,7 +290,7 @@ class SetLoader {
   #emitDecoded(metric: Labels, c: DecodedFloatChunk): void {
     const d = newSeriesData(metric);
     const a = firstAtOrAfter(c.fts, this.#mint);
-    const b = firstAfter(c.fts, this.#maxt);
+    const b = upperBound(c.fts, c.fts.length, this.#maxt);
     const n = b - a;
     if (n > 0) {
       const sink = this.#arena.reserve(n);
@@ -303,7 +303,7 @@ class SetLoader {
       this.#arena.commit(at + n);
     }
     const x = firstAtOrAfter(c.sts, this.#mint);
-    const y = firstAfter(c.sts, this.#maxt);
+    const y = upperBound(c.sts, c.sts.length, this.#maxt);
     if (y > x) {
       d.sn = y - x;
       d.sts = c.sts.slice(x, y);
@@ -351,18 +351,6 @@ function firstAtOrAfter(a: Float64Array, t: number): number {
   while (lo < hi) {
     const m = (lo + hi) >>> 1;
     if (a[m]! < t) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
-
-/** firstAfter is the first index of sorted a with a[i] > t, else a.length. */
-function firstAfter(a: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if (a[m]! <= t) lo = m + 1;
     else hi = m;
   }
   return lo;
