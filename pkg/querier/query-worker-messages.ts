@@ -1,5 +1,5 @@
+import type { QueryOptions } from '../api/index.js';
 import type { GrpcClientTlsOptions } from '../store/index.js';
-import type { ShardInfo } from '../storepb/index.js';
 import type { PackedQueryResult } from './query-result-transfer.js';
 import type { WireError } from './wire-error.js';
 
@@ -47,18 +47,7 @@ export interface TargetDescriptor {
 }
 
 /** WireQueryOptions are QueryOptions without the signal and storeMatch[] (applied on the main thread). */
-export interface WireQueryOptions {
-  readonly timeout?: number;
-  readonly lookbackDelta?: number;
-  readonly limit?: number;
-  readonly stats?: string;
-  readonly dedup?: boolean;
-  readonly partialResponse?: boolean;
-  readonly maxSourceResolution?: number | 'auto';
-  readonly replicaLabels?: readonly string[];
-  readonly engine?: string;
-  readonly shardInfo?: ShardInfo;
-}
+export type WireQueryOptions = Omit<QueryOptions, 'signal' | 'storeMatchers'>;
 
 /** QueryRequestMessage asks a worker to evaluate one query. */
 export type QueryRequestMessage = {
