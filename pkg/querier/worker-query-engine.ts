@@ -85,6 +85,23 @@ interface Slot {
   restart: { cancel(): void } | undefined;
 }
 
+/**
+ * failInflight ends every query in flight on slot (its worker ended or was terminated): each is
+ * finished, and each caller not answered yet gets error(). Returns how many there were.
+ */
+function failInflight(slot: Slot, error: () => Error): number {
+  const lost = [...slot.inflight.values()];
+  slot.inflight.clear();
+  for (const p of lost) {
+    p.finished();
+    if (p.settled) continue;
+    p.settled = true;
+    p.done();
+    p.reject(error());
+  }
+  return lost.length;
+}
+
 /** A worker that ends within this long of starting counts as a quick death (restart backoff). */
 const quickDeathMs = 10_000;
 
@@ -268,15 +285,7 @@ export class WorkerQueryEngine {
       clearTimeout(startTimer);
       if (slot.worker !== worker) return;
       const why = slot.lastError !== undefined ? slot.lastError.message : `exit code ${code}`;
-      const lost = [...slot.inflight.values()];
-      slot.inflight.clear();
-      for (const p of lost) {
-        p.finished();
-        if (p.settled) continue;
-        p.settled = true;
-        p.done();
-        p.reject(new QueryWorkerError(`evaluate query in worker thread ${threadId}: the worker ended (${why})`, slot.lastError !== undefined ? { cause: slot.lastError } : undefined));
-      }
+      const lost = failInflight(slot, () => new QueryWorkerError(`evaluate query in worker thread ${threadId}: the worker ended (${why})`, slot.lastError !== undefined ? { cause: slot.lastError } : undefined));
       readyReject(new QueryWorkerError(`start query worker thread ${threadId}: it ended (${why})`));
       slot.alive = false;
       if (this.#closed) return;
@@ -284,11 +293,11 @@ export class WorkerQueryEngine {
       // A worker that keeps ending at or soon after its start with no query to blame (broken
       // install, a crash in its setup) is replaced after a growing delay, not in a loop of thread
       // starts. One that ended evaluating queries (out of memory) is replaced at once.
-      const quick = !slot.everReady || (lost.length === 0 && performance.now() - slot.startedAt < quickDeathMs);
+      const quick = !slot.everReady || (lost === 0 && performance.now() - slot.startedAt < quickDeathMs);
       slot.quickDeaths = quick ? slot.quickDeaths + 1 : 0;
       const b = this.#o.restartBackoffMs ?? { min: 1000, max: 60_000 };
       const delay = slot.quickDeaths === 0 ? 0 : Math.min(b.max, b.min * 2 ** (slot.quickDeaths - 1));
-      this.#o.log?.(quick ? 'error' : 'warn', 'query worker thread ended; replacing it', { thread: threadId, inFlight: lost.length, err: why, ...(delay > 0 ? { inMs: delay } : {}) });
+      this.#o.log?.(quick ? 'error' : 'warn', 'query worker thread ended; replacing it', { thread: threadId, inFlight: lost, err: why, ...(delay > 0 ? { inMs: delay } : {}) });
       if (delay === 0) {
         this.#start(index, slot);
         return;
@@ -411,15 +420,7 @@ export class WorkerQueryEngine {
         s.restart?.cancel();
         s.restart = undefined;
         await s.worker.terminate();
-        const lost = [...s.inflight.values()];
-        s.inflight.clear();
-        for (const p of lost) {
-          p.finished();
-          if (p.settled) continue;
-          p.settled = true;
-          p.done();
-          p.reject(new QueryWorkerError('evaluate query: the querier is stopping'));
-        }
+        failInflight(s, () => new QueryWorkerError('evaluate query: the querier is stopping'));
       }),
     );
   }
