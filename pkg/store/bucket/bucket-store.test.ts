@@ -108,9 +108,10 @@ describe('BucketStore', () => {
   test('a series from blocks whose ULID order is not their time order gets its chunks in time order', async () => {
     const bucket = new InMemoryBucket();
     const series = [mk('a', 'x', 600), mk('a', 'y', 600)];
-    // The later block is written first: its ULID is the smaller one (or, within one millisecond, either).
-    const late = await writeTestBlock(bucket, series, Labels.EMPTY, { mint: 300_000, samplesPerChunk: 40 });
-    const early = await writeTestBlock(bucket, series, Labels.EMPTY, { maxt: 300_000, samplesPerChunk: 40 });
+    // The later block gets the smaller ULID (set explicitly: generated ones within one millisecond may come in either order).
+    const late = await withUlid(bucket, await writeTestBlock(bucket, series, Labels.EMPTY, { mint: 300_000, samplesPerChunk: 40 }), '01AAAAAAAAAAAAAAAAAAAAAAAA');
+    const early = await withUlid(bucket, await writeTestBlock(bucket, series, Labels.EMPTY, { maxt: 300_000, samplesPerChunk: 40 }), '01BBBBBBBBBBBBBBBBBBBBBBBB');
+    expect(late.ulid < early.ulid && late.minTime > early.minTime).toBe(true);
     const store = new BucketStore({ bucket, registry: new Registry() });
     await store.sync(new Map([late, early].map((m) => [m.ulid, m])));
     for (const req of [{ minTime: 0, maxTime: 1e9 }, { minTime: 250_000, maxTime: 350_000 }]) {
@@ -299,3 +300,14 @@ describe('BucketStore', () => {
     expect(reads).toBe(first);
   });
 });
+
+/** withUlid moves a block's objects in bucket under the given ULID and returns its meta with that ULID. */
+async function withUlid(bucket: InMemoryBucket, meta: BlockMeta, ulid: string): Promise<BlockMeta> {
+  const names: string[] = [];
+  for await (const name of bucket.iter(meta.ulid, { recursive: true })) names.push(name);
+  for (const name of names) {
+    await bucket.upload(ulid + name.slice(meta.ulid.length), await bucket.get(name));
+    await bucket.delete(name);
+  }
+  return { ...meta, ulid };
+}
