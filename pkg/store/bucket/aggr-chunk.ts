@@ -1,7 +1,6 @@
 import { AggrType, Encoding, findAggrSection } from '../../chunkenc/index.js';
 import { Aggr, preEncodedAggrChunk, xxhash64, type AggrChunk, type StoreChunk } from '../../storepb/index.js';
 import type { IndexChunkMeta } from '../../tsdb/index.js';
-import { chunkSamples } from '../limits.js';
 import type { CachedChunk } from './chunk-cache.js';
 import { GrpcCode, StoreError } from '../store-error.js';
 
@@ -55,7 +54,7 @@ function storeChunk(type: StoreChunk['type'], data: Uint8Array, hash: boolean, m
 /**
  * rawAggrChunk is toAggrChunk for a raw (non-aggregate) chunk held in the chunk cache, with the
  * chunk's meta: the AggrChunk is built and encoded once (preEncodedAggrChunk) and memoized on the
- * cached chunk with its sample count (`samples`), and the payload becomes a view of the encoded body
+ * cached chunk, and the payload becomes a view of the encoded body
  * (no second copy). A chunk ref's time range never changes within a block; the memo is still only
  * used for the same time range and hashing. `aggrFor` remembers the meta object it was last checked
  * against: the same (shared) meta again needs no comparison.
@@ -67,7 +66,6 @@ export function rawAggrChunk(c: CachedChunk, meta: IndexChunkMeta, hash: boolean
     const a = preEncodedAggrChunk(toAggrChunk(c.encoding, c.data, meta.minTime, meta.maxTime, [], '', hash, c.hashed));
     c.aggr = a;
     c.aggrHashed = hash;
-    c.samples = chunkSamples(a);
     c.data = a.raw!.data;
   }
   c.aggrFor = meta;

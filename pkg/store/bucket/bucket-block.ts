@@ -584,7 +584,7 @@ export class BucketBlock {
       if (this.badChunks.size > 0) for (const f of found) this.badChunks.delete(f.key);
       if (cache !== undefined) {
         for (const f of found) {
-          const c: CachedChunk = { encoding: f.c.encoding, data: new Uint8Array(f.c.data), hashed: [], aggr: undefined, aggrFor: undefined, aggrHashed: false, samples: 0 };
+          const c: CachedChunk = { encoding: f.c.encoding, data: new Uint8Array(f.c.data), hashed: [], aggr: undefined, aggrFor: undefined, aggrHashed: false };
           const seg = Math.floor(f.key / 0x100000000);
           cache.set(this.ulid, seg, f.key - seg * 0x100000000, c);
           out.set(f.key, c);

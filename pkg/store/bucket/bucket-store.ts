@@ -698,7 +698,6 @@ export class BucketStore implements StoreServer {
         });
       }
       const part: AggrChunk[] = [];
-      const partSamples: number[] = [];
       for (const g of batch) {
         const chunks: AggrChunk[] = [];
         if (!skipChunks) {
@@ -708,7 +707,6 @@ export class BucketStore implements StoreServer {
             const at = data.pos;
             data.pos += p.chunks.length;
             part.length = 0;
-            partSamples.length = 0;
             let failure: ChunkFailure | undefined;
             const anyFailed = data.failed.size > 0;
             for (let j = 0; j < p.chunks.length; j++) {
@@ -723,26 +721,21 @@ export class BucketStore implements StoreServer {
                 break;
               }
               if (raw.encoding !== Encoding.Aggr && raw.hashed !== undefined) {
-                // A cached raw chunk carries its AggrChunk, encoded once, and its sample count (see
-                // rawAggrChunk): only the cached chunk's own fields are read here.
-                const cc = raw as CachedChunk;
-                part.push(rawAggrChunk(cc, c, this.#hashes));
-                partSamples.push(cc.samples!);
+                // A cached raw chunk carries its AggrChunk, encoded once (see rawAggrChunk).
+                part.push(rawAggrChunk(raw as CachedChunk, c, this.#hashes));
                 continue;
               }
               // The place is named only in errors about aggregate chunks.
-              const ac = toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, raw.encoding === Encoding.Aggr ? `${c.ref} of block ${p.block.ulid}` : '', this.#hashes, raw.hashed);
-              part.push(ac);
-              partSamples.push(chunkSamples(ac));
+              part.push(toAggrChunk(raw.encoding, raw.data, c.minTime, c.maxTime, aggregates, raw.encoding === Encoding.Aggr ? `${c.ref} of block ${p.block.ulid}` : '', this.#hashes, raw.hashed));
             }
             if (failure !== undefined) {
               (lost ??= []).push(p);
               fails.add(p.block, failure);
               continue;
             }
-            for (let j = 0; j < part.length; j++) {
-              budget.addSamples(partSamples[j]!);
-              chunks.push(part[j]!);
+            for (const ac of part) {
+              budget.addSamples(chunkSamples(ac));
+              chunks.push(ac);
             }
           }
           if (lost !== undefined) {

@@ -36,13 +36,12 @@ export interface CachedChunk {
    */
   aggr?: AggrChunk | undefined;
   /**
-   * aggrFor is the chunk meta aggr was last checked against, aggrHashed whether aggr is hashed,
-   * samples its sample count: read from this object alone when the chunk is served again. Like aggr,
-   * created with the chunk (so that they stay in the object).
+   * aggrFor is the chunk meta aggr was last checked against, aggrHashed whether aggr is hashed: read
+   * from this object alone when the chunk is served again. Like aggr, created with the chunk (so that
+   * they stay in the object).
    */
   aggrFor?: IndexChunkMeta | undefined;
   aggrHashed?: boolean;
-  samples?: number;
 }
 
 /**
@@ -178,7 +177,7 @@ export class ChunkCache {
       const v = got[i];
       if (v === undefined || v.length < 1) continue;
       // Its own copy: the value may be a view into a larger reply buffer.
-      const c: CachedChunk = { encoding: v[0]!, data: v.slice(1), hashed: [], aggr: undefined, aggrFor: undefined, aggrHashed: false, samples: 0 };
+      const c: CachedChunk = { encoding: v[0]!, data: v.slice(1), hashed: [], aggr: undefined, aggrFor: undefined, aggrHashed: false };
       if (this.#local) this.#lru.set(this.#key(block, locs[i]!.seg, locs[i]!.off), c, { size: entrySize(c, keys[i]!) });
       out[i] = c;
       hits++;
