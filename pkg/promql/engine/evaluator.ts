@@ -649,14 +649,10 @@ export class Evaluator implements EvalHelper {
         w.rangeStart = lo;
         w.rangeEnd = refT;
         switch (kind) {
-          case 0:
-            floats.push(ts, floatExtrapolatedRate(w, true, true));
-            break;
-          case 1:
-            floats.push(ts, floatExtrapolatedRate(w, true, false));
-            break;
-          case 2:
-            floats.push(ts, floatExtrapolatedRate(w, false, false));
+          case 0: // rate
+          case 1: // increase
+          case 2: // delta
+            floats.push(ts, floatExtrapolatedRate(w, kind !== 2, kind === 0));
             break;
           case 3:
             floats.push(ts, floatAvgOverTime(w));
