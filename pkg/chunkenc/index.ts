@@ -10,6 +10,7 @@ export { XorIterator } from './xor-iterator.js';
 export { XorBulkDecoder } from './xor-bulk-decoder.js';
 export { xorNumSamples } from './xor-num-samples.js';
 export { DecodedFloatChunk } from './decoded-float-chunk.js';
+export { lowerBound, upperBound } from './sorted-bounds.js';
 export type { DecodedSamples, SampleIteratorSource } from './decoded-float-chunk.js';
 export type { FloatSampleSink } from './xor-bulk-decoder.js';
 export { OpaqueChunk } from './opaque-chunk.js';

@@ -1,4 +1,4 @@
-import { ValueType, XorBulkDecoder, XorChunk, xorNumSamples, type Chunk, type FloatSampleSink } from '../chunkenc/index.js';
+import { lowerBound, upperBound, ValueType, XorBulkDecoder, XorChunk, xorNumSamples, type Chunk, type FloatSampleSink } from '../chunkenc/index.js';
 import type { ChunkFollowOptions } from './chunk-follow-iterator.js';
 import { chunkMean, othersAfter, ownDelta } from './follow-rules.js';
 
@@ -61,35 +61,11 @@ export function firstCoveredSamples(o: ChunkFollowOptions): CoveredSamples | boo
     keep = false;
   }
   if (!ok || !kept) return ok;
-  const a = firstAtOrAfter(acc.fts, acc.fn, o.mint);
-  const b = firstAfter(acc.fts, acc.fn, o.maxt);
-  const c = firstAtOrAfter(acc.sts, acc.sn, o.mint);
-  const d = firstAfter(acc.sts, acc.sn, o.maxt);
+  const a = lowerBound(acc.fts, acc.fn, o.mint);
+  const b = upperBound(acc.fts, acc.fn, o.maxt);
+  const c = lowerBound(acc.sts, acc.sn, o.mint);
+  const d = upperBound(acc.sts, acc.sn, o.maxt);
   return new Covered(acc.fts.subarray(a, b), acc.fvs.subarray(a, b), acc.sts.subarray(c, d), gen);
-}
-
-/** firstAtOrAfter is the first index i < n with a[i] ≥ t (a sorted), else n. */
-function firstAtOrAfter(a: Float64Array, n: number, t: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if (a[m]! < t) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
-}
-
-/** firstAfter is the first index i < n with a[i] > t (a sorted), else n. */
-function firstAfter(a: Float64Array, n: number, t: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if (a[m]! <= t) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
 }
 
 /**
@@ -168,7 +144,7 @@ export function firstCovers(o: ChunkFollowOptions): boolean {
       // m the smallest of lo and the hints: each check's δ is one of those deltas or hints (so at
       // least m, and at most the delta before the sample, so at most hi), and the sample's delta is
       // in [lo, hi]. Then only the state is carried on; otherwise each sample is checked as it is.
-      const end = ts[n - 1]! > maxt ? firstAfter(ts, n, maxt) + 1 : n;
+      const end = ts[n - 1]! > maxt ? upperBound(ts, n, maxt) + 1 : n;
       let lo = d1 < d2 ? d1 : d2;
       if (d3 < lo) lo = d3;
       let hi = d1 > d2 ? d1 : d2;

@@ -1,7 +1,8 @@
 import { Labels, MatchType, Matcher, MetricName } from '../../labels/index.js';
 import type { Call, Expr, SubqueryExpr, VectorSelector } from '../parser/index.js';
 import { ErrExecution } from './errors.js';
-import { upperBound, type SeriesData } from './series-data.js';
+import { upperBound } from '../../chunkenc/index.js';
+import type { SeriesData } from './series-data.js';
 import type { Matrix } from './value.js';
 
 /** Labels that identify the target an info series belongs to (hard-coded, as Prometheus). */

@@ -1,4 +1,4 @@
-import { DecodedFloatChunk, ValueType, XorBulkDecoder, XorChunk, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
+import { DecodedFloatChunk, lowerBound, upperBound, ValueType, XorBulkDecoder, XorChunk, type ChunkMeta, type SampleIterator } from '../../chunkenc/index.js';
 import { CounterResetHint, FloatHistogram, type Span } from '../../histogram/index.js';
 import type { Labels } from '../../labels/index.js';
 import { isIncremental, type ChunkSeriesSet, type SeriesSet } from '../../storage/index.js';
@@ -289,7 +289,7 @@ class SetLoader {
   /** #emitDecoded emits a (valid) DecodedFloatChunk's samples in [mint, maxt], copied into the arena: nothing to decode. */
   #emitDecoded(metric: Labels, c: DecodedFloatChunk): void {
     const d = newSeriesData(metric);
-    const a = firstAtOrAfter(c.fts, this.#mint);
+    const a = lowerBound(c.fts, c.fts.length, this.#mint);
     const b = upperBound(c.fts, c.fts.length, this.#maxt);
     const n = b - a;
     if (n > 0) {
@@ -302,7 +302,7 @@ class SetLoader {
       d.fvs = sink.fvs.subarray(at, at + n);
       this.#arena.commit(at + n);
     }
-    const x = firstAtOrAfter(c.sts, this.#mint);
+    const x = lowerBound(c.sts, c.sts.length, this.#mint);
     const y = upperBound(c.sts, c.sts.length, this.#maxt);
     if (y > x) {
       d.sn = y - x;
@@ -342,18 +342,6 @@ class SetLoader {
     this.#loaded(d);
     if (++this.#count % 256 === 0) this.#check();
   }
-}
-
-/** firstAtOrAfter is the first index of sorted a with a[i] ≥ t, else a.length. */
-function firstAtOrAfter(a: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = a.length;
-  while (lo < hi) {
-    const m = (lo + hi) >>> 1;
-    if (a[m]! < t) lo = m + 1;
-    else hi = m;
-  }
-  return lo;
 }
 
 /** loadSeriesSet reads every series of set into SeriesData (see SetLoader). */
@@ -449,16 +437,4 @@ export function seriesDataBytes(d: SeriesData): number {
   const m = d.metric;
   for (let i = 0; i < m.size; i++) n += 32 + 2 * (m.nameAt(i).length + m.valueAt(i).length);
   return n;
-}
-
-/** upperBound returns the first index i in a[0..n) with a[i] > t. */
-export function upperBound(a: Float64Array, n: number, t: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (a[mid]! <= t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
