@@ -14,6 +14,7 @@ import { storeMatchesSelectors } from './store-match.js';
 import { SelectorLabelsStore } from './selector-labels-store.js';
 import { gatherRules, gatheringRulesServer } from './rules-gatherer.js';
 import { WorkerQueryEngine } from './worker-query-engine.js';
+import type { QueryWorkerData } from './query-worker-messages.js';
 
 /** QuerierOptions configure the querier component (Thanos `query` flags). Durations in ms. */
 export interface QuerierOptions {
@@ -197,13 +198,15 @@ export class Querier {
     await this.#endpoints.update();
     this.#endpointTimer = setInterval(() => void this.#endpoints.update(), o.endpointPollIntervalMs ?? 5000).unref();
 
-    const engine = new Engine({
+    // The same limits for the main thread's engine and each query worker's.
+    const limits: QueryWorkerData['engine'] = {
       timeoutMs: o.timeoutMs,
       maxSamples: o.maxSamples,
       maxMemoryBytes: o.maxMemoryBytes ?? 0,
       lookbackDeltaMs: o.lookbackDeltaMs,
       noStepSubqueryIntervalMs: o.defaultEvaluationIntervalMs,
-    });
+    };
+    const engine = new Engine(limits);
     const threads = o.workerThreads ?? 0;
     if (threads > 0 && o.grpcClientTls !== undefined && o.grpcClientTlsOptions === undefined) {
       o.log?.('query worker threads need grpcClientTlsOptions to dial with TLS; evaluating queries on the main thread');
@@ -211,7 +214,7 @@ export class Querier {
       this.#workers = new WorkerQueryEngine({
         threads,
         data: {
-          engine: { timeoutMs: o.timeoutMs, maxSamples: o.maxSamples, maxMemoryBytes: o.maxMemoryBytes ?? 0, lookbackDeltaMs: o.lookbackDeltaMs, noStepSubqueryIntervalMs: o.defaultEvaluationIntervalMs },
+          engine: limits,
           replicaLabels: o.replicaLabels,
           partialResponse: o.partialResponse,
           autoDownsampling: o.autoDownsampling,
