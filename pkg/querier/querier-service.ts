@@ -3,9 +3,9 @@ import express from 'express';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { closeHttp, createApiRouter, createHealthRouter, createJsonErrorHandler, int64Json, jsonString, notFound, serveWebUi, type WebConfig } from '../api/index.js';
 import type { Logger } from '../block/index.js';
-import { Labels } from '../labels/index.js';
+import { Labels, type Matcher } from '../labels/index.js';
 import { Engine } from '../promql/index.js';
-import { GrpcStoreClient, ProxyStore, StoreGrpcServer, inProcessClient, type GrpcClientTls, type GrpcClientTlsOptions, type StoreGrpcServerOptions } from '../store/index.js';
+import { GrpcStoreClient, ProxyStore, StoreGrpcServer, inProcessClient, type GrpcClientTls, type GrpcClientTlsOptions, type ProxyTarget, type StoreGrpcServerOptions } from '../store/index.js';
 import { EndpointDiscovery } from './endpoint-discovery.js';
 import { EndpointSet } from './endpoint-set.js';
 import { listenHttp } from './http-server.js';
@@ -191,6 +191,11 @@ export class Querier {
     return this.#endpoints.update();
   }
 
+  /** #targetsMatching are the healthy endpoints a storeMatch[] selects. */
+  #targetsMatching(sets: readonly (readonly Matcher[])[]): ProxyTarget[] {
+    return this.#endpoints.targets().filter((t) => storeMatchesSelectors(t.client.name, t.labelSets, sets));
+  }
+
   /** start discovers endpoints, then serves gRPC and HTTP. */
   async start(): Promise<void> {
     const o = this.#opts;
@@ -222,10 +227,7 @@ export class Querier {
           ...(o.storeResponseTimeoutMs ? { storeTimeoutMs: o.storeResponseTimeoutMs, responseTimeoutMs: o.storeResponseTimeoutMs } : {}),
           ...(o.grpcClientTlsOptions !== undefined ? { grpcClientTls: o.grpcClientTlsOptions } : {}),
         },
-        targets: (sets) => {
-          const all = this.#endpoints.targets();
-          return sets === undefined ? all : all.filter((t) => storeMatchesSelectors(t.client.name, t.labelSets, sets));
-        },
+        targets: (sets) => (sets === undefined ? this.#endpoints.targets() : this.#targetsMatching(sets)),
         epoch: (address) => this.#epochs.get(address) ?? 0,
         onWorkerEnd: () => this.#workerEnds.inc(),
         log: (level, msg, fields) => (o.logger !== undefined ? o.logger[level](msg, fields) : o.log?.(msg, fields)),
@@ -247,7 +249,7 @@ export class Querier {
       ...(this.#workers !== undefined ? { remote: this.#workers } : {}),
       client: inProcessClient(this.#proxy, 'proxy'),
       clientFor: (sets) => {
-        const targets = () => this.#endpoints.targets().filter((t) => storeMatchesSelectors(t.client.name, t.labelSets, sets));
+        const targets = () => this.#targetsMatching(sets);
         return inProcessClient(new ProxyStore({ targets, componentType: 'query' }), 'proxy');
       },
       replicaLabels: o.replicaLabels,
