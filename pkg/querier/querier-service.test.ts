@@ -172,16 +172,19 @@ describe('unhealthy endpoints (as in Thanos, queried only while their last Info 
 });
 
 describe.each([0, 1])('an endpoint that goes down and comes back, with %i query worker threads', (workerThreads) => {
+  /** queryJobA asks querier for http_requests_total{job="a"} at 100 s, not deduplicated, not partial. */
+  const queryJobA = async (querier: Querier) => {
+    const res = await fetch(`http://127.0.0.1:${querier.httpPort}/api/v1/query?${new URLSearchParams({ time: '100', dedup: 'false', query: 'http_requests_total{job="a"}', partial_response: 'false' })}`);
+    return { status: res.status, body: (await res.json()) as any };
+  };
+  const replicas = (r: { body: any }) => (r.body.data?.result ?? []).map((x: any) => x.metric.replica).sort();
+
   test('queried while its last check succeeded (an error naming it), left out after a failed check, queried at once after a good one', async () => {
     const a = await startStore('a', 0);
     let b = await startStore('b', 250);
     const bPort = b.port;
     const querier = newQuerier([`127.0.0.1:${a.port}`, `127.0.0.1:${bPort}`], { infoTimeoutMs: 1000, endpointPollIntervalMs: 3_600_000, workerThreads });
-    const q = async () => {
-      const res = await fetch(`http://127.0.0.1:${querier.httpPort}/api/v1/query?${new URLSearchParams({ time: '100', dedup: 'false', query: 'http_requests_total{job="a"}', partial_response: 'false' })}`);
-      return { status: res.status, body: (await res.json()) as any };
-    };
-    const replicas = (r: { body: any }) => (r.body.data?.result ?? []).map((x: any) => x.metric.replica).sort();
+    const q = () => queryJobA(querier);
     try {
       await querier.start();
       expect(replicas(await q())).toEqual(['a', 'b']);
@@ -210,11 +213,7 @@ describe.each([0, 1])('an endpoint that goes down and comes back, with %i query 
     let b = await startStore('b', 250);
     const bPort = b.port;
     const querier = newQuerier([`127.0.0.1:${a.port}`, `127.0.0.1:${bPort}`], { infoTimeoutMs: 1000, endpointPollIntervalMs: 3_600_000, workerThreads });
-    const q = async () => {
-      const res = await fetch(`http://127.0.0.1:${querier.httpPort}/api/v1/query?${new URLSearchParams({ time: '100', dedup: 'false', query: 'http_requests_total{job="a"}', partial_response: 'false' })}`);
-      return { status: res.status, body: (await res.json()) as any };
-    };
-    const replicas = (r: { body: any }) => (r.body.data?.result ?? []).map((x: any) => x.metric.replica).sort();
+    const q = () => queryJobA(querier);
     try {
       await querier.start();
       expect(replicas(await q())).toEqual(['a', 'b']);
