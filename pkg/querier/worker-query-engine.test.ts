@@ -94,6 +94,15 @@ let store: GatedStore;
 let server: StoreGrpcServer;
 let addr: string;
 
+/** headTargets: the query workers' one target, client to the test store over the head. */
+const headTargets = (client: GrpcStoreClient) => () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }];
+
+/** release lets a worker blocked by blockForTest(flag) go on. */
+function release(flag: Int32Array): void {
+  Atomics.store(flag, 0, 1);
+  Atomics.notify(flag, 0);
+}
+
 beforeAll(async () => {
   head = await loadHead();
   store = new GatedStore(new LocalStore({ queryable: head, externalLabels: ext, componentType: 'sidecar', timeRange: () => ({ minTime: head.minTime(), maxTime: head.maxTime() }) }));
@@ -242,7 +251,7 @@ describe('WorkerQueryEngine', () => {
         autoDownsampling: false,
         testHooks: true,
       },
-      targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }],
+      targets: headTargets(client),
       onAnswer: (id) => answeredBy.push(id),
       log: (_level, msg) => logged.push(msg),
     });
@@ -351,7 +360,7 @@ describe('WorkerQueryEngine with a heap limit', () => {
         testHooks: true,
       },
       resourceLimits: { maxOldGenerationSizeMb: 128 },
-      targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }],
+      targets: headTargets(client),
       log: (_level, msg) => logged.push(msg),
     });
     try {
@@ -390,7 +399,7 @@ const engineData: WorkerQueryEngineOptions['data'] = {
 describe('WorkerQueryEngine with a busy worker', () => {
   test('a cancelled query is answered at once as canceled, while its worker is still busy; the worker takes queries after', async () => {
     const client = new GrpcStoreClient(addr);
-    const engine = new WorkerQueryEngine({ threads: 1, data: engineData, targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }] });
+    const engine = new WorkerQueryEngine({ threads: 1, data: engineData, targets: headTargets(client) });
     const flag = new Int32Array(new SharedArrayBuffer(4));
     try {
       await engine.ready();
@@ -409,8 +418,7 @@ describe('WorkerQueryEngine with a busy worker', () => {
       expect((err as Error).message).toBe('query was canceled in query evaluation');
       // Still the worker's load until it has seen the cancellation.
       expect(engine.load()[0]!.inFlight).toBe(1);
-      Atomics.store(flag, 0, 1);
-      Atomics.notify(flag, 0);
+      release(flag);
       await waitFor('the worker drops the cancelled query', async () => engine.load()[0]!.inFlight === 0);
       const r = await engine.instantQuery('http_requests_total', 600_000, { signal: new AbortController().signal });
       expect(r.resultType === 'vector' && r.result.length).toBe(2);
@@ -420,8 +428,7 @@ describe('WorkerQueryEngine with a busy worker', () => {
       await expect(engine.instantQuery('http_requests_total', 600_000, { signal: pre.signal })).rejects.toThrow('query was canceled in query preparation');
       expect(engine.load()[0]!.inFlight).toBe(0);
     } finally {
-      Atomics.store(flag, 0, 1);
-      Atomics.notify(flag, 0);
+      release(flag);
       await engine.close();
       client.close();
     }
@@ -431,7 +438,7 @@ describe('WorkerQueryEngine with a busy worker', () => {
 describe('WorkerQueryEngine connections', () => {
   test('a worker closes a connection no query used for idleClientMs without waiting for another query', async () => {
     const client = new GrpcStoreClient(addr);
-    const engine = new WorkerQueryEngine({ threads: 1, data: { ...engineData, idleClientMs: 300 }, targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }] });
+    const engine = new WorkerQueryEngine({ threads: 1, data: { ...engineData, idleClientMs: 300 }, targets: headTargets(client) });
     try {
       await engine.ready();
       const [thread] = engine.threadIds();
@@ -449,7 +456,7 @@ describe('WorkerQueryEngine connections', () => {
 describe('--query.max-concurrent with query worker threads', () => {
   test('a cancelled query answered at once keeps its place until its worker is done with it', async () => {
     const client = new GrpcStoreClient(addr);
-    const engine = new WorkerQueryEngine({ threads: 1, data: engineData, targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }] });
+    const engine = new WorkerQueryEngine({ threads: 1, data: engineData, targets: headTargets(client) });
     const adapter = new QueryApiAdapter({ engine: new Engine(), remote: engine, client, replicaLabels: ['replica'], partialResponse: false, autoDownsampling: false, maxConcurrent: 1 });
     const flag = new Int32Array(new SharedArrayBuffer(4));
     try {
@@ -464,14 +471,12 @@ describe('--query.max-concurrent with query worker threads', () => {
       for (let i = 0; i < 5; i++) await new Promise((res) => setImmediate(res));
       // The worker still holds the cancelled query: the second waits for its place, not in the worker.
       expect(engine.load()[0]!.inFlight).toBe(1);
-      Atomics.store(flag, 0, 1);
-      Atomics.notify(flag, 0);
+      release(flag);
       const r = await second;
       expect(r.resultType === 'vector' && r.result.length).toBe(2);
       expect((r.stats as { timings: { execQueueTime: number } }).timings.execQueueTime).toBeGreaterThan(0);
     } finally {
-      Atomics.store(flag, 0, 1);
-      Atomics.notify(flag, 0);
+      release(flag);
       await engine.close();
       client.close();
     }
@@ -486,7 +491,7 @@ describe('WorkerQueryEngine replacing workers', () => {
     const engine = new WorkerQueryEngine({
       threads: 1,
       data: engineData,
-      targets: () => [{ client, labelSets: [ext], minTime: head.minTime(), maxTime: head.maxTime() }],
+      targets: headTargets(client),
       restartBackoffMs: { min: 1000, max: 4000 },
       schedule: (fn, ms) => {
         delays.push(ms);
