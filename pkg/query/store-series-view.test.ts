@@ -18,53 +18,50 @@ function aggr(c: Chunk, minTime: number, maxTime: number): AggrChunk {
   return { minTime, maxTime, raw: { type: (c.encoding() - 1) as 0, data: c.bytes(), hashHi: 0, hashLo: 0 } };
 }
 
-/** floats builds XOR chunks of samples i in [0, n) at T0 + i·STEP + shift, cut before each index in cuts. */
-function floats(n: number, shift: number, value: (i: number) => number, cuts: ReadonlySet<number>): AggrChunk[] {
+/** chunked builds chunks (each from open()) of samples i in [0, n) at T0 + i·STEP + shift, cut before each index in cuts. */
+function chunked(n: number, shift: number, cuts: ReadonlySet<number>, open: () => { chunk: Chunk; append: (t: number, i: number) => void }): AggrChunk[] {
   const out: AggrChunk[] = [];
-  let c: XorChunk | undefined;
-  let app: ReturnType<XorChunk['appender']> | undefined;
+  let cur: ReturnType<typeof open> | undefined;
   let min = 0;
   let max = 0;
   for (let i = 0; i < n; i++) {
     const t = T0 + i * STEP + shift;
-    if (c !== undefined && cuts.has(i)) {
-      out.push(aggr(c, min, max));
-      c = undefined;
+    if (cur !== undefined && cuts.has(i)) {
+      out.push(aggr(cur.chunk, min, max));
+      cur = undefined;
     }
-    if (c === undefined) {
-      c = new XorChunk();
-      app = c.appender();
+    if (cur === undefined) {
+      cur = open();
       min = t;
     }
-    app!.append(t, value(i));
+    cur.append(t, i);
     max = t;
   }
-  if (c !== undefined) out.push(aggr(c, min, max));
+  if (cur !== undefined) out.push(aggr(cur.chunk, min, max));
   return out;
 }
 
+/** floats builds XOR chunks of samples i in [0, n) at T0 + i·STEP + shift, cut before each index in cuts. */
+function floats(n: number, shift: number, value: (i: number) => number, cuts: ReadonlySet<number>): AggrChunk[] {
+  return chunked(n, shift, cuts, () => {
+    const c = new XorChunk();
+    const app = c.appender();
+    return { chunk: c, append: (t, i) => app.append(t, value(i)) };
+  });
+}
+
 function histograms(n: number, shift: number, cuts: ReadonlySet<number>): AggrChunk[] {
-  const out: AggrChunk[] = [];
-  let c: HistogramChunk | undefined;
-  let min = 0;
-  let max = 0;
-  for (let i = 0; i < n; i++) {
-    const t = T0 + i * STEP + shift;
-    if (c !== undefined && cuts.has(i)) {
-      out.push(aggr(c, min, max));
-      c = undefined;
-    }
-    if (c === undefined) {
-      c = new HistogramChunk();
-      min = t;
-    }
-    const h = new FloatHistogram();
-    Object.assign(h, { schema: 0, zeroThreshold: 2 ** -128, count: 3 * i, zeroCount: 0, sum: 4 * i, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [i, 2 * i] });
-    c.appender().appendHistogram(t, h);
-    max = t;
-  }
-  if (c !== undefined) out.push(aggr(c, min, max));
-  return out;
+  return chunked(n, shift, cuts, () => {
+    const c = new HistogramChunk();
+    return {
+      chunk: c,
+      append: (t, i) => {
+        const h = new FloatHistogram();
+        Object.assign(h, { schema: 0, zeroThreshold: 2 ** -128, count: 3 * i, zeroCount: 0, sum: 4 * i, positiveSpans: [{ offset: 0, length: 2 }], positiveBuckets: [i, 2 * i] });
+        c.appender().appendHistogram(t, h);
+      },
+    };
+  });
 }
 
 function bits(v: number): string {
