@@ -2,6 +2,7 @@ import { MetricName, type Labels } from '../../labels/index.js';
 import type { Evaluator } from './evaluator.js';
 import { fastPaths } from './fast-paths.js';
 import { Floats } from './floats.js';
+import { kahanComp } from './kahan.js';
 import type { Matrix, Series } from './value.js';
 
 /** Aggregation operators fastAggregation handles. */
@@ -134,9 +135,7 @@ function accumulateSum(ts: Float64Array, fs: Float64Array, len: number, base: nu
     cnt[idx]! += 1;
     const sum = acc[idx]!;
     const t = sum + f;
-    if (t === Infinity || t === -Infinity) comp[idx] = 0;
-    else if (Math.abs(sum) >= Math.abs(f)) comp[idx]! += sum - t + f;
-    else comp[idx]! += f - t + sum;
+    comp[idx] = kahanComp(f, sum, t, comp[idx]!);
     acc[idx] = t;
   }
 }
@@ -155,10 +154,7 @@ function accumulateAvg(ts: Float64Array, fs: Float64Array, len: number, base: nu
     if (incr[idx] === 0) {
       const sum = acc[idx]!;
       const t = sum + f;
-      let c = comp[idx]!;
-      if (t === Infinity || t === -Infinity) c = 0;
-      else if (Math.abs(sum) >= Math.abs(f)) c += sum - t + f;
-      else c += f - t + sum;
+      const c = kahanComp(f, sum, t, comp[idx]!);
       if (Number.isFinite(t) || Number.isNaN(t)) {
         acc[idx] = t;
         comp[idx] = c;
@@ -171,13 +167,9 @@ function accumulateAvg(ts: Float64Array, fs: Float64Array, len: number, base: nu
     const q = (count - 1) / count;
     const inc = f / count;
     const sum = q * mean[idx]!;
-    let c = q * comp[idx]!;
     const t = sum + inc;
-    if (t === Infinity || t === -Infinity) c = 0;
-    else if (Math.abs(sum) >= Math.abs(inc)) c += sum - t + inc;
-    else c += inc - t + sum;
     mean[idx] = t;
-    comp[idx] = c;
+    comp[idx] = kahanComp(inc, sum, t, q * comp[idx]!);
   }
 }
 
