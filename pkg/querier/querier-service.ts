@@ -224,7 +224,7 @@ export class Querier {
           partialResponse: o.partialResponse,
           autoDownsampling: o.autoDownsampling,
           ...(o.instantDefaultMaxSourceResolutionMs ? { instantDefaultMaxSourceResolutionMs: o.instantDefaultMaxSourceResolutionMs } : {}),
-          ...(o.storeResponseTimeoutMs ? { storeTimeoutMs: o.storeResponseTimeoutMs, responseTimeoutMs: o.storeResponseTimeoutMs } : {}),
+          ...(o.storeResponseTimeoutMs ? { storeResponseTimeoutMs: o.storeResponseTimeoutMs } : {}),
           ...(o.grpcClientTlsOptions !== undefined ? { grpcClientTls: o.grpcClientTlsOptions } : {}),
         },
         targets: (sets) => (sets === undefined ? this.#endpoints.targets() : this.#targetsMatching(sets)),

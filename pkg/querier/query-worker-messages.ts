@@ -19,10 +19,11 @@ export interface QueryWorkerData {
   readonly partialResponse: boolean;
   readonly autoDownsampling: boolean;
   readonly instantDefaultMaxSourceResolutionMs?: number;
-  /** storeTimeoutMs bounds each store call (gRPC deadline); 0 or absent = none. */
-  readonly storeTimeoutMs?: number;
-  /** responseTimeoutMs is the ProxyStore's --store.response-timeout. */
-  readonly responseTimeoutMs?: number;
+  /**
+   * storeResponseTimeoutMs is --store.response-timeout, as on the main thread: the ProxyStore's
+   * response timeout and the deadline of each store call; 0 or absent = none.
+   */
+  readonly storeResponseTimeoutMs?: number;
   /** grpcClientTls: the --grpc-client-tls-* flags; the worker reads the files itself. */
   readonly grpcClientTls?: GrpcClientTlsOptions;
   /** idleClientMs: a connection no query used for this long is closed (default 1 min). */

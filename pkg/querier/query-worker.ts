@@ -80,7 +80,7 @@ export async function runQueryWorker(port: MessagePort, data: QueryWorkerData): 
         maxTime: d.maxTime,
         supportsWithoutReplicaLabels: d.supportsWithoutReplicaLabels,
       }));
-      const proxy = new ProxyStore({ targets: () => targets, componentType: 'query', ...(data.responseTimeoutMs ? { responseTimeoutMs: data.responseTimeoutMs } : {}) });
+      const proxy = new ProxyStore({ targets: () => targets, componentType: 'query', ...(data.storeResponseTimeoutMs ? { responseTimeoutMs: data.storeResponseTimeoutMs } : {}) });
       const adapter = new QueryApiAdapter({
         engine,
         client: inProcessClient(proxy, 'proxy'),
@@ -89,7 +89,7 @@ export async function runQueryWorker(port: MessagePort, data: QueryWorkerData): 
         autoDownsampling: data.autoDownsampling,
         ...(data.instantDefaultMaxSourceResolutionMs ? { instantDefaultMaxSourceResolutionMs: data.instantDefaultMaxSourceResolutionMs } : {}),
         maxConcurrent: 1,
-        ...(data.storeTimeoutMs ? { storeTimeoutMs: data.storeTimeoutMs } : {}),
+        ...(data.storeResponseTimeoutMs ? { storeTimeoutMs: data.storeResponseTimeoutMs } : {}),
       });
       const opts: QueryOptions = { ...m.opts, signal: ac.signal };
       const r = m.kind === 'instant' ? await adapter.instantQuery(m.expr, m.time, opts) : await adapter.rangeQuery(m.expr, m.start, m.end, m.step, opts);
