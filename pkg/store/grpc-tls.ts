@@ -65,6 +65,16 @@ async function readPem(path: string, what: string): Promise<Buffer> {
 }
 
 /**
+ * allInOrder is Promise.all that, when several reject, throws the first one's reason in argument
+ * order (not the first to settle), so that the error names the same file every time.
+ */
+async function allInOrder<T extends readonly unknown[]>(ps: { readonly [K in keyof T]: Promise<T[K]> }): Promise<T> {
+  const rs = await Promise.allSettled(ps as readonly Promise<unknown>[]);
+  for (const r of rs) if (r.status === 'rejected') throw r.reason;
+  return rs.map((r) => (r as PromiseFulfilledResult<unknown>).value) as unknown as T;
+}
+
+/**
  * grpcServerCredentials builds the credentials of every gRPC server from the --grpc-server-tls-*
  * flags: plain text when neither certificate nor key is given, TLS with them, and mutual TLS
  * (clients must present a certificate the client CA signed; others fail the handshake) when a
@@ -81,7 +91,7 @@ export async function grpcServerCredentials(o: GrpcServerTlsOptions): Promise<gr
   }
   const minVersion = TLS_VERSIONS[o.minVersion ?? '1.3'];
   if (minVersion === undefined) throw new TesseraError(GRPC_TLS_CONFIG_ERROR, `--grpc-server-tls-min-version: "${o.minVersion}" is not one of 1.0, 1.1, 1.2, 1.3`);
-  const [cert, key, rootCa] = await Promise.all([
+  const [cert, key, rootCa] = await allInOrder([
     readPem(o.certFile, 'gRPC server TLS certificate'),
     readPem(o.keyFile, 'gRPC server TLS key'),
     ca !== '' ? readPem(ca, 'gRPC server TLS client CA') : Promise.resolve(null),
@@ -114,7 +124,7 @@ export async function grpcClientCredentials(o: GrpcClientTlsOptions): Promise<Gr
   if ((certFile === '') !== (keyFile === '')) {
     throw new TesseraError(GRPC_TLS_CONFIG_ERROR, 'gRPC client TLS needs both --grpc-client-tls-cert and --grpc-client-tls-key, or neither');
   }
-  const [cert, key, ca] = await Promise.all([
+  const [cert, key, ca] = await allInOrder([
     certFile !== '' ? readPem(certFile, 'gRPC client TLS certificate') : Promise.resolve(null),
     keyFile !== '' ? readPem(keyFile, 'gRPC client TLS key') : Promise.resolve(null),
     caFile !== '' ? readPem(caFile, 'gRPC client TLS CA') : Promise.resolve(null),
