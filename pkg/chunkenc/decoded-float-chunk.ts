@@ -62,7 +62,7 @@ export class DecodedFloatChunk implements Chunk {
     return this.fts.length + this.sts.length;
   }
 
-  /** iterator returns a fresh iterator from make (reuse is ignored). */
+  /** iterator returns a fresh iterator from the source given to the constructor (reuse is ignored). */
   iterator(_reuse?: SampleIterator): SampleIterator {
     return this.#source.iterator();
   }
