@@ -89,10 +89,10 @@ describe('engine over local blocks reads chunks directly', () => {
 });
 
 describe('pooled sample blocks', () => {
+  const show = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x instanceof Labels ? x.toString() : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
   // The loaded samples live in blocks that go back to a pool when a query is done; results must
   // not share them, or a later query would overwrite an earlier result.
   test('results stay intact while later queries reuse the blocks', async () => {
-    const show = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x instanceof Labels ? x.toString() : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
     const queries: [string, () => Promise<unknown>][] = [
       ['range a_total', async () => (await engine.rangeQuery(db, 'a_total', 20 * MIN, 3 * HOUR, 60_000).exec()).value.value],
       ['instant a_total[10m]', async () => (await engine.instantQuery(db, '{__name__=~"a_total|b_total"}[10m]', 2 * HOUR).exec()).value.value],
@@ -113,7 +113,6 @@ describe('pooled sample blocks', () => {
   });
 
   test('queries that fail while loading or run concurrently do not disturb the others', async () => {
-    const show = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (x instanceof Labels ? x.toString() : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
     const qs = ['a_total', 'rate(a_total[5m])', 'b_total - 1', 'max_over_time(a_total[7m])', 'a_total offset 3m'];
     const one = async (q: string) => show((await engine.rangeQuery(db, q, 20 * MIN, 3 * HOUR, 30_000).exec()).value.value);
     const want: string[] = [];
