@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AggrChunk, StoreChunk } from '../../storepb/index.js';
 import type { IndexChunkMeta } from '../../tsdb/index.js';
+import { BlockNumbers } from './block-numbers.js';
 import type { RemoteCache } from './remote-cache.js';
 
 /** ChunkCacheOptions size a ChunkCache. */
@@ -75,8 +76,8 @@ const REMOTE_PREFIX = 'tessera:chunk:';
  */
 export class ChunkCache {
   readonly #lru: LRUCache<number | string, CachedChunk>;
-  /** Numbers of blocks for numeric keys (see SEGMENTS); never reused, so keys stay unique. */
-  readonly #blockIds = new Map<string, number>();
+  /** Numbers of blocks for numeric keys (see SEGMENTS). */
+  readonly #blockIds = new BlockNumbers(MAX_BLOCK_IDS);
   /** Lookups and hits not yet added to the counters (added when they are collected: get() is hot). */
   readonly #pending = { requests: 0, hits: 0 };
   readonly #remote: RemoteCache | undefined;
@@ -192,12 +193,8 @@ export class ChunkCache {
 
   /** #key is the in-memory key of a chunk: a number when it fits (see SEGMENTS), else the string key. */
   #key(block: string, seg: number, offset: number): number | string {
-    let id = this.#blockIds.get(block);
-    if (id === undefined) {
-      if (this.#blockIds.size >= MAX_BLOCK_IDS) return chunkKey(block, seg, offset);
-      id = this.#blockIds.size;
-      this.#blockIds.set(block, id);
-    }
+    const id = this.#blockIds.of(block);
+    if (id === undefined) return chunkKey(block, seg, offset);
     if (seg >= SEGMENTS || seg < 0 || offset >= OFFSETS || offset < 0) return chunkKey(block, seg, offset);
     return (id * SEGMENTS + seg) * OFFSETS + offset;
   }

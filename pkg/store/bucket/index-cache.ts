@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Labels } from '../../labels/index.js';
 import type { IndexChunkMeta } from '../../tsdb/index.js';
+import { BlockNumbers } from './block-numbers.js';
 import type { RemoteCache } from './remote-cache.js';
 
 /**
@@ -75,8 +76,8 @@ const REMOTE_PREFIX = 'tessera:index:';
  */
 export class IndexCache {
   readonly #lru: LRUCache<string | number, Uint8Array | DecodedSeries>;
-  /** Numbers of blocks for the keys of decoded series; never reused, so keys stay unique. */
-  readonly #blockIds = new Map<string, number>();
+  /** Numbers of blocks for the keys of decoded series. */
+  readonly #blockIds = new BlockNumbers(MAX_BLOCK_IDS);
   readonly #maxItem: number;
   readonly #remote: RemoteCache | undefined;
   readonly #remoteTtl: number;
@@ -151,13 +152,8 @@ export class IndexCache {
   /** #seriesKey is the key of a decoded series (undefined when it has none: too many blocks, huge refs). */
   #seriesKey(block: string, ref: number): number | undefined {
     if (!(ref >= 0 && ref < REFS)) return undefined;
-    let id = this.#blockIds.get(block);
-    if (id === undefined) {
-      if (this.#blockIds.size >= MAX_BLOCK_IDS) return undefined;
-      id = this.#blockIds.size;
-      this.#blockIds.set(block, id);
-    }
-    return id * REFS + ref;
+    const id = this.#blockIds.of(block);
+    return id === undefined ? undefined : id * REFS + ref;
   }
 
   /**
