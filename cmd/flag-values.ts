@@ -2,7 +2,6 @@ import { readFile } from 'node:fs/promises';
 import { parseDuration } from '../pkg/api/index.js';
 import { parseByteSize } from '../pkg/cache/index.js';
 import { TesseraError } from '../pkg/errors/index.js';
-import { Labels } from '../pkg/labels/index.js';
 import { parseDuration as parseModelDuration } from '../pkg/objstore/index.js';
 import { parsePromDuration } from '../pkg/sidecar/index.js';
 import { UsageError, flagList, flagString, type RunContext } from './command.js';
@@ -45,17 +44,6 @@ export function bytesFlag(ctx: RunContext, name: string): number {
   const n = parseByteSize(v);
   if (n === undefined) throw new UsageError(`--${name}: "${v}" is not a size (e.g. 512MB, 2GiB)`);
   return n;
-}
-
-/** labelFlags parses repeatable `k=v` (or `k="v"`) flags into labels. */
-export function labelFlags(ctx: RunContext, name: string): Labels {
-  const rec: Record<string, string> = {};
-  for (const kv of flagList(ctx, name)) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new UsageError(`--${name}: "${kv}" is not of the form key=value`);
-    rec[kv.slice(0, i)] = kv.slice(i + 1).replace(/^"(.*)"$/, '$1');
-  }
-  return Labels.fromRecord(rec);
 }
 
 /** listFlag splits repeatable flags that may also be comma separated. */
