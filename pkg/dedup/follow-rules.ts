@@ -41,19 +41,25 @@ export function othersAfter(replicas: readonly ReplicaChunkList[], lo: number, h
     const c = r[i];
     if (c === undefined || c.minTime > bound || c.minTime > hi) continue;
     // The window starts inside this chunk: its first sample there decides (not known: no shortcut).
-    const chunk = replicas[j]!.chunk(i);
-    if (chunk instanceof XorChunk) {
-      probe.fn = 0;
-      probe.sn = 0;
-      try {
-        if (decoder.decodeInto(chunk.bytes(), lo, bound, probe) > 0) return false;
-      } catch {
-        return false;
+    // XOR data as firstCovers reads it (xor(i): no chunk made), other chunks through their iterators.
+    const list = replicas[j]!;
+    let data = list.xor?.(i);
+    if (data === undefined) {
+      const chunk = list.chunk(i);
+      if (!(chunk instanceof XorChunk)) {
+        const it = chunk.iterator();
+        if (it.seek(lo) === ValueType.None || it.atT() <= bound) return false;
+        continue;
       }
-      continue;
+      data = chunk.bytes();
     }
-    const it = chunk.iterator();
-    if (it.seek(lo) === ValueType.None || it.atT() <= bound) return false;
+    probe.fn = 0;
+    probe.sn = 0;
+    try {
+      if (decoder.decodeInto(data, lo, bound, probe) > 0) return false;
+    } catch {
+      return false;
+    }
   }
   return true;
 }
