@@ -64,7 +64,6 @@ export class BlockSeriesCursor {
   #refsHeld = 0;
   #refPos = 0;
   #entries: DecodedSeries[] = [];
-  #entryBase = 0;
   #entryPos = 0;
   #entriesHeld = 0;
   #run: { e: CursorEntry; raw: Labels; bytes: number }[] = [];
@@ -213,7 +212,6 @@ export class BlockSeriesCursor {
     o.budget.hold(n, `series of block ${this.block.ulid}`);
     this.#entriesHeld = n;
     this.#entries = entries;
-    this.#entryBase = this.#refPos;
     this.#refPos = end;
   }
 
