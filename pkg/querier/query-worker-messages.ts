@@ -59,8 +59,6 @@ export type QueryRequestMessage = {
   /** queuedSec is the wait for --query.max-concurrent on the main thread (stats' execQueueTime). */
   readonly queuedSec: number;
   readonly targets: readonly TargetDescriptor[];
-  /** aborted is set when the request's signal had already fired. */
-  readonly aborted?: WireError;
 } & ({ readonly kind: 'instant'; readonly time: number } | { readonly kind: 'range'; readonly start: number; readonly end: number; readonly step: number });
 
 /** ToWorkerMessage is what the main thread posts to a query worker. */

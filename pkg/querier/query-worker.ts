@@ -68,7 +68,6 @@ export async function runQueryWorker(port: MessagePort, data: QueryWorkerData): 
   const evaluate = async (m: QueryRequestMessage): Promise<void> => {
     const ac = new AbortController();
     inflight.set(m.id, ac);
-    if (m.aborted !== undefined) ac.abort(fromWireError(m.aborted));
     const now = Date.now();
     closeIdle(now);
     const used = m.targets.map((d) => acquire(d, now));
