@@ -331,14 +331,7 @@ export class WorkerQueryEngine {
     const sm = opts.storeMatchers !== undefined && opts.storeMatchers.length > 0 ? opts.storeMatchers : undefined;
     return this.#o.targets(sm).map((t) => ({
       address: t.client.name,
-      labelSets: t.labelSets.map((l) => {
-        const kv = new Array<string>(2 * l.size);
-        for (let i = 0; i < l.size; i++) {
-          kv[2 * i] = l.nameAt(i);
-          kv[2 * i + 1] = l.valueAt(i);
-        }
-        return kv;
-      }),
+      labelSets: t.labelSets.map((l) => l.flat()),
       minTime: t.minTime,
       maxTime: t.maxTime,
       supportsWithoutReplicaLabels: t.supportsWithoutReplicaLabels ?? false,
