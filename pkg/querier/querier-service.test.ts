@@ -187,6 +187,7 @@ describe.each([0, 1])('an endpoint that goes down and comes back, with %i query 
     const q = () => queryJobA(querier);
     try {
       await querier.start();
+      expect(querier.queryWorkerThreads).toBe(workerThreads); // workers that failed to start would fall back to the main thread
       expect(replicas(await q())).toEqual(['a', 'b']);
       await b.server.stop(100);
       // Still healthy for the querier until its next check: queried, and its failure reported.
@@ -216,6 +217,7 @@ describe.each([0, 1])('an endpoint that goes down and comes back, with %i query 
     const q = () => queryJobA(querier);
     try {
       await querier.start();
+      expect(querier.queryWorkerThreads).toBe(workerThreads); // workers that failed to start would fall back to the main thread
       expect(replicas(await q())).toEqual(['a', 'b']);
       await b.server.stop(100);
       expect((await q()).status).toBe(500);

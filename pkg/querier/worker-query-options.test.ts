@@ -178,6 +178,10 @@ describe.each<[string, Partial<QuerierOptions>, Case[]]>([
     await Promise.all([main?.stop(), workers?.stop()]);
   });
 
+  test('the querier with workers really runs one (it would fall back to the main thread if it could not start it)', () => {
+    expect([main.queryWorkerThreads, workers.queryWorkerThreads]).toEqual([0, 1]);
+  });
+
   const flagCases: Case[] = [
     ['auto-downsampled range', '/query_range', ds],
     ['instant over downsampled data', '/query', { query: 'ds_gauge', time: String((T0 + 12 * H) / 1000) }],
